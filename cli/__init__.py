@@ -1,0 +1,48 @@
+"""Command-line interface (Qt-free). Each command is a module `cli/<name>.py` with
+`add_arguments(parser)` and `run(args) -> int`; DESIGN.md holds the contract."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+# command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("cli.info", "skeleton, frame count and fps of a motion file"),
+    "positions": ("cli.positions", "world-space joint positions as a .npy (frames, joints, 3)"),
+    "convert": ("cli.convert", "convert between BVH and DeepMimic motion files"),
+}
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for or gave us: printed as `error: ...`, exit code 2."""
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description="Motion Studio command line")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    from motion.errors import MotionFileError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(importlib.import_module(args._module).run(args) or 0)
+    except (UserError, MotionFileError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

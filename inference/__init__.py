@@ -1,0 +1,1 @@
+"""Inference: backends (PyTorch reference, MAX) behind one interface, weights, compare and bench."""

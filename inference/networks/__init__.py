@@ -1,0 +1,1 @@
+"""PyTorch reference networks; every one loads its weights from an inference.weights.WeightSet."""

@@ -1,0 +1,1 @@
+"""Qt-free motion core: skeletons, rotations, forward kinematics, BVH and DeepMimic-format I/O."""

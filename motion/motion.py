@@ -1,0 +1,51 @@
+"""Motion: a clip of local joint rotations and translations on a Skeleton."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motion.skeleton import Skeleton
+
+
+@dataclass
+class Motion:
+    """Frames of local transforms.
+
+    rotations    -- (F, J, 4) float32 unit quaternions (w, x, y, z), local to the parent joint
+    translations -- (F, J, 3) float32 local translations; equal to skeleton.offsets except for the root
+                    and for joints whose file has position channels
+    fps          -- frames per second
+    name         -- display name (file stem or clip name)
+    source       -- path the clip was read from, if any
+    """
+
+    skeleton: Skeleton
+    rotations: np.ndarray
+    translations: np.ndarray
+    fps: float
+    name: str = ""
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        self.rotations = np.asarray(self.rotations, dtype=np.float32)
+        self.translations = np.asarray(self.translations, dtype=np.float32)
+        j = self.skeleton.num_joints
+        if self.rotations.ndim != 3 or self.rotations.shape[1:] != (j, 4):
+            raise ValueError(f"rotations must be (frames, {j}, 4), got {self.rotations.shape}")
+        if self.translations.shape != self.rotations.shape[:2] + (3,):
+            raise ValueError(f"translations must be {self.rotations.shape[:2] + (3,)}, got {self.translations.shape}")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+
+    @property
+    def num_frames(self) -> int:
+        return self.rotations.shape[0]
+
+    @property
+    def root_positions(self) -> np.ndarray:
+        return self.translations[:, 0]
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
