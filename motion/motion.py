@@ -1,7 +1,7 @@
 """Motion: a clip of local joint rotations and translations on a Skeleton."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +18,7 @@ class Motion:
     fps          -- frames per second
     name         -- display name (file stem or clip name)
     source       -- path the clip was read from, if any
+    warnings     -- what the reader repaired while loading (shown to the user; empty for clean files)
     """
 
     skeleton: Skeleton
@@ -26,6 +27,7 @@ class Motion:
     fps: float
     name: str = ""
     source: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rotations = np.asarray(self.rotations, dtype=np.float32)
