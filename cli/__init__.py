@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 
 # command name -> (module, one-line help)
@@ -12,6 +13,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("cli.info", "skeleton, frame count and fps of a motion file"),
     "positions": ("cli.positions", "world-space joint positions as a .npy (frames, joints, 3)"),
     "convert": ("cli.convert", "convert between BVH and DeepMimic motion files"),
+    "deepmimic": ("cli.deepmimic", "run a pretrained DeepMimic policy in pybullet, record it"),
+    "compile": ("cli.compile", "precompile the MAX graphs into the compiled-model (MEF) store"),
 }
 
 
@@ -22,6 +25,12 @@ class UserError(Exception):
 def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=1)
     sys.stdout.write("\n")
+
+
+def print_warnings(warnings) -> None:
+    """Reader/writer warnings (`FILE:LINE: ...`) on stderr, one `warning: ...` line each."""
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +52,9 @@ def main(argv: list[str]) -> int:
     except (UserError, MotionFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout piped into a reader that stopped early (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -72,6 +72,7 @@ def _atomic_write(target: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary user files
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

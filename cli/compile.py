@@ -1,0 +1,69 @@
+"""`python main.py compile [--kinds K ...] [--force]`: precompile MAX graphs into the MEF store.
+
+Compiling runs in a spawned worker process and prints one line per model as it starts and ends. Models
+already in the store are listed with the time their compile took. `--force` recompiles them: MAX's own
+kernel cache then makes it a warm compile, so `compile` followed by `compile --force` shows cold vs warm.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from cli import UserError, print_json
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--kinds", nargs="+", metavar="KIND",
+                        help="model kinds to compile (default: every kind with a MAX graph)")
+    parser.add_argument("--force", action="store_true", help="recompile models that are already compiled")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (progress goes to stderr)")
+
+
+def run(args) -> int:
+    from inference.maxgraphs import kinds as known_kinds
+    from inference.mef_store import READY, MefStore, cpu_target, max_version
+
+    kinds = args.kinds or known_kinds()
+    unknown = [k for k in kinds if k not in known_kinds()]
+    if unknown:
+        raise UserError(f"no MAX graph for {', '.join(unknown)} (known: {', '.join(known_kinds())})")
+    store = MefStore()
+    out = sys.stderr if args.json else sys.stdout
+    print(f"MAX {max_version()}, CPU target {cpu_target()}, store {store.mef_dir}", file=out, flush=True)
+
+    before = {(k, p): store.status(k, p) for k in kinds for p in store.presets(k)}
+    for (kind, preset), state in before.items():
+        if state == READY and not args.force:
+            print(f"{kind} ({preset}): ready, compiled earlier in {store.info(kind, preset)['compile_s']:.1f} s",
+                  file=out, flush=True)
+    compiled: dict[str, float] = {}
+    live = out.isatty()
+
+    def progress(p) -> None:
+        if p.state == READY:
+            compiled[p.kind] = p.elapsed_s
+        if p.state == "compiling" and p.elapsed_s > 0:
+            if live:  # a ticking clock on a terminal, nothing in logs
+                print(f"\r{p}", end="", file=out, flush=True)
+            return
+        print(("\r" if live else "") + str(p), file=out, flush=True)
+
+    t0 = time.monotonic()
+    after = store.ensure(kinds, progress, force=args.force)
+    wall = time.monotonic() - t0
+    rows = []
+    for (kind, preset), state in after.items():
+        info = store.info(kind, preset) if state == READY else None
+        rows.append({"kind": kind, "preset": preset, "status": state, "compiled_now": kind in compiled,
+                     "compile_s": info["compile_s"] if info else None,
+                     "error": store.failure(kind, preset) if state != READY else None,
+                     "mef": str(store.mef_path(kind, preset))})
+    failed = [r for r in rows if r["status"] != READY]
+    print(f"{len(rows) - len(failed)}/{len(rows)} ready; compiled {len(compiled)} in {wall:.1f} s", file=out)
+    for r in failed:
+        print(f"{r['kind']} ({r['preset']}): {r['status']}: {(r['error'] or '').splitlines()[0] if r['error'] else ''}",
+              file=out)
+    if args.json:
+        print_json({"rows": rows, "max_version": max_version(), "cpu_target": cpu_target(),
+                    "store": str(store.mef_dir), "wall_s": round(wall, 3)})
+    return 1 if failed else 0

@@ -1,0 +1,85 @@
+"""Job functions for the clip library (run on worker threads; no Qt here).
+
+Each returns a `LoadedClip`: the Motion plus the world positions of its joints and End Sites (heads,
+hands, toes), computed once at load time so the viewer only slices a cached array per frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from motion.motion import Motion
+
+
+@dataclass
+class LoadedClip:
+    name: str
+    motion: Motion
+    positions: np.ndarray  # (F, J + E, 3) world positions of joints then End Sites, Y-up, file units
+    parents: np.ndarray  # (J + E,) parent of each drawn point (End Sites hang off their joint)
+    names: list[str]  # (J + E,) joint names; "" for End Sites (no label)
+    source: str | None  # file path, or None for embedded clips
+    embedded: bool = False
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.motion.warnings)
+
+
+def display_points(motion: Motion) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """World positions (F, J + E, 3), parents and names of every joint followed by every End Site."""
+    from motion.fk import global_transforms
+    from motion.rotations import quat_rotate
+
+    skeleton = motion.skeleton
+    world_rot, world_pos = global_transforms(skeleton, motion.rotations, motion.translations)
+    ends = sorted(skeleton.end_sites)
+    if not ends:
+        return world_pos, skeleton.parents.copy(), list(skeleton.names)
+    offsets = np.stack([skeleton.end_sites[j] for j in ends]).astype(np.float32)  # (E, 3)
+    end_pos = world_pos[:, ends] + quat_rotate(world_rot[:, ends], offsets[None])
+    positions = np.concatenate([world_pos, end_pos.astype(np.float32)], axis=1)
+    parents = np.concatenate([skeleton.parents, np.asarray(ends, dtype=np.int64)])
+    return positions, parents, list(skeleton.names) + [""] * len(ends)
+
+
+def _with_positions(motion: Motion, name: str, source: str | None, embedded: bool) -> LoadedClip:
+    positions, parents, names = display_points(motion)
+    return LoadedClip(name, motion, positions, parents, names, source, embedded)
+
+
+def load_clip_file(path: str | Path) -> LoadedClip:
+    """Read a .bvh or DeepMimic .txt file; raises MotionFileError naming the file and the problem."""
+    from motion.errors import MotionFileError
+    from motion.io import load_motion
+
+    path = Path(path)
+    if not path.is_file():
+        raise MotionFileError(path, "no such file" if not path.exists() else "not a file")
+    motion = load_motion(path)
+    if motion.num_frames == 0:
+        raise MotionFileError(path, "the file has no frames")
+    return _with_positions(motion, motion.name or path.stem, str(path), embedded=False)
+
+
+def load_embedded_clip(name: str) -> LoadedClip:
+    from motion.deepmimic import load_embedded
+
+    motion = load_embedded(name)
+    return _with_positions(motion, name, None, embedded=True)
+
+
+def embedded_clip_names() -> list[str]:
+    from motion.deepmimic import embedded_clips
+
+    return sorted(embedded_clips())
+
+
+def export_bvh(motion: Motion, path: str | Path) -> str:
+    """Write `motion` as BVH (atomically: the writer goes through a temporary file and a rename)."""
+    from motion.bvh import write_bvh
+
+    write_bvh(motion, Path(path))
+    return str(path)

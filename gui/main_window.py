@@ -1,0 +1,256 @@
+"""Motion Studio main window: clip library dock, 3-D skeleton view, timeline, log dock, menus.
+
+Later panels (styles, transitions, compare, phases, DeepMimic, benchmarks) are added as docks with
+`add_panel(title, widget, area)` and run their work through the shared `self.jobs` (gui.workers.JobRunner).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
+                               QVBoxLayout, QWidget)
+
+from gui import loading
+from gui.library import ClipLibrary
+from gui.loading import LoadedClip
+from gui.recent import RecentFiles
+from gui.timeline import TimelineWidget
+from gui.workers import JobRunner
+from viewer.skeleton_view import SkeletonView
+
+DEFAULT_CLIP = "humanoid3d_walk"
+OPEN_FILTER = "Motion files (*.bvh *.txt);;BVH (*.bvh);;DeepMimic motion (*.txt);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, load_embedded: bool = True):
+        super().__init__()
+        self.setWindowTitle("Motion Studio")
+        self.settings = settings if settings is not None else QSettings()
+        self.recent = RecentFiles(self.settings)
+        self.jobs = JobRunner(self)
+        self.current: LoadedClip | None = None
+        self.error_dialogs: list[QMessageBox] = []
+        self._pending_default = DEFAULT_CLIP if load_embedded else None
+
+        self.view = SkeletonView(self)
+        self.timeline = TimelineWidget(self)
+        self.timeline.frameChanged.connect(self.view.set_frame)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+
+        self.library = ClipLibrary(self)
+        self.library.clipSelected.connect(self.show_clip)
+        self.library_dock = self.add_panel("Clip library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+        self.job_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.job_label)
+        self.jobs.started.connect(self._jobs_changed)
+        self.jobs.idle.connect(self._jobs_changed)
+        self.jobs.finished.connect(self._jobs_changed)
+        self.jobs.failed.connect(self._jobs_changed)
+
+        self._build_menus()
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self.resizeDocks([self.library_dock], [300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.log_dock], [110], Qt.Orientation.Vertical)
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.view.setFocus()  # keyboard focus on the view: Space and the arrows drive playback
+        if load_embedded:
+            QTimer.singleShot(0, self.load_embedded_clips)
+
+    # -- panels --------------------------------------------------------------------------------------------
+    def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "_"))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if hasattr(self, "panels_menu"):
+            self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    # -- menus and shortcuts -------------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut=None, checkable=False, checked=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if checkable:
+            action.setCheckable(True)
+            action.setChecked(checked)
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action(file_menu, "&Open...", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.export_action = self._action(file_menu, "&Export BVH...", self.export_dialog, "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view_menu = bar.addMenu("&View")
+        self._action(view_menu, "&Frame all", self.view.frame_all, "F")
+        self.follow_action = self._action(view_menu, "Follow &root", self.view.set_follow_root, "R", True)
+        self.labels_action = self._action(view_menu, "Joint &labels", self.view.set_labels_visible, "J", True)
+        self.trajectory_action = self._action(view_menu, "Root &trajectory", self.view.set_trajectory_visible,
+                                              "T", True)
+        view_menu.addSeparator()
+        self.panels_menu = view_menu.addMenu("&Panels")
+        for dock in (self.library_dock, self.log_dock):
+            self.panels_menu.addAction(dock.toggleViewAction())
+
+        play_menu = bar.addMenu("&Playback")
+        self.play_action = self._action(play_menu, "&Play / pause", self.timeline.toggle_play, "Space")
+        self._action(play_menu, "&Next frame", lambda: self.timeline.step(1), "Right")
+        self._action(play_menu, "P&revious frame", lambda: self.timeline.step(-1), "Left")
+        self._action(play_menu, "&First frame", lambda: self.timeline.seek(0), "Home")
+        self._action(play_menu, "&Last frame", lambda: self.timeline.seek(self.timeline.clock.last_frame), "End")
+        self.loop_action = self._action(play_menu, "L&oop", self.timeline.set_loop, "L", True, True)
+        self.timeline.loop_box.toggled.connect(self.loop_action.setChecked)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for path in paths:
+            self.recent_menu.addAction(path, lambda p=path: self.open_files([p]))
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self.recent.clear)
+
+    # -- loading -------------------------------------------------------------------------------------------
+    def load_embedded_clips(self) -> None:
+        try:
+            names = loading.embedded_clip_names()
+        except Exception as e:  # noqa: BLE001 -- a broken install must still open the window
+            self.log_message(f"embedded clips unavailable: {e}")
+            return
+        for name in names:
+            self.jobs.submit(loading.load_embedded_clip, name, key=f"embedded:{name}", description=f"load {name}",
+                             on_result=self._clip_loaded, on_error=lambda msg, n=name: self.show_error(n, msg))
+
+    def open_dialog(self) -> None:
+        start = str(Path(self.recent.paths()[0]).parent) if self.recent.paths() else ""
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open motion files", start, OPEN_FILTER)
+        self.open_files(paths)
+
+    def open_files(self, paths) -> None:
+        """Load files off the GUI thread; each one is added to the library (and selected) when it arrives."""
+        for path in paths:
+            path = str(path)
+            self.log_message(f"loading {path}")
+            self.jobs.submit(loading.load_clip_file, path, key=f"load:{path}", description=f"load {Path(path).name}",
+                             on_result=lambda clip: self._clip_loaded(clip, select=True),
+                             on_error=lambda msg, p=path: self.show_error(p, msg))
+
+    def _clip_loaded(self, clip: LoadedClip, select: bool = False) -> None:
+        if self._pending_default == clip.name and self.current is None:
+            select = True
+        self.library.add(clip, select=select)
+        if clip.source:
+            self.recent.add(clip.source)
+            self.log_message(f"loaded {clip.source}: {clip.motion.num_frames} frames at {clip.motion.fps:.4g} fps")
+        for warning in clip.warnings:
+            self.log_message(f"{clip.source or clip.name}: repaired: {warning}")
+        if clip.warnings:
+            self.statusBar().showMessage(
+                f"{clip.name}: {len(clip.warnings)} problem(s) repaired while loading (see Log)", 10_000)
+
+    def show_clip(self, clip: LoadedClip) -> None:
+        self.current = clip
+        self._pending_default = None
+        m = clip.motion
+        self.view.set_clip(clip.positions, clip.parents, clip.names)
+        self.timeline.set_clip(m.num_frames, m.fps)
+        self.view.set_frame(0)
+        self.setWindowTitle(f"{clip.name} - Motion Studio")
+        self.statusBar().showMessage(
+            f"{clip.name}: {m.skeleton.num_joints} joints, {m.num_frames} frames, {m.fps:g} fps, "
+            f"{m.duration:.2f} s", 5000)
+
+    # -- export --------------------------------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        if self.current is None:
+            self.statusBar().showMessage("Nothing to export: no clip selected", 5000)
+            return
+        start = str(Path(self.current.source).with_suffix(".bvh")) if self.current.source else f"{self.current.name}.bvh"
+        path, _ = QFileDialog.getSaveFileName(self, "Export BVH", start, "BVH (*.bvh)")
+        if path:
+            self.export_current(path)
+
+    def export_current(self, path: str | Path) -> None:
+        """Write the selected clip as BVH on a worker thread."""
+        if self.current is None:
+            return
+        path = str(path)
+        self.jobs.submit(loading.export_bvh, self.current.motion, path, key="export", description=f"export {path}",
+                         on_result=lambda p: self._exported(p), on_error=lambda msg: self.show_error(path, msg))
+
+    def _exported(self, path: str) -> None:
+        self.log_message(f"exported {path}")
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+
+    # -- feedback ------------------------------------------------------------------------------------------
+    def show_error(self, what: str, message: str) -> None:
+        """Non-blocking error dialog naming the file and the problem (also logged)."""
+        text = message if what in message else f"{what}: {message}"
+        self.log_message(f"error: {text}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Motion Studio", text, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _=0, b=box: self._dialog_closed(b))
+        self.error_dialogs.append(box)
+        box.open()
+
+    def _dialog_closed(self, box: QMessageBox) -> None:
+        if box in self.error_dialogs:
+            self.error_dialogs.remove(box)
+        box.deleteLater()
+
+    def log_message(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def _jobs_changed(self, *_) -> None:
+        n = self.jobs.active_count()
+        self.job_label.setText(f"{n} job(s) running" if n else "")
+
+    # -- drag and drop -------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_files(paths)
+
+    # -- shutdown ------------------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        self.timeline.pause()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.jobs.shutdown()
+        super().closeEvent(event)

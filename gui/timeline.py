@@ -1,0 +1,157 @@
+"""Timeline bar: play/pause, scrub slider, frame and time readout, loop toggle, speed 0.1x-4x.
+
+It owns the `PlaybackClock` and a display timer; on each tick it asks the clock for the frame to show and
+emits `frameChanged(int)` only when that frame changes. The keyboard shortcuts (Space, Left, Right, Home,
+End) are QActions of the main window that call `toggle_play`, `step`, `seek`.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton,
+                               QWidget)
+
+from gui.playback import MAX_SPEED, MIN_SPEED, PlaybackClock
+
+DISPLAY_INTERVAL_MS = 8  # ask the clock often; frames are only pushed when the index changes
+
+
+class TimelineWidget(QWidget):
+    frameChanged = Signal(int)
+    playingChanged = Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.clock = PlaybackClock()
+        self._shown = -1
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(DISPLAY_INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+
+        self.play_button = QToolButton(self)
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setToolTip("Scrub (Left / Right step one frame)")
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.frame_label = QLabel(self)
+        self.frame_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.time_label = QLabel(self)
+        self.loop_box = QCheckBox("Loop", self)
+        self.loop_box.setChecked(self.clock.loop)
+        self.loop_box.toggled.connect(self.set_loop)
+        self.speed_box = QDoubleSpinBox(self)
+        self.speed_box.setRange(MIN_SPEED, MAX_SPEED)
+        self.speed_box.setSingleStep(0.1)
+        self.speed_box.setDecimals(1)
+        self.speed_box.setSuffix(" x")
+        self.speed_box.setValue(1.0)
+        self.speed_box.setToolTip("Playback speed")
+        self.speed_box.valueChanged.connect(self.clock.set_speed)
+        # keyboard focus stays with the window so Space and the arrows always reach the playback actions
+        for w in (self.play_button, self.slider, self.loop_box):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.play_button)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.frame_label)
+        layout.addWidget(self.time_label)
+        layout.addWidget(self.loop_box)
+        layout.addWidget(QLabel("Speed", self))
+        layout.addWidget(self.speed_box)
+        self.set_clip(0, 30.0)
+
+    # -- API -----------------------------------------------------------------------------------------------
+    def set_clip(self, num_frames: int, fps: float) -> None:
+        self._stop_timer()
+        self.clock.set_clip(num_frames, fps)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, num_frames - 1))
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.setEnabled(num_frames > 0)
+        self._shown = -1
+        self._show(0)
+        self._update_play_button()
+
+    @property
+    def frame(self) -> int:
+        return max(self._shown, 0)
+
+    @property
+    def playing(self) -> bool:
+        return self.clock.playing
+
+    def toggle_play(self) -> None:
+        self.clock.toggle()
+        if self.clock.playing:
+            self._timer.start()
+        else:
+            self._stop_timer()
+            self._show(self.clock.frame)
+        self._update_play_button()
+        self.playingChanged.emit(self.clock.playing)
+
+    def play(self) -> None:
+        if not self.clock.playing:
+            self.toggle_play()
+
+    def pause(self) -> None:
+        if self.clock.playing:
+            self.toggle_play()
+
+    def step(self, delta: int) -> None:
+        was_playing = self.clock.playing
+        self.clock.step(delta)
+        self._stop_timer()
+        self._show(self.clock.frame)
+        if was_playing:
+            self._update_play_button()
+            self.playingChanged.emit(False)
+
+    def seek(self, frame: int) -> None:
+        self.clock.seek(frame)
+        self._show(self.clock.frame)
+
+    def set_loop(self, loop: bool) -> None:
+        self.clock.set_loop(loop)
+        if self.loop_box.isChecked() != loop:
+            self.loop_box.setChecked(loop)
+
+    def set_speed(self, speed: float) -> None:
+        self.speed_box.setValue(speed)  # -> clock.set_speed (clamped to the box's range)
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        self._show(self.clock.frame)
+        if not self.clock.playing:  # reached the end without looping
+            self._stop_timer()
+            self._update_play_button()
+            self.playingChanged.emit(False)
+
+    def _slider_moved(self, value: int) -> None:
+        self.clock.seek(value)
+        self._show(value)
+
+    def _show(self, frame: int) -> None:
+        if frame == self._shown:
+            return
+        self._shown = frame
+        if self.slider.value() != frame:
+            self.slider.blockSignals(True)
+            self.slider.setValue(frame)
+            self.slider.blockSignals(False)
+        n, fps = self.clock.num_frames, self.clock.fps
+        self.frame_label.setText(f"Frame {frame} / {max(n - 1, 0)}")
+        self.time_label.setText(f"{frame / fps:6.2f} s / {max(n - 1, 0) / fps:.2f} s")
+        self.frameChanged.emit(frame)
+
+    def _stop_timer(self) -> None:
+        self._timer.stop()
+
+    def _update_play_button(self) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if self.clock.playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))

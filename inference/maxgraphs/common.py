@@ -1,0 +1,59 @@
+"""Helpers shared by the MAX graph builders: the graph description the store compiles, weights declared as
+external ``Weight``s, and the ``ops_impl`` switch point.
+
+``ops_impl`` selects how ops that MAX lacks are made: ``"composed"`` builds them from MAX primitives;
+a Mojo custom-op variant (``"mojo"``, the max-mojo backend) will plug in here as one more value, replacing
+composed ops op by op without touching the builders' layer structure.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from max.dtype import DType
+from max.graph import DeviceRef, Graph, TensorType, TensorValue, Weight
+
+CPU = DeviceRef.CPU()
+OPS_IMPLS = ("composed",)
+BATCH = "batch"  # the symbolic leading dimension of every input and output
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A built graph plus what the runner needs to call it by name.
+
+    inputs/outputs -- runner keyword names in the graph's argument/result order
+    """
+
+    kind: str
+    graph: Graph
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def structure_hash(self) -> str:
+        """Hash of the graph's textual IR and its I/O names: changes whenever the compiled code would, never
+        with weight values (those are external)."""
+        text = f"{self.kind}\n{self.inputs}\n{self.outputs}\n{self.graph}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_ops_impl(ops_impl: str) -> None:
+    if ops_impl not in OPS_IMPLS:
+        raise ValueError(f"unknown ops_impl {ops_impl!r} (choose {', '.join(OPS_IMPLS)})")
+
+
+def batched_input(width: int) -> TensorType:
+    """A float32 (batch, width) input on the CPU, batch symbolic."""
+    return TensorType(DType.float32, (BATCH, width), device=CPU)
+
+
+def weight(graph: Graph, name: str, shape: tuple[int, ...]) -> TensorValue:
+    """A float32 external weight `name`, supplied at load time from the WeightSet tensor of the same name."""
+    return graph.add_weight(Weight(name, DType.float32, shape, CPU))
+
+
+def linear(graph: Graph, x: TensorValue, prefix: str, n_in: int, n_out: int) -> TensorValue:
+    """x @ W.T + b with torch's Linear layout: `{prefix}.weight` (n_out, n_in) and `{prefix}.bias` (n_out,)."""
+    w = weight(graph, f"{prefix}.weight", (n_out, n_in))
+    b = weight(graph, f"{prefix}.bias", (n_out,))
+    return x @ w.T + b

@@ -1,0 +1,288 @@
+"""Sizes of the RSMT networks (PAE "phase", StyleVAE "manifold", TransitionNet "sampler") as one
+JSON-serialisable dataclass, with two presets.
+
+``paper`` reproduces the official code (yuyujunjun/RSMT-Realtime-Stylized-Motion-Transition @d060ce2):
+  train_deephase.py:41,86-87   PAE: 10 phases, 23 joints, 61-frame window, key_range 1, window 2 s
+  train_styleVAE.py:96-108     manifold: phase_dim 10, latent 32, 8 experts, hidden 512, gate 128
+  train_transitionNet.py:116+  sampler: phase_dim 10, rnn 1024, past 10, max_seq 40 (max_tta 45)
+  TransitionPhaseNet.py:65-75  state encoders 512 -> 256; StyleVAENet.py:70-91 style convs 512 wide
+  StyleVAENet.py:118-119       rot_rep_idx = [1,5,9,10,11,12,13,15,19] (positions from FK)
+Several of these are literals in the official source (512, 256, 32, 10*3); here each is a field, and
+the invariants the official code relies on are checked in ``validate``.
+
+``lite`` is sized for CPU and for our ~1,600 frames of DeepMimic clips (see README numbers in the
+report / ``parameter_counts``): about 20x fewer sampler weights than ``paper``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inference.weights import WeightSet
+
+PAPER_ROT_REP_IDX = (1, 5, 9, 10, 11, 12, 13, 15, 19)
+# DeepMimic humanoid3d (13 joints, motion.joint_roles.roles_for(humanoid3d_skeleton())): root, chest,
+# neck, right_hip, right_knee, right_ankle, right_shoulder, right_elbow, left_hip, left_knee, left_ankle,
+# left_shoulder, left_elbow; chest, neck, hips and shoulders are carried by the torso (FK joints).
+LITE_ROT_REP_IDX = (1, 2, 3, 6, 8, 11)
+
+
+@dataclass(frozen=True)
+class RSMTConfig:
+    # skeleton
+    num_joints: int = 23
+    rot_rep_idx: tuple[int, ...] = PAPER_ROT_REP_IDX  # joints whose positions come from FK, not the net
+    left_hip: int = 1  # joints that define the facing direction of the style clip (BatchProcessor.py:15)
+    right_hip: int = 5
+    fps: float = 30.0
+    # PAE (DeepPhaseNet.py:326-455)
+    pae_window: int = 61  # frames; odd so the conv padding keeps the length
+    pae_window_seconds: float = 2.0
+    pae_key_range: float = 1.0
+    # phase manifold
+    phase_dim: int = 10  # PAE channels = phase channels used by the manifold and the sampler
+    # manifold = StyleVAENet
+    latent_size: int = 32
+    num_experts: int = 8
+    vae_hidden: int = 512  # encoder and expert layer widths
+    gate_hidden: int = 128
+    # sampler = TransitionNet_phase
+    state_hidden: int = 512  # StateEncoder first layer
+    state_out: int = 256  # StateEncoder output = width of the 256-d time-to-arrival encoding
+    style_dim: int = 512  # style tokens, AdaIN/ATN width, 512-d time-to-arrival encoding
+    rnn_size: int = 1024
+    past_frames: int = 10  # context frames before the transition
+    max_transition: int = 40  # longest training transition; max_tta = past + max - 5
+    film_kernels: tuple[int, ...] = (1, 3, 3, 5)  # IAN_FilmGenerator2 conv kernels (valid padding)
+    style_frames: int = 120  # style clip length (training clips, process_dataset.py:247); T-1 feature frames
+    init_state_kernels: tuple[int, ...] = (5, 3, 2)  # PredictInitialState convs over past-2 warm-up latents
+    amplitude_scale: float = 0.1  # phase manifold uses A / 0.1 (StyleVAE_DataModule.py:193,207)
+    preset: str = field(default="paper", compare=False)
+
+    # ---- derived sizes (all the official formulas in one place) -------------------------------
+    @property
+    def pos_rep_idx(self) -> tuple[int, ...]:
+        """Joints whose positions the networks predict directly (hip first)."""
+        return tuple(j for j in range(self.num_joints) if j not in self.rot_rep_idx)
+
+    @property
+    def n_pos(self) -> int:
+        return len(self.pos_rep_idx)
+
+    @property
+    def state_size(self) -> int:  # rel pos + vel of pos joints, 6D of all joints (TransitionPhaseNet.py:227)
+        return self.n_pos * 6 + self.num_joints * 6
+
+    @property
+    def offset_size(self) -> int:  # (target - last) pos of pos joints + 6D of all joints (:228)
+        return self.n_pos * 3 + self.num_joints * 6
+
+    @property
+    def condition_size(self) -> int:  # decoder condition: state + hip vel 3 + hip 6D (StyleVAENet.py:128)
+        return self.state_size + 9
+
+    @property
+    def pose_delta_size(self) -> int:  # decoder output: pos deltas + 6D deltas (StyleVAENet.py:27)
+        return self.n_pos * 3 + self.num_joints * 6
+
+    @property
+    def style_channels(self) -> int:  # film input: (pos 3, vel 3, 6D) per non-root joint (:229)
+        return 12 * (self.num_joints - 1)
+
+    @property
+    def style_tokens(self) -> int:  # tokens left after the valid convolutions over style_frames - 1 frames
+        return self.style_frames - 1 - sum(k - 1 for k in self.film_kernels)
+
+    @property
+    def max_tta(self) -> int:
+        return self.past_frames + self.max_transition - 5
+
+    @property
+    def predictor_out(self) -> int:  # phase 2P + A P + F P + hip vel 3 + hip 6D delta 6 + latent
+        return self.phase_dim * 4 + 9 + self.latent_size
+
+    @property
+    def lstm_input(self) -> int:
+        return self.style_dim + 2 * self.state_out
+
+    @property
+    def dt(self) -> float:
+        return 1.0 / self.fps
+
+    # ---- presets and (de)serialisation -------------------------------------------------------
+    @staticmethod
+    def paper() -> "RSMTConfig":
+        return RSMTConfig()
+
+    @staticmethod
+    def lite(num_joints: int = 13, rot_rep_idx: tuple[int, ...] = LITE_ROT_REP_IDX,
+             left_hip: int = 8, right_hip: int = 3) -> "RSMTConfig":
+        return RSMTConfig(num_joints=num_joints, rot_rep_idx=tuple(rot_rep_idx), left_hip=left_hip,
+                          right_hip=right_hip, phase_dim=5, latent_size=16, num_experts=4, vae_hidden=256,
+                          gate_hidden=64, state_hidden=256, state_out=128, style_dim=256, rnn_size=384,
+                          preset="lite")
+
+    @staticmethod
+    def for_roles(roles, preset: str = "lite") -> "RSMTConfig":
+        """A preset's sizes for the skeleton described by a motion.joint_roles.JointRoles."""
+        return RSMTConfig.preset_named(preset, num_joints=roles.num_joints, rot_rep_idx=tuple(roles.rot_rep_idx),
+                                       left_hip=roles.left_hip, right_hip=roles.right_hip)
+
+    @staticmethod
+    def preset_named(name: str, **skeleton) -> "RSMTConfig":
+        if name == "paper":
+            return RSMTConfig.paper() if not skeleton else RSMTConfig(**skeleton)
+        if name == "lite":
+            return RSMTConfig.lite(**skeleton)
+        raise ValueError(f"unknown RSMT preset {name!r} (choose paper or lite)")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @staticmethod
+    def from_dict(d: dict) -> "RSMTConfig":
+        """Inverse of to_dict; unknown keys or bad values raise ValueError naming the key."""
+        known = {f.name: f for f in fields(RSMTConfig)}
+        unknown = sorted(set(d) - set(known))
+        if unknown:
+            raise ValueError(f"unknown RSMT config keys {unknown}")
+        kwargs = {k: tuple(int(x) for x in v) if isinstance(v, list) else v for k, v in d.items()}
+        cfg = RSMTConfig(**kwargs)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        def need(ok: bool, what: str) -> None:
+            if not ok:
+                raise ValueError(f"RSMT config: {what}")
+
+        need(self.num_joints >= 2, "num_joints must be at least 2")
+        need(all(0 < j < self.num_joints for j in self.rot_rep_idx), "rot_rep_idx must name non-root joints")
+        need(len(set(self.rot_rep_idx)) == len(self.rot_rep_idx), "rot_rep_idx has duplicates")
+        need(0 <= self.left_hip < self.num_joints and 0 <= self.right_hip < self.num_joints, "hip joints out of range")
+        need(self.pae_window % 2 == 1, "pae_window must be odd")
+        for name in ("phase_dim", "latent_size", "num_experts", "vae_hidden", "gate_hidden", "state_hidden",
+                     "state_out", "style_dim", "rnn_size", "past_frames", "max_transition"):
+            need(int(getattr(self, name)) > 0, f"{name} must be positive")
+        need(len(self.film_kernels) == 4, "film_kernels must list the 4 style convolutions")
+        need(self.style_tokens >= 1, "style_frames too short for the style convolutions")
+        need(self.past_frames >= 3, "past_frames must be at least 3 (two frames feed the first velocity)")
+        need(len(self.init_state_kernels) > 0 and sum(k - 1 for k in self.init_state_kernels) == self.past_frames - 3,
+             "init_state_kernels must shrink past_frames-2 warm-up latents to one")
+
+
+def parameter_counts(cfg: RSMTConfig) -> dict[str, int]:
+    """Trainable parameter counts of the three networks built from `cfg` (buffers excluded)."""
+    from inference.networks.deephase import PAE
+    from inference.networks.stylevae import StyleVAE
+    from inference.networks.transitionnet import TransitionSampler
+
+    def count(m):
+        return sum(p.numel() for p in m.parameters())
+
+    sampler = TransitionSampler(cfg)
+    return {"phase": count(PAE(cfg)), "manifold": count(StyleVAE(cfg)),
+            "sampler_trainable": count(sampler) - count(sampler.decoder), "sampler_decoder": count(sampler.decoder)}
+
+
+NETWORK_KINDS = ("rsmt_phase", "rsmt_manifold", "rsmt_sampler")
+
+
+def _network_class(kind: str):
+    from inference.networks.deephase import PAE
+    from inference.networks.stylevae import StyleVAE
+    from inference.networks.transitionnet import TransitionSampler
+
+    return {"rsmt_phase": PAE, "rsmt_manifold": StyleVAE, "rsmt_sampler": TransitionSampler}[kind]
+
+
+def network_weights(net) -> "WeightSet":
+    """A WeightSet holding `net`'s state_dict (float32, BatchNorm step counters left out) and its config
+    as {"network": kind, "rsmt": cfg.to_dict()}."""
+    from inference.weights import WeightSet
+
+    kind = next(k for k in NETWORK_KINDS if isinstance(net, _network_class(k)))
+    tensors = {k: v.detach().cpu().float().numpy().copy() for k, v in net.state_dict().items()
+               if not k.endswith("num_batches_tracked")}
+    return WeightSet({"network": kind, "rsmt": net.cfg.to_dict()}, tensors)
+
+
+def build_network(weights: "WeightSet", kind: str | None = None):
+    """The network described by `weights` (eval mode), every tensor checked by name and shape; a
+    WeightsError naming the file for a wrong config, a missing, extra or misshaped tensor."""
+    import torch
+
+    from inference.weights import WeightsError
+
+    where = weights.path or "weights"
+    stored = weights.config.get("network")
+    if stored not in NETWORK_KINDS:
+        raise WeightsError(f"{where}: config 'network' is {stored!r}, expected one of {list(NETWORK_KINDS)}")
+    if kind is not None and stored != kind:
+        raise WeightsError(f"{where}: holds a {stored} network, expected {kind}")
+    try:
+        cfg = RSMTConfig.from_dict(weights.config.get("rsmt", {}))
+    except (TypeError, ValueError) as e:
+        raise WeightsError(f"{where}: bad RSMT config ({e})") from None
+    net = _network_class(stored)(cfg)
+    expected = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    extra = sorted(set(weights.tensors) - set(expected))
+    if extra:
+        raise WeightsError(f"{where}: unexpected tensors {extra[:5]}{' ...' if len(extra) > 5 else ''}")
+    state = {k: torch.from_numpy(weights.expect(k, tuple(v.shape)).astype("float32")) for k, v in expected.items()}
+    net.load_state_dict(state, strict=False)
+    return net.eval()
+
+
+# ---- torch backend Runner kinds (inference/torch_backend.py merges this table) --------------------
+def _runner(module, inputs, outputs):
+    from inference.torch_backend import ModuleRunner
+
+    return ModuleRunner(module, inputs, outputs)
+
+
+def _phase_runner(weights):
+    net = build_network(weights, "rsmt_phase")
+    return _runner(net, {"x": (3 * net.cfg.num_joints, net.cfg.pae_window)}, ("y", "p", "a", "f", "b"))
+
+
+def _manifold_decoder_runner(weights):
+    net = build_network(weights, "rsmt_manifold")
+    c = net.cfg
+    return _runner(net.decoder, {"latent": (c.latent_size,), "condition": (c.condition_size,), "phase": (c.phase_dim, 2)},
+                   ("pose_delta", "coefficients"))
+
+
+def _sampler_style_runner(weights):
+    from inference.networks.transitionnet import STYLE_FIELDS, SamplerStyleGraph
+
+    net = build_network(weights, "rsmt_sampler")
+    return _runner(SamplerStyleGraph(net), {"features": (net.cfg.style_channels, net.cfg.style_frames - 1)},
+                   STYLE_FIELDS)
+
+
+def _sampler_target_runner(weights):
+    from inference.networks.transitionnet import SamplerTargetGraph
+
+    net = build_network(weights, "rsmt_sampler")
+    c = net.cfg
+    return _runner(SamplerTargetGraph(net), {"target_pos": (c.n_pos, 3), "target_prev_pos": (c.n_pos, 3),
+                                             "target_rot": (c.num_joints, 6)}, ("target_latent",))
+
+
+def _sampler_step_runner(weights):
+    from inference.networks.transitionnet import STEP_OUTPUTS, SamplerStepGraph
+
+    graph = SamplerStepGraph(build_network(weights, "rsmt_sampler"))
+    return _runner(graph, graph.input_shapes(), STEP_OUTPUTS)
+
+
+TORCH_BUILDERS = {
+    "rsmt_phase": _phase_runner,  # x (B, 3J, 61) -> y, p, a, f, b
+    "rsmt_manifold_decoder": _manifold_decoder_runner,  # latent, condition, phase -> pose_delta, coefficients
+    "rsmt_sampler_style": _sampler_style_runner,  # features (B, 12(J-1), 119) -> 8 style tensors
+    "rsmt_sampler_target": _sampler_target_runner,  # target pos/prev pos/rot -> target_latent
+    "rsmt_sampler_step": _sampler_step_runner,  # one generated frame, see SamplerStepGraph
+}

@@ -1,0 +1,249 @@
+"""Which joint plays which part in the RSMT / DeepPhase features, and the joint order the features use.
+
+RSMT (yuyujunjun/RSMT-Realtime-Stylized-Motion-Transition) hard-codes these for the 23-joint 100STYLE
+skeleton: hips = 0, left/right hip = 1/5 (they define the facing direction, BatchProcessor.py:47),
+feet = 3, 4, 7, 8 (contact loss, TransitionPhaseNet.py:449), rot_rep_idx = 1, 5, 9-13, 15, 19 (joints
+whose positions come from forward kinematics of the predicted rotations; all other joints, hips
+first, have their positions predicted directly, StyleVAENet.py:118). `JointRoles` names the same
+parts for any skeleton, so features and networks never hard-code indices.
+
+All indices in a `JointRoles` are in *feature order*: feature joint j is skeleton joint
+``source_index[j]``. Use `reorder_motion` to bring a Motion into feature order.
+
+The rule behind rot_rep_idx (our reading of RSMT's choice, used for every skeleton): a joint's
+position comes from FK when its parent is the root or a spine joint (the chain from the root up to,
+but excluding, the neck), i.e. the joints rigidly carried by the torso: the hips, the spine segments,
+the neck and the collars. Limb joints further out (knees, feet, shoulders-after-collars, elbows,
+wrists, head) are predicted as positions. For 100STYLE this reproduces RSMT's list exactly.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from motion.motion import Motion
+from motion.skeleton import Skeleton
+
+# 100STYLE joint names in RSMT's reordered order (Style100Processor.py:12-19).
+STYLE100_ORDER = (
+    "Hips",
+    "LeftHip", "LeftKnee", "LeftAnkle", "LeftToe",
+    "RightHip", "RightKnee", "RightAnkle", "RightToe",
+    "Chest", "Chest2", "Chest3", "Chest4", "Neck", "Head",
+    "LeftCollar", "LeftShoulder", "LeftElbow", "LeftWrist",
+    "RightCollar", "RightShoulder", "RightElbow", "RightWrist",
+)
+
+# Name patterns (case-insensitive regular expressions, tried in order) for a skeleton we have no preset for.
+_LEFT_HIP = (r"left_?up_?leg", r"left_?hip", r"left_?thigh", r"^l_?hip$", r"^l_?thigh$", r"^l_?up_?leg$",
+             r"^lhip$", r"left_?femur", r"^lfemur$")
+_RIGHT_HIP = tuple(p.replace("left", "right").replace("l_?", "r_?").replace("^l", "^r") for p in _LEFT_HIP)
+_LEFT_FEET = (r"left_?(foot|ankle)", r"^l_?(foot|ankle)$", r"left_?toe", r"^l_?toe", r"^lfoot$", r"^ltoes?$")
+_RIGHT_FEET = tuple(p.replace("left", "right").replace("l_?", "r_?").replace("^l", "^r") for p in _LEFT_FEET)
+_NECK = (r"neck", r"^head$")
+# Left/right name swaps (pattern, replacement) used to pair joints for mirroring, both directions.
+_SIDE_SWAPS = tuple((a, b) for l, r in (("Left", "Right"), ("left", "right"), ("LEFT", "RIGHT"))
+                    for a, b in ((l, r), (r, l))) + (
+    (r"^L", "R"), (r"^R", "L"), (r"^l", "r"), (r"^r", "l"), (r"_L$", "_R"), (r"_R$", "_L"),
+    (r"_l$", "_r"), (r"_r$", "_l"), (r"\.L$", ".R"), (r"\.R$", ".L"))
+
+
+class JointRolesError(ValueError):
+    """The roles cannot be found on a skeleton (message names the skeleton's source and what is missing)."""
+
+
+@dataclass(frozen=True)
+class JointRoles:
+    """Joint roles in feature order.
+
+    names        -- joint names in feature order
+    parents      -- (J,) parent of each feature joint (feature indices; -1 for the hips)
+    source_index -- feature joint j is joint source_index[j] of the source skeleton
+    left_hip, right_hip -- define the facing direction: forward = (left - right) x up
+    feet         -- contact joints (RSMT's foot-contact loss and the foot-skate metric)
+    rot_rep_idx  -- joints whose positions come from FK of rotations; the others are predicted
+    mirror       -- mirror[j] is j's left/right partner (j itself for a centre joint)
+    lateral_axis -- the rest-pose axis (0 x, 1 y, 2 z) along which left and right mirror each other
+    """
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    source_index: tuple[int, ...]
+    left_hip: int
+    right_hip: int
+    feet: tuple[int, ...]
+    rot_rep_idx: tuple[int, ...]
+    mirror: tuple[int, ...]
+    lateral_axis: int
+    hips: int = 0
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.names)
+
+    @property
+    def pos_rep_idx(self) -> tuple[int, ...]:
+        """Joints whose positions the networks predict directly, hips first (RSMT's pos_rep_idx)."""
+        return tuple(j for j in range(self.num_joints) if j not in self.rot_rep_idx)
+
+    def to_dict(self) -> dict:
+        """JSON-able form, stored with trained weights so inference uses the same roles."""
+        return {"names": list(self.names), "parents": list(self.parents), "source_index": list(self.source_index),
+                "left_hip": self.left_hip, "right_hip": self.right_hip, "feet": list(self.feet),
+                "rot_rep_idx": list(self.rot_rep_idx), "mirror": list(self.mirror),
+                "lateral_axis": self.lateral_axis, "hips": self.hips}
+
+    @staticmethod
+    def from_dict(d: dict) -> "JointRoles":
+        tup = ("names", "parents", "source_index", "feet", "rot_rep_idx", "mirror")
+        return JointRoles(**{k: tuple(v) if k in tup else v for k, v in d.items()})
+
+
+def _feature_parents(skeleton: Skeleton, order: list[int]) -> tuple[int, ...]:
+    position = {src: j for j, src in enumerate(order)}
+    parents = []
+    for j, src in enumerate(order):
+        p = int(skeleton.parents[src])
+        if p >= 0 and p not in position:
+            raise JointRolesError(f"joint {skeleton.names[src]!r} needs its parent {skeleton.names[p]!r}")
+        if p >= 0 and position[p] >= j:
+            raise JointRolesError(f"joint order puts {skeleton.names[src]!r} before its parent")
+        parents.append(-1 if p < 0 else position[p])
+    return tuple(parents)
+
+
+def _mirror_pairs(names: list[str]) -> tuple[int, ...]:
+    index = {n: i for i, n in enumerate(names)}
+    mirror = list(range(len(names)))
+    for i, name in enumerate(names):
+        candidates = [re.sub(a, b, name, count=1) for a, b in _SIDE_SWAPS]
+        partner = next((c for c in candidates if c != name and c in index), None)
+        if partner is not None:
+            mirror[i] = index[partner]
+    for i, m in enumerate(mirror):
+        if mirror[m] != i:  # keep only symmetric pairs
+            mirror[i] = i
+    return tuple(mirror)
+
+
+def _lateral_axis(skeleton: Skeleton, order: list[int], left_hip: int, right_hip: int) -> int:
+    """Axis of the rest pose along which the left and right hips lie apart."""
+    from motion.fk import global_transforms
+
+    j = skeleton.num_joints
+    rest = global_transforms(skeleton, np.tile([1.0, 0, 0, 0], (1, j, 1)), skeleton.offsets[None])[1][0]
+    d = rest[order[left_hip]] - rest[order[right_hip]]
+    return int(np.argmax(np.abs(d)))
+
+
+def _rot_rep(parents: tuple[int, ...], names: tuple[str, ...], hips: int) -> tuple[int, ...]:
+    """Joints whose parent is the root or on the spine (root .. neck, neck excluded); see module docstring."""
+    necks = [j for j, n in enumerate(names) if any(re.search(p, n, re.I) for p in _NECK[:1])]
+    if not necks:
+        necks = [j for j, n in enumerate(names) if re.search(_NECK[1], n, re.I)]
+    spine = {hips}
+    if necks:
+        j = parents[necks[0]]
+        while j > 0:
+            spine.add(j)
+            j = parents[j]
+    return tuple(j for j in range(len(names)) if j != hips and parents[j] in spine)
+
+
+def _find(names: list[str], patterns: tuple[str, ...]) -> int | None:
+    for pattern in patterns:
+        for i, n in enumerate(names):
+            if re.search(pattern, n, re.I):
+                return i
+    return None
+
+
+def _build(skeleton: Skeleton, order: list[int], left_hip: int, right_hip: int, feet: tuple[int, ...]) -> JointRoles:
+    names = tuple(skeleton.names[i] for i in order)
+    parents = _feature_parents(skeleton, order)
+    return JointRoles(names=names, parents=parents, source_index=tuple(order), left_hip=left_hip,
+                      right_hip=right_hip, feet=tuple(feet), rot_rep_idx=_rot_rep(parents, names, 0),
+                      mirror=_mirror_pairs(list(names)),
+                      lateral_axis=_lateral_axis(skeleton, order, left_hip, right_hip))
+
+
+def style100_roles(skeleton: Skeleton, where: str = "skeleton") -> JointRoles:
+    """RSMT's 23-joint 100STYLE layout (reordered as Swap100StyJoints does)."""
+    missing = [n for n in STYLE100_ORDER if n not in skeleton.names]
+    if missing:
+        raise JointRolesError(f"{where}: not a 100STYLE skeleton, missing joints {missing}")
+    order = [skeleton.index(n) for n in STYLE100_ORDER]
+    return _build(skeleton, order, left_hip=1, right_hip=5, feet=(3, 4, 7, 8))
+
+
+def humanoid3d_roles(skeleton: Skeleton, where: str = "skeleton") -> JointRoles:
+    """DeepMimic humanoid3d (13 joints), kept in file order so outputs need no permutation.
+
+    root 0, chest 1, neck 2, right_hip 3, right_knee 4, right_ankle 5, right_shoulder 6, right_elbow 7,
+    left_hip 8, left_knee 9, left_ankle 10, left_shoulder 11, left_elbow 12.
+    rot_rep_idx = chest, neck, both hips, both shoulders (1, 2, 3, 6, 8, 11): the joints rigidly carried
+    by the root and chest (humanoid3d has no collars, so its shoulders hang directly off the chest and
+    take the collars' place). Feet = the ankles (the skeleton has no toe joints; the foot box hangs off
+    the ankle, so a planted foot keeps its ankle still)."""
+    from motion.deepmimic import JOINT_NAMES
+
+    missing = [n for n in JOINT_NAMES if n not in skeleton.names]
+    if missing:
+        raise JointRolesError(f"{where}: not a DeepMimic humanoid3d skeleton, missing joints {missing}")
+    order = [skeleton.index(n) for n in JOINT_NAMES]
+    names = list(JOINT_NAMES)
+    return _build(skeleton, order, left_hip=names.index("left_hip"), right_hip=names.index("right_hip"),
+                  feet=(names.index("left_ankle"), names.index("right_ankle")))
+
+
+def generic_roles(skeleton: Skeleton, where: str = "skeleton") -> JointRoles:
+    """Roles found by joint-name patterns (Left/Right + UpLeg/Hip/Thigh, Foot/Ankle/Toe, Neck), file order."""
+    names = list(skeleton.names)
+    found = {"left hip": _find(names, _LEFT_HIP), "right hip": _find(names, _RIGHT_HIP),
+             "left foot": _find(names, _LEFT_FEET), "right foot": _find(names, _RIGHT_FEET)}
+    missing = [k for k, v in found.items() if v is None]
+    if missing:
+        raise JointRolesError(
+            f"{where}: cannot find the {', '.join(missing)} joint(s) by name (looked for names like LeftUpLeg/"
+            f"LeftHip/LeftThigh and LeftFoot/LeftAnkle/LeftToe); joints are {names}")
+    if found["left hip"] == found["right hip"]:
+        raise JointRolesError(f"{where}: left and right hip are the same joint {names[found['left hip']]!r}")
+    feet = []
+    for side in ("left foot", "right foot"):
+        j = found[side]
+        feet.append(j)
+        kids = skeleton.children(j)
+        if len(kids) == 1:  # the toe below the ankle also touches the ground
+            feet.append(kids[0])
+    order = list(range(len(names)))
+    return _build(skeleton, order, found["left hip"], found["right hip"], tuple(feet))
+
+
+def roles_for(skeleton: Skeleton, where: str = "skeleton") -> JointRoles:
+    """The preset for 100STYLE or humanoid3d skeletons, else roles found by name patterns.
+
+    `where` (usually the file path) prefixes the JointRolesError raised when roles cannot be found."""
+    from motion.deepmimic import JOINT_NAMES
+
+    if set(STYLE100_ORDER) <= set(skeleton.names):
+        return style100_roles(skeleton, where)
+    if set(JOINT_NAMES) <= set(skeleton.names):
+        return humanoid3d_roles(skeleton, where)
+    return generic_roles(skeleton, where)
+
+
+def reorder_motion(motion: Motion, roles: JointRoles) -> Motion:
+    """The motion with its joints in feature order (local rotations are unchanged: parents are kept)."""
+    sk = motion.skeleton
+    order = list(roles.source_index)
+    if list(sk.names) == list(roles.names):
+        return motion
+    if [sk.names[i] for i in order] != list(roles.names):
+        raise JointRolesError(f"{motion.source or motion.name}: skeleton does not match the joint roles")
+    end_sites = {order.index(j): v for j, v in sk.end_sites.items() if j in order}
+    skeleton = Skeleton(list(roles.names), np.array(roles.parents), sk.offsets[order],
+                        [sk.channels[i] for i in order], end_sites)
+    return Motion(skeleton, motion.rotations[:, order], motion.translations[:, order], motion.fps,
+                  name=motion.name, source=motion.source, warnings=list(motion.warnings))

@@ -1,0 +1,187 @@
+"""The main window end to end (real OpenGL under Xvfb): library, loading through the worker, errors,
+timeline keys, export."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from gui.main_window import MainWindow
+from motion.bvh import read_bvh
+from motion.deepmimic import embedded_clips
+from motion.fk import world_positions
+
+pytestmark = pytest.mark.gl
+
+# A tiny BVH in centimetres: hips -> spine -> head (End Site), 4 frames at 30 fps.
+TINY_BVH = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0 90 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT Spine
+  {
+    OFFSET 0 30 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    JOINT Head
+    {
+      OFFSET 0 40 0
+      CHANNELS 3 Zrotation Xrotation Yrotation
+      End Site
+      {
+        OFFSET 0 15 0
+      }
+    }
+  }
+}
+MOTION
+Frames: 4
+Frame Time: 0.0333333
+0 90 0 0 0 0 0 0 0 0 0 0
+5 90 0 0 0 0 10 0 0 0 0 0
+10 90 0 0 0 0 20 0 0 0 0 0
+15 90 0 0 0 0 30 0 0 0 0 0
+"""
+
+
+@pytest.fixture
+def tiny_bvh(tmp_path) -> Path:
+    path = tmp_path / "tiny walk.bvh"
+    path.write_text(TINY_BVH)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: len(w.library.clips()) == len(embedded_clips()) and w.current is not None,
+                    timeout=15_000)
+    yield w
+    w.close()
+    assert w.jobs.active_count() == 0
+
+
+def _load(qtbot, window, path):
+    before = len(window.library.clips())
+    window.open_files([str(path)])
+    qtbot.waitUntil(lambda: len(window.library.clips()) > before or bool(window.error_dialogs), timeout=10_000)
+
+
+def test_window_opens_with_embedded_clips(window):
+    names = window.library.names()
+    assert names == sorted(embedded_clips())
+    assert "humanoid3d_walk" in names
+    assert window.current.name == "humanoid3d_walk"  # the default clip is shown
+    assert window.view.num_frames == window.current.motion.num_frames
+    assert window.windowTitle().startswith("humanoid3d_walk")
+    assert not window.error_dialogs
+
+
+def test_loading_a_bvh_through_the_worker_adds_and_shows_it(qtbot, window, tiny_bvh):
+    _load(qtbot, window, tiny_bvh)
+    assert not window.error_dialogs
+    clip = window.library.current()
+    assert clip.name == "tiny walk" and clip.source == str(tiny_bvh)
+    assert window.current is clip and window.timeline.clock.num_frames == 4
+    # positions were computed once (FK) and the viewer shows them: head End Site at 90+30+40+15 cm
+    assert clip.positions.shape == (4, 4, 3)
+    np.testing.assert_allclose(clip.positions[0, :3], world_positions(clip.motion)[0], atol=1e-4)
+    assert window.view.pose()[3, 2] == pytest.approx(175.0, abs=1e-3)  # Z-up in the view
+    assert 80.0 < window.view.framing.body_height <= 85.0  # scale taken from the clip (cm, not metres)
+    assert window.recent.paths() == [str(tiny_bvh.resolve())]
+    # loading the same file again replaces its entry instead of adding a duplicate
+    count = len(window.library.clips())
+    window.open_files([str(tiny_bvh)])
+    qtbot.waitUntil(lambda: window.jobs.active_count() == 0, timeout=10_000)
+    assert len(window.library.clips()) == count
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("HIERARCHY\nROOT Hips\n{\n  OFFSET 0 0 zero\n", "zero"),
+    (None, "no such file"),
+])
+def test_bad_file_shows_an_error_naming_file_and_problem(qtbot, window, tmp_path, content, problem):
+    path = tmp_path / "broken.bvh"
+    if content is not None:
+        path.write_text(content)
+    clips_before = window.library.names()
+    _load(qtbot, window, path)
+    assert len(window.error_dialogs) == 1
+    text = window.error_dialogs[0].text()
+    assert str(path) in text and problem in text
+    assert window.library.names() == clips_before
+    assert "error:" in window.log.toPlainText()
+    window.error_dialogs[0].accept()
+    qtbot.waitUntil(lambda: not window.error_dialogs)
+
+
+def test_timeline_keys(qtbot, window):
+    # no window manager under Xvfb: ask for activation explicitly (window shortcuts need an active window)
+    window.activateWindow()
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    target = QApplication.focusWidget()
+    assert target is window.view  # the view has the keyboard focus from the start
+    assert window.timeline.frame == 0
+    qtbot.keyClick(target, Qt.Key.Key_Right)
+    qtbot.keyClick(target, Qt.Key.Key_Right)
+    assert window.timeline.frame == 2 and window.view.frame == 2
+    qtbot.keyClick(target, Qt.Key.Key_Left)
+    assert window.timeline.frame == 1 and window.view.frame == 1
+    qtbot.keyClick(target, Qt.Key.Key_Space)
+    assert window.timeline.playing
+    qtbot.waitUntil(lambda: window.timeline.frame > 3, timeout=5000)  # real playback advances
+    qtbot.keyClick(target, Qt.Key.Key_Space)
+    assert not window.timeline.playing
+    paused_at = window.timeline.frame
+    qtbot.wait(100)
+    assert window.timeline.frame == paused_at == window.view.frame
+    assert window.timeline.frame_label.text() == f"Frame {paused_at} / {window.current.motion.num_frames - 1}"
+
+
+def test_export_writes_a_bvh_that_loads_back(qtbot, window, tmp_path):
+    out = tmp_path / "export" / "walk.bvh"
+    out.parent.mkdir()
+    with qtbot.waitSignal(window.jobs.idle, timeout=10_000):
+        window.export_current(out)
+    assert not window.error_dialogs
+    assert sorted(p.name for p in out.parent.iterdir()) == ["walk.bvh"]  # no temporary file left
+    back = read_bvh(out)
+    original = window.current.motion
+    assert sorted(back.skeleton.names) == sorted(original.skeleton.names)
+    assert back.num_frames == original.num_frames
+    order = [back.skeleton.index(name) for name in original.skeleton.names]  # the writer goes depth-first
+    np.testing.assert_allclose(world_positions(back)[:, order], world_positions(original), atol=1e-3)
+
+
+def test_export_to_an_unwritable_place_shows_an_error(qtbot, window, tmp_path):
+    target = tmp_path / "missing-folder" / "x.bvh"
+    window.export_current(target)
+    qtbot.waitUntil(lambda: bool(window.error_dialogs), timeout=10_000)
+    assert str(target) in window.error_dialogs[0].text()
+
+
+def test_drop_files_onto_the_window(qtbot, window, tiny_bvh):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tiny_bvh))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: "tiny walk" in window.library.names(), timeout=10_000)
+
+
+def test_view_toggles(qtbot, window):
+    window.labels_action.setChecked(True)
+    window.trajectory_action.setChecked(True)
+    window.follow_action.setChecked(True)
+    view = window.view
+    assert view.labels_visible and view.trajectory_visible and view.follow_root
+    window.timeline.seek(20)
+    root = view.pose()[0]
+    center = view.opts["center"]
+    assert (center.x(), center.y()) == pytest.approx((root[0], root[1]), abs=1e-5)

@@ -1,0 +1,73 @@
+"""The skeleton is really drawn: read the OpenGL framebuffer back (Mesa llvmpipe under Xvfb)."""
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from gui.loading import load_embedded_clip
+from viewer.framing import to_gl
+from viewer.skeleton_view import BACKGROUND, BONE_COLOR, SkeletonView
+
+pytestmark = pytest.mark.gl
+
+
+def _pixels(view: SkeletonView) -> np.ndarray:
+    image = view.grabFramebuffer().convertToFormat(QImage.Format.Format_RGB888)
+    w, h = image.width(), image.height()
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
+    return rows[:, : 3 * w].reshape(h, w, 3).astype(int)
+
+
+def _is_bone(rgb: np.ndarray) -> np.ndarray:
+    target = np.array(BONE_COLOR[:3]) * 255
+    return np.abs(rgb - target).max(axis=-1) <= 12
+
+
+@pytest.fixture
+def view(qtbot):
+    v = SkeletonView()
+    qtbot.addWidget(v)
+    v.resize(640, 480)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def test_bones_are_drawn_where_they_project(view):
+    clip = load_embedded_clip("humanoid3d_walk")
+    empty = _pixels(view)
+    view.set_clip(clip.positions, clip.parents, clip.names)
+    view.set_frame(10)
+    drawn = _pixels(view)
+    h, w, _ = drawn.shape
+
+    # midpoints of the bones, projected with the view's own camera
+    pose = to_gl(clip.positions[10])
+    children = np.nonzero(clip.parents >= 0)[0]
+    midpoints = (pose[clip.parents[children]] + pose[children]) / 2
+    px = np.rint(view.project(midpoints)).astype(int)
+    assert ((px >= 0) & (px < [w, h])).all(), "frame_all must keep the whole skeleton in view"
+    hits = []
+    for x, y in px:
+        patch = drawn[max(y - 2, 0): y + 3, max(x - 2, 0): x + 3]
+        hits.append(_is_bone(patch).any())
+    assert np.mean(hits) >= 0.9, f"bone colour found at {sum(hits)} of {len(hits)} projected bone midpoints"
+    # bone-coloured pixels exist only once the skeleton is shown
+    assert _is_bone(empty).sum() == 0
+    assert _is_bone(drawn).sum() > 200
+    # the image is not just the background colour anywhere near the skeleton
+    assert (np.abs(drawn - np.array(BACKGROUND)).max(axis=-1) > 30).sum() > 500
+
+
+def test_skeleton_stands_upright_and_moves_with_the_frame(view):
+    clip = load_embedded_clip("humanoid3d_walk")
+    view.set_clip(clip.positions, clip.parents, clip.names)
+    view.set_frame(0)
+    first = _pixels(view)
+    ys, xs = np.nonzero(_is_bone(first))
+    head = clip.names.index("neck")
+    foot = clip.names.index("left_ankle")
+    head_px, foot_px = view.project(to_gl(clip.positions[0, [head, foot]]))
+    assert head_px[1] < foot_px[1]  # the head is drawn above the feet
+    assert ys.max() - ys.min() > 0.3 * first.shape[0]  # a body, framed to a good part of the view height
+    view.set_frame(clip.motion.num_frames // 2)
+    assert (_is_bone(_pixels(view)) != _is_bone(first)).sum() > 100

@@ -1,0 +1,290 @@
+"""Training data for the RSMT networks (phase = PAE, manifold = StyleVAE, sampler = TransitionNet), built
+from the embedded DeepMimic clips or from a 100STYLE folder (`training.style100`), following the official
+RSMT data pipeline (process_dataset.py, add_phase_to_dataset.py, src/Datasets/*).
+
+Pipeline:
+1. `MotionDataset`: sequences at 30 fps in feature joint order (`motion.joint_roles`), as world-space
+   global positions (F, J, 3) and rotation matrices (F, J, 3, 3), split into train and test, each with a
+   mirrored copy and a randomly time-scaled copy (RSMT augment_dataset: `mr_*`, `sca_*`).
+2. `pae_windows`: PAE training input, pose windows of 62 frames, stride 60 -> (N, 3J, 61).
+3. `annotate_phases(dataset, phase_fn)`: a trained PAE gives every frame with a centred 61-velocity
+   window its (amplitude, shift); sequences are trimmed to those frames (31 dropped at the start, 30 at
+   the end).
+4. `manifold_windows` / `sampler_windows` / `benchmark_windows`: canonical windows (61 stride 40;
+   61 stride 40 + 120-frame style clips; 65 stride 40), and the normalisation statistics.
+
+Embedded clips (`embedded_dataset`): the 15 DeepMimic humanoid3d clips, style = clip name, positions in
+centimetres (metres x 100) so RSMT's centimetre constants (foot-contact speeds 0.5-1 per frame, bone
+length scale 21) keep their meaning. The clips are 0.8-4.4 s long, too short for 61-frame windows with
+61-frame phase context, so each is made at least `min_seconds` long:
+- "wrap" clips (they loop) are repeated: cycle c is the base cycle without its closing frame, turned
+  about Y by c times the cycle's heading change and moved on by the accumulated root displacement,
+  exactly as DeepMimic's kinematic character loops them (so the seam shows whatever pose jump the
+  clip's last and first frames have);
+- "none" clips (play once) hold their first and last pose for equally many frames on each side.
+Repetition adds windows, not new motion: the numbers of windows below count repeated cycles.
+
+Train / held-out split of the embedded clips: whole clips are held out, so evaluation transitions come
+from motion never seen in training (RSMT likewise holds out its last 10 styles entirely). The held-out
+clips each have a similar clip in training: dance_b (dance_a), getup_faceup (getup_facedown) and
+spinkick (kick and spin). Train and test both get the mirror and time-scale copies (as RSMT's).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from motion import features as F
+from motion.errors import MotionFileError
+from motion.joint_roles import JointRoles, roles_for
+from motion.motion import Motion
+from motion.rotations import matrix_to_quat, quat_mul
+
+HELD_OUT_CLIPS = ("humanoid3d_dance_b", "humanoid3d_getup_faceup", "humanoid3d_spinkick")
+DEEPMIMIC_SCALE = 100.0  # metres -> centimetres
+MANIFOLD_WINDOW, MANIFOLD_STRIDE = 61, 40  # process_dataset.py: WindowBasedLoader(61, 21)
+MANIFOLD_SUBWINDOW = 25  # StyleVAENet.shared_forward_single trains on random 25-frame slices
+STYLE_WINDOW, STYLE_STRIDE = 120, 120  # WindowBasedLoader(120, 0): sampler style clips
+BENCHMARK_WINDOW, BENCHMARK_STRIDE = 65, 40  # processStyle100Benchmark(65, 25)
+PAE_STRIDE = 60  # processDeepPhaseForStyle100(62, 2)
+# Shortest sequence that yields one manifold window after the phase trim: 61 + 61 + 1 frames at 30 fps.
+MIN_FRAMES = F.PAE_WINDOW + MANIFOLD_WINDOW + 1
+
+
+@dataclass
+class Sequence:
+    """One continuous motion at 30 fps in feature joint order.
+
+    pos (F, J, 3) world positions (dataset units); rot (F, J, 3, 3) world rotations; style label;
+    variant "original" | "mirror" | "scale"; amplitude/shift (F, P) PAE phase parameters once
+    annotated (the sequence is then trimmed to the frames that have them)."""
+
+    name: str
+    style: str
+    pos: np.ndarray
+    rot: np.ndarray
+    variant: str = "original"
+    amplitude: np.ndarray | None = None
+    shift: np.ndarray | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.pos)
+
+
+@dataclass
+class MotionDataset:
+    roles: JointRoles
+    offsets: np.ndarray  # (J, 3) rest offsets in feature order and dataset units
+    scale: float  # dataset units per source unit
+    train: list[Sequence] = field(default_factory=list)
+    test: list[Sequence] = field(default_factory=list)
+
+    @property
+    def styles(self) -> list[str]:
+        return sorted({s.style for s in self.train + self.test})
+
+    def skeleton_config(self) -> dict:
+        """What the networks and inference need to know about the skeleton (JSON-able)."""
+        return {"roles": self.roles.to_dict(), "offsets": self.offsets.tolist(), "position_scale": self.scale,
+                "fps": F.FPS}
+
+
+# --------------------------------------------------------------------------- building sequences
+
+def to_30fps(motion: Motion) -> Motion:
+    """60 fps (or any whole multiple of 30) keeps every k-th frame as RSMT's subsample; others resample."""
+    from motion.ops import resample
+
+    ratio = motion.fps / F.FPS
+    k = round(ratio)
+    if k >= 1 and abs(ratio - k) < 1e-3 * k:
+        return Motion(motion.skeleton, motion.rotations[::k], motion.translations[::k], F.FPS,
+                      name=motion.name, source=motion.source, warnings=list(motion.warnings))
+    return resample(motion, F.FPS)
+
+
+def make_sequence(motion: Motion, roles: JointRoles, scale: float, style: str, name: str | None = None) -> Sequence:
+    pos, rot = F.global_pose(motion, roles, scale)
+    return Sequence(name or motion.name, style, pos, rot)
+
+
+def augment(seq: Sequence, roles: JointRoles, motion: Motion, scale: float, rng: np.random.Generator) -> list[Sequence]:
+    """The sequence, its mirror image, and one RSMT TemporalScale copy of `motion` (its source)."""
+    mpos, mrot = F.mirror_global(seq.pos, seq.rot, roles)
+    scaled, gamma = F.random_temporal_scale(motion, rng)
+    sca = make_sequence(scaled, roles, scale, seq.style, f"{seq.name}/scale{gamma:.2f}")
+    return [seq, Sequence(f"{seq.name}/mirror", seq.style, mpos, mrot, "mirror"), replace(sca, variant="scale")]
+
+
+def loop_cycles(motion: Motion, roles: JointRoles, min_frames: int) -> Motion:
+    """Repeat a looping clip until it has at least `min_frames` frames (see module docstring)."""
+    from motion.ops import concatenate, slice_frames
+
+    pos, _ = F.global_pose(motion, roles)
+    fwd = F.facing_directions(pos[[0, -1]], roles)
+    turn = F.yaw_to_x(fwd[1]).T @ F.yaw_to_x(fwd[0])  # heading change over one cycle
+    origin_0 = motion.translations[0, 0] * np.array([1.0, 0.0, 1.0])
+    step = (motion.translations[-1, 0] - motion.translations[0, 0]) * np.array([1.0, 0.0, 1.0])
+    base = slice_frames(motion, 0, motion.num_frames - 1)  # the closing frame starts the next cycle
+    parts, rot_c, origin = [], np.eye(3), origin_0
+    for _ in range(max(1, math.ceil(min_frames / base.num_frames))):
+        rotations = base.rotations.copy()
+        rotations[:, 0] = quat_mul(np.broadcast_to(matrix_to_quat(rot_c), rotations[:, 0].shape), rotations[:, 0])
+        translations = base.translations.copy()
+        translations[:, 0] = (translations[:, 0] - origin_0) @ rot_c.T + origin
+        parts.append(Motion(base.skeleton, rotations, translations, base.fps, name=base.name))
+        origin = origin + rot_c @ step
+        rot_c = turn @ rot_c
+    out = concatenate(parts)
+    return Motion(out.skeleton, out.rotations, out.translations, motion.fps, name=motion.name,
+                  source=motion.source, warnings=list(motion.warnings))
+
+
+def hold_pad(motion: Motion, min_frames: int) -> Motion:
+    """Hold the first and last pose so the clip has at least `min_frames` frames (equal on both sides)."""
+    pad = max(0, min_frames - motion.num_frames)
+    before, after = pad // 2, pad - pad // 2
+    idx = np.concatenate([np.zeros(before, int), np.arange(motion.num_frames),
+                          np.full(after, motion.num_frames - 1)])
+    return Motion(motion.skeleton, motion.rotations[idx], motion.translations[idx], motion.fps,
+                  name=motion.name, source=motion.source, warnings=list(motion.warnings))
+
+
+def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] = HELD_OUT_CLIPS, augmented: bool = True,
+                     seed: int = 0, clips: tuple[str, ...] | None = None) -> MotionDataset:
+    """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices)."""
+    from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic_clip
+
+    paths = embedded_clips()
+    names = list(clips) if clips is not None else list(paths)
+    unknown = [n for n in list(names) + list(held_out) if n not in paths]
+    if unknown:
+        raise MotionFileError(unknown[0], "not an embedded clip (choose from " + ", ".join(paths) + ")")
+    skeleton = humanoid3d_skeleton()
+    roles = roles_for(skeleton, "humanoid3d")
+    rng = np.random.default_rng(seed)
+    data = MotionDataset(roles, skeleton.offsets[list(roles.source_index)] * DEEPMIMIC_SCALE, DEEPMIMIC_SCALE)
+    for name in names:
+        clip = read_deepmimic_clip(paths[name])
+        m = clip.motion
+        min_frames = math.ceil(min_seconds * m.fps)
+        m = loop_cycles(m, roles, min_frames) if clip.loop == "wrap" else hold_pad(m, min_frames)
+        m = to_30fps(m)
+        seq = make_sequence(m, roles, DEEPMIMIC_SCALE, style=name)
+        seqs = augment(seq, roles, m, DEEPMIMIC_SCALE, rng) if augmented else [seq]
+        (data.test if name in held_out else data.train).extend(seqs)
+    return data
+
+
+# --------------------------------------------------------------------------- windows
+
+def pae_windows(sequences: list[Sequence], roles: JointRoles) -> np.ndarray:
+    """PAE training input (N, 3J, 61) from pose windows of 62 frames, stride 60."""
+    parts = [F.pae_training_windows(s.pos, roles, F.PAE_WINDOW, PAE_STRIDE) for s in sequences]
+    return np.concatenate(parts) if parts else np.zeros((0, 3 * roles.num_joints, F.PAE_WINDOW), np.float32)
+
+
+def annotate_phases(sequences: list[Sequence], roles: JointRoles, phase_fn, batch: int = 1024) -> list[Sequence]:
+    """Trimmed copies of the sequences with PAE phases (add_phase_to_dataset.py).
+
+    phase_fn maps PAE input (N, 3J, 61) -> (amplitude (N, P), shift (N, P)), e.g. a trained PAE's a and p.
+    Sequences too short for one centred window are dropped."""
+    out = []
+    for s in sequences:
+        x = F.phase_windows(s.pos, roles)
+        if len(x) == 0:
+            continue
+        amp, shift = zip(*(phase_fn(x[i:i + batch]) for i in range(0, len(x), batch)))
+        keep = F.phase_frames(s.num_frames)
+        out.append(replace(s, pos=s.pos[keep], rot=s.rot[keep], amplitude=np.concatenate(amp).astype(np.float32),
+                           shift=np.concatenate(shift).astype(np.float32)))
+    return out
+
+
+def _phase_windows_of(s: Sequence, window: int, stride: int) -> dict[str, np.ndarray]:
+    if s.amplitude is None:
+        raise ValueError(f"sequence {s.name!r} has no phases: run annotate_phases first")
+    a = F.cut_windows(s.amplitude, window, stride)
+    sh = F.cut_windows(s.shift, window, stride)
+    return {"A": (a * F.AMPLITUDE_SCALE)[..., None], "S": sh[..., None], "phase": F.phase_manifold(a, sh)}
+
+
+def canonical_windows(sequences: list[Sequence], roles: JointRoles, window: int, stride: int,
+                      styles: list[str], with_phase: bool = True) -> dict[str, np.ndarray]:
+    """Windows in canonical space: pos (N, T, J, 3), rot (N, T, J, 6), style (N,) index into `styles`,
+    and with phases A (N, T, P, 1) (already x10), S (N, T, P, 1), phase (N, T, P, 2)."""
+    keys = ["pos", "rot", "style"] + (["A", "S", "phase"] if with_phase else [])
+    parts: dict[str, list] = {k: [] for k in keys}
+    for s in sequences:
+        pos = F.cut_windows(s.pos, window, stride)
+        if len(pos) == 0:
+            continue
+        cpos, crot = F.canonicalize(pos, F.cut_windows(s.rot, window, stride), roles)
+        parts["pos"].append(cpos)
+        parts["rot"].append(crot)
+        parts["style"].append(np.full(len(pos), styles.index(s.style), np.int64))
+        if with_phase:
+            for k, v in _phase_windows_of(s, window, stride).items():
+                parts[k].append(v)
+    j = roles.num_joints
+    empty = {"pos": (0, window, j, 3), "rot": (0, window, j, 6), "style": (0,)}
+    return {k: np.concatenate(v) if v else np.zeros(empty.get(k, (0, window, 0, 1)), np.float32)
+            for k, v in parts.items()}
+
+
+def manifold_windows(sequences: list[Sequence], roles: JointRoles, styles: list[str]) -> dict[str, np.ndarray]:
+    """StyleVAE training windows: 61 frames, stride 40 (training slices random 25-frame sub-windows)."""
+    return canonical_windows(sequences, roles, MANIFOLD_WINDOW, MANIFOLD_STRIDE, styles)
+
+
+def style_clips(sequences: list[Sequence], roles: JointRoles, styles: list[str],
+                window: int = STYLE_WINDOW, stride: int = STYLE_STRIDE) -> dict[str, np.ndarray]:
+    """Sampler style clips: 120-frame windows, stride 120, as the style encoder's per-frame facing-space
+    features (`features.style_features`): pos/vel (N, 119, J, 3), rot (N, 119, J, 6), style (N,)."""
+    parts: dict[str, list] = {"pos": [], "vel": [], "rot": [], "style": []}
+    for s in sequences:
+        pos = F.cut_windows(s.pos, window, stride)
+        if len(pos) == 0:
+            continue
+        feats = F.style_features(pos, F.cut_windows(s.rot, window, stride), roles)
+        for k in ("pos", "vel", "rot"):
+            parts[k].append(feats[k])
+        parts["style"].append(np.full(len(pos), styles.index(s.style), np.int64))
+    j = roles.num_joints
+    shapes = {"pos": (0, window - 1, j, 3), "vel": (0, window - 1, j, 3), "rot": (0, window - 1, j, 6), "style": (0,)}
+    return {k: np.concatenate(v) if v else np.zeros(shapes[k], np.float32) for k, v in parts.items()}
+
+
+def sampler_windows(sequences: list[Sequence], roles: JointRoles, styles: list[str]) -> dict:
+    """TransitionNet training data: content windows (61 stride 40, as the manifold's) and style clips;
+    a content window of style s is paired at training time with style clips of style s."""
+    return {"content": manifold_windows(sequences, roles, styles), "style_clips": style_clips(sequences, roles, styles)}
+
+
+def benchmark_windows(sequences: list[Sequence], roles: JointRoles, styles: list[str],
+                      with_phase: bool = True) -> dict[str, np.ndarray]:
+    """Evaluation windows: 65 frames, stride 40 (10 past frames + transitions up to 40 + target + slack)."""
+    return canonical_windows(sequences, roles, BENCHMARK_WINDOW, BENCHMARK_STRIDE, styles, with_phase)
+
+
+def statistics(train: list[Sequence], roles: JointRoles, styles: list[str]) -> dict:
+    """Normalisation statistics from the training sequences (JSON-able):
+    "style": style-clip encoder z-score stats (RSMT motion_statistics.dat) over the training style clips;
+    "benchmark_pos": per-joint position mean/std for L2P over training benchmark-size windows."""
+    clips = style_clips(train, roles, styles)
+    bench = benchmark_windows(train, roles, styles, with_phase=False)
+    if len(clips["pos"]) == 0 or len(bench["pos"]) == 0:
+        raise ValueError(f"training data too short for statistics: need sequences of at least "
+                         f"{STYLE_WINDOW + 1} frames at 30 fps")
+    return {"style": F.style_statistics(clips), "benchmark_pos": F.position_statistics(bench["pos"])}
+
+
+def check_length(seq: Sequence, where: str, min_frames: int = MIN_FRAMES) -> None:
+    """MotionFileError naming `where` when a sequence is too short for any manifold window."""
+    if seq.num_frames < min_frames:
+        raise MotionFileError(where, f"clip has {seq.num_frames} frames at 30 fps; at least {min_frames} "
+                                     f"({min_frames / F.FPS:.1f} s) are needed for a 61-frame window with "
+                                     f"61 frames of phase context")

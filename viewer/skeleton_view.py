@@ -1,0 +1,183 @@
+"""The 3-D skeleton view: bones, joints, floor grid, joint-name labels and the root trajectory.
+
+A clip's world positions (all frames, Y-up, file units) are handed over once in `set_clip`; they are
+converted to the Z-up GL frame and kept, so showing a frame is only a slice and a `setData` per item.
+Camera: pyqtgraph's GLViewWidget defaults (left-drag orbits, wheel zooms, middle-drag or ctrl+left-drag
+pans), plus `frame_all()` and an optional follow-root mode that keeps the root in the middle of the view.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from PySide6.QtGui import QFont, QMatrix4x4, QVector3D, QVector4D
+
+from viewer.framing import Framing, bone_pairs, camera_distance, frame_clip, to_gl
+
+BACKGROUND = (34, 37, 43)
+BONE_COLOR = (0.98, 0.62, 0.16, 1.0)
+JOINT_COLOR = (0.35, 0.78, 1.0, 1.0)
+TRAJECTORY_COLOR = (0.45, 0.9, 0.45, 0.9)
+GRID_COLOR = (255, 255, 255, 60)
+LABEL_COLOR = (235, 235, 235)
+
+
+class SkeletonView(gl.GLViewWidget):
+    """Draws one skeleton clip; `set_frame(i)` moves it."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackgroundColor(BACKGROUND)
+        self.setMinimumSize(320, 240)
+        self._positions: np.ndarray | None = None  # (F, J, 3) Z-up
+        self._pairs = np.zeros((0, 2), dtype=np.int64)
+        self._names: list[str] = []
+        self._frame = 0
+        self.framing: Framing | None = None
+        self.follow_root = False
+        self.labels_visible = False
+        self.trajectory_visible = False
+
+        self._grid = gl.GLGridItem(color=GRID_COLOR)
+        self._trajectory = gl.GLLinePlotItem(mode="line_strip", color=TRAJECTORY_COLOR, width=2.0,
+                                             antialias=True, glOptions="translucent")
+        self._bones = gl.GLLinePlotItem(mode="lines", color=BONE_COLOR, width=4.0, antialias=False,
+                                        glOptions="opaque")
+        self._joints = gl.GLScatterPlotItem(color=JOINT_COLOR, size=9.0, pxMode=True, glOptions="opaque")
+        self._labels: list[tuple[gl.GLTextItem, int]] = []
+        self._label_font = QFont("DejaVu Sans", 9)
+        for item in (self._grid, self._trajectory, self._bones, self._joints):
+            self.addItem(item)
+        self._trajectory.setVisible(False)
+        self._show_empty()
+
+    # -- clip ----------------------------------------------------------------------------------------------
+    def set_clip(self, positions_yup: np.ndarray, parents: np.ndarray, names: list[str]) -> None:
+        """Show a clip: (F, N, 3) Y-up world positions (computed once by the caller), parent of each point,
+        and names (an empty name gets no label, e.g. End Sites)."""
+        positions = to_gl(positions_yup)
+        if positions.ndim != 3 or positions.shape[1] != len(parents) or positions.shape[0] == 0:
+            raise ValueError(f"positions must be (frames>0, {len(parents)}, 3), got {positions.shape}")
+        self._positions = positions
+        self._pairs = bone_pairs(parents)
+        self._names = list(names)
+        self.framing = frame_clip(positions)
+        self._setup_grid()
+        self._trajectory.setData(pos=positions[:, 0])
+        self._trajectory.setVisible(self.trajectory_visible)
+        self._rebuild_labels()
+        self._frame = 0
+        self.frame_all()
+        self.set_frame(0)
+
+    def clear_clip(self) -> None:
+        self._positions = None
+        self.framing = None
+        self._pairs = np.zeros((0, 2), dtype=np.int64)
+        self._names = []
+        self._rebuild_labels()
+        self._show_empty()
+
+    @property
+    def num_frames(self) -> int:
+        return 0 if self._positions is None else self._positions.shape[0]
+
+    @property
+    def frame(self) -> int:
+        return self._frame
+
+    def set_frame(self, index: int) -> None:
+        if self._positions is None:
+            return
+        self._frame = int(np.clip(index, 0, self._positions.shape[0] - 1))
+        pose = self._positions[self._frame]
+        self._bones.setData(pos=pose[self._pairs].reshape(-1, 3))
+        self._joints.setData(pos=pose)
+        if self.labels_visible:
+            for label, j in self._labels:
+                label.setData(pos=pose[j])
+        if self.follow_root:
+            self._center_on(pose[0])
+
+    def pose(self) -> np.ndarray | None:
+        """(J, 3) Z-up positions of the frame shown, or None."""
+        return None if self._positions is None else self._positions[self._frame]
+
+    # -- display options -----------------------------------------------------------------------------------
+    def set_follow_root(self, on: bool) -> None:
+        self.follow_root = bool(on)
+        if self.follow_root and self._positions is not None:
+            self._center_on(self._positions[self._frame, 0])
+        elif self.framing is not None:
+            self.setCameraPosition(pos=QVector3D(*self.framing.center))
+
+    def set_labels_visible(self, on: bool) -> None:
+        self.labels_visible = bool(on)
+        for label, _ in self._labels:
+            label.setVisible(self.labels_visible)
+        self.set_frame(self._frame)
+
+    def set_trajectory_visible(self, on: bool) -> None:
+        self.trajectory_visible = bool(on)
+        self._trajectory.setVisible(self.trajectory_visible and self._positions is not None)
+
+    def frame_all(self) -> None:
+        """Camera showing the whole clip (or the current root's surroundings in follow-root mode)."""
+        if self.framing is None:
+            return
+        f = self.framing
+        if self.follow_root and self._positions is not None:
+            # follow mode: frame one body, not the whole path
+            root = self._positions[self._frame, 0]
+            center, radius = (root[0], root[1], f.floor_z + f.body_height / 2), 0.75 * f.body_height
+        else:
+            center, radius = f.center, f.radius
+        distance = camera_distance(radius, self.opts["fov"], self.width(), self.height())
+        self.setCameraPosition(pos=QVector3D(*map(float, center)), distance=float(distance),
+                               elevation=15.0, azimuth=-60.0)
+
+    # -- projection (tests, picking) -----------------------------------------------------------------------
+    def project(self, points_gl: np.ndarray) -> np.ndarray:
+        """(N, 3) Z-up world points -> (N, 2) pixel coordinates (x right, y down) in device pixels."""
+        w, h = self.deviceWidth(), self.deviceHeight()
+        mvp: QMatrix4x4 = self.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.viewMatrix()
+        out = np.empty((len(points_gl), 2))
+        for i, p in enumerate(np.asarray(points_gl, dtype=float)):
+            v = mvp.map(QVector4D(p[0], p[1], p[2], 1.0))
+            ndc_x, ndc_y = v.x() / v.w(), v.y() / v.w()
+            out[i] = ((ndc_x + 1) / 2 * w, (1 - ndc_y) / 2 * h)
+        return out
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _center_on(self, point) -> None:
+        z = self.framing.floor_z + self.framing.body_height / 2 if self.framing else float(point[2])
+        self.opts["center"] = QVector3D(float(point[0]), float(point[1]), z)
+        self.update()
+
+    def _setup_grid(self) -> None:
+        f = self.framing
+        self._grid.resetTransform()
+        self._grid.setSize(f.grid_size, f.grid_size, 1)
+        self._grid.setSpacing(f.grid_spacing, f.grid_spacing, 1)
+        self._grid.translate(f.center[0], f.center[1], f.floor_z)
+
+    def _rebuild_labels(self) -> None:
+        for label, _ in self._labels:
+            self.removeItem(label)
+        self._labels = []  # (item, index of the point it follows)
+        for j, name in enumerate(self._names):
+            if not name:
+                continue
+            label = gl.GLTextItem(text=name, color=LABEL_COLOR, font=self._label_font)
+            label.setVisible(self.labels_visible)
+            self.addItem(label)
+            self._labels.append((label, j))
+
+    def _show_empty(self) -> None:
+        empty = np.zeros((0, 3), dtype=np.float32)
+        self._bones.setData(pos=empty)
+        self._joints.setData(pos=empty)
+        self._trajectory.setVisible(False)
+        self._grid.resetTransform()
+        self._grid.setSize(10, 10, 1)
+        self._grid.setSpacing(1, 1, 1)
+        self.setCameraPosition(pos=QVector3D(0, 0, 0.9), distance=6.0, elevation=15.0, azimuth=-60.0)
