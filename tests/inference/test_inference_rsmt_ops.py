@@ -111,3 +111,23 @@ def test_target_noise_schedule_and_tta_clamp():
     with torch.no_grad():
         x45, _ = net.lstm_input(pos, pos, rot, target, style, torch.full((n,), 45), torch.zeros_like(noise))
     torch.testing.assert_close(x0[5], x45[5])  # tta 60 uses the table row of max_tta = 45
+
+
+def test_manifold_decode_step_takes_hip_from_inputs():
+    from inference.networks.stylevae import StyleVAE
+
+    cfg = RSMTConfig.lite()
+    vae = StyleVAE(cfg).eval()
+    n = 3
+    pos, vel, rot = torch.randn(n, cfg.n_pos, 3), torch.randn(n, cfg.n_pos, 3), torch.randn(n, cfg.num_joints, 6)
+    hip_v, hip_r, phase = torch.randn(n, 3), torch.randn(n, 6), torch.randn(n, cfg.phase_dim, 2)
+    enc_in = torch.randn(n, 2 * (6 * cfg.num_joints + 6 * cfg.n_pos))
+    eps = torch.randn(n, cfg.latent_size)
+    z, mu, logvar = vae.embedding_encoder(enc_in, eps)
+    torch.testing.assert_close(z, mu + torch.exp(0.5 * logvar) * eps)
+    with torch.no_grad():
+        new_pos, new_vel, new_rot = vae.decode_step(pos, vel, rot, hip_v, hip_r, phase, z)
+    torch.testing.assert_close(new_vel[:, 0], hip_v)
+    torch.testing.assert_close(new_rot[:, 0], hip_r)
+    torch.testing.assert_close(new_pos, pos + new_vel)
+    assert new_rot.shape == rot.shape

@@ -195,3 +195,12 @@ def test_concatenate_joins_clips_on_the_same_skeleton():
         concatenate([a, make_motion(rng, frames=3)])
     with pytest.raises(ValueError, match="at least one"):
         concatenate([])
+
+
+def test_mirror_keeps_a_symmetric_skeleton_unchanged():
+    # DeepMimic-style: Y up, left/right along Z, so the mirror plane is normal to Z
+    sk = Skeleton(["root", "right_hip", "left_hip"], [-1, 0, 0], [[0, 0, 0], [0.1, 0, 0.08], [0.1, 0, -0.08]],
+                  [ROOT, ZYX, ZYX])
+    m = Motion(sk, R.quat_identity((4, 3)), np.broadcast_to(sk.offsets, (4, 3, 3)), fps=30)
+    np.testing.assert_array_equal(mirror(m, axis="z").skeleton.offsets, sk.offsets)
+    np.testing.assert_array_equal(mirror(m, axis="z").translations, m.translations)

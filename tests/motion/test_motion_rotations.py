@@ -223,6 +223,7 @@ def test_make_continuous_removes_sign_flips_over_time():
     assert np.all(np.sum(out[1:, 1] * out[:-1, 1], axis=-1) >= 0)
     # time on another axis
     np.testing.assert_array_equal(R.quat_make_continuous(flipped.swapaxes(0, 1), axis=1), out.swapaxes(0, 1))
+    np.testing.assert_array_equal(R.quat_make_continuous(-R.quat_identity()), -R.quat_identity())  # no time axis
 
 
 def test_bad_orders_and_shapes_raise_clear_errors():

@@ -1,0 +1,82 @@
+"""The MEF store without compiling anything: missing models, failed and stale compiles, the CLI's checks,
+and the timing helper. (Compiling for real is in test_inference_max_deepmimic.py.)"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cli
+from inference.backend import BackendNotReady
+from inference.max_backend import MaxBackend
+from inference.mef_store import EVENT_PREFIX, MefStore
+from inference.policies import load_policy
+from inference.timing import interleaved
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return MefStore(tmp_path / "max")
+
+
+def test_missing_mef_raises_backend_not_ready(store):
+    backend = MaxBackend(store)
+    assert store.status("deepmimic_actor") == "missing"
+    assert not backend.ready("deepmimic_actor")
+    with pytest.raises(BackendNotReady, match=r"deepmimic_actor is not compiled yet: run `python main.py compile`"):
+        backend.load("deepmimic_actor", load_policy("walk"))
+
+
+def test_store_key_follows_graph_structure_not_weights(store, tmp_path):
+    actor, critic = store.mef_path("deepmimic_actor"), store.mef_path("deepmimic_critic")
+    assert actor != critic
+    assert actor.parent == store.mef_dir and "max-" in str(actor.parent)
+    assert MefStore(tmp_path / "max").mef_path("deepmimic_actor") == actor  # deterministic IR hash
+
+
+def test_failed_compile_is_recorded_and_reported(store):
+    """A worker job whose graph hash does not match fails fast (before any MAX compile)."""
+    job = dict(store._entry("deepmimic_critic", None).job(), hash="0" * 64)
+    done = subprocess.run([sys.executable, "-m", "inference.compile_worker"], input=json.dumps({"jobs": [job]}),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line[len(EVENT_PREFIX):]) for line in done.stdout.splitlines()
+              if line.startswith(EVENT_PREFIX)]
+    assert [e["state"] for e in events] == ["compiling", "failed"]
+    assert store.status("deepmimic_critic") == "failed"
+    assert "differs" in store.failure("deepmimic_critic")
+    with pytest.raises(BackendNotReady, match="deepmimic_critic failed to compile"):
+        MaxBackend(store).load("deepmimic_critic", load_policy("walk"))
+
+
+def test_stale_compiling_marker_is_ignored(store):
+    marker = store.mef_path("deepmimic_actor").with_suffix(".compiling")
+    marker.parent.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    marker.write_text(dead.stdout)
+    assert store.status("deepmimic_actor") == "missing"
+    marker.write_text(f"{Path('/proc/self').resolve().name}\n")  # this (live) process
+    assert store.status("deepmimic_actor") == "compiling"
+
+
+def test_compile_command_rejects_unknown_kinds(capsys):
+    assert cli.main(["compile", "--kinds", "deepmimic_actor", "no_such_net"]) == 2
+    assert "no MAX graph for no_such_net" in capsys.readouterr().err
+
+
+def test_interleaved_timing_runs_every_case_alike():
+    calls = {"a": 0, "b": 0}
+
+    def case(name):
+        def run():
+            calls[name] += 1
+        return run
+
+    result = interleaved({"a": case("a"), "b": case("b")}, runs=5, warmup=2, calls_per_run=3)
+    assert calls == {"a": 2 + 15, "b": 2 + 15}
+    assert all(len(t.samples_us) == 5 and t.median_us > 0 for t in result.values())

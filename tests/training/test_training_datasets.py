@@ -1,0 +1,163 @@
+"""Training datasets from the embedded DeepMimic clips and from a tiny synthetic 100STYLE folder."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from motion import features as F
+from motion.bvh import write_bvh
+from motion.errors import MotionFileError
+from motion.motion import Motion
+from motion.rotations import euler_to_quat
+from motion.skeleton import Skeleton
+from training import datasets as D
+from training.style100 import read_frame_cuts, style100_dataset
+
+# 100STYLE hierarchy (BVH file order, rounded offsets in cm): name, parent, offset.
+_HIERARCHY = (
+    ("Hips", None, (0, 0, 0)), ("Chest", "Hips", (0, 13, 0)), ("Chest2", "Chest", (0, 10, 0)),
+    ("Chest3", "Chest2", (0, 9, 0)), ("Chest4", "Chest3", (0, 9, 0)), ("Neck", "Chest4", (0, 13, 0)),
+    ("Head", "Neck", (0, 9, 0)), ("RightCollar", "Chest4", (-3, 7, 0)), ("RightShoulder", "RightCollar", (-16, 0, 0)),
+    ("RightElbow", "RightShoulder", (-31, 0, 0)), ("RightWrist", "RightElbow", (-25, 0, 0)),
+    ("LeftCollar", "Chest4", (3, 7, 0)), ("LeftShoulder", "LeftCollar", (16, 0, 0)),
+    ("LeftElbow", "LeftShoulder", (31, 0, 0)), ("LeftWrist", "LeftElbow", (25, 0, 0)),
+    ("RightHip", "Hips", (-11, 0, 0)), ("RightKnee", "RightHip", (0, -44, 0)), ("RightAnkle", "RightKnee", (0, -43, 0)),
+    ("RightToe", "RightAnkle", (0, -10, 19)), ("LeftHip", "Hips", (11, 0, 0)), ("LeftKnee", "LeftHip", (0, -44, 0)),
+    ("LeftAnkle", "LeftKnee", (0, -43, 0)), ("LeftToe", "LeftAnkle", (0, -10, 19)),
+)
+
+
+def _skeleton(drop: str | None = None) -> Skeleton:
+    rows = [r for r in _HIERARCHY if drop is None or drop not in (r[0], r[1])]
+    names = [n for n, _, _ in rows]
+    parents = [-1 if p is None else names.index(p) for _, p, _ in rows]
+    channels = [("Xposition", "Yposition", "Zposition", "Yrotation", "Xrotation", "Zrotation")] + \
+               [("Yrotation", "Xrotation", "Zrotation")] * (len(names) - 1)
+    return Skeleton(names, parents, [o for _, _, o in rows], channels)
+
+
+def _walk(frames: int, skeleton: Skeleton, fps: float = 60.0) -> Motion:
+    """Synthetic stepping: legs swing at 1 Hz, the root moves forward (+Z) at 1 m/s."""
+    t = np.arange(frames) / fps
+    j = skeleton.num_joints
+    angles = np.zeros((frames, j, 3))
+    for name, sign in (("LeftHip", 1), ("RightHip", -1)):
+        angles[:, skeleton.index(name), 1] = sign * 25 * np.sin(2 * np.pi * t)
+    rot = euler_to_quat(angles, "YXZ")
+    trans = np.tile(skeleton.offsets, (frames, 1, 1))
+    trans[:, 0] = np.stack([0 * t, 97 + 2 * np.sin(4 * np.pi * t), 100 * t], -1)
+    return Motion(skeleton, rot, trans, fps)
+
+
+def _style100_folder(root, styles=11, frames=300, long_style=None):
+    lines = ["STYLE_NAME," + ",".join(f"{c}_START,{c}_STOP" for c in ("BR", "FW", "ID"))]
+    for i in range(styles):
+        name = f"Style{i:02d}"
+        n = 4300 if name == long_style else frames
+        (root / name).mkdir()
+        write_bvh(_walk(n + 20, _skeleton()), root / name / f"{name}_FW.bvh", precision=3)
+        lines.append(f"{name},N/A,N/A,10,{10 + n},,")
+    (root / "Frame_Cuts.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    return D.embedded_dataset()
+
+
+def _pae_phase_fn(joints: int):
+    """A real (randomly initialised) PAE, as training will use a trained one, returning (a, p)."""
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig
+
+    torch.manual_seed(0)
+    pae = PAE(RSMTConfig.lite(num_joints=joints, rot_rep_idx=(1, 2), left_hip=1, right_hip=2)).eval()
+
+    def fn(x):
+        with torch.no_grad():
+            _, p, a, _, _ = pae.encode(torch.from_numpy(x))
+        return a[..., 0].numpy(), p[..., 0].numpy()
+    return fn, pae.embedding_channels
+
+
+def test_embedded_dataset_sequences(embedded):
+    assert len(embedded.train) == 36 and len(embedded.test) == 9  # 12 / 3 clips x (original, mirror, scaled)
+    assert {s.style for s in embedded.test} == set(D.HELD_OUT_CLIPS)
+    assert not {s.style for s in embedded.train} & set(D.HELD_OUT_CLIPS)
+    for s in embedded.train + embedded.test:
+        assert s.pos.shape == (s.num_frames, 13, 3) and s.rot.shape == (s.num_frames, 13, 3, 3)
+        if s.variant != "scale":
+            assert s.num_frames >= 8 * 30
+    # looping: no seam jumps in the root path; looped cycles move on (walk goes ~1.24 m per cycle)
+    walk = next(s for s in embedded.train if s.name == "humanoid3d_walk")
+    step = np.linalg.norm(np.diff(walk.pos[:, 0, [0, 2]], axis=0), axis=-1)
+    assert step.max() < 2.0 * np.median(step)
+    assert walk.pos[-1, 0, 0] - walk.pos[0, 0, 0] > 700  # cm
+    # "none" clips hold their end poses
+    kick = next(s for s in embedded.train if s.name == "humanoid3d_kick")
+    np.testing.assert_array_equal(kick.pos[0], kick.pos[10])
+    json.dumps(embedded.skeleton_config())
+
+
+def test_embedded_windows_with_phases(embedded):
+    roles, styles = embedded.roles, embedded.styles
+    pae = D.pae_windows(embedded.train, roles)
+    assert pae.ndim == 3 and pae.shape[1:] == (39, 61) and len(pae) > 0
+    fn, phases = _pae_phase_fn(13)
+    train = D.annotate_phases(embedded.train, roles, fn)
+    assert len(train) == len(embedded.train)
+    for before, after in zip(embedded.train, train):
+        assert after.num_frames == before.num_frames - 61 == len(after.amplitude)
+        np.testing.assert_array_equal(after.pos[0], before.pos[31])
+    man = D.manifold_windows(train, roles, styles)
+    n = len(man["pos"])
+    assert n > 0
+    assert man["pos"].shape == (n, 61, 13, 3) and man["rot"].shape == (n, 61, 13, 6)
+    assert man["phase"].shape == (n, 61, phases, 2) and man["A"].shape == (n, 61, phases, 1)
+    np.testing.assert_allclose(np.linalg.norm(man["phase"], axis=-1), man["A"][..., 0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(F.facing_directions(man["pos"][:, 10], roles)[:, 0], 1.0, atol=1e-5)
+    sampler = D.sampler_windows(train, roles, styles)
+    clips = sampler["style_clips"]
+    assert clips["pos"].shape[1:] == (119, 13, 3) and clips["rot"].shape[1:] == (119, 13, 6)
+    assert set(clips["style"]) <= set(man["style"])
+    stats = D.statistics(embedded.train, roles, styles)
+    assert np.array(stats["style"]["rot_mean"]).shape == (13, 6)
+    assert np.array(stats["benchmark_pos"]["mean"]).shape == (13, 3)
+    json.dumps(stats)
+    bench = D.benchmark_windows(D.annotate_phases(embedded.test, roles, fn), roles, styles)
+    assert bench["pos"].shape[1:] == (65, 13, 3) and len(bench["pos"]) > 0
+
+
+def test_style100_folder_parses_and_splits(tmp_path):
+    folder = _style100_folder(tmp_path, long_style="Style00")
+    cuts = read_frame_cuts(folder)
+    assert len(cuts) == 11 and cuts[0] == ("Style00", {"FW": (10, 4310)})
+    data = style100_dataset(folder)
+    assert data.roles.rot_rep_idx == (1, 5, 9, 10, 11, 12, 13, 15, 19)
+    test_styles = {s.style for s in data.test}
+    assert test_styles == {f"Style{i:02d}" for i in range(11)}  # last 10 + the long one's last tenth
+    train = [s for s in data.train if s.variant == "original"]
+    assert [s.style for s in train] == ["Style00"]
+    assert train[0].num_frames == 2150 - 215  # 60 -> 30 fps, last 10% held out
+    short = next(s for s in data.test if s.name == "Style05_FW")
+    assert short.num_frames == 150 and short.pos.shape == (150, 23, 3)
+    np.testing.assert_allclose(F.facing_directions(short.pos, data.roles)[:, 2], 1.0, atol=1e-3)  # walks +Z
+
+
+def test_style100_errors_name_the_file(tmp_path):
+    with pytest.raises(MotionFileError, match="Frame_Cuts.csv: file not found"):
+        style100_dataset(tmp_path)
+    folder = _style100_folder(tmp_path, styles=1, frames=100)
+    with pytest.raises(MotionFileError, match=r"Style00_FW.bvh: clip has 50 frames at 30 fps; at least 123"):
+        style100_dataset(folder)
+    (folder / "Style00" / "Style00_FW.bvh").unlink()
+    with pytest.raises(MotionFileError, match="Style00_FW.bvh: file not found"):
+        style100_dataset(folder)
+    write_bvh(_walk(300, _skeleton(drop="LeftToe")), folder / "Style00" / "Style00_FW.bvh", precision=3)
+    with pytest.raises(MotionFileError, match=r"Style00_FW.bvh: .*missing joints \['LeftToe'\]"):
+        style100_dataset(folder)
+    (folder / "Frame_Cuts.csv").write_text("STYLE_NAME,FW_START,FW_STOP\nStyle00,ten,20\n")
+    with pytest.raises(MotionFileError, match=r"Frame_Cuts.csv:2: Style00 FW"):
+        style100_dataset(folder)
