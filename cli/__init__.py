@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("cli.convert", "convert between BVH and DeepMimic motion files"),
     "deepmimic": ("cli.deepmimic", "run a pretrained DeepMimic policy in pybullet, record it"),
     "compile": ("cli.compile", "precompile the MAX graphs into the compiled-model (MEF) store"),
+    "evaluate": ("cli.evaluate", "RSMT metrics of the interpolation baseline (and trained models) on held-out transitions"),
+    "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
 }
 
 

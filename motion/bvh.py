@@ -298,11 +298,10 @@ def _fps(p: _Parse, frame_time: float | None, line: int) -> float:
 
 def _frame_values(p: _Parse, start: int, num_channels: int, declared: int | None) -> np.ndarray:
     """Parse every number after the header in bulk; per-line checks run only when counts disagree."""
-    body = "\n".join(p.lines[start:])
-    flat = _parse_plain_decimals(body)
+    flat = _parse_plain_lines(p.lines[start:])
     if flat is None:  # exponents, nan, stray characters: let numpy's general parser (or the error) decide
         try:
-            flat = np.array(body.split(), dtype=np.float64)
+            flat = np.array("\n".join(p.lines[start:]).split(), dtype=np.float64)
         except ValueError:
             _raise_bad_number(p, start)
     if not np.isfinite(flat).all():
@@ -319,6 +318,19 @@ def _frame_values(p: _Parse, start: int, num_channels: int, declared: int | None
 
 
 _POW10 = 10.0 ** np.arange(-64, 65)
+_CHUNK_CHARS = 1 << 20  # bounds the fast parser's temporary arrays (~30 bytes per character)
+
+
+def _parse_plain_lines(lines: list[str]) -> np.ndarray | None:
+    """All numbers in `lines` via the fast parser, about 1 MB of text at a time; None as it says."""
+    step = max(1, _CHUNK_CHARS // (max((len(line) for line in lines[:8]), default=0) + 1))
+    parts = []
+    for k in range(0, len(lines), step):
+        values = _parse_plain_decimals("\n".join(lines[k:k + step]))
+        if values is None:
+            return None
+        parts.append(values)
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _parse_plain_decimals(text: str) -> np.ndarray | None:
@@ -482,23 +494,60 @@ def _channels_to_transforms(skeleton: Skeleton, values: np.ndarray) -> tuple[np.
 def write_bvh(motion: Motion, path, precision: int = 6) -> None:
     """Write `motion` as BVH, atomically. Names, channel orders, End Sites and fps are kept; numbers
     are fixed-point with `precision` decimals. A joint gains channels only where its own would lose
-    data (motion that moves a joint without position channels, or rotates it about an axis it has
-    no channel for). Joints are written depth-first, which is the skeleton's order for any skeleton
-    read from a BVH file."""
+    data (motion that moves it along an axis it has no position channel for, or rotates it about an
+    axis it has no rotation channel for). Joints are written depth-first, which is the skeleton's own
+    order for any skeleton read from a BVH file."""
     from motion.io import atomic_write
 
     skeleton = motion.skeleton
-    order = _depth_first(skeleton)
-    layout = [_channel_layout(motion, j, precision) for j in range(skeleton.num_joints)]
-    values = _transforms_to_channels(motion, order, layout)
+    tolerance = 0.5 * 10.0 ** -precision  # anything smaller is written as zero anyway
+    orders, angles = _euler_angles(motion)
+    layout = [_channel_layout(skeleton.channels[j], skeleton.offsets[j], motion.translations[:, j],
+                              angles[j], orders[j], tolerance) for j in range(skeleton.num_joints)]
+    joint_order = _depth_first(skeleton)
+    columns = [motion.translations[:, j, _AXIS[c[0]]] if c in POSITION_CHANNELS
+               else angles[j][:, orders[j].index(c[0])]
+               for j in joint_order for c in layout[j]]
+    values = np.stack(columns, axis=1).astype(np.float64) if columns else np.zeros((motion.num_frames, 0))
     with atomic_write(path, "w") as f:
-        f.write(_hierarchy_text(skeleton, order, layout, precision))
+        f.write(_hierarchy_text(skeleton, joint_order, layout, precision))
         f.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {_frame_time(motion.fps)}\n")
         if values.shape[1]:
             row = " ".join([f"%.{precision}f"] * values.shape[1]) + "\n"
-            f.writelines(row % tuple(r) for r in (np.round(values, precision) + 0.0).tolist())
+            f.writelines(row % tuple(r) for r in (np.round(values, precision) + 0.0).tolist())  # no "-0.0"
         else:
             f.write("\n" * motion.num_frames)
+
+
+def _euler_angles(motion: Motion) -> tuple[list[str], list[np.ndarray]]:
+    """Per joint: a three-axis Euler order that starts with the joint's own rotation channels, and its
+    rotations as (F, 3) angles in degrees in that order (one quat_to_euler call per distinct order)."""
+    from motion.rotations import quat_to_euler
+
+    orders = [_full_order(_rotation_axes(c)) for c in motion.skeleton.channels]
+    angles: list[np.ndarray] = [np.empty(0)] * len(orders)
+    for order in set(orders):
+        joints = [j for j, o in enumerate(orders) if o == order]
+        euler = quat_to_euler(motion.rotations[:, joints], order)
+        for k, j in enumerate(joints):
+            angles[j] = euler[:, k].astype(np.float64)
+    return orders, angles
+
+
+def _channel_layout(channels, offset, translations, angles, full_order: str, tolerance: float):
+    """The joint's own channels, extended only where its motion needs more to be written exactly:
+    all three position channels if it moves along an axis it has none for, all three rotation
+    channels (in `full_order`) if it turns about an axis it has none for. New channels go last."""
+    position = [c for c in channels if c in POSITION_CHANNELS]
+    drift = np.abs(translations - offset).max(axis=0, initial=0.0)
+    if any(drift[a] > tolerance for a in range(3) if POSITION_CHANNELS[a] not in position):
+        position = list(POSITION_CHANNELS)
+    axes = _rotation_axes(channels)
+    if np.abs(angles[:, len(axes):]).max(initial=0.0) > tolerance:
+        axes = full_order
+    rotation = [f"{a}rotation" for a in axes]
+    kept = [c for c in channels if c in position or c in rotation]
+    return tuple(kept + [c for c in position + rotation if c not in kept])
 
 
 def _frame_time(fps: float) -> str:
@@ -507,7 +556,7 @@ def _frame_time(fps: float) -> str:
 
 
 def _depth_first(skeleton: Skeleton) -> list[int]:
-    children = [[] for _ in range(skeleton.num_joints)]
+    children: list[list[int]] = [[] for _ in range(skeleton.num_joints)]
     for j, parent in enumerate(skeleton.parents):
         if parent >= 0:
             children[parent].append(j)
@@ -519,80 +568,29 @@ def _depth_first(skeleton: Skeleton) -> list[int]:
     return order
 
 
-def _channel_layout(motion: Motion, j: int, precision: int) -> tuple[str, ...]:
-    """The joint's own channels, extended only where the motion needs more to be written exactly."""
-    channels = motion.skeleton.channels[j]
-    tolerance = 10.0 ** -precision
-    position = [c for c in channels if c in POSITION_CHANNELS]
-    moved = np.abs(motion.translations[:, j] - motion.skeleton.offsets[j]).max(initial=0) > tolerance
-    if len(position) < 3 and moved:
-        missing_moves = [np.abs(motion.translations[:, j, a] - motion.skeleton.offsets[j, a]).max() > tolerance
-                         for a in range(3) if POSITION_CHANNELS[a] not in position]
-        if any(missing_moves):
-            position = list(POSITION_CHANNELS)
-    axes = _rotation_axes(channels)
-    if len(axes) < 3 and motion.num_frames:
-        from motion.rotations import quat_to_euler
-
-        full = _full_order(axes)
-        euler = quat_to_euler(motion.rotations[:, j], full)
-        if np.abs(euler[:, len(axes):]).max() > tolerance:
-            axes = full
-    rotation = [f"{a}rotation" for a in axes]
-    kept_order = [c for c in channels if c in position or c in rotation]
-    return tuple(kept_order + [c for c in position + rotation if c not in kept_order])
-
-
-def _transforms_to_channels(motion: Motion, order: list[int], layout) -> np.ndarray:
-    """Local rotations and translations -> (F, C) float64 channel values in write order."""
-    from motion.rotations import quat_to_euler
-
-    columns = []
-    euler_by_order: dict[str, dict[int, np.ndarray]] = {}
-    for j in order:
-        axes = _rotation_axes(layout[j])
-        if axes:
-            euler_by_order.setdefault(_full_order(axes), {})[j] = None
-    for full, js in euler_by_order.items():
-        euler = quat_to_euler(motion.rotations[:, list(js)], full)
-        for k, j in enumerate(js):
-            js[j] = euler[:, k]
-    for j in order:
-        axes = _rotation_axes(layout[j])
-        for c in layout[j]:
-            if c in POSITION_CHANNELS:
-                columns.append(motion.translations[:, j, _AXIS[c[0]]])
-            else:
-                columns.append(euler_by_order[_full_order(axes)][j][:, axes.index(c[0])])
-    if not columns:
-        return np.zeros((motion.num_frames, 0))
-    return np.stack(columns, axis=1).astype(np.float64)
-
-
-def _hierarchy_text(skeleton: Skeleton, order: list[int], layout, precision: int) -> str:
+def _hierarchy_text(skeleton: Skeleton, joint_order: list[int], layout, precision: int) -> str:
     def vec(v) -> str:
         return " ".join(f"{x:.{precision}f}" for x in np.round(np.asarray(v, np.float64), precision) + 0.0)
 
     out = ["HIERARCHY"]
-    open_joints: list[int] = []
+    open_joints: list[int] = []  # the joints whose '{' is open, outermost first
 
-    def close(j: int) -> None:
-        pad = "\t" * len(open_joints)
+    def close_innermost() -> None:
+        j = open_joints.pop()
+        pad = "\t" * (len(open_joints) + 1)
         if j in skeleton.end_sites:
             out.extend([f"{pad}End Site", f"{pad}{{", f"{pad}\tOFFSET {vec(skeleton.end_sites[j])}", f"{pad}}}"])
-        out.append("\t" * (len(open_joints) - 1) + "}")
+        out.append("\t" * len(open_joints) + "}")
 
-    for j in order:
+    for j in joint_order:
         while open_joints and open_joints[-1] != skeleton.parents[j]:
-            close(j=open_joints[-1])
-            open_joints.pop()
+            close_innermost()
         pad = "\t" * len(open_joints)
-        out.append(f"{pad}{'ROOT' if j == 0 else 'JOINT'} {skeleton.names[j]}")
+        out.append(f"{pad}{'JOINT' if open_joints else 'ROOT'} {skeleton.names[j]}")
         out.append(f"{pad}{{")
         out.append(f"{pad}\tOFFSET {vec(skeleton.offsets[j])}")
         out.append(f"{pad}\tCHANNELS {len(layout[j])} {' '.join(layout[j])}".rstrip())
         open_joints.append(j)
     while open_joints:
-        close(open_joints[-1])
-        open_joints.pop()
+        close_innermost()
     return "\n".join(out) + "\n"

@@ -64,11 +64,6 @@ def yaw_to_x(forward: np.ndarray) -> np.ndarray:
                      np.stack([-z, zero, x], -1)], -2)
 
 
-def _apply(r: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """r (..., 3, 3) applied to vectors v (..., 3)."""
-    return np.einsum("...ij,...j->...i", r, v)
-
-
 # --------------------------------------------------------------------------- window canonical space
 
 def canonicalize(pos: np.ndarray, rot: np.ndarray, roles: JointRoles,

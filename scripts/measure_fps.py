@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,9 +34,9 @@ def measure(app, window, clip: str, speed: float, labels: bool, trajectory: bool
     window.timeline.play()
     _spin(app, 0.5)  # warm-up
     swaps[0] = shown[0] = 0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     _spin(app, seconds)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     window.timeline.pause()
     window.view.frameSwapped.disconnect(on_swap)
     window.timeline.frameChanged.disconnect(on_frame)
@@ -44,7 +45,11 @@ def measure(app, window, clip: str, speed: float, labels: bool, trajectory: bool
             "labels": labels, "trajectory": trajectory,
             "view": f"{window.view.width()}x{window.view.height()}",
             "presented_fps": round(swaps[0] / elapsed, 1), "clip_frames_per_s": round(shown[0] / elapsed, 1),
-            "wanted_clip_frames_per_s": round(m.fps * speed, 1)}
+            "wanted_clip_frames_per_s": round(m.fps * speed, 1),
+            # CPU time of the whole process (GUI thread + llvmpipe threads) per presented frame: on a
+            # busy machine this says more about the cost of a frame than the frame rate does
+            "cpu_ms_per_frame": round(1000 * cpu / max(swaps[0], 1), 2),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def _spin(app, seconds: float) -> None:
@@ -96,7 +101,8 @@ def main() -> int:
         for r in rows:
             print(f"{r['clip']:20s} {r['clip_fps']:>7} fps x{r['speed']:<3} labels={r['labels']!s:5} "
                   f"traj={r['trajectory']!s:5} view {r['view']}: presented {r['presented_fps']:6.1f} fps, "
-                  f"clip frames shown {r['clip_frames_per_s']:6.1f}/s (wanted {r['wanted_clip_frames_per_s']})")
+                  f"clip frames shown {r['clip_frames_per_s']:6.1f}/s (wanted {r['wanted_clip_frames_per_s']}), "
+                  f"{r['cpu_ms_per_frame']} ms CPU/frame, load {r['load_average_1min']}")
     return 0
 
 

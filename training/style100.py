@@ -14,7 +14,6 @@ official RSMT code prepares it (src/Datasets/Style100Processor.py bvh_to_binary 
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,7 @@ import numpy as np
 from motion.errors import MotionFileError
 from motion.joint_roles import JointRolesError, style100_roles
 from motion.motion import Motion
-from motion.ops import slice_frames
-from training.datasets import MotionDataset, augment, check_length, make_sequence, to_30fps
+from training.datasets import MotionDataset, augment, check_length, make_sequence, tail_split, to_30fps
 
 CONTENTS = ("BR", "BW", "FR", "FW", "ID", "SR", "SW", "TR1", "TR2", "TR3")
 TEST_STYLES = 10  # the last 10 styles are held out entirely
@@ -116,9 +114,7 @@ def style100_dataset(folder: str | Path, augmented: bool = True, seed: int = 0,
             check_length(seq, str(file))
             pieces = [(seq, m, style in test_styles)]
             if style not in test_styles and seq.num_frames > LONG_SEQUENCE:
-                cut = seq.num_frames - seq.num_frames // 10
-                pieces = [(_part(seq, 0, cut, "train"), slice_frames(m, 0, cut), False),
-                          (_part(seq, cut, None, "test"), slice_frames(m, cut, None), True)]
+                pieces = tail_split(seq, m)
             for piece, motion, is_test in pieces:
                 seqs = augment(piece, data.roles, motion, 1.0, rng) if augmented else [piece]
                 (data.test if is_test else data.train).extend(seqs)
@@ -126,7 +122,3 @@ def style100_dataset(folder: str | Path, augmented: bool = True, seed: int = 0,
         raise MotionFileError(folder / "Frame_Cuts.csv", "lists no clip to load")
     return data
 
-
-
-def _part(seq, start: int, stop: int | None, tag: str):
-    return replace(seq, name=f"{seq.name}/{tag}", pos=seq.pos[start:stop], rot=seq.rot[start:stop])

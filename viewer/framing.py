@@ -49,18 +49,24 @@ class Framing:
     """Where to put the camera and the floor for one clip, in GL (Z-up) coordinates."""
 
     center: tuple[float, float, float]  # middle of everything the clip visits
-    radius: float  # radius of a sphere around `center` holding all of it
+    half_width: float  # horizontal radius (half the floor-plane diagonal) of everything the clip visits
+    half_height: float  # half its vertical extent
     body_height: float  # typical standing height of the skeleton (vertical extent of one pose)
     grid_spacing: float
     grid_size: float  # side of the square floor grid, centred on `center`
     floor_z: float
 
 
-def camera_distance(radius: float, fov_deg: float, width: int, height: int, margin: float = 1.1) -> float:
-    """Distance at which a sphere of `radius` fits the view; fov_deg is horizontal (as in pyqtgraph)."""
+def camera_distance(half_width: float, half_height: float, fov_deg: float, width: int, height: int,
+                    margin: float = 1.05) -> float:
+    """Camera distance at which a box of horizontal radius `half_width` (any azimuth) and vertical
+    half-extent `half_height` around the view centre fits the view. fov_deg is horizontal, as in
+    pyqtgraph; the box's near part is closer to the camera and looks bigger, hence the added
+    quarter of half_width (enough for the elevations frame_all uses)."""
     half_h = math.radians(fov_deg) / 2
     half_v = math.atan(math.tan(half_h) * height / max(width, 1))
-    return margin * radius / math.sin(min(half_h, half_v))
+    fit = max(half_width / math.tan(half_h), half_height / math.tan(half_v))
+    return margin * fit + 0.25 * half_width
 
 
 def frame_clip(positions_gl: np.ndarray) -> Framing:
@@ -68,17 +74,18 @@ def frame_clip(positions_gl: np.ndarray) -> Framing:
     p = np.asarray(positions_gl, dtype=np.float64)
     finite = p[np.isfinite(p).all(axis=-1)]
     if finite.size == 0:
-        return Framing((0.0, 0.0, 0.0), 1.0, 1.0, 1.0, 10.0, 0.0)
+        return Framing((0.0, 0.0, 0.0), 1.0, 1.0, 1.0, 1.0, 10.0, 0.0)
     lo, hi = finite.min(axis=0), finite.max(axis=0)
     per_frame_height = np.nanmax(p[..., 2], axis=1) - np.nanmin(p[..., 2], axis=1)
     body = float(np.nanmedian(per_frame_height))
     span = float(np.linalg.norm(hi - lo))
     body = body if body > 0 else max(span, 1e-3)
-    radius = max(span, body) / 2
+    half_width = max(float(np.linalg.norm(hi[:2] - lo[:2])) / 2, body / 4)
+    half_height = max(float(hi[2] - lo[2]) / 2, body / 2)
     center = (lo + hi) / 2
     spacing = nice_step(body / 4)
     extent = max(hi[0] - lo[0], hi[1] - lo[1]) + 2 * body
     grid = math.ceil(extent / spacing) * spacing
     # the data's ground plane is y = 0 when the feet touch it; otherwise put the floor under the lowest joint
     floor = 0.0 if abs(lo[2]) <= 0.25 * body else float(lo[2])
-    return Framing(tuple(float(c) for c in center), radius, body, spacing, float(grid), floor)
+    return Framing(tuple(float(c) for c in center), half_width, half_height, body, spacing, float(grid), floor)

@@ -62,7 +62,10 @@ class SkeletonView(gl.GLViewWidget):
         self._names = list(names)
         self.framing = frame_clip(positions)
         self._setup_grid()
-        self._trajectory.setData(pos=positions[:, 0])
+        # the root's path drawn on the floor (a ground track reads better than a line through the hips)
+        track = positions[:, 0].copy()
+        track[:, 2] = self.framing.floor_z + 0.002 * self.framing.body_height
+        self._trajectory.setData(pos=track)
         self._trajectory.setVisible(self.trajectory_visible)
         self._rebuild_labels()
         self._frame = 0
@@ -128,10 +131,11 @@ class SkeletonView(gl.GLViewWidget):
         if self.follow_root and self._positions is not None:
             # follow mode: frame one body, not the whole path
             root = self._positions[self._frame, 0]
-            center, radius = (root[0], root[1], f.floor_z + f.body_height / 2), 0.75 * f.body_height
+            center = (root[0], root[1], f.floor_z + f.body_height / 2)
+            half_width, half_height = 0.5 * f.body_height, 0.6 * f.body_height
         else:
-            center, radius = f.center, f.radius
-        distance = camera_distance(radius, self.opts["fov"], self.width(), self.height())
+            center, half_width, half_height = f.center, f.half_width, f.half_height
+        distance = camera_distance(half_width, half_height, self.opts["fov"], self.width(), self.height())
         self.setCameraPosition(pos=QVector3D(*map(float, center)), distance=float(distance),
                                elevation=15.0, azimuth=-60.0)
 

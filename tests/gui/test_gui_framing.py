@@ -29,7 +29,8 @@ def test_framing_scales_with_units():
     assert metres.body_height == pytest.approx(1.7)
     assert cm.body_height == pytest.approx(170.0)
     assert cm.grid_spacing == pytest.approx(100 * metres.grid_spacing)
-    assert cm.radius == pytest.approx(100 * metres.radius, rel=1e-5)
+    assert cm.half_width == pytest.approx(100 * metres.half_width, rel=1e-5)
+    assert cm.half_height == pytest.approx(100 * metres.half_height, rel=1e-5)
     assert metres.center[2] == pytest.approx(0.85)  # middle of the body, in view (Z-up) coordinates
     assert metres.floor_z == 0.0
     assert metres.grid_size >= 2.0 + 1.7  # the floor covers the walk
@@ -41,10 +42,13 @@ def test_floor_goes_under_a_clip_far_from_y0():
 
 
 def test_camera_distance_fits_the_narrower_field_of_view():
-    wide = camera_distance(1.0, 60.0, 1600, 900)
-    square = camera_distance(1.0, 60.0, 900, 900)
+    # a tall thing (a standing person): the vertical field of view decides
+    wide = camera_distance(0.5, 1.0, 60.0, 1600, 900)
+    square = camera_distance(0.5, 1.0, 60.0, 900, 900)
     assert wide > square  # pyqtgraph's fov is horizontal: a wide view has the narrower vertical fov
-    assert square == pytest.approx(1.1 / np.sin(np.radians(30)))
+    assert square == pytest.approx(1.05 / np.tan(np.radians(30)) + 0.125)
+    # a long walk: the horizontal extent decides, and a longer walk needs a farther camera
+    assert camera_distance(5.0, 1.0, 60.0, 1600, 900) > camera_distance(2.0, 1.0, 60.0, 1600, 900) > wide
 
 
 def test_nice_step():

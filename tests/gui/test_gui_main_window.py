@@ -185,3 +185,53 @@ def test_view_toggles(qtbot, window):
     root = view.pose()[0]
     center = view.opts["center"]
     assert (center.x(), center.y()) == pytest.approx((root[0], root[1]), abs=1e-5)
+
+
+def test_repairs_go_to_the_log_and_status_bar(qtbot, window, tmp_path):
+    path = tmp_path / "miscounted.bvh"
+    path.write_text(TINY_BVH.replace("Frames: 4", "Frames: 9"))
+    _load(qtbot, window, path)
+    assert not window.error_dialogs
+    assert window.current.warnings  # the reader repaired the frame count
+    assert "'Frames: 9' but the file holds 4 frames" in window.log.toPlainText()
+    assert "repaired" in window.statusBar().currentMessage()
+
+
+def test_file_without_frames_is_an_error(qtbot, window, tmp_path):
+    path = tmp_path / "skeleton_only.bvh"
+    path.write_text(TINY_BVH.split("MOTION")[0])
+    _load(qtbot, window, path)
+    assert len(window.error_dialogs) == 1
+    assert "no frames" in window.error_dialogs[0].text()
+    window.error_dialogs[0].accept()
+
+
+def test_recent_files_menu_reopens(qtbot, window, tiny_bvh):
+    _load(qtbot, window, tiny_bvh)
+    window.recent_menu.aboutToShow.emit()
+    actions = [a for a in window.recent_menu.actions() if a.text() == str(tiny_bvh.resolve())]
+    assert len(actions) == 1
+    window.library.select("humanoid3d_walk")
+    actions[0].trigger()
+    qtbot.waitUntil(lambda: window.current.name == "tiny walk", timeout=10_000)
+    # the list survives the session (QSettings)
+    again = MainWindow(settings=window.settings, load_embedded=False)
+    qtbot.addWidget(again)
+    assert again.recent.paths() == [str(tiny_bvh.resolve())]
+    again.close()
+
+
+def test_every_fixture_file_loads_or_reports_an_error(qtbot, window):
+    """The app never crashes on bad input: each odd or broken BVH in tests/data/bvh either loads (maybe
+    with repairs in the log) or gives one error dialog naming that file."""
+    files = sorted((Path(__file__).parent.parent / "data" / "bvh").glob("*.bvh"))
+    if not files:
+        pytest.skip("no BVH fixtures in tests/data/bvh")
+    window.open_files(files)
+    qtbot.waitUntil(lambda: window.jobs.active_count() == 0, timeout=30_000)
+    loaded = {clip.source for clip in window.library.clips()}
+    errors = [box.text() for box in window.error_dialogs]
+    for path in files:
+        n_errors = sum(str(path) in text for text in errors)
+        assert (str(path) in loaded) != (n_errors == 1), f"{path.name}: loaded={str(path) in loaded}, errors={n_errors}"
+    assert any(str(p) in loaded for p in files) and errors  # the set holds both kinds

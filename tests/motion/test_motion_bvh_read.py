@@ -99,6 +99,9 @@ def test_fewer_than_three_rotation_channels_rotate_about_the_listed_axes_only():
     ("tabs_spaces_blank_lines.bvh", 3),
     ("end_site_any_case.bvh", 2),
     ("scientific_notation.bvh", 2),
+    ("keywords_any_case.bvh", 2),
+    ("header_lines_swapped.bvh", 2),
+    ("utf8_bom.bvh", 2),
 ])
 def test_layout_variants_load_exactly_like_the_clean_file(name, frames):
     clean, m = load("clean.bvh"), load(name)
@@ -178,6 +181,17 @@ def test_missing_motion_section_and_zero_frame_time_are_repaired():
     assert m.warnings == [f"{DATA / 'frame_time_zero.bvh'}:37: Frame Time 0 is not a positive duration; using 30 fps"]
 
 
+@pytest.mark.parametrize("name, warning", [
+    ("joint_without_name.bvh", ":10: joint without a name; named it 'joint2'"),
+    ("joint_without_offset.bvh", ":6: joint 'Spine' has no OFFSET; using 0 0 0"),
+    ("no_frames_line.bvh", ":35: no 'Frames:' line; using the 2 frames of data"),
+])
+def test_small_repairs_warn_at_their_line(name, warning):
+    m = load(name)
+    assert m.warnings == [f"{DATA / name}{warning}"]
+    assert m.skeleton.num_joints == 5 and m.num_frames >= 1
+
+
 @pytest.mark.parametrize("name, line, problem", [
     ("bad_number.bvh", 39, "'2O.0' in the frame data is not a finite number"),
     ("ragged_frame_line.bvh", 39, "frame line has 19 values, expected 18"),
@@ -241,3 +255,13 @@ def test_fast_path_on_random_decimals_matches_float():
     values = rng.normal(scale=100, size=5000)
     text = " ".join(f"{v:.{d}f}" for v, d in zip(values, rng.integers(0, 9, size=5000)))
     np.testing.assert_allclose(_parse_plain_decimals(text), [float(t) for t in text.split()], rtol=1e-15, atol=0)
+
+
+def test_frame_data_parsed_in_chunks_equals_one_pass(monkeypatch):
+    import motion.bvh
+
+    whole = load("mixed_channel_orders.bvh")
+    monkeypatch.setattr(motion.bvh, "_CHUNK_CHARS", 100)  # one frame line per chunk
+    chunked = load("mixed_channel_orders.bvh")
+    np.testing.assert_array_equal(chunked.rotations, whole.rotations)
+    np.testing.assert_array_equal(chunked.translations, whole.translations)

@@ -17,7 +17,8 @@ SHARED = Path(__file__).parents[3] / "shared" / "bvh"
 LOADABLE = ["clean.bvh", "mixed_channel_orders.bvh", "nonroot_position_channels.bvh",
             "partial_rotation_channels.bvh", "intrinsic_order.bvh", "no_end_sites.bvh", "one_frame.bvh",
             "zero_frames.bvh", "names_colons_spaces.bvh", "duplicate_names.bvh", "scientific_notation.bvh",
-            "frame_time_no_leading_zero.bvh", "crlf_line_endings.bvh", "two_roots.bvh"]
+            "frame_time_no_leading_zero.bvh", "crlf_line_endings.bvh", "two_roots.bvh", "joint_without_name.bvh",
+            "keywords_any_case.bvh"]
 
 
 def assert_round_trip(original: Motion, path: Path, atol: float = 1e-4) -> Motion:

@@ -169,6 +169,9 @@ def test_mirror_twice_is_identity_and_mirror_is_a_valid_pose():
         if p >= 0:
             np.testing.assert_allclose(mp[:, c] - mp[:, p], mr[:, p] @ off[c], atol=1e-5)
     np.testing.assert_allclose(np.linalg.det(mr), 1.0, atol=1e-5)
+    # the same as mirroring the clip itself (local rotations) and running FK
+    from motion.ops import mirror
+    np.testing.assert_allclose(F.global_pose(mirror(m, axis="z"), roles)[0], mp, atol=1e-5)
     # the left foot of the mirror walks where the right foot walked, reflected across the XY plane
     np.testing.assert_allclose(mp[:, roles.feet[0]], pos[:, roles.feet[1]] * [1, 1, -1], atol=1e-6)
     # canonical features of the mirror: the same motion reflected across the canonical XY plane

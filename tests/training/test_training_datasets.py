@@ -67,13 +67,13 @@ def embedded():
     return D.embedded_dataset()
 
 
-def _pae_phase_fn(joints: int):
+def _pae_phase_fn(roles):
     """A real (randomly initialised) PAE, as training will use a trained one, returning (a, p)."""
     from inference.networks.deephase import PAE
     from inference.networks.rsmt_config import RSMTConfig
 
     torch.manual_seed(0)
-    pae = PAE(RSMTConfig.lite(num_joints=joints, rot_rep_idx=(1, 2), left_hip=1, right_hip=2)).eval()
+    pae = PAE(RSMTConfig.for_roles(roles)).eval()
 
     def fn(x):
         with torch.no_grad():
@@ -105,10 +105,11 @@ def test_embedded_windows_with_phases(embedded):
     roles, styles = embedded.roles, embedded.styles
     pae = D.pae_windows(embedded.train, roles)
     assert pae.ndim == 3 and pae.shape[1:] == (39, 61) and len(pae) > 0
-    fn, phases = _pae_phase_fn(13)
-    train = D.annotate_phases(embedded.train, roles, fn)
-    assert len(train) == len(embedded.train)
-    for before, after in zip(embedded.train, train):
+    fn, phases = _pae_phase_fn(roles)
+    sequences = [s for s in embedded.train if s.style in ("humanoid3d_walk", "humanoid3d_kick")]  # keeps it fast
+    train = D.annotate_phases(sequences, roles, fn)
+    assert len(train) == len(sequences) == 6
+    for before, after in zip(sequences, train):
         assert after.num_frames == before.num_frames - 61 == len(after.amplitude)
         np.testing.assert_array_equal(after.pos[0], before.pos[31])
     man = D.manifold_windows(train, roles, styles)
@@ -126,7 +127,7 @@ def test_embedded_windows_with_phases(embedded):
     assert np.array(stats["style"]["rot_mean"]).shape == (13, 6)
     assert np.array(stats["benchmark_pos"]["mean"]).shape == (13, 3)
     json.dumps(stats)
-    bench = D.benchmark_windows(D.annotate_phases(embedded.test, roles, fn), roles, styles)
+    bench = D.benchmark_windows(D.annotate_phases(embedded.test[:1], roles, fn), roles, styles)
     assert bench["pos"].shape[1:] == (65, 13, 3) and len(bench["pos"]) > 0
 
 
@@ -161,3 +162,22 @@ def test_style100_errors_name_the_file(tmp_path):
     (folder / "Frame_Cuts.csv").write_text("STYLE_NAME,FW_START,FW_STOP\nStyle00,ten,20\n")
     with pytest.raises(MotionFileError, match=r"Frame_Cuts.csv:2: Style00 FW"):
         style100_dataset(folder)
+
+
+def test_bvh_folder_dataset(tmp_path):
+    for style in ("Proud", "Sneaky"):
+        (tmp_path / style).mkdir()
+        write_bvh(_walk(300, _skeleton()), tmp_path / style / "take1.bvh", precision=3)
+    data = D.bvh_folder_dataset(tmp_path)
+    assert data.styles == ["Proud", "Sneaky"] and len(data.train) == 6 and data.test == []
+    assert data.roles.names[:2] == ("Hips", "LeftHip")  # the 100STYLE preset was recognised
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MotionFileError, match="empty: no .bvh files found"):
+        D.bvh_folder_dataset(tmp_path / "empty")
+    odd = Skeleton(["root", "spine"], [-1, 0], [[0, 0, 0], [0, 10, 0]],
+                   [("Xposition", "Yposition", "Zposition", "Zrotation", "Xrotation", "Yrotation"),
+                    ("Zrotation", "Xrotation", "Yrotation")])
+    (tmp_path / "odd").mkdir()
+    write_bvh(Motion(odd, np.tile([1.0, 0, 0, 0], (200, 2, 1)), np.zeros((200, 2, 3)), 30.0), tmp_path / "odd" / "a.bvh")
+    with pytest.raises(MotionFileError, match=r"odd/a.bvh: cannot find the left hip"):
+        D.bvh_folder_dataset(tmp_path / "odd")

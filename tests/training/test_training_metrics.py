@@ -1,0 +1,171 @@
+"""RSMT transition metrics and the interpolation baseline on hand-made motions with known answers."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import cli
+from motion.rotations import quat_from_axis_angle, quat_mul, quat_to_6d
+from training import metrics as M
+from training.baseline import forward_kinematics, interpolate_local, interpolation_transition
+
+# a 3-joint chain: root -> hip (down 1) -> foot (down 1)
+PARENTS = (-1, 0, 1)
+OFFSETS = np.array([[0, 0, 0], [0, -1, 0], [0, -1, 0]], np.float32)
+
+
+def _spin(frames, rate, phase=0.0, joints=4, batch=2):
+    """(B, T, J, 4) rotations about varied axes at `rate` radians per frame, shifted by `phase`."""
+    t = np.arange(frames)[None, :, None]
+    axes = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0]], float)[:joints]
+    angle = np.broadcast_to(0.6 * np.sin(rate * t + phase + np.arange(joints)[None, None]), (batch, frames, joints))
+    return quat_from_axis_angle(np.broadcast_to(axes, (batch, frames, joints, 3)), angle)
+
+
+def test_identical_motion_scores_zero():
+    rng = np.random.default_rng(0)
+    pos = rng.normal(size=(3, 12, 5, 3)).astype(np.float32)
+    q = _spin(12, 0.4, batch=3, joints=4)
+    assert M.l2p(pos, pos, np.zeros((5, 3)), np.ones((5, 3))) == 0.0
+    assert M.l2q(q, q) == 0.0
+    assert M.npss(q, q) == 0.0
+
+
+def test_l2p_of_a_known_offset():
+    # every joint of every frame moved by (3, 4, 0) with std 1 along x and y: z-scored distance sqrt(J) * 5
+    gt = np.zeros((2, 7, 4, 3))
+    gen = gt + np.array([3.0, 4.0, 0.0])
+    std = np.ones((4, 3))
+    assert M.l2p(gen, gt, np.full((4, 3), 10.0), std) == pytest.approx(math.sqrt(4) * 5.0)
+    # statistics scale the error per joint axis: std 2 along x halves the x part
+    std[:, 0] = 2.0
+    assert M.l2p(gen, gt, np.zeros((4, 3)), std) == pytest.approx(math.sqrt(4 * (1.5 ** 2 + 4 ** 2)))
+
+
+def test_l2q_ignores_quaternion_sign_and_measures_a_known_rotation():
+    q = _spin(9, 0.3)
+    flipped = q.copy()
+    flipped[:, ::2] *= -1.0  # same rotations, alternate signs
+    assert M.l2q(flipped, q) == pytest.approx(0.0, abs=1e-6)
+    assert M.npss(flipped, q) == pytest.approx(0.0, abs=1e-6)
+    # one joint of one sample off by angle a: |q - q'| = 2 sin(a / 4) in that frame
+    a = 0.5
+    off = q.copy()
+    off[0, :, 2] = quat_mul(quat_from_axis_angle(np.array([0.0, 0, 1]), a), q[0, :, 2])
+    assert M.l2q(off, q) == pytest.approx(2 * math.sin(a / 4) / 2, rel=1e-4)  # averaged over batch of 2
+
+
+def test_npss_grows_with_a_phase_shift():
+    gt = _spin(40, 0.35)
+    scores = [M.npss(_spin(40, 0.35, phase=p), gt) for p in (0.0, 0.5, 1.5)]
+    assert scores[0] == 0.0
+    assert 0.0 < scores[1] < scores[2]
+
+
+def test_foot_skate_slides_on_the_floor_but_not_in_the_air():
+    frames = 10
+    pos = np.zeros((1, frames, 3, 3))
+    pos[0, :, 2, 0] = np.arange(frames) * 0.5  # foot slides 0.5 per frame along x
+    on_floor = M.foot_skate(pos, feet=[2], height=2.5)
+    assert on_floor == pytest.approx(0.5)  # gate 1 at y = 0: the full speed
+    lifted = pos.copy()
+    lifted[..., 2, 1] = 2.5  # at H: gate 2 - 2^1 = 0
+    assert M.foot_skate(lifted, feet=[2], height=2.5) == 0.0
+    half = pos.copy()
+    half[..., 2, 1] = 2.5 * math.log2(1.5)  # gate 2 - 1.5 = 0.5
+    assert M.foot_skate(half, feet=[2], height=2.5) == pytest.approx(0.25)
+    # a planted height: the same slide 5 units up counts once the foot's planted height is 5
+    raised = pos.copy()
+    raised[..., 2, 1] = 5.0
+    assert M.foot_skate(raised, feet=[2], height=2.5) == 0.0
+    assert M.foot_skate(raised, feet=[2], height=2.5, foot_height=5.0) == pytest.approx(0.5)
+    still = np.zeros((1, frames, 3, 3))
+    assert M.foot_skate(still, feet=[2], height=2.5) == 0.0
+
+
+def test_skate_height_scales_the_official_centimetres():
+    assert M.skate_height(1.0) == 2.5
+    assert M.skate_height(0.01) == pytest.approx(0.025)
+
+
+def test_metrics_reject_mismatched_shapes():
+    with pytest.raises(ValueError, match="differ in shape"):
+        M.l2p(np.zeros((1, 3, 2, 3)), np.zeros((1, 4, 2, 3)), np.zeros((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="batch, frames, joints, 4"):
+        M.npss(np.zeros((1, 3, 2, 3)), np.zeros((1, 3, 2, 3)))
+
+
+def _windows(frames=30, batch=2):
+    """Canonical-style windows of the 3-joint chain: a walking root and swinging joints."""
+    t = np.arange(frames)
+    local = np.zeros((batch, frames, 3, 4))
+    local[..., 0] = 1.0
+    for b in range(batch):
+        local[b, :, 0] = quat_from_axis_angle(np.array([0.0, 1, 0]), 0.05 * t + b)
+        local[b, :, 1] = quat_from_axis_angle(np.array([1.0, 0, 0]), 0.7 * np.sin(0.3 * t + b))
+        local[b, :, 2] = quat_from_axis_angle(np.array([0.0, 0, 1]), 0.4 * np.cos(0.2 * t))
+    root = np.stack([2.0 * t, 2.0 + 0.1 * np.sin(t), np.zeros(frames)], -1)[None].repeat(batch, 0)
+    pos, quats = forward_kinematics(local.astype(np.float32), root.astype(np.float32),
+                                    np.broadcast_to(OFFSETS, (batch, 3, 3)).copy(), PARENTS)
+    return pos, quats, local
+
+
+def test_interpolation_endpoints_equal_context_and_target():
+    pos, quats, local = _windows()
+    rot, root = interpolate_local(local[:, 9], pos[:, 9, 0], local[:, 25], pos[:, 25, 0], 15)
+    assert rot.shape == (2, 17, 3, 4) and root.shape == (2, 17, 3)
+    np.testing.assert_allclose(np.abs(np.sum(rot[:, 0] * local[:, 9], -1)), 1.0, atol=1e-6)
+    np.testing.assert_allclose(np.abs(np.sum(rot[:, -1] * local[:, 25], -1)), 1.0, atol=1e-6)
+    np.testing.assert_allclose(root[:, 0], pos[:, 9, 0], atol=1e-5)
+    np.testing.assert_allclose(root[:, -1], pos[:, 25, 0], atol=1e-5)
+    np.testing.assert_allclose(root[:, 8], (pos[:, 9, 0] + pos[:, 25, 0]) / 2, atol=1e-4)  # linear root
+
+
+def test_interpolation_transition_matches_the_window_at_its_ends():
+    pos, quats, _ = _windows()
+    rot6d = quat_to_6d(quats)
+    past, length = 10, 15
+    gpos, gquat = interpolation_transition(pos, rot6d, PARENTS, past, length)
+    assert gpos.shape == (2, length, 3, 3) and gquat.shape == (2, length, 3, 4)
+    # bone lengths are kept (rigid FK) and the baseline differs from the ground truth in between
+    np.testing.assert_allclose(np.linalg.norm(gpos[:, :, 2] - gpos[:, :, 1], axis=-1), 1.0, atol=1e-5)
+    gt_q = quats[:, past:past + length]
+    assert M.l2q(gquat, gt_q, quats[:, past - 1]) > 0.01
+    # the transition starts one step from the context and ends one step before the target
+    assert np.linalg.norm(gpos[:, 0, 0] - pos[:, 9, 0], axis=-1).max() < np.linalg.norm(
+        pos[:, 25, 0] - pos[:, 9, 0], axis=-1).min() / 8
+
+
+def test_interpolation_of_a_linear_motion_is_exact():
+    """A root moving at constant velocity with a constant-rate rotation: SLERP + lerp reproduce it."""
+    frames, batch = 30, 1
+    t = np.arange(frames)
+    local = np.zeros((batch, frames, 3, 4), np.float32)
+    local[..., 0] = 1.0
+    local[0, :, 1] = quat_from_axis_angle(np.array([1.0, 0, 0]), 0.02 * t)
+    root = np.stack([1.5 * t, np.full(frames, 2.0), -0.5 * t], -1)[None].astype(np.float32)
+    pos, quats = forward_kinematics(local, root, OFFSETS[None].copy(), PARENTS)
+    gpos, gquat = interpolation_transition(pos, quat_to_6d(quats), PARENTS, 10, 12)
+    assert M.l2p(gpos, pos[:, 10:22], np.zeros((3, 3)), np.ones((3, 3))) < 1e-3
+    assert M.l2q(gquat, quats[:, 10:22], quats[:, 9]) < 1e-4
+
+
+def test_evaluate_command_reports_baseline_and_zero_ground_truth(capsys):
+    assert cli.main(["evaluate", "--json", "--lengths", "10", "20"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {(r["method"], r["length"]): r for r in out["rows"]}
+    assert set(rows) == {(m, n) for m in ("ground_truth", "interpolation") for n in (10, 20)}
+    for n in (10, 20):
+        gt, interp = rows[("ground_truth", n)], rows[("interpolation", n)]
+        assert gt["L2P"] == gt["L2Q"] == gt["NPSS"] == 0.0
+        assert interp["L2P"] > 0 and interp["L2Q"] > 0 and interp["NPSS"] > 0
+        assert gt["foot_skate"] > 0 and interp["foot_skate"] > 0
+    # longer transitions are harder for the baseline
+    assert rows[("interpolation", 20)]["L2P"] > rows[("interpolation", 10)]["L2P"]
+    assert out["windows"] > 0
+
+
+def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
+    assert cli.main(["evaluate", "--lengths", "60"]) == 2
+    assert "outside 1..50" in capsys.readouterr().err
