@@ -114,6 +114,13 @@ def test_layout_variants_load_exactly_like_the_clean_file(name, frames):
     np.testing.assert_array_equal(m.translations, clean.translations[:frames])
 
 
+def test_line_ending_fixtures_really_hold_their_line_endings():
+    # tests/data/bvh/.gitattributes keeps git from normalising these
+    assert (DATA / "crlf_line_endings.bvh").read_bytes().count(b"\r\n") == 40
+    cr = (DATA / "cr_line_endings.bvh").read_bytes()
+    assert cr.count(b"\r") == 40 and b"\n" not in cr
+
+
 def test_missing_end_sites_load_without_warning():
     m = load("no_end_sites.bvh")
     assert m.skeleton.end_sites == {} and m.skeleton.num_joints == 5 and m.warnings == []

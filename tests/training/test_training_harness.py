@@ -1,0 +1,129 @@
+"""The shared training loop: seeding, exact checkpoint/resume, stop, log, curves, progress, errors."""
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from training.harness import CHECKPOINT, CURVE, LOG, TrainingError, read_log, train_loop
+from training.progress import ProgressBar, format_duration
+
+STEPS = 12
+
+
+def _tiny(seed_model=0):
+    torch.manual_seed(seed_model)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ELU(), torch.nn.Dropout(0.2), torch.nn.Linear(16, 1))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-2)
+
+
+def _step_fn(model, optimizer):
+    """Samples with all three RNG sources the trainers use: ctx.rng, numpy's global RNG and torch."""
+    def step(ctx):
+        x = torch.from_numpy(ctx.rng.normal(size=(8, 4)).astype(np.float32))
+        x = x + float(np.random.uniform(-0.1, 0.1)) + 0.05 * torch.randn(8, 4)
+        y = x.sum(dim=1, keepdim=True) ** 2
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return {"mse": loss, "scaled": loss.detach() * 0.5}
+    return step
+
+
+def _run(out, resume=False, should_stop=None, seed=3, steps=STEPS, meta=None):
+    model, opt = _tiny()
+    result = train_loop(model, opt, _step_fn(model, opt), steps=steps, out_dir=out, seed=seed, resume=resume,
+                        checkpoint_every=4, log_every=1, should_stop=should_stop, progress=False,
+                        device=torch.device("cpu"), meta=meta or {"model": "tiny"})
+    return model, result
+
+
+def _params(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_after_a_stop_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+    full, res_full = _run(tmp_path / "full")
+    assert res_full.steps_done == STEPS and not res_full.stopped
+
+    calls = {"n": 0}
+
+    def stop_after_five():
+        calls["n"] += 1
+        return calls["n"] >= 5
+
+    part, res_part = _run(tmp_path / "split", should_stop=stop_after_five)
+    assert res_part.stopped and res_part.steps_done == 5
+    assert torch.load(tmp_path / "split" / CHECKPOINT, weights_only=True)["step"] == 5
+    resumed, res_resumed = _run(tmp_path / "split", resume=True)
+    assert res_resumed.steps_done == STEPS and not res_resumed.stopped
+
+    a, b = _params(full), _params(resumed)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    log_full = [(r["step"], r["mse"]) for r in read_log(tmp_path / "full" / LOG)]
+    log_split = [(r["step"], r["mse"]) for r in read_log(tmp_path / "split" / LOG)]
+    assert log_full == log_split and [s for s, _ in log_full] == list(range(1, STEPS + 1))
+
+
+def test_resume_cuts_the_log_back_to_the_checkpoint(tmp_path):
+    _run(tmp_path, steps=6)  # checkpoints at 4 and 6; log has steps 1..6
+    ckpt = torch.load(tmp_path / CHECKPOINT, weights_only=True)
+    assert ckpt["step"] == 6
+    _run(tmp_path, resume=True, steps=8)
+    assert [r["step"] for r in read_log(tmp_path / LOG)] == list(range(1, 9))
+
+
+def test_same_seed_same_result_other_seed_differs(tmp_path):
+    a, _ = _run(tmp_path / "a", seed=7, steps=4)
+    b, _ = _run(tmp_path / "b", seed=7, steps=4)
+    c, _ = _run(tmp_path / "c", seed=8, steps=4)
+    pa, pb, pc = _params(a), _params(b), _params(c)
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert not all(torch.equal(pa[k], pc[k]) for k in pa)
+
+
+def test_outputs_log_curve_and_checkpoint(tmp_path):
+    _, result = _run(tmp_path, steps=5)
+    rows = [json.loads(line) for line in (tmp_path / LOG).read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5] and all("mse" in r and "scaled" in r for r in rows)
+    assert (tmp_path / CURVE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.checkpoint == tmp_path / CHECKPOINT
+    assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_resume_errors_name_the_file(tmp_path):
+    with pytest.raises(TrainingError, match="no checkpoint to resume"):
+        _run(tmp_path / "empty", resume=True)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / CHECKPOINT).write_bytes(b"not a checkpoint")
+    with pytest.raises(TrainingError, match="not a readable checkpoint") as e:
+        _run(bad, resume=True)
+    assert str(bad / CHECKPOINT) in str(e.value)
+    _run(tmp_path / "other", steps=2, meta={"model": "phase"})
+    with pytest.raises(TrainingError, match="model='phase'"):
+        _run(tmp_path / "other", resume=True, meta={"model": "sampler"})
+
+
+def test_a_diverging_loss_stops_with_a_clear_error(tmp_path):
+    model, opt = _tiny()
+    with pytest.raises(TrainingError, match="became nan at step 3"):
+        train_loop(model, opt, lambda ctx: {"loss": float("nan") if ctx.step == 2 else 1.0}, steps=5,
+                   out_dir=tmp_path, progress=False)
+
+
+def test_progress_bar_shows_steps_losses_and_eta():
+    stream = io.StringIO()
+    bar = ProgressBar(100, label="phase", stream=stream, start=20, interval=0.0)
+    bar.update(20)
+    bar.update(60, {"loss": 0.125})
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert "ETA --" in lines[0]  # no step done yet in this session: no rate
+    assert lines[1].startswith("phase  60/100 [") and "60%" in lines[1] and "loss 0.125" in lines[1]
+    assert "ETA " in lines[1] and "ETA --" not in lines[1]
+    assert format_duration(83) == "1m23s" and format_duration(7384) == "2h03m" and format_duration(4.4) == "4s"
