@@ -13,7 +13,8 @@ from motion.skeleton import Skeleton
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("input", metavar="IN", help="motion file to read (.bvh or DeepMimic .txt) or embedded clip name")
+    parser.add_argument("input", metavar="IN",
+                        help="motion file to read (.bvh or DeepMimic .txt) or embedded clip name")
     parser.add_argument("output", metavar="OUT", help="motion file to write: .bvh or DeepMimic .txt")
     parser.add_argument("--fps", type=float, help="resample to this frame rate")
     parser.add_argument("--scale", type=float, help="multiply all lengths by this factor")

@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.jobs.idle.connect(self._jobs_changed)
         self.jobs.finished.connect(self._jobs_changed)
         self.jobs.failed.connect(self._jobs_changed)
+        self.jobs.progress.connect(self._job_progress)
 
         self._build_menus()
         self.setAcceptDrops(True)
@@ -235,6 +236,9 @@ class MainWindow(QMainWindow):
     def _jobs_changed(self, *_) -> None:
         n = self.jobs.active_count()
         self.job_label.setText(f"{n} job(s) running" if n else "")
+
+    def _job_progress(self, job, fraction: float, text: str) -> None:
+        self.job_label.setText(f"{job.description}: {text} {fraction:.0%}".replace("  ", " "))
 
     # -- drag and drop -------------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -24,7 +24,8 @@ when the dropped off-axis part is large.
 Quaternions are normalised on reading (several shipped clips hold norms down to 0.85; a warning says
 so), so a written file equals the original up to that normalisation. The first frame's duration gives
 the fps. Durations that vary (the last frame's is usually 0: it only closes the cycle) are kept in
-`DeepMimicClip.durations`, so a read/write round trip reproduces the file.
+`Motion.meta` ("loop", "frame_durations", "extra": other top-level JSON keys), and `write_deepmimic`
+reuses them, so a read/write round trip reproduces the file.
 """
 from __future__ import annotations
 
@@ -100,22 +101,7 @@ def humanoid3d_motion(root_positions: np.ndarray, rotations: np.ndarray, fps: fl
     return Motion(skeleton, rotations, translations, fps, name=name)
 
 
-@dataclass
-class DeepMimicClip:
-    """A DeepMimic file: the Motion plus what a Motion cannot hold, so writing it back is lossless.
-
-    loop      -- the file's "Loop" value ("wrap" cycles, "none" plays once)
-    durations -- (F,) per-frame durations in seconds as written in the file
-    extra     -- other top-level JSON keys, written back unchanged
-    """
-
-    motion: Motion
-    loop: str = "wrap"
-    durations: np.ndarray | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def read_deepmimic_clip(path: str | os.PathLike) -> DeepMimicClip:
+def read_deepmimic(path: str | os.PathLike) -> Motion:
     """Read a DeepMimic motion file; MotionFileError names the file (and frame) on bad input."""
     path = Path(path)
     try:
@@ -153,16 +139,10 @@ def read_deepmimic_clip(path: str | os.PathLike) -> DeepMimicClip:
         odd = int(np.argmax(np.abs(inner - durations[0]) > 1e-6))
         warnings.append(f"frame durations vary (frame {odd}: {inner[odd]:g} s); "
                         f"using {1.0 / durations[0]:g} fps from the first frame")
-    skeleton = humanoid3d_skeleton()
-    motion = Motion(skeleton, rotations, translations, 1.0 / float(durations[0]), name=path.stem,
-                    source=str(path), warnings=warnings)
-    loop = data.get("Loop", "wrap")
-    extra = {k: v for k, v in data.items() if k not in ("Loop", "Frames")}
-    return DeepMimicClip(motion, str(loop), durations.copy(), extra)
-
-
-def read_deepmimic(path: str | os.PathLike) -> Motion:
-    return read_deepmimic_clip(path).motion
+    meta = {"loop": str(data.get("Loop", "wrap")), "frame_durations": durations.copy(),
+            "extra": {k: v for k, v in data.items() if k not in ("Loop", "Frames")}}
+    return Motion(humanoid3d_skeleton(), rotations, translations, 1.0 / float(durations[0]), name=path.stem,
+                  source=str(path), warnings=warnings, meta=meta)
 
 
 def _frames_to_pose(frames: np.ndarray, path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -194,16 +174,23 @@ def _frames_to_pose(frames: np.ndarray, path: Path, warnings: list[str]) -> tupl
     return rotations / norms[..., None], translations
 
 
-def write_deepmimic(motion: Motion, path: str | os.PathLike, *, loop: str = "wrap",
+def write_deepmimic(motion: Motion, path: str | os.PathLike, *, loop: str | None = None,
                     durations: np.ndarray | None = None, extra: dict | None = None) -> list[str]:
     """Write `motion` (on the humanoid3d skeleton, joints matched by name) as a DeepMimic file, atomically.
 
-    durations defaults to 1/fps per frame with 0 for the last frame (DeepMimic's convention: the last
-    frame closes the cycle). Returns warnings, e.g. hinge joints with a large off-axis rotation.
+    loop, durations and extra default to what `motion.meta` kept from a DeepMimic source file (durations
+    only while the frame count still matches), else "wrap", 1/fps per frame with 0 for the last frame
+    (DeepMimic's convention: the last frame closes the cycle) and nothing. Returns warnings, e.g. hinge
+    joints with a large off-axis rotation.
     """
     path = Path(path)
     frames, warnings = motion_to_frames(motion, path)
     n = frames.shape[0]
+    loop = loop or motion.meta.get("loop", "wrap")
+    extra = motion.meta.get("extra", {}) if extra is None else extra
+    kept = motion.meta.get("frame_durations")
+    if durations is None and kept is not None and len(kept) == n:
+        durations = kept
     if durations is None:
         durations = np.full(n, 1.0 / motion.fps)
         if n > 1:
@@ -218,10 +205,6 @@ def write_deepmimic(motion: Motion, path: str | os.PathLike, *, loop: str = "wra
     with atomic_write(path) as f:
         f.write("{\n" + head + ',\n"Frames":\n[\n' + lines + "\n]\n}\n")
     return warnings
-
-
-def save_clip(clip: DeepMimicClip, path: str | os.PathLike) -> list[str]:
-    return write_deepmimic(clip.motion, path, loop=clip.loop, durations=clip.durations, extra=clip.extra)
 
 
 def motion_to_frames(motion: Motion, where: str | os.PathLike = "") -> tuple[np.ndarray, list[str]]:

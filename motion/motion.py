@@ -19,6 +19,8 @@ class Motion:
     name         -- display name (file stem or clip name)
     source       -- path the clip was read from, if any
     warnings     -- what the reader repaired while loading (shown to the user; empty for clean files)
+    meta         -- facts of the source format a writer of the same format reuses (e.g. DeepMimic's
+                    "loop" and "frame_durations"); operations that make a new Motion do not carry it over
     """
 
     skeleton: Skeleton
@@ -28,6 +30,7 @@ class Motion:
     name: str = ""
     source: str | None = None
     warnings: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rotations = np.asarray(self.rotations, dtype=np.float32)

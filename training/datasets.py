@@ -159,7 +159,7 @@ def hold_pad(motion: Motion, min_frames: int) -> Motion:
 def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] = HELD_OUT_CLIPS, augmented: bool = True,
                      seed: int = 0, clips: tuple[str, ...] | None = None) -> MotionDataset:
     """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices)."""
-    from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic_clip
+    from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic
 
     paths = embedded_clips()
     names = list(clips) if clips is not None else list(paths)
@@ -171,10 +171,9 @@ def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] = HELD_
     rng = np.random.default_rng(seed)
     data = MotionDataset(roles, skeleton.offsets[list(roles.source_index)] * DEEPMIMIC_SCALE, DEEPMIMIC_SCALE)
     for name in names:
-        clip = read_deepmimic_clip(paths[name])
-        m = clip.motion
+        m = read_deepmimic(paths[name])
         min_frames = math.ceil(min_seconds * m.fps)
-        m = loop_cycles(m, roles, min_frames) if clip.loop == "wrap" else hold_pad(m, min_frames)
+        m = loop_cycles(m, roles, min_frames) if m.meta["loop"] == "wrap" else hold_pad(m, min_frames)
         m = to_30fps(m)
         seq = make_sequence(m, roles, DEEPMIMIC_SCALE, style=name)
         seqs = augment(seq, roles, m, DEEPMIMIC_SCALE, rng) if augmented else [seq]

@@ -9,8 +9,7 @@ import pytest
 
 from motion.bvh import read_bvh, write_bvh
 from motion.deepmimic import (FRAME_WIDTH, JOINT_NAMES, REVOLUTE_JOINTS, URDF_SCALE, embedded_clips,
-                              humanoid3d_skeleton, load_embedded, read_deepmimic, read_deepmimic_clip,
-                              save_clip, write_deepmimic)
+                              humanoid3d_skeleton, load_embedded, read_deepmimic, write_deepmimic)
 from motion.errors import MotionFileError
 from motion.fk import global_transforms
 from motion.rotations import quat_from_axis_angle, quat_mul, quat_rotate
@@ -35,9 +34,9 @@ def test_embedded_clips_are_the_shipped_humanoid3d_files():
 @pytest.mark.parametrize("name", sorted(embedded_clips()))
 def test_round_trip_every_embedded_clip(name, tmp_path):
     src = embedded_clips()[name]
-    clip = read_deepmimic_clip(src)
+    clip = read_deepmimic(src)
     out = tmp_path / f"{name}.txt"
-    save_clip(clip, out)
+    write_deepmimic(clip, out)
     original = json.loads(src.read_text())
     written = json.loads(out.read_text())
     # lossless up to the quaternion normalisation done on reading
@@ -47,16 +46,16 @@ def test_round_trip_every_embedded_clip(name, tmp_path):
         {k: v for k, v in original.items() if k != "Frames"}
     # and a Motion survives write + read exactly
     again = read_deepmimic(out)
-    assert np.abs(again.rotations - clip.motion.rotations).max() < 1e-6
-    assert np.abs(again.translations - clip.motion.translations).max() < 1e-6
-    assert again.fps == pytest.approx(clip.motion.fps, rel=1e-9)
+    assert np.abs(again.rotations - clip.rotations).max() < 1e-6
+    assert np.abs(again.translations - clip.translations).max() < 1e-6
+    assert again.fps == pytest.approx(clip.fps, rel=1e-9)
 
 
 def test_fps_from_frame_duration_and_warnings():
-    walk = read_deepmimic_clip(embedded_clips()["humanoid3d_walk"])
-    assert walk.motion.fps == pytest.approx(1 / 0.033332)
-    assert walk.motion.num_frames == 39 and walk.loop == "wrap" and walk.motion.warnings == []
-    assert walk.durations[-1] == 0.0  # DeepMimic closes the cycle with a zero-duration frame
+    walk = read_deepmimic(embedded_clips()["humanoid3d_walk"])
+    assert walk.fps == pytest.approx(1 / 0.033332)
+    assert walk.num_frames == 39 and walk.meta["loop"] == "wrap" and walk.warnings == []
+    assert walk.meta["frame_durations"][-1] == 0.0  # DeepMimic closes the cycle with a zero-duration frame
     roll = read_deepmimic(embedded_clips()["humanoid3d_roll"])
     assert any("durations vary" in w for w in roll.warnings)
     assert any("not unit length" in w for w in roll.warnings)
