@@ -1,6 +1,6 @@
 """`evaluate [--json]`: RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of
 each method on held-out transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps)
-after 10 context frames (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the
+after 10 context frames, the last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the
 data's own foot skating) and the "interpolation" baseline; trained samplers join through
 `training.benchmark.run_benchmark`'s method table."""
 from __future__ import annotations
@@ -20,10 +20,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    bad = [n for n in args.lengths if not 1 <= n <= 50]
+    bad = [n for n in args.lengths if not 2 <= n <= 55]
     if bad:
-        raise UserError(f"--lengths: {bad[0]} is outside 1..50 (65-frame windows hold {PAST} context frames, "
-                        f"the transition and the target)")
+        raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
+                        f"and the transition, whose last frame is the target)")
     data = embedded_benchmark(seed=args.seed)
     methods = {"ground_truth": ground_truth_method, "interpolation": interpolation_method(data.parents)}
     try:

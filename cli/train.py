@@ -1,21 +1,124 @@
 """`train phase|manifold|sampler --data DIR|embedded --preset lite|paper [--steps N] [--seed S] [--resume]
-[--out DIR]`: train one RSMT network."""
+[--out DIR]`: train one RSMT network with the shared loop (`training.harness`): progress with ETA on
+stderr; OUT gets checkpoint.pt (every --checkpoint-every steps and at the end), log.jsonl, loss.png
+and the trained weights NAME.safetensors + NAME.json (NAME = phase | manifold | sampler). Ctrl+C
+saves a checkpoint; `--resume` continues it exactly."""
 from __future__ import annotations
 
-from cli import UserError
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from cli import UserError, print_json
 
 MODELS = ("phase", "manifold", "sampler")
+DEFAULT_STEPS = {"phase": 3000, "manifold": 3000, "sampler": 3000}
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("model", choices=MODELS, help="which network to train")
-    parser.add_argument("--data", default="embedded", help="'embedded' (the DeepMimic clips) or a 100STYLE folder")
+    parser.add_argument("--data", default="embedded",
+                        help="'embedded' (the DeepMimic clips, default) or a 100STYLE folder (Frame_Cuts.csv + style folders)")
     parser.add_argument("--preset", choices=("lite", "paper"), default="lite", help="network size (default lite)")
-    parser.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the trainer's)")
+    parser.add_argument("--steps", type=int, default=None, help="total optimizer steps (default 3000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
-    parser.add_argument("--out", default=None, help="output folder (default runs/<model>)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--out", default=None, help="output folder (default runs/MODEL)")
+    parser.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
+                        help="write a checkpoint every N steps (default 500)")
+    parser.add_argument("--phase", default=str(Path("runs") / "phase" / "phase.safetensors"), metavar="WEIGHTS",
+                        help="trained phase network for manifold/sampler training (default runs/phase/phase.safetensors)")
+    parser.add_argument("--manifold", default=str(Path("runs") / "manifold" / "manifold.safetensors"),
+                        metavar="WEIGHTS", help="trained manifold network for sampler training "
+                                                "(default runs/manifold/manifold.safetensors)")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
+
+
+def load_dataset(spec: str, seed: int):
+    """The training data named by --data (UserError for unusable data)."""
+    from motion.joint_roles import JointRolesError
+    from training.datasets import embedded_dataset
+    from training.style100 import style100_dataset
+
+    try:
+        if spec == "embedded":
+            return embedded_dataset(seed=seed)
+        if not Path(spec).is_dir():
+            raise UserError(f"{spec}: not a folder (give a 100STYLE folder or 'embedded')")
+        return style100_dataset(spec, seed=seed)
+    except JointRolesError as e:
+        raise UserError(str(e)) from None
+
+
+def load_weights(path: str, what: str):
+    from inference.weights import WeightsError, WeightSet
+
+    try:
+        return WeightSet.load(path)
+    except WeightsError as e:
+        raise UserError(f"{e} (the {what} network's weights: train it first, or pass --{what} PATH)") from None
+
+
+def build_trainer(args, dataset, steps: int, device):
+    if args.model == "phase":
+        from training.train_phase import phase_trainer
+
+        return phase_trainer(dataset, args.preset, device)
+    if args.model == "manifold":
+        from training.train_manifold import manifold_trainer
+
+        return manifold_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"), steps)
+    from training.train_sampler import sampler_trainer
+
+    return sampler_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"),
+                           load_weights(args.manifold, "manifold"), steps)
 
 
 def run(args) -> int:
-    raise UserError(f"train {args.model}: the {args.model} trainer is not available yet")
+    import torch  # noqa: F401  (imported here: `python main.py --help` stays fast)
+
+    from training.harness import TrainingError, default_device, train_loop
+
+    steps = args.steps if args.steps is not None else DEFAULT_STEPS[args.model]
+    if steps < 1:
+        raise UserError(f"--steps must be at least 1, got {steps}")
+    if args.checkpoint_every < 1:
+        raise UserError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
+    out = Path(args.out) if args.out else Path("runs") / args.model
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    device = default_device()
+    dataset = load_dataset(args.data, args.seed)
+    stop = threading.Event()
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:  # Ctrl+C: checkpoint, then stop (signals can only be caught on the main thread)
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        trainer = build_trainer(args, dataset, steps, device)
+        meta = {**trainer.meta, "data": args.data, "seed": args.seed}
+        result = train_loop(trainer.model, trainer.optimizer, trainer.step_fn, steps=steps, out_dir=out,
+                            seed=args.seed, resume=args.resume, checkpoint_every=args.checkpoint_every,
+                            meta=meta, device=device, label=f"train {args.model}", should_stop=stop.is_set)
+    except TrainingError as e:
+        raise UserError(str(e)) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
+    if result.stopped:
+        print(f"stopped at step {result.steps_done}; checkpoint {result.checkpoint} "
+              f"(continue with the same command and --resume)", file=sys.stderr)
+        return 130
+    weights = trainer.export()
+    weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
+                                  "preset": args.preset, "losses": result.last_losses}
+    weights.save(out / args.model)
+    summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,
+               "weights": str(out / f"{args.model}.safetensors"), "out": str(out), "device": str(device)}
+    if args.json:
+        print_json(summary)
+    else:
+        losses = "  ".join(f"{k} {v:.5g}" for k, v in result.last_losses.items())
+        print(f"trained {args.model} for {result.steps_done} steps on {device}: {losses}")
+        print(f"weights  {summary['weights']}")
+    return 0

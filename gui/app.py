@@ -1,8 +1,12 @@
 """GUI entry point: `run_gui()` is what `python main.py` (no arguments) calls."""
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+
+NO_DISPLAY = ("error: Motion Studio needs a display, and none is set (DISPLAY and WAYLAND_DISPLAY are empty).\n"
+              "On a headless machine run it under Xvfb: xvfb-run -a -s '-screen 0 1600x1000x24' python main.py")
 
 
 def _report_uncaught(window):
@@ -32,7 +36,17 @@ def configure_qt() -> None:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 
+def _has_display() -> bool:
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_gui() -> int:
+    """Open the main window and run the event loop; returns the exit code (1 without a display)."""
+    if not _has_display():  # Qt would abort with a core dump instead
+        print(NO_DISPLAY, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is None:

@@ -45,9 +45,10 @@ def display_points(motion: Motion) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return positions, parents, list(skeleton.names) + [""] * len(ends)
 
 
-def _with_positions(motion: Motion, name: str, source: str | None, embedded: bool) -> LoadedClip:
+def clip_from_motion(motion: Motion, name: str = "", source: str | None = None, embedded: bool = False) -> LoadedClip:
+    """A library entry for any Motion (a file, an embedded clip, or one a panel generated)."""
     positions, parents, names = display_points(motion)
-    return LoadedClip(name, motion, positions, parents, names, source, embedded)
+    return LoadedClip(name or motion.name or "clip", motion, positions, parents, names, source, embedded)
 
 
 def load_clip_file(path: str | Path) -> LoadedClip:
@@ -61,14 +62,14 @@ def load_clip_file(path: str | Path) -> LoadedClip:
     motion = load_motion(path)
     if motion.num_frames == 0:
         raise MotionFileError(path, "the file has no frames")
-    return _with_positions(motion, motion.name or path.stem, str(path), embedded=False)
+    return clip_from_motion(motion, motion.name or path.stem, str(path))
 
 
 def load_embedded_clip(name: str) -> LoadedClip:
     from motion.deepmimic import load_embedded
 
     motion = load_embedded(name)
-    return _with_positions(motion, name, None, embedded=True)
+    return clip_from_motion(motion, name, embedded=True)
 
 
 def embedded_clip_names() -> list[str]:

@@ -1,13 +1,15 @@
 """Motion Studio main window: clip library dock, 3-D skeleton view, timeline, log dock, menus.
 
 Later panels (styles, transitions, compare, phases, DeepMimic, benchmarks) are added as docks with
-`add_panel(title, widget, area)` and run their work through the shared `self.jobs` (gui.workers.JobRunner).
+`add_panel(title, widget, area)`, run their work through the shared `self.jobs` (gui.workers.JobRunner),
+follow the selection through `clipChanged(LoadedClip)` and the playhead through `timeline.frameChanged(int)`,
+and add results to the library with `add_clip(clip)`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QVBoxLayout, QWidget)
@@ -25,6 +27,8 @@ OPEN_FILTER = "Motion files (*.bvh *.txt);;BVH (*.bvh);;DeepMimic motion (*.txt)
 
 
 class MainWindow(QMainWindow):
+    clipChanged = Signal(object)  # the LoadedClip now shown
+
     def __init__(self, settings: QSettings | None = None, load_embedded: bool = True):
         super().__init__()
         self.setWindowTitle("Motion Studio")
@@ -35,14 +39,15 @@ class MainWindow(QMainWindow):
         self.error_dialogs: list[QMessageBox] = []
         self._pending_default = DEFAULT_CLIP if load_embedded else None
 
-        self.view = SkeletonView(self)
+        central = QWidget(self)
+        self.view = SkeletonView(central)
+        self.view.filesDropped.connect(self.open_files)
         self.timeline = TimelineWidget(self)
         self.timeline.frameChanged.connect(self.view.set_frame)
-        central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.view.widget, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
@@ -72,7 +77,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
-        self.view.setFocus()  # keyboard focus on the view: Space and the arrows drive playback
+        self.view.widget.setFocus()  # keyboard focus on the view: Space and the arrows drive playback
         if load_embedded:
             QTimer.singleShot(0, self.load_embedded_clips)
 
@@ -167,6 +172,10 @@ class MainWindow(QMainWindow):
                              on_result=lambda clip: self._clip_loaded(clip, select=True),
                              on_error=lambda msg, p=path: self.show_error(p, msg))
 
+    def add_clip(self, clip: LoadedClip, select: bool = True) -> None:
+        """Add a clip made elsewhere (a generated transition, a recorded policy run) to the library."""
+        self._clip_loaded(clip, select=select)
+
     def _clip_loaded(self, clip: LoadedClip, select: bool = False) -> None:
         if self._pending_default == clip.name and self.current is None:
             select = True
@@ -188,6 +197,7 @@ class MainWindow(QMainWindow):
         self.timeline.set_clip(m.num_frames, m.fps)
         self.view.set_frame(0)
         self.setWindowTitle(f"{clip.name} - Motion Studio")
+        self.clipChanged.emit(clip)
         self.statusBar().showMessage(
             f"{clip.name}: {m.skeleton.num_joints} joints, {m.num_frames} frames, {m.fps:g} fps, "
             f"{m.duration:.2f} s", 5000)

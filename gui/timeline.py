@@ -6,6 +6,8 @@ End) are QActions of the main window that call `toggle_play`, `step`, `seek`.
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton,
                                QWidget)
@@ -13,6 +15,9 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, Q
 from gui.playback import MAX_SPEED, MIN_SPEED, PlaybackClock
 
 DISPLAY_INTERVAL_MS = 8  # ask the clock often; frames are only pushed when the index changes
+# While playing, the slider and readout repaint at most this often: every raster widget repaint makes Qt
+# compose the whole window again with the GL view, which costs as much as a few GL frames under llvmpipe.
+READOUT_INTERVAL_S = 0.05
 
 
 class TimelineWidget(QWidget):
@@ -23,6 +28,7 @@ class TimelineWidget(QWidget):
         super().__init__(parent)
         self.clock = PlaybackClock()
         self._shown = -1
+        self._readout_time = 0.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(DISPLAY_INTERVAL_MS)
@@ -137,9 +143,16 @@ class TimelineWidget(QWidget):
         self._show(value)
 
     def _show(self, frame: int) -> None:
-        if frame == self._shown:
-            return
-        self._shown = frame
+        if frame != self._shown:
+            self._shown = frame
+            self.frameChanged.emit(frame)
+        now = time.perf_counter()
+        if not self.clock.playing or now - self._readout_time >= READOUT_INTERVAL_S:
+            self._readout_time = now
+            self._update_readout()
+
+    def _update_readout(self) -> None:
+        frame = self.frame
         if self.slider.value() != frame:
             self.slider.blockSignals(True)
             self.slider.setValue(frame)
@@ -147,7 +160,6 @@ class TimelineWidget(QWidget):
         n, fps = self.clock.num_frames, self.clock.fps
         self.frame_label.setText(f"Frame {frame} / {max(n - 1, 0)}")
         self.time_label.setText(f"{frame / fps:6.2f} s / {max(n - 1, 0) / fps:.2f} s")
-        self.frameChanged.emit(frame)
 
     def _stop_timer(self) -> None:
         self._timer.stop()

@@ -202,7 +202,7 @@ class MefStore:
     def _run_worker(self, todo: list[_Entry], progress, cancel, tick_s: float) -> None:
         self.mef_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, MODULAR_TELEMETRY_ENABLED="0", MODULAR_CACHE_DIR=str(self.kernel_cache),
-                   PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
         proc = subprocess.Popen([sys.executable, "-m", "inference.compile_worker"], cwd=PROJECT_ROOT, env=env,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, bufsize=1)
@@ -237,6 +237,9 @@ class MefStore:
                 else:
                     current = None
                 progress(report)
+        except BaseException:  # e.g. the progress callback failed, or Ctrl-C: do not leave a compile running
+            proc.kill()
+            raise
         finally:
             proc.wait()
             for e in todo:  # a killed or crashed worker leaves its claim behind

@@ -49,16 +49,16 @@ def main() -> int:
     window.labels_action.setChecked(True)
     window.trajectory_action.setChecked(True)
     window.timeline.play()
-    _spin(app, args.seconds)
-    window.timeline.pause()
-    _spin(app, 0.3)
+    _spin(app, args.seconds)  # the shot is taken while playing
 
-    # QWidget.grab() composes the GL image without what the view paints with QPainter (joint labels),
-    # so paint the view's own framebuffer over its place in the window.
+    # QWidget.grab() paints the widgets only: the 3-D view is a native GL window in a container, so
+    # paint its own framebuffer over its place in the window.
     image = window.grab().toImage()
     painter = QPainter(image)
-    painter.drawImage(window.view.mapTo(window, window.view.rect().topLeft()), window.view.grabFramebuffer())
+    container = window.view.widget
+    painter.drawImage(container.mapTo(window, container.rect().topLeft()), window.view.grab_frame())
     painter.end()
+    window.timeline.pause()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     image.save(args.out)
     print(f"wrote {args.out} ({image.width()}x{image.height()}, {window.current.name} frame {window.timeline.frame})")

@@ -1,8 +1,14 @@
 """The interpolation baseline of the motion-transition literature (Harvey et al. 2020, LaFAN1
 benchmark `interpolate_local`; RSMT's benchmark.py keeps an "interp" slot for it): the transition
 between the last past-context frame and the target keyframe is filled by SLERP of every joint's *local*
-rotation and linear interpolation of the root position, with weights k / (length + 1) for the
-transition frames k = 1..length.
+rotation and linear interpolation of the root position.
+
+Frame convention (RSMT benchmark.py / TransitionPhaseNet.shift_running): with `past` context frames
+0..past-1, a transition of `length` frames covers frames past..past+length-1 and its *last* frame is
+the target keyframe (target_id - 1 = past + length - 1); the metrics score all `length` frames. So
+the baseline interpolates from the last context frame (weight 0) to the target (weight 1) with
+weights k / length for the transition frames k = 1..length, the last one landing on the target.
+(The LaFAN1 benchmark instead places the target after the transition, weights k / (length + 1).)
 
 `interpolation_transition` works on benchmark windows in the canonical representation the networks
 and the metrics use (global positions (B, T, J, 3) and global 6D rotations (B, T, J, 6), feature joint
@@ -79,15 +85,17 @@ def interpolation_transition(window_pos: np.ndarray, window_rot6d: np.ndarray, p
     """Baseline transition of benchmark windows.
 
     window_pos (B, T, J, 3) global positions, window_rot6d (B, T, J, 6) global 6D rotations; frames
-    0..past-1 are the context, frame past + length the target (T > past + length). Returns global
-    positions (B, length, J, 3) and quaternions (B, length, J, 4) of frames past..past+length-1."""
+    0..past-1 are the context, frame past + length - 1 the target (T >= past + length). Returns global
+    positions (B, length, J, 3) and quaternions (B, length, J, 4) of frames past..past+length-1, the
+    last of them the target pose."""
     pos = np.asarray(window_pos, np.float32)
-    target = past + length
-    if pos.ndim != 4 or target >= pos.shape[1] or past < 1:
-        raise ValueError(f"windows of shape {pos.shape} cannot hold {past} context frames, a {length}-frame "
-                         f"transition and the target")
+    target = past + length - 1
+    if pos.ndim != 4 or length < 1 or target >= pos.shape[1] or past < 1:
+        raise ValueError(f"windows of shape {pos.shape} cannot hold {past} context frames and a {length}-frame "
+                         f"transition ending on the target")
     quats = matrix_to_quat(sixd_to_matrix(np.asarray(window_rot6d, np.float32)))
     local = local_rotations(quats, parents)
     offsets = bone_offsets(pos[:, past - 1], quats[:, past - 1], parents)
-    rot, root = interpolate_local(local[:, past - 1], pos[:, past - 1, 0], local[:, target], pos[:, target, 0], length)
-    return forward_kinematics(rot[:, 1:-1], root[:, 1:-1], offsets, parents)
+    rot, root = interpolate_local(local[:, past - 1], pos[:, past - 1, 0], local[:, target], pos[:, target, 0],
+                                  length - 1)
+    return forward_kinematics(rot[:, 1:], root[:, 1:], offsets, parents)

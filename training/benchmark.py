@@ -1,6 +1,7 @@
 """The transition benchmark (after RSMT benchmark.py): held-out windows of 65 frames, 10 past-context
-frames, transition lengths 10, 20 and 40, the target keyframe right after the transition; every method
-fills the transition and is scored with `training.metrics` against the ground truth.
+frames, transition lengths 10, 20 and 40 whose last frame is the target keyframe (benchmark.py:
+target_id = 10 + length, keyframe target_id - 1, scored frames 10..target_id-1); every method fills
+the transition and is scored with `training.metrics` against the ground truth.
 
 A method is a callable (windows, past, length) -> (global positions (B, length, J, 3), global
 quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windows` output (canonical
@@ -79,7 +80,7 @@ def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGT
     """Rows {"method", "length", "L2P", "L2Q", "NPSS", "foot_skate"} for every method and length."""
     if data.num_windows == 0:
         raise ValueError("no held-out benchmark windows")
-    need = past + max(lengths) + 1
+    need = past + max(lengths)
     if data.windows["pos"].shape[1] < need:
         raise ValueError(f"benchmark windows have {data.windows['pos'].shape[1]} frames; {need} are needed")
     gt_quats = ground_truth_quats(data.windows)

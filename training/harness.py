@@ -7,7 +7,8 @@ optimizer steps and takes care of everything around it:
 - the device: CUDA when available, else CPU (`default_device`);
 - a progress bar with ETA on stderr (`training.progress`) and an optional `on_progress` callback;
 - a JSON-lines log (`log.jsonl`, one line per logged step) and the loss curves as `loss.png`
-  (matplotlib's Agg canvas, no pyplot and no Qt);
+  (matplotlib's Agg canvas, no pyplot and no Qt), drawn at the end and at checkpoints at most once a
+  minute;
 - periodic checkpoints `checkpoint.pt` (model, optimizer, step, every RNG state, caller metadata),
   written atomically (temporary file + rename), and `resume=True`, which continues from the
   checkpoint so that an interrupted-and-resumed run gives bit-identical results to an uninterrupted
@@ -38,6 +39,7 @@ CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
 CURVE = "loss.png"
 FORMAT = 1
+CURVE_INTERVAL_S = 60.0  # re-render loss.png at a checkpoint at most this often (it costs ~0.2 s)
 
 
 class TrainingError(ValueError):
@@ -64,11 +66,38 @@ class StepContext:
 
 
 @dataclass
+class Trainer:
+    """One network's training, as a trainer module builds it: what `train_loop` needs (model on its
+    device, optimizer, step function, checkpoint metadata) plus `export()` -> the trained WeightSet."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    step_fn: Callable[[StepContext], dict]
+    meta: dict
+    export: Callable[[], object]
+
+
+@dataclass
 class TrainResult:
     steps_done: int  # optimizer steps completed in total (including a resumed run's earlier ones)
     stopped: bool  # True when should_stop() ended the run early
     last_losses: dict[str, float] = field(default_factory=dict)
     checkpoint: Path | None = None
+
+
+# --------------------------------------------------------------------------- files
+
+def _atomic_write(path: Path, mode: str, write: Callable) -> None:
+    """write(file) into a temporary file beside `path`, then rename it over `path` (mode 0644)."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as f:
+            write(f)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary user files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # --------------------------------------------------------------------------- RNG state
@@ -104,14 +133,7 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                "rng": _rng_state(rng), "meta": meta or {}}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_write(path, "wb", lambda f: torch.save(payload, f))
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -151,10 +173,7 @@ def read_log(path: Path) -> list[dict]:
 
 
 def _rewrite_log(path: Path, rows: list[dict]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(r) + "\n" for r in rows)
-    os.replace(tmp, path)
+    _atomic_write(path, "w", lambda f: f.writelines(json.dumps(r) + "\n" for r in rows))
 
 
 def render_loss_curves(rows: list[dict], path: Path, title: str = "") -> None:
@@ -182,16 +201,8 @@ def render_loss_curves(rows: list[dict], path: Path, title: str = "") -> None:
     ax.grid(True, alpha=0.3)
     if keys:
         ax.legend(loc="upper right", fontsize="small")
-    fig.tight_layout()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.9)
+    _atomic_write(Path(path), "wb", lambda f: fig.savefig(f, format="png"))
 
 
 # --------------------------------------------------------------------------- the loop
@@ -233,6 +244,7 @@ def train_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step_fn
     stopped = False
     step = start
     t0 = time.monotonic()
+    last_curve = t0
     with open(log_path, "a", encoding="utf-8") as log:
         while step < steps:
             model.train()
@@ -253,7 +265,9 @@ def train_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step_fn
             stopped = bool(should_stop and should_stop()) and step < steps
             if step % checkpoint_every == 0 or step == steps or stopped:
                 save_checkpoint(ckpt, model, optimizer, step, rng, meta)
-                render_loss_curves(read_log(log_path), out / CURVE, label)
+                if step == steps or stopped or time.monotonic() - last_curve > CURVE_INTERVAL_S:
+                    render_loss_curves(read_log(log_path), out / CURVE, label)
+                    last_curve = time.monotonic()
             if stopped:
                 break
     if bar:

@@ -20,10 +20,10 @@ class ProgressBar:
 
     The rate (and so the ETA) counts only the steps done since this bar started, so a resumed run
     does not claim the steps of the earlier run as its own speed. Redraws at most every `interval`
-    seconds; `close()` draws the final state and ends the line. On a non-terminal stream (a log file)
-    each redraw is its own line, at most every `interval` seconds too."""
+    seconds (default 0.25 s on a terminal); `close()` draws the final state and ends the line. On a
+    non-terminal stream (a log file) each redraw is its own line, by default at most every 10 s."""
 
-    def __init__(self, total: int, label: str = "", stream=None, start: int = 0, interval: float = 0.25,
+    def __init__(self, total: int, label: str = "", stream=None, start: int = 0, interval: float | None = None,
                  width: int = 24):
         self.total = max(int(total), 1)
         self.label = label
@@ -31,11 +31,12 @@ class ProgressBar:
         self.start_step = int(start)
         self.step = int(start)
         self.losses: dict[str, float] = {}
-        self.interval = interval
         self.width = width
         self._t0 = time.monotonic()
         self._last_draw = -float("inf")
+        self._drawn_step: int | None = None
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval if interval is not None else (0.25 if self._tty else 10.0)
 
     def eta_seconds(self) -> float | None:
         done = self.step - self.start_step
@@ -63,6 +64,7 @@ class ProgressBar:
             self._last_draw = now
 
     def _draw(self, end: str = "") -> None:
+        self._drawn_step = self.step
         if self._tty:
             self.stream.write("\r\x1b[2K" + self.line() + end)
         else:
@@ -70,4 +72,7 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self) -> None:
-        self._draw("\n" if self._tty else "")
+        if self._tty:
+            self._draw("\n")
+        elif self._drawn_step != self.step:
+            self._draw()

@@ -222,8 +222,10 @@ def build_network(weights: "WeightSet", kind: str | None = None):
         raise WeightsError(f"{where}: config 'network' is {stored!r}, expected one of {list(NETWORK_KINDS)}")
     if kind is not None and stored != kind:
         raise WeightsError(f"{where}: holds a {stored} network, expected {kind}")
+    if not isinstance(weights.config.get("rsmt"), dict):
+        raise WeightsError(f"{where}: config has no 'rsmt' section with the network sizes")
     try:
-        cfg = RSMTConfig.from_dict(weights.config.get("rsmt", {}))
+        cfg = RSMTConfig.from_dict(weights.config["rsmt"])
     except (TypeError, ValueError) as e:
         raise WeightsError(f"{where}: bad RSMT config ({e})") from None
     net = _network_class(stored)(cfg)

@@ -371,9 +371,11 @@ class TransitionSampler(nn.Module):
         """The autoregressive transition of ``shift_running`` (TransitionPhaseNet.py:275-431).
 
         context_pos (N, C, J, 3), context_rot (N, C, J, 6): C >= 3 ground-truth frames (10 in the paper);
-        context_phase (N, C, P, 2) (only the last frame's is used); target_pos (N, 2, J, 3): the frame
-        before the target and the target; target_rot (N, J, 6). Frame 0 only gives frame 1 its velocity;
-        frames 1..C-2 warm up the LSTM; frame C-1 is the state the first generated frame follows.
+        context_phase (N, C, P, 2) (only the last frame's is used) or None to predict it from the warm-up
+        with ``initial_state_predictor`` (the official ``--predict_phase``; needs C = past_frames);
+        target_pos (N, 2, J, 3): the frame before the target and the target; target_rot (N, J, 6).
+        Frame 0 only gives frame 1 its velocity; frames 1..C-2 warm up the LSTM; frame C-1 is the state
+        the first generated frame follows.
         noise (N, 2*state_out): None draws N(0, 0.5^2) from `generator` (the paper's benchmark passes 0).
         Returns dict of pos (N, L, n_pos, 3), rot (N, L, J, 6), phase (N, L, P, 2) (the slerped phase
         fed to the decoder), pred_phase, A, F. The last generated frame stands at the target.
@@ -392,11 +394,21 @@ class TransitionSampler(nn.Module):
         h = cpos.new_zeros(n, self.cfg.rnn_size)
         c = cpos.new_zeros(n, self.cfg.rnn_size)
         tta = torch.full((n,), length + ctx - 1, dtype=torch.long, device=cpos.device)
+        warmup = []
         for i in range(1, ctx - 1):
             tta = tta - 1
-            h, c = self.context_step(cpos[:, i], cpos[:, i] - cpos[:, i - 1], context_rot[:, i], h, c,
-                                     target, style, tta, noise)
-        state = FrameState(cpos[:, -1], cpos[:, -1] - cpos[:, -2], context_rot[:, -1], context_phase[:, -1])
+            vel = cpos[:, i] - cpos[:, i - 1]
+            x, _ = self.lstm_input(cpos[:, i], vel, context_rot[:, i], target, style, tta, noise)
+            h, c = self.LSTMCell(x, (h, c))
+            warmup.append(x)
+        if context_phase is None:
+            if ctx != self.cfg.past_frames:
+                raise ValueError(f"predicting the initial phase needs {self.cfg.past_frames} context frames, "
+                                 f"got {ctx}")
+            last_phase = self.initial_state_predictor(torch.stack(warmup, dim=1))[0]
+        else:
+            last_phase = context_phase[:, -1]
+        state = FrameState(cpos[:, -1], cpos[:, -1] - cpos[:, -2], context_rot[:, -1], last_phase)
         outs: dict[str, list] = {k: [] for k in ("pos", "rot", "phase", "pred_phase", "A", "F")}
         for _ in range(length):
             tta = tta - 1
@@ -453,7 +465,8 @@ class SamplerStepGraph(nn.Module):
         shapes = {"pos": (n_pos, 3), "vel": (n_pos, 3), "rot": (j, 6), "phase": (p, 2), "h": (r,), "c": (r,),
                   "target_pos": (n_pos, 3), "target_rot": (j, 6), "target_latent": (cfg.state_out,)}
         for prefix in ("emb", "pred"):
-            shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,), f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
+            shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,),
+                       f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
         return shapes | {"tta": (), "noise": (2 * cfg.state_out,)}
 
 

@@ -57,8 +57,8 @@ def tiny_bvh(tmp_path) -> Path:
 def window(qtbot, tmp_path):
     w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    with qtbot.waitExposed(w.view):  # the GL window inside the main window
+        w.show()
     qtbot.waitUntil(lambda: len(w.library.clips()) == len(embedded_clips()) and w.current is not None,
                     timeout=15_000)
     yield w
@@ -125,8 +125,8 @@ def test_timeline_keys(qtbot, window):
     window.activateWindow()
     window.windowHandle().requestActivate()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    target = QApplication.focusWidget()
-    assert target is window.view  # the view has the keyboard focus from the start
+    assert QApplication.focusWidget() is window.view.widget  # the 3-D view has the keyboard focus
+    target = window.view  # key events go to the GL window inside the container
     assert window.timeline.frame == 0
     qtbot.keyClick(target, Qt.Key.Key_Right)
     qtbot.keyClick(target, Qt.Key.Key_Right)
@@ -166,12 +166,17 @@ def test_export_to_an_unwritable_place_shows_an_error(qtbot, window, tmp_path):
     assert str(target) in window.error_dialogs[0].text()
 
 
-def test_drop_files_onto_the_window(qtbot, window, tiny_bvh):
+@pytest.mark.parametrize("target", ["window", "view"])
+def test_drop_files(qtbot, window, tiny_bvh, target):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(tiny_bvh))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
+    if target == "window":
+        window.dropEvent(event)
+    else:  # the 3-D view is a native GL window: it handles its own drops
+        QApplication.sendEvent(window.view, event)
+    assert event.isAccepted()
     qtbot.waitUntil(lambda: "tiny walk" in window.library.names(), timeout=10_000)
 
 
@@ -235,3 +240,15 @@ def test_every_fixture_file_loads_or_reports_an_error(qtbot, window):
         n_errors = sum(str(path) in text for text in errors)
         assert (str(path) in loaded) != (n_errors == 1), f"{path.name}: loaded={str(path) in loaded}, errors={n_errors}"
     assert any(str(p) in loaded for p in files) and errors  # the set holds both kinds
+
+
+def test_a_panel_can_add_a_generated_clip(qtbot, window):
+    from gui.loading import clip_from_motion
+    from motion.ops import slice_frames
+
+    generated = slice_frames(window.current.motion, 5, 20)
+    with qtbot.waitSignal(window.clipChanged, timeout=5000) as blocker:
+        window.add_clip(clip_from_motion(generated, "walk (frames 5-20)"))
+    assert blocker.args[0].name == "walk (frames 5-20)"
+    assert window.library.current().motion.num_frames == 15
+    assert window.timeline.clock.num_frames == 15

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gl
 
 
 def _pixels(view: SkeletonView) -> np.ndarray:
-    image = view.grabFramebuffer().convertToFormat(QImage.Format.Format_RGB888)
+    image = view.grab_frame().convertToFormat(QImage.Format.Format_RGB888)
     w, h = image.width(), image.height()
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
     return rows[:, : 3 * w].reshape(h, w, 3).astype(int)
@@ -25,10 +25,11 @@ def _is_bone(rgb: np.ndarray) -> np.ndarray:
 @pytest.fixture
 def view(qtbot):
     v = SkeletonView()
-    qtbot.addWidget(v)
-    v.resize(640, 480)
-    v.show()
-    qtbot.waitExposed(v)
+    qtbot.addWidget(v.widget)
+    v.widget.resize(640, 480)
+    with qtbot.waitExposed(v):
+        v.widget.show()
+    assert (v.width(), v.height()) == (640, 480)
     return v
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,22 @@ def test_failed_compile_is_recorded_and_reported(store):
     assert "differs" in store.failure("deepmimic_critic")
     with pytest.raises(BackendNotReady, match="deepmimic_critic failed to compile"):
         MaxBackend(store).load("deepmimic_critic", load_policy("walk"))
+
+
+def test_cancel_kills_the_worker_and_leaves_the_model_missing(store):
+    cancel = threading.Event()
+    seen = []
+
+    def progress(p):
+        seen.append((p.kind, p.state, store.status(p.kind)))
+        cancel.set()  # as soon as the compile has started
+
+    t0 = time.monotonic()
+    result = store.ensure(["deepmimic_actor"], progress, cancel=cancel, tick_s=0.2)
+    assert seen[0] == ("deepmimic_actor", "compiling", "compiling")
+    assert result == {("deepmimic_actor", "humanoid3d"): "missing"}
+    assert not store.mef_path("deepmimic_actor").with_suffix(".compiling").exists()
+    assert time.monotonic() - t0 < 30  # killed, not compiled to the end
 
 
 def test_stale_compiling_marker_is_ignored(store):

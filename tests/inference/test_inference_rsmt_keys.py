@@ -56,7 +56,8 @@ def official_pae_keys():
 
 def official_decoder_keys(prefix):
     cond = 9 + JP * 6 + J * 6  # 231
-    return (lin(f"{prefix}.gate.0", 128, 2 * P + Z) | lin(f"{prefix}.gate.2", 128, 128) | lin(f"{prefix}.gate.4", E, 128)
+    return (lin(f"{prefix}.gate.0", 128, 2 * P + Z) | lin(f"{prefix}.gate.2", 128, 128)
+            | lin(f"{prefix}.gate.4", E, 128)
             | moe(f"{prefix}.linears.0", cond + Z, 512) | moe(f"{prefix}.linears.1", 512 + Z, 512)
             | moe(f"{prefix}.mlp", 512, 6 * J + 3 * JP))
 
@@ -71,22 +72,26 @@ def official_stylevae_keys():
 def film(prefix):
     return (lin(f"{prefix}.adains.0.affine2", 512, 512) | lin(f"{prefix}.adains.0.affine3", 512, 512)
             | lin(f"{prefix}.adains.0.affine4", 1024, 512) | lin(f"{prefix}.atns.0.f", 512, 512)
-            | lin(f"{prefix}.atns.0.g", 512, 512) | lin(f"{prefix}.atns.0.h", 512, 512) | lin(f"{prefix}.atns.0.k", 512, 512))
+            | lin(f"{prefix}.atns.0.g", 512, 512) | lin(f"{prefix}.atns.0.h", 512, 512)
+            | lin(f"{prefix}.atns.0.k", 512, 512))
 
 
 def official_sampler_keys():
     state, offset = J * 6 + JP * 6, J * 6 + JP * 3  # 222, 180
-    keys = {"vel_mean": (J, 3), "pos_mean": (J, 3), "vel_std": (1,), "rot_mean": (J, 6), "rot_std": (1,), "pos_std": (1,)}
+    keys = {"vel_mean": (J, 3), "pos_mean": (J, 3), "vel_std": (1,), "rot_mean": (J, 6), "rot_std": (1,),
+            "pos_std": (1,)}
     for enc, n_in in (("state_encoder", state), ("offset_encoder", offset), ("target_encoder", state)):
         keys |= lin(f"{enc}.layers.0", 512, n_in) | lin(f"{enc}.layers.1", 256, 512)
         keys |= {f"{enc}.acts.{i}.{p}": (1,) for i in range(2) for p in "wc"}
     keys |= film("embedding_style") | lin("embedding_style.linears.0", 512, 256)
     keys |= {"LSTMCell.weight_ih": (4096, 1024), "LSTMCell.weight_hh": (4096, 1024),
              "LSTMCell.bias_ih": (4096,), "LSTMCell.bias_hh": (4096,)}
-    keys |= (conv("initial_state_predictor.conv_layer.0", 1024, 1024, 5) | conv("initial_state_predictor.conv_layer.3", 1024, 1024, 3)
-             | conv("initial_state_predictor.conv_layer.6", 1024, 1024, 2) | lin("initial_state_predictor.mlp", 30, 1024))
+    isp = "initial_state_predictor"
+    keys |= (conv(f"{isp}.conv_layer.0", 1024, 1024, 5) | conv(f"{isp}.conv_layer.3", 1024, 1024, 3)
+             | conv(f"{isp}.conv_layer.6", 1024, 1024, 2) | lin(f"{isp}.mlp", 30, 1024))
     keys |= (lin("phase_predictor.linears.0", 1024, 1024 + 2 * P + 512) | lin("phase_predictor.linears.1", 512, 1024)
-             | lin("phase_predictor.linears.2", 512, 512) | film("phase_predictor") | lin("phase_predictor.mlp", 4 * P + 9 + 32, 512))
+             | lin("phase_predictor.linears.2", 512, 512) | film("phase_predictor")
+             | lin("phase_predictor.mlp", 4 * P + 9 + 32, 512))
     keys |= (conv("film_generator.conv_pre", 512, 12 * 22, 1) | conv("film_generator.conv_pre2", 512, 512, 3)
              | conv("film_generator.conv0", 512, 512, 3) | conv("film_generator.conv1", 512, 512, 5))
     keys |= official_decoder_keys("decoder")

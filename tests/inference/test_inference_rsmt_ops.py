@@ -16,6 +16,16 @@ from inference.networks.transitionnet import (ATNBlock, AdaInNorm, TransitionSam
 torch.manual_seed(0)
 
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on the shared 2-core machine, spinning OpenMP threads of a loaded process
+    made these small per-frame ops several times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 def test_pae_spectrum_and_phase_match_official_formulas():
     net = PAE(RSMTConfig.paper()).eval()
     for bnorm in net.bn:  # non-trivial running statistics
@@ -131,3 +141,16 @@ def test_manifold_decode_step_takes_hip_from_inputs():
     torch.testing.assert_close(new_rot[:, 0], hip_r)
     torch.testing.assert_close(new_pos, pos + new_vel)
     assert new_rot.shape == rot.shape
+
+
+def test_style_input_layout_matches_official_permutes():
+    cfg = RSMTConfig.lite()
+    net = TransitionSampler(cfg)
+    j = cfg.num_joints
+    net.pos_mean.normal_(), net.vel_mean.normal_(), net.rot_mean.normal_()
+    net.pos_std.fill_(2.0), net.vel_std.fill_(3.0), net.rot_std.fill_(0.5)
+    pos, vel, rot = torch.randn(2, 7, j, 3), torch.randn(2, 7, j, 3), torch.randn(2, 7, j, 6)
+    # TransitionPhaseNet.normalized -> [:, :, 1:] -> cat -> permute(0,3,1,2) -> transpose(-2,-1).flatten(1,2)
+    data = torch.cat(((pos - net.pos_mean) / 2.0, (vel - net.vel_mean) / 3.0, (rot - net.rot_mean) / 0.5), -1)[:, :, 1:]
+    ref = data.permute(0, 3, 1, 2).contiguous().transpose(-2, -1).contiguous().flatten(1, 2)
+    torch.testing.assert_close(net.style_input(pos, vel, rot), ref)

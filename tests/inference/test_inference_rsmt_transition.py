@@ -1,10 +1,21 @@
 """A full RSMT transition (10 context frames, 20 generated) from a random-weight paper-size sampler:
 shapes, finite values, and seed -> output determinism."""
+import pytest
 import torch
 
 from inference.networks.rsmt_config import RSMTConfig
 from inference.networks.transitionnet import TransitionSampler
 
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on the shared 2-core machine, spinning OpenMP threads of a loaded process
+    made these small per-frame ops several times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 def make_inputs(cfg, batch=2, context=10, style_frames=120, seed=1):
     g = torch.Generator().manual_seed(seed)
@@ -91,7 +102,7 @@ def test_torch_backend_runners_match_the_module():
     arrays |= {k: style_out[k] for k in style._fields}
     arrays |= {"tta": np.array([20.0, 7.0, 1.0], np.float32), "noise": np.zeros((3, 2 * cfg.state_out), np.float32)}
     out = backend.load("rsmt_sampler_step", ws)(**arrays)
-    from inference.networks.transitionnet import FrameState, TargetCode
+    from inference.networks.transitionnet import FrameState
 
     with torch.no_grad():
         target = net.encode_target(tpos, tprev, inputs["target_rot"])
@@ -102,3 +113,14 @@ def test_torch_backend_runners_match_the_module():
     for name, t in zip(("pos", "vel", "rot", "phase", "h", "c", "pred_phase", "A", "F"),
                        (*state, h, c, pred_phase, amp, freq)):
         np.testing.assert_allclose(out[name], t.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_rollout_can_predict_the_initial_phase():
+    cfg = RSMTConfig.lite()
+    torch.manual_seed(0)
+    net = TransitionSampler(cfg).eval()
+    inputs = make_inputs(cfg, context=cfg.past_frames) | {"context_phase": None}
+    out = run(net, inputs, 6, seed=0)
+    assert out["phase"].shape == (2, 6, cfg.phase_dim, 2) and torch.isfinite(out["phase"]).all()
+    with pytest.raises(ValueError, match="needs 10 context frames"):
+        run(net, make_inputs(cfg, context=5) | {"context_phase": None}, 6, seed=0)

@@ -127,3 +127,72 @@ def test_progress_bar_shows_steps_losses_and_eta():
     assert lines[1].startswith("phase  60/100 [") and "60%" in lines[1] and "loss 0.125" in lines[1]
     assert "ETA " in lines[1] and "ETA --" not in lines[1]
     assert format_duration(83) == "1m23s" and format_duration(7384) == "2h03m" and format_duration(4.4) == "4s"
+
+
+# --------------------------------------------------------------------------- the train command
+
+def test_train_phase_then_manifold_on_the_embedded_clips(tmp_path, capsys):
+    import cli
+    from inference.networks.rsmt_config import build_network
+    from inference.weights import WeightSet
+
+    out = tmp_path / "phase"
+    assert cli.main(["train", "phase", "--steps", "3", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["steps"] == 3 and np.isfinite(summary["losses"]["mse"])
+    weights = WeightSet.load(out / "phase.safetensors")
+    net = build_network(weights, "rsmt_phase")  # loads by name and shape into the real network
+    assert weights.config["skeleton"]["roles"]["names"][0] == "root" and net.cfg.preset == "lite"
+    assert read_log(out / LOG)[-1]["step"] == 3
+
+    # resuming a finished run to a larger step count continues from its checkpoint
+    assert cli.main(["train", "phase", "--steps", "4", "--out", str(out), "--resume"]) == 0
+    assert [r["step"] for r in read_log(out / LOG)] == [3, 4]
+
+    man = tmp_path / "manifold"
+    assert cli.main(["train", "manifold", "--steps", "2", "--out", str(man), "--phase",
+                     str(out / "phase.safetensors")]) == 0
+    assert build_network(WeightSet.load(man / "manifold.safetensors"), "rsmt_manifold").cfg.phase_dim == net.cfg.phase_dim
+
+
+def test_train_reports_unusable_input_as_user_errors(tmp_path, capsys):
+    import cli
+
+    assert cli.main(["train", "phase", "--resume", "--out", str(tmp_path / "none"), "--steps", "2"]) == 2
+    assert "no checkpoint to resume" in capsys.readouterr().err
+    assert cli.main(["train", "manifold", "--phase", str(tmp_path / "missing.safetensors"), "--out",
+                     str(tmp_path / "m")]) == 2
+    assert "missing.safetensors: file not found" in capsys.readouterr().err
+    assert cli.main(["train", "phase", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert cli.main(["train", "phase", "--steps", "0", "--out", str(tmp_path / "z")]) == 2
+    assert "--steps must be at least 1" in capsys.readouterr().err
+
+
+def test_sampler_step_trains_everything_but_the_frozen_decoder():
+    """One real sampler step (lite preset, batch 2) on the embedded clips with untrained phase and
+    manifold weights: finite losses, the style encoder and LSTM move, the manifold decoder does not."""
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.stylevae import StyleVAE
+    from training.datasets import embedded_dataset
+    from training.harness import StepContext
+    from training.train_sampler import sampler_trainer
+
+    torch.manual_seed(0)
+    data = embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    manifold = StyleVAE(cfg)
+    trainer = sampler_trainer(data, "lite", torch.device("cpu"), network_weights(PAE(cfg)),
+                              network_weights(manifold), steps=10, batch=2)
+    model = trainer.model
+    assert torch.equal(model.decoder.mlp.weight, manifold.decoder.mlp.weight)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    losses = trainer.step_fn(StepContext(0, np.random.default_rng(0), torch.device("cpu")))
+    assert all(np.isfinite(float(v)) for v in losses.values()) and float(losses["loss"]) > 0
+    after = model.state_dict()
+    assert torch.equal(after["decoder.mlp.weight"], before["decoder.mlp.weight"])
+    assert not torch.equal(after["LSTMCell.weight_ih"], before["LSTMCell.weight_ih"])
+    assert not torch.equal(after["film_generator.conv_pre.weight"], before["film_generator.conv_pre.weight"])
+    assert float(model.pos_std) != 1.0  # style statistics were filled in from the training clips

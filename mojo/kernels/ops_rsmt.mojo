@@ -1,0 +1,68 @@
+"""MAX custom ops for the RSMT networks: the fused mixture-of-experts blend and the fused LSTM cell.
+
+Tensors are contiguous row-major float32 (what MAX hands a CPU kernel); the weights are the WeightSet
+tensors in torch layout, see recurrent.mojo for why that layout.
+"""
+from extensibility import InputTensor, OutputTensor, register
+from max.gpu.host import DeviceContext
+
+from kernels.pointers import F32Ptr
+from kernels.recurrent import lstm_cell, moe_blend
+
+
+@register("motion_moe_blend")
+struct MoeBlendOp:
+    """Output (B, Out) = sum_e softmax(gate_logits)_e (W_e x + b_e).
+
+    Inputs: gate_logits (B, E), x (B, In), weight (E, Out, In), bias (E, Out).
+    """
+
+    @staticmethod
+    def execute[target: StaticString](
+        output: OutputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        gate_logits: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        x: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        weight: InputTensor[dtype = DType.float32, rank = 3, static_spec=_],
+        bias: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        ctx: DeviceContext,
+    ) raises:
+        moe_blend(
+            F32Ptr(unsafe_from_address=Int(gate_logits.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(x.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(weight.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(bias.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(output.unsafe_ptr())),
+            x.dim_size(0), weight.dim_size(0), weight.dim_size(2), weight.dim_size(1),
+        )
+
+
+@register("motion_lstm_cell")
+struct LstmCellOp:
+    """One torch.nn.LSTMCell step (gate order i, f, g, o): (x, h, c, W_ih, W_hh, bias) -> (h', c').
+
+    Shapes: x (B, In), h and c (B, H), W_ih (4H, In), W_hh (4H, H), bias (4H,) = b_ih + b_hh.
+    """
+
+    @staticmethod
+    def execute[target: StaticString](
+        h_out: OutputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        c_out: OutputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        x: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        h: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        c: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        w_ih: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        w_hh: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
+        bias: InputTensor[dtype = DType.float32, rank = 1, static_spec=_],
+        ctx: DeviceContext,
+    ) raises:
+        lstm_cell(
+            F32Ptr(unsafe_from_address=Int(x.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(h.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(c.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(w_ih.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(w_hh.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(bias.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(h_out.unsafe_ptr())),
+            F32Ptr(unsafe_from_address=Int(c_out.unsafe_ptr())),
+            x.dim_size(0), x.dim_size(1), h.dim_size(1),
+        )

@@ -1,0 +1,114 @@
+"""The Mojo Python extension (build/mojo/motion_kernels.so): its FK (motion/fk_mojo.py) against motion.fk and
+its MLP kernel (inference/mojo_mlp.py) against the torch DeepMimic actor and critic."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inference.mojo_mlp import MojoMlp
+from inference.networks.deepmimic import actor_from_weights, critic_from_weights
+from inference.policies import load_policy
+from inference.weights import WeightSet, WeightsError
+from motion import fk, fk_mojo, mojo_build
+from motion.deepmimic import load_embedded
+from motion.skeleton import Skeleton
+
+
+def test_build_is_current_and_loads_the_extension():
+    module = mojo_build.extension()
+    assert mojo_build.is_current()
+    assert module.__file__ == str(mojo_build.EXTENSION)
+    assert mojo_build.EXTENSION.parent == mojo_build.PROJECT_ROOT / "build" / "mojo"
+
+
+def _random_pose(seed: int, frames: int, joints: int):
+    rng = np.random.default_rng(seed)
+    parents = [-1] + [int(rng.integers(0, j)) for j in range(1, joints)]
+    skeleton = Skeleton([f"j{i}" for i in range(joints)], parents, rng.normal(size=(joints, 3)), [()] * joints)
+    quats = rng.normal(size=(frames, joints, 4)).astype(np.float32)
+    quats /= np.linalg.norm(quats, axis=-1, keepdims=True)
+    return skeleton, quats, (rng.normal(size=(frames, joints, 3)) * 10).astype(np.float32)
+
+
+@pytest.mark.parametrize("frames,joints", [(1, 1), (257, 23), (3, 64)])
+def test_fk_matches_numpy_fk_on_random_trees(frames, joints):
+    skeleton, quats, trans = _random_pose(frames + joints, frames, joints)
+    expected_rot, expected_pos = fk.global_transforms(skeleton, quats, trans)
+    world_rot, world_pos = fk_mojo.global_transforms(skeleton, quats, trans)
+    assert world_rot.dtype == world_pos.dtype == np.float32
+    np.testing.assert_allclose(world_rot, expected_rot, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(world_pos, expected_pos, rtol=0, atol=1e-5 * np.abs(expected_pos).max())
+
+
+def test_fk_matches_numpy_fk_on_a_real_clip():
+    clip = load_embedded("humanoid3d_walk")
+    np.testing.assert_allclose(fk_mojo.world_positions(clip), fk.world_positions(clip), rtol=0, atol=1e-5)
+
+
+def test_fk_accepts_non_contiguous_float64_input():
+    skeleton, quats, trans = _random_pose(5, 20, 7)
+    strided = np.asarray(quats, np.float64)[::2]
+    expected = fk.global_transforms(skeleton, strided, trans[::2])[1]
+    np.testing.assert_allclose(fk_mojo.global_transforms(skeleton, strided, trans[::2])[1], expected, atol=1e-4)
+
+
+def test_fk_rejects_wrong_shapes():
+    skeleton, quats, trans = _random_pose(6, 4, 5)
+    with pytest.raises(ValueError, match=r"rotations must be \(frames, 5, 4\)"):
+        fk_mojo.global_transforms(skeleton, quats[:, :4], trans)
+    with pytest.raises(ValueError, match="translations must be"):
+        fk_mojo.global_transforms(skeleton, quats, trans[:3])
+
+
+@pytest.fixture(scope="module")
+def walk_policy(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOTION_STUDIO_CACHE", str(tmp_path_factory.mktemp("cache")))
+    try:
+        yield load_policy("walk")
+    finally:
+        mp.undo()
+
+
+def _states(weights: WeightSet, batch: int) -> np.ndarray:
+    """Plausible states: the normaliser's mean plus a few standard deviations of noise."""
+    rng = np.random.default_rng(batch)
+    mean, std = weights.tensors["state_norm.mean"], weights.tensors["state_norm.std"]
+    return (mean + std * rng.normal(size=(batch, mean.shape[0])) * 2).astype(np.float32)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_actor_matches_torch(walk_policy, batch):
+    states = _states(walk_policy, batch)
+    with torch.no_grad():
+        expected = actor_from_weights(walk_policy)(torch.from_numpy(states)).numpy()
+    actor = MojoMlp.from_weights(walk_policy, "actor", "state_norm", "action_norm")
+    out = actor(states)
+    assert out.shape == (batch, 36)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-4)
+    again = np.zeros_like(out)
+    assert actor(states, out=again) is again
+    np.testing.assert_array_equal(again, out)
+
+
+def test_critic_matches_torch(walk_policy):
+    states = _states(walk_policy, 3)
+    with torch.no_grad():
+        expected = critic_from_weights(walk_policy)(torch.from_numpy(states)).numpy()
+    critic = MojoMlp.from_weights(walk_policy, "critic", "state_norm", "value_norm")
+    np.testing.assert_allclose(critic(states)[:, 0], expected, rtol=1e-5, atol=1e-4)
+
+
+def test_mlp_rejects_bad_inputs_and_weights(walk_policy):
+    actor = MojoMlp.from_weights(walk_policy, "actor", "state_norm", "action_norm")
+    with pytest.raises(ValueError, match=r"input must be \(batch, 197\)"):
+        actor(np.zeros((1, 196), np.float32))
+    with pytest.raises(ValueError, match="out must be"):
+        actor(np.zeros((2, 197), np.float32), out=np.zeros((1, 36), np.float32))
+    broken = dict(walk_policy.tensors)
+    broken["actor.1.weight"] = broken["actor.1.weight"][:, :100]
+    with pytest.raises(WeightsError, match="actor.1.weight has shape"):
+        MojoMlp.from_weights(WeightSet(walk_policy.config, broken), "actor", "state_norm", "action_norm")
+    with pytest.raises(WeightsError, match="no policy.0.weight"):
+        MojoMlp.from_weights(walk_policy, "policy", "state_norm", "action_norm")

@@ -1,0 +1,150 @@
+"""Training of the sampler network (TransitionNet_phase) as RSMT's TransitionPhaseNet.shared_forward /
+training_step does it ("pretrain" mode, no initial-state predictor), on top of a trained manifold
+whose MoE decoder is copied in and frozen:
+
+- data: canonical 61-frame content windows with PAE phases and 120-frame style clips
+  (`training.datasets.sampler_windows`); each content window is paired with a random style clip of
+  the same style (RSMT pairs each window with a clip of its style, then shuffles the codes within
+  the batch; we keep the pairing); style features are z-scored with the training clips' statistics,
+  which are stored in the sampler's buffers (they ship with the weights);
+- a step: 10 context frames, a transition of `length` frames whose last frame is the target
+  keyframe (target_id = 10 + length); `TransitionSampler.rollout` with N(0, 0.5^2) target noise;
+  the rot_rep joints' positions from FK of the predicted global rotations;
+- transition length: drawn uniformly from [MIN_LENGTH, current max]; the max grows from 20 to 40
+  over the first 3 epochs (RSMT seq_scheduler from 20 to max_seq 40);
+- loss = L1 pos/21 + L1 6D + L1 last pos/21 + 0.5 L1 last 6D + 0.5 (MSE phase + MSE A + MSE F +
+  MSE slerped phase) + 0.01 foot contact (RSMT weights);
+- Adam(lr 1e-3, betas (0.5, 0.9), amsgrad), weight decay 1e-4 on the style (film) encoder only;
+  the decoder and the initial-state predictor are not trained.
+Left out, as in the manifold trainer: the bone-length projection on a random 10% of steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from inference.networks.rsmt_config import RSMTConfig, build_network, network_weights
+from inference.networks.transitionnet import TransitionSampler
+from motion.features import style_statistics
+from training.datasets import MotionDataset, annotate_phases, sampler_windows
+from training.harness import StepContext, Trainer, TrainingError
+from training.train_manifold import contact_weights, phase_function, positions_from_rotations
+
+BATCH = 32
+LEARNING_RATE = 1e-3
+FILM_WEIGHT_DECAY = 1e-4
+MIN_LENGTH, START_MAX, RAMP_EPOCHS = 10, 20, 3
+EDGE_MEAN = 21.0
+WEIGHTS = {"pos": 1.0, "rot": 1.0, "last_pos": 1.0, "last_rot": 0.5, "phase": 0.5, "A": 0.5, "F": 0.5,
+           "slerp_phase": 0.5, "contact": 0.01}
+TRAINED = ("film_generator", "target_encoder", "embedding_style", "offset_encoder", "state_encoder", "LSTMCell",
+           "phase_predictor")
+
+
+def wrapped_frequency(shift: torch.Tensor, dt: float) -> torch.Tensor:
+    """F[t] = wrap(S[t+1] - S[t]) into [-0.5, 0.5] cycles, per second (PhaseOperator.remove_F_discontiny)."""
+    d = shift[:, 1:] - shift[:, :-1]
+    d = d - torch.round(d)
+    return d / dt
+
+
+def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, offsets, parents, feet, past: int,
+                 length: int, noise) -> dict[str, torch.Tensor]:
+    """Losses of one batch: content windows pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2),
+    amp/shift (N, T, P, 1); style: the StyleCode of the paired clips; noise (N, 2*state_out)."""
+    target = past + length - 1
+    out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
+                        rot[:, target], style, length, noise=noise)
+    idx = list(model.cfg.pos_rep_idx)
+    pred_rot = out["rot"]
+    pred_pos = positions_from_rotations(pred_rot, out["pos"][:, :, 0], offsets, parents).clone()
+    pred_pos[:, :, idx] = out["pos"]
+    gt_pos, gt_rot = pos[:, past:target + 1], rot[:, past:target + 1]
+    l1, mse = torch.nn.functional.l1_loss, torch.nn.functional.mse_loss
+    freq = wrapped_frequency(shift, model.cfg.dt)
+    losses = {"pos": l1(pred_pos / EDGE_MEAN, gt_pos / EDGE_MEAN), "rot": l1(pred_rot, gt_rot),
+              "last_pos": l1(pred_pos[:, -1] / EDGE_MEAN, gt_pos[:, -1] / EDGE_MEAN),
+              "last_rot": l1(pred_rot[:, -1], gt_rot[:, -1]),
+              "phase": mse(out["pred_phase"], phase[:, past:target + 1]),
+              "A": mse(out["A"], amp[:, past:target + 1]),
+              "F": mse(out["F"], freq[:, past - 1:target]),
+              "slerp_phase": mse(out["phase"], phase[:, past:target + 1])}
+    feet = list(feet)
+    contact = contact_weights((gt_pos[:, 1:, feet] - gt_pos[:, :-1, feet]).norm(dim=-1)).detach()
+    contact = torch.where(contact < 0.01, torch.zeros_like(contact), contact)
+    speed2 = ((pred_pos[:, 1:, feet] - pred_pos[:, :-1, feet]) ** 2).sum(-1) + 1e-6
+    losses["contact"] = (speed2 * contact).sum() / max(int(torch.count_nonzero(contact)), 1)
+    losses["loss"] = sum(WEIGHTS[k] * v for k, v in losses.items())
+    return losses
+
+
+def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
+    for key in ("pos", "vel", "rot"):
+        getattr(model, f"{key}_mean").copy_(torch.tensor(stats[f"{key}_mean"], dtype=torch.float32, device=device))
+        getattr(model, f"{key}_std").fill_(float(stats[f"{key}_std"]))
+
+
+def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, phase_weights, manifold_weights,
+                    steps: int, batch: int = BATCH) -> Trainer:
+    cfg = RSMTConfig.for_roles(dataset.roles, preset)
+    manifold = build_network(manifold_weights, "rsmt_manifold")
+    if manifold.cfg.to_dict() != cfg.to_dict():
+        raise TrainingError(f"{manifold_weights.path}: manifold was trained with another preset or skeleton "
+                            f"(train manifold with --preset {preset} on the same data)")
+    annotated = annotate_phases(dataset.train, dataset.roles, phase_function(phase_weights, device))
+    data = sampler_windows(annotated, dataset.roles, dataset.styles)
+    content, clips = data["content"], data["style_clips"]
+    if len(content["pos"]) < 1 or len(clips["pos"]) < 1:
+        raise TrainingError("the training clips give no 61-frame content window or 120-frame style clip after "
+                            "the phase trim (each clip needs at least 181 frames at 30 fps)")
+    model = TransitionSampler(cfg).to(device)
+    model.decoder.load_state_dict(manifold.decoder.state_dict())
+    model.requires_grad_(False)
+    film = model.film_generator
+    groups = [{"params": [p for n, p in film.named_parameters() if n.endswith("weight")],
+               "weight_decay": FILM_WEIGHT_DECAY},
+              {"params": [p for n, p in film.named_parameters() if not n.endswith("weight")], "weight_decay": 0.0},
+              {"params": [p for name in TRAINED[1:] for p in getattr(model, name).parameters()], "weight_decay": 0.0}]
+    for g in groups:
+        for p in g["params"]:
+            p.requires_grad_(True)
+    optimizer = torch.optim.Adam(groups, lr=LEARNING_RATE, betas=(0.5, 0.9), amsgrad=True)
+    with torch.no_grad():
+        _set_statistics(model, style_statistics(clips), device)
+
+    t = {k: torch.from_numpy(np.ascontiguousarray(content[k])).to(device) for k in ("pos", "rot", "phase", "A", "S")}
+    clip_features = {k: torch.from_numpy(clips[k]).to(device) for k in ("pos", "vel", "rot")}
+    # clips of each content window's style; a style without a 120-frame clip borrows from all clips
+    by_style = {s: np.nonzero(clips["style"] == s)[0] for s in np.unique(content["style"])}
+    by_style = {s: c if len(c) else np.arange(len(clips["pos"])) for s, c in by_style.items()}
+    offsets = torch.from_numpy(np.asarray(dataset.offsets, np.float32)).to(device)
+    parents, feet = dataset.roles.parents, dataset.roles.feet
+    n = len(t["pos"])
+    batch = min(batch, n)
+    ramp = RAMP_EPOCHS * max(n // batch, 1)
+    past = cfg.past_frames
+    longest = min(cfg.max_transition, t["pos"].shape[1] - past)
+
+    def step(ctx: StepContext) -> dict:
+        rows = ctx.rng.choice(n, size=batch, replace=False)
+        pick = [ctx.rng.choice(by_style[s]) for s in content["style"][rows]]
+        current_max = min(longest, int(round(START_MAX + (cfg.max_transition - START_MAX) * min(ctx.step / ramp, 1.0))))
+        length = int(ctx.rng.integers(MIN_LENGTH, current_max + 1))
+        noise = torch.from_numpy((0.5 * ctx.rng.standard_normal((batch, 2 * cfg.state_out))).astype(np.float32))
+        r = torch.from_numpy(rows).to(device)
+        c = torch.from_numpy(np.asarray(pick)).to(device)
+        style = model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
+        losses = sampler_loss(model, t["pos"][r], t["rot"][r], t["phase"][r], t["A"][r], t["S"][r], style, offsets,
+                              parents, feet, past, length, noise.to(device))
+        optimizer.zero_grad()
+        losses["loss"].backward()
+        optimizer.step()
+        return losses
+
+    def export():
+        weights = network_weights(model.cpu().eval())
+        model.to(device)
+        weights.config["skeleton"] = dataset.skeleton_config()
+        return weights
+
+    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n)}, export)
