@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
 
 import numpy as np  # noqa: E402
 

@@ -34,14 +34,15 @@ def run(args) -> int:
     before = {(k, p): store.status(k, p) for k in kinds for p in store.presets(k)}
     for (kind, preset), state in before.items():
         if state == READY and not args.force:
-            print(f"{kind} ({preset}): ready, compiled earlier in {store.info(kind, preset)['compile_s']:.1f} s",
+            took = (store.info(kind, preset) or {}).get("compile_s")
+            print(f"{kind} ({preset}): ready" + (f", compiled earlier in {took:.1f} s" if took else ""),
                   file=out, flush=True)
-    compiled: dict[str, float] = {}
+    compiled: dict[tuple[str, str], float] = {}
     live = out.isatty()
 
     def progress(p) -> None:
         if p.state == READY:
-            compiled[p.kind] = p.elapsed_s
+            compiled[(p.kind, p.preset)] = p.elapsed_s
         if p.state == "compiling" and p.elapsed_s > 0:
             if live:  # a ticking clock on a terminal, nothing in logs
                 print(f"\r{p}", end="", file=out, flush=True)
@@ -53,15 +54,15 @@ def run(args) -> int:
     wall = time.monotonic() - t0
     rows = []
     for (kind, preset), state in after.items():
-        info = store.info(kind, preset) if state == READY else None
-        rows.append({"kind": kind, "preset": preset, "status": state, "compiled_now": kind in compiled,
-                     "compile_s": info["compile_s"] if info else None,
+        info = (store.info(kind, preset) or {}) if state == READY else {}
+        rows.append({"kind": kind, "preset": preset, "status": state, "compiled_now": (kind, preset) in compiled,
+                     "compile_s": info.get("compile_s"),
                      "error": store.failure(kind, preset) if state != READY else None,
                      "mef": str(store.mef_path(kind, preset))})
     failed = [r for r in rows if r["status"] != READY]
     print(f"{len(rows) - len(failed)}/{len(rows)} ready; compiled {len(compiled)} in {wall:.1f} s", file=out)
     for r in failed:
-        print(f"{r['kind']} ({r['preset']}): {r['status']}: {(r['error'] or '').splitlines()[0] if r['error'] else ''}",
+        print(f"{r['kind']} ({r['preset']}): {r['status']} {(r['error'] or '').partition(chr(10))[0]}".rstrip(),
               file=out)
     if args.json:
         print_json({"rows": rows, "max_version": max_version(), "cpu_target": cpu_target(),

@@ -76,9 +76,8 @@ def build_trainer(args, dataset, steps: int, device):
 
 
 def run(args) -> int:
-    import torch  # noqa: F401  (imported here: `python main.py --help` stays fast)
-
-    from training.harness import TrainingError, default_device, train_loop
+    from inference.weights import WeightsError
+    from training.harness import TrainingError, default_device, seed_everything, train_loop
 
     steps = args.steps if args.steps is not None else DEFAULT_STEPS[args.model]
     if steps < 1:
@@ -95,12 +94,13 @@ def run(args) -> int:
     if main_thread:  # Ctrl+C: checkpoint, then stop (signals can only be caught on the main thread)
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
+        seed_everything(args.seed)  # network initialisation depends on the seed too
         trainer = build_trainer(args, dataset, steps, device)
         meta = {**trainer.meta, "data": args.data, "seed": args.seed}
         result = train_loop(trainer.model, trainer.optimizer, trainer.step_fn, steps=steps, out_dir=out,
                             seed=args.seed, resume=args.resume, checkpoint_every=args.checkpoint_every,
                             meta=meta, device=device, label=f"train {args.model}", should_stop=stop.is_set)
-    except TrainingError as e:
+    except (TrainingError, WeightsError) as e:
         raise UserError(str(e)) from None
     finally:
         if main_thread:

@@ -51,13 +51,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
-        self.library = ClipLibrary(self)
-        self.library.clipSelected.connect(self.show_clip)
-        self.library_dock = self.add_panel("Clip library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.log = QPlainTextEdit(self)
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(2000)
-        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self.job_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.job_label)
@@ -68,6 +61,13 @@ class MainWindow(QMainWindow):
         self.jobs.progress.connect(self._job_progress)
 
         self._build_menus()
+        self.library = ClipLibrary(self)
+        self.library.clipSelected.connect(self.show_clip)
+        self.library_dock = self.add_panel("Clip library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.resizeDocks([self.library_dock], [300], Qt.Orientation.Horizontal)
@@ -87,8 +87,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(title.replace(" ", "_"))
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        if hasattr(self, "panels_menu"):
-            self.panels_menu.addAction(dock.toggleViewAction())
+        self.panels_menu.addAction(dock.toggleViewAction())
         return dock
 
     # -- menus and shortcuts -------------------------------------------------------------------------------
@@ -123,9 +122,7 @@ class MainWindow(QMainWindow):
         self.trajectory_action = self._action(view_menu, "Root &trajectory", self.view.set_trajectory_visible,
                                               "T", True)
         view_menu.addSeparator()
-        self.panels_menu = view_menu.addMenu("&Panels")
-        for dock in (self.library_dock, self.log_dock):
-            self.panels_menu.addAction(dock.toggleViewAction())
+        self.panels_menu = view_menu.addMenu("&Panels")  # add_panel lists every dock here
 
         play_menu = bar.addMenu("&Playback")
         self.play_action = self._action(play_menu, "&Play / pause", self.timeline.toggle_play, "Space")

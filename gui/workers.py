@@ -16,6 +16,9 @@ Every panel (clip loading, export, transitions, compare, training, benchmarks) u
 The runner owns its QThreadPool and keeps a reference to each job until its final signal has been handled
 on the GUI thread (a fire-and-forget QRunnable loses its queued signals when Qt deletes it).
 `shutdown()` cancels everything and waits for the threads; the main window calls it when it closes.
+The main window's runner has one worker thread, so the other core stays free for drawing; a panel with
+long-running work (training, a live simulation) should own a runner of its own so loads never queue
+behind it.
 """
 from __future__ import annotations
 
@@ -160,10 +163,6 @@ class JobRunner(QObject):
 
     def active_count(self) -> int:
         return len(self._active)
-
-    def wait(self, timeout_ms: int = -1) -> bool:
-        """Block until the pool threads are done (their queued signals are still to be delivered)."""
-        return self._pool.waitForDone(timeout_ms)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel all jobs and wait for the worker threads; no signal is delivered afterwards."""

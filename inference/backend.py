@@ -48,8 +48,8 @@ def get_backend(name: str) -> Backend:
 
     if name not in _BACKENDS:
         module = {"torch": "inference.torch_backend", "max": "inference.max_backend",
-                  "max-mojo": "inference.max_backend"}.get(name)
+                  "max-mojo": "inference.max_backend", "onnx": "inference.onnx_backend"}.get(name)
         if module is None:
-            raise ValueError(f"unknown backend {name!r} (choose torch, max or max-mojo)")
+            raise ValueError(f"unknown backend {name!r} (choose torch, max, max-mojo or onnx)")
         importlib.import_module(module)
     return _BACKENDS[name]()

@@ -16,9 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
-
-from inference.mef_store import (COMPILING, EVENT_PREFIX, FAILED, READY, _atomic_text, _claim_alive,  # noqa: E402
+from inference.mef_store import (COMPILING, EVENT_PREFIX, FAILED, READY, atomic_text, claim_alive,
                                  cpu_target, max_version)
 
 
@@ -42,7 +40,7 @@ def main() -> int:
             stem.with_name(stem.name + ".failed").unlink(missing_ok=True)
         except Exception as e:  # record it and go on with the next model
             message = f"{type(e).__name__}: {e}"
-            _atomic_text(stem.with_name(stem.name + ".failed"), message + "\n\n" + traceback.format_exc())
+            atomic_text(stem.with_name(stem.name + ".failed"), message + "\n\n" + traceback.format_exc())
             done = (FAILED, time.monotonic() - t0, message)
         finally:
             claim.unlink(missing_ok=True)  # before the event, so the caller sees the final status
@@ -64,7 +62,7 @@ def _compile(session, job: dict, stem: Path) -> float:
             "ops_impl": job["ops_impl"], "hash": job["hash"], "inputs": list(spec.inputs),
             "outputs": list(spec.outputs), "max_version": max_version(), "cpu_target": cpu_target(),
             "compile_s": round(compile_s, 3), "compiled_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    _atomic_text(stem.with_name(stem.name + ".json"), json.dumps(meta, indent=1))
+    atomic_text(stem.with_name(stem.name + ".json"), json.dumps(meta, indent=1))
     mef = stem.with_name(stem.name + ".mef")  # written last: its presence means ready
     tmp = mef.with_name(f".{mef.name}.{os.getpid()}.tmp")
     compiled.export_mef(str(tmp))
@@ -79,7 +77,7 @@ def _claim(marker: Path) -> bool:
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            if _claim_alive(marker):
+            if claim_alive(marker):
                 return False
             marker.unlink(missing_ok=True)  # stale: its worker died
             continue

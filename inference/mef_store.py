@@ -39,8 +39,6 @@ from inference.backend import BackendNotReady
 from inference.maxgraphs import builder, kinds as known_kinds
 from inference.weights import WeightSet
 
-os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
-
 MISSING, COMPILING, READY, FAILED = "missing", "compiling", "ready", "failed"
 EVENT_PREFIX = "@@compile-event "  # marks the worker's progress lines among anything else it prints
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -248,7 +246,7 @@ class MefStore:
             for e in todo:
                 if self._status(e) == MISSING:
                     tail = "\n".join(other[-20:]) or f"exit code {proc.returncode}"
-                    _atomic_text(e.file(".failed"), f"compile worker died (exit code {proc.returncode}):\n{tail}")
+                    atomic_text(e.file(".failed"), f"compile worker died (exit code {proc.returncode}):\n{tail}")
 
     # -- loading -----------------------------------------------------------------------------------------
     def load(self, kind: str, weights: WeightSet) -> MaxRunner:
@@ -299,7 +297,7 @@ class MefStore:
         return _build_spec(kind, frozen, self.ops_impl)
 
     def _status(self, e: _Entry) -> str:
-        if _claim_alive(e.file(".compiling")):
+        if claim_alive(e.file(".compiling")):
             return COMPILING
         if e.file(".mef").is_file():
             return READY
@@ -340,7 +338,7 @@ def _pump(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
-def _claim_alive(marker: Path) -> bool:
+def claim_alive(marker: Path) -> bool:
     """Whether `marker` names a live process (a worker that died leaves a stale one)."""
     try:
         pid = int(marker.read_text().split()[0])
@@ -363,7 +361,7 @@ def _release_claim(marker: Path, pid: int) -> None:
         pass
 
 
-def _atomic_text(target: Path, text: str) -> None:
+def atomic_text(target: Path, text: str) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, target)

@@ -81,7 +81,7 @@ def _read_text(path) -> str:
         raise MotionFileError(path, "is a directory, not a motion file") from None
     except OSError as e:
         raise MotionFileError(path, f"cannot read: {e.strerror or e}") from None
-    if not data.strip():
+    if not data or data.isspace():
         raise MotionFileError(path, "empty file, not a BVH file")
     if b"\0" in data:
         raise MotionFileError(path, "binary data, not a BVH text file")
@@ -317,12 +317,13 @@ def _frame_values(p: _Parse, start: int, num_channels: int, declared: int | None
     return _ragged_frame_values(p, start, num_channels, flat)
 
 
-_POW10 = 10.0 ** np.arange(-64, 65)
-_CHUNK_CHARS = 1 << 20  # bounds the fast parser's temporary arrays (~30 bytes per character)
+_POW10 = 10.0 ** np.arange(23)  # exact in float64
+_CHUNK_CHARS = 1 << 18  # text per fast-parser call: its temporaries (~30 bytes a character) stay in cache
 
 
 def _parse_plain_lines(lines: list[str]) -> np.ndarray | None:
-    """All numbers in `lines` via the fast parser, about 1 MB of text at a time; None as it says."""
+    """All numbers in `lines` via the fast parser, about 256 kB of text at a time (faster than one pass over a large file); None
+    when any chunk holds something the fast parser declines."""
     step = max(1, _CHUNK_CHARS // (max((len(line) for line in lines[:8]), default=0) + 1))
     parts = []
     for k in range(0, len(lines), step):
@@ -334,10 +335,13 @@ def _parse_plain_lines(lines: list[str]) -> np.ndarray | None:
 
 
 def _parse_plain_decimals(text: str) -> np.ndarray | None:
-    """Whitespace-separated plain decimals (`-12.5`, `.5`, `+3`, `7`) parsed with whole-array numpy
-    operations, about 3x faster than float conversion of `text.split()` (motion data is almost all of
-    a BVH file). Returns None when the text holds anything else (exponents, nan, stray characters, a
-    lone sign or dot), so the caller falls back to the general parser."""
+    """Whitespace-separated plain decimals (`-12.5`, `.5`, `+3`, `7.`) parsed with whole-array numpy
+    operations, about 3x faster than converting `text.split()` (frame data is almost all of a BVH file).
+
+    Each token's digits form an integer mantissa (exact in float64 up to 15 digits) that is divided once
+    by 10**decimals, so the result is the correctly rounded value, the same as float(token). Returns None
+    when the text holds anything else (exponents, nan, stray characters, a lone sign or dot, 18+ digits),
+    and the caller falls back to the general parser."""
     b = np.frombuffer(text.encode("ascii", "replace"), np.uint8)
     space = (b == 32) | (b == 10) | (b == 9)
     digit = (b >= 48) & (b <= 57)
@@ -351,21 +355,25 @@ def _parse_plain_decimals(text: str) -> np.ndarray | None:
         return None
     token = np.cumsum(start, dtype=np.int32) - 1  # token index of every character
     n = int(token[-1]) + 1 if b.size else 0
-    at = np.flatnonzero(digit).astype(np.int32)
+    if n == 0:
+        return np.zeros(0)
+    at = np.flatnonzero(digit).astype(np.int32)  # positions of the digits
     tok = token[at]
-    if n and (at.size == 0 or tok[0] != 0 or np.count_nonzero(np.diff(tok)) != n - 1):
+    boundary = tok[1:] != tok[:-1]
+    if at.size == 0 or tok[0] != 0 or np.count_nonzero(boundary) != n - 1:
         return None  # a token without digits ("-", ".")
+    last = np.flatnonzero(np.append(boundary, True)).astype(np.int32)  # each token's last digit in `at`
+    if np.diff(last, prepend=-1).max() > 17:
+        return None
+    rank = last[tok] - np.arange(at.size, dtype=np.int32)  # digits after this one in its token
+    mantissa = np.bincount(tok, weights=(b[at] - 48) * _POW10[rank], minlength=n)
     dots = np.flatnonzero(dot).astype(np.int32)
     dot_tok = token[dots]
     if np.any(dot_tok[1:] == dot_tok[:-1]):  # "1.2.3"
         return None
-    point = np.flatnonzero(~space & np.append(space[1:], True)).astype(np.int32) + 1  # token ends
-    point[dot_tok] = dots  # each token's decimal point (its end if it has none)
-    p = point[tok]
-    exp = p - at - (at < p)  # power of ten of each digit
-    if at.size and (exp.min() < -64 or exp.max() > 64):
-        return None
-    values = np.bincount(tok, weights=(b[at] - 48) * _POW10[exp + 64], minlength=n)
+    decimals = np.zeros(n, np.int32)
+    decimals[dot_tok] = np.maximum(at[last[dot_tok]] - dots, 0)
+    values = mantissa / _POW10[decimals]
     values[b[np.flatnonzero(start)] == 45] *= -1
     return values
 
@@ -465,9 +473,9 @@ def _channels_to_transforms(skeleton: Skeleton, values: np.ndarray) -> tuple[np.
     from motion.rotations import euler_to_quat
 
     frames, J = len(values), skeleton.num_joints
-    padded = np.concatenate([values, np.zeros((frames, 1))], axis=1)  # column -1 reads zero
-    translations = np.repeat(skeleton.offsets[None].astype(np.float64), frames, axis=0)
-    angle_cols = np.full((J, 3), -1)
+    translations = np.empty((frames, J, 3), np.float32)
+    translations[:] = skeleton.offsets
+    angle_cols = np.full((J, 3), -1)  # column of each angle in `values`, -1 for an axis without a channel
     groups: dict[str, list[int]] = {}
     col = 0
     for j, channels in enumerate(skeleton.channels):
@@ -483,9 +491,11 @@ def _channels_to_transforms(skeleton: Skeleton, values: np.ndarray) -> tuple[np.
     rotations = np.zeros((frames, J, 4), np.float32)
     rotations[..., 0] = 1.0
     for order, js in groups.items():
-        angles = padded[:, angle_cols[js]].astype(np.float32)  # (F, len(js), 3)
+        cols = angle_cols[js]
+        angles = values[:, np.maximum(cols, 0)].astype(np.float32)  # (F, len(js), 3)
+        angles[:, cols < 0] = 0.0
         rotations[:, js] = euler_to_quat(angles, order)
-    return rotations, translations.astype(np.float32)
+    return rotations, translations
 
 
 # ----------------------------------------------------------------------------------------- writing

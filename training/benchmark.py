@@ -5,8 +5,14 @@ the transition and is scored with `training.metrics` against the ground truth.
 
 A method is a callable (windows, past, length) -> (global positions (B, length, J, 3), global
 quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windows` output (canonical
-"pos" (B, 65, J, 3) and "rot" (B, 65, J, 6)). "ground_truth" (the data itself: zero errors, and the
-data's own foot-skate level) and "interpolation" are built in; a trained sampler is added the same way.
+"pos" (B, 65, J, 3) and "rot" (B, 65, J, 6), with a trained phase network also "phase"). Methods:
+"ground_truth" (the data itself: zero errors, and the data's own foot-skate level), "interpolation"
+(`training.baseline`) and, given trained weights, "rsmt" (`sampler_method`: the sampler's rollout
+with zero target noise, as benchmark.py eval_sample; the rot_rep joints placed by FK of the
+predicted rotations; RSMT's bone-length projection and IK clean-up are not applied).
+
+With a phase network the held-out sequences are phase-annotated first, which trims 31 frames at the
+start and 30 at the end of each sequence, so every method is then scored on those (fewer) windows.
 """
 from __future__ import annotations
 
@@ -36,6 +42,9 @@ class BenchmarkData:
     pos_std: np.ndarray
     skate_height: float  # foot-skate gate height H in the data's units
     foot_height: np.ndarray  # (len(feet),) planted height of each foot joint
+    offsets: np.ndarray  # (J, 3) rest offsets (data units, feature order)
+    style_clips: dict | None = None  # held-out 120-frame style clips (features.style_features), with phases
+    window_styles: np.ndarray | None = None  # (N,) style index of each window
 
     @property
     def num_windows(self) -> int:
@@ -56,24 +65,63 @@ def interpolation_method(parents) -> Method:
     return run
 
 
-def embedded_benchmark(seed: int = 0) -> BenchmarkData:
+def embedded_benchmark(seed: int = 0, phase_fn=None) -> BenchmarkData:
     """Held-out transitions from the embedded DeepMimic clips (`training.datasets.embedded_dataset`:
     whole clips held out, with their mirrored and time-scaled copies), statistics from the training clips.
-    Positions are in centimetres, so the official 2.5 cm gate applies as is."""
-    from training.datasets import DEEPMIMIC_SCALE, benchmark_windows, embedded_dataset
+    Positions are in centimetres, so the official 2.5 cm gate applies as is. phase_fn (PAE input ->
+    (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips."""
+    from motion.features import position_statistics
+    from training.datasets import DEEPMIMIC_SCALE, annotate_phases, benchmark_windows, embedded_dataset, style_clips
 
     data = embedded_dataset(seed=seed)
     styles = data.styles
-    test = benchmark_windows(data.test, data.roles, styles, with_phase=False)
+    test_seqs = data.test if phase_fn is None else annotate_phases(data.test, data.roles, phase_fn)
+    test = benchmark_windows(test_seqs, data.roles, styles, with_phase=phase_fn is not None)
     train = benchmark_windows(data.train, data.roles, styles, with_phase=False)
-    from motion.features import position_statistics
-
     stats = position_statistics(train["pos"])
     return BenchmarkData(
         windows=test, parents=data.roles.parents, feet=data.roles.feet,
         pos_mean=np.asarray(stats["mean"]), pos_std=np.asarray(stats["std"]),
         skate_height=M.skate_height(DEEPMIMIC_SCALE / 100.0),
-        foot_height=M.planted_foot_heights(train["pos"], data.roles.feet))
+        foot_height=M.planted_foot_heights(train["pos"], data.roles.feet), offsets=np.asarray(data.offsets),
+        style_clips=None if phase_fn is None else style_clips(test_seqs, data.roles, styles),
+        window_styles=test["style"])
+
+
+def sampler_method(sampler, data: BenchmarkData, seed: int = 0) -> Method:
+    """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
+    style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style."""
+    import torch
+
+    from training.train_manifold import positions_from_rotations
+
+    if data.style_clips is None or "phase" not in data.windows:
+        raise ValueError("the sampler needs phase-annotated windows (embedded_benchmark with phase_fn)")
+    rng = np.random.default_rng(seed)
+    clips = data.style_clips
+    pick = []
+    for s in data.window_styles:
+        pool = np.nonzero(clips["style"] == s)[0]
+        if len(pool) == 0:
+            raise ValueError(f"no 120-frame style clip for style index {s}")
+        pick.append(rng.choice(pool))
+    pick = np.asarray(pick)
+    sampler = sampler.eval()
+    offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
+
+    def run(windows: dict, past: int, length: int):
+        t = {k: torch.from_numpy(np.ascontiguousarray(windows[k])) for k in ("pos", "rot", "phase")}
+        target = past + length - 1
+        with torch.no_grad():
+            style = sampler.encode_style(sampler.style_input(
+                *(torch.from_numpy(clips[k][pick]) for k in ("pos", "vel", "rot"))))
+            noise = torch.zeros(len(t["pos"]), 2 * sampler.cfg.state_out)
+            out = sampler.rollout(t["pos"][:, :past], t["rot"][:, :past], t["phase"][:, :past],
+                                  t["pos"][:, target - 1:target + 1], t["rot"][:, target], style, length, noise=noise)
+            pos = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, data.parents).clone()
+            pos[:, :, list(sampler.cfg.pos_rep_idx)] = out["pos"]
+        return pos.numpy(), matrix_to_quat(sixd_to_matrix(out["rot"].numpy()))
+    return run
 
 
 def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGTHS, past: int = PAST) -> list[dict]:

@@ -48,11 +48,11 @@ class ProgressBar:
         frac = min(self.step / self.total, 1.0)
         filled = int(round(frac * self.width))
         bar = "#" * filled + "." * (self.width - filled)
-        losses = "  ".join(f"{k} {v:.4g}" for k, v in self.losses.items())
         eta = self.eta_seconds()
-        tail = "ETA --" if eta is None else f"ETA {format_duration(eta)}"
-        label = f"{self.label}  " if self.label else ""
-        return f"{label}{self.step}/{self.total} [{bar}] {frac:4.0%}  {losses}  {tail}".replace("   ", "  ")
+        parts = ([self.label] if self.label else []) + [f"{self.step}/{self.total} [{bar}] {frac:.0%}"]
+        parts += [f"{k} {v:.4g}" for k, v in self.losses.items()]
+        parts.append("ETA --" if eta is None else f"ETA {format_duration(eta)}")
+        return "  ".join(parts)
 
     def update(self, step: int, losses: dict[str, float] | None = None) -> None:
         self.step = int(step)

@@ -58,7 +58,7 @@ class Framing:
 
 
 def camera_distance(half_width: float, half_height: float, fov_deg: float, width: int, height: int,
-                    margin: float = 1.05) -> float:
+                    margin: float = 1.15) -> float:
     """Camera distance at which a box of horizontal radius `half_width` (any azimuth) and vertical
     half-extent `half_height` around the view centre fits the view. fov_deg is horizontal, as in
     pyqtgraph; the box's near part is closer to the camera and looks bigger, hence the added

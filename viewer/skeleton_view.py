@@ -85,14 +85,6 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.frame_all()
         self.set_frame(0)
 
-    def clear_clip(self) -> None:
-        self._positions = None
-        self.framing = None
-        self._pairs = np.zeros((0, 2), dtype=np.int64)
-        self._names = []
-        self._rebuild_labels()
-        self._show_empty()
-
     @property
     def num_frames(self) -> int:
         return 0 if self._positions is None else self._positions.shape[0]

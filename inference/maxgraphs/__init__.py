@@ -17,7 +17,11 @@ Graphs never contain weight values, so a compiled model serves every WeightSet o
 from __future__ import annotations
 
 import importlib
+import os
 from types import ModuleType
+
+# Before anything imports max: even loading a MEF would otherwise contact Modular's telemetry server.
+os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
 
 # model kind -> builder module; each network owner adds their kinds here
 BUILDERS: dict[str, str] = {

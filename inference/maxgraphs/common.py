@@ -14,7 +14,7 @@ from max.dtype import DType
 from max.graph import DeviceRef, Graph, TensorType, TensorValue, Weight
 
 CPU = DeviceRef.CPU()
-OPS_IMPLS = ("composed",)
+OPS_IMPLS = ("composed", "mojo")  # "mojo": Mojo custom ops from inference/mojo_ops.py, see graph_kwargs
 BATCH = "batch"  # the symbolic leading dimension of every input and output
 
 
@@ -40,6 +40,17 @@ class GraphSpec:
 def check_ops_impl(ops_impl: str) -> None:
     if ops_impl not in OPS_IMPLS:
         raise ValueError(f"unknown ops_impl {ops_impl!r} (choose {', '.join(OPS_IMPLS)})")
+
+
+def graph_kwargs(ops_impl: str) -> dict:
+    """Extra ``Graph(...)`` keyword arguments an ops_impl needs: with "mojo", the compiled Mojo kernel
+    package (``custom_extensions``), without which a graph calling inference.mojo_ops fails to compile."""
+    check_ops_impl(ops_impl)
+    if ops_impl == "mojo":
+        from inference.mojo_ops import custom_extensions
+
+        return {"custom_extensions": custom_extensions()}
+    return {}
 
 
 def batched_input(width: int) -> TensorType:

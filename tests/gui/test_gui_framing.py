@@ -46,7 +46,7 @@ def test_camera_distance_fits_the_narrower_field_of_view():
     wide = camera_distance(0.5, 1.0, 60.0, 1600, 900)
     square = camera_distance(0.5, 1.0, 60.0, 900, 900)
     assert wide > square  # pyqtgraph's fov is horizontal: a wide view has the narrower vertical fov
-    assert square == pytest.approx(1.05 / np.tan(np.radians(30)) + 0.125)
+    assert square == pytest.approx(1.15 / np.tan(np.radians(30)) + 0.125)
     # a long walk: the horizontal extent decides, and a longer walk needs a farther camera
     assert camera_distance(5.0, 1.0, 60.0, 1600, 900) > camera_distance(2.0, 1.0, 60.0, 1600, 900) > wide
 

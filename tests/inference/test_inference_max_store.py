@@ -34,7 +34,7 @@ def test_missing_mef_raises_backend_not_ready(store):
         backend.load("deepmimic_actor", load_policy("walk"))
 
 
-def test_store_key_follows_graph_structure_not_weights(store, tmp_path):
+def test_store_paths_are_per_graph_and_deterministic(store, tmp_path):
     actor, critic = store.mef_path("deepmimic_actor"), store.mef_path("deepmimic_critic")
     assert actor != critic
     assert actor.parent == store.mef_dir and "max-" in str(actor.parent)

@@ -131,28 +131,56 @@ def test_progress_bar_shows_steps_losses_and_eta():
 
 # --------------------------------------------------------------------------- the train command
 
-def test_train_phase_then_manifold_on_the_embedded_clips(tmp_path, capsys):
+def test_train_phase_command_writes_loadable_weights_and_resumes(tmp_path, capsys):
     import cli
     from inference.networks.rsmt_config import build_network
     from inference.weights import WeightSet
 
     out = tmp_path / "phase"
-    assert cli.main(["train", "phase", "--steps", "3", "--out", str(out), "--json"]) == 0
+    assert cli.main(["train", "phase", "--steps", "2", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["steps"] == 3 and np.isfinite(summary["losses"]["mse"])
+    assert summary["steps"] == 2 and np.isfinite(summary["losses"]["mse"])
     weights = WeightSet.load(out / "phase.safetensors")
     net = build_network(weights, "rsmt_phase")  # loads by name and shape into the real network
     assert weights.config["skeleton"]["roles"]["names"][0] == "root" and net.cfg.preset == "lite"
-    assert read_log(out / LOG)[-1]["step"] == 3
+    assert weights.config["training"]["steps"] == 2
+    assert (out / CURVE).is_file() and read_log(out / LOG)[-1]["step"] == 2
 
     # resuming a finished run to a larger step count continues from its checkpoint
-    assert cli.main(["train", "phase", "--steps", "4", "--out", str(out), "--resume"]) == 0
-    assert [r["step"] for r in read_log(out / LOG)] == [3, 4]
+    assert cli.main(["train", "phase", "--steps", "3", "--out", str(out), "--resume"]) == 0
+    assert [r["step"] for r in read_log(out / LOG)] == [2, 3]
 
-    man = tmp_path / "manifold"
-    assert cli.main(["train", "manifold", "--steps", "2", "--out", str(man), "--phase",
-                     str(out / "phase.safetensors")]) == 0
-    assert build_network(WeightSet.load(man / "manifold.safetensors"), "rsmt_manifold").cfg.phase_dim == net.cfg.phase_dim
+
+def _small_dataset():
+    from training.datasets import embedded_dataset
+
+    return embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
+
+
+def test_manifold_steps_train_and_export(tmp_path):
+    """Two real manifold steps (lite preset, batch 4) on two embedded clips with an untrained PAE:
+    finite losses, parameters move, and the export loads back as a manifold network."""
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig, build_network, network_weights
+    from training.harness import StepContext
+    from training.train_manifold import manifold_trainer
+
+    torch.manual_seed(0)
+    data = _small_dataset()
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    trainer = manifold_trainer(data, "lite", torch.device("cpu"), network_weights(PAE(cfg)), steps=10, batch=4)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.model.train()
+    rng = np.random.default_rng(0)
+    for step in range(2):
+        losses = {k: float(v.detach()) for k, v in trainer.step_fn(StepContext(step, rng, torch.device("cpu"))).items()}
+        assert all(np.isfinite(v) for v in losses.values()) and losses["loss"] > 0
+    after = trainer.model.state_dict()
+    assert not torch.equal(after["decoder.mlp.weight"], before["decoder.mlp.weight"])
+    assert not torch.equal(after["embedding_encoder.linears.0.weight"], before["embedding_encoder.linears.0.weight"])
+    weights = trainer.export()
+    weights.save(tmp_path / "manifold")
+    assert build_network(type(weights).load(tmp_path / "manifold.safetensors"), "rsmt_manifold").cfg == cfg
 
 
 def test_train_reports_unusable_input_as_user_errors(tmp_path, capsys):
@@ -163,6 +191,12 @@ def test_train_reports_unusable_input_as_user_errors(tmp_path, capsys):
     assert cli.main(["train", "manifold", "--phase", str(tmp_path / "missing.safetensors"), "--out",
                      str(tmp_path / "m")]) == 2
     assert "missing.safetensors: file not found" in capsys.readouterr().err
+    (tmp_path / "p").mkdir()
+    assert cli.main(["train", "phase", "--steps", "1", "--out", str(tmp_path / "p")]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "sampler", "--phase", str(tmp_path / "p" / "phase.safetensors"), "--manifold",
+                     str(tmp_path / "p" / "phase.safetensors"), "--out", str(tmp_path / "s")]) == 2
+    assert "holds a rsmt_phase network, expected rsmt_manifold" in capsys.readouterr().err
     assert cli.main(["train", "phase", "--data", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
     assert cli.main(["train", "phase", "--steps", "0", "--out", str(tmp_path / "z")]) == 2
@@ -175,12 +209,11 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     from inference.networks.deephase import PAE
     from inference.networks.rsmt_config import RSMTConfig, network_weights
     from inference.networks.stylevae import StyleVAE
-    from training.datasets import embedded_dataset
     from training.harness import StepContext
     from training.train_sampler import sampler_trainer
 
     torch.manual_seed(0)
-    data = embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
+    data = _small_dataset()
     cfg = RSMTConfig.for_roles(data.roles, "lite")
     manifold = StyleVAE(cfg)
     trainer = sampler_trainer(data, "lite", torch.device("cpu"), network_weights(PAE(cfg)),
@@ -189,8 +222,9 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     assert torch.equal(model.decoder.mlp.weight, manifold.decoder.mlp.weight)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     model.train()
-    losses = trainer.step_fn(StepContext(0, np.random.default_rng(0), torch.device("cpu")))
-    assert all(np.isfinite(float(v)) for v in losses.values()) and float(losses["loss"]) > 0
+    losses = {k: float(v.detach()) for k, v in trainer.step_fn(StepContext(0, np.random.default_rng(0),
+                                                                            torch.device("cpu"))).items()}
+    assert all(np.isfinite(v) for v in losses.values()) and losses["loss"] > 0
     after = model.state_dict()
     assert torch.equal(after["decoder.mlp.weight"], before["decoder.mlp.weight"])
     assert not torch.equal(after["LSTMCell.weight_ih"], before["LSTMCell.weight_ih"])
