@@ -1,5 +1,6 @@
 """DeepMimic actor: MAX vs torch on this machine: compile (cold and warm), MEF load, batch-1 latency and
-batch-64 throughput, torch and MAX interleaved in one process (medians, ratios).
+batch-64 throughput in one process (medians, ratios), timed two ways: interleaved call by call (fair to
+machine load, but each backend's spinning worker threads slow the other) and each alone in a block.
 
     python benchmarks/deepmimic_max_speed.py [--cold] [--runs 50] [--json]
 
@@ -14,6 +15,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,7 +26,7 @@ from inference.backend import get_backend  # noqa: E402
 from inference.maxgraphs import builder  # noqa: E402
 from inference.mef_store import MefStore  # noqa: E402
 from inference.policies import load_policy  # noqa: E402
-from inference.timing import interleaved, timed  # noqa: E402
+from inference.timing import Timing, interleaved, timed  # noqa: E402
 
 KIND = "deepmimic_actor"
 
@@ -48,6 +50,13 @@ def mef_load_ms(store: MefStore, weights, repeats: int = 10) -> float:
         _, s = timed(lambda: session.init(engine.read(store.mef_path(KIND)), weights_registry=registry))
         samples.append(s * 1e3)
     return statistics.median(samples)
+
+
+def alone(name: str, fn, runs: int) -> Timing:
+    """`fn` timed in a block of its own, after a pause that lets the other backend's worker threads (both
+    spin a while after each call) go to sleep."""
+    time.sleep(0.5)
+    return interleaved({name: fn}, runs=runs, warmup=10)[name]
 
 
 def main() -> int:
@@ -74,15 +83,17 @@ def main() -> int:
     for batch in (1, 64):
         x = (mean + std * rng.standard_normal((batch, mean.shape[0]))).astype(np.float32)
         diff = float(np.abs(runners["max"](state=x)["action"] - runners["torch"](state=x)["action"]).max())
-        timings = interleaved({name: (lambda r=r: r(state=x)) for name, r in runners.items()},
-                              runs=args.runs, warmup=10)
-        for name, t in timings.items():
-            lo, hi = t.spread_us
-            rows.append({"case": "deepmimic_actor", "backend": name, "batch": batch,
-                         "median_us": round(t.median_us, 1), "p10_us": round(lo, 1), "p90_us": round(hi, 1),
-                         "samples_per_s": round(batch / t.median_us * 1e6),
-                         "ratio_vs_torch": round(t.median_us / timings["torch"].median_us, 3),
-                         "max_abs_diff": diff})
+        calls = {name: (lambda r=r: r(state=x)) for name, r in runners.items()}
+        for mode in ("interleaved", "alone"):
+            timings = interleaved(calls, runs=args.runs, warmup=10) if mode == "interleaved" else \
+                {name: alone(name, fn, args.runs) for name, fn in calls.items()}
+            for name, t in timings.items():
+                lo, hi = t.spread_us
+                rows.append({"case": "deepmimic_actor", "backend": name, "batch": batch, "mode": mode,
+                             "median_us": round(t.median_us, 1), "p10_us": round(lo, 1), "p90_us": round(hi, 1),
+                             "samples_per_s": round(batch / t.median_us * 1e6),
+                             "ratio_vs_torch": round(t.median_us / timings["torch"].median_us, 3),
+                             "max_abs_diff": diff})
     report["rows"] = rows
     report["loadavg_after"] = os.getloadavg()[0]
     if args.json:
@@ -92,11 +103,13 @@ def main() -> int:
         if key in report:
             print(f"{key.replace('_', ' ')[:-2]}: {report[key]:.1f} s")
     print(f"MEF load (engine.read + init): {report['mef_load_ms']:.1f} ms")
-    print(f"{'backend':8} {'batch':>5} {'median us':>10} {'p10..p90 us':>16} {'samples/s':>10} {'vs torch':>8}")
+    print(f"{'mode':12} {'backend':8} {'batch':>5} {'median us':>10} {'p10..p90 us':>16} {'samples/s':>10} "
+          f"{'vs torch':>8}")
     for r in rows:
-        print(f"{r['backend']:8} {r['batch']:5} {r['median_us']:10.1f} {r['p10_us']:7.1f}..{r['p90_us']:<8.1f} "
-              f"{r['samples_per_s']:10} {r['ratio_vs_torch']:8.2f}")
-    print(f"(medians of {args.runs} interleaved calls after warm-up; max |MAX - torch| "
+        print(f"{r['mode']:12} {r['backend']:8} {r['batch']:5} {r['median_us']:10.1f} "
+              f"{r['p10_us']:7.1f}..{r['p90_us']:<8.1f} {r['samples_per_s']:10} {r['ratio_vs_torch']:8.2f}")
+    print(f"(medians of {args.runs} calls after warm-up, torch and MAX interleaved or each alone in a block; "
+          "max |MAX - torch| "
           f"{max(r['max_abs_diff'] for r in rows):.1e}; 1-min load average {report['loadavg_before']:.1f} before, "
           f"{report['loadavg_after']:.1f} after: other processes on the machine skew these numbers)")
     return 0

@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deepmimic": ("cli.deepmimic", "run a pretrained DeepMimic policy in pybullet, record it"),
     "compile": ("cli.compile", "precompile the MAX graphs into the compiled-model (MEF) store"),
     "evaluate": ("cli.evaluate", "RSMT metrics of the interpolation baseline (and trained models) on held-out transitions"),
+    "compare": ("cli.compare", "PyTorch vs MAX parity: per network output, DeepMimic episode, transition"),
+    "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
 }
 
@@ -35,20 +37,24 @@ def print_warnings(warnings) -> None:
         print(f"warning: {w}", file=sys.stderr)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command listed; options are added (and the module imported) for all
+    commands, or only for `only`, so one command neither waits for nor breaks on the others' imports."""
     parser = argparse.ArgumentParser(prog="python main.py", description="Motion Studio command line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
+        if only is None or name == only:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: list[str]) -> int:
     from motion.errors import MotionFileError
 
-    args = build_parser().parse_args(argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else ""
+    args = build_parser(only=command).parse_args(argv)
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
     except (UserError, MotionFileError) as e:

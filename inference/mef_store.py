@@ -5,7 +5,8 @@ milliseconds. So the app never compiles in its own process: `MefStore.ensure` ru
 ``python -m inference.compile_worker`` (a fresh interpreter: MAX is not fork-safe) and relays its progress;
 `MefStore.load` only reads MEFs and binds weights to them.
 
-Layout under the cache root (``$MOTION_STUDIO_CACHE/max``, default ``~/.cache/motion-studio/max``)::
+Layout under the cache root (``$MOTION_STUDIO_CACHE/max``, default ``~/.cache/motion-studio/max``,
+see inference/paths.py)::
 
     modular/                                MODULAR_CACHE_DIR of the compile worker (MAX's kernel cache)
     mef/max-<version>/<cpu target>/
@@ -37,6 +38,7 @@ import numpy as np
 
 from inference.backend import BackendNotReady
 from inference.maxgraphs import builder, kinds as known_kinds
+from inference.paths import cache_dir
 from inference.weights import WeightSet
 
 MISSING, COMPILING, READY, FAILED = "missing", "compiling", "ready", "failed"
@@ -45,9 +47,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def cache_root() -> Path:
-    """The app-owned MAX cache: ``$MOTION_STUDIO_CACHE/max`` or ``~/.cache/motion-studio/max``."""
-    base = os.environ.get("MOTION_STUDIO_CACHE")
-    return (Path(base) if base else Path.home() / ".cache" / "motion-studio") / "max"
+    """The app-owned MAX cache: ``$MOTION_STUDIO_CACHE/max``, else ``~/.cache/motion-studio/max``
+    (``$XDG_CACHE_HOME`` honoured)."""
+    return cache_dir("max")
 
 
 @lru_cache(maxsize=1)

@@ -41,20 +41,22 @@ def weights_digest(kind: str, weights: WeightSet) -> str:
 class OnnxRunner:
     """Calls an onnxruntime session by name, like every other Runner."""
 
-    def __init__(self, kind: str, path: Path, inputs: dict[str, tuple[int, ...]], outputs: tuple[str, ...]):
+    def __init__(self, kind: str, path: Path):
+        """Input names and shapes come from the file itself, so a cached export loads without torch."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only
-        self.kind, self.path, self.inputs, self.outputs = kind, path, dict(inputs), tuple(outputs)
+        self.kind, self.path = kind, path
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._names = [i.name for i in self.session.get_inputs()]
+        self.inputs = {i.name: tuple(int(d) for d in i.shape[1:]) for i in self.session.get_inputs()}
+        self.outputs = tuple(o.name for o in self.session.get_outputs())
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         if set(arrays) != set(self.inputs):
             raise ValueError(f"{self.kind} takes inputs {list(self.inputs)}, got {sorted(arrays)}")
         feed = {}
-        for name in self._names:
+        for name in self.inputs:
             a = np.ascontiguousarray(arrays[name], dtype=np.float32)
             tail = self.inputs[name]
             if a.ndim != len(tail) + 1 or a.shape[1:] != tail:
@@ -72,15 +74,14 @@ class OnnxBackend(Backend):
         self.cache = Path(cache) if cache is not None else cache_dir("onnx")
 
     def load(self, kind: str, weights: WeightSet) -> Runner:
-        from inference.torch_backend import BUILDERS
-
-        if kind not in BUILDERS:
-            raise ValueError(f"onnx backend has no model kind {kind!r} (known: {', '.join(sorted(BUILDERS))})")
-        reference = BUILDERS[kind](weights)  # a ModuleRunner: the module plus its I/O names and shapes
         path = self.cache / f"{kind}-{weights_digest(kind, weights)[:16]}.onnx"
         if not path.is_file():
-            self._export(kind, reference, path)
-        return OnnxRunner(kind, path, reference.inputs, reference.outputs)
+            from inference.torch_backend import BUILDERS
+
+            if kind not in BUILDERS:
+                raise ValueError(f"onnx backend has no model kind {kind!r} (known: {', '.join(sorted(BUILDERS))})")
+            self._export(kind, BUILDERS[kind](weights), path)  # a ModuleRunner: module + I/O names and shapes
+        return OnnxRunner(kind, path)
 
     def ready(self, kind: str) -> bool:
         from inference.torch_backend import BUILDERS

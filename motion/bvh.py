@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from motion.errors import MotionFileError
+from motion.io import atomic_write
 from motion.motion import Motion
+from motion.rotations import euler_to_quat, quat_to_euler
 from motion.skeleton import POSITION_CHANNELS, ROTATION_CHANNELS, Skeleton
 
 _CHANNEL_NAMES = {c.lower(): c for c in POSITION_CHANNELS + ROTATION_CHANNELS}
@@ -322,8 +324,8 @@ _CHUNK_CHARS = 1 << 18  # text per fast-parser call: its temporaries (~30 bytes 
 
 
 def _parse_plain_lines(lines: list[str]) -> np.ndarray | None:
-    """All numbers in `lines` via the fast parser, about 256 kB of text at a time (faster than one pass over a large file); None
-    when any chunk holds something the fast parser declines."""
+    """All numbers in `lines` via the fast parser, ~256 kB of text per call (faster than one pass over
+    a large file, and memory stays bounded); None when any chunk holds something it declines."""
     step = max(1, _CHUNK_CHARS // (max((len(line) for line in lines[:8]), default=0) + 1))
     parts = []
     for k in range(0, len(lines), step):
@@ -336,7 +338,7 @@ def _parse_plain_lines(lines: list[str]) -> np.ndarray | None:
 
 def _parse_plain_decimals(text: str) -> np.ndarray | None:
     """Whitespace-separated plain decimals (`-12.5`, `.5`, `+3`, `7.`) parsed with whole-array numpy
-    operations, about 3x faster than converting `text.split()` (frame data is almost all of a BVH file).
+    operations, 2-3x faster than converting `text.split()` (frame data is almost all of a BVH file).
 
     Each token's digits form an integer mantissa (exact in float64 up to 15 digits) that is divided once
     by 10**decimals, so the result is the correctly rounded value, the same as float(token). Returns None
@@ -470,8 +472,6 @@ def _rotation_axes(channels) -> str:
 
 def _channels_to_transforms(skeleton: Skeleton, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Frame values (F, C) -> local rotations (F, J, 4) and translations (F, J, 3)."""
-    from motion.rotations import euler_to_quat
-
     frames, J = len(values), skeleton.num_joints
     translations = np.empty((frames, J, 3), np.float32)
     translations[:] = skeleton.offsets
@@ -507,8 +507,6 @@ def write_bvh(motion: Motion, path, precision: int = 6) -> None:
     data (motion that moves it along an axis it has no position channel for, or rotates it about an
     axis it has no rotation channel for). Joints are written depth-first, which is the skeleton's own
     order for any skeleton read from a BVH file."""
-    from motion.io import atomic_write
-
     skeleton = motion.skeleton
     tolerance = 0.5 * 10.0 ** -precision  # anything smaller is written as zero anyway
     orders, angles = _euler_angles(motion)
@@ -532,8 +530,6 @@ def write_bvh(motion: Motion, path, precision: int = 6) -> None:
 def _euler_angles(motion: Motion) -> tuple[list[str], list[np.ndarray]]:
     """Per joint: a three-axis Euler order that starts with the joint's own rotation channels, and its
     rotations as (F, 3) angles in degrees in that order (one quat_to_euler call per distinct order)."""
-    from motion.rotations import quat_to_euler
-
     orders = [_full_order(_rotation_axes(c)) for c in motion.skeleton.channels]
     angles: list[np.ndarray] = [np.empty(0)] * len(orders)
     for order in set(orders):

@@ -1,5 +1,7 @@
 """Motion file I/O by file type, CLIP arguments (embedded clip name or path, optional `:FRAME`), and
-atomic writes shared by every writer of user-visible files."""
+atomic writes shared by every writer of user-visible files.
+
+The readers and writers are imported where they are used: they import `atomic_write` from here."""
 from __future__ import annotations
 
 import contextlib

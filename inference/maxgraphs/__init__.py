@@ -27,6 +27,12 @@ os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
 BUILDERS: dict[str, str] = {
     "deepmimic_actor": "inference.maxgraphs.deepmimic",
     "deepmimic_critic": "inference.maxgraphs.deepmimic",
+    "rsmt_phase": "inference.maxgraphs.pae",
+    "rsmt_manifold_decoder": "inference.maxgraphs.manifold",
+    "rsmt_sampler_style": "inference.maxgraphs.sampler",
+    "rsmt_sampler_target": "inference.maxgraphs.sampler",
+    "rsmt_sampler_step": "inference.maxgraphs.sampler",
+    "rsmt_rollout": "inference.maxgraphs.rollout",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from max.dtype import DType
 from max.graph import DeviceRef, Graph, TensorType, TensorValue, Weight
@@ -31,10 +32,16 @@ class GraphSpec:
     outputs: tuple[str, ...]
 
     def structure_hash(self) -> str:
-        """Hash of the graph's textual IR and its I/O names: changes whenever the compiled code would, never
-        with weight values (those are external)."""
-        text = f"{self.kind}\n{self.inputs}\n{self.outputs}\n{self.graph}"
-        return hashlib.sha256(text.encode()).hexdigest()
+        """Hash of the graph's textual IR, its I/O names and the bytes of any custom-kernel libraries it
+        uses (the IR names them by path only): changes whenever the compiled code would, never with weight
+        values (those are external)."""
+        h = hashlib.sha256(f"{self.kind}\n{self.inputs}\n{self.outputs}\n{self.graph}".encode())
+        for library in self.graph.kernel_libraries_paths:
+            root = Path(library)
+            for f in sorted(root.rglob("*")) if root.is_dir() else [root]:
+                if f.is_file():
+                    h.update(f.name.encode() + f.read_bytes())
+        return h.hexdigest()
 
 
 def check_ops_impl(ops_impl: str) -> None:

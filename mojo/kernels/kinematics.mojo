@@ -19,12 +19,21 @@ def _put(p: F32Ptr, i: Int, v: Float64):
     p[unsafe_offset=i] = v.cast[DType.float32]()
 
 
+def check_parents(parents: I64Ptr, n_joints: Int) raises:
+    """Raise unless every joint's parent precedes it (-1 for a root): fk_frames reads parents by index."""
+    for j in range(n_joints):
+        var p = Int(parents[unsafe_offset=j])
+        if p >= j or p < -1:
+            raise Error(t"joint {j} has parent {p}: parents must precede their children (-1 for a root)")
+
+
 def fk_frames(parents: I64Ptr, n_joints: Int, rot: F32Ptr, trans: F32Ptr, out_rot: F32Ptr, out_pos: F32Ptr,
               first: Int, last: Int):
     """World rotations (F, J, 4) and positions (F, J, 3) of frames [first, last) from local ones.
 
     rot (F, J, 4) unit quaternions (w, x, y, z) relative to the parent; trans (F, J, 3) each joint's origin
-    in its parent's frame (the root's in world space); parents (J,) with parents[j] < j, -1 for roots.
+    in its parent's frame (the root's in world space); parents (J,) with parents[j] < j, -1 for roots
+    (see check_parents).
     """
     for f in range(first, last):
         var q0 = f * n_joints * 4

@@ -2,7 +2,7 @@
 from extensibility import InputTensor, OutputTensor, register
 from max.gpu.host import DeviceContext
 
-from kernels.kinematics import fk_frames, matrix_to_sixd_rows, sixd_to_matrix_rows
+from kernels.kinematics import check_parents, fk_frames, matrix_to_sixd_rows, sixd_to_matrix_rows
 from kernels.pointers import F32Ptr, I64Ptr
 
 
@@ -20,13 +20,19 @@ struct ForwardKinematicsOp:
         trans: InputTensor[dtype = DType.float32, rank = 3, static_spec=_],
         ctx: DeviceContext,
     ) raises:
+        var frames = rot.dim_size(0)
+        var joints = rot.dim_size(1)
+        if rot.dim_size(2) != 4 or trans.dim_size(0) != frames or trans.dim_size(1) != joints or trans.dim_size(2) != 3 or parents.dim_size(0) != joints:
+            raise Error("motion_fk: expected parents (J,), rotations (F, J, 4) and translations (F, J, 3)")
+        var parents_ptr = I64Ptr(unsafe_from_address=Int(parents.unsafe_ptr()))
+        check_parents(parents_ptr, joints)
         fk_frames(
-            I64Ptr(unsafe_from_address=Int(parents.unsafe_ptr())), rot.dim_size(1),
+            parents_ptr, joints,
             F32Ptr(unsafe_from_address=Int(rot.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(trans.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(world_rot.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(world_pos.unsafe_ptr())),
-            0, rot.dim_size(0),
+            0, frames,
         )
 
 
@@ -41,6 +47,8 @@ struct SixdToMatrixOp:
         sixd: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
         ctx: DeviceContext,
     ) raises:
+        if sixd.dim_size(1) != 6:
+            raise Error("motion_sixd_to_matrix: expected (N, 6)")
         sixd_to_matrix_rows(F32Ptr(unsafe_from_address=Int(sixd.unsafe_ptr())),
                             F32Ptr(unsafe_from_address=Int(output.unsafe_ptr())), sixd.dim_size(0))
 
@@ -55,5 +63,7 @@ struct MatrixToSixdOp:
         matrix: InputTensor[dtype = DType.float32, rank = 3, static_spec=_],
         ctx: DeviceContext,
     ) raises:
+        if matrix.dim_size(1) != 3 or matrix.dim_size(2) != 3:
+            raise Error("motion_matrix_to_sixd: expected (N, 3, 3)")
         matrix_to_sixd_rows(F32Ptr(unsafe_from_address=Int(matrix.unsafe_ptr())),
                             F32Ptr(unsafe_from_address=Int(output.unsafe_ptr())), matrix.dim_size(0))

@@ -26,6 +26,10 @@ struct MoeBlendOp:
         bias: InputTensor[dtype = DType.float32, rank = 2, static_spec=_],
         ctx: DeviceContext,
     ) raises:
+        var batch = x.dim_size(0)
+        var experts = weight.dim_size(0)
+        if gate_logits.dim_size(0) != batch or gate_logits.dim_size(1) != experts or weight.dim_size(2) != x.dim_size(1) or bias.dim_size(0) != experts or bias.dim_size(1) != weight.dim_size(1):
+            raise Error("motion_moe_blend: expected gate_logits (B, E), x (B, In), weight (E, Out, In), bias (E, Out)")
         moe_blend(
             F32Ptr(unsafe_from_address=Int(gate_logits.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(x.unsafe_ptr())),
@@ -55,6 +59,10 @@ struct LstmCellOp:
         bias: InputTensor[dtype = DType.float32, rank = 1, static_spec=_],
         ctx: DeviceContext,
     ) raises:
+        var batch = x.dim_size(0)
+        var hidden = h.dim_size(1)
+        if h.dim_size(0) != batch or c.dim_size(0) != batch or c.dim_size(1) != hidden or w_ih.dim_size(0) != 4 * hidden or w_ih.dim_size(1) != x.dim_size(1) or w_hh.dim_size(0) != 4 * hidden or w_hh.dim_size(1) != hidden or bias.dim_size(0) != 4 * hidden:
+            raise Error("motion_lstm_cell: expected x (B, In), h and c (B, H), W_ih (4H, In), W_hh (4H, H), bias (4H,)")
         lstm_cell(
             F32Ptr(unsafe_from_address=Int(x.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(h.unsafe_ptr())),

@@ -9,7 +9,7 @@ from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
 from kernels.dense import PANEL, dense_panels
-from kernels.kinematics import fk_frames
+from kernels.kinematics import check_parents, fk_frames
 from kernels.pointers import F32Ptr, I64Ptr
 
 
@@ -22,7 +22,9 @@ def fk(parents: PythonObject, rot: PythonObject, trans: PythonObject, out_rot: P
     """Forward kinematics over (frames, joints) = shape; see kernels.kinematics.fk_frames."""
     var n_frames = Int(py=shape[0])
     var n_joints = Int(py=shape[1])
-    fk_frames(I64Ptr(unsafe_from_address=Int(py=parents)), n_joints, _f32(rot), _f32(trans), _f32(out_rot),
+    var parents_ptr = I64Ptr(unsafe_from_address=Int(py=parents))
+    check_parents(parents_ptr, n_joints)
+    fk_frames(parents_ptr, n_joints, _f32(rot), _f32(trans), _f32(out_rot),
               _f32(out_pos), 0, n_frames)
     return PythonObject(None)
 

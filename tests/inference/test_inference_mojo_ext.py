@@ -59,6 +59,9 @@ def test_fk_rejects_wrong_shapes():
         fk_mojo.global_transforms(skeleton, quats[:, :4], trans)
     with pytest.raises(ValueError, match="translations must be"):
         fk_mojo.global_transforms(skeleton, quats, trans[:3])
+    skeleton.parents[2] = 4  # corrupted after construction: the kernel checks rather than read out of order
+    with pytest.raises(Exception, match="joint 2 has parent 4"):
+        fk_mojo.global_transforms(skeleton, quats, trans)
 
 
 @pytest.fixture(scope="module")

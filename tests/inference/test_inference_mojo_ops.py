@@ -13,6 +13,7 @@ from motion import fk, rotations
 from motion.skeleton import Skeleton
 
 pytest.importorskip("max.graph")
+pytestmark = pytest.mark.slow  # one graph compile: ~50 s with an empty MAX cache, ~2 s from the cache
 
 # graph inputs: name -> (dtype, symbolic shape)
 _INPUTS = {
@@ -142,3 +143,15 @@ def test_sixd_conversions_match_motion_rotations(case):
     inputs, out = case
     np.testing.assert_allclose(out["sixd_matrix"], rotations.sixd_to_matrix(inputs["sixd"]), rtol=0, atol=1e-6)
     np.testing.assert_array_equal(out["matrix_sixd"], rotations.matrix_to_6d(inputs["matrix"]))
+
+
+def test_kernels_reject_inconsistent_shapes_and_parents(ops_model):
+    inputs = _case(**CASES["odd"])
+    bad_parents = dict(inputs, parents=inputs["parents"].copy())
+    bad_parents["parents"][3] = 5  # a joint whose parent comes after it
+    with pytest.raises(Exception, match="parents must precede"):
+        ops_model(bad_parents)
+    with pytest.raises(Exception, match="motion_lstm_cell: expected"):
+        ops_model(dict(inputs, w_hh=inputs["w_hh"][:, :-1].copy()))
+    with pytest.raises(Exception, match="motion_moe_blend: expected"):
+        ops_model(dict(inputs, moe_b=inputs["moe_b"][:, :-1].copy()))

@@ -154,11 +154,11 @@ def test_train_phase_command_writes_loadable_weights_and_resumes(tmp_path, capsy
 def _small_dataset():
     from training.datasets import embedded_dataset
 
-    return embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
+    return embedded_dataset(clips=("humanoid3d_walk",), held_out=())
 
 
 def test_manifold_steps_train_and_export(tmp_path):
-    """Two real manifold steps (lite preset, batch 4) on two embedded clips with an untrained PAE:
+    """Two real manifold steps (lite preset, batch 4) on the embedded walk with an untrained PAE:
     finite losses, parameters move, and the export loads back as a manifold network."""
     from inference.networks.deephase import PAE
     from inference.networks.rsmt_config import RSMTConfig, build_network, network_weights
@@ -204,7 +204,7 @@ def test_train_reports_unusable_input_as_user_errors(tmp_path, capsys):
 
 
 def test_sampler_step_trains_everything_but_the_frozen_decoder():
-    """One real sampler step (lite preset, batch 2) on the embedded clips with untrained phase and
+    """One real sampler step (lite preset, batch 2) on the embedded walk with untrained phase and
     manifold weights: finite losses, the style encoder and LSTM move, the manifold decoder does not."""
     from inference.networks.deephase import PAE
     from inference.networks.rsmt_config import RSMTConfig, network_weights

@@ -172,3 +172,28 @@ def test_evaluate_command_reports_baseline_and_zero_ground_truth(capsys):
 def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
     assert cli.main(["evaluate", "--lengths", "60"]) == 2
     assert "outside 2..55" in capsys.readouterr().err
+
+
+def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
+    """An (untrained) sampler plugs in as the "rsmt" method: finite scores on the phase-annotated windows."""
+    import torch
+
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.transitionnet import TransitionSampler
+    from motion.deepmimic import humanoid3d_skeleton
+    from motion.joint_roles import roles_for
+
+    torch.manual_seed(0)
+    cfg = RSMTConfig.for_roles(roles_for(humanoid3d_skeleton()), "lite")
+    network_weights(PAE(cfg)).save(tmp_path / "phase")
+    network_weights(TransitionSampler(cfg)).save(tmp_path / "sampler")
+    assert cli.main(["evaluate", "--json", "--lengths", "10", "--phase", str(tmp_path / "phase.safetensors"),
+                     "--sampler", str(tmp_path / "sampler.safetensors")]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert set(rows) == {"ground_truth", "interpolation", "rsmt"}
+    assert rows["ground_truth"]["L2P"] == 0.0
+    assert all(np.isfinite(rows["rsmt"][k]) and rows["rsmt"][k] > 0 for k in ("L2P", "L2Q", "NPSS"))
+    assert cli.main(["evaluate", "--sampler", str(tmp_path / "phase.safetensors"), "--phase",
+                     str(tmp_path / "phase.safetensors")]) == 2
+    assert "holds a rsmt_phase network, expected rsmt_sampler" in capsys.readouterr().err

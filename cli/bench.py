@@ -1,0 +1,75 @@
+"""`python main.py bench [--quick] [--json F] [--backends B ...] [--kinds K ...] [--runs N] [--compile-times]`:
+latency (batch 1) and throughput (batch 64) of every network and of the DeepMimic policy step on PyTorch,
+MAX, ONNX Runtime (and any other registered backend), interleaved medians with ratios against PyTorch;
+model load times, the memory of a worker holding the model on one backend alone, and (opt-in, about a
+minute per model) cold and warm MAX compile times.
+
+`--json F` writes the report to F (`-` for stdout) and keeps the table on the terminal."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from cli import UserError, print_json
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="DeepMimic networks only, 5 runs each: a smoke test, not stable numbers")
+    parser.add_argument("--json", metavar="F", help="write the JSON report to F ('-': stdout instead of the table)")
+    parser.add_argument("--backends", nargs="+", metavar="B",
+                        help="backends to time (default: every registered one; torch is always included)")
+    parser.add_argument("--kinds", nargs="+", metavar="KIND", help="network kinds to time (default: all)")
+    parser.add_argument("--runs", type=int, help="timed runs per case (default 30; --quick: 5)")
+    parser.add_argument("--policy", default="walk", help="DeepMimic policy whose weights are timed (default walk)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-backend worker memory probes")
+    parser.add_argument("--compile-times", action="store_true",
+                        help="also measure cold and warm MAX compiles (fresh kernel cache; ~1 min per model)")
+
+
+def run(args) -> int:
+    from inference.backend import BackendNotReady
+    from inference.bench import CANDIDATE_BACKENDS, BenchConfig, run_bench
+    from inference.torch_backend import BUILDERS
+    from inference.weights import WeightsError
+
+    config = BenchConfig.quick() if args.quick else BenchConfig()
+    if args.runs is not None:
+        if args.runs < 2:
+            raise UserError(f"--runs must be at least 2 (a median and percentiles), got {args.runs}")
+        config = replace(config, runs=args.runs)
+    if args.backends:
+        unknown = [b for b in args.backends if b not in CANDIDATE_BACKENDS]
+        if unknown:
+            raise UserError(f"unknown backend {', '.join(unknown)} (choose from {', '.join(CANDIDATE_BACKENDS)})")
+        config = replace(config, backends=tuple(args.backends))
+    if args.kinds:
+        unknown = [k for k in args.kinds if k not in BUILDERS]
+        if unknown:
+            raise UserError(f"unknown model kind {', '.join(unknown)} (known: {', '.join(BUILDERS)})")
+        config = replace(config, kinds=tuple(args.kinds))
+    config = replace(config, policy=args.policy, memory=not args.no_memory, compile_times=args.compile_times)
+    to_stdout = args.json == "-"
+    try:
+        report = run_bench(config, progress=lambda p: print(p, file=sys.stderr, flush=True))
+    except (BackendNotReady, WeightsError) as e:
+        raise UserError(str(e)) from None
+    if to_stdout:
+        print_json(report.to_json())
+        return 0
+    print(report.table())
+    print(f"({report.seconds:.1f} s)")
+    if args.json:
+        _write_json(Path(args.json), report.to_json())
+    return 0
+
+
+def _write_json(path: Path, obj) -> None:
+    if path.parent and not path.parent.is_dir():
+        raise UserError(f"{path}: folder does not exist")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)

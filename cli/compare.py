@@ -1,0 +1,52 @@
+"""`python main.py compare [--model M ...] [--preset P] [--policy NAME] [--against B] [--json]`: how far the
+MAX port (or another backend) is from the PyTorch reference, per network output, on a recorded DeepMimic
+episode and, once the transition API is there, per transition frame and joint.
+
+A candidate model that is not compiled is an error (exit 2) telling the user to run `python main.py compile`:
+compare never quietly runs torch against itself."""
+from __future__ import annotations
+
+import sys
+
+from cli import UserError, print_json
+from sim.env import POLICIES
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", nargs="+", metavar="KIND",
+                        help="model kinds to compare (default: every kind both backends have)")
+    parser.add_argument("--preset", default="lite", choices=["lite", "paper"],
+                        help="RSMT network sizes (default lite); DeepMimic networks use the shipped policy")
+    parser.add_argument("--policy", default="walk", choices=list(POLICIES),
+                        help="DeepMimic policy whose weights and episode are compared (default walk)")
+    parser.add_argument("--against", default="max", choices=["max", "max-mojo", "onnx"],
+                        help="backend compared with the torch reference (default max)")
+    parser.add_argument("--episode-seconds", type=float, default=3.0,
+                        help="simulated seconds of the recorded DeepMimic episode, 0 to skip (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the inputs and random weights (default 0)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args) -> int:
+    from inference.backend import BackendNotReady
+    from inference.compare import run_compare
+    from inference.weights import WeightsError
+
+    if not args.episode_seconds >= 0:
+        raise UserError(f"--episode-seconds must be 0 or more, got {args.episode_seconds}")
+    progress = (lambda m: print(m, file=sys.stderr, flush=True)) if not args.json else None
+    try:
+        report = run_compare(args.model, candidate=args.against, preset=args.preset, policy=args.policy,
+                             episode_seconds=args.episode_seconds, seed=args.seed, progress=progress)
+    except (BackendNotReady, WeightsError) as e:
+        raise UserError(str(e)) from None
+    except ValueError as e:
+        if args.model:  # an unknown --model: anything else is a bug and keeps its traceback
+            raise UserError(str(e)) from None
+        raise
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(report.table())
+        print(f"({report.seconds:.1f} s)")
+    return 0

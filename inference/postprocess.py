@@ -1,0 +1,167 @@
+"""RSMT post-processing: sampler outputs (positions of the `pos_rep_idx` joints and 6D global rotations of
+every joint, in a window's canonical space) -> a pose the skeleton can play (global rotations whose
+forward kinematics keeps the rest bone lengths).
+
+The steps follow the official inference (RSMT Running_LongSeq.synthesize, TransitionPhaseNet.regu_pose,
+utils/BVH_mod.Skeleton.inverse_pos_to_rot, geometry/inverse_kinematics.change_pos_to_rot):
+1. positions of the `rot_rep_idx` joints by forward kinematics of the predicted global rotations from the
+   predicted hip position (the networks do not predict these joints' positions);
+2. `regu_pose`: every joint moved along its bone direction so the bone has its rest length (parents
+   first), and the 6D rotations re-orthonormalised (Gram-Schmidt);
+3. `inverse_pos_to_rot`: a joint with exactly one child gets the rotation that carries its rest bone onto
+   the predicted bone direction (the minimal "swing"), twisted about the bone so that the child's
+   secondary axis lines up with where the predicted rotation puts it; end effectors, joints with several
+   children and torso joints keep the predicted rotation (`kept_rotation_joints`).
+The caller turns the global rotations into local ones (`local_rotations`) on the skeleton.
+
+All functions work in float64 on (frames, joints, ...) arrays in feature joint order
+(`motion.joint_roles`) and return float64.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motion.joint_roles import JointRoles
+from motion.rotations import matrix_to_quat, quat_inv, quat_mul, sixd_to_matrix
+
+_EPS32 = float(np.finfo(np.float32).eps)
+
+
+def kept_rotation_joints(roles: JointRoles) -> tuple[int, ...]:
+    """Joints whose predicted rotation is kept as is: end effectors, joints with several children, and the
+    torso joints, i.e. the `rot_rep_idx` joints other than the left and right hip.
+
+    For 100STYLE this is exactly the official list (end effectors, multi-child joints and 9-13, 15, 19:
+    the spine, neck and collars; BVH_mod.py:182-189). For humanoid3d it keeps the chest, neck and the
+    shoulders, which take the collars' place there (`motion.joint_roles.humanoid3d_roles`)."""
+    children = _children(roles.parents)
+    torso = set(roles.rot_rep_idx) - {roles.left_hip, roles.right_hip}
+    return tuple(j for j in range(roles.num_joints) if len(children[j]) != 1 or j in torso)
+
+
+def _children(parents) -> list[list[int]]:
+    kids: list[list[int]] = [[] for _ in parents]
+    for j, p in enumerate(parents):
+        if p >= 0:
+            kids[p].append(j)
+    return kids
+
+
+def _normalize(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n < _EPS32, _EPS32, n)
+
+
+def fk_positions(rot: np.ndarray, hip: np.ndarray, offsets: np.ndarray, parents) -> np.ndarray:
+    """Positions (F, J, 3) of every joint from global rotation matrices (F, J, 3, 3), the hip position
+    (F, 3) and rest offsets (J, 3): p_j = p_parent + R_parent offset_j (RSMT rot_to_pos)."""
+    pos = np.empty(rot.shape[:-1])
+    pos[:, 0] = hip
+    for j in range(1, len(parents)):
+        p = parents[j]
+        pos[:, j] = pos[:, p] + rot[:, p] @ offsets[j]
+    return pos
+
+
+def project_bone_lengths(pos: np.ndarray, offsets: np.ndarray, parents) -> np.ndarray:
+    """Each joint moved along (its position - its parent's already projected position) to the rest bone
+    length, parents first (RSMT scale_pos_to_bonelen). The hip stays."""
+    out = pos.copy()
+    lengths = np.linalg.norm(offsets, axis=-1)
+    for j in range(1, len(parents)):
+        p = parents[j]
+        out[:, j] = out[:, p] + _normalize(pos[:, j] - out[:, p]) * lengths[j]
+    return out
+
+
+def secondary_axes(offsets: np.ndarray) -> np.ndarray:
+    """A unit axis perpendicular to each rest offset (J, 3): offset x Y, or offset x X when the offset is
+    closer to Y than to X (RSMT find_secondary_axis). Rows of zero offsets are meaningless."""
+    v = _normalize(offsets)
+    ref = np.where((np.abs(v[:, 0]) > np.abs(v[:, 1]))[:, None], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0])
+    return _normalize(np.cross(v, ref))
+
+
+def from_to_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotation matrices (..., 3, 3) taking unit vectors a onto unit vectors b (...,3);
+    opposite vectors give a half turn about an axis perpendicular to a."""
+    a, b = np.broadcast_arrays(a, b)
+    v = np.cross(a, b)
+    c = np.sum(a * b, axis=-1)
+    k = np.zeros(a.shape[:-1] + (3, 3))  # cross-product matrix of v
+    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
+    opposite = c < -1.0 + 1e-9
+    scale = 1.0 / np.where(opposite, 1.0, 1.0 + c)
+    rot = np.eye(3) + k + (k @ k) * scale[..., None, None]
+    if np.any(opposite):
+        helper = np.where((np.abs(a[..., 0]) < 0.9)[..., None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+        u = _normalize(np.cross(a, helper))
+        half_turn = 2.0 * u[..., :, None] * u[..., None, :] - np.eye(3)
+        rot = np.where(opposite[..., None, None], half_turn, rot)
+    return rot
+
+
+def swing_to_positions(rot: np.ndarray, pos: np.ndarray, offsets: np.ndarray, parents,
+                       kept: tuple[int, ...]) -> np.ndarray:
+    """RSMT inverse_pos_to_rot: global rotations (F, J, 3, 3) in which every joint with one child (and
+    not in `kept`) points its rest bone at the child's position (F, J, 3), keeping the predicted twist
+    about the bone as well as the bone direction allows (change_pos_to_rot)."""
+    out = rot.copy()
+    children = _children(parents)
+    axes = secondary_axes(offsets)
+    for j in range(len(parents)):
+        if j in kept or len(children[j]) != 1:
+            continue
+        k = children[j][0]
+        bone = _normalize(pos[:, k] - pos[:, j])  # (F, 3)
+        swing = from_to_rotation(_normalize(offsets[k])[None], bone)  # (F, 3, 3)
+        tangent = swing @ axes[k]  # where the swing alone puts the secondary axis
+        wanted = rot[:, j] @ axes[k]  # where the predicted rotation puts it
+        wanted = _normalize(wanted - np.sum(wanted * bone, axis=-1, keepdims=True) * bone)
+        out[:, j] = from_to_rotation(tangent, wanted) @ swing
+    return out
+
+
+def local_rotations(global_quats: np.ndarray, parents) -> np.ndarray:
+    """Inverse kinematics: global (F, J, 4) -> local quaternions (the root's stays global)."""
+    local = global_quats.copy()
+    idx = np.arange(1, len(parents))
+    local[:, 1:] = quat_mul(quat_inv(global_quats[:, np.asarray(parents)[1:]]), global_quats[:, idx])
+    return local
+
+
+@dataclass
+class Pose:
+    """Post-processed frames in feature order, canonical space, dataset units.
+
+    network_positions -- (F, J, 3) what the networks say: predicted positions of the pos_rep joints,
+                         FK positions (step 1) of the rot_rep joints
+    positions         -- (F, J, 3) after the bone-length projection (rest bone lengths)
+    rotations         -- (F, J, 3, 3) global rotations after re-orthonormalisation and the swing
+    """
+
+    network_positions: np.ndarray
+    positions: np.ndarray
+    rotations: np.ndarray
+
+    @property
+    def global_quats(self) -> np.ndarray:
+        return matrix_to_quat(self.rotations).astype(np.float64)
+
+
+def rsmt_pose(pos_rep_positions: np.ndarray, rot6d: np.ndarray, roles: JointRoles, offsets: np.ndarray) -> Pose:
+    """Steps 1-3 of the module docstring. pos_rep_positions (F, n_pos, 3) in `roles.pos_rep_idx` order,
+    rot6d (F, J, 6) global 6D rotations, offsets (J, 3) rest offsets (dataset units, feature order)."""
+    offsets = np.asarray(offsets, np.float64)
+    parents = list(roles.parents)
+    rot = sixd_to_matrix(rot6d).astype(np.float64)
+    pred = np.asarray(pos_rep_positions, np.float64)
+    fk = fk_positions(rot, pred[:, 0], offsets, parents)
+    network = fk.copy()
+    network[:, list(roles.pos_rep_idx)] = pred
+    positions = project_bone_lengths(network, offsets, parents)
+    rotations = swing_to_positions(rot, positions, offsets, parents, kept_rotation_joints(roles))
+    return Pose(network, positions, rotations)
