@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from cli import UserError, print_json
+from cli import UserError, print_json, stdout_to_stderr
 
 
 def add_arguments(parser) -> None:
@@ -54,7 +54,8 @@ def run(args) -> int:
     config = replace(config, policy=args.policy, memory=not args.no_memory, compile_times=args.compile_times)
     to_stdout = args.json == "-"
     try:
-        report = run_bench(config, progress=lambda p: print(p, file=sys.stderr, flush=True))
+        with stdout_to_stderr():
+            report = run_bench(config, progress=lambda p: print(p, file=sys.stderr, flush=True))
     except (BackendNotReady, WeightsError) as e:
         raise UserError(str(e)) from None
     if to_stdout:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import UserError, print_json
+from cli import UserError, print_json, stdout_to_stderr
 from sim.env import POLICIES
 
 
@@ -36,8 +36,9 @@ def run(args) -> int:
         raise UserError(f"--episode-seconds must be 0 or more, got {args.episode_seconds}")
     progress = (lambda m: print(m, file=sys.stderr, flush=True)) if not args.json else None
     try:
-        report = run_compare(args.model, candidate=args.against, preset=args.preset, policy=args.policy,
-                             episode_seconds=args.episode_seconds, seed=args.seed, progress=progress)
+        with stdout_to_stderr():
+            report = run_compare(args.model, candidate=args.against, preset=args.preset, policy=args.policy,
+                                 episode_seconds=args.episode_seconds, seed=args.seed, progress=progress)
     except (BackendNotReady, WeightsError) as e:
         raise UserError(str(e)) from None
     except ValueError as e:

@@ -1,4 +1,5 @@
-"""`python main.py compile [--kinds K ...] [--force]`: precompile MAX graphs into the MEF store.
+"""`python main.py compile [--kinds K ...] [--presets P ...] [--force]`: precompile MAX graphs into the MEF
+store (default: every preset of every kind with a MAX graph).
 
 Compiling runs in a spawned worker process and prints one line per model as it starts and ends. Models
 already in the store are listed with the time their compile took. `--force` recompiles them: MAX's own
@@ -15,6 +16,8 @@ from cli import UserError, print_json
 def add_arguments(parser) -> None:
     parser.add_argument("--kinds", nargs="+", metavar="KIND",
                         help="model kinds to compile (default: every kind with a MAX graph)")
+    parser.add_argument("--presets", nargs="+", metavar="PRESET",
+                        help="only these size presets, e.g. humanoid3d lite (default: every preset of each kind)")
     parser.add_argument("--force", action="store_true", help="recompile models that are already compiled")
     parser.add_argument("--json", action="store_true", help="print one JSON object (progress goes to stderr)")
 
@@ -28,10 +31,12 @@ def run(args) -> int:
     if unknown:
         raise UserError(f"no MAX graph for {', '.join(unknown)} (known: {', '.join(known_kinds())})")
     store = MefStore()
+    before = {(k, p): store.status(k, p) for k in kinds for p in store.presets(k)
+              if not args.presets or p in args.presets}
+    if not before:
+        raise UserError(f"none of {', '.join(kinds)} has a preset {' or '.join(args.presets)}")
     out = sys.stderr if args.json else sys.stdout
     print(f"MAX {max_version()}, CPU target {cpu_target()}, store {store.mef_dir}", file=out, flush=True)
-
-    before = {(k, p): store.status(k, p) for k in kinds for p in store.presets(k)}
     for (kind, preset), state in before.items():
         if state == READY and not args.force:
             took = (store.info(kind, preset) or {}).get("compile_s")
@@ -50,7 +55,7 @@ def run(args) -> int:
         print(("\r" if live else "") + str(p), file=out, flush=True)
 
     t0 = time.monotonic()
-    after = store.ensure(kinds, progress, force=args.force)
+    after = store.ensure(kinds, progress, presets=args.presets, force=args.force)
     wall = time.monotonic() - t0
     rows = []
     for (kind, preset), state in after.items():

@@ -179,17 +179,19 @@ class MefStore:
 
     # -- compiling ---------------------------------------------------------------------------------------
     def ensure(self, kinds: Iterable[str] | None = None, progress: Callable[[CompileProgress], None] | None = None,
-               *, force: bool = False, cancel: threading.Event | None = None,
-               tick_s: float = 1.0) -> dict[tuple[str, str], str]:
+               *, presets: Iterable[str] | None = None, force: bool = False,
+               cancel: threading.Event | None = None, tick_s: float = 1.0) -> dict[tuple[str, str], str]:
         """Compile every preset of `kinds` (default: all kinds) that is not ready, in one spawned worker.
 
         progress -- called in this thread with each CompileProgress
+        presets  -- only these preset names (default: every preset of each kind)
         force    -- recompile ready ones too (MAX's own kernel cache makes that a warm compile)
         cancel   -- set it to stop: the worker is killed and unfinished models stay missing
         Returns {(kind, preset): status} for every preset asked for.
         """
+        wanted = set(presets) if presets is not None else None
         entries = [self._entry(k, p) for k in (list(kinds) if kinds is not None else known_kinds())
-                   for p in self.presets(k)]
+                   for p in self.presets(k) if wanted is None or p in wanted]
         todo, seen = [], set()
         for e in entries:
             if e.stem not in seen and (force or self._status(e) != READY):

@@ -142,7 +142,7 @@ def read_deepmimic(path: str | os.PathLike) -> Motion:
     meta = {"loop": str(data.get("Loop", "wrap")), "frame_durations": durations.copy(),
             "extra": {k: v for k, v in data.items() if k not in ("Loop", "Frames")}}
     return Motion(humanoid3d_skeleton(), rotations, translations, 1.0 / float(durations[0]), name=path.stem,
-                  source=str(path), warnings=warnings, meta=meta)
+                  source=str(path), warnings=[f"{path}: {w}" for w in warnings], meta=meta)
 
 
 def _frames_to_pose(frames: np.ndarray, path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +204,7 @@ def write_deepmimic(motion: Motion, path: str | os.PathLike, *, loop: str | None
     head = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in doc.items())
     with atomic_write(path) as f:
         f.write("{\n" + head + ',\n"Frames":\n[\n' + lines + "\n]\n}\n")
-    return warnings
+    return [f"{path}: {w}" for w in warnings]
 
 
 def motion_to_frames(motion: Motion, where: str | os.PathLike = "") -> tuple[np.ndarray, list[str]]:
