@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
+os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
 
 from motion import fk, fk_mojo  # noqa: E402
 from motion.skeleton import Skeleton  # noqa: E402

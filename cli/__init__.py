@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("cli.compare", "PyTorch vs MAX parity: per network output, DeepMimic episode, transition"),
     "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
+    "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),
 }
 
 

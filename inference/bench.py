@@ -15,17 +15,19 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from inference.backend import Backend, get_backend
-from inference.compare import DEEPMIMIC_KINDS, default_weights, network_inputs
+from inference.backend import Backend, BackendNotReady, get_backend
+from inference.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, require_compiled
 from inference.timing import interleaved
 
 REFERENCE = "torch"
 CANDIDATE_BACKENDS = ("torch", "max", "max-mojo", "onnx")
 POLICY_STEP = "deepmimic_policy_step"
+TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
+TRANSITION_LENGTHS = (20, 40)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,8 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
         names.insert(0, REFERENCE)
     backends = {n: get_backend(n) for n in names}
     kinds = list(config.kinds) if config.kinds is not None else list(BUILDERS)
+    for backend in backends.values():
+        require_compiled(backend, [k for k in kinds if _supports(backend, k)], config.preset)
     steps: list[tuple[str, Callable[[], None]]] = []
     report = BenchReport(names, meta=_meta(config))
     weights_of: dict[str, object] = {}
@@ -168,11 +172,16 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
     for kind in kinds:
         steps.append((f"{kind}: batch {', '.join(map(str, config.batches))}",
                       lambda kind=kind: _bench_kind(kind, backends, config, report, weights_of)))
+    if TRANSITION_KINDS[-1] in kinds:
+        for length in TRANSITION_LENGTHS:
+            steps.append((f"whole transition, {length} frames",
+                          lambda length=length: _bench_transition(length, backends, config, report)))
     if "deepmimic_actor" in kinds:
         steps.append((f"{POLICY_STEP} ({config.policy})", lambda: _bench_policy_step(backends, config, report)))
-    if config.memory and "deepmimic_actor" in kinds:
+    held = next((k for k in DEEPMIMIC_KINDS if k in kinds), None)  # a model with weights files on disk
+    if config.memory and held is not None:
         for n in names:
-            steps.append((f"memory of a {n}-only worker", lambda n=n: _probe_memory(n, config, report)))
+            steps.append((f"memory of a {n}-only worker", lambda n=n: _probe_memory(n, held, config, report)))
     if config.compile_times:
         from inference.maxgraphs import kinds as max_kinds
 
@@ -203,13 +212,44 @@ def _bench_kind(kind: str, backends: dict[str, Backend], config: BenchConfig, re
         if name in ("max", "max-mojo"):
             backend.store.session()  # created once per process; not part of a model's load time
         t0 = time.perf_counter()
-        runners[name] = backend.load(kind, weights)
+        try:
+            runners[name] = backend.load(kind, weights)
+        except BackendNotReady as e:  # e.g. a module torch.export cannot trace: listed, never replaced
+            if name == REFERENCE:
+                raise
+            report.skipped.append({"case": kind, "backend": name, "reason": str(e)})
+            continue
         report.load.append({"case": kind, "backend": name, "load_ms": (time.perf_counter() - t0) * 1e3})
     shapes = runners[REFERENCE].inputs
     for batch in config.batches:
         inputs = network_inputs(kind, weights, shapes, batch)
         cases = {name: (lambda r=r: r(**inputs)) for name, r in runners.items()}
         _add_rows(report, kind, batch, interleaved(cases, runs=config.runs, warmup=config.warmup))
+
+
+def _bench_transition(length: int, backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
+    """generate() of the fixed compare transition (inference.compare.transition_request), clips to Motion."""
+    from inference.compare import transition_model, transition_request
+    from inference.transition import TransitionGenerator
+
+    model, _ = transition_model(config.preset)
+    request = transition_request(length)
+    case = f"transition_{length}f"
+    cases = {}
+    for name, backend in backends.items():
+        if not all(_supports(backend, k) for k in TRANSITION_KINDS):
+            report.skipped.append({"case": case, "backend": name, "reason": f"no {name} networks for a transition"})
+            continue
+        gen = TransitionGenerator(model)
+        try:
+            gen.load(name)
+        except BackendNotReady as e:
+            if name == REFERENCE:
+                raise
+            report.skipped.append({"case": case, "backend": name, "reason": str(e)})
+            continue
+        cases[name] = lambda gen=gen, name=name: gen.generate(replace(request, backend=name))
+    _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
 
 
 def _bench_policy_step(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
@@ -235,11 +275,11 @@ def _add_rows(report: BenchReport, case: str, batch: int, timings) -> None:
                                     p10, p90, len(t.samples_us)))
 
 
-def _probe_memory(backend: str, config: BenchConfig, report: BenchReport) -> None:
+def _probe_memory(backend: str, kind: str, config: BenchConfig, report: BenchReport) -> None:
     from inference.policies import load_policy
     from inference.rss_probe import probe
 
-    report.memory.append(probe(backend, "deepmimic_actor", load_policy(config.policy).path))
+    report.memory.append(probe(backend, kind, load_policy(config.policy).path))
 
 
 def _compile_times(kind: str, report: BenchReport) -> None:

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from inference.backend import Runner, get_backend
+from inference.backend import Backend, BackendNotReady, Runner, get_backend
 from inference.weights import WeightSet
 
 BATCHES = (1, 64)
@@ -91,6 +91,20 @@ def comparable_kinds(candidate: str) -> list[str]:
     else:
         theirs = list(BUILDERS)
     return [k for k in theirs if k in BUILDERS]
+
+
+def require_compiled(backend: Backend, kinds, preset: str = "lite") -> None:
+    """For a MEF-backed backend: BackendNotReady naming every kind not compiled yet, before any work starts
+    (the DeepMimic kinds have one preset; RSMT kinds are checked at `preset`)."""
+    store = getattr(backend, "store", None)
+    if store is None:
+        return
+    from inference.mef_store import READY
+
+    missing = [k for k in kinds if store.status(k, None if k in DEEPMIMIC_KINDS else preset) != READY]
+    if missing:
+        raise BackendNotReady(f"{backend.name} models not compiled yet: {', '.join(missing)} "
+                              f"(store {store.mef_dir}): run `python main.py compile`")
 
 
 def random_like(weights: WeightSet, seed: int) -> WeightSet:
@@ -228,6 +242,7 @@ def run_compare(models: list[str] | None = None, *, candidate: str = "max", pres
     for kind in wanted:
         if kind not in known:
             raise ValueError(f"{candidate} has no model {kind!r} to compare (comparable: {', '.join(known)})")
+    require_compiled(other, wanted, preset)
     for kind in wanted:
         say(f"comparing {kind}")
         base = default_weights(kind, policy, preset, seed)
@@ -238,8 +253,48 @@ def run_compare(models: list[str] | None = None, *, candidate: str = "max", pres
                 say(f"recording a {episode_seconds:g} s {policy} episode with the torch policy")
                 episode = record_episode(policy, episode_seconds)
                 report.rows.append(compare_episode(episode, weights, ref_runner, cand_runner, "torch", candidate))
+    if "rsmt_sampler_step" in wanted:
+        say("comparing a whole transition (free-running and teacher-forced)")
+        report.rows += transition_rows(candidate, preset, seed)
     for kind in _RSMT_NETWORK:
         if models is None and kind not in known:
             report.skipped.append({"model": kind, "reason": f"no {candidate} graph for it yet"})
     report.seconds = time.monotonic() - t0
     return report
+
+
+def transition_model(preset: str = "lite", seed: int = 0):
+    """The shipped RSMT model (assets/rsmt_lite) when it is there, else untrained weights of `preset` written to
+    a temporary folder: (model, "default" | "random")."""
+    import tempfile
+
+    from inference.models import DEFAULT_RSMT_DIR, load_rsmt, missing_rsmt_files, random_rsmt_weights
+
+    if preset == "lite" and not missing_rsmt_files(DEFAULT_RSMT_DIR):
+        return load_rsmt(), "default"
+    with tempfile.TemporaryDirectory(prefix="motion-studio-rsmt-") as tmp:
+        return random_rsmt_weights(tmp, preset, seed), "random"
+
+
+def transition_request(length: int = 20, seed: int = 0):
+    """The fixed transition of the reports: embedded walk (frame 30) -> run (frame 4) in the jump's style."""
+    from inference.transition import TransitionRequest
+    from motion.deepmimic import load_embedded
+
+    clips = {n: load_embedded(f"humanoid3d_{n}") for n in ("walk", "run", "jump")}
+    return TransitionRequest(clips["walk"], clips["run"], length=length, source_frame=30, target_frame=4,
+                             style=clips["jump"], seed=seed)
+
+
+def transition_rows(candidate: str, preset: str = "lite", seed: int = 0, length: int = 20) -> list[CompareRow]:
+    from inference.compare_transition import compare_transition
+
+    model, label = transition_model(preset, seed)
+    report = compare_transition(transition_request(length, seed), model, candidate)
+    rows = report.rows
+    for r in rows:
+        r.weights = label
+    rows[0].detail.update(free_running=report.free_running, teacher_forced=report.teacher_forced,
+                          latency_us=report.latency_us, ms_per_frame=report.ms_per_frame,
+                          joint_names=list(report.joint_names))
+    return rows

@@ -8,15 +8,13 @@ manifold's decoder); the manifold pair is for training and the parity tools.
 
 Each JSON config holds the network sizes ("rsmt", `RSMTConfig.to_dict`) and the skeleton the network was
 trained on ("skeleton", `training.datasets.MotionDataset.skeleton_config`): joint roles in feature
-order, rest offsets in dataset units and the dataset units per file unit ("position_scale", 100 for the
-DeepMimic clips: metres -> centimetres).
+order and the dataset units per file unit ("position_scale", 100 for the DeepMimic clips: metres ->
+centimetres). Transitions use the bone lengths of the clip's own skeleton, not the training offsets.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from inference.networks.rsmt_config import RSMTConfig
 from inference.weights import WeightsError, WeightSet
@@ -46,7 +44,6 @@ class RSMTModel:
     phase, sampler -- WeightSets of the PAE and the TransitionNet sampler
     cfg            -- the sampler's sizes
     roles          -- joint roles in feature order (the joint names the clips must have)
-    offsets        -- (J, 3) rest offsets of the training skeleton, feature order, dataset units
     position_scale -- dataset units per file unit (positions the networks see = file positions x scale)
     folder         -- where the weights were read from (None for in-memory weights)
     """
@@ -55,7 +52,6 @@ class RSMTModel:
     sampler: WeightSet
     cfg: RSMTConfig
     roles: JointRoles
-    offsets: np.ndarray
     position_scale: float
     folder: Path | None = None
 
@@ -73,11 +69,10 @@ class RSMTModel:
                                f"and {phase_cfg.num_joints} joints, the sampler {cfg.phase_dim} and {cfg.num_joints}")
         skeleton = sampler.config.get("skeleton")
         if not isinstance(skeleton, dict):
-            raise WeightsError(f"{where}: config has no 'skeleton' section (roles, offsets, position_scale); "
+            raise WeightsError(f"{where}: config has no 'skeleton' section (roles, position_scale); "
                                f"weights written by `python main.py train sampler` have one")
         try:
             roles = JointRoles.from_dict(skeleton["roles"])
-            offsets = np.asarray(skeleton["offsets"], np.float32).reshape(roles.num_joints, 3)
             scale = float(skeleton["position_scale"])
         except (KeyError, TypeError, ValueError) as e:
             raise WeightsError(f"{where}: bad 'skeleton' section in the config ({type(e).__name__}: {e})") from None
@@ -90,7 +85,7 @@ class RSMTModel:
             raise WeightsError(f"{phase.path or 'phase weights'}: trained on other joints than the sampler")
         if not scale > 0:
             raise WeightsError(f"{where}: position_scale must be positive, got {scale}")
-        return RSMTModel(phase, sampler, cfg, roles, offsets, scale, folder)
+        return RSMTModel(phase, sampler, cfg, roles, scale, folder)
 
 
 def _check_kind(weights: WeightSet, name: str) -> None:
@@ -110,12 +105,12 @@ def load_rsmt(folder: str | Path | None = None) -> RSMTModel:
     """The transition model in `folder` (default: assets/rsmt_lite). A WeightsError lists every missing
     file at once and says how to make them."""
     folder = Path(folder) if folder is not None else DEFAULT_RSMT_DIR
-    if not folder.is_dir():
-        raise WeightsError(f"{folder}: RSMT weights folder not found (it needs {', '.join(p.name for p in rsmt_files(folder))})")
     missing = missing_rsmt_files(folder)
     if missing:
-        raise WeightsError(f"{folder}: missing RSMT weights {', '.join(p.name for p in missing)} (train them with "
-                           f"`python main.py train phase|manifold|sampler --out {folder}`, or choose another folder)")
+        where = "folder not found" if not folder.is_dir() else "missing"
+        raise WeightsError(f"{folder}: RSMT weights {where}: needs {', '.join(p.name for p in missing)} (train them "
+                           f"with `python main.py train phase|manifold|sampler --out {folder}`, or choose another "
+                           f"weights folder)")
     return RSMTModel.from_weights(WeightSet.load(folder / "phase"), WeightSet.load(folder / "sampler"), folder)
 
 

@@ -77,3 +77,25 @@ class MojoMlp:
             raise ValueError(f"out must be a C-contiguous float32 array of shape {(x.shape[0], self.out_size)}")
         self._kernels.mlp_forward(self._spec_addr, x.ctypes.data, out.ctypes.data, x.shape[0])
         return out
+
+
+_DEEPMIMIC = {  # kind -> (layer prefix, output normaliser, output name), as inference/maxgraphs/deepmimic.py
+    "deepmimic_actor": ("actor", "action_norm", "action"),
+    "deepmimic_critic": ("critic", "value_norm", "value"),
+}
+
+
+def deepmimic_runner(kind: str, weights: WeightSet):
+    """A backend Runner for a DeepMimic network on the Mojo kernel: runner(state=(B, S)) -> {"action": (B, A)}
+    for the actor, {"value": (B,)} for the critic (the names and shapes the torch and MAX runners use)."""
+    if kind not in _DEEPMIMIC:
+        raise ValueError(f"{kind!r} is not a DeepMimic network (choose {', '.join(_DEEPMIMIC)})")
+    prefix, out_norm, out_name = _DEEPMIMIC[kind]
+    mlp = MojoMlp.from_weights(weights, prefix, "state_norm", out_norm)
+    critic = kind == "deepmimic_critic"
+
+    def run(state: np.ndarray) -> dict[str, np.ndarray]:
+        y = mlp(state)
+        return {out_name: y[:, 0] if critic else y}
+
+    return run

@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from max.dtype import DType
-from max.graph import DeviceRef, TensorType, TensorValue, ops
+os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"  # before max is imported (see shared/research/max.md, gotchas)
 
-from motion.mojo_build import kernels_package
+from max.dtype import DType  # noqa: E402
+from max.graph import DeviceRef, TensorType, TensorValue, ops  # noqa: E402
 
-os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
+from motion.mojo_build import kernels_package  # noqa: E402
 
 CPU = DeviceRef.CPU()
 

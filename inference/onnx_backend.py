@@ -16,6 +16,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import warnings
 from importlib.metadata import version
 from pathlib import Path
@@ -106,8 +107,8 @@ class OnnxBackend(Backend):
                                   external_data=False, verbose=False)
             os.replace(tmp, path)
         except Exception as e:  # the exporter raises many types; say which model could not be exported
-            raise BackendNotReady(f"ONNX export of {kind} failed: {type(e).__name__}: "
-                                  f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}") from None
+            first_line = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip().split("\n")[0]  # drop terminal colours
+            raise BackendNotReady(f"ONNX export of {kind} failed: {type(e).__name__}: {first_line}") from None
         finally:
             tmp.unlink(missing_ok=True)
 

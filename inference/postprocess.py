@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from motion.joint_roles import JointRoles
-from motion.rotations import matrix_to_quat, quat_inv, quat_mul, sixd_to_matrix
+from motion.rotations import quat_inv, quat_mul, sixd_to_matrix
 
 _EPS32 = float(np.finfo(np.float32).eps)
 
@@ -146,10 +146,6 @@ class Pose:
     network_positions: np.ndarray
     positions: np.ndarray
     rotations: np.ndarray
-
-    @property
-    def global_quats(self) -> np.ndarray:
-        return matrix_to_quat(self.rotations).astype(np.float64)
 
 
 def rsmt_pose(pos_rep_positions: np.ndarray, rot6d: np.ndarray, roles: JointRoles, offsets: np.ndarray) -> Pose:

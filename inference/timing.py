@@ -24,8 +24,8 @@ class Timing:
 
     @property
     def spread_us(self) -> tuple[float, float]:
-        """10th and 90th percentile."""
-        q = statistics.quantiles(self.samples_us, n=10)
+        """10th and 90th percentile (interpolated between samples, so always within the measured range)."""
+        q = statistics.quantiles(self.samples_us, n=10, method="inclusive")
         return q[0], q[-1]
 
 

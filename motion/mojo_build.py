@@ -23,6 +23,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
 
@@ -40,8 +41,13 @@ class MojoBuildError(RuntimeError):
 
 
 def sources_hash() -> str:
-    """sha256 over the relative path and content of every Mojo source (changes whenever a build would)."""
+    """sha256 over the compiler version and the relative path and content of every Mojo source (changes
+    whenever a build would)."""
     digest = hashlib.sha256()
+    try:
+        digest.update(f"mojo-compiler {version('mojo-compiler')}\n".encode())
+    except PackageNotFoundError:  # no compiler: is_current() is False and build() says what is missing
+        digest.update(b"no compiler\n")
     for path in sorted(SOURCE_DIR.rglob("*.mojo")):
         digest.update(str(path.relative_to(SOURCE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -166,10 +166,19 @@ def _apply_checkpoint(path: Path, payload: dict, model, optimizer, rng, meta: di
 # --------------------------------------------------------------------------- log and curves
 
 def read_log(path: Path) -> list[dict]:
+    """The log's rows; a line cut short by a crash mid-write is skipped."""
     path = Path(path)
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "step" in row:
+            rows.append(row)
+    return rows
 
 
 def _rewrite_log(path: Path, rows: list[dict]) -> None:
@@ -201,7 +210,7 @@ def render_loss_curves(rows: list[dict], path: Path, title: str = "") -> None:
     ax.grid(True, alpha=0.3)
     if keys:
         ax.legend(loc="upper right", fontsize="small")
-    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.9)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.9)
     _atomic_write(Path(path), "wb", lambda f: fig.savefig(f, format="png"))
 
 

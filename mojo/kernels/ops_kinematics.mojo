@@ -3,6 +3,7 @@ from extensibility import InputTensor, OutputTensor, register
 from max.gpu.host import DeviceContext
 
 from kernels.kinematics import check_parents, fk_frames, matrix_to_sixd_rows, sixd_to_matrix_rows
+from kernels.layout_checks import require_contiguous
 from kernels.pointers import F32Ptr, I64Ptr
 
 
@@ -24,6 +25,9 @@ struct ForwardKinematicsOp:
         var joints = rot.dim_size(1)
         if rot.dim_size(2) != 4 or trans.dim_size(0) != frames or trans.dim_size(1) != joints or trans.dim_size(2) != 3 or parents.dim_size(0) != joints:
             raise Error("motion_fk: expected parents (J,), rotations (F, J, 4) and translations (F, J, 3)")
+        require_contiguous("motion_fk", parents)
+        require_contiguous("motion_fk", rot)
+        require_contiguous("motion_fk", trans)
         var parents_ptr = I64Ptr(unsafe_from_address=Int(parents.unsafe_ptr()))
         check_parents(parents_ptr, joints)
         fk_frames(
@@ -49,6 +53,7 @@ struct SixdToMatrixOp:
     ) raises:
         if sixd.dim_size(1) != 6:
             raise Error("motion_sixd_to_matrix: expected (N, 6)")
+        require_contiguous("motion_sixd_to_matrix", sixd)
         sixd_to_matrix_rows(F32Ptr(unsafe_from_address=Int(sixd.unsafe_ptr())),
                             F32Ptr(unsafe_from_address=Int(output.unsafe_ptr())), sixd.dim_size(0))
 
@@ -65,5 +70,6 @@ struct MatrixToSixdOp:
     ) raises:
         if matrix.dim_size(1) != 3 or matrix.dim_size(2) != 3:
             raise Error("motion_matrix_to_sixd: expected (N, 3, 3)")
+        require_contiguous("motion_matrix_to_sixd", matrix)
         matrix_to_sixd_rows(F32Ptr(unsafe_from_address=Int(matrix.unsafe_ptr())),
                             F32Ptr(unsafe_from_address=Int(output.unsafe_ptr())), matrix.dim_size(0))

@@ -6,6 +6,7 @@ tensors in torch layout, see recurrent.mojo for why that layout.
 from extensibility import InputTensor, OutputTensor, register
 from max.gpu.host import DeviceContext
 
+from kernels.layout_checks import require_contiguous
 from kernels.pointers import F32Ptr
 from kernels.recurrent import lstm_cell, moe_blend
 
@@ -30,6 +31,10 @@ struct MoeBlendOp:
         var experts = weight.dim_size(0)
         if gate_logits.dim_size(0) != batch or gate_logits.dim_size(1) != experts or weight.dim_size(2) != x.dim_size(1) or bias.dim_size(0) != experts or bias.dim_size(1) != weight.dim_size(1):
             raise Error("motion_moe_blend: expected gate_logits (B, E), x (B, In), weight (E, Out, In), bias (E, Out)")
+        require_contiguous("motion_moe_blend", gate_logits)
+        require_contiguous("motion_moe_blend", x)
+        require_contiguous("motion_moe_blend", weight)
+        require_contiguous("motion_moe_blend", bias)
         moe_blend(
             F32Ptr(unsafe_from_address=Int(gate_logits.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(x.unsafe_ptr())),
@@ -63,6 +68,12 @@ struct LstmCellOp:
         var hidden = h.dim_size(1)
         if h.dim_size(0) != batch or c.dim_size(0) != batch or c.dim_size(1) != hidden or w_ih.dim_size(0) != 4 * hidden or w_ih.dim_size(1) != x.dim_size(1) or w_hh.dim_size(0) != 4 * hidden or w_hh.dim_size(1) != hidden or bias.dim_size(0) != 4 * hidden:
             raise Error("motion_lstm_cell: expected x (B, In), h and c (B, H), W_ih (4H, In), W_hh (4H, H), bias (4H,)")
+        require_contiguous("motion_lstm_cell", x)
+        require_contiguous("motion_lstm_cell", h)
+        require_contiguous("motion_lstm_cell", c)
+        require_contiguous("motion_lstm_cell", w_ih)
+        require_contiguous("motion_lstm_cell", w_hh)
+        require_contiguous("motion_lstm_cell", bias)
         lstm_cell(
             F32Ptr(unsafe_from_address=Int(x.unsafe_ptr())),
             F32Ptr(unsafe_from_address=Int(h.unsafe_ptr())),

@@ -82,9 +82,11 @@ def test_stale_compiling_marker_is_ignored(store):
     assert store.status("deepmimic_actor") == "compiling"
 
 
-def test_compile_command_rejects_unknown_kinds(capsys):
+def test_compile_command_rejects_unknown_kinds_and_presets(capsys):
     assert cli.main(["compile", "--kinds", "deepmimic_actor", "no_such_net"]) == 2
     assert "no MAX graph for no_such_net" in capsys.readouterr().err
+    assert cli.main(["compile", "--kinds", "deepmimic_actor", "--presets", "no_such_preset"]) == 2
+    assert "deepmimic_actor has a preset no_such_preset" in capsys.readouterr().err
 
 
 def test_interleaved_timing_runs_every_case_alike():

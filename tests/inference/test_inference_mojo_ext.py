@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference.mojo_mlp import MojoMlp
+from inference.mojo_mlp import MojoMlp, deepmimic_runner
 from inference.networks.deepmimic import actor_from_weights, critic_from_weights
 from inference.policies import load_policy
 from inference.weights import WeightSet, WeightsError
@@ -95,12 +95,18 @@ def test_actor_matches_torch(walk_policy, batch):
     np.testing.assert_array_equal(again, out)
 
 
-def test_critic_matches_torch(walk_policy):
+def test_deepmimic_runners_match_torch(walk_policy):
     states = _states(walk_policy, 3)
     with torch.no_grad():
-        expected = critic_from_weights(walk_policy)(torch.from_numpy(states)).numpy()
-    critic = MojoMlp.from_weights(walk_policy, "critic", "state_norm", "value_norm")
-    np.testing.assert_allclose(critic(states)[:, 0], expected, rtol=1e-5, atol=1e-4)
+        action = actor_from_weights(walk_policy)(torch.from_numpy(states)).numpy()
+        value = critic_from_weights(walk_policy)(torch.from_numpy(states)).numpy()
+    out = deepmimic_runner("deepmimic_critic", walk_policy)(state=states)
+    assert list(out) == ["value"] and out["value"].shape == (3,)
+    np.testing.assert_allclose(out["value"], value, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(deepmimic_runner("deepmimic_actor", walk_policy)(state=states)["action"], action,
+                               rtol=0, atol=1e-4)
+    with pytest.raises(ValueError, match="not a DeepMimic network"):
+        deepmimic_runner("stylevae", walk_policy)
 
 
 def test_mlp_rejects_bad_inputs_and_weights(walk_policy):

@@ -73,6 +73,8 @@ def test_resume_cuts_the_log_back_to_the_checkpoint(tmp_path):
     _run(tmp_path, steps=6)  # checkpoints at 4 and 6; log has steps 1..6
     ckpt = torch.load(tmp_path / CHECKPOINT, weights_only=True)
     assert ckpt["step"] == 6
+    with open(tmp_path / LOG, "a") as f:
+        f.write('{"step": 7, "mse": 0.')  # a line cut short by a crash
     _run(tmp_path, resume=True, steps=8)
     assert [r["step"] for r in read_log(tmp_path / LOG)] == list(range(1, 9))
 

@@ -1,0 +1,86 @@
+"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style CLIP|CODE] [--seed S]
+[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR] [--json]`: an RSMT transition from the
+source frame (default: the source clip's last frame) to the target keyframe (default: the target clip's
+first frame) in the style of a clip or a saved style code (.npy/.json; default: the source clip).
+OUT holds the source context, the generated frames (the last one is the network's target keyframe) and
+the rest of the target clip, at 30 fps on the source skeleton (`inference.transition`)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cli import UserError, print_json
+from inference.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--source", required=True, metavar="CLIP[:FRAME]",
+                        help="clip to leave (embedded clip name or file; default frame: the last)")
+    parser.add_argument("--target", required=True, metavar="CLIP[:FRAME]",
+                        help="clip to arrive at (default frame: the first)")
+    parser.add_argument("--length", type=int, default=30, metavar="N",
+                        help=f"generated frames at 30 fps, {MIN_LENGTH}..{MAX_LENGTH} (default 30)")
+    parser.add_argument("--style", default=None, metavar="CLIP|CODE",
+                        help="style clip, or a saved style code .npy/.json (default: the source clip)")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0); same seed, same frames")
+    parser.add_argument("--backend", choices=("torch", "max", "max-mojo"), default="torch",
+                        help="inference backend (default torch)")
+    parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
+    parser.add_argument("--weights", default=None, metavar="DIR",
+                        help="RSMT weights folder with phase and sampler .safetensors/.json (default assets/rsmt_lite)")
+    parser.add_argument("--context", type=int, default=None, metavar="N",
+                        help="source frames to keep before the transition, the source frame included (default all)")
+    parser.add_argument("--target-placement", choices=PLACEMENTS, default="follow",
+                        help="follow: turn and move the target clip to continue the source (default); "
+                             "world: keep it where it was recorded")
+    parser.add_argument("--whole-rollout", action="store_true",
+                        help="run the backend's one-call rollout model (rsmt_rollout) instead of the step loop")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+
+
+def _style(spec: str | None):
+    if spec is None:
+        return None
+    if Path(spec).suffix.lower() in (".npy", ".json"):
+        return Path(spec)
+    from motion.io import resolve_clip
+
+    return resolve_clip(spec)
+
+
+def run(args) -> int:
+    from inference.backend import BackendNotReady
+    from inference.models import load_rsmt
+    from inference.transition import TransitionError, TransitionGenerator, TransitionRequest
+    from inference.weights import WeightsError
+    from motion.io import motion_file_type, resolve_clip_frame, save_motion
+
+    motion_file_type(args.out)  # reject an unknown output type before any work
+    source, source_frame = resolve_clip_frame(args.source, -1)
+    target, target_frame = resolve_clip_frame(args.target, 0)
+    request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
+                                target_frame=target_frame, style=_style(args.style), seed=args.seed,
+                                backend=args.backend, context_frames=args.context,
+                                target_placement=args.target_placement, whole_rollout=args.whole_rollout)
+    try:
+        model = load_rsmt(args.weights)
+        result = TransitionGenerator(model).generate(request)
+    except (WeightsError, TransitionError) as e:
+        raise UserError(str(e)) from None
+    except BackendNotReady as e:
+        print(f"error: {args.backend} backend: {e}", file=sys.stderr)
+        return 1
+    save_motion(result.motion, args.out)
+    summary = {"frames": result.motion.num_frames, "transition_frames": result.length, "backend": result.backend,
+               "ms_per_frame": result.ms_per_frame, "context_frames": result.context_frames,
+               "target_frames": result.target_frames, "generated": [result.generated.start, result.generated.stop],
+               "fps": result.motion.fps, "seed": result.seed, "out": str(args.out),
+               "weights": str(model.folder), "timings_ms": result.timings}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"{args.out}: {summary['frames']} frames at 30 fps = {result.context_frames} source + "
+              f"{result.length} generated + {result.target_frames} target")
+        print(f"{result.backend}: {result.ms_per_frame:.2f} ms per generated frame, "
+              f"{result.timings['total']:.0f} ms in all")
+    return 0
