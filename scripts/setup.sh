@@ -30,4 +30,6 @@ if ! .venv/bin/python -m pip install -q -e ".[test]" >"$log" 2>&1; then
     echo "setup: pip install failed (full log: $log)" >&2
     exit 1
 fi
+# Mojo kernels (MAX custom ops + the Python extension) into build/mojo/; a no-op when unchanged.
+scripts/build_mojo.sh
 echo "setup: ready (.venv)"
