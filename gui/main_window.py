@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 
 from gui import loading
 from gui.library import ClipLibrary
+from gui.help_menu import build_help_menu
 from gui.loading import LoadedClip
+from gui.panels import install_panels, shutdown_panels
 from gui.recent import RecentFiles
 from gui.timeline import TimelineWidget
 from gui.workers import JobRunner
@@ -68,6 +70,8 @@ class MainWindow(QMainWindow):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.panels = install_panels(self)  # {title: dock}; before restoreState, which places them
+        self.help_menu = build_help_menu(self)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.resizeDocks([self.library_dock], [300], Qt.Orientation.Horizontal)
@@ -263,5 +267,6 @@ class MainWindow(QMainWindow):
         self.timeline.pause()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        shutdown_panels(self.panels)
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -19,7 +19,7 @@ Pipeline (`TransitionGenerator.generate`):
    clip's first frame are likewise that frame held.
 5. Style code ("rsmt_sampler_style") of `style_frames` (120) frames of the style clip, the centred ones
    of a longer clip; a shorter one is looped or held like the phase window. A saved style code
-   (`StyleCode.save`: the 119 un-normalised per-frame features) skips reading a clip.
+   (`StyleFeatures.save`: the 119 un-normalised per-frame features) skips reading a clip.
 6. Target code ("rsmt_sampler_target"), then the autoregressive rollout: the step graph
    ("rsmt_sampler_step") once per warm-up context frame (only its recurrent state is used) and once per
    generated frame, driven by the same Python loop for every backend; or, with `whole_rollout`, the
@@ -40,6 +40,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -54,8 +55,6 @@ MIN_LENGTH, MAX_LENGTH = 10, 60
 PLACEMENTS = ("follow", "world")
 STYLE_CODE_FORMAT = "motion-studio-style-code"
 NOISE_STD = 0.5  # TransitionNet: N(0, 0.5) target noise per sequence when none is given
-STYLE_KINDS = ("emb_gamma", "emb_beta", "emb_keys", "emb_values", "pred_gamma", "pred_beta", "pred_keys",
-               "pred_values")
 NETWORK_OUTPUTS = ("pos", "rot", "phase", "pred_phase", "A", "F")  # kept per generated frame
 STATE = ("pos", "vel", "rot", "phase", "h", "c")  # what one step hands the next
 
@@ -64,10 +63,14 @@ class TransitionError(ValueError):
     """The request cannot be met (bad length or frame, a clip on another skeleton, a bad style code)."""
 
 
+class TransitionCancelled(Exception):
+    """The progress callback asked to stop."""
+
+
 # --------------------------------------------------------------------------- style codes
 
 @dataclass
-class StyleCode:
+class StyleFeatures:
     """What the style encoder reads from a style clip, before normalisation: (style_frames - 1, J, 12)
     per-frame facing-space features [position 3 | velocity 3 | 6D rotation 6] (`motion.features.
     style_features`) in dataset units, feature joint order. Independent of the backend and of the
@@ -93,7 +96,7 @@ class StyleCode:
             raise TransitionError(f"{path}: a style code is saved as .npy or .json")
 
     @staticmethod
-    def load(path: str | Path, roles: JointRoles, frames: int) -> "StyleCode":
+    def load(path: str | Path, roles: JointRoles, frames: int) -> "StyleFeatures":
         """A saved code, checked against the model's joints and style length (TransitionError naming the file)."""
         path = Path(path)
         shape = (frames, roles.num_joints, 12)
@@ -119,7 +122,7 @@ class StyleCode:
             raise TransitionError(f"{path}: style code is for joints {list(joints)}, the model has {list(roles.names)}")
         if not np.all(np.isfinite(features)):
             raise TransitionError(f"{path}: style code holds non-finite numbers")
-        return StyleCode(features.astype(np.float32), joints, name)
+        return StyleFeatures(features.astype(np.float32), joints, name)
 
 
 # --------------------------------------------------------------------------- request and result
@@ -127,7 +130,7 @@ class StyleCode:
 @dataclass
 class TransitionRequest:
     """source_frame / target_frame index the clips at their own frame rate; negative counts from the end.
-    style: a clip, a StyleCode, a saved code path (.npy/.json) or None for the source clip.
+    style: a clip, its StyleFeatures, a saved style code path (.npy/.json) or None for the source clip.
     context_frames / target_frames: how many source frames (ending at the source frame) and target
     frames (after the keyframe) the result shows; None for all of them.
     whole_rollout: generate with the backend's "rsmt_rollout" graph instead of one step call per frame."""
@@ -137,7 +140,7 @@ class TransitionRequest:
     length: int = 30
     source_frame: int = -1
     target_frame: int = 0
-    style: Motion | StyleCode | str | Path | None = None
+    style: Motion | StyleFeatures | str | Path | None = None
     seed: int = 0
     backend: str = "torch"
     context_frames: int | None = None
@@ -272,7 +275,7 @@ class TransitionGenerator:
         pos, rot = F.global_pose(m30, roles, self.model.position_scale)
         return _Clip(motion, m30, roles, pos.astype(np.float64), rot.astype(np.float64))
 
-    def style_code(self, style: Motion, name: str | None = None) -> StyleCode:
+    def style_features(self, style: Motion, name: str | None = None) -> StyleFeatures:
         """The style code of a clip: its centred `style_frames` frames at 30 fps (looped or held when shorter)."""
         from training.datasets import to_30fps
 
@@ -286,9 +289,9 @@ class TransitionGenerator:
         pos, rot = F.global_pose(m30, roles, self.model.position_scale)
         feats = F.style_features(pos[start:start + frames], rot[start:start + frames], roles)
         code = np.concatenate([feats["pos"], feats["vel"], feats["rot"]], axis=-1).astype(np.float32)
-        return StyleCode(code, tuple(self.model.roles.names), name or style.name)
+        return StyleFeatures(code, tuple(self.model.roles.names), name or style.name)
 
-    def _style_input(self, code: StyleCode) -> np.ndarray:
+    def _style_input(self, code: StyleFeatures) -> np.ndarray:
         """(1, 12(J-1), T-1) film-generator input: z-scored with the sampler's statistics, root dropped,
         channel c*(J-1) + (j-1) (TransitionSampler.style_input)."""
         t = self.model.sampler.tensors
@@ -315,7 +318,11 @@ class TransitionGenerator:
         return F.phase_manifold(out["a"][0, :, 0], out["p"][0, :, 0])
 
     # ---- generate ----------------------------------------------------------------------------
-    def generate(self, request: TransitionRequest) -> TransitionResult:
+    def generate(self, request: TransitionRequest, progress: Callable[[int, int], bool | None] | None = None
+                 ) -> TransitionResult:
+        """The transition `request` asks for. progress(done, total) is called as generated frames come
+        out (every frame on the step loop, every graph call on the whole-rollout path); returning False
+        stops with TransitionCancelled."""
         length = _check_request(request)
         t_load = time.perf_counter()
         self.load(request.backend, request.whole_rollout)
@@ -324,7 +331,7 @@ class TransitionGenerator:
         src = self._clip(request.source, "source")
         tgt = self._clip(request.target, "target")
         sf, tf = src.frame(request.source_frame, "source"), tgt.frame(request.target_frame, "target")
-        code = self._style_code(request)
+        code = self._style_features(request)
         backend = request.backend
 
         # target placement (dataset units)
@@ -345,7 +352,7 @@ class TransitionGenerator:
         style = self.runner(backend, "rsmt_sampler_style")(features=self._style_input(code))
         noise = (NOISE_STD * np.random.default_rng(request.seed).standard_normal(2 * cfg.state_out)).astype(np.float32)
         t_rollout = time.perf_counter()
-        net = self._rollout(backend, cpos, crot, phase, style, noise, length, request.whole_rollout)
+        net = self._rollout(backend, cpos, crot, phase, style, noise, length, request.whole_rollout, progress)
         t_post = time.perf_counter()
 
         offsets = request.source.skeleton.offsets[list(src.roles.source_index)].astype(np.float64) * scale
@@ -363,9 +370,9 @@ class TransitionGenerator:
         return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings, backend,
                                 request.seed)
 
-    def _style_code(self, request: TransitionRequest) -> StyleCode:
+    def _style_features(self, request: TransitionRequest) -> StyleFeatures:
         style = request.style if request.style is not None else request.source
-        if isinstance(style, StyleCode):
+        if isinstance(style, StyleFeatures):
             shape = (self.model.cfg.style_frames - 1, self.model.roles.num_joints, 12)
             if style.features.shape != shape or style.joints != tuple(self.model.roles.names):
                 raise TransitionError(f"style code {style.name!r} has shape {style.features.shape} for joints "
@@ -373,8 +380,8 @@ class TransitionGenerator:
                                       f"{list(self.model.roles.names)}")
             return style
         if isinstance(style, (str, Path)):
-            return StyleCode.load(style, self.model.roles, self.model.cfg.style_frames - 1)
-        return self.style_code(style)
+            return StyleFeatures.load(style, self.model.roles, self.model.cfg.style_frames - 1)
+        return self.style_features(style)
 
     def _target_inputs(self, backend: str, cpos: np.ndarray, crot: np.ndarray) -> dict[str, np.ndarray]:
         idx = list(self.model.cfg.pos_rep_idx)
@@ -384,10 +391,10 @@ class TransitionGenerator:
         latent = self.runner(backend, "rsmt_sampler_target")(**target)["target_latent"]
         return {"target_pos": target["target_pos"], "target_rot": target["target_rot"], "target_latent": latent}
 
-    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole) -> dict[str, np.ndarray]:
+    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole, progress=None) -> dict[str, np.ndarray]:
         """TransitionSampler.rollout through the backend's graphs. cpos/crot: (C + 2, J, ...) canonical
         context frames, then the frame before the target keyframe and the keyframe; phase (P, 2) of the
-        last context frame; style: the StyleCode tensors; noise (2 * state_out,)."""
+        last context frame; style: the eight style-code tensors ("rsmt_sampler_style"); noise (2 * state_out,)."""
         cfg = self.model.cfg
         c = cfg.past_frames
         step = self.runner(backend, "rsmt_sampler_step")
@@ -406,17 +413,18 @@ class TransitionGenerator:
         state = {"pos": pos[-1][None], "vel": (pos[-1] - pos[-2])[None], "rot": rot[-1][None], "phase": phase,
                  "h": h, "c": cell}
         if whole:
-            return self._rollout_graph(backend, state, shared, noise, length)
+            return self._rollout_graph(backend, state, shared, noise, length, progress)
         frames: dict[str, list] = {k: [] for k in NETWORK_OUTPUTS}
-        for _ in range(length):
+        for done in range(1, length + 1):
             tta -= 1
             out = step(**state, tta=np.array([tta], np.float32), noise=noise[None], **shared)
             state = {k: out[k] for k in STATE}
             for k in NETWORK_OUTPUTS:
                 frames[k].append(out[k][0])
+            _report(progress, done, length)
         return {k: np.stack(v) for k, v in frames.items()}
 
-    def _rollout_graph(self, backend, state, shared, noise, length) -> dict[str, np.ndarray]:
+    def _rollout_graph(self, backend, state, shared, noise, length, progress) -> dict[str, np.ndarray]:
         """The generated frames from "rsmt_rollout" calls of `max_transition` rows each, every call
         continuing from the state the previous one ended in."""
         rows = self.model.cfg.max_transition
@@ -430,7 +438,13 @@ class TransitionGenerator:
             chunks.append({k: out[k][0, :n] for k in NETWORK_OUTPUTS})
             state = {k: out[k][:, n - 1] for k in STATE[:4]} | {"h": out["h"], "c": out["c"]}
             done += n
+            _report(progress, done, length)
         return {k: np.concatenate([ch[k] for ch in chunks]).astype(np.float32) for k in NETWORK_OUTPUTS}
+
+
+def _report(progress, done: int, total: int) -> None:
+    if progress is not None and progress(done, total) is False:
+        raise TransitionCancelled(f"cancelled after {done} of {total} frames")
 
 
 def canonical_frame(window_pos: np.ndarray, roles: JointRoles, ref_frame: int) -> tuple[np.ndarray, np.ndarray]:

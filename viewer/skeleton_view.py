@@ -26,6 +26,7 @@ BACKGROUND = (34, 37, 43)
 BONE_COLOR = (0.98, 0.62, 0.16, 1.0)
 JOINT_COLOR = (0.35, 0.78, 1.0, 1.0)
 TRAJECTORY_COLOR = (0.45, 0.9, 0.45, 0.9)
+GHOST_COLOR = (0.35, 0.78, 1.0, 0.85)
 GRID_COLOR = (255, 255, 255, 60)
 LABEL_COLOR = (235, 235, 235)
 
@@ -45,6 +46,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._pairs = np.zeros((0, 2), dtype=np.int64)
         self._names: list[str] = []
         self._frame = 0
+        self._live_pose: np.ndarray | None = None
         self.framing: Framing | None = None
         self.follow_root = False
         self.labels_visible = False
@@ -56,9 +58,12 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._bones = gl.GLLinePlotItem(mode="lines", color=BONE_COLOR, width=4.0, antialias=False,
                                         glOptions="opaque")
         self._joints = gl.GLScatterPlotItem(color=JOINT_COLOR, size=9.0, pxMode=True, glOptions="opaque")
+        self._ghost: np.ndarray | None = None  # (F, J, 3) Z-up, drawn with the clip's bones
+        self._ghost_bones = gl.GLLinePlotItem(mode="lines", color=GHOST_COLOR, width=3.0, antialias=False,
+                                              glOptions="translucent")
         self._labels: list[tuple[gl.GLTextItem, int]] = []
         self._label_font = QFont("DejaVu Sans", 9)
-        for item in (self._grid, self._trajectory, self._bones, self._joints):
+        for item in (self._grid, self._trajectory, self._bones, self._joints, self._ghost_bones):
             self.addItem(item)
         self._trajectory.setVisible(False)
         self._show_empty()
@@ -81,6 +86,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._trajectory.setData(pos=track)
         self._trajectory.setVisible(self.trajectory_visible)
         self._rebuild_labels()
+        self._ghost = None
+        self._ghost_bones.setVisible(False)
         self._frame = 0
         self.frame_all()
         self.set_frame(0)
@@ -97,17 +104,51 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         if self._positions is None:
             return
         self._frame = int(np.clip(index, 0, self._positions.shape[0] - 1))
-        pose = self._positions[self._frame]
+        self._live_pose = None
+        self._draw(self._positions[self._frame])
+
+    def show_pose(self, pose_yup: np.ndarray) -> None:
+        """Show one pose that is not a frame of the clip (a live simulation), on the skeleton given to
+        `set_clip` (same points); the camera and floor stay as they are. `set_frame` returns to the clip."""
+        if self._positions is None or np.shape(pose_yup) != self._positions.shape[1:]:
+            raise ValueError(f"pose must be {None if self._positions is None else self._positions.shape[1:]}, "
+                             f"got {np.shape(pose_yup)} (call set_clip with the same skeleton first)")
+        self._live_pose = to_gl(pose_yup)
+        self._draw(self._live_pose)
+        self.update()
+
+    def _draw(self, pose: np.ndarray) -> None:
         self._bones.setData(pos=pose[self._pairs].reshape(-1, 3))
         self._joints.setData(pos=pose)
+        if self._ghost is not None:
+            ghost = self._ghost[min(self._frame, len(self._ghost) - 1)]
+            self._ghost_bones.setData(pos=ghost[self._pairs].reshape(-1, 3))
         if self.labels_visible:
             for label, j in self._labels:
                 label.setData(pos=pose[j])
         if self.follow_root:
             self._center_on(pose[0])
 
+    def set_ghost(self, positions_yup: np.ndarray | None, color=GHOST_COLOR) -> None:
+        """Overlay a second skeleton with the clip's bones in another colour (e.g. another backend's
+        result): (F, N, 3) Y-up positions of the same N points as the clip; None removes it."""
+        if positions_yup is None:
+            self._ghost = None
+            self._ghost_bones.setVisible(False)
+            return
+        ghost = to_gl(positions_yup)
+        if self._positions is None or ghost.ndim != 3 or ghost.shape[1:] != self._positions.shape[1:] or not len(ghost):
+            want = "a clip first" if self._positions is None else f"(frames>0, {self._positions.shape[1]}, 3)"
+            raise ValueError(f"ghost positions must be {want}, got {ghost.shape}")
+        self._ghost = ghost
+        self._ghost_bones.setData(color=color)
+        self._ghost_bones.setVisible(True)
+        self.set_frame(self._frame)
+
     def pose(self) -> np.ndarray | None:
-        """(J, 3) Z-up positions of the frame shown, or None."""
+        """(J, 3) Z-up positions of the pose shown (the live pose of `show_pose`, else the frame), or None."""
+        if self._live_pose is not None:
+            return self._live_pose
         return None if self._positions is None else self._positions[self._frame]
 
     # -- display options -----------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from inference.networks.rsmt_config import build_network
 from inference.networks.transitionnet import FrameState, TargetCode
 from inference.networks.transitionnet import StyleCode as NetStyleCode
 from inference.torch_backend import TorchBackend
-from inference.transition import (NETWORK_OUTPUTS, StyleCode, TransitionError, TransitionGenerator,
-                                  TransitionRequest, canonical_frame)
+from inference.transition import (NETWORK_OUTPUTS, StyleFeatures, TransitionCancelled, TransitionError,
+                                  TransitionGenerator, TransitionRequest, canonical_frame)
 from inference.weights import WeightsError
 from motion import features as F
 from motion.bvh import read_bvh, write_bvh
@@ -99,6 +99,14 @@ def test_same_seed_same_frames_other_seed_other_frames(generator, clips, result)
     np.testing.assert_array_equal(other.motion.rotations[:gen.start], result.motion.rotations[:gen.start])
 
 
+def test_progress_reports_every_frame_and_can_cancel(generator, clips):
+    seen = []
+    generator.generate(request(clips, length=10), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(k, 10) for k in range(1, 11)]
+    with pytest.raises(TransitionCancelled, match="after 3 of 10"):
+        generator.generate(request(clips, length=10), progress=lambda done, total: done < 3)
+
+
 def test_generated_bone_lengths_are_the_skeletons(result, clips):
     sk = clips["walk"].skeleton
     pos = world_positions(result.motion)[result.generated]
@@ -107,7 +115,7 @@ def test_generated_bone_lengths_are_the_skeletons(result, clips):
                                atol=1e-4)
 
 
-def test_bvh_export_loads_back(result, tmp_path):
+def test_bvh_export_loads_back_and_can_be_a_source(generator, clips, result, tmp_path):
     path = tmp_path / "transition.bvh"
     write_bvh(result.motion, path)
     back = read_bvh(path)
@@ -116,6 +124,11 @@ def test_bvh_export_loads_back(result, tmp_path):
     assert sorted(back.skeleton.names) == sorted(names)  # BVH writes the joints depth first
     order = [back.skeleton.index(n) for n in names]
     np.testing.assert_allclose(world_positions(back)[:, order], world_positions(result.motion), atol=1e-3)
+    # a BVH with the model's joints in another order (depth first) works as a source
+    again = generator.generate(request(clips, source=back, length=10))
+    assert again.motion.skeleton is back.skeleton
+    np.testing.assert_allclose(world_positions(again.motion)[:again.context_frames],
+                               world_positions(back)[:31], atol=1e-4)
 
 
 def test_world_placement_keeps_the_target_clip_where_it_was(generator, clips):
@@ -161,7 +174,7 @@ def test_style_input_matches_the_sampler(model, generator, clips):
         tensors[key] = rng.uniform(0.5, 3.0, size=tensors[key].shape).astype(np.float32)
     sampler = type(model.sampler)(model.sampler.config, tensors, model.sampler.path)
     gen = TransitionGenerator(type(model)(model.phase, sampler, model.cfg, model.roles, model.position_scale))
-    code = gen.style_code(clips["jump"])
+    code = gen.style_features(clips["jump"])
     assert code.features.shape == (model.cfg.style_frames - 1, 13, 12)
     net = build_network(sampler, "rsmt_sampler")
     f = torch.from_numpy(code.features)[None]
@@ -171,10 +184,10 @@ def test_style_input_matches_the_sampler(model, generator, clips):
 
 @pytest.mark.parametrize("suffix", [".npy", ".json"])
 def test_saved_style_code_gives_the_same_transition(generator, clips, result, tmp_path, suffix):
-    code = generator.style_code(clips["jump"])
+    code = generator.style_features(clips["jump"])
     path = tmp_path / f"jump{suffix}"
     code.save(path)
-    loaded = StyleCode.load(path, generator.model.roles, generator.model.cfg.style_frames - 1)
+    loaded = StyleFeatures.load(path, generator.model.roles, generator.model.cfg.style_frames - 1)
     np.testing.assert_array_equal(loaded.features, code.features)
     res = generator.generate(request(clips, style=path))
     np.testing.assert_array_equal(res.motion.rotations, result.motion.rotations)
@@ -185,11 +198,11 @@ def test_bad_style_code_files_name_the_file(generator, clips, tmp_path):
     wrong = tmp_path / "short.npy"
     np.save(wrong, np.zeros((5, 13, 12), np.float32))
     with pytest.raises(TransitionError, match="short.npy: style code has shape"):
-        StyleCode.load(wrong, roles, frames)
+        StyleFeatures.load(wrong, roles, frames)
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")
     with pytest.raises(TransitionError, match="garbage.json: unreadable style code"):
-        StyleCode.load(garbage, roles, frames)
+        StyleFeatures.load(garbage, roles, frames)
     with pytest.raises(TransitionError, match="missing.npy: style code file not found"):
         generator.generate(request(clips, style=tmp_path / "missing.npy"))
 
@@ -221,9 +234,9 @@ def test_missing_weights_are_listed(tmp_path):
 class _Recording(TransitionGenerator):
     """Keeps the canonical inputs of the last rollout."""
 
-    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole):
+    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole, progress=None):
         self.inputs = (cpos, crot, phase, style, noise, length)
-        return super()._rollout(backend, cpos, crot, phase, style, noise, length, whole)
+        return super()._rollout(backend, cpos, crot, phase, style, noise, length, whole, progress)
 
 
 def test_step_loop_equals_the_networks_rollout(model, clips):
@@ -291,7 +304,7 @@ class _JumpToKeyframe(TransitionGenerator):
     target clip's keyframe pose in world space, which checks the canonical frame and its inverse, the
     post-processing, the inverse kinematics and the assembly together."""
 
-    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole):
+    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole, progress=None):
         idx = list(self.model.cfg.pos_rep_idx)
         return {"pos": np.repeat(cpos[-1:, idx], length, axis=0).astype(np.float32),
                 "rot": np.repeat(crot[-1:], length, axis=0).astype(np.float32)}

@@ -54,7 +54,7 @@ def test_saved_style_code_and_defaults(weights, tmp_path, capsys):
     from motion.deepmimic import load_embedded
 
     code_path = tmp_path / "jump.json"
-    TransitionGenerator(load_rsmt(weights)).style_code(load_embedded("humanoid3d_jump")).save(code_path)
+    TransitionGenerator(load_rsmt(weights)).style_features(load_embedded("humanoid3d_jump")).save(code_path)
     code, stdout, err = run_cli(capsys, "--source", "humanoid3d_walk", "--target", "humanoid3d_run",
                                 "--length", 10, "--style", code_path, "--context", 10, "--out", tmp_path / "t.bvh",
                                 "--weights", weights, "--json")

@@ -1,0 +1,263 @@
+"""Compare view: the transition panel's request through the torch reference and MAX (or MAX + Mojo).
+
+Shows `inference.compare_transition.compare_transition`'s report: both network skeletons overlaid (torch
+in the bone colour, the candidate as a ghost), the largest joint error per frame (cm) with a cursor that
+follows the timeline, a per-joint error heatmap, and each backend's latency per generated frame; a toggle
+switches between the free-running and the teacher-forced comparison. The reference transition itself is
+added to the clip library, so the timeline plays it and the cursor follows the playhead.
+
+Export writes the report as JSON and CSV and the plots as PNG, each atomically.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from gui.loading import clip_from_motion
+from gui.panels.rsmt_context import context_for
+from viewer.skeleton_view import SkeletonView
+
+CANDIDATES = (("max", "MAX"), ("max-mojo", "MAX + Mojo"))
+REFERENCE_PEN, CANDIDATE_PEN = pg.mkPen((250, 158, 41), width=2), pg.mkPen((90, 200, 255), width=2)
+MODES = ("free_running", "teacher_forced")
+
+
+def run_compare(generator, request, candidate: str, job):
+    """Job: (TransitionReport, the reference TransitionResult) for `request` on torch and `candidate`."""
+    from inference.compare_transition import compare_transition
+
+    job.check_cancelled()
+    report = compare_transition(request, generator.model, candidate)
+    job.check_cancelled()
+    reference = generator.generate(replace(request, backend=report.reference, whole_rollout=False))
+    return report, reference
+
+
+def error_matrix(report, mode: str) -> tuple[np.ndarray, list[str]]:
+    """(frames, joints) errors in cm and the joint names. Free-running: every joint of every frame from the
+    two backends' positions; teacher-forced: the report keeps only each joint's largest error (one row)."""
+    if mode == "free_running":
+        pos = report.free_running["positions"]
+        ref, cand = np.asarray(pos[report.reference]), np.asarray(pos[report.candidate])
+        return np.linalg.norm(cand - ref, axis=-1) * report.position_scale, list(report.joint_names)
+    tf = report.teacher_forced
+    return np.asarray(tf["per_joint_cm"])[None], list(tf["joints"])
+
+
+def write_report(report, base: str | Path, plots: QWidget | None = None) -> list[Path]:
+    """`base`.json (the whole report), `base`.csv (per frame: errors of both modes, both latencies) and,
+    given a widget, `base`.png of it; every file written to a temporary name and renamed."""
+    from motion.io import atomic_write
+
+    base = Path(base)
+    if base.suffix.lower() in (".json", ".csv", ".png"):
+        base = base.with_suffix("")
+    paths = [base.with_suffix(".json"), base.with_suffix(".csv")]
+    with atomic_write(paths[0]) as f:
+        json.dump(asdict(report), f)
+    with atomic_write(paths[1]) as f:
+        writer = csv.writer(f)
+        ref, cand = report.reference, report.candidate
+        writer.writerow(["frame", "free_running_max_cm", "teacher_forced_max_cm", f"{ref}_latency_us",
+                         f"{cand}_latency_us"])
+        for i in range(report.length):
+            writer.writerow([i, report.free_running["per_frame_cm"][i], report.teacher_forced["per_frame_cm"][i],
+                             report.latency_us[ref][i], report.latency_us[cand][i]])
+    if plots is not None:
+        png = base.with_suffix(".png")
+        tmp = png.with_name(f".{png.name}.{os.getpid()}.tmp.png")
+        if not plots.grab().save(str(tmp), "PNG"):
+            raise OSError(f"{png}: cannot write the image")
+        os.replace(tmp, png)
+        paths.append(png)
+    return paths
+
+
+class ComparePanel(QWidget):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.ctx = context_for(window)
+        self.report = None
+        self.reference = None  # the torch TransitionResult
+        self.clip = None  # its library clip
+        self.cursor = 0
+
+        self.candidate = QComboBox(self)
+        for name, label in CANDIDATES:
+            self.candidate.addItem(label, name)
+        self.compare_button = QPushButton("Compare", self)
+        self.compare_button.setToolTip("the Transition panel's request through torch and the candidate backend")
+        self.compare_button.clicked.connect(self.compare)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.teacher_forced = QCheckBox("Teacher-forced", self)
+        self.teacher_forced.setToolTip("off: each backend runs its own rollout; on: both get the reference's inputs")
+        self.teacher_forced.toggled.connect(self._redraw)
+        self.export_button = QPushButton("Export report...", self)
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self._export_dialog)
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+
+        self.plots = pg.GraphicsLayoutWidget(self)
+        self.error_plot = self.plots.addPlot(row=0, col=0, title="largest joint error per frame")
+        self.error_plot.setLabel("left", "cm")
+        self.error_plot.setLabel("bottom", "generated frame")
+        self.error_curve = self.error_plot.plot(pen=CANDIDATE_PEN)
+        self.latency_plot = self.plots.addPlot(row=1, col=0, title="latency per generated frame")
+        self.latency_plot.setLabel("left", "us")
+        self.latency_plot.addLegend(offset=(5, 5))
+        self.latency_curves = {}
+        self.heat_plot = self.plots.addPlot(row=0, col=1, rowspan=2, title="error per joint (cm)")
+        self.heatmap = pg.ImageItem(axisOrder="row-major")
+        self.heatmap.setColorMap(pg.colormap.get("viridis"))
+        self.heat_plot.addItem(self.heatmap)
+        self.heat_plot.setLabel("bottom", "joint")
+        self.heat_plot.setLabel("left", "generated frame")
+        self.cursors = [pg.InfiniteLine(0, angle=90, pen=pg.mkPen("w", width=1)) for _ in range(2)]
+        self.error_plot.addItem(self.cursors[0])
+        self.latency_plot.addItem(self.cursors[1])
+        self.heat_cursor = pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("w", width=1))
+        self.heat_plot.addItem(self.heat_cursor)
+
+        self.view = SkeletonView(self)
+        self.view.widget.setMinimumSize(240, 200)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.view.widget)
+        splitter.addWidget(self.plots)
+        splitter.setStretchFactor(1, 2)
+
+        bar = QHBoxLayout()
+        for w in (QLabel("Candidate", self), self.candidate, self.compare_button, self.cancel_button,
+                  self.teacher_forced, self.export_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+
+        self.ctx.modelChanged.connect(self._model_changed)
+        window.timeline.frameChanged.connect(self._timeline_frame)
+        self._model_changed()
+
+    @property
+    def mode(self) -> str:
+        return MODES[self.teacher_forced.isChecked()]
+
+    def _model_changed(self) -> None:
+        self.compare_button.setEnabled(self.ctx.ready)
+        if not self.ctx.ready:
+            self.summary.setText(self.ctx.status_text())
+
+    # -- running -------------------------------------------------------------------------------------------
+    def compare(self, request=None) -> None:
+        """Compare `request` (default: the Transition panel's)."""
+        if not self.ctx.ready:
+            self.window.show_error("Compare", self.ctx.status_text())
+            return
+        if request is None:
+            from gui.panels.transition_panel import TransitionPanel
+
+            panel = self.window.findChild(TransitionPanel)
+            try:
+                if panel is None:
+                    raise ValueError("the Transition panel is not open")
+                request = panel.request()
+            except ValueError as e:
+                self.window.show_error("Compare", str(e))
+                return
+        candidate = self.candidate.currentData()
+        self.cancel_button.setEnabled(True)
+        self.summary.setText(f"running the transition on torch and {candidate} ...")
+        self.ctx.jobs.submit(run_compare, self.ctx.generator, request, candidate, key="compare", with_job=True,
+                             description=f"compare torch vs {candidate}", on_result=self._compared,
+                             on_error=self._failed)
+
+    def cancel(self) -> None:
+        self.ctx.jobs.cancel("compare")
+        self.cancel_button.setEnabled(False)
+        self.summary.setText("cancelled")
+
+    def _failed(self, message: str) -> None:
+        self.cancel_button.setEnabled(False)
+        self.summary.setText(f"failed: {message}")
+        self.window.show_error("Compare", message)
+
+    def _compared(self, outcome) -> None:
+        self.cancel_button.setEnabled(False)
+        self.report, self.reference = outcome
+        rep = self.report
+        parents = self.ctx.generator.model.roles.parents
+        pos = rep.free_running["positions"]
+        self.view.set_clip(np.asarray(pos[rep.reference], np.float32), np.asarray(parents), list(rep.joint_names))
+        self.view.set_ghost(np.asarray(pos[rep.candidate], np.float32))
+        for name, pen in ((rep.reference, REFERENCE_PEN), (rep.candidate, CANDIDATE_PEN)):
+            if name not in self.latency_curves:
+                self.latency_curves[name] = self.latency_plot.plot(pen=pen, name=name)
+            self.latency_curves[name].setData(np.arange(rep.length), np.asarray(rep.latency_us[name]))
+        self.export_button.setEnabled(True)
+        self.clip = clip_from_motion(self.reference.motion, f"{self.reference.motion.name} (compared)")
+        self.ctx.transitions[id(self.clip)] = self.reference
+        self.window.add_clip(self.clip)
+        self._redraw()
+        self.set_cursor(0)
+
+    # -- drawing -------------------------------------------------------------------------------------------
+    def per_frame_cm(self) -> np.ndarray:
+        return np.asarray(getattr(self.report, self.mode)["per_frame_cm"])
+
+    def _redraw(self, *_) -> None:
+        rep = self.report
+        if rep is None:
+            return
+        per_frame = self.per_frame_cm()
+        self.error_curve.setData(np.arange(len(per_frame)), per_frame)
+        matrix, joints = error_matrix(rep, self.mode)
+        self.heatmap.setImage(matrix, autoLevels=True)
+        self.heat_plot.getAxis("bottom").setTicks([list(enumerate(joints))])
+        med = {k: float(np.median(v)) for k, v in rep.latency_us.items()}
+        label = self.mode.replace("_", "-")
+        self.summary.setText(
+            f"{rep.reference} vs {rep.candidate}, {rep.length} frames, {label}: largest error "
+            f"{per_frame.max():.3g} cm (frame {int(per_frame.argmax())}); median step latency "
+            + ", ".join(f"{k} {v:.0f} us" for k, v in med.items()))
+
+    def set_cursor(self, index: int) -> None:
+        if self.report is None:
+            return
+        self.cursor = int(np.clip(index, 0, self.report.length - 1))
+        for line in self.cursors:
+            line.setValue(self.cursor)
+        self.heat_cursor.setValue(self.cursor + 0.5 if self.mode == "free_running" else 0.5)
+        self.view.set_frame(self.cursor)
+
+    def _timeline_frame(self, frame: int) -> None:
+        if self.clip is not None and self.window.current is self.clip:
+            self.set_cursor(frame - self.reference.generated.start)
+
+    # -- export --------------------------------------------------------------------------------------------
+    def _export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export compare report", "compare_report.json",
+                                              "Report (*.json)")
+        if path:
+            self.export(path)
+
+    def export(self, base: str | Path) -> list[Path]:
+        try:
+            paths = write_report(self.report, base, self.plots)
+        except (OSError, ValueError) as e:
+            self.window.show_error(str(base), str(e))
+            return []
+        self.window.log_message("compare report: " + ", ".join(map(str, paths)))
+        return paths

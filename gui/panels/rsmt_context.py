@@ -1,0 +1,119 @@
+"""What the RSMT panels (styles, transition, compare, phases) share in one window: the weights folder and
+the model loaded from it, a transition generator that keeps its backend runners, the chosen style, the
+transitions generated this session, and a job runner of their own (RSMT work never delays file loads).
+
+`context_for(window)` finds or makes the window's one context. The weights folder is the setting
+"rsmt/models_dir" (default: assets/rsmt_lite); when it holds no complete model the panels say
+"no trained RSMT weights found" and disable their actions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Signal
+
+from gui.workers import JobRunner
+from inference.transition import TransitionGenerator
+
+SETTING = "rsmt/models_dir"
+NO_WEIGHTS = "no trained RSMT weights found"
+
+
+class ObservedGenerator(TransitionGenerator):
+    """A TransitionGenerator whose network calls first call `hook(kind)` when one is set: the panels' jobs
+    use it to report progress and to stop at the next network call when cancelled."""
+
+    hook = None
+
+    def runner(self, backend: str, kind: str):
+        inner = super().runner(backend, kind)
+
+        def call(**inputs):
+            if self.hook is not None:
+                self.hook(kind)
+            return inner(**inputs)
+
+        return call
+
+
+def _load_generator(folder: str) -> ObservedGenerator:
+    """Job: the model in `folder` and a generator for it (WeightsError naming the missing files)."""
+    from inference.models import load_rsmt
+
+    return ObservedGenerator(load_rsmt(folder))
+
+
+class RSMTContext(QObject):
+    modelChanged = Signal()  # generator / error changed
+    styleChanged = Signal(object)  # inference.styles.Style or None (the source clip's own style)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.setObjectName("rsmt_context")
+        self.window = window
+        self.jobs = JobRunner(self)
+        self.generator = None  # inference.transition.TransitionGenerator once loaded
+        self.error: str | None = None
+        self.loading = False
+        self.style = None
+        self.transitions: dict[int, object] = {}  # id(LoadedClip) -> TransitionResult
+        from inference.models import DEFAULT_RSMT_DIR
+
+        self.models_dir = Path(window.settings.value(SETTING, str(DEFAULT_RSMT_DIR)))
+        window.installEventFilter(self)  # the window's close shuts the runner down
+        self.reload()
+
+    @property
+    def ready(self) -> bool:
+        return self.generator is not None
+
+    def status_text(self) -> str:
+        if self.loading:
+            return f"loading RSMT weights from {self.models_dir} ..."
+        if self.generator is None:
+            return f"{NO_WEIGHTS}: {self.error}"
+        return f"RSMT weights: {self.models_dir}"
+
+    def set_models_dir(self, folder: str | Path) -> None:
+        self.models_dir = Path(folder)
+        self.window.settings.setValue(SETTING, str(self.models_dir))
+        self.reload()
+
+    def reload(self) -> None:
+        from inference.models import missing_rsmt_files
+
+        self.generator, self.error = None, None
+        missing = missing_rsmt_files(self.models_dir)
+        if missing:  # checked here, so the message is there at once
+            self.error = f"{self.models_dir} lacks {', '.join(p.name for p in missing)}"
+            self.modelChanged.emit()
+            return
+        self.loading = True
+        self.modelChanged.emit()
+        self.jobs.submit(_load_generator, str(self.models_dir), key="rsmt-model", description="load RSMT weights",
+                         on_result=self._loaded, on_error=self._failed)
+
+    def set_style(self, style) -> None:
+        self.style = style
+        self.styleChanged.emit(style)
+
+    def _loaded(self, generator) -> None:
+        self.loading, self.generator = False, generator
+        self.modelChanged.emit()
+
+    def _failed(self, message: str) -> None:
+        self.loading, self.error = False, message
+        self.window.log_message(f"RSMT weights: {message}")
+        self.modelChanged.emit()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.jobs.shutdown()
+        return False
+
+
+def context_for(window) -> RSMTContext:
+    ctx = window.findChild(RSMTContext, "rsmt_context")
+    if ctx is None:
+        ctx = RSMTContext(window)
+    return ctx

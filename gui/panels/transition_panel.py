@@ -1,0 +1,271 @@
+"""Transition panel: source clip and frame, target clip and frame, length, style, seed and backend in; a
+generated RSMT transition out, added to the clip library and played (File > Export BVH writes it).
+
+Generating runs on the RSMT job runner (`gui.panels.rsmt_context`): progress per generated frame, Cancel
+stops it at the next network call, and a newer Generate supersedes an older one (its result is dropped).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from gui.loading import clip_from_motion
+from gui.panels.rsmt_context import context_for
+
+BACKENDS = (("torch", "PyTorch"), ("max", "MAX"), ("max-mojo", "MAX + Mojo"))
+TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
+
+
+def backend_status() -> dict[str, str]:
+    """Job: backend name -> "" when it can run a transition now, else why not (not compiled, not built)."""
+    from inference.backend import get_backend
+
+    status = {}
+    for name, _ in BACKENDS:
+        try:
+            backend = get_backend(name)
+        except (KeyError, ValueError, ImportError) as e:
+            status[name] = f"not available ({type(e).__name__})" if not str(e) else "not available"
+            continue
+        missing = [k for k in TRANSITION_KINDS if not backend.ready(k)]
+        status[name] = f"not compiled: {', '.join(missing)} (python main.py compile)" if missing else ""
+    return status
+
+
+def generate(generator, request, job):
+    """Job: the TransitionResult of `request`, reporting progress per network step and stopping when cancelled."""
+    total = generator.model.cfg.past_frames - 2 + request.length  # warm-up steps + generated frames
+    steps = 0
+
+    def hook(kind: str) -> None:
+        nonlocal steps
+        job.check_cancelled()
+        if kind == "rsmt_sampler_step":
+            steps += 1
+            job.report_progress(steps / total, f"step {steps}/{total}")
+
+    generator.hook = hook
+    try:
+        return generator.generate(request)
+    finally:
+        generator.hook = None
+
+
+@dataclass
+class ClipChoice:
+    """A clip and a frame picked in the panel."""
+
+    combo: QComboBox
+    frame: QSpinBox
+
+
+class TransitionPanel(QWidget):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.ctx = context_for(window)
+        self.result = None  # the last TransitionResult
+        self.result_clip = None
+        self.backend_status: dict[str, str] = {}
+
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        folder = QPushButton("Weights folder...", self)
+        folder.clicked.connect(self._choose_folder)
+        self.source = self._clip_choice("source")
+        self.target = self._clip_choice("target")
+        self.length = QSpinBox(self)
+        self.length.setRange(10, 60)
+        self.length.setValue(30)
+        self.length.setSuffix(" frames (30 fps)")
+        self.seed = QSpinBox(self)
+        self.seed.setRange(0, 2**31 - 1)
+        self.style_label = QLabel(self)
+        self.style_label.setWordWrap(True)
+        self.backend = QComboBox(self)
+        for name, label in BACKENDS:
+            self.backend.addItem(label, name)
+        self.generate_button = QPushButton("Generate", self)
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.result_label = QLabel(self)
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        form = QFormLayout()
+        form.addRow("Source", self._row(self.source, "source"))
+        form.addRow("Target", self._row(self.target, "target"))
+        form.addRow("Length", self.length)
+        form.addRow("Style", self.style_label)
+        form.addRow("Seed", self.seed)
+        form.addRow("Backend", self.backend)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(folder)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.result_label)
+        layout.addStretch(1)
+
+        model = window.library.list.model()
+        model.rowsInserted.connect(self.refresh_clips)
+        self.ctx.modelChanged.connect(self._model_changed)
+        self.ctx.styleChanged.connect(self._style_changed)
+        self.refresh_clips()
+        self._style_changed(self.ctx.style)
+        self._model_changed()
+        self.ctx.jobs.submit(backend_status, key="backend-status", description="check backends",
+                             on_result=self._backends_checked)
+
+    # -- building ------------------------------------------------------------------------------------------
+    def _clip_choice(self, what: str) -> ClipChoice:
+        combo = QComboBox(self)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(14)
+        frame = QSpinBox(self)
+        frame.setToolTip(f"{what} frame (of the clip's own frame rate)")
+        combo.currentIndexChanged.connect(lambda _=0, c=combo, f=frame: self._clip_picked(c, f))
+        return ClipChoice(combo, frame)
+
+    def _row(self, choice: ClipChoice, what: str) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(choice.combo, 1)
+        layout.addWidget(choice.frame)
+        here = QPushButton("From timeline", row)
+        here.setToolTip(f"the selected clip at the timeline's current frame as the {what}")
+        here.clicked.connect(lambda: self.set_from_timeline(choice))
+        layout.addWidget(here)
+        return row
+
+    # -- clips ---------------------------------------------------------------------------------------------
+    def refresh_clips(self, *_) -> None:
+        names = self.window.library.names()
+        for choice in (self.source, self.target):
+            current = choice.combo.currentText()
+            choice.combo.blockSignals(True)
+            choice.combo.clear()
+            choice.combo.addItems(names)
+            choice.combo.setCurrentIndex(max(names.index(current) if current in names else 0, 0))
+            choice.combo.blockSignals(False)
+            self._clip_picked(choice.combo, choice.frame)
+
+    def _clip(self, combo: QComboBox):
+        clips = self.window.library.clips()
+        i = combo.currentIndex()
+        return clips[i] if 0 <= i < len(clips) else None
+
+    def _clip_picked(self, combo: QComboBox, frame: QSpinBox) -> None:
+        clip = self._clip(combo)
+        frame.setRange(0, max(clip.motion.num_frames - 1, 0) if clip else 0)
+
+    def set_from_timeline(self, choice: ClipChoice) -> None:
+        clip = self.window.current
+        if clip is None:
+            return
+        self.refresh_clips()
+        choice.combo.setCurrentIndex(self.window.library.clips().index(clip))
+        choice.frame.setValue(self.window.timeline.frame)
+
+    def set_source(self, name: str, frame: int) -> None:
+        self.source.combo.setCurrentText(name)
+        self.source.frame.setValue(frame)
+
+    def set_target(self, name: str, frame: int) -> None:
+        self.target.combo.setCurrentText(name)
+        self.target.frame.setValue(frame)
+
+    # -- state ---------------------------------------------------------------------------------------------
+    def _model_changed(self) -> None:
+        self.status.setText(self.ctx.status_text())
+        self.generate_button.setEnabled(self.ctx.ready)
+
+    def _style_changed(self, style) -> None:
+        self.style_label.setText(style.name if style is not None else "the source clip's own (pick one in Styles)")
+
+    def _backends_checked(self, status: dict[str, str]) -> None:
+        self.backend_status = status
+        model: QStandardItemModel = self.backend.model()
+        for i, (name, label) in enumerate(BACKENDS):
+            why = status.get(name, "")
+            item = model.item(i)
+            item.setText(label if not why else f"{label} ({why.split(':')[0]})")
+            item.setToolTip(why or "ready")
+            item.setEnabled(not why)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "RSMT weights folder", str(self.ctx.models_dir))
+        if folder:
+            self.ctx.set_models_dir(folder)
+
+    # -- generating ----------------------------------------------------------------------------------------
+    def request(self):
+        """The TransitionRequest the panel describes (ValueError when a clip is missing)."""
+        from inference.transition import TransitionRequest
+
+        src, tgt = self._clip(self.source.combo), self._clip(self.target.combo)
+        if src is None or tgt is None:
+            raise ValueError("choose a source and a target clip")
+        style = self.ctx.style.features if self.ctx.style is not None else None
+        return TransitionRequest(src.motion, tgt.motion, length=self.length.value(),
+                                 source_frame=self.source.frame.value(), target_frame=self.target.frame.value(),
+                                 style=style, seed=self.seed.value(), backend=self.backend.currentData())
+
+    def generate(self) -> None:
+        if not self.ctx.ready:
+            self.window.show_error("Transition", self.ctx.status_text())
+            return
+        try:
+            request = self.request()
+        except ValueError as e:
+            self.window.show_error("Transition", str(e))
+            return
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.result_label.setText("generating ...")
+        self.ctx.jobs.submit(generate, self.ctx.generator, request, key="transition", with_job=True,
+                             description=f"transition ({request.backend})", on_result=self._generated,
+                             on_error=self._failed, on_progress=self._progress)
+
+    def cancel(self) -> None:
+        self.ctx.jobs.cancel("transition")
+        self.cancel_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.result_label.setText("cancelled")
+
+    def _progress(self, fraction: float, text: str) -> None:
+        self.progress.setValue(int(1000 * fraction))
+
+    def _failed(self, message: str) -> None:
+        self.cancel_button.setEnabled(False)
+        self.result_label.setText(f"failed: {message}")
+        self.window.show_error("Transition", message)
+
+    def _generated(self, result) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress.setValue(1000)
+        self.result = result
+        r = result
+        name = f"{r.motion.name} ({r.backend}, seed {r.seed})"
+        clip = clip_from_motion(r.motion, name)
+        self.ctx.transitions[id(clip)] = result
+        self.result_clip = clip
+        self.window.add_clip(clip)
+        self.window.timeline.play()
+        self.result_label.setText(
+            f"{clip.name}: {r.motion.num_frames} frames = {r.context_frames} context + {r.length} generated + "
+            f"{r.target_frames} target; {r.ms_per_frame:.2f} ms per generated frame on {r.backend}")
+        self.window.log_message(f"transition: {self.result_label.text()}")
