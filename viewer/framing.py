@@ -64,7 +64,7 @@ def camera_distance(half_width: float, half_height: float, fov_deg: float, width
     pyqtgraph; the box's near part is closer to the camera and looks bigger, hence the added
     quarter of half_width (enough for the elevations frame_all uses)."""
     half_h = math.radians(fov_deg) / 2
-    half_v = math.atan(math.tan(half_h) * height / max(width, 1))
+    half_v = math.atan(math.tan(half_h) * max(height, 1) / max(width, 1))  # a hidden view has no size yet
     fit = max(half_width / math.tan(half_h), half_height / math.tan(half_v))
     return margin * fit + 0.25 * half_width
 

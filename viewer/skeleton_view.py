@@ -253,6 +253,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._bones.setData(pos=empty)
         self._joints.setData(pos=empty)
         self._trajectory.setVisible(False)
+        self._ghost_bones.setVisible(False)
         self._grid.resetTransform()
         self._grid.setSize(10, 10, 1)
         self._grid.setSpacing(1, 1, 1)

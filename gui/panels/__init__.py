@@ -1,6 +1,12 @@
 """Dock panels of the main window. `PANELS` lists (title, factory(window) -> QWidget, dock area); the
 main window installs every entry with `add_panel`. Factories import their module lazily so a panel's
-dependencies load only when it is built."""
+dependencies load only when it is built.
+
+Panels sharing a dock area become tabs of one group (the first one in front), and a panel whose factory
+raises is left out with the error in the Log, so one broken panel cannot keep the window from opening.
+Optional hooks of a panel widget: `shutdown()` (window closing: stop its own runners and timers) and
+`demo() -> Callable[[], bool]` (scripts/screenshots.py: put the panel in a realistic state; the predicate
+says when it is ready to grab)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -30,6 +36,18 @@ def _phase(window):
     return PhasePanel(window)
 
 
+def _deepmimic(window):
+    from gui.panels.deepmimic_panel import DeepMimicPanel
+
+    return DeepMimicPanel(window)
+
+
+def _bench(window):
+    from gui.panels.bench_panel import BenchPanel
+
+    return BenchPanel(window)
+
+
 Right, Bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
 
 PANELS = [
@@ -37,9 +55,36 @@ PANELS = [
     ("Transition", _transition, Right),
     ("Compare torch vs MAX", _compare, Bottom),
     ("Phases", _phase, Bottom),
+    ("DeepMimic", _deepmimic, Right),
+    ("Benchmark", _bench, Right),
 ]
 
 
 def install_panels(window) -> dict:
     """Build every registered panel and dock it; returns {title: dock}."""
-    return {title: window.add_panel(title, factory(window), area) for title, factory, area in PANELS}
+    import traceback
+
+    docks, first_in_area = {}, {}
+    for title, factory, area in PANELS:
+        try:
+            widget = factory(window)
+        except Exception as e:  # noqa: BLE001 -- see the module docstring
+            window.log_message(f"panel {title!r} unavailable: {type(e).__name__}: {e}")
+            window.log_message(traceback.format_exc().rstrip())
+            continue
+        docks[title] = window.add_panel(title, widget, area)
+        if area in first_in_area:
+            window.tabifyDockWidget(first_in_area[area], docks[title])
+        else:
+            first_in_area[area] = docks[title]
+    for dock in first_in_area.values():
+        dock.raise_()
+    return docks
+
+
+def shutdown_panels(docks: dict) -> None:
+    """Stop the background work of every panel that has some (a panel's `shutdown()`), on window close."""
+    for dock in docks.values():
+        shutdown = getattr(dock.widget(), "shutdown", None)
+        if shutdown is not None:
+            shutdown()

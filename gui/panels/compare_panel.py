@@ -180,7 +180,7 @@ class ComparePanel(QWidget):
         candidate = self.candidate.currentData()
         self.cancel_button.setEnabled(True)
         self.summary.setText(f"running the transition on torch and {candidate} ...")
-        self.ctx.jobs.submit(run_compare, self.ctx.generator, request, candidate, key="compare", with_job=True,
+        self.ctx.submit(run_compare, self.ctx.generator, request, candidate, key="compare", with_job=True,
                              description=f"compare torch vs {candidate}", on_result=self._compared,
                              on_error=self._failed)
 

@@ -55,6 +55,7 @@ class RSMTContext(QObject):
         self.generator = None  # inference.transition.TransitionGenerator once loaded
         self.error: str | None = None
         self.loading = False
+        self.closed = False
         self.style = None
         self.transitions: dict[int, object] = {}  # id(LoadedClip) -> TransitionResult
         from inference.models import DEFAULT_RSMT_DIR
@@ -90,8 +91,14 @@ class RSMTContext(QObject):
             return
         self.loading = True
         self.modelChanged.emit()
-        self.jobs.submit(_load_generator, str(self.models_dir), key="rsmt-model", description="load RSMT weights",
+        self.submit(_load_generator, str(self.models_dir), key="rsmt-model", description="load RSMT weights",
                          on_result=self._loaded, on_error=self._failed)
+
+    def submit(self, fn, *args, **kwargs):
+        """`JobRunner.submit` on the RSMT runner; None (nothing runs) once the window has closed."""
+        if self.closed:
+            return None
+        return self.jobs.submit(fn, *args, **kwargs)
 
     def set_style(self, style) -> None:
         self.style = style
@@ -108,6 +115,7 @@ class RSMTContext(QObject):
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:
+            self.closed = True
             self.jobs.shutdown()
         return False
 

@@ -126,8 +126,6 @@ class TransitionPanel(QWidget):
         self.refresh_clips()
         self._style_changed(self.ctx.style)
         self._model_changed()
-        self.ctx.jobs.submit(backend_status, key="backend-status", description="check backends",
-                             on_result=self._backends_checked)
 
     # -- building ------------------------------------------------------------------------------------------
     def _clip_choice(self, what: str) -> ClipChoice:
@@ -192,6 +190,9 @@ class TransitionPanel(QWidget):
     def _model_changed(self) -> None:
         self.status.setText(self.ctx.status_text())
         self.generate_button.setEnabled(self.ctx.ready)
+        if self.ctx.ready:  # which backends can run it (importing MAX takes a while: on the worker)
+            self.ctx.submit(backend_status, key="backend-status", description="check backends",
+                                 on_result=self._backends_checked)
 
     def _style_changed(self, style) -> None:
         self.style_label.setText(style.name if style is not None else "the source clip's own (pick one in Styles)")
@@ -236,7 +237,7 @@ class TransitionPanel(QWidget):
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self.result_label.setText("generating ...")
-        self.ctx.jobs.submit(generate, self.ctx.generator, request, key="transition", with_job=True,
+        self.ctx.submit(generate, self.ctx.generator, request, key="transition", with_job=True,
                              description=f"transition ({request.backend})", on_result=self._generated,
                              on_error=self._failed, on_progress=self._progress)
 

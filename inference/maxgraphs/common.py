@@ -1,9 +1,9 @@
 """Helpers shared by the MAX graph builders: the graph description the store compiles, weights declared as
 external ``Weight``s, and the ``ops_impl`` switch point.
 
-``ops_impl`` selects how ops that MAX lacks are made: ``"composed"`` builds them from MAX primitives;
-a Mojo custom-op variant (``"mojo"``, the max-mojo backend) will plug in here as one more value, replacing
-composed ops op by op without touching the builders' layer structure.
+``ops_impl`` selects how ops that MAX lacks are made: ``"composed"`` builds them from MAX primitives,
+``"mojo"`` (the max-mojo backend) swaps in the Mojo custom ops of inference/mojo_ops.py op by op, without
+touching the builders' layer structure (`graph_kwargs` adds the kernel package the graph then needs).
 """
 from __future__ import annotations
 

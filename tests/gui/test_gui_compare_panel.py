@@ -1,0 +1,124 @@
+"""The compare view (torch vs MAX) in the real main window, on a random-weight lite RSMT model and the real
+MAX backend: the plotted numbers are `compare_transition`'s for the same request, the cursor follows the
+timeline, the ghost skeleton is the candidate's, the report exports atomically, and the GUI thread stays
+responsive.
+
+MAX models: the four lite RSMT graphs a transition needs, in a temporary MOTION_STUDIO_CACHE. The MEFs of
+the app's own store are copied when they are compiled there (same graph hash = the same model); the rest
+is compiled by the real compile worker with the app's kernel cache (as tests/inference/
+test_inference_compare.py does for the DeepMimic graphs)."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.panels.compare_panel import ComparePanel, error_matrix
+from inference.compare_transition import compare_transition
+from inference.mef_store import READY, MefStore, cache_root
+from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
+
+pytestmark = pytest.mark.gl
+KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
+LENGTH = 16
+
+
+@pytest.fixture(scope="module")
+def max_cache(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("motion-studio-cache")
+    app = MefStore(cache_root())
+    store = MefStore(cache / "max", kernel_cache=app.kernel_cache)
+    store.mef_dir.mkdir(parents=True, exist_ok=True)
+    for kind in KINDS:
+        if app.status(kind, "lite") == READY:
+            for path in (app.mef_path(kind, "lite"), app.mef_path(kind, "lite").with_suffix(".json")):
+                shutil.copy2(path, store.mef_dir / path.name)
+    t0 = time.monotonic()
+    status = store.ensure(KINDS, presets=["lite"])
+    print(f"MAX lite RSMT graphs ready in {time.monotonic() - t0:.1f} s")
+    assert all(s == READY for s in status.values()), {k: store.failure(k[0], k[1]) for k in status}
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOTION_STUDIO_CACHE", str(cache))
+    yield cache
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tmp_path_factory):
+    from inference.models import random_rsmt_weights
+
+    folder = tmp_path_factory.mktemp("rsmt_lite")
+    random_rsmt_weights(folder, seed=6)
+    return folder
+
+
+@pytest.fixture
+def compared(qtbot, tmp_path, weights_dir, max_cache):
+    w, transition = make_window(qtbot, tmp_path, weights_dir)
+    qtbot.waitUntil(lambda: transition.ctx.ready, timeout=30_000)
+    qtbot.waitUntil(lambda: transition.ctx.jobs.active_count() == 0, timeout=30_000)
+    panel = w.findChild(ComparePanel)
+    if panel is None:
+        panel = ComparePanel(w)
+        w.add_panel("Compare", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+    transition.set_source("humanoid3d_walk", 30)
+    transition.set_target("humanoid3d_run", 4)
+    transition.length.setValue(LENGTH)
+    transition.seed.setValue(3)
+    assert panel.candidate.currentData() == "max"
+    with GapMeter() as gaps:
+        qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.report is not None or bool(w.error_dialogs), timeout=120_000)
+    assert not w.error_dialogs, w.error_dialogs[0].text()
+    print(f"worst GUI gap while comparing: {gaps.worst_ms:.1f} ms")
+    yield w, panel, transition.request(), gaps
+    w.close()
+
+
+def test_plotted_errors_are_compare_transitions(compared):
+    w, panel, request, gaps = compared
+    assert gaps.worst_ms < MAX_GAP_MS
+    want = compare_transition(request, panel.ctx.generator.model, "max")  # the same request, on its own
+    for teacher_forced, mode in ((False, "free_running"), (True, "teacher_forced")):
+        panel.teacher_forced.setChecked(teacher_forced)
+        x, y = panel.error_curve.getData()
+        assert list(x) == list(range(LENGTH))
+        np.testing.assert_allclose(y, getattr(want, mode)["per_frame_cm"], rtol=1e-6, atol=1e-9)
+        matrix, joints = error_matrix(want, mode)
+        np.testing.assert_allclose(panel.heatmap.image, matrix, rtol=1e-6, atol=1e-9)
+    # free-running errors on random weights are small but not all zero: MAX really ran
+    assert 0 < max(want.free_running["per_frame_cm"]) < 1.0
+    for backend in ("torch", "max"):
+        x, y = panel.latency_curves[backend].getData()
+        assert len(y) == LENGTH and y.min() > 0
+    assert str(round(max(want.teacher_forced["per_frame_cm"]), 3))[:4] in panel.summary.text()
+
+
+def test_cursor_follows_the_timeline_and_the_ghost_is_the_candidate(compared):
+    w, panel, _, _ = compared
+    assert w.current is panel.clip  # the compared (torch) transition plays in the main view
+    start = panel.reference.generated.start
+    w.timeline.seek(start + 5)
+    assert panel.cursor == 5 and panel.cursors[0].value() == 5 and panel.view.frame == 5
+    w.timeline.seek(0)  # before the transition: the first generated frame
+    assert panel.cursor == 0
+    rep = panel.report
+    np.testing.assert_allclose(panel.view._ghost[:, :, 2], np.asarray(rep.free_running["positions"]["max"])[:, :, 1],
+                               atol=1e-6)  # Y-up data, Z-up view
+
+
+def test_export_writes_json_csv_and_png(compared, tmp_path):
+    w, panel, _, _ = compared
+    out = tmp_path / "export"
+    out.mkdir()
+    paths = panel.export(out / "report.json")
+    assert sorted(p.name for p in out.iterdir()) == ["report.csv", "report.json", "report.png"]  # no temp files
+    data = json.loads((out / "report.json").read_text())
+    assert data["free_running"]["per_frame_cm"] == panel.report.free_running["per_frame_cm"]
+    rows = (out / "report.csv").read_text().splitlines()
+    assert len(rows) == 1 + LENGTH and rows[0].startswith("frame,free_running_max_cm")
+    assert (out / "report.png").stat().st_size > 1000 and len(paths) == 3

@@ -1,0 +1,120 @@
+"""DeepMimic panel end to end: real pybullet, real policies (torch, and MAX when compiled), real OpenGL view."""
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+
+from gui.main_window import MainWindow
+from gui.panels import deepmimic_panel
+from sim.env import POLICIES
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), load_embedded=False)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w.view):
+        w.show()
+    yield w
+    w.close()
+
+
+def _panel(qtbot, window) -> deepmimic_panel.DeepMimicPanel:
+    dock = window.panels["DeepMimic"]
+    dock.raise_()
+    panel = dock.widget()
+    qtbot.waitUntil(lambda: bool(panel.states), timeout=30_000)
+    return panel
+
+
+def test_panel_lists_the_shipped_policies():
+    assert deepmimic_panel.POLICIES == tuple(POLICIES)
+
+
+def test_live_run_updates_the_view_plots_and_records_a_clip(qtbot, window):
+    panel = _panel(qtbot, window)
+    assert panel.states["torch"] == "ready", panel.states
+    print(panel.states)
+    panel.policy_box.setCurrentText("walk")
+    panel.backend_box.setCurrentIndex(panel.backend_box.findData("torch"))
+    compare = "max" if panel.states.get("max") == "ready" else None
+    panel.compare_box.setCurrentIndex(panel.compare_box.findData(compare or deepmimic_panel.NONE))
+    panel.seconds_box.setValue(1.5)
+    panel.realtime_box.setChecked(True)
+    qtbot.waitUntil(lambda: not panel.preparing and panel.run_button.isEnabled(), timeout=60_000)
+
+    # the GUI thread's responsiveness during the run: gaps between ticks of a 10 ms timer
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert panel.running and not panel.run_button.isEnabled() and panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.outcome is not None, timeout=30_000)
+    timer.stop()
+    gaps = np.diff(ticks)
+    worst_ms = 1000 * float(np.max(gaps))
+    print("gaps > 50 ms at (s after the first tick):", [(round(ticks[i + 1] - ticks[0], 2), round(1000 * g))
+                                                       for i, g in enumerate(gaps) if g > 0.05])
+    print(f"\nworst GUI gap during a {panel.outcome.seconds:.2f} s DeepMimic run "
+          f"({'torch vs ' + compare if compare else 'torch'}): {worst_ms:.1f} ms over {len(ticks)} ticks")
+    assert worst_ms < 100
+
+    outcome = panel.outcome
+    assert not outcome.fell and outcome.seconds == pytest.approx(1.5, abs=1e-6)
+    assert 35 <= outcome.steps <= 50  # ~27 control steps per simulated second
+    assert panel.steps_shown == outcome.steps  # every step's reward reached the plot
+    times, rewards = panel.reward_curve.getData()
+    assert len(rewards) == outcome.steps and 0.3 < np.mean(rewards) <= 1.0
+    assert 10 < panel.poses_shown <= panel.mailbox.poses_posted == outcome.steps
+    # the view shows the simulated humanoid (it walked away from the reference clip's first pose)
+    reference_first = window.current.positions[0]
+    pose_gl = window.view.pose()
+    assert pose_gl.shape == reference_first.shape
+    assert np.abs(pose_gl[0, :2] - np.array([reference_first[0, 0], -reference_first[0, 2]])).max() > 0.3
+    if compare:
+        _, diffs = panel.diff_curve.getData()
+        assert len(diffs) == outcome.steps and panel.diff_plot.isVisible()
+        assert 0 <= max(diffs) < 1e-3  # same state through torch and MAX: float32 rounding apart
+        assert set(outcome.median_us) == {"torch", "max"}
+
+    before = len(window.library.clips())
+    assert panel.record_button.isEnabled()
+    qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
+    assert len(window.library.clips()) == before + 1
+    clip = window.current
+    assert clip.name.startswith("deepmimic walk (torch")
+    assert clip.motion.num_frames == 46 == outcome.motion.num_frames  # 1.5 s at 30 fps, both ends
+    assert window.timeline.clock.num_frames == 46
+
+
+def test_stop_keeps_the_motion_so_far(qtbot, window):
+    panel = _panel(qtbot, window)
+    panel.backend_box.setCurrentIndex(panel.backend_box.findData("torch"))
+    panel.seconds_box.setValue(60)
+    qtbot.waitUntil(lambda: not panel.preparing and panel.run_button.isEnabled(), timeout=60_000)
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: panel.steps_shown >= 10, timeout=20_000)
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: panel.outcome is not None, timeout=10_000)
+    assert panel.outcome.cancelled and 0 < panel.outcome.seconds < 60
+    assert "stopped" in panel.status.text()
+    assert panel.outcome.motion.num_frames >= 10
+
+
+def test_uncompiled_backend_offers_compile_instead_of_falling_back(qtbot, window, monkeypatch, tmp_path):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty-cache"))  # a store with no MEFs
+    panel = _panel(qtbot, window)
+    assert panel.states["max"] == "not compiled"
+    index = panel.backend_box.findData("max")
+    assert "not compiled" in panel.backend_box.itemText(index)
+    panel.backend_box.setCurrentIndex(index)
+    assert panel.compile_button.isVisible() and panel.compile_button.isEnabled()
+    assert not panel.run_button.isEnabled()
+    assert "not compiled" in panel.status.text() and "Compile" in panel.status.text()
+    assert "Compile" in panel.run_button.toolTip()
