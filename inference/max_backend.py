@@ -6,7 +6,7 @@ BackendNotReady saying so: this backend never falls back to torch.
 """
 from __future__ import annotations
 
-from inference.backend import Backend, Runner, register
+from inference.backend import Backend, BackendNotReady, Runner, register
 from inference.maxgraphs import BUILDERS
 from inference.mef_store import READY, MefStore
 from inference.weights import WeightSet
@@ -28,3 +28,36 @@ class MaxBackend(Backend):
     def ready(self, kind: str) -> bool:
         """Whether the default preset of `kind` is compiled (weights of other sizes may still need a compile)."""
         return kind in BUILDERS and self.store.status(kind) == READY
+
+
+@register
+class MaxMojoBackend(MaxBackend):
+    """MAX with the Mojo kernels of mojo/: graphs are compiled with ``ops_impl="mojo"`` (Mojo custom ops in
+    place of the composed ones), and the DeepMimic control step runs on the Mojo GEMV extension
+    (inference/mojo_mlp.py), because at batch 1 one MAX ``execute`` dispatch (20-30 us) costs more than the
+    whole 3 MB weight stream. `runner_impl(kind)` says which path a kind takes, so reports can show it."""
+
+    name = "max-mojo"
+    ops_impl = "mojo"
+    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic")
+
+    def runner_impl(self, kind: str) -> str:
+        return "mojo-extension" if kind in self.EXTENSION_KINDS else "max-graph+mojo-ops"
+
+    def load(self, kind: str, weights: WeightSet) -> Runner:
+        if kind not in self.EXTENSION_KINDS:
+            return super().load(kind, weights)
+        from inference.mojo_mlp import deepmimic_runner
+        from motion.mojo_build import MojoBuildError
+
+        try:
+            return deepmimic_runner(kind, weights)
+        except MojoBuildError as e:
+            raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
+
+    def ready(self, kind: str) -> bool:
+        if kind in self.EXTENSION_KINDS:
+            from motion.mojo_build import is_current
+
+            return is_current()
+        return super().ready(kind)

@@ -1,0 +1,33 @@
+"""The max-mojo backend: registered under its own name, DeepMimic control on the Mojo extension, parity with torch."""
+import numpy as np
+import pytest
+
+from inference.backend import get_backend
+from inference.policies import load_policy
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOTION_STUDIO_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield load_policy("walk")
+    mp.undo()
+
+
+def test_max_mojo_is_its_own_backend():
+    backend = get_backend("max-mojo")
+    assert backend.name == "max-mojo" and backend.ops_impl == "mojo"
+    assert backend.runner_impl("deepmimic_actor") == "mojo-extension"
+    assert backend.runner_impl("rsmt_sampler_step") == "max-graph+mojo-ops"
+    assert get_backend("max").name == "max"
+
+
+@pytest.mark.parametrize("kind,output", [("deepmimic_actor", "action"), ("deepmimic_critic", "value")])
+def test_deepmimic_parity_with_torch(walk, kind, output):
+    mean, std = walk.tensors["state_norm.mean"], walk.tensors["state_norm.std"]
+    states = (np.random.default_rng(1).normal(size=(17, 197)) * std + mean).astype(np.float32)
+    ours = get_backend("max-mojo").load(kind, walk)(state=states)[output]
+    ref = get_backend("torch").load(kind, walk)(state=states)[output]
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() <= 1e-4
+    assert get_backend("max-mojo").ready(kind)
