@@ -1,4 +1,4 @@
-"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS]`: RSMT's transition metrics (L2P, L2Q, NPSS,
+"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model]`: RSMT's transition metrics (L2P, L2Q, NPSS,
 foot skating; `training.metrics`) of each method on held-out transitions of the embedded clips, at
 lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the last transition frame being the
 target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
@@ -18,12 +18,34 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), metavar="N",
                         help="transition lengths in frames at 30 fps (default 10 20 40)")
     parser.add_argument("--sampler", default=None, metavar="WEIGHTS",
-                        help="also evaluate this trained sampler (e.g. runs/sampler/sampler.safetensors)")
-    parser.add_argument("--phase", default="runs/phase/phase.safetensors", metavar="WEIGHTS",
-                        help="the phase network the sampler was trained with (default runs/phase/phase.safetensors)")
+                        help="evaluate this trained sampler (default: assets/rsmt_lite/sampler.safetensors when present)")
+    parser.add_argument("--phase", default=None, metavar="WEIGHTS",
+                        help="the phase network the sampler was trained with (default: phase.safetensors beside "
+                             "the sampler)")
+    parser.add_argument("--no-model", action="store_true", help="only the ground truth and interpolation rows")
 
 
-def _trained(args):
+def _model_paths(args) -> tuple[str | None, str | None]:
+    """(sampler, phase) weights to evaluate: the options, else the default model when it is there."""
+    from pathlib import Path
+
+    from inference.models import DEFAULT_RSMT_DIR
+
+    if args.no_model:
+        if args.sampler:
+            raise UserError("--no-model and --sampler exclude each other")
+        return None, None
+    sampler = args.sampler
+    if sampler is None:
+        default = DEFAULT_RSMT_DIR / "sampler.safetensors"
+        if not default.is_file():
+            return None, None
+        sampler = str(default)
+    phase = args.phase or str(Path(sampler).with_name("phase.safetensors"))
+    return sampler, phase
+
+
+def _trained(sampler_path: str, phase_path: str):
     """(phase function, sampler network) from --phase / --sampler (UserError for unusable weights)."""
     import torch
 
@@ -32,13 +54,13 @@ def _trained(args):
     from training.train_manifold import phase_function
 
     try:
-        phase = WeightSet.load(args.phase)
-        sampler = build_network(WeightSet.load(args.sampler), "rsmt_sampler")
+        phase = WeightSet.load(phase_path)
+        sampler = build_network(WeightSet.load(sampler_path), "rsmt_sampler")
         phase_fn = phase_function(phase, torch.device("cpu"))
     except WeightsError as e:
         raise UserError(str(e)) from None
     if phase.config.get("rsmt", {}).get("phase_dim") != sampler.cfg.phase_dim:
-        raise UserError(f"{args.phase}: its phase_dim differs from the sampler's {sampler.cfg.phase_dim}")
+        raise UserError(f"{phase_path}: its phase_dim differs from the sampler's {sampler.cfg.phase_dim}")
     return phase_fn, sampler
 
 
@@ -49,7 +71,8 @@ def run(args) -> int:
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
                         f"and the transition, whose last frame is the target)")
-    phase_fn, sampler = _trained(args) if args.sampler else (None, None)
+    sampler_path, phase_path = _model_paths(args)
+    phase_fn, sampler = _trained(sampler_path, phase_path) if sampler_path else (None, None)
     data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn)
     methods = {"ground_truth": ground_truth_method, "interpolation": interpolation_method(data.parents)}
     try:
@@ -60,9 +83,9 @@ def run(args) -> int:
             methods["rsmt"] = sampler_method(sampler, data, seed=args.seed)
         rows = run_benchmark(data, methods, lengths=tuple(args.lengths))
     except ValueError as e:
-        raise UserError(f"{args.sampler or 'embedded clips'}: {e}") from None
+        raise UserError(f"{sampler_path or 'embedded clips'}: {e}") from None
     if args.json:
-        print_json({"rows": rows, "windows": data.num_windows, "past_frames": PAST,
+        print_json({"rows": rows, "sampler": sampler_path, "phase": phase_path, "windows": data.num_windows, "past_frames": PAST,
                     "skate_height": data.skate_height, "foot_height": [float(h) for h in data.foot_height],
                     "units": "cm"})
         return 0

@@ -32,6 +32,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--manifold", default=str(Path("runs") / "manifold" / "manifold.safetensors"),
                         metavar="WEIGHTS", help="trained manifold network for sampler training "
                                                 "(default runs/manifold/manifold.safetensors)")
+    parser.add_argument("--batch", type=int, default=None, metavar="N",
+                        help="windows per optimizer step (default 32, the official batch size)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
 
 
@@ -61,18 +65,19 @@ def load_weights(path: str, what: str):
 
 
 def build_trainer(args, dataset, steps: int, device):
+    batch = {} if args.batch is None else {"batch": args.batch}
     if args.model == "phase":
         from training.train_phase import phase_trainer
 
-        return phase_trainer(dataset, args.preset, device)
+        return phase_trainer(dataset, args.preset, device, **batch)
     if args.model == "manifold":
         from training.train_manifold import manifold_trainer
 
-        return manifold_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"), steps)
+        return manifold_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"), steps, **batch)
     from training.train_sampler import sampler_trainer
 
     return sampler_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"),
-                           load_weights(args.manifold, "manifold"), steps)
+                           load_weights(args.manifold, "manifold"), steps, **batch)
 
 
 def run(args) -> int:
@@ -82,11 +87,19 @@ def run(args) -> int:
     steps = args.steps if args.steps is not None else DEFAULT_STEPS[args.model]
     if steps < 1:
         raise UserError(f"--steps must be at least 1, got {steps}")
+    if args.batch is not None and args.batch < 1:
+        raise UserError(f"--batch must be at least 1, got {args.batch}")
     if args.checkpoint_every < 1:
         raise UserError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
     out = Path(args.out) if args.out else Path("runs") / args.model
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UserError(f"--threads must be at least 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     device = default_device()
     dataset = load_dataset(args.data, args.seed)
     stop = threading.Event()
@@ -111,7 +124,7 @@ def run(args) -> int:
         return 130
     weights = trainer.export()
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
-                                  "preset": args.preset, "losses": result.last_losses}
+                                  "preset": args.preset, "batch": args.batch, "losses": result.last_losses}
     weights.save(out / args.model)
     summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,
                "weights": str(out / f"{args.model}.safetensors"), "out": str(out), "device": str(device)}

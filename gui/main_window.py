@@ -18,7 +18,7 @@ from gui import loading
 from gui.library import ClipLibrary
 from gui.help_menu import build_help_menu
 from gui.loading import LoadedClip
-from gui.panels import install_panels, shutdown_panels
+from gui.panels import arrange_panels, install_panels, shutdown_panels
 from gui.recent import RecentFiles
 from gui.timeline import TimelineWidget
 from gui.workers import JobRunner
@@ -70,22 +70,32 @@ class MainWindow(QMainWindow):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # the right-hand panels run the full height; the bottom area (log, plots) spans the rest
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels = install_panels(self)  # {title: dock}; before restoreState, which places them
         self.help_menu = build_help_menu(self)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.resizeDocks([self.library_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [110], Qt.Orientation.Vertical)
-        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        self._layout_pending = True  # panels are tabbed and the saved dock layout restored on first show
         self.view.widget.setFocus()  # keyboard focus on the view: Space and the arrows drive playback
         if load_embedded:
             QTimer.singleShot(0, self.load_embedded_clips)
 
     # -- panels --------------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._layout_pending:  # see gui.panels.arrange_panels: tabs made before the first show misdraw
+            self._layout_pending = False
+            arrange_panels(self, self.panels)
+            state = self.settings.value("window/state")
+            if state is not None:
+                self.restoreState(state)
+
     def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "_"))

@@ -113,19 +113,16 @@ class StyleMap:
     """2-D PCA of style codes: fitted on the library, then any code (a blend) can be placed on it."""
 
     def __init__(self, codes: np.ndarray):
+        """codes (N, D), N >= 1; with one style the map is that single point at the origin."""
         codes = np.asarray(codes, np.float64)
-        self.mean = codes.mean(axis=0) if len(codes) else np.zeros(codes.shape[1:])
-        centred = codes - self.mean
-        if len(codes) >= 2:
-            _, _, vt = np.linalg.svd(centred, full_matrices=False)
-            basis = vt[:2]
-        else:
-            basis = np.zeros((0, codes.shape[1] if codes.ndim == 2 else 0))
-        self.basis = np.zeros((2, codes.shape[1] if codes.ndim == 2 else 0))
-        self.basis[:len(basis)] = basis
-        for i in range(len(basis)):  # a deterministic sign: the largest loading positive
-            if self.basis[i, np.argmax(np.abs(self.basis[i]))] < 0:
-                self.basis[i] *= -1
+        self.mean = codes.mean(axis=0)
+        _, _, vt = np.linalg.svd(codes - self.mean, full_matrices=False)
+        self.basis = np.zeros((2, codes.shape[1]))
+        k = min(2, len(codes) - 1)  # N points span at most N - 1 directions
+        self.basis[:k] = vt[:k]
+        for row in self.basis[:k]:  # a deterministic sign: the largest loading positive
+            if row[np.argmax(np.abs(row))] < 0:
+                row *= -1
         self.points = self.project(codes)
 
     def project(self, codes: np.ndarray) -> np.ndarray:

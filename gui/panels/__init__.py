@@ -61,10 +61,10 @@ PANELS = [
 
 
 def install_panels(window) -> dict:
-    """Build every registered panel and dock it; returns {title: dock}."""
+    """Build every registered panel and dock it; returns {title: dock}. `arrange_panels` tabs them."""
     import traceback
 
-    docks, first_in_area = {}, {}
+    docks = {}
     for title, factory, area in PANELS:
         try:
             widget = factory(window)
@@ -73,13 +73,22 @@ def install_panels(window) -> dict:
             window.log_message(traceback.format_exc().rstrip())
             continue
         docks[title] = window.add_panel(title, widget, area)
-        if area in first_in_area:
-            window.tabifyDockWidget(first_in_area[area], docks[title])
-        else:
-            first_in_area[area] = docks[title]
-    for dock in first_in_area.values():
-        dock.raise_()
+        docks[title].hide()  # until arrange_panels tabs it: stacked, the docks would stretch the window
     return docks
+
+
+def arrange_panels(window, docks: dict) -> None:
+    """Panels sharing a dock area become tabs of one group, the first in front. Call it once the window is
+    shown: tabifying two areas' docks before that leaves a stale tab bar painted over the window (Qt 6.11)."""
+    by_area = {}
+    for dock in docks.values():
+        by_area.setdefault(window.dockWidgetArea(dock), []).append(dock)
+    for group in by_area.values():
+        for dock in group[1:]:
+            window.tabifyDockWidget(group[0], dock)
+        for dock in group:
+            dock.show()
+        group[0].raise_()
 
 
 def shutdown_panels(docks: dict) -> None:

@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from gui.workers import JobRunner
 
@@ -100,16 +100,16 @@ class BenchPanel(QWidget):
         self.plot.setToolTip("Median time of each backend divided by PyTorch's, per case (below 1: faster)")
         self.plot.setLabel("left", "time / torch time")
         self.plot.showGrid(y=True, alpha=0.3)
-        self.plot.setMinimumHeight(160)
+        self.plot.setMinimumHeight(180)
         self.plot.addLine(y=1.0, pen=pg.mkPen((200, 200, 200), style=Qt.PenStyle.DashLine))
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(10, 10))
         self.table = QTableWidget(0, len(TABLE_COLUMNS), self)
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.setToolTip("Median time per call; × torch above 1 means slower than PyTorch")
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumHeight(120)
+        self.table.setMinimumHeight(140)
 
         form = QFormLayout()
         form.addRow("Batch sizes", self.batches_edit)
@@ -122,7 +122,8 @@ class BenchPanel(QWidget):
         buttons = QHBoxLayout()
         for b in (self.run_button, self.cancel_button, self.export_button):
             buttons.addWidget(b)
-        layout = QVBoxLayout(self)
+        inner = QWidget(self)  # in a scroll area: the dock may be shorter than all of this
+        layout = QVBoxLayout(inner)
         layout.addWidget(self.cases_group)
         layout.addWidget(self.backends_group)
         layout.addLayout(form)
@@ -131,6 +132,14 @@ class BenchPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.plot, 2)
         layout.addWidget(self.table, 1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(inner)
+        inner.installEventFilter(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
@@ -143,9 +152,15 @@ class BenchPanel(QWidget):
         self.run_button.setEnabled(False)
 
     # -- choices -------------------------------------------------------------------------------------------
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._started:  # listing kinds and backends imports torch and MAX: off the GUI thread, once
+    def eventFilter(self, watched, event) -> bool:
+        """The first paint of the contents is the first time the user sees the panel (a dock behind another
+        tab is never painted). Listing kinds and backends imports torch and MAX: off the GUI thread, once."""
+        if event.type() == QEvent.Type.Paint and not self._started:
+            QTimer.singleShot(0, self._first_shown)
+        return False
+
+    def _first_shown(self) -> None:
+        if not self._started:
             self._started = True
             self.status.setText("Finding the cases and backends...")
             self.jobs.submit(bench_choices, key="choices", description="list benchmark cases",
@@ -300,8 +315,7 @@ class BenchPanel(QWidget):
             color = BACKEND_COLORS.get(backend, (160, 220, 120))
             bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=pg.mkBrush(*color),
                                   pen=pg.mkPen(None), name=backend)
-            self.plot.addItem(bar)
-            self.legend.addItem(bar, backend)
+            self.plot.addItem(bar)  # a named item joins the legend by itself
             self.bars.append(bar)
         labels = [(g, f"{_short(case)}\nb{batch}") for g, (case, batch) in enumerate(groups)]
         self.plot.getAxis("bottom").setTicks([labels])

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -31,14 +32,15 @@ MODES = ("free_running", "teacher_forced")
 
 
 def run_compare(generator, request, candidate: str, job):
-    """Job: (TransitionReport, the reference TransitionResult) for `request` on torch and `candidate`."""
+    """Job: (TransitionReport, the reference TransitionResult, its library clip) for `request` on torch and
+    `candidate`."""
     from inference.compare_transition import compare_transition
 
     job.check_cancelled()
     report = compare_transition(request, generator.model, candidate)
     job.check_cancelled()
     reference = generator.generate(replace(request, backend=report.reference, whole_rollout=False))
-    return report, reference
+    return report, reference, clip_from_motion(reference.motion, f"{reference.motion.name} (compared)")
 
 
 def error_matrix(report, mode: str) -> tuple[np.ndarray, list[str]]:
@@ -96,7 +98,7 @@ class ComparePanel(QWidget):
             self.candidate.addItem(label, name)
         self.compare_button = QPushButton("Compare", self)
         self.compare_button.setToolTip("the Transition panel's request through torch and the candidate backend")
-        self.compare_button.clicked.connect(self.compare)
+        self.compare_button.clicked.connect(lambda: self.compare())
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -195,8 +197,15 @@ class ComparePanel(QWidget):
         self.window.show_error("Compare", message)
 
     def _compared(self, outcome) -> None:
+        """The reference clip goes to the library (the main view draws it) now; the plots and the overlay
+        view in the next event-loop turn, so the GUI thread never renders all of it in one go (software
+        GL draws each view in tens of milliseconds)."""
         self.cancel_button.setEnabled(False)
-        self.report, self.reference = outcome
+        self.report, self.reference, self.clip = outcome
+        self.window.add_clip(self.clip)
+        QTimer.singleShot(0, self._show_report)
+
+    def _show_report(self) -> None:
         rep = self.report
         parents = self.ctx.generator.model.roles.parents
         pos = rep.free_running["positions"]
@@ -207,11 +216,8 @@ class ComparePanel(QWidget):
                 self.latency_curves[name] = self.latency_plot.plot(pen=pen, name=name)
             self.latency_curves[name].setData(np.arange(rep.length), np.asarray(rep.latency_us[name]))
         self.export_button.setEnabled(True)
-        self.clip = clip_from_motion(self.reference.motion, f"{self.reference.motion.name} (compared)")
-        self.ctx.transitions[id(self.clip)] = self.reference
-        self.window.add_clip(self.clip)
         self._redraw()
-        self.set_cursor(0)
+        self.set_cursor(self.window.timeline.frame - self.reference.generated.start)
 
     # -- drawing -------------------------------------------------------------------------------------------
     def per_frame_cm(self) -> np.ndarray:

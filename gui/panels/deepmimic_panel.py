@@ -28,23 +28,30 @@ from gui.workers import JobRunner
 POLICIES = ("walk", "walk_COMenabled", "jump", "backflip", "spinkick")  # sim.env.POLICIES (checked in tests)
 BACKENDS = ("torch", "max", "max-mojo")
 KIND = "deepmimic_actor"
-VIEW_FPS = 30  # GUI refresh of the live pose and plots
+VIEW_FPS = 30  # GUI refresh of the live pose
+# The plots redraw at most this often: each raster repaint makes Qt compose the window with the GL view
+# again, and under llvmpipe a 30 Hz plot refresh took most of the GUI thread's time (measured).
+PLOT_INTERVAL_S = 0.25
 NONE = "none"
 
 
 # ---- worker side (no Qt) ----------------------------------------------------------------------------
 def backend_states() -> dict[str, str]:
-    """{backend: "ready" | "not compiled" | "unavailable: why"} for the DeepMimic actor."""
+    """{backend: "ready" | "not compiled" | "compiling" | "compile failed" | "unavailable: why"} for the
+    DeepMimic actor ("compiling": another process, e.g. `python main.py compile`, is building it)."""
     from inference.backend import get_backend
+    from inference.mef_store import COMPILING, FAILED, READY
 
     states = {}
     for name in BACKENDS:
         try:
             backend = get_backend(name)
         except (KeyError, ValueError, ImportError) as e:
-            states[name] = f"unavailable: {name} backend is not installed here ({type(e).__name__}: {e})"
+            states[name] = f"unavailable: the {name} backend is not registered here ({type(e).__name__}: {e})"
             continue
-        states[name] = "ready" if backend.ready(KIND) else "not compiled"
+        store = getattr(backend, "store", None)
+        status = store.status(KIND) if store is not None else (READY if backend.ready(KIND) else "missing")
+        states[name] = {READY: "ready", COMPILING: "compiling", FAILED: "compile failed"}.get(status, "not compiled")
     return states
 
 
@@ -220,6 +227,7 @@ class DeepMimicPanel(QWidget):
         self._diffs: list[float] = []
         self.steps_shown = 0
         self.poses_shown = 0
+        self._plotted_at = 0.0
 
         self.policy_box = QComboBox(self)
         self.policy_box.addItems(POLICIES)
@@ -254,7 +262,6 @@ class DeepMimicPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setToolTip("State of the panel and summary of the last run")
 
-        pg.setConfigOptions(antialias=True)
         self.reward_plot = pg.PlotWidget(self)
         self.reward_plot.setToolTip("Imitation reward per control step (1 = matches the reference clip)")
         self.reward_plot.setLabel("left", "reward")
@@ -263,7 +270,7 @@ class DeepMimicPanel(QWidget):
         self.reward_curve = self.reward_plot.plot(pen=pg.mkPen((250, 160, 40), width=2))
         self.diff_plot = pg.PlotWidget(self)
         self.diff_plot.setToolTip("max |action(backend) - action(comparison)| per control step, same state")
-        self.diff_plot.setLabel("left", "max |Δ action|")
+        self.diff_plot.setLabel("left", "max |Δa|")
         self.diff_plot.setLabel("bottom", "sim time", units="s")
         self.diff_curve = self.diff_plot.plot(pen=pg.mkPen((90, 200, 255), width=2))
         for plot in (self.reward_plot, self.diff_plot):
@@ -316,9 +323,11 @@ class DeepMimicPanel(QWidget):
         self.seconds_box.setValue(float(s.value("deepmimic/seconds", 10.0)))
         self.realtime_box.setChecked(str(s.value("deepmimic/realtime", "true")).lower() == "true")
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._started:  # the first time the panel is shown: find out what can run, then preload
+    def paintEvent(self, event) -> None:
+        """The first paint is the first time the user sees the panel (a dock behind another tab is
+        "visible" but never painted): only then find out what can run and preload the policy."""
+        super().paintEvent(event)
+        if not self._started:
             self._started = True
             self.status.setText("Checking which backends can run here...")
             self.jobs.submit(backend_states, key="states", description="check DeepMimic backends",
@@ -361,7 +370,7 @@ class DeepMimicPanel(QWidget):
         return None if value in (None, NONE) or value == self.backend else value
 
     def _not_ready(self) -> list[str]:
-        return [n for n in (self.backend, self.compare) if n and self.states.get(n) == "not compiled"]
+        return [n for n in (self.backend, self.compare) if n and self.states.get(n, "ready") != "ready"]
 
     def _selection_changed(self, *_) -> None:
         self.settings.setValue("deepmimic/policy", self.policy)
@@ -406,9 +415,9 @@ class DeepMimicPanel(QWidget):
         self.diff_plot.setVisible(has_compare)
         self.diff_title.setVisible(has_compare)
         if not_ready and not compiling:
-            self.status.setText(f"{' and '.join(not_ready)}: the {KIND} model is not compiled yet. Press Compile "
-                                f"(about a minute per backend) or run `python main.py compile`; "
-                                f"or pick torch.")
+            which = ", ".join(f"{n} ({self.states[n].split(':')[0]})" for n in not_ready)
+            self.status.setText(f"{which}: the policy network ({KIND}) is not compiled for it yet. Press Compile "
+                                f"(about a minute per backend) or run `python main.py compile`, or pick torch.")
 
     # -- compile -------------------------------------------------------------------------------------------
     def compile(self) -> None:
@@ -489,9 +498,13 @@ class DeepMimicPanel(QWidget):
             self.steps_shown += len(steps)
             self._times += [s.time for s in steps]
             self._rewards += [s.reward for s in steps]
-            self.reward_curve.setData(self._times, self._rewards)
             if steps[0].diff is not None:
                 self._diffs += [s.diff for s in steps]
+        now = time.perf_counter()
+        if not self.running or now - self._plotted_at >= PLOT_INTERVAL_S:
+            self._plotted_at = now
+            self.reward_curve.setData(self._times, self._rewards)
+            if self._diffs:
                 self.diff_curve.setData(self._times[-len(self._diffs):], self._diffs)
         if not self.running:
             self.timer.stop()

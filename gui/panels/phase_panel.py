@@ -27,6 +27,7 @@ class PhasePanel(QWidget):
         self.phases = None
         self.clip = None  # the clip the phases are of
         self.frame = 0
+        self._scale = None  # (P,) the clip's largest amplitude per channel: the circles' radius
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget(self)

@@ -1,6 +1,7 @@
 """What the RSMT panels (styles, transition, compare, phases) share in one window: the weights folder and
-the model loaded from it, a transition generator that keeps its backend runners, the chosen style, the
-transitions generated this session, and a job runner of their own (RSMT work never delays file loads).
+the model loaded from it, a transition generator that keeps its backend runners, the chosen style, and a
+job runner of their own (RSMT work never delays file loads; one worker thread, so jobs never share the
+generator concurrently).
 
 `context_for(window)` finds or makes the window's one context. The weights folder is the setting
 "rsmt/models_dir" (default: assets/rsmt_lite); when it holds no complete model the panels say
@@ -37,9 +38,16 @@ class ObservedGenerator(TransitionGenerator):
 
 
 def _load_generator(folder: str) -> ObservedGenerator:
-    """Job: the model in `folder` and a generator for it (WeightsError naming the missing files)."""
+    """Job: the model in `folder` and a generator for it (WeightsError naming the missing files).
+
+    Torch's intra-op pool would take both cores and starve the GUI thread (measured: 150-900 ms stalls
+    while a transition generates); one torch thread leaves a core for the GUI, as the job runner's
+    single worker thread intends. The lite networks gain nothing from a second thread at batch 1."""
+    import torch
+
     from inference.models import load_rsmt
 
+    torch.set_num_threads(1)
     return ObservedGenerator(load_rsmt(folder))
 
 
@@ -57,7 +65,6 @@ class RSMTContext(QObject):
         self.loading = False
         self.closed = False
         self.style = None
-        self.transitions: dict[int, object] = {}  # id(LoadedClip) -> TransitionResult
         from inference.models import DEFAULT_RSMT_DIR
 
         self.models_dir = Path(window.settings.value(SETTING, str(DEFAULT_RSMT_DIR)))

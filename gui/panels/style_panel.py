@@ -34,9 +34,11 @@ def blend_job(generator, a, b, t: float):
 
 
 def load_job(generator, path: str):
+    """Job: a Style from a saved style-code file (TransitionError naming the file)."""
+    from pathlib import Path
+
     from inference.styles import Style, style_codes
     from inference.transition import StyleFeatures
-    from pathlib import Path
 
     model = generator.model
     features = StyleFeatures.load(path, model.roles, model.cfg.style_frames - 1)

@@ -28,16 +28,21 @@ def backend_status() -> dict[str, str]:
     for name, _ in BACKENDS:
         try:
             backend = get_backend(name)
-        except (KeyError, ValueError, ImportError) as e:
-            status[name] = f"not available ({type(e).__name__})" if not str(e) else "not available"
+        except (KeyError, ValueError, ImportError):  # e.g. max-mojo before its backend is registered
+            status[name] = "not available"
             continue
         missing = [k for k in TRANSITION_KINDS if not backend.ready(k)]
         status[name] = f"not compiled: {', '.join(missing)} (python main.py compile)" if missing else ""
+        if not missing and hasattr(backend, "store"):
+            # MAX's InferenceSession() holds the GIL for ~100 ms (measured): make it now, while nothing is
+            # asked of the GUI, instead of in the middle of the first MAX transition or compare
+            backend.store.session()
     return status
 
 
 def generate(generator, request, job):
-    """Job: the TransitionResult of `request`, reporting progress per network step and stopping when cancelled."""
+    """Job: (TransitionResult, its library clip) for `request`, reporting progress per network step and
+    stopping at the next network call when cancelled."""
     total = generator.model.cfg.past_frames - 2 + request.length  # warm-up steps + generated frames
     steps = 0
 
@@ -50,9 +55,10 @@ def generate(generator, request, job):
 
     generator.hook = hook
     try:
-        return generator.generate(request)
+        result = generator.generate(request)
     finally:
         generator.hook = None
+    return result, clip_from_motion(result.motion, f"{result.motion.name} ({result.backend}, seed {result.seed})")
 
 
 @dataclass
@@ -255,14 +261,11 @@ class TransitionPanel(QWidget):
         self.result_label.setText(f"failed: {message}")
         self.window.show_error("Transition", message)
 
-    def _generated(self, result) -> None:
+    def _generated(self, outcome) -> None:
         self.cancel_button.setEnabled(False)
         self.progress.setValue(1000)
-        self.result = result
-        r = result
-        name = f"{r.motion.name} ({r.backend}, seed {r.seed})"
-        clip = clip_from_motion(r.motion, name)
-        self.ctx.transitions[id(clip)] = result
+        self.result, clip = outcome
+        r = self.result
         self.result_clip = clip
         self.window.add_clip(clip)
         self.window.timeline.play()

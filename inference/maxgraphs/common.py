@@ -8,6 +8,7 @@ touching the builders' layer structure (`graph_kwargs` adds the kernel package t
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from max.graph import DeviceRef, Graph, TensorType, TensorValue, Weight
 CPU = DeviceRef.CPU()
 OPS_IMPLS = ("composed", "mojo")  # "mojo": Mojo custom ops from inference/mojo_ops.py, see graph_kwargs
 BATCH = "batch"  # the symbolic leading dimension of every input and output
+
+
+_PRINT_COUNTER = re.compile(r"\{counter = \d+ : i64\}")
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,9 @@ class GraphSpec:
         """Hash of the graph's textual IR, its I/O names and the bytes of any custom-kernel libraries it
         uses (the IR names them by path only): changes whenever the compiled code would, never with weight
         values (those are external)."""
-        h = hashlib.sha256(f"{self.kind}\n{self.inputs}\n{self.outputs}\n{self.graph}".encode())
+        # printing a Graph bumps a "{counter = N : i64}" attribute of its module each time: not structure
+        text = _PRINT_COUNTER.sub("", str(self.graph))
+        h = hashlib.sha256(f"{self.kind}\n{self.inputs}\n{self.outputs}\n{text}".encode())
         for library in self.graph.kernel_libraries_paths:
             root = Path(library)
             for f in sorted(root.rglob("*")) if root.is_dir() else [root]:

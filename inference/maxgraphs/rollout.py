@@ -82,9 +82,11 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
 
         def body(i, *carried):
             state, frames_so_far = dict(zip(STATE, carried[:len(STATE)])), carried[len(STATE):]
-            result = sampler.step(p, cfg, {**fixed, **state, "tta": ops.gather(args["tta"], i, axis=1),
-                                           "noise": ops.gather(args["noise"], i, axis=1)})
             here = ops.cast(ops.equal(rows, i), DType.float32)  # one-hot row i
+            # row i of the schedules by masked sums: ops.gather with the loop index fails to compile on CPU
+            tta = ops.squeeze(ops.sum(args["tta"] * here, axis=1), 1)
+            noise = ops.squeeze(ops.sum(args["noise"] * ops.unsqueeze(here, 1), axis=1), 1)
+            result = sampler.step(p, cfg, {**fixed, **state, "tta": tta, "noise": noise})
             written = []
             for k, acc in zip(PER_FRAME, frames_so_far):
                 mask = ops.reshape(here, [1, n] + [1] * (len(out_shapes[k]) - 1))

@@ -47,7 +47,8 @@ def step_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
     shapes = {"pos": (n_pos, 3), "vel": (n_pos, 3), "rot": (j, 6), "phase": (p, 2), "h": (r,), "c": (r,),
               "target_pos": (n_pos, 3), "target_rot": (j, 6), "target_latent": (cfg.state_out,)}
     for prefix in ("emb", "pred"):
-        shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,), f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
+        shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,),
+                   f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
     return shapes | {"tta": (), "noise": (2 * cfg.state_out,)}
 
 

@@ -9,6 +9,7 @@ is compiled by the real compile worker with the app's kernel cache (as tests/inf
 test_inference_compare.py does for the DeepMimic graphs)."""
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import time
@@ -70,36 +71,43 @@ def compared(qtbot, tmp_path, weights_dir, max_cache):
     transition.length.setValue(LENGTH)
     transition.seed.setValue(3)
     assert panel.candidate.currentData() == "max"
+    gc.collect()  # earlier tests' windows are garbage: their collection is not the compare's doing
     with GapMeter() as gaps:
         qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: panel.report is not None or bool(w.error_dialogs), timeout=120_000)
+        qtbot.waitUntil(lambda: panel.export_button.isEnabled() or bool(w.error_dialogs), timeout=120_000)
+        qtbot.wait(100)  # and the views and plots have drawn it
     assert not w.error_dialogs, w.error_dialogs[0].text()
     print(f"worst GUI gap while comparing: {gaps.worst_ms:.1f} ms")
-    yield w, panel, transition.request(), gaps
+    assert gaps.worst_ms < MAX_GAP_MS
+    yield w, panel, transition.request()
     w.close()
 
 
 def test_plotted_errors_are_compare_transitions(compared):
-    w, panel, request, gaps = compared
-    assert gaps.worst_ms < MAX_GAP_MS
-    want = compare_transition(request, panel.ctx.generator.model, "max")  # the same request, on its own
+    w, panel, request = compared
+    # the same request on its own: fp32 reductions on several threads are not bit-reproducible from run to
+    # run, so a rerun agrees to 1e-4 cm (the errors themselves are ~1e-5 cm); the plots are the report's
+    want = compare_transition(request, panel.ctx.generator.model, "max")
     for teacher_forced, mode in ((False, "free_running"), (True, "teacher_forced")):
         panel.teacher_forced.setChecked(teacher_forced)
         x, y = panel.error_curve.getData()
         assert list(x) == list(range(LENGTH))
-        np.testing.assert_allclose(y, getattr(want, mode)["per_frame_cm"], rtol=1e-6, atol=1e-9)
+        np.testing.assert_array_equal(y, getattr(panel.report, mode)["per_frame_cm"])
+        np.testing.assert_allclose(y, getattr(want, mode)["per_frame_cm"], rtol=0, atol=1e-4)
         matrix, joints = error_matrix(want, mode)
-        np.testing.assert_allclose(panel.heatmap.image, matrix, rtol=1e-6, atol=1e-9)
+        assert joints == error_matrix(panel.report, mode)[1]
+        np.testing.assert_array_equal(panel.heatmap.image, error_matrix(panel.report, mode)[0])
+        np.testing.assert_allclose(panel.heatmap.image, matrix, rtol=0, atol=1e-4)
     # free-running errors on random weights are small but not all zero: MAX really ran
     assert 0 < max(want.free_running["per_frame_cm"]) < 1.0
     for backend in ("torch", "max"):
         x, y = panel.latency_curves[backend].getData()
         assert len(y) == LENGTH and y.min() > 0
-    assert str(round(max(want.teacher_forced["per_frame_cm"]), 3))[:4] in panel.summary.text()
+    assert f"largest error {max(panel.report.teacher_forced['per_frame_cm']):.3g} cm" in panel.summary.text()
 
 
 def test_cursor_follows_the_timeline_and_the_ghost_is_the_candidate(compared):
-    w, panel, _, _ = compared
+    w, panel, _ = compared
     assert w.current is panel.clip  # the compared (torch) transition plays in the main view
     start = panel.reference.generated.start
     w.timeline.seek(start + 5)
@@ -112,7 +120,7 @@ def test_cursor_follows_the_timeline_and_the_ghost_is_the_candidate(compared):
 
 
 def test_export_writes_json_csv_and_png(compared, tmp_path):
-    w, panel, _, _ = compared
+    w, panel, _ = compared
     out = tmp_path / "export"
     out.mkdir()
     paths = panel.export(out / "report.json")

@@ -3,6 +3,7 @@ RSMT model in a temporary weights folder: generate through the widgets, the new 
 GUI thread's responsiveness while generating, cancelling, and the "no trained weights" state."""
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -68,7 +69,8 @@ class GapMeter:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, weights_dir):
+def window(qtbot, tmp_path, weights_dir, monkeypatch):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "cache"))  # an empty MEF store: MAX not compiled
     w, panel = make_window(qtbot, tmp_path, weights_dir)
     qtbot.waitUntil(lambda: panel.ctx.ready, timeout=30_000)
     qtbot.waitUntil(lambda: panel.ctx.jobs.active_count() == 0, timeout=30_000)  # the panels' first jobs
@@ -88,6 +90,7 @@ def test_generate_adds_a_playing_clip_with_context_transition_and_target(qtbot, 
     before = len(w.library.clips())
     progress = []
     panel.ctx.jobs.progress.connect(lambda job, f, text: progress.append(f))
+    gc.collect()  # garbage of earlier tests' windows is not the generate's doing
     with GapMeter() as gaps:
         qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: len(w.library.clips()) == before + 1, timeout=60_000)
@@ -104,6 +107,16 @@ def test_generate_adds_a_playing_clip_with_context_transition_and_target(qtbot, 
     np.testing.assert_allclose(world_positions(clip.motion)[:31], world_positions(walk)[:31], atol=1e-4)
     # File > Export BVH works on it (the export is the main window's own)
     assert "20 generated" in panel.result_label.text()
+
+
+def test_backends_that_cannot_run_are_shown_so(window):
+    _, panel = window
+    assert panel.backend_status["torch"] == ""
+    items = panel.backend.model()
+    assert items.item(0).isEnabled() and items.item(0).text() == "PyTorch"
+    for row, name in ((1, "max"), (2, "max-mojo")):
+        assert panel.backend_status[name].startswith("not compiled: rsmt_phase")
+        assert not items.item(row).isEnabled() and items.item(row).text().endswith("(not compiled)")
 
 
 def test_cancel_drops_the_transition(qtbot, window):

@@ -34,7 +34,7 @@ CFG = RSMTConfig.lite()
 def compiled(tmp_path_factory):
     store = MefStore(tmp_path_factory.mktemp("rsmt-max-cache") / "max", kernel_cache=cache_root() / "modular")
     t0 = time.monotonic()
-    result = store.ensure(KINDS)
+    result = store.ensure(KINDS, presets=["lite"])
     failures = {k: store.failure(k) for k in KINDS if result[(k, "lite")] != "ready"}
     assert not failures, failures
     return SimpleNamespace(store=store, backend=MaxBackend(store), seconds=time.monotonic() - t0)
@@ -63,7 +63,8 @@ def _weights(net_class, seed: int) -> WeightSet:
 
 @pytest.fixture(scope="module")
 def nets():
-    return SimpleNamespace(phase=_weights(PAE, 1), manifold=_weights(StyleVAE, 2), sampler=_weights(TransitionSampler, 3))
+    return SimpleNamespace(phase=_weights(PAE, 1), manifold=_weights(StyleVAE, 2),
+                           sampler=_weights(TransitionSampler, 3))
 
 
 def _rand(rng, *shape, scale=1.0):
@@ -171,3 +172,14 @@ def test_wrong_network_weights_are_rejected(compiled, nets):
     broken = WeightSet(nets.phase.config, {k: v for k, v in nets.phase.tensors.items() if k != "conv1.weight"})
     with pytest.raises(WeightsError, match="conv1.weight"):
         compiled.backend.load("rsmt_phase", broken)
+
+
+@pytest.mark.parametrize("preset", ["lite", "paper"])
+def test_graph_io_names_match_the_torch_runners(preset):
+    """The MAX builders keep their own copies of the I/O names (they must not import torch)."""
+    from inference.maxgraphs import sampler
+    from inference.networks.transitionnet import SamplerStepGraph
+
+    cfg = RSMTConfig.preset_named(preset)
+    assert sampler.step_input_shapes(cfg) == SamplerStepGraph(TransitionSampler(cfg)).input_shapes()
+    assert sampler.STEP_OUTPUTS == STEP_OUTPUTS and sampler.STYLE_FIELDS == STYLE_FIELDS

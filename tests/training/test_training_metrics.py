@@ -155,7 +155,7 @@ def test_interpolation_of_a_linear_motion_is_exact():
 
 
 def test_evaluate_command_reports_baseline_and_zero_ground_truth(capsys):
-    assert cli.main(["evaluate", "--json", "--lengths", "10", "20"]) == 0
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "20"]) == 0
     out = json.loads(capsys.readouterr().out)
     rows = {(r["method"], r["length"]): r for r in out["rows"]}
     assert set(rows) == {(m, n) for m in ("ground_truth", "interpolation") for n in (10, 20)}

@@ -1,0 +1,120 @@
+"""Screenshots for the docs: the main window with each registered panel in front, in a realistic state,
+plus the Help dialogs. Writes docs/panel_<name>.png, docs/help_shortcuts.png and docs/help_about.png.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py [--out DIR] [--only TITLE ...]
+    python main.py screenshots        (the same; starts Xvfb itself when there is no display)
+
+A panel with a `demo()` method is asked to put itself in a realistic state (start a short run, fill its
+plots) and the shot waits until its predicate says ready (or --timeout). `QWidget.grab()` paints widgets
+only, so the 3-D view (a native OpenGL window) is rendered with `grab_frame()` and painted into its place.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _spin(app, seconds: float, until=None) -> bool:
+    """Run the event loop for `seconds`, or until `until()` is true; returns whether it became true."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.005)
+    return until is None
+
+
+def grab_window(window):
+    """The window as a QImage, with the 3-D view's framebuffer painted over its container."""
+    from PySide6.QtGui import QPainter
+
+    image = window.grab().toImage()
+    container = window.view.widget
+    if container.isVisible():
+        painter = QPainter(image)
+        painter.drawImage(container.mapTo(window, container.rect().topLeft()), window.view.grab_frame())
+        painter.end()
+    return image
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the PNGs (default docs/)")
+    parser.add_argument("--only", nargs="+", metavar="TITLE", help="only these panels (dock titles)")
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for each panel's demo state")
+    parser.add_argument("--size", default="1500x940", help="window size WxH")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import configure_qt
+
+    configure_qt()
+    app = QApplication(sys.argv[:1])
+    from gui.main_window import MainWindow
+
+    settings_file = Path(tempfile.mkdtemp(prefix="motion-studio-shots-")) / "settings.ini"
+    window = MainWindow(settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    window.resize(width, height)
+    window.show()
+    _spin(app, 30, lambda: len(window.library.clips()) >= 15 and window.current is not None)
+    window.library.select("humanoid3d_walk")
+    written = []
+    unknown = set(args.only or []) - set(window.panels)
+    if unknown:
+        print(f"error: no panel called {', '.join(sorted(unknown))} (panels: {', '.join(window.panels)})",
+              file=sys.stderr)
+        return 2
+    for title, dock in window.panels.items():
+        if args.only and title not in args.only:
+            continue
+        dock.show()
+        dock.raise_()
+        _spin(app, 0.5)
+        panel = dock.widget()
+        demo = getattr(panel, "demo", None)
+        ready = demo() if demo is not None else None
+        if ready is not None and not _spin(app, args.timeout, ready):
+            print(f"warning: {title}: its demo state was not ready after {args.timeout:g} s; shot taken anyway",
+                  file=sys.stderr)
+        _spin(app, 0.5)
+        for box in list(window.error_dialogs):  # a dialog would cover the next shots
+            print(f"warning: {title}: {box.text()}", file=sys.stderr)
+            box.accept()
+        path = out / f"panel_{slug(title)}.png"
+        grab_window(window).save(str(path))
+        written.append(path)
+        print(f"wrote {path}")
+
+    if not args.only:
+        for name, action in (("help_shortcuts", window.shortcuts_action), ("help_about", window.about_action)):
+            action.trigger()
+            _spin(app, 0.5)
+            dialog = window.help_dialog
+            path = out / f"{name}.png"
+            dialog.grab().save(str(path))
+            dialog.accept()
+            written.append(path)
+            print(f"wrote {path}")
+    window.close()
+    return 0 if written else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Benchmark panel through its widgets: a tiny real benchmark (DeepMimic actor, few repeats) on a worker
+thread, Cancel, the bar chart of ratios vs torch, the table and Export JSON."""
+import json
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from gui.main_window import MainWindow
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), load_embedded=False)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w.view):
+        w.show()
+    dock = w.panels["Benchmark"]
+    dock.raise_()
+    p = dock.widget()
+    qtbot.waitUntil(lambda: bool(p.case_boxes) and p.run_button.isEnabled(), timeout=30_000)
+    yield p
+    w.close()
+
+
+def test_quick_benchmark_shows_bars_table_and_exports(qtbot, panel, tmp_path):
+    assert "deepmimic_actor" in panel.case_boxes and "torch" in panel.backend_boxes
+    assert not panel.backend_boxes["torch"].isEnabled()  # the reference always runs
+    for kind, box in panel.case_boxes.items():
+        box.setChecked(kind == "deepmimic_actor")
+    others = [n for n in panel.backend_boxes if n in ("max", "onnx")]
+    for name, box in panel.backend_boxes.items():
+        box.setChecked(name == "torch" or name in others)
+    panel.batches_edit.setText("1")
+    panel.runs_box.setValue(3)
+    panel.warmup_box.setValue(1)
+    panel.memory_box.setChecked(False)
+
+    # Cancel right after Run: the benchmark stops before its first step, the partial report says so
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    if panel.window.error_dialogs:  # e.g. MAX not compiled: the dialog says what to do
+        pytest.skip(panel.window.error_dialogs[0].text())
+    assert panel.report.cancelled and "Cancelled" in panel.status.text()
+
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    assert not panel.window.error_dialogs
+    report = panel.report
+    assert not report.cancelled and panel.progress.value() == 100
+    cases = {(r.case, r.backend) for r in report.rows}
+    assert ("deepmimic_actor", "torch") in cases and ("deepmimic_policy_step", "torch") in cases
+    assert panel.table.rowCount() == len(report.rows)
+    assert {panel.table.item(r, 2).text() for r in range(panel.table.rowCount())} == {r.backend for r in report.rows}
+    # one bar series per non-torch backend that produced timings, heights = ratios vs torch
+    timed = [b for b in report.backends if b != "torch" and any(r.backend == b for r in report.rows)]
+    assert [bar.opts["name"] for bar in panel.bars] == timed
+    for bar in panel.bars:
+        expected = [r.ratio_vs_torch for r in report.rows if r.backend == bar.opts["name"]]
+        assert list(bar.opts["height"]) == pytest.approx(expected)
+        assert all(h > 0 for h in expected)
+    if not timed:
+        pytest.skip(f"no backend besides torch could run here: {report.skipped}")
+
+    out = tmp_path / "bench.json"
+    assert panel.export_button.isEnabled()
+    panel.export(out)
+    data = json.loads(out.read_text())
+    assert len(data["rows"]) == len(report.rows) and data["cancelled"] is False
+    assert {"case", "backend", "batch", "median_us", "ratio_vs_torch"} <= set(data["rows"][0])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".json" or p.name.startswith(".bench")) == \
+        ["bench.json"]
+
+
+def test_bad_batch_sizes_say_what_to_type(qtbot, panel):
+    panel.batches_edit.setText("1, lots")
+    panel.run_button.click()
+    assert not panel.running
+    text = panel.window.error_dialogs[0].text()
+    assert "batch sizes" in text and "Example: 1, 64" in text

@@ -1,0 +1,45 @@
+"""The Phases panel in the real main window with a random-weight lite RSMT model: the PAE phases of the
+selected clip, circles that move with the timeline, and the curves' time cursors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.panels.phase_panel import PhasePanel
+from inference.phases import clip_phases
+from test_gui_transition_panel import make_window, weights_dir  # noqa: F401 -- the module fixture
+
+pytestmark = pytest.mark.gl
+
+
+def test_circles_follow_the_timeline(qtbot, tmp_path, weights_dir):  # noqa: F811
+    w, _ = make_window(qtbot, tmp_path, weights_dir, clips=("walk", "dance_a"))
+    panel = w.findChild(PhasePanel)
+    if panel is None:
+        panel = PhasePanel(w)
+        w.add_panel("Phases", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        panel.refresh()
+    qtbot.waitUntil(lambda: panel.clip is w.current and panel.phases is not None, timeout=30_000)
+    phases = panel.phases
+    n = w.current.motion.num_frames
+    assert phases.phase.shape == (n, 5) and phases.amplitude.shape == (n, 5) and phases.frequency.shape == (n, 5)
+    # the numbers are inference.phases.clip_phases' on the same clip
+    want = clip_phases(panel.ctx.generator, w.current.motion)
+    np.testing.assert_allclose(phases.phase, want.phase, atol=1e-6)
+    assert len(panel.points) == 5 and len(panel.amplitude_plot.listDataItems()) == 5
+
+    w.timeline.seek(5)
+    at5 = panel.point_positions()
+    np.testing.assert_allclose(at5, phases.points(5) / panel._scale[:, None], atol=1e-6)
+    w.timeline.seek(20)
+    at20 = panel.point_positions()
+    assert np.abs(at20 - at5).max() > 1e-3  # the points moved
+    assert np.all(np.linalg.norm(at20, axis=1) <= 1.0 + 1e-6)  # inside the circles
+    assert panel.cursors[0].value() == 20 and panel.frame == 20
+
+    # another clip (60 fps) gets its own phases, one per frame
+    w.library.select("humanoid3d_dance_a")
+    qtbot.waitUntil(lambda: panel.clip is w.current, timeout=30_000)
+    assert panel.phases.phase.shape[0] == w.current.motion.num_frames
+    w.close()

@@ -1,0 +1,60 @@
+"""The Styles panel in the real main window with a random-weight lite RSMT model: the library of clip
+styles, a click on the 2-D map picks the style the Transition panel then uses, a blend, save and load."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.panels.style_panel import StylePanel
+from gui.panels.transition_panel import TransitionPanel
+from test_gui_transition_panel import make_window, weights_dir  # noqa: F401 -- the module fixture
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path, weights_dir, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("MOTION_STUDIO_DATA", str(tmp_path / "data"))
+    w, _ = make_window(qtbot, tmp_path, weights_dir)
+    p = w.findChild(StylePanel)
+    if p is None:
+        p = StylePanel(w)
+        w.add_panel("Styles", p, Qt.DockWidgetArea.RightDockWidgetArea)
+    w.resize(1600, 1000)
+    qtbot.waitUntil(lambda: len(p.styles) == 3 and p.ctx.jobs.active_count() == 0, timeout=30_000)
+    yield p
+    w.close()
+
+
+def test_clicking_the_map_picks_a_style(qtbot, panel):
+    assert [s.name for s in panel.styles] == ["humanoid3d_walk", "humanoid3d_run", "humanoid3d_jump"]
+    points = panel._points()
+    assert points.shape == (3, 2) and np.ptp(points, axis=0).max() > 0
+    qtbot.wait(50)  # the plot lays out its view box
+    for index in (2, 0):
+        pos = panel.map_position(index)
+        qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        assert panel.list.currentRow() == index
+        assert panel.ctx.style is panel.styles[index]
+    transition = panel.window.findChild(TransitionPanel)
+    assert transition.style_label.text() == "humanoid3d_walk"
+    assert transition.request().style is panel.styles[0].features
+
+
+def test_blend_save_and_load(qtbot, panel, tmp_path):
+    panel.blend_a.setCurrentIndex(0)
+    panel.blend_b.setCurrentIndex(2)
+    panel.blend_slider.setValue(30)
+    qtbot.mouseClick(panel.blend_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.styles) == 4, timeout=30_000)
+    mixed = panel.styles[-1]
+    assert mixed.origin == "blend" and panel.ctx.style is mixed and "30%" in mixed.name
+    a, b = panel.styles[0].features.features, panel.styles[2].features.features
+    np.testing.assert_allclose(mixed.features.features, 0.7 * a + 0.3 * b, atol=1e-5)
+    path = panel.save("my mix")
+    assert path == tmp_path / "data" / "styles" / "my_mix.json"
+    qtbot.waitUntil(lambda: any(s.origin == "custom" for s in panel.styles), timeout=30_000)
+    custom = next(s for s in panel.styles if s.origin == "custom")
+    assert custom.name == "my mix" and custom.path == path
+    np.testing.assert_allclose(custom.code, mixed.code, rtol=1e-4, atol=1e-5)
