@@ -8,12 +8,12 @@ minute per model) cold and warm MAX compile times.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from cli import UserError, print_json, stdout_to_stderr
+from motion.io import atomic_write
 
 
 def add_arguments(parser) -> None:
@@ -71,6 +71,5 @@ def run(args) -> int:
 def _write_json(path: Path, obj) -> None:
     if path.parent and not path.parent.is_dir():
         raise UserError(f"{path}: folder does not exist")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+    with atomic_write(path) as f:
+        f.write(json.dumps(obj, indent=1) + "\n")

@@ -16,6 +16,8 @@ import time
 import traceback
 from pathlib import Path
 
+from motion.io import atomic_path
+
 from inference.mef_store import (COMPILING, EVENT_PREFIX, FAILED, READY, atomic_text, claim_alive,
                                  cpu_target, max_version)
 
@@ -64,9 +66,8 @@ def _compile(session, job: dict, stem: Path) -> float:
             "compile_s": round(compile_s, 3), "compiled_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     atomic_text(stem.with_name(stem.name + ".json"), json.dumps(meta, indent=1))
     mef = stem.with_name(stem.name + ".mef")  # written last: its presence means ready
-    tmp = mef.with_name(f".{mef.name}.{os.getpid()}.tmp")
-    compiled.export_mef(str(tmp))
-    os.replace(tmp, mef)
+    with atomic_path(mef) as tmp:
+        compiled.export_mef(str(tmp))
     return compile_s
 
 

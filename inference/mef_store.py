@@ -40,6 +40,7 @@ from inference.backend import BackendNotReady
 from inference.maxgraphs import builder, kinds as known_kinds
 from inference.paths import cache_dir
 from inference.weights import WeightSet
+from motion.io import atomic_path
 
 MISSING, COMPILING, READY, FAILED = "missing", "compiling", "ready", "failed"
 EVENT_PREFIX = "@@compile-event "  # marks the worker's progress lines among anything else it prints
@@ -366,6 +367,5 @@ def _release_claim(marker: Path, pid: int) -> None:
 
 
 def atomic_text(target: Path, text: str) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from motion.io import atomic_path
 
 
 class WeightsError(ValueError):
@@ -52,8 +53,10 @@ class WeightSet:
         cfg = Path(path).with_suffix(".json")
         st.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: np.ascontiguousarray(v) for k, v in self.tensors.items()}
-        _atomic_write(st, lambda tmp: save_file(tensors, tmp))
-        _atomic_write(cfg, lambda tmp: Path(tmp).write_text(json.dumps(self.config, indent=1, sort_keys=True)))
+        with atomic_path(st) as tmp:
+            save_file(tensors, str(tmp))
+        with atomic_path(cfg) as tmp:
+            tmp.write_text(json.dumps(self.config, indent=1, sort_keys=True))
         self.path = st
 
     def expect(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -65,15 +68,3 @@ class WeightSet:
         if tuple(t.shape) != tuple(shape):
             raise WeightsError(f"{where}: tensor {name!r} has shape {tuple(t.shape)}, expected {tuple(shape)}")
         return t
-
-
-def _atomic_write(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary user files
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -85,22 +85,30 @@ def resolve_clip_frame(spec: str, default: int) -> tuple[Motion, int]:
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "w"):
-    """Open a temporary file beside `path` ("w" text UTF-8 with LF, or "wb"); it replaces `path` only
-    when the block finishes without an exception, so readers never see a half-written file.
-    OS errors (missing folder, no permission) become MotionFileError naming `path`."""
+def atomic_path(path):
+    """A temporary path beside `path` for a writer that takes a file name (safetensors, torch, MAX, Qt);
+    it replaces `path` only when the block finishes without an exception, so readers never see a
+    half-written file. Keeps the mode of the file it replaces (0644 for a new one). The one way every
+    part of the project writes a user-visible or cached file."""
     path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise MotionFileError(path, f"cannot write: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as f:
-            yield f
+        yield Path(tmp)
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(tmp, path)
-    except BaseException as e:
+    except BaseException:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise MotionFileError(path, f"cannot write: {e.strerror or e}") from None
         raise
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w"):
+    """`atomic_path` opened as a file ("w" text UTF-8 with LF, or "wb"). OS errors (missing folder, no
+    permission) become MotionFileError naming `path`."""
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as f:
+                yield f
+    except OSError as e:
+        raise MotionFileError(path, f"cannot write: {e.strerror or e}") from None

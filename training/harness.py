@@ -22,15 +22,15 @@ Unusable input (no checkpoint to resume, a checkpoint of another model, a corrup
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from motion.io import atomic_write
 import torch
 
 from training.progress import ProgressBar
@@ -87,19 +87,6 @@ class TrainResult:
 
 # --------------------------------------------------------------------------- files
 
-def _atomic_write(path: Path, mode: str, write: Callable) -> None:
-    """write(file) into a temporary file beside `path`, then rename it over `path` (mode 0644)."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as f:
-            write(f)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary user files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # --------------------------------------------------------------------------- RNG state
 
 def _rng_state(rng: np.random.Generator) -> dict:
@@ -133,7 +120,8 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.O
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                "rng": _rng_state(rng), "meta": meta or {}}
-    _atomic_write(path, "wb", lambda f: torch.save(payload, f))
+    with atomic_write(path, "wb") as f:
+        torch.save(payload, f)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -182,7 +170,8 @@ def read_log(path: Path) -> list[dict]:
 
 
 def _rewrite_log(path: Path, rows: list[dict]) -> None:
-    _atomic_write(path, "w", lambda f: f.writelines(json.dumps(r) + "\n" for r in rows))
+    with atomic_write(path) as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
 
 
 def render_loss_curves(rows: list[dict], path: Path, title: str = "") -> None:
@@ -211,7 +200,8 @@ def render_loss_curves(rows: list[dict], path: Path, title: str = "") -> None:
     if keys:
         ax.legend(loc="upper right", fontsize="small")
     fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.9)
-    _atomic_write(Path(path), "wb", lambda f: fig.savefig(f, format="png"))
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png")
 
 
 # --------------------------------------------------------------------------- the loop

@@ -4,9 +4,10 @@ each backend's time relative to PyTorch (per case), the table, and Export JSON (
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
+
+from motion.io import atomic_write
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -40,12 +41,8 @@ def run_bench_job(config, cancel: threading.Event, job):
 
 def write_json_atomic(obj: dict, path: str | Path) -> str:
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(obj, indent=1) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as f:
+        f.write(json.dumps(obj, indent=1) + "\n")
     return str(path)
 
 

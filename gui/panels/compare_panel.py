@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def error_matrix(report, mode: str) -> tuple[np.ndarray, list[str]]:
 def write_report(report, base: str | Path, plots: QWidget | None = None) -> list[Path]:
     """`base`.json (the whole report), `base`.csv (per frame: errors of both modes, both latencies) and,
     given a widget, `base`.png of it; every file written to a temporary name and renamed."""
-    from motion.io import atomic_write
+    from motion.io import atomic_path, atomic_write
 
     base = Path(base)
     if base.suffix.lower() in (".json", ".csv", ".png"):
@@ -75,10 +74,9 @@ def write_report(report, base: str | Path, plots: QWidget | None = None) -> list
                              report.latency_us[ref][i], report.latency_us[cand][i]])
     if plots is not None:
         png = base.with_suffix(".png")
-        tmp = png.with_name(f".{png.name}.{os.getpid()}.tmp.png")
-        if not plots.grab().save(str(tmp), "PNG"):
-            raise OSError(f"{png}: cannot write the image")
-        os.replace(tmp, png)
+        with atomic_path(png) as tmp:
+            if not plots.grab().save(str(tmp), "PNG"):
+                raise OSError(f"{png}: cannot write the image")
         paths.append(png)
     return paths
 
