@@ -109,11 +109,11 @@ def require_compiled(backend: Backend, kinds, preset: str = "lite") -> None:
 
 def random_like(weights: WeightSet, seed: int) -> WeightSet:
     """Same tensor names and shapes as `weights`, seeded random values: ~N(0, 1/fan_in) matrices,
-    positive `*.std` normalisers, N(0, 1) for everything else."""
+    positive `*.std` normalisers and BatchNorm `*.running_var`, 0.1 N(0, 1) for everything else."""
     rng = np.random.default_rng(seed)
     tensors = {}
     for name, t in weights.tensors.items():
-        if name.endswith(".std"):
+        if name.endswith((".std", ".running_var")):
             tensors[name] = rng.uniform(0.2, 2.0, t.shape).astype(np.float32)
         elif t.ndim >= 2:
             tensors[name] = (rng.standard_normal(t.shape) / np.sqrt(np.prod(t.shape[1:]))).astype(np.float32)

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BOTTOM_SHARE = 0.42  # of the window height for a bottom-area panel's shot
+RIGHT_SHARE = 0.3  # of the window width for a right-area panel's shot
 sys.path.insert(0, str(ROOT))
 
 
@@ -32,17 +34,42 @@ def _spin(app, seconds: float, until=None) -> bool:
     return until is None
 
 
+def _views(window) -> list:
+    """The window's 3-D view and those of the panels in front (e.g. the Compare panel's overlay)."""
+    views = [window.view]
+    for dock in window.panels.values():
+        view = getattr(dock.widget(), "view", None)
+        if view is not None and hasattr(view, "grab_frame"):
+            views.append(view)
+    return views
+
+
 def grab_window(window):
-    """The window as a QImage, with the 3-D view's framebuffer painted over its container."""
+    """The window as a QImage, with each visible 3-D view's framebuffer painted over its container."""
     from PySide6.QtGui import QPainter
 
     image = window.grab().toImage()
-    container = window.view.widget
-    if container.isVisible():
-        painter = QPainter(image)
-        painter.drawImage(container.mapTo(window, container.rect().topLeft()), window.view.grab_frame())
-        painter.end()
+    painter = QPainter(image)
+    for view in _views(window):
+        container = view.widget
+        if container.isVisible() and not container.visibleRegion().isEmpty():
+            painter.drawImage(container.mapTo(window, container.rect().topLeft()), view.grab_frame())
+    painter.end()
     return image
+
+
+def wait_for_rsmt(app, window, seconds: float) -> None:
+    """Let the RSMT context (shared by the Styles/Transition/Compare/Phases panels) finish loading its
+    weights, so those panels are shot with a model instead of "loading RSMT weights ..."."""
+    from gui.panels.rsmt_context import RSMTContext
+
+    ctx = window.findChild(RSMTContext, "rsmt_context")
+    if ctx is None:
+        return
+    if not _spin(app, seconds, lambda: not ctx.loading):
+        print(f"warning: RSMT weights still loading after {seconds:g} s", file=sys.stderr)
+    elif not ctx.ready:
+        print(f"warning: {ctx.status_text()}", file=sys.stderr)
 
 
 def slug(title: str) -> str:
@@ -60,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
     from gui.app import configure_qt
@@ -75,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     _spin(app, 30, lambda: len(window.library.clips()) >= 15 and window.current is not None)
     window.library.select("humanoid3d_walk")
+    wait_for_rsmt(app, window, args.timeout)
     written = []
     unknown = set(args.only or []) - set(window.panels)
     if unknown:
@@ -86,6 +114,17 @@ def main(argv: list[str] | None = None) -> int:
             continue
         dock.show()
         dock.raise_()
+        if window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+            # the bottom group is short by default: give the plots room
+            window.resizeDocks([dock], [int(height * BOTTOM_SHARE)], Qt.Orientation.Vertical)
+            right = [d for d in window.panels.values()
+                     if window.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+            window.resizeDocks(right, [int(width * 0.24)] * len(right), Qt.Orientation.Horizontal)
+            window.resizeDocks([window.log_dock, dock], [int(width * 0.17), int(width * 0.6)],
+                               Qt.Orientation.Horizontal)
+        elif window.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea:
+            # wide enough for the Styles map's title and points
+            window.resizeDocks([dock], [int(width * RIGHT_SHARE)], Qt.Orientation.Horizontal)
         _spin(app, 0.5)
         panel = dock.widget()
         demo = getattr(panel, "demo", None)

@@ -157,7 +157,7 @@ class ComparePanel(QWidget):
 
     def _model_changed(self) -> None:
         self.compare_button.setEnabled(self.ctx.ready)
-        if not self.ctx.ready:
+        if not self.ctx.ready or self.report is None:  # else the report's summary stays
             self.summary.setText(self.ctx.status_text())
 
     # -- running -------------------------------------------------------------------------------------------
@@ -249,6 +249,33 @@ class ComparePanel(QWidget):
     def _timeline_frame(self, frame: int) -> None:
         if self.clip is not None and self.window.current is self.clip:
             self.set_cursor(frame - self.reference.generated.start)
+
+    # -- screenshots ---------------------------------------------------------------------------------------
+    def demo(self):
+        """Screenshot state: the Transition panel's walk -> run request compared on torch and MAX, twice, the
+        second report shown: the first run's latencies include each backend's one-time warm-up."""
+        from gui.panels.transition_panel import TransitionPanel
+
+        runs = 0
+
+        def ready() -> bool:
+            nonlocal runs
+            if self.summary.text().startswith("failed"):
+                return True
+            if runs == 0:
+                panel = self.window.findChild(TransitionPanel)
+                if not self.ctx.ready or panel is None or "humanoid3d_run" not in self.window.library.names():
+                    return False
+                if panel.source.combo.currentText() != "humanoid3d_walk":
+                    panel.set_demo_request()
+                self.candidate.setCurrentIndex(self.candidate.findData("max"))
+            if runs < 2 and (runs == 0 or self.export_button.isEnabled()):
+                self.export_button.setEnabled(False)  # _show_report enables it again
+                self.compare()
+                runs += 1
+            return runs == 2 and self.export_button.isEnabled()
+
+        return ready
 
     # -- export --------------------------------------------------------------------------------------------
     def _export_dialog(self) -> None:

@@ -115,3 +115,8 @@ class PhasePanel(QWidget):
             spoke.setData([0.0, xy[ch, 0]], [0.0, xy[ch, 1]])
         for line in self.cursors:
             line.setValue(self.frame)
+
+    def demo(self):
+        """Screenshot state: the phases of the selected clip, computed."""
+        return lambda: (self.status.text().startswith("no phases")
+                        or (self.phases is not None and self.clip is self.window.current))

@@ -59,6 +59,7 @@ class StylePanel(QWidget):
         self.list.currentRowChanged.connect(self._row_changed)
         self.plot = pg.PlotWidget(self, title="style map (PCA of the style codes): click to pick")
         self.plot.setMenuEnabled(False)
+        self.plot.getViewBox().setDefaultPadding(0.15)  # room for the names right of the points
         self.scatter = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w", width=0.5))
         self.plot.addItem(self.scatter)
         self.labels: list[pg.TextItem] = []
@@ -234,6 +235,19 @@ class StylePanel(QWidget):
         name, ok = QInputDialog.getText(self, "Save style", "Name:", text=self.ctx.style.name)
         if ok and name.strip():
             self.save(name)
+
+    def demo(self):
+        """Screenshot state: the style map of the library's clips with one style (the run) picked."""
+
+        def ready() -> bool:
+            if self.map is None or not self.styles:
+                return False
+            if self.list.currentRow() < 0:
+                names = [s.name for s in self.styles]
+                self.pick(names.index("humanoid3d_run") if "humanoid3d_run" in names else 0)
+            return self.list.currentRow() >= 0
+
+        return ready
 
     def _load_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load style", "", "Style code (*.json *.npy)")

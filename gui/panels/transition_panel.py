@@ -273,3 +273,33 @@ class TransitionPanel(QWidget):
             f"{clip.name}: {r.motion.num_frames} frames = {r.context_frames} context + {r.length} generated + "
             f"{r.target_frames} target; {r.ms_per_frame:.2f} ms per generated frame on {r.backend}")
         self.window.log_message(f"transition: {self.result_label.text()}")
+
+    # -- screenshots ---------------------------------------------------------------------------------------
+    def demo(self):
+        """Screenshot state: a 30-frame walk -> run transition (on MAX when it is compiled, else torch)
+        generated, added to the library and playing."""
+        started = False
+
+        def ready() -> bool:
+            nonlocal started
+            if not started:
+                names = self.window.library.names()
+                if not (self.ctx.ready and self.backend_status and "humanoid3d_walk" in names
+                        and "humanoid3d_run" in names):
+                    return False
+                self.set_demo_request()
+                backend = "max" if self.backend_status.get("max") == "" else "torch"
+                self.backend.setCurrentIndex(self.backend.findData(backend))
+                self.generate()
+                started = True
+            if self.result_label.text().startswith("failed"):
+                return True
+            return self.result_clip is not None and self.window.current is self.result_clip
+
+        return ready
+
+    def set_demo_request(self) -> None:
+        """The request the screenshots use: humanoid3d_walk frame 20 -> humanoid3d_run frame 0, 30 frames."""
+        self.set_source("humanoid3d_walk", 20)
+        self.set_target("humanoid3d_run", 0)
+        self.length.setValue(30)
