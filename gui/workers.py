@@ -29,6 +29,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from gui.gc_pauses import settle
+
 # Errors that describe bad user input: shown as their message alone, without a traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
 
@@ -206,6 +208,7 @@ class JobRunner(QObject):
             if callbacks["result"]:
                 callbacks["result"](result)
         finally:
+            settle()  # what the job loaded is long-lived: keep it out of future full collections
             self._emit_idle_if_done()
 
     @Slot(object, str)

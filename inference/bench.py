@@ -142,7 +142,9 @@ def available_backends() -> list[str]:
 
 def _supports(backend: Backend, kind: str) -> bool:
     """Whether `backend` has a network for `kind` at all (compiled or not: not compiled is an error)."""
-    if backend.name in ("max", "max-mojo"):
+    if backend.name == "max-mojo":
+        return kind in backend.EXTENSION_KINDS
+    if backend.name == "max":
         from inference.maxgraphs import kinds
 
         return kind in kinds()

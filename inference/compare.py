@@ -84,7 +84,11 @@ def comparable_kinds(candidate: str) -> list[str]:
     """Model kinds the torch reference and `candidate` both have a network for (compiled or not)."""
     from inference.torch_backend import BUILDERS
 
-    if candidate in ("max", "max-mojo"):
+    if candidate == "max-mojo":
+        from inference.max_backend import MaxMojoBackend
+
+        theirs = list(MaxMojoBackend.EXTENSION_KINDS)
+    elif candidate == "max":
         from inference.maxgraphs import kinds
 
         theirs = kinds()

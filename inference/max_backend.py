@@ -32,21 +32,23 @@ class MaxBackend(Backend):
 
 @register
 class MaxMojoBackend(MaxBackend):
-    """MAX with the Mojo kernels of mojo/: graphs are compiled with ``ops_impl="mojo"`` (Mojo custom ops in
-    place of the composed ones), and the DeepMimic control step runs on the Mojo GEMV extension
-    (inference/mojo_mlp.py), because at batch 1 one MAX ``execute`` dispatch (20-30 us) costs more than the
-    whole 3 MB weight stream. `runner_impl(kind)` says which path a kind takes, so reports can show it."""
+    """MAX with the Mojo kernels of mojo/. Today only the DeepMimic networks have a Mojo path: the batch-1
+    control step runs on the Mojo GEMV extension (inference/mojo_mlp.py), because one MAX ``execute``
+    dispatch (20-30 us) costs more than the whole 3 MB weight stream. The RSMT graphs do not use the Mojo
+    custom ops yet, so for them this backend says it is not available instead of running the plain MAX
+    graphs under the "max-mojo" name. `runner_impl(kind)` says which path a kind takes."""
 
     name = "max-mojo"
     ops_impl = "mojo"
     EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic")
 
-    def runner_impl(self, kind: str) -> str:
-        return "mojo-extension" if kind in self.EXTENSION_KINDS else "max-graph+mojo-ops"
+    def runner_impl(self, kind: str) -> str | None:
+        return "mojo-extension" if kind in self.EXTENSION_KINDS else None
 
     def load(self, kind: str, weights: WeightSet) -> Runner:
         if kind not in self.EXTENSION_KINDS:
-            return super().load(kind, weights)
+            raise BackendNotReady(f"max-mojo has no Mojo implementation of {kind} yet (use the max backend); "
+                                  f"it has: {', '.join(self.EXTENSION_KINDS)}")
         from inference.mojo_mlp import deepmimic_runner
         from motion.mojo_build import MojoBuildError
 
@@ -56,8 +58,8 @@ class MaxMojoBackend(MaxBackend):
             raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
 
     def ready(self, kind: str) -> bool:
-        if kind in self.EXTENSION_KINDS:
-            from motion.mojo_build import is_current
+        if kind not in self.EXTENSION_KINDS:
+            return False
+        from motion.mojo_build import is_current
 
-            return is_current()
-        return super().ready(kind)
+        return is_current()

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from inference.backend import get_backend
+from inference.backend import BackendNotReady, get_backend
 from inference.policies import load_policy
 
 
@@ -18,7 +18,9 @@ def test_max_mojo_is_its_own_backend():
     backend = get_backend("max-mojo")
     assert backend.name == "max-mojo" and backend.ops_impl == "mojo"
     assert backend.runner_impl("deepmimic_actor") == "mojo-extension"
-    assert backend.runner_impl("rsmt_sampler_step") == "max-graph+mojo-ops"
+    assert backend.runner_impl("rsmt_sampler_step") is None and not backend.ready("rsmt_sampler_step")
+    with pytest.raises(BackendNotReady, match="no Mojo implementation of rsmt_sampler_step"):
+        backend.load("rsmt_sampler_step", None)
     assert get_backend("max").name == "max"
 
 
