@@ -36,12 +36,12 @@ def main(argv: list[str]) -> int:
 
     weights = WeightSet.load(weights_path)
     backend = get_backend(backend_name)
-    if backend_name in ("max", "max-mojo"):
+    if backend_name == "max" or (backend_name == "max-mojo" and kind not in backend.EXTENSION_KINDS):
         backend.store.session()  # the runtime itself belongs to "imported", the model to "loaded"
     imported = _status_mb("VmRSS")
     runner = backend.load(kind, weights)
     loaded = _status_mb("VmRSS")
-    shapes = getattr(runner, "inputs", None)
+    shapes = getattr(runner, "inputs", None) or ("state",)  # the Mojo DeepMimic runner is a plain function
     if not isinstance(shapes, dict):  # MAX runners know names only; the DeepMimic kinds take one state
         shapes = {name: (weights.tensors["state_norm.mean"].shape[0],) for name in shapes}
     runner(**{name: np.zeros((1, *tail), np.float32) for name, tail in shapes.items()})
