@@ -46,6 +46,20 @@ class TrainingError(ValueError):
     """Training cannot start or continue because of the user's data, options or files."""
 
 
+def exporter(model: torch.nn.Module, device, dataset) -> Callable[[], object]:
+    """`Trainer.export` of the RSMT trainers: the network's WeightSet (taken on the CPU, the model put back
+    on `device`) with the dataset's skeleton and joint roles in its config."""
+    def export():
+        from inference.networks.rsmt_config import network_weights
+
+        weights = network_weights(model.cpu().eval())
+        model.to(device)
+        weights.config["skeleton"] = dataset.skeleton_config()
+        return weights
+
+    return export
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2 ** 32)

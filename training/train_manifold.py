@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from inference.networks.rsmt_config import RSMTConfig, network_weights
+from inference.networks.rsmt_config import RSMTConfig
 from inference.networks.stylevae import StyleVAE
 from training.datasets import MANIFOLD_SUBWINDOW, MotionDataset, annotate_phases, manifold_windows
-from training.harness import StepContext, Trainer, TrainingError
+from training.harness import StepContext, Trainer, TrainingError, exporter
 
 BATCH = 32
 LEARNING_RATE, FINAL_LR = 1e-3, 1e-5
@@ -163,10 +163,4 @@ def manifold_trainer(dataset: MotionDataset, preset: str, device: torch.device, 
         optimizer.step()
         return losses
 
-    def export():
-        weights = network_weights(model.cpu().eval())
-        model.to(device)
-        weights.config["skeleton"] = dataset.skeleton_config()
-        return weights
-
-    return Trainer(model, optimizer, step, {"network": "rsmt_manifold", "preset": preset, "windows": int(n)}, export)
+    return Trainer(model, optimizer, step, {"network": "rsmt_manifold", "preset": preset, "windows": int(n)}, exporter(model, device, dataset))

@@ -10,9 +10,9 @@ import math
 import torch
 
 from inference.networks.deephase import PAE
-from inference.networks.rsmt_config import RSMTConfig, network_weights
+from inference.networks.rsmt_config import RSMTConfig
 from training.datasets import MotionDataset, pae_windows
-from training.harness import StepContext, Trainer, TrainingError
+from training.harness import StepContext, Trainer, TrainingError, exporter
 
 BATCH = 32
 LEARNING_RATE = 1e-4
@@ -53,11 +53,5 @@ def phase_trainer(dataset: MotionDataset, preset: str, device: torch.device, bat
         optimizer.step()
         return {"mse": loss}
 
-    def export():
-        weights = network_weights(model.cpu().eval())
-        model.to(device)
-        weights.config["skeleton"] = dataset.skeleton_config()
-        return weights
-
     return Trainer(model, optimizer, step, {"network": "rsmt_phase", "preset": preset, "windows": int(len(windows))},
-                   export)
+                   exporter(model, device, dataset))

@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from inference.networks.rsmt_config import RSMTConfig, build_network, network_weights
+from inference.networks.rsmt_config import RSMTConfig, build_network
 from inference.networks.transitionnet import TransitionSampler
 from motion.features import style_statistics
 from training.datasets import MotionDataset, annotate_phases, sampler_windows
-from training.harness import StepContext, Trainer, TrainingError
+from training.harness import StepContext, Trainer, TrainingError, exporter
 from training.train_manifold import contact_weights, phase_function, positions_from_rotations
 
 BATCH = 32
@@ -141,10 +141,4 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         optimizer.step()
         return losses
 
-    def export():
-        weights = network_weights(model.cpu().eval())
-        model.to(device)
-        weights.config["skeleton"] = dataset.skeleton_config()
-        return weights
-
-    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n)}, export)
+    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n)}, exporter(model, device, dataset))
