@@ -118,7 +118,22 @@ def extension() -> ModuleType:
     spec = importlib.util.spec_from_file_location(EXTENSION_NAME, EXTENSION, loader=loader)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
+    _restore_c_environment()
     return module
+
+
+# Loading a Mojo extension sets these in the C environment, behind os.environ's back (PYTHONEXECUTABLE to
+# whichever `python3` is first on PATH): child processes (MAX compile workers, CLI subprocesses) would then
+# start outside this virtual environment and fail to import anything installed in it.
+_MOJO_SETS = ("PYTHONEXECUTABLE", "PYTHONPATH", "MOJO_PYTHON_LIBRARY")
+
+
+def _restore_c_environment() -> None:
+    for name in _MOJO_SETS:
+        if name in os.environ:
+            os.putenv(name, os.environ[name])
+        else:
+            os.unsetenv(name)
 
 
 def main() -> int:
