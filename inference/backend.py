@@ -33,6 +33,14 @@ class Backend(ABC):
         """Whether load(kind, ...) would succeed without waiting."""
         return True
 
+    @abstractmethod
+    def kinds(self) -> list[str]:
+        """Every network kind this backend has (ready or not)."""
+
+    def compiled_kinds(self, kinds) -> list[str]:
+        """Those of `kinds` that need a compiled model (a MAX MEF) before load() can succeed."""
+        return []
+
 
 _BACKENDS: dict[str, type[Backend]] = {}
 

@@ -21,7 +21,7 @@ from typing import Callable
 
 from inference.backend import Backend, BackendNotReady, get_backend
 from inference.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, require_compiled
-from inference.timing import interleaved
+from inference.timing import Timing, interleaved
 
 REFERENCE = "torch"
 CANDIDATE_BACKENDS = ("torch", "max", "max-mojo", "onnx")
@@ -103,6 +103,8 @@ class BenchReport:
                 r = keyed.get((case, batch, b))
                 cells.append(f"{r.median_us:>12.1f} {_ratio(r.ratio_vs_torch):>6}" if r else f"{'-':>12} {'':>6}")
             lines.append(f"{case:<26} {batch:>5} " + " ".join(cells))
+        for name, path in self.meta.get("transition_path", {}).items():
+            lines.append(f"transition on {name}: {path}")
         if self.load:
             lines += ["", "model load (ms): " + ", ".join(f"{d['case']}/{d['backend']} {d['load_ms']:.1f}"
                                                          for d in self.load)]
@@ -142,15 +144,7 @@ def available_backends() -> list[str]:
 
 def _supports(backend: Backend, kind: str) -> bool:
     """Whether `backend` has a network for `kind` at all (compiled or not: not compiled is an error)."""
-    if backend.name == "max-mojo":
-        return kind in backend.EXTENSION_KINDS
-    if backend.name == "max":
-        from inference.maxgraphs import kinds
-
-        return kind in kinds()
-    from inference.torch_backend import BUILDERS
-
-    return kind in BUILDERS
+    return kind in backend.kinds()
 
 
 def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProgress], None] | None = None,
@@ -230,28 +224,38 @@ def _bench_kind(kind: str, backends: dict[str, Backend], config: BenchConfig, re
 
 
 def _bench_transition(length: int, backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
-    """generate() of the fixed compare transition (inference.compare.transition_request), clips to Motion."""
+    """generate() of the fixed compare transition (inference.compare.transition_request), clips to Motion, each
+    backend on its fastest path: the whole rollout in one call where it has the "rsmt_rollout" kind, else one
+    step call per frame. Two rows per backend: the whole generate() ("transition_<L>f") and the network part
+    per generated frame ("transition_<L>f_per_frame": target code, warm-up and rollout, / length; the
+    median over the same runs)."""
     from inference.compare import transition_model, transition_request
     from inference.transition import TransitionGenerator
 
     model, _ = transition_model(config.preset)
     request = transition_request(length)
     case = f"transition_{length}f"
-    cases = {}
+    cases, results = {}, {}
     for name, backend in backends.items():
         if not all(_supports(backend, k) for k in TRANSITION_KINDS):
             report.skipped.append({"case": case, "backend": name, "reason": f"no {name} networks for a transition"})
             continue
+        whole = "rsmt_rollout" in backend.kinds()
         gen = TransitionGenerator(model)
         try:
-            gen.load(name)
+            gen.load(name, whole)
         except BackendNotReady as e:
             if name == REFERENCE:
                 raise
             report.skipped.append({"case": case, "backend": name, "reason": str(e)})
             continue
-        cases[name] = lambda gen=gen, name=name: gen.generate(replace(request, backend=name))
+        report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
+        results[name] = []
+        cases[name] = lambda gen=gen, name=name, whole=whole: results[name].append(
+            gen.generate(replace(request, backend=name, whole_rollout=whole)).timings["ms_per_frame"] * 1e3)
     _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
+    warmup = config.warmup
+    _add_rows(report, f"{case}_per_frame", 1, {name: Timing(name, tuple(r[warmup:])) for name, r in results.items()})
 
 
 def _bench_policy_step(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:

@@ -82,30 +82,20 @@ def errors(candidate: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
 # ---- which kinds, which weights, which inputs ------------------------------------------------------
 def comparable_kinds(candidate: str) -> list[str]:
     """Model kinds the torch reference and `candidate` both have a network for (compiled or not)."""
-    from inference.torch_backend import BUILDERS
-
-    if candidate == "max-mojo":
-        from inference.max_backend import MaxMojoBackend
-
-        theirs = list(MaxMojoBackend.EXTENSION_KINDS)
-    elif candidate == "max":
-        from inference.maxgraphs import kinds
-
-        theirs = kinds()
-    else:
-        theirs = list(BUILDERS)
-    return [k for k in theirs if k in BUILDERS]
+    reference = get_backend("torch").kinds()
+    return [k for k in get_backend(candidate).kinds() if k in reference]
 
 
 def require_compiled(backend: Backend, kinds, preset: str = "lite") -> None:
     """For a MEF-backed backend: BackendNotReady naming every kind not compiled yet, before any work starts
     (the DeepMimic kinds have one preset; RSMT kinds are checked at `preset`)."""
-    store = getattr(backend, "store", None)
-    if store is None:
+    needed = backend.compiled_kinds(kinds)
+    if not needed:
         return
     from inference.mef_store import READY
 
-    missing = [k for k in kinds if store.status(k, None if k in DEEPMIMIC_KINDS else preset) != READY]
+    store = backend.store
+    missing = [k for k in needed if store.status(k, None if k in DEEPMIMIC_KINDS else preset) != READY]
     if missing:
         raise BackendNotReady(f"{backend.name} models not compiled yet: {', '.join(missing)} "
                               f"(store {store.mef_dir}): run `python main.py compile`")

@@ -15,10 +15,9 @@ from inference.weights import WeightSet
 @register
 class MaxBackend(Backend):
     name = "max"
-    ops_impl = "composed"  # a Mojo custom-op backend ("max-mojo") subclasses with its own ops_impl
 
     def __init__(self, store: MefStore | None = None):
-        self.store = store if store is not None else MefStore(ops_impl=self.ops_impl)
+        self.store = store if store is not None else MefStore()
 
     def load(self, kind: str, weights: WeightSet) -> Runner:
         if kind not in BUILDERS:
@@ -29,37 +28,62 @@ class MaxBackend(Backend):
         """Whether the default preset of `kind` is compiled (weights of other sizes may still need a compile)."""
         return kind in BUILDERS and self.store.status(kind) == READY
 
+    def kinds(self) -> list[str]:
+        """Every network kind this backend runs (compiled or not)."""
+        return list(BUILDERS)
+
+    def compiled_kinds(self, kinds) -> list[str]:
+        """Those of `kinds` that this backend runs from compiled MAX models (MEFs)."""
+        return [k for k in kinds if k in BUILDERS]
+
 
 @register
 class MaxMojoBackend(MaxBackend):
-    """MAX with the Mojo kernels of mojo/. Today only the DeepMimic networks have a Mojo path: the batch-1
-    control step runs on the Mojo GEMV extension (inference/mojo_mlp.py), because one MAX ``execute``
-    dispatch (20-30 us) costs more than the whole 3 MB weight stream. The RSMT graphs do not use the Mojo
-    custom ops yet, so for them this backend says it is not available instead of running the plain MAX
-    graphs under the "max-mojo" name. `runner_impl(kind)` says which path a kind takes."""
+    """MAX plus fused Mojo kernels where a batch-1 step pays MAX's per-call dispatch (20-30 us) many times:
+
+    - deepmimic_actor, deepmimic_critic: the Mojo GEMV MLP (inference/mojo_mlp.py), one control step per call;
+    - rsmt_sampler_step, rsmt_rollout: the fused sampler (inference/mojo_sampler.py), a frame or a whole
+      transition per call;
+    - every other kind (the once-per-request PAE phase, style and target encoders, the manifold decoder):
+      its MAX graph, the same compiled model (MEF) as the max backend.
+
+    `runner_impl(kind)` says which path a kind takes. The Mojo custom ops inside MAX graphs (atan2, ELU, MoE
+    blend, LSTM cell, FK, 6D) are the graph builders' ops_impl="mojo" switch, timed against the composed ops
+    by benchmarks/mojo_kernels.py. Not built Mojo kernels make a kind BackendNotReady, never torch."""
 
     name = "max-mojo"
-    ops_impl = "mojo"
-    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic")
+    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic", "rsmt_sampler_step", "rsmt_rollout")
 
     def runner_impl(self, kind: str) -> str | None:
-        return "mojo-extension" if kind in self.EXTENSION_KINDS else None
+        if kind in self.EXTENSION_KINDS:
+            return "mojo-extension"
+        return "max-graph" if kind in BUILDERS else None
+
+    def kinds(self) -> list[str]:
+        return list(dict.fromkeys([*BUILDERS, *self.EXTENSION_KINDS]))
+
+    def compiled_kinds(self, kinds) -> list[str]:
+        return [k for k in super().compiled_kinds(kinds) if k not in self.EXTENSION_KINDS]
 
     def load(self, kind: str, weights: WeightSet) -> Runner:
         if kind not in self.EXTENSION_KINDS:
-            raise BackendNotReady(f"max-mojo has no Mojo implementation of {kind} yet (use the max backend); "
-                                  f"it has: {', '.join(self.EXTENSION_KINDS)}")
-        from inference.mojo_mlp import deepmimic_runner
+            return super().load(kind, weights)
         from motion.mojo_build import MojoBuildError
 
         try:
-            return deepmimic_runner(kind, weights)
+            if kind.startswith("deepmimic"):
+                from inference.mojo_mlp import deepmimic_runner
+
+                return deepmimic_runner(kind, weights)
+            from inference.mojo_sampler import SamplerRunner
+
+            return SamplerRunner(kind, weights)
         except MojoBuildError as e:
             raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
 
     def ready(self, kind: str) -> bool:
         if kind not in self.EXTENSION_KINDS:
-            return False
+            return super().ready(kind)
         from motion.mojo_build import is_current
 
         return is_current()

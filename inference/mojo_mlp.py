@@ -15,7 +15,7 @@ from inference.weights import WeightSet, WeightsError
 from motion.mojo_build import extension
 
 
-def _panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.ndarray, np.ndarray]:
+def pack_panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.ndarray, np.ndarray]:
     """(out, in) weight and (out,) bias -> panels (n_panels, in, panel) and the bias padded with zeros."""
     n_out, n_in = weight.shape
     n_panels = -(-n_out // panel)
@@ -41,7 +41,7 @@ class MojoMlp:
         scratch = [np.zeros(max(widest, self.in_size), np.float32) for _ in range(2)]
         spec = [len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms + scratch)]
         for weight, bias in layers:
-            panels, bias_padded = _panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
+            panels, bias_padded = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
             spec += [weight.shape[1], panels.shape[0], panels.ctypes.data, bias_padded.ctypes.data]
             self._arrays += [panels, bias_padded]
         self._arrays += norms + scratch

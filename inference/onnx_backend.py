@@ -28,6 +28,7 @@ from inference.paths import cache_dir
 from inference.weights import WeightSet
 
 EXAMPLE_BATCH = 2  # torch.export specialises sizes 0 and 1, so trace with 2 to keep the batch symbolic
+OUT_SUFFIX = ".out"  # ONNX forbids an output named like an input (a step's "h" in and "h" out): renamed in the file
 
 
 def weights_digest(kind: str, weights: WeightSet) -> str:
@@ -51,7 +52,8 @@ class OnnxRunner:
         self.kind, self.path = kind, path
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name: tuple(int(d) for d in i.shape[1:]) for i in self.session.get_inputs()}
-        self.outputs = tuple(o.name for o in self.session.get_outputs())
+        self._file_outputs = [o.name for o in self.session.get_outputs()]
+        self.outputs = tuple(name.removesuffix(OUT_SUFFIX) for name in self._file_outputs)
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         if set(arrays) != set(self.inputs):
@@ -63,7 +65,7 @@ class OnnxRunner:
             if a.ndim != len(tail) + 1 or a.shape[1:] != tail:
                 raise ValueError(f"{self.kind}: input {name!r} has shape {a.shape}, expected (batch, {tail})")
             feed[name] = a
-        results = self.session.run(list(self.outputs), feed)
+        results = self.session.run(self._file_outputs, feed)
         return {name: np.asarray(r, dtype=np.float32) for name, r in zip(self.outputs, results)}
 
 
@@ -89,6 +91,11 @@ class OnnxBackend(Backend):
 
         return kind in BUILDERS
 
+    def kinds(self) -> list[str]:
+        from inference.torch_backend import BUILDERS
+
+        return list(BUILDERS)
+
     @staticmethod
     def _export(kind: str, reference, path: Path) -> None:
         import torch
@@ -103,7 +110,8 @@ class OnnxBackend(Backend):
         try:
             with _quiet_exporter():
                 torch.onnx.export(reference.module.eval(), examples, str(tmp), input_names=list(reference.inputs),
-                                  output_names=list(reference.outputs), dynamic_shapes=dynamic, dynamo=True,
+                                  output_names=[f"{n}{OUT_SUFFIX}" if n in reference.inputs else n
+                                                for n in reference.outputs], dynamic_shapes=dynamic, dynamo=True,
                                   external_data=False, verbose=False)
             os.replace(tmp, path)
         except Exception as e:  # the exporter raises many types; say which model could not be exported

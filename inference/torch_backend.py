@@ -73,3 +73,6 @@ class TorchBackend(Backend):
 
     def ready(self, kind: str) -> bool:
         return kind in BUILDERS
+
+    def kinds(self) -> list[str]:
+        return list(BUILDERS)

@@ -29,12 +29,12 @@ from inference.maxgraphs.common import CPU, GraphSpec, check_ops_impl
 from inference.maxgraphs.manifold import (Params, config, declared_weights, finish, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.maxgraphs import sampler
-from inference.networks.rsmt_config import RSMTConfig
+from inference.networks.rsmt_config import RSMTConfig, ROLLOUT_PER_FRAME, rollout_input_shapes, rollout_output_shapes
 from inference.weights import WeightSet
 
 KINDS = ("rsmt_rollout",)
 STATE = ("pos", "vel", "rot", "phase", "h", "c")
-PER_FRAME = ("pos", "vel", "rot", "phase", "pred_phase", "A", "F")
+PER_FRAME = ROLLOUT_PER_FRAME
 OUTPUTS = PER_FRAME + ("h", "c")
 
 
@@ -42,18 +42,7 @@ def frames(cfg: RSMTConfig) -> int:
     return cfg.max_transition
 
 
-def input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
-    step = sampler.step_input_shapes(cfg)
-    n = frames(cfg)
-    shapes = {k: v for k, v in step.items() if k not in ("tta", "noise")}
-    return shapes | {"tta": (n,), "noise": (n, 2 * cfg.state_out), "length": ()}
-
-
-def output_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
-    step, n = sampler.step_input_shapes(cfg), frames(cfg)
-    per = {"pos": step["pos"], "vel": step["vel"], "rot": step["rot"], "phase": step["phase"],
-           "pred_phase": step["phase"], "A": (cfg.phase_dim, 1), "F": (cfg.phase_dim, 1)}
-    return {k: (n, *per[k]) for k in PER_FRAME} | {"h": step["h"], "c": step["c"]}
+input_shapes, output_shapes = rollout_input_shapes, rollout_output_shapes
 
 
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:

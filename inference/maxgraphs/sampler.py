@@ -29,27 +29,15 @@ from inference.maxgraphs.common import CPU, GraphSpec, check_ops_impl
 from inference.maxgraphs.manifold import (Params, config, decoder, elu, finish, flat, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.maxgraphs.pae import rscf
-from inference.networks.rsmt_config import RSMTConfig
+from inference.networks.rsmt_config import STEP_OUTPUTS, RSMTConfig, step_input_shapes  # noqa: F401 (re-exported)
 from inference.weights import WeightSet
 
 KINDS = ("rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
 STYLE_FIELDS = ("emb_gamma", "emb_beta", "emb_keys", "emb_values",
                 "pred_gamma", "pred_beta", "pred_keys", "pred_values")  # == transitionnet.StyleCode._fields
-STEP_OUTPUTS = ("pos", "vel", "rot", "phase", "h", "c", "pred_phase", "A", "F")  # == transitionnet.STEP_OUTPUTS
 FILM_CONVS = ("conv_pre", "conv_pre2", "conv0", "conv1")
 NORM_EPS = 1e-5
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
-
-
-def step_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
-    """Input name -> shape after the batch axis, in graph order (== SamplerStepGraph.input_shapes())."""
-    j, n_pos, p, r, s, t = cfg.num_joints, cfg.n_pos, cfg.phase_dim, cfg.rnn_size, cfg.style_dim, cfg.style_tokens
-    shapes = {"pos": (n_pos, 3), "vel": (n_pos, 3), "rot": (j, 6), "phase": (p, 2), "h": (r,), "c": (r,),
-              "target_pos": (n_pos, 3), "target_rot": (j, 6), "target_latent": (cfg.state_out,)}
-    for prefix in ("emb", "pred"):
-        shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,),
-                   f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
-    return shapes | {"tta": (), "noise": (2 * cfg.state_out,)}
 
 
 class Style(NamedTuple):

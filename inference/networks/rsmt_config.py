@@ -173,6 +173,37 @@ class RSMTConfig:
              "init_state_kernels must shrink past_frames-2 warm-up latents to one")
 
 
+STEP_OUTPUTS = ("pos", "vel", "rot", "phase", "h", "c", "pred_phase", "A", "F")  # kind "rsmt_sampler_step"
+ROLLOUT_PER_FRAME = ("pos", "vel", "rot", "phase", "pred_phase", "A", "F")  # "rsmt_rollout" outputs per frame
+
+
+def step_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
+    """Inputs of kind "rsmt_sampler_step" (TransitionSampler.step with the style code explicit): name -> shape
+    after the batch axis, in call order. Every backend's step takes exactly these."""
+    j, n_pos, p, r, s, t = cfg.num_joints, cfg.n_pos, cfg.phase_dim, cfg.rnn_size, cfg.style_dim, cfg.style_tokens
+    shapes = {"pos": (n_pos, 3), "vel": (n_pos, 3), "rot": (j, 6), "phase": (p, 2), "h": (r,), "c": (r,),
+              "target_pos": (n_pos, 3), "target_rot": (j, 6), "target_latent": (cfg.state_out,)}
+    for prefix in ("emb", "pred"):
+        shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,),
+                   f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
+    return shapes | {"tta": (), "noise": (2 * cfg.state_out,)}
+
+
+def rollout_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
+    """Inputs of kind "rsmt_rollout" (contract: inference/maxgraphs/rollout.py): the step's, with a tta and a
+    noise row per frame for cfg.max_transition frames, and the number of frames to generate."""
+    n = cfg.max_transition
+    shapes = {k: v for k, v in step_input_shapes(cfg).items() if k not in ("tta", "noise")}
+    return shapes | {"tta": (n,), "noise": (n, 2 * cfg.state_out), "length": ()}
+
+
+def rollout_output_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
+    step, n = step_input_shapes(cfg), cfg.max_transition
+    per = {"pos": step["pos"], "vel": step["vel"], "rot": step["rot"], "phase": step["phase"],
+           "pred_phase": step["phase"], "A": (cfg.phase_dim, 1), "F": (cfg.phase_dim, 1)}
+    return {k: (n, *per[k]) for k in ROLLOUT_PER_FRAME} | {"h": step["h"], "c": step["c"]}
+
+
 def parameter_counts(cfg: RSMTConfig) -> dict[str, int]:
     """Trainable parameter counts of the three networks built from `cfg` (buffers excluded)."""
     from inference.networks.deephase import PAE

@@ -453,21 +453,18 @@ class SamplerStepGraph(nn.Module):
         super().__init__()
         self.sampler = sampler
 
-    def forward(self, pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent, *rest):
-        style, (tta, noise) = StyleCode(*rest[:8]), rest[8:]
+    def forward(self, pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent, emb_gamma, emb_beta,
+                emb_keys, emb_values, pred_gamma, pred_beta, pred_keys, pred_values, tta, noise):
+        # every input a named argument: torch.export (the ONNX exporter) matches dynamic shapes by name
+        style = StyleCode(emb_gamma, emb_beta, emb_keys, emb_values, pred_gamma, pred_beta, pred_keys, pred_values)
         state, h, c, extras = self.sampler.step(FrameState(pos, vel, rot, phase), h, c,
                                                 TargetCode(target_pos, target_rot, target_latent), style, tta, noise)
         return (*state, h, c, *extras)
 
     def input_shapes(self) -> dict[str, tuple[int, ...]]:
-        cfg = self.sampler.cfg
-        j, n_pos, p, r, s, t = cfg.num_joints, cfg.n_pos, cfg.phase_dim, cfg.rnn_size, cfg.style_dim, cfg.style_tokens
-        shapes = {"pos": (n_pos, 3), "vel": (n_pos, 3), "rot": (j, 6), "phase": (p, 2), "h": (r,), "c": (r,),
-                  "target_pos": (n_pos, 3), "target_rot": (j, 6), "target_latent": (cfg.state_out,)}
-        for prefix in ("emb", "pred"):
-            shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,),
-                       f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
-        return shapes | {"tta": (), "noise": (2 * cfg.state_out,)}
+        from inference.networks.rsmt_config import step_input_shapes
+
+        return step_input_shapes(self.sampler.cfg)
 
 
-STEP_OUTPUTS = ("pos", "vel", "rot", "phase", "h", "c", "pred_phase", "A", "F")
+from inference.networks.rsmt_config import STEP_OUTPUTS  # noqa: E402 (one definition for every backend)

@@ -13,10 +13,13 @@ from kernels.pointers import F32Ptr
 
 comptime LANES = 8  # float32 lanes of an AVX2 register
 comptime PANEL = 8 * LANES  # outputs per panel: 8 independent accumulators hide the FMA latency
+comptime ACT_NONE = 0  # activations dense_panels applies to its outputs
+comptime ACT_RELU = 1
+comptime ACT_ELU = 2
 
 
-def dense_panels(x: F32Ptr, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int, y: F32Ptr, relu: Bool):
-    """Y[0 : n_panels*PANEL] = W x + b (ReLU'd if relu) with W packed as panels (n_panels, n_in, PANEL),
+def dense_panels(x: F32Ptr, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int, y: F32Ptr, act: Int):
+    """Y[0 : n_panels*PANEL] = act(W x + b) with W packed as panels (n_panels, n_in, PANEL),
     b padded to n_panels*PANEL; padded outputs get their (zero) padding weights, so y must hold them."""
     for blk in range(n_panels):
         var acc = b.unsafe_load[width=PANEL](blk * PANEL)
@@ -24,8 +27,10 @@ def dense_panels(x: F32Ptr, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int, y: F
         for i in range(n_in):
             acc = wp.unsafe_load[width=PANEL](0).fma(SIMD[DType.float32, PANEL](x[unsafe_offset=i]), acc)
             wp = wp.unsafe_offset(PANEL)
-        if relu:
+        if act == ACT_RELU:
             acc = max(acc, SIMD[DType.float32, PANEL](0))
+        elif act == ACT_ELU:
+            acc = acc.gt(0).select(acc, exp(min(acc, 0)) - 1)
         y.unsafe_store(blk * PANEL, acc)
 
 

@@ -8,9 +8,10 @@ from std.os import abort
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
-from kernels.dense import PANEL, dense_panels
+from kernels.dense import ACT_NONE, ACT_RELU, PANEL, dense_panels
 from kernels.kinematics import check_parents, fk_frames
 from kernels.pointers import F32Ptr, I64Ptr
+from kernels.sampler import Sampler
 
 
 def _f32(addr: PythonObject) raises -> F32Ptr:
@@ -60,13 +61,108 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
             var s = 9 + 4 * layer
             dense_panels(src, Int(spec[unsafe_offset=s]), F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 2])),
                          F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 3])), Int(spec[unsafe_offset=s + 1]),
-                         dst, layer < n_layers - 1)
+                         dst, ACT_RELU if layer < n_layers - 1 else ACT_NONE)
             var t = src
             src = dst
             dst = t
         var yr = y.unsafe_offset(r * out_size)
         for i in range(out_size):
             yr[unsafe_offset=i] = src[unsafe_offset=i] * out_std[unsafe_offset=i] + out_mean[unsafe_offset=i]
+    return PythonObject(None)
+
+
+def sampler_scratch_floats(spec_addr: PythonObject) raises -> PythonObject:
+    """Floats of scratch the sampler of this spec needs (also validates the spec: raises on a bad one)."""
+    return PythonObject(Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), 0).scratch_floats)
+
+
+@always_inline
+def _io(io: I64Ptr, i: Int, row: Int, size: Int) -> F32Ptr:
+    """Row `row` of the i-th array of an io table (row-major (rows, size) float32 arrays)."""
+    return F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * row * size)
+
+
+def sampler_steps(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
+                  rows_obj: PythonObject) raises -> PythonObject:
+    """One sampler step (kind "rsmt_sampler_step") for each of `rows` independent rows.
+
+    io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
+    emb_gamma, emb_beta, emb_keys, emb_values, pred_gamma, pred_beta, pred_keys, pred_values, tta, noise,
+    then of the outputs pos, vel, rot, phase, h, c, pred_phase, A, F; each (rows, ...) C-contiguous float32.
+    """
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr))
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    var np3 = 3 * m.n_pos
+    var j6 = 6 * m.joints
+    var p2 = 2 * m.phases
+    var ts = m.tokens * m.style
+    for r in range(Int(py=rows_obj)):
+        m.step(_io(io, 0, r, np3), _io(io, 1, r, np3), _io(io, 2, r, j6), _io(io, 3, r, p2),
+               _io(io, 4, r, m.rnn), _io(io, 5, r, m.rnn), _io(io, 6, r, np3), _io(io, 7, r, j6),
+               _io(io, 8, r, m.state_out), _io(io, 9, r, m.style), _io(io, 10, r, m.style), _io(io, 11, r, ts),
+               _io(io, 12, r, ts), _io(io, 13, r, m.style), _io(io, 14, r, m.style), _io(io, 15, r, ts),
+               _io(io, 16, r, ts), _io(io, 17, r, 1)[unsafe_offset=0], _io(io, 18, r, 2 * m.state_out),
+               _io(io, 19, r, np3), _io(io, 20, r, np3), _io(io, 21, r, j6), _io(io, 22, r, p2),
+               _io(io, 23, r, m.rnn), _io(io, 24, r, m.rnn), _io(io, 25, r, p2), _io(io, 26, r, m.phases),
+               _io(io, 27, r, m.phases))
+    return PythonObject(None)
+
+
+def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
+                    rows_obj: PythonObject, frames_obj: PythonObject) raises -> PythonObject:
+    """The generated frames of a transition (kind "rsmt_rollout", see inference/maxgraphs/rollout.py) for
+    each of `rows` rows: max(length over the rows) steps (at most `frames`), step k writing output row k.
+
+    io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
+    the eight style tensors (as sampler_steps), tta (frames,), noise (frames, 2 state_out), length (),
+    then of the outputs pos, vel, rot, phase, pred_phase, A, F (each (frames, ...)), h, c. Output rows past
+    the steps taken are left as the caller made them (zeros).
+    """
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr))
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    var rows = Int(py=rows_obj)
+    var frames = Int(py=frames_obj)
+    var np3 = 3 * m.n_pos
+    var j6 = 6 * m.joints
+    var p2 = 2 * m.phases
+    var ts = m.tokens * m.style
+    var so2 = 2 * m.state_out
+    var steps = 0
+    for r in range(rows):
+        steps = max(steps, Int(_io(io, 19, r, 1)[unsafe_offset=0]))  # floor of a non-negative length
+    steps = min(steps, frames)
+    for r in range(rows):
+        var pos = _io(io, 0, r, np3)
+        var vel = _io(io, 1, r, np3)
+        var rot = _io(io, 2, r, j6)
+        var phase = _io(io, 3, r, p2)
+        var h = _io(io, 4, r, m.rnn)
+        var c = _io(io, 5, r, m.rnn)
+        var tta = _io(io, 17, r, frames)
+        var noise = _io(io, 18, r, frames * so2)
+        var pos_out = _io(io, 20, r, frames * np3)
+        var vel_out = _io(io, 21, r, frames * np3)
+        var rot_out = _io(io, 22, r, frames * j6)
+        var phase_out = _io(io, 23, r, frames * p2)
+        var pred_out = _io(io, 24, r, frames * p2)
+        var amp_out = _io(io, 25, r, frames * m.phases)
+        var freq_out = _io(io, 26, r, frames * m.phases)
+        var h_out = _io(io, 27, r, m.rnn)
+        var c_out = _io(io, 28, r, m.rnn)
+        for k in range(steps):
+            var h_in = h if k == 0 else h_out  # the step reads h and c before it writes them
+            var c_in = c if k == 0 else c_out
+            m.step(pos, vel, rot, phase, h_in, c_in, _io(io, 6, r, np3), _io(io, 7, r, j6),
+                   _io(io, 8, r, m.state_out), _io(io, 9, r, m.style), _io(io, 10, r, m.style),
+                   _io(io, 11, r, ts), _io(io, 12, r, ts), _io(io, 13, r, m.style), _io(io, 14, r, m.style),
+                   _io(io, 15, r, ts), _io(io, 16, r, ts), tta[unsafe_offset=k], noise.unsafe_offset(k * so2),
+                   pos_out.unsafe_offset(k * np3), vel_out.unsafe_offset(k * np3), rot_out.unsafe_offset(k * j6),
+                   phase_out.unsafe_offset(k * p2), h_out, c_out, pred_out.unsafe_offset(k * p2),
+                   amp_out.unsafe_offset(k * m.phases), freq_out.unsafe_offset(k * m.phases))
+            pos = pos_out.unsafe_offset(k * np3)
+            vel = vel_out.unsafe_offset(k * np3)
+            rot = rot_out.unsafe_offset(k * j6)
+            phase = phase_out.unsafe_offset(k * p2)
     return PythonObject(None)
 
 
@@ -82,6 +178,10 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
         b.def_function[fk]("fk", docstring="fk(parents, rot, trans, out_rot, out_pos, (frames, joints))")
         b.def_function[mlp_forward]("mlp_forward", docstring="mlp_forward(spec, x, y, rows)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
+        b.def_function[sampler_scratch_floats]("sampler_scratch_floats", docstring="sampler_scratch_floats(spec)")
+        b.def_function[sampler_steps]("sampler_steps", docstring="sampler_steps(spec, scratch, io, rows)")
+        b.def_function[sampler_rollout]("sampler_rollout",
+                                        docstring="sampler_rollout(spec, scratch, io, rows, frames)")
         return b.finalize()
     except e:
         abort(t"motion_kernels: module init failed: {e}")

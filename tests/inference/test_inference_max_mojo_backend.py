@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from inference.backend import BackendNotReady, get_backend
+from inference.models import load_rsmt
 from inference.policies import load_policy
 
 
@@ -14,14 +15,17 @@ def walk(tmp_path_factory):
     mp.undo()
 
 
-def test_max_mojo_is_its_own_backend():
+def test_max_mojo_is_its_own_backend(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty-cache"))
     backend = get_backend("max-mojo")
-    assert backend.name == "max-mojo" and backend.ops_impl == "mojo"
-    assert backend.runner_impl("deepmimic_actor") == "mojo-extension"
-    assert backend.runner_impl("rsmt_sampler_step") is None and not backend.ready("rsmt_sampler_step")
-    with pytest.raises(BackendNotReady, match="no Mojo implementation of rsmt_sampler_step"):
-        backend.load("rsmt_sampler_step", None)
-    assert get_backend("max").name == "max"
+    assert backend.name == "max-mojo" and get_backend("max").name == "max"
+    for kind in ("deepmimic_actor", "deepmimic_critic", "rsmt_sampler_step", "rsmt_rollout"):
+        assert backend.runner_impl(kind) == "mojo-extension" and backend.ready(kind)
+    # the once-per-request RSMT networks are MAX graphs: not compiled in an empty store, and said so
+    assert backend.runner_impl("rsmt_phase") == "max-graph" and not backend.ready("rsmt_phase")
+    assert backend.compiled_kinds(["rsmt_phase", "rsmt_sampler_step", "deepmimic_actor"]) == ["rsmt_phase"]
+    with pytest.raises(BackendNotReady, match="not compiled"):
+        backend.load("rsmt_phase", load_rsmt().phase)
 
 
 @pytest.mark.parametrize("kind,output", [("deepmimic_actor", "action"), ("deepmimic_critic", "value")])

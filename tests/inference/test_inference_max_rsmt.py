@@ -7,6 +7,7 @@ Tolerances (fp32, absolute): 1e-4 for single calls; the 10-frame rollout is comp
 the torch step loop at 1e-4 too. PAE phases are compared modulo one cycle (atan2 at the -pi/pi cut)."""
 from __future__ import annotations
 
+import inspect
 import time
 from types import SimpleNamespace
 
@@ -15,7 +16,7 @@ import pytest
 import torch
 
 from inference.backend import get_backend
-from inference.max_backend import MaxBackend
+from inference.max_backend import MaxBackend, MaxMojoBackend
 from inference.maxgraphs import rollout as rollout_graph
 from inference.mef_store import MefStore, cache_root
 from inference.networks.deephase import PAE
@@ -134,25 +135,31 @@ def _step_inputs(nets, rng, batch):
             **style}
 
 
-def test_sampler_step_matches_torch(compiled, nets):
+@pytest.fixture(params=["max", "max-mojo"])
+def sampler_backend(request, compiled):
+    """The MAX step graph, and the max-mojo backend's fused Mojo sampler (the same compiled store)."""
+    return compiled.backend if request.param == "max" else MaxMojoBackend(compiled.store)
+
+
+def test_sampler_step_matches_torch(sampler_backend, nets):
     rng = np.random.default_rng(13)
     batch = 4
     inputs = _step_inputs(nets, rng, batch)
     inputs["tta"] = np.array([1, 7, 30, CFG.max_tta + 9], dtype=np.float32)  # incl. beyond the table: clamped
     inputs["noise"] = _rand(rng, batch, 2 * CFG.state_out, scale=0.5)
     ref = get_backend("torch").load("rsmt_sampler_step", nets.sampler)(**inputs)
-    out = compiled.backend.load("rsmt_sampler_step", nets.sampler)(**inputs)
+    out = sampler_backend.load("rsmt_sampler_step", nets.sampler)(**inputs)
     _compare("rsmt_sampler_step", ref, out, STEP_OUTPUTS)
 
 
-def test_rollout_matches_torch_step_loop(compiled, nets):
-    """10 frames in one MAX call vs 10 torch step calls; rows past the length stay zero."""
+def test_rollout_matches_torch_step_loop(sampler_backend, nets):
+    """10 frames in one call (MAX graph or Mojo kernel) vs 10 torch step calls; rows past the length stay zero."""
     rng = np.random.default_rng(17)
     batch, length, rows = 2, 10, rollout_graph.frames(CFG)
     start = _step_inputs(nets, rng, batch)
     noise = _rand(rng, batch, 2 * CFG.state_out, scale=0.5)
     tta = np.broadcast_to(np.arange(length, length - rows, -1, dtype=np.float32), (batch, rows)).copy()
-    out = compiled.backend.load("rsmt_rollout", nets.sampler)(
+    out = sampler_backend.load("rsmt_rollout", nets.sampler)(
         **start, tta=tta, noise=np.repeat(noise[:, None], rows, axis=1), length=np.full(batch, length, np.float32))
     step = get_backend("torch").load("rsmt_sampler_step", nets.sampler)
     state = dict(start)
@@ -176,10 +183,31 @@ def test_wrong_network_weights_are_rejected(compiled, nets):
 
 @pytest.mark.parametrize("preset", ["lite", "paper"])
 def test_graph_io_names_match_the_torch_runners(preset):
-    """The MAX builders keep their own copies of the I/O names (they must not import torch)."""
+    """The step's inputs (one definition, rsmt_config.step_input_shapes) are the torch module's arguments, in
+    order; the MAX builders keep their own copy of the style field names (they must not import torch)."""
     from inference.maxgraphs import sampler
     from inference.networks.transitionnet import SamplerStepGraph
 
     cfg = RSMTConfig.preset_named(preset)
-    assert sampler.step_input_shapes(cfg) == SamplerStepGraph(TransitionSampler(cfg)).input_shapes()
+    module = SamplerStepGraph(TransitionSampler(cfg))
+    assert list(sampler.step_input_shapes(cfg)) == list(inspect.signature(module.forward).parameters)
     assert sampler.STEP_OUTPUTS == STEP_OUTPUTS and sampler.STYLE_FIELDS == STYLE_FIELDS
+
+
+@pytest.mark.parametrize("backend,whole", [("max", True), ("max-mojo", False), ("max-mojo", True)])
+def test_whole_transition_matches_torch(compiled, tmp_path_factory, monkeypatch, backend, whole):
+    """A 20-frame transition of a random-weight lite model through the backend (its step loop or its whole
+    rollout) against torch: every generated joint position within 1e-4 file units, free-running."""
+    from dataclasses import replace
+
+    from inference.compare import transition_request
+    from inference.models import random_rsmt_weights
+    from inference.transition import TransitionGenerator
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled.store.root.parent))  # the backends' stores: this one
+    model = random_rsmt_weights(tmp_path_factory.mktemp("rsmt_lite"), seed=4)
+    request = transition_request(20, seed=2)
+    ref = TransitionGenerator(model).generate(request)
+    out = TransitionGenerator(model).generate(replace(request, backend=backend, whole_rollout=whole))
+    assert out.motion.num_frames == ref.motion.num_frames and out.length == 20
+    assert np.abs(out.network_positions - ref.network_positions).max() <= 1e-4

@@ -1,0 +1,78 @@
+"""The fused Mojo sampler (mojo/kernels/sampler.mojo via inference/mojo_sampler.py) against the torch
+reference, without MAX: one step on the shipped lite weights and on random weights, a batch whose rows ask
+for different lengths in one rollout call, and unusable weights or inputs. Tolerance: 1e-4 absolute (fp32)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.backend import get_backend
+from inference.compare import network_inputs, random_like
+from inference.models import load_rsmt
+from inference.mojo_sampler import SamplerRunner
+from inference.networks.rsmt_config import ROLLOUT_PER_FRAME, STEP_OUTPUTS
+from inference.weights import WeightSet, WeightsError
+
+TOL = 1e-4
+STATE = ("pos", "vel", "rot", "phase", "h", "c")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_rsmt().sampler
+
+
+def _inputs(weights, batch, seed=0):
+    torch_step = get_backend("torch").load("rsmt_sampler_step", weights)
+    x = network_inputs("rsmt_sampler_step", weights, torch_step.inputs, batch, seed=seed)
+    x["tta"] = np.linspace(1, 50, batch).astype(np.float32)  # incl. beyond the time-to-arrival table
+    return torch_step, x
+
+
+@pytest.mark.parametrize("which", ["shipped", "random"])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_step_matches_torch(shipped, which, batch):
+    weights = shipped if which == "shipped" else random_like(shipped, 7)
+    torch_step, x = _inputs(weights, batch)
+    ref, out = torch_step(**x), SamplerRunner("rsmt_sampler_step", weights)(**x)
+    worst = {k: float(np.abs(out[k] - ref[k]).max()) for k in STEP_OUTPUTS}
+    assert all(out[k].shape == ref[k].shape for k in STEP_OUTPUTS)
+    assert max(worst.values()) <= TOL, worst
+
+
+def test_rollout_rows_of_different_lengths(shipped):
+    """Like the MAX graph: every row steps max(length) times; row k of the outputs is generated frame k."""
+    torch_step, x = _inputs(shipped, 2, seed=3)
+    runner = SamplerRunner("rsmt_rollout", shipped)
+    frames = runner.inputs["tta"][0]
+    lengths = np.array([6, 9], np.float32)
+    tta = np.maximum(lengths[:, None] - np.arange(frames), 0).astype(np.float32)
+    fixed = {k: v for k, v in x.items() if k not in STATE + ("tta", "noise")}
+    out = runner(**{k: x[k] for k in STATE}, **fixed, tta=tta, noise=np.repeat(x["noise"][:, None], frames, axis=1),
+                 length=lengths)
+    state = {k: x[k] for k in STATE}
+    for k in range(9):
+        ref = torch_step(**state, **fixed, tta=tta[:, k], noise=x["noise"])
+        for name in ROLLOUT_PER_FRAME:
+            assert np.abs(out[name][:, k] - ref[name]).max() <= TOL, (k, name)
+        state = {name: ref[name] for name in STATE}
+    assert np.abs(out["h"] - state["h"]).max() <= TOL and np.abs(out["c"] - state["c"]).max() <= TOL
+    assert all(np.all(out[name][:, 9:] == 0) for name in ROLLOUT_PER_FRAME)
+
+
+def test_unusable_weights_and_inputs_are_refused(shipped):
+    bad = dict(shipped.tensors)
+    bad["phase_predictor.mlp.weight"] = bad["phase_predictor.mlp.weight"][:-1]
+    with pytest.raises(WeightsError, match="broken.safetensors: tensor 'phase_predictor.mlp.bias' has shape"):
+        SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, bad, path="broken.safetensors"))
+    bad["phase_predictor.mlp.bias"] = bad["phase_predictor.mlp.bias"][:-1]  # consistent, but not this network
+    with pytest.raises(WeightsError, match="broken.safetensors: .*dense layer 13 has 44 outputs, the network needs 45"):
+        SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, bad, path="broken.safetensors"))
+    with pytest.raises(WeightsError, match="not an RSMT sampler"):
+        SamplerRunner("rsmt_sampler_step", load_rsmt().phase)
+    runner = SamplerRunner("rsmt_sampler_step", shipped)
+    _, x = _inputs(shipped, 1)
+    with pytest.raises(ValueError, match="'h' has shape"):
+        runner(**{**x, "h": x["h"][:, :-1]})
+    with pytest.raises(ValueError, match="takes inputs"):
+        runner(**{k: v for k, v in x.items() if k != "noise"})
