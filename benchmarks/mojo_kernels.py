@@ -8,10 +8,16 @@
 2. DeepMimic actor step at batch 1 (197 -> 1024 -> 512 -> 36 with normalisers, the "walk" policy): torch
    eager vs ONNX Runtime (the torch model exported to ONNX, CPU provider) vs the Mojo GEMV kernel
    (`inference.mojo_mlp.MojoMlp`). Target: >= 2x torch and faster than ONNX Runtime.
-3. Memory bandwidth: a numpy copy (reads and writes every byte: 2 * bytes / time) and a max-reduce (a
+3. RSMT sampler step at batch 1 (the default lite weights, assets/rsmt_lite): torch eager vs ONNX Runtime vs
+   the MAX step graph (when compiled) vs the fused Mojo sampler (`inference.mojo_sampler`), through the
+   backends' runners. The step's data stream (packed weights + the two attention key/value sets) and its
+   multiply-adds give the effective GB/s and GFLOP/s, compared with the machine's limits below.
+4. Memory bandwidth: a numpy copy (reads and writes every byte: 2 * bytes / time) and a max-reduce (a
    vectorised read-only pass: bytes / time) of a 3 MB buffer (L3-resident, like the actor's weights) and of a
    256 MB one (DRAM). The actor's effective weight stream (weight bytes / step time) is compared with the
-   3 MB read rate: the bound a batch-1 step cannot beat.
+   3 MB read rate: the bound a batch-1 step cannot beat; the sampler's 11 MB stream with a 12 MB read. And
+   the FLOP/s of a 1024 x 1024 float32 matmul in torch (both cores): compute-bound peak as far as this
+   machine shows it.
 
 Every case is timed in blocks of calls; the cases of one section are interleaved round by round (the order
 rotating each round) so that load changes on a shared machine hit all alike. Medians of the per-round
@@ -140,9 +146,44 @@ def actor_section(rounds: int) -> tuple[list[dict], float]:
     return rows, weight_bytes
 
 
+def sampler_section(rounds: int) -> tuple[list[dict], dict]:
+    """Per-step time of each backend's "rsmt_sampler_step" runner on the same batch-1 inputs."""
+    from inference.backend import BackendNotReady, get_backend
+    from inference.compare import network_inputs
+    from inference.models import load_rsmt
+    from inference.mojo_sampler import MojoSampler
+
+    weights = load_rsmt().sampler
+    runners = {"torch eager": get_backend("torch").load("rsmt_sampler_step", weights)}
+    for label, name in (("onnxruntime", "onnx"), ("max graph", "max"), ("mojo extension", "max-mojo")):
+        try:
+            runners[label] = get_backend(name).load("rsmt_sampler_step", weights)
+        except (BackendNotReady, ImportError) as e:
+            print(f"  ({label} skipped: {e})", file=sys.stderr)
+    x = network_inputs("rsmt_sampler_step", weights, runners["torch eager"].inputs, 1)
+    expected = runners["torch eager"](**x)
+    diffs = {n: max(float(np.abs(r(**x)[k] - expected[k]).max()) for k in expected) for n, r in runners.items()}
+    medians = interleaved_medians({n: (lambda r=r: r(**x)) for n, r in runners.items()}, rounds, calls=50)
+    packed = MojoSampler(weights)
+    info = {"stream_bytes": packed.step_bytes, "macs": packed.step_macs}
+    base = medians["torch eager"]
+    rows = [{"case": "rsmt sampler step b1", "impl": n, "median_us": round(t, 1), "speedup_vs_torch": round(base / t, 2),
+             "max_abs_diff": diffs[n], "stream_GBps": round(info["stream_bytes"] / t / 1e3, 1),
+             "GFLOPs": round(2 * info["macs"] / t / 1e3, 1)} for n, t in medians.items()]
+    return rows, info
+
+
+def matmul_gflops(rounds: int) -> float:
+    import torch
+
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    t = interleaved_medians({"mm": lambda: torch.mm(a, b)}, rounds, calls=10)["mm"]
+    return 2 * 1024 ** 3 / t / 1e3
+
+
 def bandwidth_section(rounds: int) -> list[dict]:
     rows = []
-    for where, size in (("L3", 3 << 20), ("DRAM", 256 << 20)):
+    for where, size in (("L3", 3 << 20), ("L3", 12 << 20), ("DRAM", 256 << 20)):
         src = np.ones(size // 4, np.float32)
         dst = np.empty_like(src)
         calls = 50 if size < (64 << 20) else 2
@@ -163,13 +204,16 @@ def main(argv: list[str] | None = None) -> int:
 
     fk_rows = fk_section(args.rounds, with_max=not args.no_max)
     actor_rows, weight_bytes = actor_section(args.rounds)
+    sampler_rows, sampler_info = sampler_section(args.rounds)
     bw_rows = bandwidth_section(args.rounds)
+    peak = matmul_gflops(args.rounds)
     if args.json:
         print(json.dumps({"fk": fk_rows, "actor": actor_rows, "actor_weight_bytes": weight_bytes,
-                          "bandwidth": bw_rows}))
+                          "sampler": sampler_rows, "sampler_stream": sampler_info, "bandwidth": bw_rows,
+                          "matmul_gflops": peak}))
         return 0
     for title, rows in (("forward kinematics", fk_rows), ("DeepMimic actor, batch 1", actor_rows),
-                        ("memory bandwidth (numpy)", bw_rows)):
+                        ("RSMT sampler step (lite), batch 1", sampler_rows), ("memory bandwidth (numpy)", bw_rows)):
         print(f"\n{title}")
         keys = list(rows[0])
         print("  " + "  ".join(f"{k:>22}" for k in keys))
@@ -181,6 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nactor weights {weight_bytes / 1e6:.2f} MB: the Mojo step streams them at "
           f"{weight_bytes / mojo_us / 1e3:.1f} GB/s, {weight_bytes / mojo_us / 1e3 / read_gbps:.0%} of numpy's "
           f"L3 read rate ({read_gbps} GB/s: np.maximum.reduce of 3 MB, a vectorised read-only pass)")
+    step_us = next(r["median_us"] for r in sampler_rows if r["impl"] == "mojo extension")
+    read12 = next(r["bytes_moved_GBps"] for r in bw_rows if r["case"].startswith("max-reduce 12 MB"))
+    stream = sampler_info["stream_bytes"] / step_us / 1e3
+    flops = 2 * sampler_info["macs"] / step_us / 1e3
+    print(f"sampler step {sampler_info['stream_bytes'] / 1e6:.2f} MB, {sampler_info['macs'] / 1e6:.2f} M multiply-adds: the "
+          f"Mojo step streams {stream:.1f} GB/s, {stream / read12:.0%} of numpy's 12 MB read rate ({read12} GB/s), "
+          f"and runs {flops:.1f} GFLOP/s, {flops / peak:.1%} of a 1024^3 torch matmul ({peak:.0f} GFLOP/s, 2 cores)")
     return 0
 
 

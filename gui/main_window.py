@@ -18,6 +18,7 @@ from gui import loading
 from gui.library import ClipLibrary
 from gui.help_menu import build_help_menu
 from gui.loading import LoadedClip
+from gui.max_models import SETTING as COMPILE_AT_START, MaxModels, compile_at_start
 from gui.panels import arrange_panels, install_panels, shutdown_panels
 from gui.recent import RecentFiles
 from gui.timeline import TimelineWidget
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(self._jobs_changed)
         self.jobs.progress.connect(self._job_progress)
 
+        self.max_models = MaxModels(self)  # before the panels: they follow its `ready`
         self._build_menus()
         self.library = ClipLibrary(self)
         self.library.clipSelected.connect(self.show_clip)
@@ -95,6 +97,8 @@ class MainWindow(QMainWindow):
             state = self.settings.value("window/state")
             if state is not None:
                 self.restoreState(state)
+            if self.compile_at_start_action.isChecked():
+                QTimer.singleShot(0, self.max_models.start)
 
     def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -137,6 +141,13 @@ class MainWindow(QMainWindow):
                                               "T", True)
         view_menu.addSeparator()
         self.panels_menu = view_menu.addMenu("&Panels")  # add_panel lists every dock here
+
+        models_menu = bar.addMenu("&Models")
+        self._action(models_menu, "&Compile MAX models now", self.max_models.start)
+        at_start = compile_at_start(self.settings)
+        self.compile_at_start_action = self._action(
+            models_menu, "Compile MAX models at &start", lambda on: self.settings.setValue(COMPILE_AT_START, on),
+            checkable=True, checked=at_start)
 
         play_menu = bar.addMenu("&Playback")
         self.play_action = self._action(play_menu, "&Play / pause", self.timeline.toggle_play, "Space")
@@ -278,5 +289,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         shutdown_panels(self.panels)
+        self.max_models.shutdown()
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -323,7 +323,12 @@ class MefStore:
 
 @lru_cache(maxsize=None)
 def _build_spec(kind: str, frozen_structure: str, ops_impl: str):
-    return builder(kind).build(kind, json.loads(frozen_structure), ops_impl)
+    # MLIR's current context is per thread; MAX enters its default one only in the thread that first imports
+    # it. A graph built on another thread (the GUI checks models off its own thread) needs it entered there.
+    from max._mlir_context import ensure_default_mlir_context
+
+    with ensure_default_mlir_context():
+        return builder(kind).build(kind, json.loads(frozen_structure), ops_impl)
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,9 @@ class MojoSampler:
         self.cfg = cfg = _config(weights)
         self._panel = int(self._kernels.panel_width())
         self._keep: list[np.ndarray] = []
+        # what one step reads and computes: the packed layers, then both attention blocks over the style tokens
+        attention = 2 * 2 * cfg.style_tokens * cfg.style_dim  # (keys, values) x (style embedding, predictor)
+        self.step_bytes, self.step_macs = 4 * attention, attention
         t = weights.tensors
 
         def plu(encoder: str) -> list[float]:
@@ -88,6 +91,8 @@ class MojoSampler:
 
     def _dense(self, weight: np.ndarray, bias: np.ndarray) -> list[int]:
         panels, bias_padded = pack_panels(weight, np.asarray(bias, np.float32), self._panel)
+        self.step_bytes += panels.nbytes + bias_padded.nbytes
+        self.step_macs += weight.size
         return [weight.shape[1], weight.shape[0], panels.shape[0], self._address(panels), self._address(bias_padded)]
 
     def _call(self, fn, inputs: dict, shapes: dict, outputs: dict, what: str, *extra: int) -> dict[str, np.ndarray]:

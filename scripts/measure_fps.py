@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("MOTION_STUDIO_COMPILE_AT_START", "0")  # no background MAX compile competing for the CPU
 
 
 def measure(app, window, clip: str, speed: float, labels: bool, trajectory: bool, seconds: float) -> dict:

@@ -3,6 +3,7 @@
 Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free tests never import Qt here.
 - QSettings go to a per-test temporary folder (no test reads or writes the user's real settings).
 - A test that leaves a QThread running fails (a running QThread that gets collected aborts the process).
+- Main windows do not compile MAX models at start (MOTION_STUDIO_COMPILE_AT_START=0) unless a test sets it.
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
   QOpenGLWidget is unsupported (pytest-xvfb provides an X server for them by default).
 """
@@ -29,6 +30,42 @@ def qapp_cls():
 
     configure_qt()
     return QApplication
+
+
+@pytest.fixture(scope="session")
+def compiled_max_cache(tmp_path_factory):
+    """make(kinds, preset=None) -> a temporary MOTION_STUDIO_CACHE folder whose MEF store has `kinds` ready
+    (the kinds that come in sizes, RSMT's, at `preset`, e.g. "lite"; the DeepMimic kinds have one size). MEFs the app's own store already
+    has are copied (same graph hash = the same model); the rest are compiled by the real compile worker with
+    the app's MAX kernel cache, so a graph compiled once on this machine takes seconds the next time."""
+    import shutil
+
+    from inference.mef_store import READY, MefStore, cache_root
+
+    def make(kinds, preset: str | None = None):
+        cache = tmp_path_factory.mktemp("motion-studio-cache")
+        app = MefStore(cache_root())
+        store = MefStore(cache / "max", kernel_cache=app.kernel_cache)
+        store.mef_dir.mkdir(parents=True, exist_ok=True)
+        sized = [k for k in kinds if preset in store.presets(k)]  # the RSMT kinds; the others have one size
+        for kind in kinds:
+            p = preset if kind in sized else None
+            if app.status(kind, p) == READY:
+                for path in (app.mef_path(kind, p), app.mef_path(kind, p).with_suffix(".json")):
+                    shutil.copy2(path, store.mef_dir / path.name)
+        status = store.ensure(sized, presets=[preset]) if sized else {}
+        rest = [k for k in kinds if k not in sized]
+        status |= store.ensure(rest) if rest else {}
+        assert all(s == READY for s in status.values()), {k: store.failure(*k) for k in status}
+        return cache
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _no_compile_at_start(monkeypatch):
+    """Main windows do not start compiling MAX models in the background (gui.max_models) unless a test asks."""
+    monkeypatch.setenv("MOTION_STUDIO_COMPILE_AT_START", "0")
 
 
 @pytest.fixture(autouse=True)

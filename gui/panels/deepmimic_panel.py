@@ -222,6 +222,7 @@ class DeepMimicPanel(QWidget):
         self.running = False
         self.preparing = False
         self._started = False
+        window.max_models.ready.connect(self._recheck)
         self._times: list[float] = []
         self._rewards: list[float] = []
         self._diffs: list[float] = []
@@ -330,6 +331,12 @@ class DeepMimicPanel(QWidget):
         if not self._started:
             self._started = True
             self.status.setText("Checking which backends can run here...")
+            self.jobs.submit(backend_states, key="states", description="check DeepMimic backends",
+                             on_result=self._states_known, on_error=self._failed)
+
+    def _recheck(self) -> None:
+        """The MAX models got compiled elsewhere (gui.max_models): the MAX entries can run now."""
+        if self._started and not self.running:
             self.jobs.submit(backend_states, key="states", description="check DeepMimic backends",
                              on_result=self._states_known, on_error=self._failed)
 

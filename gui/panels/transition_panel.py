@@ -95,6 +95,12 @@ class TransitionPanel(QWidget):
         self.backend = QComboBox(self)
         for name, label in BACKENDS:
             self.backend.addItem(label, name)
+        self.backend.setToolTip("PyTorch works at once; the MAX backends once their models are compiled\n"
+                                "(Models menu; done in the background on first launch)")
+        self._backend_chosen = False  # by the user: then a MAX backend becoming ready does not move it
+        self._move_to_max = False
+        self.backend.activated.connect(lambda _=0: setattr(self, "_backend_chosen", True))
+        window.max_models.ready.connect(self._max_ready)
         self.generate_button = QPushButton("Generate", self)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel", self)
@@ -200,6 +206,11 @@ class TransitionPanel(QWidget):
             self.ctx.submit(backend_status, key="backend-status", description="check backends",
                                  on_result=self._backends_checked)
 
+    def _max_ready(self) -> None:
+        """The MAX models got compiled: re-check the backends, then move off PyTorch (see gui.max_models)."""
+        self._move_to_max = not self._backend_chosen and self.backend.currentData() == "torch"
+        self._model_changed()
+
     def _style_changed(self, style) -> None:
         self.style_label.setText(style.name if style is not None else "the source clip's own (pick one in Styles)")
 
@@ -212,6 +223,14 @@ class TransitionPanel(QWidget):
             item.setText(label if not why else f"{label} ({why.split(':')[0]})")
             item.setToolTip(why or "ready")
             item.setEnabled(not why)
+        if self._move_to_max:
+            self._move_to_max = False
+            name = next((n for n in ("max-mojo", "max") if status.get(n) == ""), None)
+            if name is not None:
+                self.backend.setCurrentIndex(self.backend.findData(name))
+                label = self.backend.currentText()
+                self.window.statusBar().showMessage(f"MAX models ready: transitions now run on {label}", 10_000)
+                self.window.log_message(f"MAX models compiled: the Transition panel switched from PyTorch to {label}")
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "RSMT weights folder", str(self.ctx.models_dir))

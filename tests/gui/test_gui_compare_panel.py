@@ -3,15 +3,12 @@ MAX backend: the plotted numbers are `compare_transition`'s for the same request
 timeline, the ghost skeleton is the candidate's, the report exports atomically, and the GUI thread stays
 responsive.
 
-MAX models: the four lite RSMT graphs a transition needs, in a temporary MOTION_STUDIO_CACHE. The MEFs of
-the app's own store are copied when they are compiled there (same graph hash = the same model); the rest
-is compiled by the real compile worker with the app's kernel cache (as tests/inference/
-test_inference_compare.py does for the DeepMimic graphs)."""
+MAX models: the four lite RSMT graphs a transition needs, in a temporary MOTION_STUDIO_CACHE (conftest's
+compiled_max_cache)."""
 from __future__ import annotations
 
 import gc
 import json
-import shutil
 import time
 
 import numpy as np
@@ -20,7 +17,6 @@ from PySide6.QtCore import Qt
 
 from gui.panels.compare_panel import ComparePanel, error_matrix
 from inference.compare_transition import compare_transition
-from inference.mef_store import READY, MefStore, cache_root
 from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
 
 pytestmark = pytest.mark.gl
@@ -29,19 +25,10 @@ LENGTH = 16
 
 
 @pytest.fixture(scope="module")
-def max_cache(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("motion-studio-cache")
-    app = MefStore(cache_root())
-    store = MefStore(cache / "max", kernel_cache=app.kernel_cache)
-    store.mef_dir.mkdir(parents=True, exist_ok=True)
-    for kind in KINDS:
-        if app.status(kind, "lite") == READY:
-            for path in (app.mef_path(kind, "lite"), app.mef_path(kind, "lite").with_suffix(".json")):
-                shutil.copy2(path, store.mef_dir / path.name)
+def max_cache(compiled_max_cache):
     t0 = time.monotonic()
-    status = store.ensure(KINDS, presets=["lite"])
+    cache = compiled_max_cache(KINDS, "lite")
     print(f"MAX lite RSMT graphs ready in {time.monotonic() - t0:.1f} s")
-    assert all(s == READY for s in status.values()), {k: store.failure(k[0], k[1]) for k in status}
     mp = pytest.MonkeyPatch()
     mp.setenv("MOTION_STUDIO_CACHE", str(cache))
     yield cache

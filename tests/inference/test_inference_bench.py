@@ -10,15 +10,15 @@ import pytest
 
 import cli
 from inference.bench import POLICY_STEP, BenchConfig, run_bench
-from test_inference_compare import KINDS, compiled_cache
+from test_inference_compare import KINDS
 
 BACKENDS = ("torch", "max", "onnx")
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
+def cache(compiled_max_cache):
     mp = pytest.MonkeyPatch()
-    path = compiled_cache(tmp_path_factory)
+    path = compiled_max_cache(KINDS)
     mp.setenv("MOTION_STUDIO_CACHE", str(path))
     yield path
     mp.undo()

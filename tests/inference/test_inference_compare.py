@@ -1,13 +1,9 @@
 """`compare`: torch vs MAX parity on the DeepMimic networks (real MAX models, real pybullet episode).
 
-The MEF store lives in a temporary MOTION_STUDIO_CACHE. It is seeded with the DeepMimic MEFs of the app's
-own store when they are there (same graph hash = the same compiled model, so nothing is compiled), and
-whatever is missing is compiled by the real compile worker with the app's MODULAR kernel cache (a warm
-compile, a few seconds, once the MAX tests or `python main.py compile` have run on this machine)."""
+The MEF store lives in a temporary MOTION_STUDIO_CACHE (conftest's compiled_max_cache)."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -16,30 +12,15 @@ import cli
 from inference.backend import BackendNotReady, get_backend
 from inference.compare import (compare_network, default_weights, errors, random_like,
                                record_episode, compare_episode, run_compare)
-from inference.mef_store import READY, MefStore, cache_root
 
 KINDS = ("deepmimic_actor", "deepmimic_critic")
 TOL = 1e-4  # float32, absolute, single step
 
 
-def compiled_cache(tmp_path_factory, kinds=KINDS):
-    """A temporary MOTION_STUDIO_CACHE whose MEF store has `kinds` ready (see the module docstring)."""
-    cache = tmp_path_factory.mktemp("motion-studio-cache")
-    app = MefStore(cache_root())
-    store = MefStore(cache / "max", kernel_cache=app.kernel_cache)
-    store.mef_dir.mkdir(parents=True, exist_ok=True)
-    for kind in kinds:
-        if app.status(kind) == READY:
-            for path in (app.mef_path(kind), app.mef_path(kind).with_suffix(".json")):
-                shutil.copy2(path, store.mef_dir / path.name)
-    assert all(s == READY for s in store.ensure(kinds).values())
-    return cache
-
-
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
+def cache(compiled_max_cache):
     mp = pytest.MonkeyPatch()
-    path = compiled_cache(tmp_path_factory)
+    path = compiled_max_cache(KINDS)
     mp.setenv("MOTION_STUDIO_CACHE", str(path))
     yield path
     mp.undo()

@@ -1,0 +1,84 @@
+"""First launch (gui.max_models): with an empty model cache the app works at once on PyTorch while the MAX
+models compile in a background process, and once they are ready the Transition panel moves to MAX, visibly,
+unless the user chose its backend by hand. Real compile worker, real MAX models, real OpenGL window."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gui.max_models import GUI_KINDS, RSMT_KINDS
+from inference.mef_store import COMPILING, MefStore
+from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tmp_path_factory):
+    from inference.models import random_rsmt_weights
+
+    folder = tmp_path_factory.mktemp("rsmt_lite")
+    random_rsmt_weights(folder, seed=5)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ready_cache(compiled_max_cache):
+    """A cache holding every model the GUI uses (the RSMT ones at the lite size, the DeepMimic actor)."""
+    return compiled_max_cache(GUI_KINDS, "lite")
+
+
+def test_first_launch_works_on_pytorch_while_max_compiles(qtbot, tmp_path, monkeypatch, weights_dir):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("MOTION_STUDIO_COMPILE_AT_START", "1")
+    w, panel = make_window(qtbot, tmp_path, weights_dir)
+    qtbot.waitUntil(lambda: w.max_models.state == "compiling", timeout=60_000)
+    assert w.max_models.label.text().startswith("MAX: compiling rsmt_phase (1/")
+    qtbot.waitUntil(lambda: bool(panel.backend_status), timeout=60_000)
+    items = panel.backend.model()
+    assert panel.backend.currentData() == "torch" and items.item(0).isEnabled()
+    assert not items.item(1).isEnabled() and items.item(1).text().endswith("(not compiled)")
+
+    panel.set_source("humanoid3d_walk", 30)
+    panel.set_target("humanoid3d_run", 4)
+    panel.length.setValue(20)
+    with GapMeter() as meter:  # generating on torch while the compile worker runs
+        panel.generate()
+        qtbot.waitUntil(lambda: panel.result is not None, timeout=60_000)
+    assert panel.result.backend == "torch" and panel.result.length == 20
+    assert w.current is panel.result_clip and panel.result_clip.motion.num_frames == panel.result.motion.num_frames
+    print(f"worst GUI gap while generating during the start-up compile: {meter.worst_ms:.0f} ms")
+    assert meter.worst_ms < MAX_GAP_MS
+    assert w.max_models.state == "compiling"  # a cold MAX compile takes far longer than a transition
+
+    w.close()  # cancels the compile: the worker process is stopped, nothing is left marked as compiling
+    assert w.max_models.jobs.active_count() == 0
+    store = MefStore()
+    assert all(store.status(k, "lite" if k in RSMT_KINDS else None) != COMPILING for k in GUI_KINDS)
+
+
+def test_moves_the_transition_panel_to_max_when_the_models_are_ready(qtbot, tmp_path, monkeypatch, weights_dir,
+                                                                    ready_cache):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(ready_cache))
+    monkeypatch.setenv("MOTION_STUDIO_COMPILE_AT_START", "1")
+    t0 = time.monotonic()
+    w, panel = make_window(qtbot, tmp_path, weights_dir)
+    qtbot.waitUntil(lambda: panel.backend.currentData() == "max-mojo", timeout=60_000)
+    print(f"window shown to Transition panel on MAX + Mojo: {time.monotonic() - t0:.2f} s")
+    assert w.max_models.state == "ready" and w.max_models.label.text() == "MAX: ready"
+    assert panel.backend_status["max"] == panel.backend_status["max-mojo"] == ""
+    assert "switched from PyTorch to MAX + Mojo" in w.log.toPlainText()
+    w.close()
+
+
+def test_a_backend_chosen_by_hand_stays(qtbot, tmp_path, monkeypatch, weights_dir, ready_cache):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(ready_cache))
+    w, panel = make_window(qtbot, tmp_path, weights_dir)  # compile at start is off (conftest)
+    assert not w.compile_at_start_action.isChecked() and w.max_models.state == "idle"
+    panel.backend.activated.emit(0)  # the user picks PyTorch in the combo box
+    w.max_models.start()  # Models > Compile MAX models now
+    qtbot.waitUntil(lambda: w.max_models.state == "ready", timeout=60_000)
+    qtbot.waitUntil(lambda: panel.backend_status.get("max") == "", timeout=60_000)
+    assert panel.backend.currentData() == "torch"
+    w.close()
