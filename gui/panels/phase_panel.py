@@ -1,11 +1,17 @@
 """Phase view: the PAE phases of the selected clip (`inference.phases.clip_phases`). One circle per phase
 channel with a point at amplitude * (cos 2 pi phase, sin 2 pi phase) (amplitudes scaled so the clip's
 largest fills the circle), and the amplitude and frequency curves over the clip; the points and the time
-cursors follow the timeline."""
+cursors follow the timeline.
+
+Only a panel on screen computes and draws: a clip selected while the panel is hidden (a tab behind another,
+a closed dock) marks it stale and it catches up when shown, so e.g. a DeepMimic run that selects its
+reference clip costs the GUI thread nothing here. Plot items are made once per channel count and then only
+get new data (creating pyqtgraph items costs milliseconds each)."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.panels.rsmt_context import context_for
@@ -43,6 +49,8 @@ class PhasePanel(QWidget):
             self.cursors.append(line)
         self.points: list[pg.ScatterPlotItem] = []
         self.spokes: list[pg.PlotDataItem] = []
+        self.lines: dict[str, list[pg.PlotDataItem]] = {"amplitude": [], "frequency": []}
+        self._stale = False
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.plots, 1)
@@ -51,7 +59,18 @@ class PhasePanel(QWidget):
         window.timeline.frameChanged.connect(self.set_frame)
         self.refresh()
 
+    def paintEvent(self, event) -> None:
+        """A dock behind another tab counts as visible but is never painted: painting is being on screen."""
+        super().paintEvent(event)
+        if self._stale:
+            self._stale = False
+            QTimer.singleShot(0, self.refresh)
+
     def refresh(self) -> None:
+        if self.visibleRegion().isEmpty():  # hidden, or a tab behind another
+            self._stale = True
+            return
+        self._stale = False
         clip = self.window.current
         if not self.ctx.ready:
             self.status.setText(self.ctx.status_text())
@@ -71,22 +90,26 @@ class PhasePanel(QWidget):
         if clip is not self.window.current:
             return  # the selection moved on while this ran
         self.clip, self.phases = clip, phases
-        self._build_circles(phases.channels)
+        self._build_items(phases.channels)
         frames = np.arange(len(phases.phase))
-        for plot, values in ((self.amplitude_plot, phases.amplitude), (self.frequency_plot, phases.frequency)):
-            for item in [i for i in plot.listDataItems()]:
-                plot.removeItem(item)
-            for ch in range(phases.channels):
-                plot.plot(frames, values[:, ch], pen=pg.mkPen(pg.intColor(ch, phases.channels), width=1.5))
+        for name, values in (("amplitude", phases.amplitude), ("frequency", phases.frequency)):
+            for ch, line in enumerate(self.lines[name]):
+                line.setData(frames, values[:, ch])
         self._scale = np.maximum(phases.amplitude.max(axis=0), 1e-12)
         self.status.setText(f"{clip.name}: {phases.channels} PAE phase channels over {len(frames)} frames")
         self.set_frame(self.window.timeline.frame)
 
-    def _build_circles(self, channels: int) -> None:
+    def _build_items(self, channels: int) -> None:
+        """One circle plot (circle, spoke, point) and one amplitude and frequency line per channel."""
         if len(self.points) == channels:
             return
         self.circles.clear()
         self.points, self.spokes = [], []
+        for name, plot in (("amplitude", self.amplitude_plot), ("frequency", self.frequency_plot)):
+            for line in self.lines[name]:
+                plot.removeItem(line)
+            self.lines[name] = [plot.plot(pen=pg.mkPen(pg.intColor(ch, channels), width=1.5))
+                                for ch in range(channels)]
         for ch in range(channels):
             plot = self.circles.addPlot(row=0, col=ch, title=f"channel {ch}")
             plot.setAspectLocked(True)

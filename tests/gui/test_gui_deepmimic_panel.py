@@ -97,9 +97,7 @@ def test_live_run_updates_the_view_plots_and_records_a_clip(qtbot, window):
     assert clip.name.startswith("deepmimic walk (torch")
     assert clip.motion.num_frames == 46 == outcome.motion.num_frames  # 1.5 s at 30 fps, both ends
     assert window.timeline.clock.num_frames == 46
-    if worst_ms >= 100:  # everything above passed; the stall is reported as an expected failure, not hidden
-        pytest.xfail(f"known issue: one {worst_ms:.0f} ms GUI stall ~0.2 s into a DeepMimic run (not garbage "
-                     "collection, not the plots; not located yet); the limit is 100 ms")
+    assert worst_ms < 100  # the GUI thread never blocks longer than this during a run
 
 
 def test_stop_keeps_the_motion_so_far(qtbot, window):

@@ -20,6 +20,7 @@ def test_circles_follow_the_timeline(qtbot, tmp_path, weights_dir):  # noqa: F81
         panel = PhasePanel(w)
         w.add_panel("Phases", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         panel.refresh()
+    w.panels["Phases"].raise_()  # its tab in front: a panel that is not on screen computes nothing
     qtbot.waitUntil(lambda: panel.clip is w.current and panel.phases is not None, timeout=30_000)
     phases = panel.phases
     n = w.current.motion.num_frames
@@ -43,3 +44,16 @@ def test_circles_follow_the_timeline(qtbot, tmp_path, weights_dir):  # noqa: F81
     qtbot.waitUntil(lambda: panel.clip is w.current, timeout=30_000)
     assert panel.phases.phase.shape[0] == w.current.motion.num_frames
     w.close()
+
+
+def test_a_hidden_panel_waits_until_it_is_shown(qtbot, tmp_path, weights_dir):  # noqa: F811
+    """Behind another tab the panel ignores clip changes (no job, no drawing); shown, it catches up."""
+    w, _ = make_window(qtbot, tmp_path, weights_dir, clips=("walk", "dance_a"))
+    panel = w.findChild(PhasePanel)
+    w.panels["Compare torch vs MAX"].raise_()
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty(), timeout=5_000)
+    w.library.select("humanoid3d_dance_a")
+    qtbot.wait(300)
+    assert panel.clip is not w.current and panel.ctx.jobs.active_count() == 0
+    w.panels["Phases"].raise_()
+    qtbot.waitUntil(lambda: panel.clip is w.current and panel.phases is not None, timeout=30_000)
