@@ -12,7 +12,11 @@
    the MAX step graph (when compiled) vs the fused Mojo sampler (`inference.mojo_sampler`), through the
    backends' runners. The step's data stream (packed weights + the two attention key/value sets) and its
    multiply-adds give the effective GB/s and GFLOP/s, compared with the machine's limits below.
-4. Memory bandwidth: a numpy copy (reads and writes every byte: 2 * bytes / time) and a max-reduce (a
+4. MAX graphs with composed ops vs the same graphs with the Mojo custom ops (ops_impl "mojo": atan2 in the PAE,
+   ELU, the mixture-of-experts blend, the LSTM cell) for the lite PAE, manifold decoder and sampler step, batch
+   1 and 64, each checked against torch. The Mojo-op graphs are compiled into the app's model store the first
+   time (minutes; --no-max skips this section).
+5. Memory bandwidth: a numpy copy (reads and writes every byte: 2 * bytes / time) and a max-reduce (a
    vectorised read-only pass: bytes / time) of a 3 MB buffer (L3-resident, like the actor's weights) and of a
    256 MB one (DRAM). The actor's effective weight stream (weight bytes / step time) is compared with the
    3 MB read rate: the bound a batch-1 step cannot beat; the sampler's 11 MB stream with a 12 MB read. And
@@ -173,6 +177,35 @@ def sampler_section(rounds: int) -> tuple[list[dict], dict]:
     return rows, info
 
 
+def ops_impl_section(rounds: int) -> list[dict]:
+    from inference.backend import get_backend
+    from inference.compare import default_weights, network_inputs
+    from inference.mef_store import READY, MefStore
+
+    kinds = ("rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_step")
+    stores = {"composed": MefStore(), "mojo": MefStore(ops_impl="mojo")}
+    for impl, store in stores.items():
+        status = store.ensure(kinds, lambda p: print(f"  ({impl} ops: {p})", file=sys.stderr), presets=["lite"])
+        if any(v != READY for v in status.values()):
+            raise RuntimeError(f"compiling the {impl}-op graphs failed: {status}")
+    rows = []
+    for kind in kinds:
+        weights = default_weights(kind, preset="lite")
+        reference = get_backend("torch").load(kind, weights)
+        runners = {impl: store.load(kind, weights) for impl, store in stores.items()}
+        for batch in (1, 64):
+            x = network_inputs(kind, weights, reference.inputs, batch)
+            expected = reference(**x)
+            diffs = {impl: max(float(np.abs(r(**x)[k] - expected[k]).max()) for k in expected)
+                     for impl, r in runners.items()}
+            medians = interleaved_medians({impl: (lambda r=r: r(**x)) for impl, r in runners.items()}, rounds,
+                                          calls=20 if batch == 1 else 5)
+            for impl, t in medians.items():
+                rows.append({"case": f"{kind} b{batch}", "impl": f"MAX {impl} ops", "median_us": round(t, 1),
+                             "speedup_vs_composed": round(medians["composed"] / t, 2), "max_abs_diff_vs_torch": diffs[impl]})
+    return rows
+
+
 def matmul_gflops(rounds: int) -> float:
     import torch
 
@@ -198,22 +231,29 @@ def bandwidth_section(rounds: int) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--no-max", action="store_true", help="skip the MAX custom-op FK (its graph compile)")
+    parser.add_argument("--no-max", action="store_true",
+                        help="skip the MAX custom-op graphs (FK, and the RSMT graphs with Mojo ops: their compiles)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     args = parser.parse_args(argv)
 
     fk_rows = fk_section(args.rounds, with_max=not args.no_max)
     actor_rows, weight_bytes = actor_section(args.rounds)
     sampler_rows, sampler_info = sampler_section(args.rounds)
+    ops_rows = [] if args.no_max else ops_impl_section(args.rounds)
     bw_rows = bandwidth_section(args.rounds)
     peak = matmul_gflops(args.rounds)
     if args.json:
         print(json.dumps({"fk": fk_rows, "actor": actor_rows, "actor_weight_bytes": weight_bytes,
-                          "sampler": sampler_rows, "sampler_stream": sampler_info, "bandwidth": bw_rows,
+                          "sampler": sampler_rows, "sampler_stream": sampler_info, "max_ops": ops_rows,
+                          "bandwidth": bw_rows,
                           "matmul_gflops": peak}))
         return 0
     for title, rows in (("forward kinematics", fk_rows), ("DeepMimic actor, batch 1", actor_rows),
-                        ("RSMT sampler step (lite), batch 1", sampler_rows), ("memory bandwidth (numpy)", bw_rows)):
+                        ("RSMT sampler step (lite), batch 1", sampler_rows),
+                        ("MAX graphs: composed ops vs Mojo custom ops (lite)", ops_rows),
+                        ("memory bandwidth (numpy)", bw_rows)):
+        if not rows:
+            continue
         print(f"\n{title}")
         keys = list(rows[0])
         print("  " + "  ".join(f"{k:>22}" for k in keys))

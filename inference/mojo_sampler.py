@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference.mojo_mlp import pack_panels
-from inference.networks.rsmt_config import (ROLLOUT_PER_FRAME, STEP_OUTPUTS, RSMTConfig, rollout_input_shapes,
+from inference.networks.rsmt_config import (STEP_OUTPUTS, RSMTConfig, rollout_input_shapes,
                                             rollout_output_shapes, step_input_shapes)
 from inference.weights import WeightSet, WeightsError
 from motion.mojo_build import extension

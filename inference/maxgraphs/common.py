@@ -1,14 +1,18 @@
 """Helpers shared by the MAX graph builders: the graph description the store compiles, weights declared as
 external ``Weight``s, and the ``ops_impl`` switch point.
 
-``ops_impl`` selects how ops that MAX lacks are made: ``"composed"`` builds them from MAX primitives,
-``"mojo"`` (the max-mojo backend) swaps in the Mojo custom ops of inference/mojo_ops.py op by op, without
-touching the builders' layer structure (`graph_kwargs` adds the kernel package the graph then needs).
+``ops_impl`` selects how ops that MAX lacks, or that pay to fuse, are made: ``"composed"`` builds them from
+MAX primitives, ``"mojo"`` swaps in the Mojo custom ops of inference/mojo_ops.py op by op (atan2 in the PAE,
+ELU, the mixture-of-experts blend, the LSTM cell), without touching the builders' layer structure. A builder
+opens `ops_scope(ops_impl)` around its graph (which also gives the Graph the kernel package it then needs);
+the shared layer helpers ask `use_mojo_ops()` instead of taking the switch as one more argument each.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +57,25 @@ class GraphSpec:
 def check_ops_impl(ops_impl: str) -> None:
     if ops_impl not in OPS_IMPLS:
         raise ValueError(f"unknown ops_impl {ops_impl!r} (choose {', '.join(OPS_IMPLS)})")
+
+
+_OPS_IMPL: ContextVar[str] = ContextVar("ops_impl", default="composed")
+
+
+@contextmanager
+def ops_scope(kind: str, input_types, ops_impl: str):
+    """``with ops_scope(kind, input_types, ops_impl) as graph:`` a Graph whose layer helpers use `ops_impl`."""
+    token = _OPS_IMPL.set(ops_impl)
+    try:
+        with Graph(kind, input_types=input_types, **graph_kwargs(ops_impl)) as graph:
+            yield graph
+    finally:
+        _OPS_IMPL.reset(token)
+
+
+def use_mojo_ops() -> bool:
+    """Whether the graph being built takes the Mojo custom ops (see the module docstring)."""
+    return _OPS_IMPL.get() == "mojo"
 
 
 def graph_kwargs(ops_impl: str) -> dict:

@@ -26,7 +26,7 @@ import numpy as np
 from max.dtype import DType
 from max.graph import Graph, TensorType, TensorValue, Weight, ops
 
-from inference.maxgraphs.common import BATCH, CPU, GraphSpec, check_ops_impl
+from inference.maxgraphs.common import BATCH, CPU, GraphSpec, ops_scope, use_mojo_ops
 from inference.networks.rsmt_config import RSMTConfig
 from inference.weights import WeightSet, WeightsError
 
@@ -143,7 +143,11 @@ def _check_kind(kind: str) -> str:
 
 # ---- activations composed from MAX primitives ------------------------------------------------------------
 def elu(x: TensorValue) -> TensorValue:
-    """ELU(alpha=1): MAX has no elu/expm1 op (research: 6e-8 vs torch)."""
+    """ELU(alpha=1): MAX has no elu/expm1 op (research: 6e-8 vs torch); composed, or the Mojo op."""
+    if use_mojo_ops():
+        from inference import mojo_ops
+
+        return mojo_ops.elu(x)
     return ops.where(x > 0, x, ops.exp(ops.min(x, 0.0)) - 1.0)
 
 
@@ -156,9 +160,16 @@ def flat(x: TensorValue) -> TensorValue:
 
 
 # ---- the decoder ----------------------------------------------------------------------------------------
-def experts_linear(p: Params, x: TensorValue, coefficients: TensorValue, prefix: str,
+def experts_linear(p: Params, x: TensorValue, gate: tuple[TensorValue, TensorValue], prefix: str,
                    n_in: int, n_out: int, n_experts: int) -> TensorValue:
-    """sum_e alpha_e (W_e x + b_e) for `{prefix}.weight` (E, O, I) and `{prefix}.bias` (E, O)."""
+    """sum_e alpha_e (W_e x + b_e) for `{prefix}.weight` (E, O, I) and `{prefix}.bias` (E, O); gate = (logits,
+    alpha = softmax(logits)). Composed (every expert as one GEMM, then the blend), or the fused Mojo op."""
+    logits, coefficients = gate
+    if use_mojo_ops():
+        from inference import mojo_ops
+
+        return mojo_ops.moe_blend(logits, x, p(f"{prefix}.weight", (n_experts, n_out, n_in)),
+                                  p(f"{prefix}.bias", (n_experts, n_out)))
     w = ops.reshape(p(f"{prefix}.weight", (n_experts, n_out, n_in)), [n_experts * n_out, n_in])
     per_expert = ops.reshape(x @ w.T, [-1, n_experts, n_out]) + p(f"{prefix}.bias", (n_experts, n_out))
     return ops.reshape(ops.unsqueeze(coefficients, 1) @ per_expert, [-1, n_out])
@@ -171,21 +182,21 @@ def decoder(p: Params, cfg: RSMTConfig, latent: TensorValue, condition: TensorVa
     x = ops.concat([flat(phase), latent], axis=-1)
     x = elu(p.linear(x, f"{prefix}.gate.0", 2 * cfg.phase_dim + z, g))
     x = elu(p.linear(x, f"{prefix}.gate.2", g, g))
-    coefficients = ops.softmax(p.linear(x, f"{prefix}.gate.4", g, e), axis=-1)
+    logits = p.linear(x, f"{prefix}.gate.4", g, e)
+    gate = (logits, ops.softmax(logits, axis=-1))
     x = ops.concat([condition, latent], axis=-1)
-    x = elu(experts_linear(p, x, coefficients, f"{prefix}.linears.0", cfg.condition_size + z, h, e))
-    x = elu(experts_linear(p, ops.concat([x, latent], axis=-1), coefficients, f"{prefix}.linears.1", h + z, h, e))
-    return experts_linear(p, x, coefficients, f"{prefix}.mlp", h, cfg.pose_delta_size, e), coefficients
+    x = elu(experts_linear(p, x, gate, f"{prefix}.linears.0", cfg.condition_size + z, h, e))
+    x = elu(experts_linear(p, ops.concat([x, latent], axis=-1), gate, f"{prefix}.linears.1", h + z, h, e))
+    return experts_linear(p, x, gate, f"{prefix}.mlp", h, cfg.pose_delta_size, e), gate[1]
 
 
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     _check_kind(kind)
     if kind != "rsmt_manifold_decoder":
         raise ValueError(f"{kind} is not built by inference.maxgraphs.manifold")
-    check_ops_impl(ops_impl)  # matmul, softmax, exp: all MAX primitives
     cfg = config(structure)
     types = [input_type(cfg.latent_size), input_type(cfg.condition_size), input_type(cfg.phase_dim, 2)]
-    with Graph(kind, input_types=types) as graph:
+    with ops_scope(kind, types, ops_impl) as graph:
         p = Params(graph)
         latent, condition, phase = (v.tensor for v in graph.inputs)
         graph.output(*decoder(p, cfg, latent, condition, phase))

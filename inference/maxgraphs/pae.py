@@ -16,7 +16,7 @@ the graph reads *derived* weights (``derived_tensors``), all computed from the s
     derived.bn.scale, derived.bn.shift  (M, 2)  the per-channel BatchNorm1d(2) ``bn.{i}`` as an affine map
 
 atan2 does not exist in MAX: ``ops_impl="composed"`` builds it from a range-reduced odd polynomial and
-``where``; ``ops_impl="mojo"`` uses the Mojo custom op of inference/mojo_ops.py instead (``ATAN2``).
+``where``; ``ops_impl="mojo"`` uses the Mojo custom op of inference/mojo_ops.py instead (``atan2``).
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ import math
 
 import numpy as np
 from max.dtype import DType
-from max.graph import Graph, TensorValue, ops
+from max.graph import TensorValue, ops
 
-from inference.maxgraphs.common import CPU, GraphSpec, check_ops_impl, graph_kwargs
+from inference.maxgraphs.common import CPU, GraphSpec, ops_scope, use_mojo_ops
 from inference.maxgraphs.manifold import (Params, config, finish, input_type, make_registry, presets,  # noqa: F401
                                           structure)
 from inference.networks.rsmt_config import RSMTConfig
@@ -57,14 +57,13 @@ def atan2_composed(y: TensorValue, x: TensorValue) -> TensorValue:
     return ops.where(y < 0, -r, r)
 
 
-def atan2_mojo(y: TensorValue, x: TensorValue) -> TensorValue:
-    """The Mojo custom op ``motion_atan2`` (std.math.atan2; the graph needs ``graph_kwargs("mojo")``)."""
-    from inference import mojo_ops
+def atan2(y: TensorValue, x: TensorValue) -> TensorValue:
+    """Composed, or the Mojo custom op ``motion_atan2`` (std.math.atan2) in a graph built with ops_impl "mojo"."""
+    if use_mojo_ops():
+        from inference import mojo_ops
 
-    return mojo_ops.atan2(y, x)
-
-
-ATAN2 = {"composed": atan2_composed, "mojo": atan2_mojo}  # ops_impl -> how atan2 is made
+        return mojo_ops.atan2(y, x)
+    return atan2_composed(y, x)
 
 
 # ---- graph ----------------------------------------------------------------------------------------------
@@ -88,12 +87,10 @@ def dft_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     if kind not in KINDS:
         raise ValueError(f"{kind} is not built by inference.maxgraphs.pae")
-    check_ops_impl(ops_impl)
-    atan2 = ATAN2[ops_impl]
     cfg = config(structure)
     c_in, hidden, m, t = 3 * cfg.num_joints, cfg.num_joints, cfg.phase_dim, cfg.pae_window
     time_scale = cfg.pae_key_range / t
-    with Graph(kind, input_types=[input_type(c_in, t)], **graph_kwargs(ops_impl)) as graph:
+    with ops_scope(kind, [input_type(c_in, t)], ops_impl) as graph:
         p = Params(graph)
         x = ops.unsqueeze(ops.permute(graph.inputs[0].tensor, [0, 2, 1]), 1)  # (B, 1, T, 3J)
         y = ops.tanh(conv1d_same(p, x, "conv1", c_in, hidden, t))

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 from max.dtype import DType
-from max.graph import Graph, TensorValue, ops
+from max.graph import ops
 
-from inference.maxgraphs.common import CPU, GraphSpec, check_ops_impl
+from inference.maxgraphs.common import CPU, GraphSpec, ops_scope
 from inference.maxgraphs.manifold import (Params, config, declared_weights, finish, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.maxgraphs import sampler
@@ -48,12 +48,11 @@ input_shapes, output_shapes = rollout_input_shapes, rollout_output_shapes
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     if kind not in KINDS:
         raise ValueError(f"{kind} is not built by inference.maxgraphs.rollout")
-    check_ops_impl(ops_impl)
     cfg = config(structure)
     n = frames(cfg)
     names = input_shapes(cfg)
     out_shapes = output_shapes(cfg)
-    with Graph(kind, input_types=[input_type(*shape) for shape in names.values()]) as graph:
+    with ops_scope(kind, [input_type(*shape) for shape in names.values()], ops_impl) as graph:
         p = Params(graph)
         # every weight is declared here, before the loop, and captured by its body
         for name, shape in declared_weights("rsmt_sampler_step", structure, sampler.build).items():

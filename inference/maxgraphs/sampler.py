@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 from max.dtype import DType
-from max.graph import Graph, TensorValue, ops
+from max.graph import TensorValue, ops
 
-from inference.maxgraphs.common import CPU, GraphSpec, check_ops_impl
+from inference.maxgraphs.common import CPU, GraphSpec, ops_scope, use_mojo_ops
 from inference.maxgraphs.manifold import (Params, config, decoder, elu, finish, flat, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.maxgraphs.pae import rscf
@@ -84,6 +84,12 @@ def attention(p: Params, x: TensorValue, style: Style, prefix: str, s: int) -> T
 
 
 def lstm_cell(p: Params, x: TensorValue, h: TensorValue, c: TensorValue, n_in: int, r: int):
+    """torch.nn.LSTMCell, composed (two GEMMs, split, gates) or the fused Mojo op."""
+    if use_mojo_ops():
+        from inference import mojo_ops
+
+        return mojo_ops.lstm_cell(x, h, c, p("LSTMCell.weight_ih", (4 * r, n_in)), p("LSTMCell.weight_hh", (4 * r, r)),
+                                  p("LSTMCell.bias_ih", (4 * r,)), p("LSTMCell.bias_hh", (4 * r,)))
     gates = (x @ p("LSTMCell.weight_ih", (4 * r, n_in)).T + p("LSTMCell.bias_ih", (4 * r,))
              + h @ p("LSTMCell.weight_hh", (4 * r, r)).T + p("LSTMCell.bias_hh", (4 * r,)))
     i, f, g, o = ops.split(gates, [r, r, r, r], axis=-1)
@@ -197,7 +203,6 @@ def step(p: Params, cfg: RSMTConfig, inputs: dict[str, TensorValue]) -> dict[str
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     if kind not in KINDS:
         raise ValueError(f"{kind} is not built by inference.maxgraphs.sampler")
-    check_ops_impl(ops_impl)  # no op here needs a replacement
     cfg = config(structure)
     if kind == "rsmt_sampler_style":
         names = {"features": (cfg.style_channels, cfg.style_frames - 1)}
@@ -208,7 +213,7 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     else:
         names = step_input_shapes(cfg)
         outputs = STEP_OUTPUTS
-    with Graph(kind, input_types=[input_type(*shape) for shape in names.values()]) as graph:
+    with ops_scope(kind, [input_type(*shape) for shape in names.values()], ops_impl) as graph:
         p = Params(graph)
         args = dict(zip(names, (v.tensor for v in graph.inputs)))
         if kind == "rsmt_sampler_style":

@@ -211,3 +211,21 @@ def test_whole_transition_matches_torch(compiled, tmp_path_factory, monkeypatch,
     out = TransitionGenerator(model).generate(replace(request, backend=backend, whole_rollout=whole))
     assert out.motion.num_frames == ref.motion.num_frames and out.length == 20
     assert np.abs(out.network_positions - ref.network_positions).max() <= 1e-4
+
+
+@pytest.mark.parametrize("kind,mojo_ops", [
+    ("rsmt_phase", {"motion_atan2"}),
+    ("rsmt_manifold_decoder", {"motion_elu", "motion_moe_blend"}),
+    ("rsmt_sampler_step", {"motion_elu", "motion_moe_blend", "motion_lstm_cell"}),
+    ("rsmt_rollout", {"motion_elu", "motion_moe_blend", "motion_lstm_cell"}),
+])
+def test_ops_impl_mojo_swaps_in_the_custom_ops(kind, mojo_ops):
+    """The same builder with ops_impl "mojo" calls the Mojo custom ops (timed against the composed ones and
+    checked against torch by benchmarks/mojo_kernels.py, which compiles both); "composed" calls none."""
+    from inference.maxgraphs import builder
+
+    structure = CFG.to_dict()
+    composed = str(builder(kind).build(kind, structure, "composed").graph)
+    mojo = builder(kind).build(kind, structure, "mojo")
+    assert all(op in str(mojo.graph) for op in mojo_ops)
+    assert "motion_" not in composed and mojo.graph.kernel_libraries_paths
