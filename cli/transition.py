@@ -35,6 +35,9 @@ def add_arguments(parser) -> None:
                              "world: keep it where it was recorded")
     parser.add_argument("--whole-rollout", action="store_true",
                         help="run the backend's one-call rollout model (rsmt_rollout) instead of the step loop")
+    parser.add_argument("--no-landing", action="store_true",
+                        help="leave the last generated frame where the network put it (default: blend the transition "
+                             "onto the target keyframe so the hand-over to the target clip does not jump)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
 
@@ -61,7 +64,8 @@ def run(args) -> int:
     request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
                                 target_frame=target_frame, style=_style(args.style), seed=args.seed,
                                 backend=args.backend, context_frames=args.context,
-                                target_placement=args.target_placement, whole_rollout=args.whole_rollout)
+                                target_placement=args.target_placement, whole_rollout=args.whole_rollout,
+                                land_on_target=not args.no_landing)
     try:
         model = load_rsmt(args.weights)
         result = TransitionGenerator(model).generate(request)

@@ -26,7 +26,9 @@ Pipeline (`TransitionGenerator.generate`):
    warm-up as before and then the generated frames from a backend's "rsmt_rollout" kind, one call per
    `cfg.max_transition` frames (its contract: inference/maxgraphs/rollout.py).
 7. RSMT post-processing (`inference.postprocess`), inverse kinematics to local rotations, and the
-   canonical frame undone so the transition continues the source clip in world space.
+   canonical frame undone so the transition continues the source clip in world space; then (unless
+   `land_on_target` is off) the generated frames are blended onto the target keyframe so the last one is
+   exactly the keyframe and the hand-over to the target clip does not pop.
 
 Length semantics are RSMT's: `length` generated frames follow the source frame and the last of them is
 the network's rendition of the target keyframe; the output then carries on with the target clip from the
@@ -45,7 +47,7 @@ from typing import Callable
 import numpy as np
 
 from inference.models import RSMTModel
-from inference.postprocess import local_rotations, rsmt_pose
+from inference.postprocess import land_on_target, local_rotations, rsmt_pose
 from motion import features as F
 from motion.joint_roles import JointRoles
 from motion.motion import Motion
@@ -133,7 +135,9 @@ class TransitionRequest:
     style: a clip, its StyleFeatures, a saved style code path (.npy/.json) or None for the source clip.
     context_frames / target_frames: how many source frames (ending at the source frame) and target
     frames (after the keyframe) the result shows; None for all of them.
-    whole_rollout: generate with the backend's "rsmt_rollout" graph instead of one step call per frame."""
+    whole_rollout: generate with the backend's "rsmt_rollout" graph instead of one step call per frame.
+    land_on_target: end the generated frames exactly on the target keyframe (`inference.postprocess.
+    land_on_target`); off, the last generated frame is where the network put it."""
 
     source: Motion
     target: Motion
@@ -147,6 +151,7 @@ class TransitionRequest:
     target_frames: int | None = None
     target_placement: str = "follow"
     whole_rollout: bool = False
+    land_on_target: bool = True
 
 
 @dataclass
@@ -360,6 +365,9 @@ class TransitionGenerator:
         world_rot = canon.T @ pose.rotations  # undo the canonical frame
         local = local_rotations(matrix_to_quat(world_rot).astype(np.float64), roles.parents)
         hip = (pose.positions[:, 0] @ canon + centre) / scale
+        if request.land_on_target:
+            key_rot, key_root = _placed_target(tgt, tf, tf + 1, yaw, shift / scale)
+            local, hip = land_on_target(local, hip, key_rot[0], key_root[0])
         network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
         motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
         t_end = time.perf_counter()
@@ -505,18 +513,24 @@ def _assemble(request: TransitionRequest, src: _Clip, sf: int, tgt: _Clip, tf: i
     gen_rot, gen_trans = on_source(local, hip)
     t_end = tgt.motion.num_frames if request.target_frames is None else min(tgt.motion.num_frames,
                                                                            tf + 1 + request.target_frames)
-    t_order = list(tgt.roles.source_index)
-    t_rot = tgt.motion.rotations[tf + 1:t_end][:, t_order].copy()
-    yaw_q = matrix_to_quat(yaw)
-    t_rot[:, 0] = quat_mul(np.broadcast_to(yaw_q, t_rot[:, 0].shape), t_rot[:, 0])
-    t_root = tgt.motion.translations[tf + 1:t_end, t_order[0]].astype(np.float64) @ yaw.T + shift
-    tgt_rot, tgt_trans = on_source(t_rot, t_root)
+    tgt_rot, tgt_trans = on_source(*_placed_target(tgt, tf + 1, t_end, yaw, shift))
     tail = quat_make_continuous(np.concatenate([ctx_rot[-1:], gen_rot, tgt_rot]), axis=0)[1:]
     rotations = np.concatenate([ctx_rot, tail])
     translations = np.concatenate([ctx_trans, gen_trans, tgt_trans])
     name = f"{request.source.name or 'source'}_to_{request.target.name or 'target'}"
     motion = Motion(sk, rotations, translations, F.FPS, name=name)
     return motion, slice(n_ctx, n_ctx + len(local))
+
+
+def _placed_target(tgt: _Clip, start: int, stop: int, yaw: np.ndarray, shift: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Frames start..stop-1 of the target clip where the placement puts them: local rotations (n, J, 4) in
+    feature order (the root's turned by `yaw`) and root positions (n, 3), file units."""
+    order = list(tgt.roles.source_index)
+    rot = tgt.motion.rotations[start:stop][:, order].astype(np.float64)
+    rot[:, 0] = quat_mul(np.broadcast_to(matrix_to_quat(yaw), rot[:, 0].shape), rot[:, 0])
+    root = tgt.motion.translations[start:stop, order[0]].astype(np.float64) @ yaw.T + shift
+    return rot, root
 
 
 def generate_transition(request: TransitionRequest, model: RSMTModel | None = None) -> TransitionResult:

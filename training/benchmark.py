@@ -9,7 +9,10 @@ quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windo
 "ground_truth" (the data itself: zero errors, and the data's own foot-skate level), "interpolation"
 (`training.baseline`) and, given trained weights, "rsmt" (`sampler_method`: the sampler's rollout
 with zero target noise, as benchmark.py eval_sample; the rot_rep joints placed by FK of the
-predicted rotations; RSMT's bone-length projection and IK clean-up are not applied).
+predicted rotations; RSMT's bone-length projection and IK clean-up are not applied) and "rsmt+landing"
+(`sampler_method(pipeline="app")`: what the app makes of the same rollout, i.e. RSMT's post-processing
+(`inference.postprocess.rsmt_pose`), local rotations, and the landing on the target keyframe
+(`land_on_target`), the positions then by forward kinematics on the rest skeleton).
 
 With a phase network the held-out sequences are phase-annotated first, which trims 31 frames at the
 start and 30 at the end of each sequence, so every method is then scored on those (fewer) windows.
@@ -36,6 +39,7 @@ class BenchmarkData:
     """Everything the metrics need besides the methods: held-out windows and training statistics."""
 
     windows: dict  # "pos" (N, T, J, 3), "rot" (N, T, J, 6), canonical
+    roles: object  # motion.joint_roles.JointRoles of the skeleton
     parents: tuple[int, ...]
     feet: tuple[int, ...]
     pos_mean: np.ndarray  # (J, 3) benchmark position statistics (training windows)
@@ -80,7 +84,7 @@ def embedded_benchmark(seed: int = 0, phase_fn=None) -> BenchmarkData:
     train = benchmark_windows(data.train, data.roles, styles, with_phase=False)
     stats = position_statistics(train["pos"])
     return BenchmarkData(
-        windows=test, parents=data.roles.parents, feet=data.roles.feet,
+        windows=test, roles=data.roles, parents=data.roles.parents, feet=data.roles.feet,
         pos_mean=np.asarray(stats["mean"]), pos_std=np.asarray(stats["std"]),
         skate_height=M.skate_height(DEEPMIMIC_SCALE / 100.0),
         foot_height=M.planted_foot_heights(train["pos"], data.roles.feet), offsets=np.asarray(data.offsets),
@@ -88,9 +92,11 @@ def embedded_benchmark(seed: int = 0, phase_fn=None) -> BenchmarkData:
         window_styles=test["style"])
 
 
-def sampler_method(sampler, data: BenchmarkData, seed: int = 0) -> Method:
+def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network") -> Method:
     """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
-    style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style."""
+    style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style.
+    pipeline: "network" (the raw outputs, as RSMT's benchmark) or "app" (post-processed and landed on the
+    target keyframe, as the app's transitions: see the module docstring)."""
     import torch
 
     from training.train_manifold import positions_from_rotations
@@ -120,8 +126,33 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0) -> Method:
                                   t["pos"][:, target - 1:target + 1], t["rot"][:, target], style, length, noise=noise)
             pos = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, data.parents).clone()
             pos[:, :, list(sampler.cfg.pos_rep_idx)] = out["pos"]
+        if pipeline == "app":
+            return app_pipeline(out["pos"].numpy(), out["rot"].numpy(), windows, target, data)
         return pos.numpy(), matrix_to_quat(sixd_to_matrix(out["rot"].numpy()))
+    if pipeline not in ("network", "app"):
+        raise ValueError(f"pipeline must be 'network' or 'app', got {pipeline!r}")
     return run
+
+
+def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: int, data: BenchmarkData
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Sampler outputs (B, L, n_pos, 3) and (B, L, J, 6) of windows whose target keyframe is frame `target` ->
+    global positions and quaternions (B, L, J, ...) as the app makes them (inference.transition step 7)."""
+    from inference.postprocess import land_on_target, local_rotations, rsmt_pose
+    from training.baseline import bone_offsets, forward_kinematics
+
+    b, length, j = rot6d.shape[:3]
+    # each window's own bone offsets, read from its target pose (mirrored windows have reflected bones)
+    key_quats = matrix_to_quat(sixd_to_matrix(windows["rot"][:, target].astype(np.float64)))
+    offsets = bone_offsets(windows["pos"][:, target], key_quats, data.parents).astype(np.float64)
+    local, hip = np.empty((b, length, j, 4)), np.empty((b, length, 3))
+    for i in range(b):
+        pose = rsmt_pose(pos_rep[i], rot6d[i], data.roles, offsets[i])
+        local[i] = local_rotations(matrix_to_quat(pose.rotations), data.parents)
+        hip[i] = pose.positions[:, 0]
+    local, hip = land_on_target(local, hip, local_rotations(key_quats, data.parents), windows["pos"][:, target, 0])
+    return forward_kinematics(local.astype(np.float32), hip.astype(np.float32), offsets.astype(np.float32),
+                              data.parents)
 
 
 def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGTHS, past: int = PAST) -> list[dict]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from gui.loading import clip_from_motion
@@ -101,6 +101,10 @@ class TransitionPanel(QWidget):
         self._move_to_max = False
         self.backend.activated.connect(lambda _=0: setattr(self, "_backend_chosen", True))
         window.max_models.ready.connect(self._max_ready)
+        self.landing = QCheckBox("Land on the target keyframe", self)
+        self.landing.setChecked(True)
+        self.landing.setToolTip("Blend the generated frames so the last one is exactly the target keyframe (no jump\n"
+                                "where the target clip takes over). Off: the network's own last frame.")
         self.generate_button = QPushButton("Generate", self)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel", self)
@@ -119,6 +123,7 @@ class TransitionPanel(QWidget):
         form.addRow("Style", self.style_label)
         form.addRow("Seed", self.seed)
         form.addRow("Backend", self.backend)
+        form.addRow("", self.landing)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.cancel_button)
@@ -248,7 +253,8 @@ class TransitionPanel(QWidget):
         style = self.ctx.style.features if self.ctx.style is not None else None
         return TransitionRequest(src.motion, tgt.motion, length=self.length.value(),
                                  source_frame=self.source.frame.value(), target_frame=self.target.frame.value(),
-                                 style=style, seed=self.seed.value(), backend=self.backend.currentData())
+                                 style=style, seed=self.seed.value(), backend=self.backend.currentData(),
+                                 land_on_target=self.landing.isChecked())
 
     def generate(self) -> None:
         if not self.ctx.ready:

@@ -78,14 +78,15 @@ def test_context_frames_are_the_source_frames_in_world_space(result, clips):
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
-def test_generated_frames_continue_from_the_source_in_world_space(result, clips):
+def test_generated_frames_continue_from_the_source_in_world_space(generator, result, clips):
     """Undoing the canonical frame puts the first generated hip next to the source frame's hip (the
     network moves it by one frame's predicted velocity; random weights keep that well under a metre)."""
     pos = world_positions(result.motion)
     step = np.linalg.norm(pos[31, 0] - pos[30, 0])
     assert step < 0.5
-    # the network's own hip (before any post-processing) is where the motion's root is
-    np.testing.assert_allclose(result.network_positions[:, 0], pos[31:31 + LENGTH, 0], atol=1e-4)
+    # without the landing on the keyframe, the network's own hip (before any post-processing) is the root
+    raw = generator.generate(request(clips, land_on_target=False))
+    np.testing.assert_allclose(raw.network_positions[:, 0], world_positions(raw.motion)[31:31 + LENGTH, 0], atol=1e-4)
 
 
 def test_same_seed_same_frames_other_seed_other_frames(generator, clips, result):
@@ -321,3 +322,23 @@ def test_a_keyframe_prediction_lands_on_the_placed_keyframe(model, clips, placem
     step = np.linalg.norm(out[res.generated.stop] - keyframe, axis=-1).max()
     want = np.linalg.norm(world_positions(clips["run"])[5] - world_positions(clips["run"])[4], axis=-1).max()
     assert step == pytest.approx(want, abs=1e-4)
+
+
+@pytest.mark.parametrize("placement", ["world", "follow"])
+def test_landing_ends_the_transition_on_the_keyframe(generator, clips, placement):
+    """With landing (the default) the last generated frame is the placed keyframe: the frame after it, the
+    target clip's next one, is one clip frame apart, as the run clip's own frames 4 -> 5. Without it the
+    random-weight model ends elsewhere, and the start of the transition is the same either way."""
+    landed = generator.generate(request(clips, target_placement=placement))
+    raw = generator.generate(request(clips, target_placement=placement, land_on_target=False))
+    out, out_raw = world_positions(landed.motion), world_positions(raw.motion)
+    run = world_positions(clips["run"])
+    want = np.linalg.norm(run[5] - run[4], axis=-1).max()
+    step = np.linalg.norm(out[landed.generated.stop] - out[landed.generated.stop - 1], axis=-1).max()
+    assert step == pytest.approx(want, abs=1e-4)
+    raw_step = np.linalg.norm(out_raw[raw.generated.stop] - out_raw[raw.generated.stop - 1], axis=-1).max()
+    assert raw_step > want + 0.05
+    if placement == "world":
+        np.testing.assert_allclose(out[landed.generated][-1], run[4], atol=1e-4)
+    first = landed.generated.start
+    assert np.abs(out[first] - out_raw[first]).max() < 0.1 * np.abs(out[first + LENGTH - 1] - out_raw[first + LENGTH - 1]).max()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.postprocess import (fk_positions, from_to_rotation, kept_rotation_joints, local_rotations,
+from inference.postprocess import (fk_positions, from_to_rotation, kept_rotation_joints, land_on_target, local_rotations,
                                    project_bone_lengths, rsmt_pose)
 from motion.deepmimic import humanoid3d_skeleton
 from motion.fk import global_transforms
@@ -126,3 +126,23 @@ def test_projection_moves_joints_along_their_bones():
     pos = np.array([[[0, 0, 0], [0, 5.0, 0], [0, 5.0, 1.0]]])
     out = project_bone_lengths(pos, offsets, parents)
     np.testing.assert_allclose(out[0], [[0, 0, 0], [0, 2, 0], [0, 2 + 9 / np.sqrt(10), 3 / np.sqrt(10)]])
+
+
+def test_landing_blends_the_gap_onto_the_keyframe():
+    rng = np.random.default_rng(5)
+    length, joints = 12, 4
+    local = quat_from_axis_angle(rng.normal(size=(length, joints, 3)), rng.uniform(0, 1, (length, joints)))
+    root = rng.normal(size=(length, 3))
+    key = quat_from_axis_angle(rng.normal(size=(joints, 3)), rng.uniform(0, 1, joints))
+    key_root = rng.normal(size=3)
+    landed, landed_root = land_on_target(local, root, key, key_root)
+    same = np.minimum(np.abs(landed[-1] - key).max(axis=-1), np.abs(landed[-1] + key).max(axis=-1))
+    assert same.max() < 1e-6 and np.allclose(landed_root[-1], key_root)
+    # frame k moves by smoothstep(k / L) of the gap: little at the start, monotonically more
+    moved = np.linalg.norm(landed_root - root, axis=-1)
+    gap = np.linalg.norm(key_root - root[-1])
+    assert moved[0] == pytest.approx(gap * (3 / length**2 - 2 / length**3)) and np.all(np.diff(moved) > 0)
+    np.testing.assert_allclose(np.linalg.norm(landed, axis=-1), 1.0, atol=1e-6)
+    # no gap, no change
+    same_local, same_root = land_on_target(local, root, local[-1], root[-1])
+    assert np.allclose(same_root, root) and np.allclose(np.abs(np.sum(same_local * local, axis=-1)), 1.0, atol=1e-6)
