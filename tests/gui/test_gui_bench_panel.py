@@ -1,5 +1,6 @@
 """Benchmark panel through its widgets: a tiny real benchmark (DeepMimic actor, few repeats) on a worker
-thread, Cancel, the bar chart of ratios vs torch, the table and Export JSON."""
+thread, Cancel, the bar chart of ratios vs torch, the table and Export JSON. The DeepMimic MAX models come
+from a temporary compiled store (conftest's compiled_max_cache)."""
 import json
 
 import pytest
@@ -10,8 +11,14 @@ from gui.main_window import MainWindow
 pytestmark = pytest.mark.gl
 
 
+@pytest.fixture(scope="module")
+def max_cache(compiled_max_cache):
+    return compiled_max_cache(("deepmimic_actor", "deepmimic_critic"))
+
+
 @pytest.fixture
-def panel(qtbot, tmp_path):
+def panel(qtbot, tmp_path, monkeypatch, max_cache):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(max_cache))
     w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), load_embedded=False)
     qtbot.addWidget(w)
     with qtbot.waitExposed(w.view):
@@ -29,7 +36,8 @@ def test_quick_benchmark_shows_bars_table_and_exports(qtbot, panel, tmp_path):
     assert not panel.backend_boxes["torch"].isEnabled()  # the reference always runs
     for kind, box in panel.case_boxes.items():
         box.setChecked(kind == "deepmimic_actor")
-    others = [n for n in panel.backend_boxes if n in ("max", "onnx")]
+    others = [n for n in panel.backend_boxes if n in ("max", "max-mojo", "onnx")]
+    assert len(others) == 3
     for name, box in panel.backend_boxes.items():
         box.setChecked(name == "torch" or name in others)
     panel.batches_edit.setText("1")
@@ -42,8 +50,7 @@ def test_quick_benchmark_shows_bars_table_and_exports(qtbot, panel, tmp_path):
     assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
-    if panel.window.error_dialogs:  # e.g. MAX not compiled: the dialog says what to do
-        pytest.skip(panel.window.error_dialogs[0].text())
+    assert not panel.window.error_dialogs
     assert panel.report.cancelled and "Cancelled" in panel.status.text()
 
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
@@ -62,8 +69,7 @@ def test_quick_benchmark_shows_bars_table_and_exports(qtbot, panel, tmp_path):
         expected = [r.ratio_vs_torch for r in report.rows if r.backend == bar.opts["name"]]
         assert list(bar.opts["height"]) == pytest.approx(expected)
         assert all(h > 0 for h in expected)
-    if not timed:
-        pytest.skip(f"no backend besides torch could run here: {report.skipped}")
+    assert timed == others, report.skipped
 
     out = tmp_path / "bench.json"
     assert panel.export_button.isEnabled()

@@ -1,4 +1,4 @@
-"""DeepMimic panel end to end: real pybullet, real policies (torch, and MAX when compiled), real OpenGL view."""
+"""DeepMimic panel end to end: real pybullet, real policies (torch, compared live with MAX), real OpenGL view."""
 import time
 
 import numpy as np
@@ -13,8 +13,14 @@ from sim.env import POLICIES
 pytestmark = pytest.mark.gl
 
 
+@pytest.fixture(scope="module")
+def max_cache(compiled_max_cache):
+    return compiled_max_cache(("deepmimic_actor",))
+
+
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, monkeypatch, max_cache):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(max_cache))  # the MAX actor compiled (conftest)
     w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), load_embedded=False)
     qtbot.addWidget(w)
     with qtbot.waitExposed(w.view):
@@ -41,8 +47,9 @@ def test_live_run_updates_the_view_plots_and_records_a_clip(qtbot, window):
     print(panel.states)
     panel.policy_box.setCurrentText("walk")
     panel.backend_box.setCurrentIndex(panel.backend_box.findData("torch"))
-    compare = "max" if panel.states.get("max") == "ready" else None
-    panel.compare_box.setCurrentIndex(panel.compare_box.findData(compare or deepmimic_panel.NONE))
+    compare = "max"
+    assert panel.states["max"] == "ready"
+    panel.compare_box.setCurrentIndex(panel.compare_box.findData(compare))
     panel.seconds_box.setValue(1.5)
     panel.realtime_box.setChecked(True)
     qtbot.waitUntil(lambda: not panel.preparing and panel.run_button.isEnabled(), timeout=60_000)
@@ -69,7 +76,7 @@ def test_live_run_updates_the_view_plots_and_records_a_clip(qtbot, window):
     print("gaps > 50 ms at (s after the first tick):", [(round(ticks[i + 1] - ticks[0], 2), round(1000 * g))
                                                        for i, g in enumerate(gaps) if g > 0.05])
     print(f"\nworst GUI gap during a {panel.outcome.seconds:.2f} s DeepMimic run "
-          f"({'torch vs ' + compare if compare else 'torch'}): {worst_ms:.1f} ms over {len(ticks)} ticks")
+          f"(torch vs {compare}): {worst_ms:.1f} ms over {len(ticks)} ticks")
 
     outcome = panel.outcome
     assert not outcome.fell and outcome.seconds == pytest.approx(1.5, abs=1e-6)
@@ -83,11 +90,10 @@ def test_live_run_updates_the_view_plots_and_records_a_clip(qtbot, window):
     pose_gl = window.view.pose()
     assert pose_gl.shape == reference_first.shape
     assert np.abs(pose_gl[0, :2] - np.array([reference_first[0, 0], -reference_first[0, 2]])).max() > 0.3
-    if compare:
-        _, diffs = panel.diff_curve.getData()
-        assert len(diffs) == outcome.steps and panel.diff_plot.isVisible()
-        assert 0 <= max(diffs) < 1e-3  # same state through torch and MAX: float32 rounding apart
-        assert set(outcome.median_us) == {"torch", "max"}
+    _, diffs = panel.diff_curve.getData()
+    assert len(diffs) == outcome.steps and panel.diff_plot.isVisible()
+    assert 0 <= max(diffs) < 1e-3  # same state through torch and MAX: float32 rounding apart
+    assert set(outcome.median_us) == {"torch", "max"}
 
     before = len(window.library.clips())
     assert panel.record_button.isEnabled()
