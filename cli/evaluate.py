@@ -24,6 +24,9 @@ def add_arguments(parser) -> None:
                         help="the phase network the sampler was trained with (default: phase.safetensors beside "
                              "the sampler)")
     parser.add_argument("--no-model", action="store_true", help="only the ground truth and interpolation rows")
+    parser.add_argument("--split", choices=("test", "train"), default="test",
+                        help="score the held-out clips (default) or the training clips' own windows (motion the "
+                             "model has seen: tells underfitting from not generalising)")
 
 
 def _model_paths(args) -> tuple[str | None, str | None]:
@@ -74,7 +77,7 @@ def run(args) -> int:
                         f"and the transition, whose last frame is the target)")
     sampler_path, phase_path = _model_paths(args)
     phase_fn, sampler = _trained(sampler_path, phase_path) if sampler_path else (None, None)
-    data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn)
+    data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn, split=args.split)
     methods = {"ground_truth": ground_truth_method, "interpolation": interpolation_method(data.parents)}
     try:
         if sampler is not None:
@@ -87,11 +90,13 @@ def run(args) -> int:
     except ValueError as e:
         raise UserError(f"{sampler_path or 'embedded clips'}: {e}") from None
     if args.json:
-        print_json({"rows": rows, "sampler": sampler_path, "phase": phase_path, "windows": data.num_windows, "past_frames": PAST,
+        print_json({"rows": rows, "sampler": sampler_path, "phase": phase_path, "split": args.split,
+                    "windows": data.num_windows, "past_frames": PAST,
                     "skate_height": data.skate_height, "foot_height": [float(h) for h in data.foot_height],
                     "units": "cm"})
         return 0
-    print(f"{data.num_windows} held-out windows, {PAST} context frames, 30 fps, positions in cm")
+    which = "held-out" if args.split == "test" else "training-clip"
+    print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm")
     print(f"{'method':<14} {'length':>6} " + " ".join(f"{c:>10}" for c in COLUMNS))
     for r in rows:
         print(f"{r['method']:<14} {r['length']:>6} " + " ".join(f"{r[c]:>10.4f}" for c in COLUMNS))

@@ -69,9 +69,11 @@ def interpolation_method(parents) -> Method:
     return run
 
 
-def embedded_benchmark(seed: int = 0, phase_fn=None) -> BenchmarkData:
+def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test") -> BenchmarkData:
     """Held-out transitions from the embedded DeepMimic clips (`training.datasets.embedded_dataset`:
     whole clips held out, with their mirrored and time-scaled copies), statistics from the training clips.
+    split "train" scores the training clips' own windows instead: motion the model has seen, which tells
+    underfitting (it loses there too) from not generalising (it wins there and loses on held-out clips).
     Positions are in centimetres, so the official 2.5 cm gate applies as is. phase_fn (PAE input ->
     (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips."""
     from motion.features import position_statistics
@@ -79,7 +81,10 @@ def embedded_benchmark(seed: int = 0, phase_fn=None) -> BenchmarkData:
 
     data = embedded_dataset(seed=seed)
     styles = data.styles
-    test_seqs = data.test if phase_fn is None else annotate_phases(data.test, data.roles, phase_fn)
+    if split not in ("test", "train"):
+        raise ValueError(f"split must be 'test' or 'train', got {split!r}")
+    scored = data.test if split == "test" else data.train
+    test_seqs = scored if phase_fn is None else annotate_phases(scored, data.roles, phase_fn)
     test = benchmark_windows(test_seqs, data.roles, styles, with_phase=phase_fn is not None)
     train = benchmark_windows(data.train, data.roles, styles, with_phase=False)
     stats = position_statistics(train["pos"])

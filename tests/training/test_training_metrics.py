@@ -169,6 +169,17 @@ def test_evaluate_command_reports_baseline_and_zero_ground_truth(capsys):
     assert out["windows"] > 0
 
 
+def test_evaluate_can_score_the_training_clips_instead(capsys):
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10"]) == 0
+    held_out = json.loads(capsys.readouterr().out)
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "--split", "train"]) == 0
+    train = json.loads(capsys.readouterr().out)
+    assert held_out["split"] == "test" and train["split"] == "train"
+    assert train["windows"] > held_out["windows"] > 0  # twelve training clips, three held out
+    baseline = {o["split"]: next(r for r in o["rows"] if r["method"] == "interpolation") for o in (held_out, train)}
+    assert baseline["train"]["L2P"] != baseline["test"]["L2P"]
+
+
 def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
     assert cli.main(["evaluate", "--lengths", "60"]) == 2
     assert "outside 2..55" in capsys.readouterr().err
