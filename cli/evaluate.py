@@ -3,7 +3,7 @@ foot skating; `training.metrics`) of each method on held-out transitions of the 
 lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the last transition frame being the
 target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
 own foot skating), the "interpolation" baseline, and with --sampler a trained sampler: its raw outputs ("rsmt",
-as RSMT's benchmark) and what the app makes of them ("rsmt+landing": post-processed, landed on the target)."""
+as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup": post-processed, landed on the target, feet locked)."""
 from __future__ import annotations
 
 from cli import UserError, print_json
@@ -85,7 +85,7 @@ def run(args) -> int:
                 raise ValueError(f"the sampler has {sampler.cfg.num_joints} joints, the embedded clips "
                                  f"{len(data.parents)}")
             methods["rsmt"] = sampler_method(sampler, data, seed=args.seed)
-            methods["rsmt+landing"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
+            methods["rsmt+cleanup"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
         rows = run_benchmark(data, methods, lengths=tuple(args.lengths))
     except ValueError as e:
         raise UserError(f"{sampler_path or 'embedded clips'}: {e}") from None

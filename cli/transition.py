@@ -38,6 +38,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-landing", action="store_true",
                         help="leave the last generated frame where the network put it (default: blend the transition "
                              "onto the target keyframe so the hand-over to the target clip does not jump)")
+    parser.add_argument("--no-foot-lock", action="store_true",
+                        help="leave planted feet as generated (default: hold feet that touch the floor still)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
 
@@ -65,7 +67,7 @@ def run(args) -> int:
                                 target_frame=target_frame, style=_style(args.style), seed=args.seed,
                                 backend=args.backend, context_frames=args.context,
                                 target_placement=args.target_placement, whole_rollout=args.whole_rollout,
-                                land_on_target=not args.no_landing)
+                                land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
     try:
         model = load_rsmt(args.weights)
         result = TransitionGenerator(model).generate(request)

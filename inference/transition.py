@@ -28,7 +28,8 @@ Pipeline (`TransitionGenerator.generate`):
 7. RSMT post-processing (`inference.postprocess`), inverse kinematics to local rotations, and the
    canonical frame undone so the transition continues the source clip in world space; then (unless
    `land_on_target` is off) the generated frames are blended onto the target keyframe so the last one is
-   exactly the keyframe and the hand-over to the target clip does not pop.
+   exactly the keyframe and the hand-over to the target clip does not pop, and (unless `lock_feet` is off)
+   planted feet are held still (`inference.footlock`).
 
 Length semantics are RSMT's: `length` generated frames follow the source frame and the last of them is
 the network's rendition of the target keyframe; the output then carries on with the target clip from the
@@ -47,6 +48,7 @@ from typing import Callable
 import numpy as np
 
 from inference.models import RSMTModel
+from inference.footlock import lock_planted_feet
 from inference.postprocess import land_on_target, local_rotations, rsmt_pose
 from motion import features as F
 from motion.joint_roles import JointRoles
@@ -137,7 +139,8 @@ class TransitionRequest:
     frames (after the keyframe) the result shows; None for all of them.
     whole_rollout: generate with the backend's "rsmt_rollout" graph instead of one step call per frame.
     land_on_target: end the generated frames exactly on the target keyframe (`inference.postprocess.
-    land_on_target`); off, the last generated frame is where the network put it."""
+    land_on_target`); off, the last generated frame is where the network put it.
+    lock_feet: hold planted feet still during the generated frames (`inference.footlock`)."""
 
     source: Motion
     target: Motion
@@ -152,6 +155,7 @@ class TransitionRequest:
     target_placement: str = "follow"
     whole_rollout: bool = False
     land_on_target: bool = True
+    lock_feet: bool = True
 
 
 @dataclass
@@ -368,6 +372,8 @@ class TransitionGenerator:
         if request.land_on_target:
             key_rot, key_root = _placed_target(tgt, tf, tf + 1, yaw, shift / scale)
             local, hip = land_on_target(local, hip, key_rot[0], key_root[0])
+        if request.lock_feet:
+            local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tpos], scale)
         network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
         motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
         t_end = time.perf_counter()

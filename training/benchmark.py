@@ -9,10 +9,11 @@ quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windo
 "ground_truth" (the data itself: zero errors, and the data's own foot-skate level), "interpolation"
 (`training.baseline`) and, given trained weights, "rsmt" (`sampler_method`: the sampler's rollout
 with zero target noise, as benchmark.py eval_sample; the rot_rep joints placed by FK of the
-predicted rotations; RSMT's bone-length projection and IK clean-up are not applied) and "rsmt+landing"
+predicted rotations; RSMT's bone-length projection and IK clean-up are not applied) and "rsmt+cleanup"
 (`sampler_method(pipeline="app")`: what the app makes of the same rollout, i.e. RSMT's post-processing
-(`inference.postprocess.rsmt_pose`), local rotations, and the landing on the target keyframe
-(`land_on_target`), the positions then by forward kinematics on the rest skeleton).
+(`inference.postprocess.rsmt_pose`), local rotations, the landing on the target keyframe
+(`land_on_target`) and foot locking (`inference.footlock`, planted heights from the training clips), the
+positions then by forward kinematics on the window's skeleton).
 
 With a phase network the held-out sequences are phase-annotated first, which trims 31 frames at the
 start and 30 at the end of each sequence, so every method is then scored on those (fewer) windows.
@@ -143,6 +144,7 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Sampler outputs (B, L, n_pos, 3) and (B, L, J, 6) of windows whose target keyframe is frame `target` ->
     global positions and quaternions (B, L, J, ...) as the app makes them (inference.transition step 7)."""
+    from inference.footlock import HEIGHT_GATE_CM, lock_feet
     from inference.postprocess import land_on_target, local_rotations, rsmt_pose
     from training.baseline import bone_offsets, forward_kinematics
 
@@ -156,6 +158,9 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
         local[i] = local_rotations(matrix_to_quat(pose.rotations), data.parents)
         hip[i] = pose.positions[:, 0]
     local, hip = land_on_target(local, hip, local_rotations(key_quats, data.parents), windows["pos"][:, target, 0])
+    floor = dict(zip(data.feet, np.asarray(data.foot_height, np.float64)))
+    local = np.stack([lock_feet(local[i], hip[i], offsets[i], data.parents, data.feet, floor, HEIGHT_GATE_CM)
+                      for i in range(b)])
     return forward_kinematics(local.astype(np.float32), hip.astype(np.float32), offsets.astype(np.float32),
                               data.parents)
 

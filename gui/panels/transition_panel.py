@@ -105,6 +105,10 @@ class TransitionPanel(QWidget):
         self.landing.setChecked(True)
         self.landing.setToolTip("Blend the generated frames so the last one is exactly the target keyframe (no jump\n"
                                 "where the target clip takes over). Off: the network's own last frame.")
+        self.foot_lock = QCheckBox("Lock planted feet", self)
+        self.foot_lock.setChecked(True)
+        self.foot_lock.setToolTip("Hold a foot still while it is on the floor (within 2.5 cm of its planted height),\n"
+                                  "re-solving the leg with two-bone IK. Off: the feet as generated.")
         self.generate_button = QPushButton("Generate", self)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel", self)
@@ -124,6 +128,7 @@ class TransitionPanel(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Backend", self.backend)
         form.addRow("", self.landing)
+        form.addRow("", self.foot_lock)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.cancel_button)
@@ -254,7 +259,7 @@ class TransitionPanel(QWidget):
         return TransitionRequest(src.motion, tgt.motion, length=self.length.value(),
                                  source_frame=self.source.frame.value(), target_frame=self.target.frame.value(),
                                  style=style, seed=self.seed.value(), backend=self.backend.currentData(),
-                                 land_on_target=self.landing.isChecked())
+                                 land_on_target=self.landing.isChecked(), lock_feet=self.foot_lock.isChecked())
 
     def generate(self) -> None:
         if not self.ctx.ready:

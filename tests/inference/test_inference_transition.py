@@ -342,3 +342,22 @@ def test_landing_ends_the_transition_on_the_keyframe(generator, clips, placement
         np.testing.assert_allclose(out[landed.generated][-1], run[4], atol=1e-4)
     first = landed.generated.start
     assert np.abs(out[first] - out_raw[first]).max() < 0.1 * np.abs(out[first + LENGTH - 1] - out_raw[first + LENGTH - 1]).max()
+
+
+def test_foot_lock_holds_planted_feet(generator, clips):
+    """The generated ankles slide less on the floor with foot locking (the default) than without it, measured
+    as RSMT's foot-skate score of the generated frames; the first frame (hand-over from the context) is the same."""
+    from training.metrics import foot_skate
+
+    locked = generator.generate(request(clips))
+    free = generator.generate(request(clips, lock_feet=False))
+    feet = [locked.joint_names.index(n) for n in ("left_ankle", "right_ankle")]
+    order = [clips["walk"].skeleton.index(n) for n in locked.joint_names]
+    scores = {}
+    for name, res in (("locked", locked), ("free", free)):
+        pos = world_positions(res.motion)[:, order] * 100  # centimetres, feature joint order
+        floor = np.quantile(world_positions(clips["walk"])[:, order][:, feet, 1] * 100, 0.02, axis=0)
+        scores[name] = foot_skate(pos[res.generated][None], feet, 2.5, floor)
+    assert scores["locked"] < 0.75 * scores["free"], scores
+    first = locked.generated.start
+    np.testing.assert_allclose(world_positions(locked.motion)[first], world_positions(free.motion)[first], atol=1e-5)

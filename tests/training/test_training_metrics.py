@@ -186,8 +186,8 @@ def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
 
 
 def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
-    """An (untrained) sampler plugs in as the "rsmt" method (and, post-processed and landed on the target as
-    the app does, "rsmt+landing"): finite scores on the phase-annotated windows."""
+    """An (untrained) sampler plugs in as the "rsmt" method (and, post-processed, landed on the target and with
+    locked feet as the app does, "rsmt+cleanup"): finite scores on the phase-annotated windows."""
     import torch
 
     from inference.networks.deephase import PAE
@@ -203,9 +203,9 @@ def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
     assert cli.main(["evaluate", "--json", "--lengths", "10", "--phase", str(tmp_path / "phase.safetensors"),
                      "--sampler", str(tmp_path / "sampler.safetensors")]) == 0
     rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
-    assert set(rows) == {"ground_truth", "interpolation", "rsmt", "rsmt+landing"}
+    assert set(rows) == {"ground_truth", "interpolation", "rsmt", "rsmt+cleanup"}
     assert rows["ground_truth"]["L2P"] == 0.0
-    for method in ("rsmt", "rsmt+landing"):
+    for method in ("rsmt", "rsmt+cleanup"):
         assert all(np.isfinite(rows[method][k]) and rows[method][k] > 0 for k in ("L2P", "L2Q", "NPSS"))
     assert cli.main(["evaluate", "--sampler", str(tmp_path / "phase.safetensors"), "--phase",
                      str(tmp_path / "phase.safetensors")]) == 2

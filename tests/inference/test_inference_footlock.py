@@ -1,0 +1,70 @@
+"""Foot locking (inference/footlock.py) on a synthetic walker: root, two legs of hip-knee-ankle, whose planted
+feet slide. After locking the planted ankles hold still, bone lengths stay, the ends are untouched."""
+from __future__ import annotations
+
+import numpy as np
+
+from inference.footlock import contacts, global_pose, hold_targets, legs, lock_feet, two_bone_ik
+from motion.rotations import quat_from_axis_angle
+
+PARENTS = (-1, 0, 1, 2, 0, 4, 5)  # root; right hip, knee, ankle; left hip, knee, ankle
+FEET = (3, 6)
+OFFSETS = np.array([[0, 0, 0], [0.1, -0.05, 0], [0, -0.4, 0], [0, -0.4, 0],
+                    [-0.1, -0.05, 0], [0, -0.4, 0], [0, -0.4, 0]], float)
+
+
+def sliding_walk(frames: int = 30):
+    """The root glides forward 0.5 cm per frame with bent knees, so both feet, near the floor, slide along."""
+    bend = np.zeros((frames, 7, 4))
+    bend[..., 0] = 1.0
+    hip_flex = quat_from_axis_angle(np.array([1.0, 0, 0]), -0.3)
+    knee_flex = quat_from_axis_angle(np.array([1.0, 0, 0]), 0.6)
+    bend[:, [1, 4]] = hip_flex
+    bend[:, [2, 5]] = knee_flex
+    bend[:, [3, 6]] = quat_from_axis_angle(np.array([1.0, 0, 0]), -0.3)
+    root = np.stack([np.zeros(frames), np.full(frames, 0.8), 0.005 * np.arange(frames)], axis=-1)
+    return bend, root
+
+
+def test_legs_are_found_from_the_foot_joints():
+    assert legs(PARENTS, FEET) == [(1, 2, 3), (4, 5, 6)]
+    assert legs((-1, 0, 1, 2, 3), (3, 4)) == [(1, 2, 3)]  # a toe below the ankle: the ankle's leg only
+
+
+def test_two_bone_ik_reaches_the_goal_keeping_bone_lengths():
+    hip, knee, ankle = np.zeros((1, 3)), np.array([[0, -0.4, 0.1]]), np.array([[0, -0.8, 0]])
+    goal = np.array([[0.05, -0.7, 0.15]])
+    new_knee, new_ankle = two_bone_ik(hip, knee, ankle, goal, 0.4123, 0.4123)
+    np.testing.assert_allclose(new_ankle, goal, atol=1e-9)
+    assert abs(np.linalg.norm(new_knee - hip) - 0.4123) < 1e-9 and abs(np.linalg.norm(new_ankle - new_knee) - 0.4123) < 1e-9
+
+
+def test_contact_runs_are_held_and_blend_in_and_out():
+    ankle = np.stack([np.zeros(12), np.zeros(12), 0.01 * np.arange(12)], axis=-1)
+    contact = np.zeros(12, bool)
+    contact[4:7] = True
+    target, weight = hold_targets(ankle, contact, blend=2)
+    assert np.all(weight[4:7] == 1.0) and np.all(target[4:7] == ankle[4])
+    assert 0 < weight[3] < 1 and 0 < weight[7] < 1 and weight[0] == weight[-1] == 0
+    contact[:] = True  # one run over everything: held at the last frame's position, the ends untouched
+    target, weight = hold_targets(ankle, contact)
+    assert np.all(target == ankle[-1]) and weight[0] == weight[-1] == 0
+
+
+def test_planted_feet_stop_sliding():
+    local, root = sliding_walk()
+    _, before = global_pose(local, root, OFFSETS, PARENTS)
+    floor = {a: float(before[:, a, 1].min()) for a in FEET}
+    assert np.all(contacts(before[:, 3], floor[3], 0.025))  # low: planted throughout
+    assert not np.any(contacts(before[:, 3], floor[3] - 0.03, 0.025))  # 3 cm up: in the air
+    locked = lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025)
+    rot, after = global_pose(locked, root, OFFSETS, PARENTS)
+    for a in FEET:
+        slide_before = np.linalg.norm(np.diff(before[1:-1, a], axis=0), axis=-1).max()
+        slide_after = np.linalg.norm(np.diff(after[4:-4, a], axis=0), axis=-1).max()
+        assert slide_before > 0.0049 and slide_after < 1e-6  # held (at the last frame, where the run ends)
+    np.testing.assert_allclose(after[[0, -1]], before[[0, -1]], atol=1e-6)  # first and last frame kept
+    bones = np.linalg.norm(after[:, 1:] - after[:, list(PARENTS[1:])], axis=-1)
+    np.testing.assert_allclose(bones, np.broadcast_to(np.linalg.norm(OFFSETS[1:], axis=-1), bones.shape), atol=1e-6)
+    before_rot, _ = global_pose(local, root, OFFSETS, PARENTS)
+    np.testing.assert_allclose(rot[:, [3, 6]], before_rot[:, [3, 6]], atol=1e-6)  # the feet do not tilt
