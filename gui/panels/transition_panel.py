@@ -306,7 +306,7 @@ class TransitionPanel(QWidget):
 
     # -- screenshots ---------------------------------------------------------------------------------------
     def demo(self):
-        """Screenshot state: a 30-frame walk -> run transition (on MAX when it is compiled, else torch)
+        """Screenshot state: a 30-frame walk -> run transition (on MAX + Mojo when compiled, else torch)
         generated, added to the library and playing."""
         started = False
 
@@ -318,7 +318,7 @@ class TransitionPanel(QWidget):
                         and "humanoid3d_run" in names):
                     return False
                 self.set_demo_request()
-                backend = "max" if self.backend_status.get("max") == "" else "torch"
+                backend = next((n for n in ("max-mojo", "max") if self.backend_status.get(n) == ""), "torch")
                 self.backend.setCurrentIndex(self.backend.findData(backend))
                 self.generate()
                 started = True
