@@ -50,6 +50,8 @@ def test_a_hidden_panel_waits_until_it_is_shown(qtbot, tmp_path, weights_dir):  
     """Behind another tab the panel ignores clip changes (no job, no drawing); shown, it catches up."""
     w, _ = make_window(qtbot, tmp_path, weights_dir, clips=("walk", "dance_a"))
     panel = w.findChild(PhasePanel)
+    # the model load and any phases job started while the panel was in front finish first
+    qtbot.waitUntil(lambda: panel.ctx.ready and panel.ctx.jobs.active_count() == 0, timeout=30_000)
     w.panels["Compare torch vs MAX"].raise_()
     qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty(), timeout=5_000)
     w.library.select("humanoid3d_dance_a")
