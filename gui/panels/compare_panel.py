@@ -129,6 +129,9 @@ class ComparePanel(QWidget):
         self.latency_plot.addItem(self.cursors[1])
         self.heat_cursor = pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("w", width=1))
         self.heat_plot.addItem(self.heat_cursor)
+        self.latency_plot.setLabel("bottom", "generated frame")
+        for plot in (self.error_plot, self.latency_plot, self.heat_plot):  # empty until a report: plain axes
+            plot.setRange(xRange=(0, 30), yRange=(0, 1), padding=0)
 
         self.view = SkeletonView(self)
         self.view.widget.setMinimumSize(240, 200)
@@ -214,6 +217,8 @@ class ComparePanel(QWidget):
                 self.latency_curves[name] = self.latency_plot.plot(pen=pen, name=name)
             self.latency_curves[name].setData(np.arange(rep.length), np.asarray(rep.latency_us[name]))
         self.export_button.setEnabled(True)
+        for plot in (self.error_plot, self.latency_plot, self.heat_plot):
+            plot.enableAutoRange()
         self._redraw()
         self.set_cursor(self.window.timeline.frame - self.reference.generated.start)
 
