@@ -34,15 +34,12 @@ from inference.weights import WeightSet
 
 KINDS = ("rsmt_rollout",)
 STATE = ("pos", "vel", "rot", "phase", "h", "c")
-PER_FRAME = ROLLOUT_PER_FRAME
-OUTPUTS = PER_FRAME + ("h", "c")
+OUTPUTS = ROLLOUT_PER_FRAME + ("h", "c")
 
 
 def frames(cfg: RSMTConfig) -> int:
     return cfg.max_transition
 
-
-input_shapes, output_shapes = rollout_input_shapes, rollout_output_shapes
 
 
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
@@ -50,8 +47,8 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
         raise ValueError(f"{kind} is not built by inference.maxgraphs.rollout")
     cfg = config(structure)
     n = frames(cfg)
-    names = input_shapes(cfg)
-    out_shapes = output_shapes(cfg)
+    names = rollout_input_shapes(cfg)
+    out_shapes = rollout_output_shapes(cfg)
     with ops_scope(kind, [input_type(*shape) for shape in names.values()], ops_impl) as graph:
         p = Params(graph)
         # every weight is declared here, before the loop, and captured by its body
@@ -62,7 +59,7 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
         steps = ops.cast(ops.min(ops.squeeze(ops.max(ops.floor(args["length"]), axis=0), 0), float(n)), DType.int64)
         rows = ops.constant(np.arange(n, dtype=np.int64), DType.int64, device=CPU)
         zeros = [ops.broadcast_to(ops.constant(0.0, DType.float32, device=CPU),
-                                  [args["pos"].shape[0], *out_shapes[k]]) for k in PER_FRAME]
+                                  [args["pos"].shape[0], *out_shapes[k]]) for k in ROLLOUT_PER_FRAME]
         start = [ops.constant(0, DType.int64, device=CPU), *(args[k] for k in STATE), *zeros]
 
         def keep_going(i, *_):
@@ -76,7 +73,7 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
             noise = ops.squeeze(ops.sum(args["noise"] * ops.unsqueeze(here, 1), axis=1), 1)
             result = sampler.step(p, cfg, {**fixed, **state, "tta": tta, "noise": noise})
             written = []
-            for k, acc in zip(PER_FRAME, frames_so_far):
+            for k, acc in zip(ROLLOUT_PER_FRAME, frames_so_far):
                 mask = ops.reshape(here, [1, n] + [1] * (len(out_shapes[k]) - 1))
                 written.append(acc + mask * ops.unsqueeze(result[k], 1))
             return [i + 1, *(result[k] for k in STATE), *written]

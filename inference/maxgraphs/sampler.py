@@ -29,7 +29,7 @@ from inference.maxgraphs.common import CPU, GraphSpec, ops_scope, use_mojo_ops
 from inference.maxgraphs.manifold import (Params, config, decoder, elu, finish, flat, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.maxgraphs.pae import rscf
-from inference.networks.rsmt_config import STEP_OUTPUTS, RSMTConfig, step_input_shapes  # noqa: F401 (re-exported)
+from inference.networks.rsmt_config import STEP_OUTPUTS, RSMTConfig, step_input_shapes
 from inference.weights import WeightSet
 
 KINDS = ("rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")

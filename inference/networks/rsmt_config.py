@@ -306,7 +306,7 @@ def _sampler_target_runner(weights):
 
 
 def _sampler_step_runner(weights):
-    from inference.networks.transitionnet import STEP_OUTPUTS, SamplerStepGraph
+    from inference.networks.transitionnet import SamplerStepGraph
 
     graph = SamplerStepGraph(build_network(weights, "rsmt_sampler"))
     return _runner(graph, graph.input_shapes(), STEP_OUTPUTS)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from inference.networks.rsmt_config import RSMTConfig
+from inference.networks.rsmt_config import RSMTConfig, step_input_shapes
 from inference.networks.stylevae import MoEGateDecoder
 
 _EPS32 = torch.finfo(torch.float32).eps
@@ -462,9 +462,4 @@ class SamplerStepGraph(nn.Module):
         return (*state, h, c, *extras)
 
     def input_shapes(self) -> dict[str, tuple[int, ...]]:
-        from inference.networks.rsmt_config import step_input_shapes
-
         return step_input_shapes(self.sampler.cfg)
-
-
-from inference.networks.rsmt_config import STEP_OUTPUTS  # noqa: E402 (one definition for every backend)

@@ -20,9 +20,9 @@ from inference.max_backend import MaxBackend, MaxMojoBackend
 from inference.maxgraphs import rollout as rollout_graph
 from inference.mef_store import MefStore, cache_root
 from inference.networks.deephase import PAE
-from inference.networks.rsmt_config import RSMTConfig, network_weights
+from inference.networks.rsmt_config import ROLLOUT_PER_FRAME, STEP_OUTPUTS, RSMTConfig, network_weights
 from inference.networks.stylevae import StyleVAE
-from inference.networks.transitionnet import STEP_OUTPUTS, STYLE_FIELDS, TransitionSampler
+from inference.networks.transitionnet import STYLE_FIELDS, TransitionSampler
 from inference.weights import WeightSet, WeightsError
 
 KINDS = ("rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target",
@@ -166,11 +166,11 @@ def test_rollout_matches_torch_step_loop(sampler_backend, nets):
     worst = 0.0
     for k in range(length):
         ref = step(**state, tta=tta[:, k], noise=noise)
-        for name in rollout_graph.PER_FRAME:
+        for name in ROLLOUT_PER_FRAME:
             worst = max(worst, _compare(f"rollout frame {k}", {name: ref[name]}, {name: out[name][:, k]})[name])
         state |= {name: ref[name] for name in rollout_graph.STATE}
     _compare("rollout final state", {"h": state["h"], "c": state["c"]}, out, ("h", "c"))
-    assert all(np.all(out[name][:, length:] == 0) for name in rollout_graph.PER_FRAME)
+    assert all(np.all(out[name][:, length:] == 0) for name in ROLLOUT_PER_FRAME)
 
 
 def test_wrong_network_weights_are_rejected(compiled, nets):
@@ -191,7 +191,7 @@ def test_graph_io_names_match_the_torch_runners(preset):
     cfg = RSMTConfig.preset_named(preset)
     module = SamplerStepGraph(TransitionSampler(cfg))
     assert list(sampler.step_input_shapes(cfg)) == list(inspect.signature(module.forward).parameters)
-    assert sampler.STEP_OUTPUTS == STEP_OUTPUTS and sampler.STYLE_FIELDS == STYLE_FIELDS
+    assert sampler.STYLE_FIELDS == STYLE_FIELDS
 
 
 @pytest.mark.parametrize("backend,whole", [("max", True), ("max-mojo", False), ("max-mojo", True)])
