@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.postprocess import from_to_rotation
+from inference.postprocess import from_to_rotation, local_rotations
+from motion.fk import forward_kinematics
 from motion.rotations import matrix_to_quat, quat_to_matrix
 
 BLEND_FRAMES = 3  # frames over which a hold blends in before a contact and out after it
@@ -29,16 +30,9 @@ _EPS = 1e-9
 
 def global_pose(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents) -> tuple[np.ndarray, np.ndarray]:
     """Local quaternions (F, J, 4), root positions (F, 3), rest offsets (J, 3) -> global rotation matrices
-    (F, J, 3, 3) and positions (F, J, 3). Parents precede their children."""
-    rot_local = quat_to_matrix(local).astype(np.float64)
-    rot = np.empty_like(rot_local)
-    pos = np.empty(local.shape[:-1] + (3,))
-    rot[:, 0], pos[:, 0] = rot_local[:, 0], root
-    for j in range(1, len(parents)):
-        p = parents[j]
-        rot[:, j] = rot[:, p] @ rot_local[:, j]
-        pos[:, j] = pos[:, p] + rot[:, p] @ offsets[j]
-    return rot, pos
+    (F, J, 3, 3) and positions (F, J, 3), float64 (from `motion.fk.forward_kinematics`)."""
+    pos, quats = forward_kinematics(np.asarray(local)[None], np.asarray(root)[None], np.asarray(offsets)[None], parents)
+    return quat_to_matrix(quats[0]).astype(np.float64), pos[0].astype(np.float64)
 
 
 def legs(parents, feet) -> list[tuple[int, int, int]]:
@@ -139,8 +133,5 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def _local_from_global(rot: np.ndarray, parents, like: np.ndarray) -> np.ndarray:
     """Global matrices (F, J, 3, 3) -> local quaternions, each kept on the hemisphere of `like`'s."""
-    local_m = rot.copy()
-    for j in range(1, len(parents)):
-        local_m[:, j] = np.swapaxes(rot[:, parents[j]], -1, -2) @ rot[:, j]
-    q = matrix_to_quat(local_m).astype(np.float64)
+    q = local_rotations(matrix_to_quat(rot).astype(np.float64), parents)
     return np.where(np.sum(q * like, axis=-1, keepdims=True) < 0, -q, q)

@@ -61,3 +61,16 @@ def global_transforms(skeleton: Skeleton, rotations, translations) -> tuple[np.n
 def world_positions(motion: Motion) -> np.ndarray:
     """World-space joint positions (F, J, 3) float32 in the clip's units (End Sites excluded)."""
     return global_transforms(motion.skeleton, motion.rotations, motion.translations)[1]
+
+
+def forward_kinematics(local_rot: np.ndarray, root: np.ndarray, offsets: np.ndarray,
+                       parents) -> tuple[np.ndarray, np.ndarray]:
+    """Batched FK of poses given by bone offsets instead of a Skeleton: local rotations (B, T, J, 4), root
+    positions (B, T, 3), per-sample offsets (B, J, 3), parents (J,) -> global positions (B, T, J, 3) and
+    global quaternions (B, T, J, 4), float32 (`global_transforms`)."""
+    b, t, j, _ = local_rot.shape
+    trans = np.broadcast_to(offsets[:, None], (b, t, j, 3)).copy()
+    trans[:, :, 0] = root
+    skeleton = Skeleton([f"j{i}" for i in range(j)], np.asarray(parents), np.zeros((j, 3)), [()] * j)
+    quats, pos = global_transforms(skeleton, local_rot.reshape(b * t, j, 4), trans.reshape(b * t, j, 3))
+    return pos.reshape(b, t, j, 3), quats.reshape(b, t, j, 4)

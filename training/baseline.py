@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from motion.fk import global_transforms
+from motion.fk import forward_kinematics
 from motion.rotations import matrix_to_quat, quat_inv, quat_mul, quat_rotate, quat_slerp, sixd_to_matrix
-from motion.skeleton import Skeleton
 
 
 def local_rotations(global_quats: np.ndarray, parents) -> np.ndarray:
@@ -62,22 +61,6 @@ def interpolate_local(last_rot, last_root, target_rot, target_root, length: int)
     r1 = np.asarray(target_root, np.float64)[..., None, :]
     root = (r0 + (r1 - r0) * w[:, None]).astype(np.float32)
     return rot, root
-
-
-def _skeleton(parents) -> Skeleton:
-    j = len(parents)
-    return Skeleton([f"j{i}" for i in range(j)], np.asarray(parents), np.zeros((j, 3)), [()] * j)
-
-
-def forward_kinematics(local_rot: np.ndarray, root: np.ndarray, offsets: np.ndarray,
-                       parents) -> tuple[np.ndarray, np.ndarray]:
-    """Batched FK: local rotations (B, T, J, 4), root positions (B, T, 3), per-sample offsets
-    (B, J, 3) -> global positions (B, T, J, 3) and global quaternions (B, T, J, 4)."""
-    b, t, j, _ = local_rot.shape
-    trans = np.broadcast_to(offsets[:, None], (b, t, j, 3)).copy()
-    trans[:, :, 0] = root
-    quats, pos = global_transforms(_skeleton(parents), local_rot.reshape(b * t, j, 4), trans.reshape(b * t, j, 3))
-    return pos.reshape(b, t, j, 3), quats.reshape(b, t, j, 4)
 
 
 def interpolation_transition(window_pos: np.ndarray, window_rot6d: np.ndarray, parents, past: int,

@@ -146,7 +146,8 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
     global positions and quaternions (B, L, J, ...) as the app makes them (inference.transition step 7)."""
     from inference.footlock import HEIGHT_GATE_CM, lock_feet
     from inference.postprocess import land_on_target, local_rotations, rsmt_pose
-    from training.baseline import bone_offsets, forward_kinematics
+    from motion.fk import forward_kinematics
+    from training.baseline import bone_offsets
 
     b, length, j = rot6d.shape[:3]
     # each window's own bone offsets, read from its target pose (mirrored windows have reflected bones)

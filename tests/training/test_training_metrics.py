@@ -8,7 +8,8 @@ import pytest
 import cli
 from motion.rotations import quat_from_axis_angle, quat_mul, quat_to_6d
 from training import metrics as M
-from training.baseline import forward_kinematics, interpolate_local, interpolation_transition
+from motion.fk import forward_kinematics
+from training.baseline import interpolate_local, interpolation_transition
 
 # a 3-joint chain: root -> hip (down 1) -> foot (down 1)
 PARENTS = (-1, 0, 1)
