@@ -155,7 +155,6 @@ def sampler_section(rounds: int) -> tuple[list[dict], dict]:
     from inference.backend import BackendNotReady, get_backend
     from inference.compare import network_inputs
     from inference.models import load_rsmt
-    from inference.mojo_sampler import MojoSampler
 
     weights = load_rsmt().sampler
     runners = {"torch eager": get_backend("torch").load("rsmt_sampler_step", weights)}
@@ -168,7 +167,7 @@ def sampler_section(rounds: int) -> tuple[list[dict], dict]:
     expected = runners["torch eager"](**x)
     diffs = {n: max(float(np.abs(r(**x)[k] - expected[k]).max()) for k in expected) for n, r in runners.items()}
     medians = interleaved_medians({n: (lambda r=r: r(**x)) for n, r in runners.items()}, rounds, calls=50)
-    packed = MojoSampler(weights)
+    packed = runners["mojo extension"].sampler  # the packed layers: what one step streams
     info = {"stream_bytes": packed.step_bytes, "macs": packed.step_macs}
     base = medians["torch eager"]
     rows = [{"case": "rsmt sampler step b1", "impl": n, "median_us": round(t, 1), "speedup_vs_torch": round(base / t, 2),

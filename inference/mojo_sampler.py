@@ -46,18 +46,23 @@ class MojoSampler:
                 self._address(weights.expect("embedding.ttaEncoding", (cfg.max_tta + 1, cfg.state_out))),
                 self._address(weights.expect("embedding512.ttaEncoding", (cfg.max_tta + 1, cfg.style_dim)))]
 
+        def tensor(name: str, ndim: int) -> np.ndarray:
+            """A weight of `ndim` axes (its sizes are checked by the kernel, which chains the layers)."""
+            w = np.asarray(t[name], np.float32) if name in t else None
+            if w is None or w.ndim != ndim:
+                raise WeightsError(f"{weights.path or 'weights'}: no {ndim}-D tensor {name!r}")
+            return w
+
         def linear(name: str) -> list[int]:
-            w = np.asarray(t.get(f"{name}.weight"), np.float32) if f"{name}.weight" in t else None
-            if w is None or w.ndim != 2:
-                raise WeightsError(f"{weights.path or 'weights'}: no 2-D {name}.weight")
+            w = tensor(f"{name}.weight", 2)
             return self._dense(w, weights.expect(f"{name}.bias", (w.shape[0],)))
 
         def experts(name: str) -> list[int]:
-            w = np.asarray(t[f"{name}.weight"], np.float32)  # (E, Out, In)
+            w = tensor(f"{name}.weight", 3)  # (E, Out, In)
             e, o, i = w.shape
             return self._dense(w.reshape(e * o, i), weights.expect(f"{name}.bias", (e, o)).reshape(e * o))
 
-        w_ih, w_hh = (np.asarray(t[f"LSTMCell.weight_{k}"], np.float32) for k in ("ih", "hh"))
+        w_ih, w_hh = (tensor(f"LSTMCell.weight_{k}", 2) for k in ("ih", "hh"))
         lstm_bias = weights.expect("LSTMCell.bias_ih", (w_ih.shape[0],)) + weights.expect("LSTMCell.bias_hh",
                                                                                           (w_hh.shape[0],))
         for layer in (linear("state_encoder.layers.0"), linear("state_encoder.layers.1"),

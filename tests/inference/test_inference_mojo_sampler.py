@@ -68,6 +68,10 @@ def test_unusable_weights_and_inputs_are_refused(shipped):
     bad["phase_predictor.mlp.bias"] = bad["phase_predictor.mlp.bias"][:-1]  # consistent, but not this network
     with pytest.raises(WeightsError, match="broken.safetensors: .*dense layer 13 has 44 outputs, the network needs 45"):
         SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, bad, path="broken.safetensors"))
+    with pytest.raises(WeightsError, match="broken.safetensors: no 3-D tensor 'decoder.mlp.weight'"):
+        SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, {k: v for k, v in shipped.tensors.items()
+                                                                      if k != "decoder.mlp.weight"},
+                                                     path="broken.safetensors"))
     with pytest.raises(WeightsError, match="not an RSMT sampler"):
         SamplerRunner("rsmt_sampler_step", load_rsmt().phase)
     runner = SamplerRunner("rsmt_sampler_step", shipped)
