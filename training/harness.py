@@ -247,11 +247,14 @@ def train_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step_fn
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     start = 0
+    elapsed = 0.0  # the log's "time" column counts training time over all runs of a resumed training
     if resume:
         start = _apply_checkpoint(ckpt, load_checkpoint(ckpt), model, optimizer, rng, meta)
         if start > steps:
             raise TrainingError(f"{ckpt}: checkpoint is at step {start}, beyond --steps {steps}")
-        _rewrite_log(log_path, [r for r in read_log(log_path) if r.get("step", 0) <= start])
+        kept = [r for r in read_log(log_path) if r.get("step", 0) <= start]
+        _rewrite_log(log_path, kept)
+        elapsed = float(kept[-1].get("time", 0.0)) if kept else 0.0
     else:
         log_path.unlink(missing_ok=True)
 
@@ -259,8 +262,8 @@ def train_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step_fn
     losses: dict[str, float] = {}
     stopped = False
     step = start
-    t0 = time.monotonic()
-    last_curve = t0
+    t0 = time.monotonic() - elapsed
+    last_curve = time.monotonic()
     with open(log_path, "a", encoding="utf-8") as log:
         while step < steps:
             model.train()

@@ -4,9 +4,12 @@ whose MoE decoder is copied in and frozen:
 
 - data: canonical 61-frame content windows with PAE phases and 120-frame style clips
   (`training.datasets.sampler_windows`); each content window is paired with a random style clip of
-  the same style (RSMT pairs each window with a clip of its style, then shuffles the codes within
-  the batch; we keep the pairing); style features are z-scored with the training clips' statistics,
-  which are stored in the sampler's buffers (they ship with the weights);
+  its style, then the style clips are shuffled within the batch before the style encoder, as RSMT's
+  get_film_code does in training (randperm over the batch). So a window's motion is not its style
+  code's: the sampler must follow the context and the target, and the style code can only modulate.
+  (Keeping the pairing, as our first defaults did, lets the code name the clip; the sampler then fits
+  its training clips and falls apart on clips it has not seen.) Style features are z-scored with the
+  training clips' statistics, which are stored in the sampler's buffers (they ship with the weights);
 - a step: 10 context frames, a transition of `length` frames whose last frame is the target
   keyframe (target_id = 10 + length); `TransitionSampler.rollout` with N(0, 0.5^2) target noise;
   the rot_rep joints' positions from FK of the predicted global rotations;
@@ -78,6 +81,12 @@ def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, o
     return losses
 
 
+def shuffled_style_clips(rng: np.random.Generator, row_styles: np.ndarray, by_style: dict) -> np.ndarray:
+    """Style clip index per row of a batch: one clip of each row's own style, then shuffled within the
+    batch (RSMT get_film_code's randperm in training; see the module docstring)."""
+    return rng.permutation([rng.choice(by_style[s]) for s in row_styles])
+
+
 def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
     for key in ("pos", "vel", "rot"):
         getattr(model, f"{key}_mean").copy_(torch.tensor(stats[f"{key}_mean"], dtype=torch.float32, device=device))
@@ -127,7 +136,7 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
 
     def step(ctx: StepContext) -> dict:
         rows = ctx.rng.choice(n, size=batch, replace=False)
-        pick = [ctx.rng.choice(by_style[s]) for s in content["style"][rows]]
+        pick = shuffled_style_clips(ctx.rng, content["style"][rows], by_style)
         current_max = min(longest, int(round(START_MAX + (cfg.max_transition - START_MAX) * min(ctx.step / ramp, 1.0))))
         length = int(ctx.rng.integers(MIN_LENGTH, current_max + 1))
         noise = torch.from_numpy((0.5 * ctx.rng.standard_normal((batch, 2 * cfg.state_out))).astype(np.float32))

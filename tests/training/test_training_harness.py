@@ -73,10 +73,15 @@ def test_resume_cuts_the_log_back_to_the_checkpoint(tmp_path):
     _run(tmp_path, steps=6)  # checkpoints at 4 and 6; log has steps 1..6
     ckpt = torch.load(tmp_path / CHECKPOINT, weights_only=True)
     assert ckpt["step"] == 6
+    rows = read_log(tmp_path / LOG)
+    rows[-1]["time"] = 1000.0  # as if the first run had trained for 1000 s
+    (tmp_path / LOG).write_text("".join(json.dumps(r) + "\n" for r in rows))
     with open(tmp_path / LOG, "a") as f:
         f.write('{"step": 7, "mse": 0.')  # a line cut short by a crash
     _run(tmp_path, resume=True, steps=8)
-    assert [r["step"] for r in read_log(tmp_path / LOG)] == list(range(1, 9))
+    rows = read_log(tmp_path / LOG)
+    assert [r["step"] for r in rows] == list(range(1, 9))
+    assert all(r["time"] >= 1000.0 for r in rows[6:])  # the time column goes on, it does not restart
 
 
 def test_same_seed_same_result_other_seed_differs(tmp_path):
@@ -232,3 +237,20 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     assert not torch.equal(after["LSTMCell.weight_ih"], before["LSTMCell.weight_ih"])
     assert not torch.equal(after["film_generator.conv_pre.weight"], before["film_generator.conv_pre.weight"])
     assert float(model.pos_std) != 1.0  # style statistics were filled in from the training clips
+
+
+def test_style_clips_are_shuffled_within_the_batch():
+    """The batch's style clips are those of its rows' styles, but not in row order (RSMT trains with the
+    style codes permuted over the batch, so a window's style code does not name its clip)."""
+    from training.train_sampler import shuffled_style_clips
+
+    by_style = {"walk": np.array([0, 1]), "run": np.array([2, 3]), "jump": np.array([4, 5])}
+    row_styles = np.array(["walk", "run", "jump", "walk", "run", "jump", "walk", "run"])
+    rng = np.random.default_rng(0)
+    clip_style = {c: s for s, clips in by_style.items() for c in clips}
+    mismatched = 0
+    for _ in range(20):
+        picks = shuffled_style_clips(rng, row_styles, by_style)
+        assert sorted(clip_style[c] for c in picks) == sorted(row_styles)  # same styles in the batch
+        mismatched += sum(clip_style[c] != s for c, s in zip(picks, row_styles))
+    assert mismatched > 20 * len(row_styles) // 3  # most rows get another style's clip
