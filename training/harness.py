@@ -257,9 +257,11 @@ def train_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step_fn
         elapsed = float(kept[-1].get("time", 0.0)) if kept else 0.0
     else:
         log_path.unlink(missing_ok=True)
+        kept = []
 
     bar = ProgressBar(steps, label=label, stream=stream, start=start) if progress else None
-    losses: dict[str, float] = {}
+    # a resume that has no step left to run (e.g. to export a stopped run) reports the last logged losses
+    losses: dict[str, float] = {k: v for k, v in kept[-1].items() if k not in ("step", "time")} if kept else {}
     stopped = False
     step = start
     t0 = time.monotonic() - elapsed

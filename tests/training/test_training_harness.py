@@ -82,6 +82,8 @@ def test_resume_cuts_the_log_back_to_the_checkpoint(tmp_path):
     rows = read_log(tmp_path / LOG)
     assert [r["step"] for r in rows] == list(range(1, 9))
     assert all(r["time"] >= 1000.0 for r in rows[6:])  # the time column goes on, it does not restart
+    _, done = _run(tmp_path, resume=True, steps=8)  # nothing left to run: reports the last logged losses
+    assert done.steps_done == 8 and done.last_losses == {k: v for k, v in rows[-1].items() if k not in ("step", "time")}
 
 
 def test_same_seed_same_result_other_seed_differs(tmp_path):
