@@ -37,6 +37,7 @@ from training.progress import ProgressBar
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
+LOG_INDEX = ("step", "time")  # the log columns that are not losses
 CURVE = "loss.png"
 FORMAT = 1
 CURVE_INTERVAL_S = 60.0  # re-render loss.png at a checkpoint at most this often (it costs ~0.2 s)
@@ -194,7 +195,7 @@ def render_loss_curves(rows: list[dict], path: Path, title: str = "") -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    keys = sorted({k for r in rows for k, v in r.items() if k not in ("step", "time") and isinstance(v, (int, float))})
+    keys = sorted({k for r in rows for k, v in r.items() if k not in LOG_INDEX and isinstance(v, (int, float))})
     fig = Figure(figsize=(7, 4), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
@@ -247,24 +248,24 @@ def train_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step_fn
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     start = 0
-    elapsed = 0.0  # the log's "time" column counts training time over all runs of a resumed training
+    last_row: dict = {}  # the log's last row kept on resume
     if resume:
         start = _apply_checkpoint(ckpt, load_checkpoint(ckpt), model, optimizer, rng, meta)
         if start > steps:
             raise TrainingError(f"{ckpt}: checkpoint is at step {start}, beyond --steps {steps}")
         kept = [r for r in read_log(log_path) if r.get("step", 0) <= start]
         _rewrite_log(log_path, kept)
-        elapsed = float(kept[-1].get("time", 0.0)) if kept else 0.0
+        last_row = kept[-1] if kept else {}
     else:
         log_path.unlink(missing_ok=True)
-        kept = []
 
     bar = ProgressBar(steps, label=label, stream=stream, start=start) if progress else None
     # a resume that has no step left to run (e.g. to export a stopped run) reports the last logged losses
-    losses: dict[str, float] = {k: v for k, v in kept[-1].items() if k not in ("step", "time")} if kept else {}
+    losses: dict[str, float] = {k: v for k, v in last_row.items() if k not in LOG_INDEX}
     stopped = False
     step = start
-    t0 = time.monotonic() - elapsed
+    # the log's "time" column counts training time over all runs of a resumed training
+    t0 = time.monotonic() - float(last_row.get("time", 0.0))
     last_curve = time.monotonic()
     with open(log_path, "a", encoding="utf-8") as log:
         while step < steps:
