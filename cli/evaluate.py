@@ -1,10 +1,15 @@
-"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model]`: RSMT's transition metrics (L2P, L2Q, NPSS,
+"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--by-clip] [--manifold WEIGHTS]`: RSMT's transition metrics (L2P, L2Q, NPSS,
 foot skating; `training.metrics`) of each method on held-out transitions of the embedded clips, at
 lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the last transition frame being the
 target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
 own foot skating), the "interpolation" baseline, and with --sampler a trained sampler: its raw outputs ("rsmt",
-as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup": post-processed, landed on the target, feet locked)."""
+as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup": post-processed, landed on the target, feet locked).
+--by-clip adds each clip's own scores; --manifold how well a StyleVAE reconstructs the scored and the training
+clips when its encoder sees the answer (`training.benchmark.manifold_reconstruction`): tells a sampler that
+cannot steer from a decoder that cannot produce the motion at all."""
 from __future__ import annotations
+
+from collections import Counter
 
 from cli import UserError, print_json
 from training.benchmark import LENGTHS, PAST, embedded_benchmark, ground_truth_method, interpolation_method, \
@@ -27,6 +32,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split", choices=("test", "train"), default="test",
                         help="score the held-out clips (default) or the training clips' own windows (motion the "
                              "model has seen: tells underfitting from not generalising)")
+    parser.add_argument("--manifold", default=None, metavar="WEIGHTS",
+                        help="also report how well this trained manifold (StyleVAE) reconstructs the scored clips' "
+                             "motion when its encoder sees each next frame, beside the training clips' (what the "
+                             "frozen decoder can produce at best; needs --phase or --sampler)")
+    parser.add_argument("--by-clip", action="store_true",
+                        help="also score each clip's windows on their own (one table per clip)")
 
 
 def _model_paths(args) -> tuple[str | None, str | None]:
@@ -86,18 +97,59 @@ def run(args) -> int:
                                  f"{len(data.parents)}")
             methods["rsmt"] = sampler_method(sampler, data, seed=args.seed)
             methods["rsmt+cleanup"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
-        rows = run_benchmark(data, methods, lengths=tuple(args.lengths))
+        rows = run_benchmark(data, methods, lengths=tuple(args.lengths), by_clip=args.by_clip)
+        recon = _manifold_reconstruction(args, phase_path, phase_fn) if args.manifold else None
     except ValueError as e:
         raise UserError(f"{sampler_path or 'embedded clips'}: {e}") from None
+    windows = Counter(data.style_names[s] for s in data.window_styles)
     if args.json:
         print_json({"rows": rows, "sampler": sampler_path, "phase": phase_path, "split": args.split,
                     "windows": data.num_windows, "past_frames": PAST,
                     "skate_height": data.skate_height, "foot_height": [float(h) for h in data.foot_height],
-                    "units": "cm"})
+                    "units": "cm",
+                    **({"clip_windows": dict(windows)} if args.by_clip else {}),
+                    **({"manifold_reconstruction": recon} if recon else {})})
         return 0
     which = "held-out" if args.split == "test" else "training-clip"
     print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm")
+    _print_table([r for r in rows if r["clip"] == "all"])
+    for clip in dict.fromkeys(r["clip"] for r in rows if r["clip"] != "all"):
+        print(f"\n{clip} ({windows[clip]} windows)")
+        _print_table(sorted((r for r in rows if r["clip"] == clip), key=lambda r: r["length"]))
+    if recon:
+        print(f"\nmanifold reconstruction, teacher-forced ({args.manifold}): MSE of positions (/21 cm) and 6D "
+              "rotations")
+        for split, r in recon.items():
+            print(f"  {split + ' clips':<15} pos {r['pos']:.4f}  rot {r['rot']:.4f}  ({r['windows']} windows)")
+    return 0
+
+
+def _manifold_reconstruction(args, phase_path, phase_fn) -> dict:
+    """{"held-out"|"training": manifold_reconstruction} for the scored split and the training clips."""
+    import torch
+
+    from inference.networks.rsmt_config import build_network
+    from inference.weights import WeightsError, WeightSet
+    from training.benchmark import manifold_reconstruction
+    from training.train_manifold import phase_function
+
+    phase_path = phase_path or args.phase
+    if not phase_path:
+        raise UserError("--manifold needs the phase network it was trained with: give --phase")
+    try:
+        phase = WeightSet.load(phase_path)
+        manifold = build_network(WeightSet.load(args.manifold), "rsmt_manifold")
+    except WeightsError as e:
+        raise UserError(str(e)) from None
+    if phase.config.get("rsmt", {}).get("phase_dim") != manifold.cfg.phase_dim:
+        raise UserError(f"{phase_path}: its phase_dim differs from the manifold's {manifold.cfg.phase_dim}")
+    phase_fn = phase_fn or phase_function(phase, torch.device("cpu"))
+    splits = ("test", "train") if args.split == "test" else ("train",)
+    return {("held-out" if s == "test" else "training"): manifold_reconstruction(manifold, phase_fn, s, args.seed)
+            for s in splits}
+
+
+def _print_table(rows: list[dict]) -> None:
     print(f"{'method':<14} {'length':>6} " + " ".join(f"{c:>10}" for c in COLUMNS))
     for r in rows:
         print(f"{r['method']:<14} {r['length']:>6} " + " ".join(f"{r[c]:>10.4f}" for c in COLUMNS))
-    return 0

@@ -50,6 +50,7 @@ class BenchmarkData:
     offsets: np.ndarray  # (J, 3) rest offsets (data units, feature order)
     style_clips: dict | None = None  # held-out 120-frame style clips (features.style_features), with phases
     window_styles: np.ndarray | None = None  # (N,) style index of each window
+    style_names: tuple[str, ...] = ()  # style index -> name (with the embedded clips, style = clip)
 
     @property
     def num_windows(self) -> int:
@@ -95,7 +96,7 @@ def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test") -> Ben
         skate_height=M.skate_height(DEEPMIMIC_SCALE / 100.0),
         foot_height=M.planted_foot_heights(train["pos"], data.roles.feet), offsets=np.asarray(data.offsets),
         style_clips=None if phase_fn is None else style_clips(test_seqs, data.roles, styles),
-        window_styles=test["style"])
+        window_styles=test["style"], style_names=tuple(styles))
 
 
 def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network") -> Method:
@@ -166,20 +167,59 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
                               data.parents)
 
 
-def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGTHS, past: int = PAST) -> list[dict]:
-    """Rows {"method", "length", "L2P", "L2Q", "NPSS", "foot_skate"} for every method and length."""
+def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGTHS, past: int = PAST,
+                  by_clip: bool = False) -> list[dict]:
+    """Rows {"method", "length", "clip", "L2P", "L2Q", "NPSS", "foot_skate"} for every method and length over
+    all windows (clip "all"); with by_clip also one row per clip (style) over that clip's windows only, which
+    shows whether one kind of motion carries a method's score."""
     if data.num_windows == 0:
         raise ValueError("no held-out benchmark windows")
     need = past + max(lengths)
     if data.windows["pos"].shape[1] < need:
         raise ValueError(f"benchmark windows have {data.windows['pos'].shape[1]} frames; {need} are needed")
     gt_quats = ground_truth_quats(data.windows)
+    groups = {"all": np.arange(data.num_windows)}
+    if by_clip:
+        groups.update((data.style_names[s], np.nonzero(data.window_styles == s)[0])
+                      for s in np.unique(data.window_styles))
     rows = []
     for name, method in methods.items():
         for length in lengths:
             pos, quats = method(data.windows, past, length)
-            scores = M.transition_metrics(
-                pos, quats, data.windows["pos"][:, past:past + length], gt_quats[:, past:past + length],
-                gt_quats[:, past - 1], data.pos_mean, data.pos_std, data.feet, data.skate_height, data.foot_height)
-            rows.append({"method": name, "length": length, **scores})
+            for clip, idx in groups.items():
+                scores = M.transition_metrics(
+                    pos[idx], quats[idx], data.windows["pos"][idx, past:past + length],
+                    gt_quats[idx, past:past + length], gt_quats[idx, past - 1], data.pos_mean, data.pos_std,
+                    data.feet, data.skate_height, data.foot_height)
+                rows.append({"method": name, "length": length, "clip": clip, **scores})
     return rows
+
+
+def manifold_reconstruction(manifold, phase_fn, split: str = "test", seed: int = 0) -> dict:
+    """How well a trained StyleVAE reproduces one split's motion when told the answer: its encoder sees
+    every next frame (teacher forcing; latents sampled as in training, seeded) and the decoder rolls out
+    from the first two frames of each 25-frame slice the manifold trains on (the 61-frame manifold windows
+    cut into slices at frames 0 and 25), so the numbers compare with the training log's. The sampler only
+    picks latents for this frozen decoder: a large error here bounds what any sampler can reach on that
+    motion. Returns {"pos", "rot"} (the training MSEs: positions / 21 cm edge, 6D rotations), "windows"."""
+    import torch
+
+    from training.datasets import MANIFOLD_SUBWINDOW, annotate_phases, embedded_dataset, manifold_windows
+    from training.train_manifold import manifold_loss
+
+    if split not in ("test", "train"):
+        raise ValueError(f"split must be 'test' or 'train', got {split!r}")
+    data = embedded_dataset(seed=seed)
+    seqs = annotate_phases(data.test if split == "test" else data.train, data.roles, phase_fn)
+    w = manifold_windows(seqs, data.roles, data.styles)
+    if len(w["pos"]) == 0:
+        raise ValueError(f"the {split} clips give no 61-frame manifold window")
+    starts = range(0, w["pos"].shape[1] - MANIFOLD_SUBWINDOW + 1, MANIFOLD_SUBWINDOW)
+    sliced = {k: torch.from_numpy(np.concatenate([w[k][:, s:s + MANIFOLD_SUBWINDOW] for s in starts]))
+              for k in ("pos", "rot", "phase")}
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        losses = manifold_loss(manifold.eval(), sliced["pos"], sliced["rot"], sliced["phase"],
+                               torch.from_numpy(np.asarray(data.offsets, np.float32)), data.roles.parents,
+                               data.roles.feet, with_contact=False)
+    return {"pos": float(losses["pos"]), "rot": float(losses["rot"]), "windows": len(w["pos"])}

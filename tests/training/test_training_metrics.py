@@ -181,6 +181,55 @@ def test_evaluate_can_score_the_training_clips_instead(capsys):
     assert baseline["train"]["L2P"] != baseline["test"]["L2P"]
 
 
+def test_evaluate_by_clip_splits_the_same_scores_per_held_out_clip(capsys):
+    from training.datasets import HELD_OUT_CLIPS
+
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "20", "--by-clip"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = [r for r in out["rows"] if r["method"] == "interpolation"]
+    overall = next(r for r in rows if r["clip"] == "all")
+    per_clip = {r["clip"]: r for r in rows if r["clip"] != "all"}
+    assert set(per_clip) == set(HELD_OUT_CLIPS)
+    # L2P is a mean over windows and frames: the per-clip scores weighted by window count give the overall one
+    weights = out["clip_windows"]
+    assert sum(weights.values()) == out["windows"]
+    mean = sum(per_clip[c]["L2P"] * weights[c] for c in per_clip) / out["windows"]
+    assert abs(mean - overall["L2P"]) < 1e-9
+    assert len({round(r["L2P"], 6) for r in per_clip.values()}) == len(per_clip)  # really scored apart
+    assert cli.main(["evaluate", "--no-model", "--lengths", "20", "--by-clip"]) == 0
+    text = capsys.readouterr().out
+    assert all(f"{c} (" in text for c in HELD_OUT_CLIPS)
+
+
+def test_evaluate_reports_the_manifolds_teacher_forced_reconstruction(tmp_path, capsys):
+    """--manifold: the StyleVAE's reconstruction of the held-out and the training clips' windows (finite MSEs
+    of positions and rotations); without a phase network it says what is missing."""
+    import torch
+
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.stylevae import StyleVAE
+    from motion.deepmimic import humanoid3d_skeleton
+    from motion.joint_roles import roles_for
+
+    torch.manual_seed(0)
+    cfg = RSMTConfig.for_roles(roles_for(humanoid3d_skeleton()), "lite")
+    network_weights(PAE(cfg)).save(tmp_path / "phase")
+    network_weights(StyleVAE(cfg)).save(tmp_path / "manifold")
+    manifold, phase = str(tmp_path / "manifold.safetensors"), str(tmp_path / "phase.safetensors")
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "--manifold", manifold,
+                     "--phase", phase]) == 0
+    recon = json.loads(capsys.readouterr().out)["manifold_reconstruction"]
+    assert set(recon) == {"held-out", "training"}
+    assert recon["training"]["windows"] > recon["held-out"]["windows"] > 0
+    for r in recon.values():
+        assert np.isfinite(r["pos"]) and r["pos"] > 0 and np.isfinite(r["rot"]) and r["rot"] > 0
+    assert cli.main(["evaluate", "--no-model", "--lengths", "10", "--manifold", manifold]) == 2
+    assert "--manifold needs the phase network" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--no-model", "--lengths", "10", "--manifold", phase, "--phase", phase]) == 2
+    assert "expected rsmt_manifold" in capsys.readouterr().err
+
+
 def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
     assert cli.main(["evaluate", "--lengths", "60"]) == 2
     assert "outside 2..55" in capsys.readouterr().err
