@@ -14,9 +14,10 @@ utils/BVH_mod.Skeleton.inverse_pos_to_rot, geometry/inverse_kinematics.change_po
    children and torso joints keep the predicted rotation (`kept_rotation_joints`).
 The caller turns the global rotations into local ones (`local_rotations`) on the skeleton.
 
-Ours, not RSMT's: `land_on_target` makes a transition end exactly on its target keyframe. The sampler only
-steers towards the target (16 cm off at the last frame on average for the lite weights), and the target clip
-carries on from the frame after the keyframe, so without it the hand-over pops.
+Ours, not RSMT's: `land_on_target` makes a transition end exactly on its target keyframe, blending the gap in
+over its last frames. The sampler only steers towards the target (its last frame ends centimetres off on
+motion it was trained on, tens of centimetres on motion it has not seen), and the target clip carries on from the
+frame after the keyframe, so without it the hand-over pops.
 
 All functions work in float64 on (frames, joints, ...) arrays in feature joint order
 (`motion.joint_roles`) and return float64.
@@ -137,18 +138,29 @@ def local_rotations(global_quats: np.ndarray, parents) -> np.ndarray:
     return local
 
 
+LANDING_FRAMES = 10  # a third of a second at 30 fps; chosen on the training clips' benchmark windows
+
+
 def land_on_target(local: np.ndarray, root: np.ndarray, target_local: np.ndarray,
-                   target_root: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   target_root: np.ndarray, blend_frames: int = LANDING_FRAMES) -> tuple[np.ndarray, np.ndarray]:
     """Offset blending onto the keyframe: local (..., L, J, 4) local quaternions and root (..., L, 3) positions
     of a transition; target_local (..., J, 4), target_root (..., 3) the keyframe its last frame should be.
-    Frame k = 1..L takes the fraction w_k = smoothstep(k / L) of the last frame's gap to the keyframe: the root
-    moves by w_k (target_root - root[L]), each joint turns by slerp(identity, target_j inv(last_j), w_k). The
-    last frame lands on the keyframe; the first moves by about 3/L^2 of the gap, so it still continues the
-    context smoothly. Returns (local, root), float64."""
+    Over the last B = min(blend_frames, L) frames, frame k = 1..B of them takes the fraction
+    w_k = smoothstep(k / B) of the last frame's gap to the keyframe: the root moves by w_k (target_root -
+    root[L]), each joint turns by slerp(identity, target_j inv(last_j), w_k); earlier frames are the
+    network's. The last frame lands on the keyframe; the first blended one moves by about 3/B^2 of the gap,
+    so the motion stays smooth. Why only the last frames: spread over a whole 40-frame transition, the gap (a
+    pose the network reached a little early or late) drags frames that were right; on the training clips'
+    benchmark windows 10 frames against the whole transition lowered L2P at 40 frames from 1.92 to 1.57 and
+    foot skating from 0.50 to 0.30 cm/frame (20 frames: 1.19 -> 1.10, 0.37 -> 0.36). Returns (local, root),
+    float64."""
+    if blend_frames < 1:
+        raise ValueError(f"blend_frames must be at least 1, got {blend_frames}")
     local, root = np.asarray(local, np.float64), np.asarray(root, np.float64)
     length = local.shape[-3]
-    t = np.arange(1, length + 1) / length
-    w = t * t * (3.0 - 2.0 * t)  # (L,)
+    span = min(blend_frames, length)
+    t = np.clip((np.arange(1, length + 1) - (length - span)) / span, 0.0, 1.0)
+    w = t * t * (3.0 - 2.0 * t)  # (L,), zero before the last `span` frames
     gap = quat_mul(np.asarray(target_local, np.float64), quat_inv(local[..., -1, :, :]))  # (..., J, 4)
     gap = np.broadcast_to(gap[..., None, :, :], local.shape)
     identity = np.broadcast_to(np.array([1.0, 0.0, 0.0, 0.0]), local.shape)

@@ -27,7 +27,7 @@ Pipeline (`TransitionGenerator.generate`):
    `cfg.max_transition` frames (its contract: inference/maxgraphs/rollout.py).
 7. RSMT post-processing (`inference.postprocess`), inverse kinematics to local rotations, and the
    canonical frame undone so the transition continues the source clip in world space; then (unless
-   `land_on_target` is off) the generated frames are blended onto the target keyframe so the last one is
+   `land_on_target` is off) the last generated frames are blended onto the target keyframe so the last one is
    exactly the keyframe and the hand-over to the target clip does not pop, and (unless `lock_feet` is off)
    planted feet are held still (`inference.footlock`).
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.postprocess import (fk_positions, from_to_rotation, kept_rotation_joints, land_on_target, local_rotations,
-                                   project_bone_lengths, rsmt_pose)
+from inference.postprocess import (LANDING_FRAMES, fk_positions, from_to_rotation, kept_rotation_joints,
+                                   land_on_target, local_rotations, project_bone_lengths, rsmt_pose)
 from motion.deepmimic import humanoid3d_skeleton
 from motion.fk import global_transforms
 from motion.joint_roles import STYLE100_ORDER, roles_for
@@ -138,11 +138,21 @@ def test_landing_blends_the_gap_onto_the_keyframe():
     landed, landed_root = land_on_target(local, root, key, key_root)
     same = np.minimum(np.abs(landed[-1] - key).max(axis=-1), np.abs(landed[-1] + key).max(axis=-1))
     assert same.max() < 1e-6 and np.allclose(landed_root[-1], key_root)
-    # frame k moves by smoothstep(k / L) of the gap: little at the start, monotonically more
+    # only the last LANDING_FRAMES (10) frames move, frame k of them by smoothstep(k / 10) of the gap:
+    # little at first, monotonically more
     moved = np.linalg.norm(landed_root - root, axis=-1)
     gap = np.linalg.norm(key_root - root[-1])
-    assert moved[0] == pytest.approx(gap * (3 / length**2 - 2 / length**3)) and np.all(np.diff(moved) > 0)
+    assert LANDING_FRAMES == 10 and np.all(moved[:length - 10] == 0)
+    assert np.allclose(landed[:length - 10], local[:length - 10])
+    assert moved[length - 10] == pytest.approx(gap * (3 / 10**2 - 2 / 10**3))
+    assert np.all(np.diff(moved[length - 10:]) > 0)
     np.testing.assert_allclose(np.linalg.norm(landed, axis=-1), 1.0, atol=1e-6)
+    # a transition shorter than the blend is blended over its whole length
+    short, short_root = land_on_target(local, root, key, key_root, blend_frames=100)
+    assert np.linalg.norm(short_root[0] - root[0]) == pytest.approx(gap * (3 / length**2 - 2 / length**3))
+    assert np.allclose(short_root[-1], key_root)
+    with pytest.raises(ValueError, match="at least 1"):
+        land_on_target(local, root, key, key_root, blend_frames=0)
     # no gap, no change
     same_local, same_root = land_on_target(local, root, local[-1], root[-1])
     assert np.allclose(same_root, root) and np.allclose(np.abs(np.sum(same_local * local, axis=-1)), 1.0, atol=1e-6)
