@@ -1,7 +1,7 @@
-"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--by-clip] [--manifold WEIGHTS]`: RSMT's transition metrics (L2P, L2Q, NPSS,
-foot skating; `training.metrics`) of each method on held-out transitions of the embedded clips, at
-lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the last transition frame being the
-target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
+"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--by-clip] [--manifold WEIGHTS]`:
+RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of each method on held-out
+transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the
+last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
 own foot skating), the "interpolation" baseline, and with --sampler a trained sampler: its raw outputs ("rsmt",
 as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup": post-processed, landed on the target, feet locked).
 --by-clip adds each clip's own scores; --manifold how well a StyleVAE reconstructs the scored and the training
@@ -74,9 +74,14 @@ def _trained(sampler_path: str, phase_path: str):
         phase_fn = phase_function(phase, torch.device("cpu"))
     except WeightsError as e:
         raise UserError(str(e)) from None
-    if phase.config.get("rsmt", {}).get("phase_dim") != sampler.cfg.phase_dim:
-        raise UserError(f"{phase_path}: its phase_dim differs from the sampler's {sampler.cfg.phase_dim}")
+    _check_phase_dim(phase, phase_path, sampler, "sampler")
     return phase_fn, sampler
+
+
+def _check_phase_dim(phase, phase_path: str, net, what: str) -> None:
+    """UserError unless the phase network's phase_dim is the one `net` (the sampler or manifold) was built for."""
+    if phase.config.get("rsmt", {}).get("phase_dim") != net.cfg.phase_dim:
+        raise UserError(f"{phase_path}: its phase_dim differs from the {what}'s {net.cfg.phase_dim}")
 
 
 def run(args) -> int:
@@ -131,6 +136,7 @@ def _manifold_reconstruction(args, phase_path, phase_fn) -> dict:
     from inference.networks.rsmt_config import build_network
     from inference.weights import WeightsError, WeightSet
     from training.benchmark import manifold_reconstruction
+    from training.datasets import embedded_dataset
     from training.train_manifold import phase_function
 
     phase_path = phase_path or args.phase
@@ -141,11 +147,12 @@ def _manifold_reconstruction(args, phase_path, phase_fn) -> dict:
         manifold = build_network(WeightSet.load(args.manifold), "rsmt_manifold")
     except WeightsError as e:
         raise UserError(str(e)) from None
-    if phase.config.get("rsmt", {}).get("phase_dim") != manifold.cfg.phase_dim:
-        raise UserError(f"{phase_path}: its phase_dim differs from the manifold's {manifold.cfg.phase_dim}")
+    _check_phase_dim(phase, phase_path, manifold, "manifold")
     phase_fn = phase_fn or phase_function(phase, torch.device("cpu"))
+    dataset = embedded_dataset(seed=args.seed)
     splits = ("test", "train") if args.split == "test" else ("train",)
-    return {("held-out" if s == "test" else "training"): manifold_reconstruction(manifold, phase_fn, s, args.seed)
+    return {("held-out" if s == "test" else "training"): manifold_reconstruction(manifold, phase_fn, dataset, s,
+                                                                                 args.seed)
             for s in splits}
 
 

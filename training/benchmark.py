@@ -195,23 +195,23 @@ def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGT
     return rows
 
 
-def manifold_reconstruction(manifold, phase_fn, split: str = "test", seed: int = 0) -> dict:
+def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", seed: int = 0) -> dict:
     """How well a trained StyleVAE reproduces one split's motion when told the answer: its encoder sees
     every next frame (teacher forcing; latents sampled as in training, seeded) and the decoder rolls out
     from the first two frames of each 25-frame slice the manifold trains on (the 61-frame manifold windows
     cut into slices at frames 0 and 25), so the numbers compare with the training log's. The sampler only
     picks latents for this frozen decoder: a large error here bounds what any sampler can reach on that
-    motion. Returns {"pos", "rot"} (the training MSEs: positions / 21 cm edge, 6D rotations), "windows"."""
+    motion. dataset: `training.datasets.embedded_dataset` output (its held-out "test" or "train" clips are
+    scored). Returns {"pos", "rot"} (the training MSEs: positions / 21 cm edge, 6D rotations), "windows"."""
     import torch
 
-    from training.datasets import MANIFOLD_SUBWINDOW, annotate_phases, embedded_dataset, manifold_windows
+    from training.datasets import MANIFOLD_SUBWINDOW, annotate_phases, manifold_windows
     from training.train_manifold import manifold_loss
 
     if split not in ("test", "train"):
         raise ValueError(f"split must be 'test' or 'train', got {split!r}")
-    data = embedded_dataset(seed=seed)
-    seqs = annotate_phases(data.test if split == "test" else data.train, data.roles, phase_fn)
-    w = manifold_windows(seqs, data.roles, data.styles)
+    seqs = annotate_phases(dataset.test if split == "test" else dataset.train, dataset.roles, phase_fn)
+    w = manifold_windows(seqs, dataset.roles, dataset.styles)
     if len(w["pos"]) == 0:
         raise ValueError(f"the {split} clips give no 61-frame manifold window")
     starts = range(0, w["pos"].shape[1] - MANIFOLD_SUBWINDOW + 1, MANIFOLD_SUBWINDOW)
@@ -220,6 +220,6 @@ def manifold_reconstruction(manifold, phase_fn, split: str = "test", seed: int =
     torch.manual_seed(seed)
     with torch.no_grad():
         losses = manifold_loss(manifold.eval(), sliced["pos"], sliced["rot"], sliced["phase"],
-                               torch.from_numpy(np.asarray(data.offsets, np.float32)), data.roles.parents,
-                               data.roles.feet, with_contact=False)
+                               torch.from_numpy(np.asarray(dataset.offsets, np.float32)), dataset.roles.parents,
+                               dataset.roles.feet, with_contact=False)
     return {"pos": float(losses["pos"]), "rot": float(losses["rot"]), "windows": len(w["pos"])}

@@ -7,8 +7,9 @@ whose MoE decoder is copied in and frozen:
   its style, then the style clips are shuffled within the batch before the style encoder, as RSMT's
   get_film_code does in training (randperm over the batch). So a window's motion is not its style
   code's: the sampler must follow the context and the target, and the style code can only modulate.
-  (Keeping the pairing, as our first defaults did, lets the code name the clip the window comes from.) Style features are z-scored with the
-  training clips' statistics, which are stored in the sampler's buffers (they ship with the weights);
+  (Keeping the pairing, as our first defaults did, lets the code name the clip the window comes from.)
+  Style features are z-scored with the training clips' statistics, which are stored in the sampler's
+  buffers (they ship with the weights);
 - a step: 10 context frames, a transition of `length` frames whose last frame is the target
   keyframe (target_id = 10 + length); `TransitionSampler.rollout` with N(0, 0.5^2) target noise;
   the rot_rep joints' positions from FK of the predicted global rotations;

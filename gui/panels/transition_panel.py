@@ -103,8 +103,8 @@ class TransitionPanel(QWidget):
         window.max_models.ready.connect(self._max_ready)
         self.landing = QCheckBox("Land on the target keyframe", self)
         self.landing.setChecked(True)
-        self.landing.setToolTip("Blend the last generated frames so the last one is exactly the target keyframe (no jump\n"
-                                "where the target clip takes over). Off: the network's own last frame.")
+        self.landing.setToolTip("Blend the last generated frames so the last one is exactly the target keyframe\n"
+                                "(no jump where the target clip takes over). Off: the network's own last frame.")
         self.foot_lock = QCheckBox("Lock planted feet", self)
         self.foot_lock.setChecked(True)
         self.foot_lock.setToolTip("Hold a foot still while it is on the floor (within 2.5 cm of its planted height),\n"
