@@ -5,8 +5,9 @@ last transition frame being the target keyframe (`training.benchmark`). Methods:
 own foot skating), the "interpolation" baseline, and with --sampler a trained sampler: its raw outputs ("rsmt",
 as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup": post-processed, landed on the target, feet locked).
 --by-clip adds each clip's own scores; --manifold how well a StyleVAE reconstructs the scored and the training
-clips when its encoder sees the answer (`training.benchmark.manifold_reconstruction`): tells a sampler that
-cannot steer from a decoder that cannot produce the motion at all."""
+clips when its encoder sees the answer (`training.benchmark.manifold_reconstruction`), rolled out and one step
+at a time beside simply holding the previous pose: tells a sampler that cannot steer from a decoder that
+cannot produce the motion at all."""
 from __future__ import annotations
 
 from collections import Counter
@@ -123,9 +124,12 @@ def run(args) -> int:
         _print_table(sorted((r for r in rows if r["clip"] == clip), key=lambda r: r["length"]))
     if recon:
         print(f"\nmanifold reconstruction, teacher-forced ({args.manifold}): MSE of positions (/21 cm) and 6D "
-              "rotations")
+              "rotations;\nrollout = 23 frames from the first two, one step = each frame from the true previous "
+              "one,\nhold = the previous pose moved by the true hip motion")
+        print(f"  {'':<15} {'rollout pos':>11} {'rot':>7} {'one step pos':>13} {'rot':>7} {'hold pos':>9} {'rot':>7}")
         for split, r in recon.items():
-            print(f"  {split + ' clips':<15} pos {r['pos']:.4f}  rot {r['rot']:.4f}  ({r['windows']} windows)")
+            print(f"  {split + ' clips':<15} {r['pos']:>11.4f} {r['rot']:>7.4f} {r['step_pos']:>13.4f} "
+                  f"{r['step_rot']:>7.4f} {r['hold_pos']:>9.4f} {r['hold_rot']:>7.4f}  ({r['windows']} windows)")
     return 0
 
 

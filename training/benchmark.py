@@ -202,11 +202,15 @@ def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", se
     cut into slices at frames 0 and 25), so the numbers compare with the training log's. The sampler only
     picks latents for this frozen decoder: a large error here bounds what any sampler can reach on that
     motion. dataset: `training.datasets.embedded_dataset` output (its held-out "test" or "train" clips are
-    scored). Returns {"pos", "rot"} (the training MSEs: positions / 21 cm edge, 6D rotations), "windows"."""
+    scored). Returns {"pos", "rot"} (the training MSEs: positions / 21 cm edge, 6D rotations), "windows",
+    and two references for the same frames: "step_pos"/"step_rot", the decoder started from the true
+    previous frame each time (one step's error, no drift), and "hold_pos"/"hold_rot", the true previous
+    pose carried along by the true hip motion (what the decoder is given) with nothing else moving. A
+    decoder whose one step is no better than holding the pose has not learnt that motion."""
     import torch
 
     from training.datasets import MANIFOLD_SUBWINDOW, annotate_phases, manifold_windows
-    from training.train_manifold import manifold_loss
+    from training.train_manifold import EDGE_MEAN, manifold_loss
 
     if split not in ("test", "train"):
         raise ValueError(f"split must be 'test' or 'train', got {split!r}")
@@ -217,9 +221,18 @@ def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", se
     starts = range(0, w["pos"].shape[1] - MANIFOLD_SUBWINDOW + 1, MANIFOLD_SUBWINDOW)
     sliced = {k: torch.from_numpy(np.concatenate([w[k][:, s:s + MANIFOLD_SUBWINDOW] for s in starts]))
               for k in ("pos", "rot", "phase")}
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        losses = manifold_loss(manifold.eval(), sliced["pos"], sliced["rot"], sliced["phase"],
-                               torch.from_numpy(np.asarray(dataset.offsets, np.float32)), dataset.roles.parents,
-                               dataset.roles.feet, with_contact=False)
-    return {"pos": float(losses["pos"]), "rot": float(losses["rot"]), "windows": len(w["pos"])}
+    offsets = torch.from_numpy(np.asarray(dataset.offsets, np.float32))
+    out = {}
+    for prefix, from_truth in (("", False), ("step_", True)):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            losses = manifold_loss(manifold.eval(), sliced["pos"], sliced["rot"], sliced["phase"], offsets,
+                                   dataset.roles.parents, dataset.roles.feet, with_contact=False,
+                                   from_ground_truth=from_truth)
+        out |= {prefix + "pos": float(losses["pos"]), prefix + "rot": float(losses["rot"])}
+    pos, rot = sliced["pos"].numpy(), sliced["rot"].numpy()
+    hold_pos = pos[:, 1:-1] - pos[:, 1:-1, :1] + pos[:, 2:, :1]
+    hold_rot = np.concatenate((rot[:, 2:, :1], rot[:, 1:-1, 1:]), axis=2)
+    out["hold_pos"] = float(np.mean(((hold_pos - pos[:, 2:]) / EDGE_MEAN) ** 2))
+    out["hold_rot"] = float(np.mean((hold_rot - rot[:, 2:]) ** 2))
+    return out | {"windows": len(w["pos"])}

@@ -74,8 +74,11 @@ def manifold_lr(step: int, steps: int) -> float:
 
 
 def manifold_loss(model: StyleVAE, pos: torch.Tensor, rot: torch.Tensor, phase: torch.Tensor,
-                  offsets: torch.Tensor, parents, feet, with_contact: bool) -> dict[str, torch.Tensor]:
-    """Losses of one batch of slices: pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2)."""
+                  offsets: torch.Tensor, parents, feet, with_contact: bool,
+                  from_ground_truth: bool = False) -> dict[str, torch.Tensor]:
+    """Losses of one batch of slices: pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2).
+    Training rolls out from the predictions; from_ground_truth (a diagnostic) starts every frame from
+    the true previous frame instead, so each loss term is one decoder step's error."""
     cfg = model.cfg
     idx = list(cfg.pos_rep_idx)
     gpos = pos[:, :, idx]
@@ -88,10 +91,10 @@ def manifold_loss(model: StyleVAE, pos: torch.Tensor, rot: torch.Tensor, phase: 
                             last_vel.flatten(1), nxt_vel.flatten(1), last_rot.flatten(1), nxt_rot.flatten(1)), -1)
         latent, mu, logvar = model.embedding_encoder(enc_in)
         kl = kl + kl_divergence(mu, logvar)
-        last_pos, last_vel, last_rot = model.decode_step(last_pos, last_vel, last_rot, nxt_vel[:, 0], nxt_rot[:, 0],
-                                                          phase[:, t + 1], latent)
-        out_pos.append(last_pos)
-        out_rot.append(last_rot)
+        made = model.decode_step(last_pos, last_vel, last_rot, nxt_vel[:, 0], nxt_rot[:, 0], phase[:, t + 1], latent)
+        out_pos.append(made[0])
+        out_rot.append(made[2])
+        last_pos, last_vel, last_rot = (nxt_pos, nxt_vel, nxt_rot) if from_ground_truth else made
     steps = len(out_pos)
     pred_rot = torch.stack(out_rot, 1)  # (N, T-2, J, 6)
     pred_pos = positions_from_rotations(pred_rot, torch.stack(out_pos, 1)[:, :, 0], offsets, parents)

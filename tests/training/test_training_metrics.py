@@ -201,6 +201,40 @@ def test_evaluate_by_clip_splits_the_same_scores_per_held_out_clip(capsys):
     assert all(f"{c} (" in text for c in HELD_OUT_CLIPS)
 
 
+def test_manifold_one_step_loss_starts_every_frame_from_the_ground_truth():
+    """from_ground_truth: a slice's loss is the mean of its one-frame losses (each predicted frame made from
+    the true previous two), while the training rollout, which feeds its predictions back, differs."""
+    import torch
+
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.stylevae import StyleVAE
+    from motion.deepmimic import humanoid3d_skeleton
+    from motion.joint_roles import roles_for
+    from training.train_manifold import manifold_loss
+
+    roles = roles_for(humanoid3d_skeleton())
+    cfg = RSMTConfig.for_roles(roles, "lite")
+    torch.manual_seed(0)
+    model = StyleVAE(cfg).eval()
+    with torch.no_grad():  # posterior variance ~0: the sampled latent is the mean, so frames are comparable
+        model.embedding_encoder.mlp.encode.bias[cfg.latent_size:] = -60.0
+    n, t, j = 3, 6, cfg.num_joints
+    pos, rot = 20 * torch.randn(n, t, j, 3), torch.randn(n, t, j, 6)
+    phase, offsets = torch.randn(n, t, cfg.phase_dim, 2), 10 * torch.randn(j, 3)
+
+    def loss(sl, from_truth):
+        with torch.no_grad():
+            return manifold_loss(model, pos[:, sl], rot[:, sl], phase[:, sl], offsets, roles.parents, roles.feet,
+                                 with_contact=False, from_ground_truth=from_truth)
+
+    whole = loss(slice(0, t), True)
+    frames = [loss(slice(s, s + 3), True) for s in range(t - 2)]
+    for key in ("pos", "rot"):
+        assert float(whole[key]) == pytest.approx(np.mean([float(f[key]) for f in frames]), rel=1e-5)
+        assert float(loss(slice(0, 3), False)[key]) == pytest.approx(float(frames[0][key]), rel=1e-6)
+    assert abs(float(loss(slice(0, t), False)["rot"]) - float(whole["rot"])) > 1e-3
+
+
 def test_evaluate_reports_the_manifolds_teacher_forced_reconstruction(tmp_path, capsys):
     """--manifold: the StyleVAE's reconstruction of the held-out and the training clips' windows (finite MSEs
     of positions and rotations); without a phase network it says what is missing."""
@@ -223,7 +257,18 @@ def test_evaluate_reports_the_manifolds_teacher_forced_reconstruction(tmp_path, 
     assert set(recon) == {"held-out", "training"}
     assert recon["training"]["windows"] > recon["held-out"]["windows"] > 0
     for r in recon.values():
-        assert np.isfinite(r["pos"]) and r["pos"] > 0 and np.isfinite(r["rot"]) and r["rot"] > 0
+        for key in ("pos", "rot", "step_pos", "step_rot", "hold_pos", "hold_rot"):
+            assert np.isfinite(r[key]) and r[key] > 0, key
+        assert r["step_rot"] != r["rot"]
+    # holding the pose ignores the network: the same for any manifold
+    torch.manual_seed(1)
+    network_weights(StyleVAE(cfg)).save(tmp_path / "other")
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "--manifold",
+                     str(tmp_path / "other.safetensors"), "--phase", phase]) == 0
+    other = json.loads(capsys.readouterr().out)["manifold_reconstruction"]
+    for split, r in recon.items():
+        assert (other[split]["hold_pos"], other[split]["hold_rot"]) == (r["hold_pos"], r["hold_rot"])
+        assert other[split]["step_rot"] != r["step_rot"]
     assert cli.main(["evaluate", "--no-model", "--lengths", "10", "--manifold", manifold]) == 2
     assert "--manifold needs the phase network" in capsys.readouterr().err
     assert cli.main(["evaluate", "--no-model", "--lengths", "10", "--manifold", phase, "--phase", phase]) == 2
