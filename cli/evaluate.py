@@ -1,4 +1,5 @@
-"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--by-clip] [--manifold WEIGHTS]`:
+"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--held-out CLIP ...] [--by-clip]
+[--manifold WEIGHTS]`:
 RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of each method on held-out
 transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the
 last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
@@ -10,6 +11,7 @@ at a time beside simply holding the previous pose: tells a sampler that cannot s
 cannot produce the motion at all."""
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 from cli import UserError, print_json
@@ -37,6 +39,9 @@ def add_arguments(parser) -> None:
                         help="also report how well this trained manifold (StyleVAE) reconstructs the scored clips' "
                              "motion when its encoder sees each next frame, beside the training clips' (what the "
                              "frozen decoder can produce at best; needs --phase or --sampler)")
+    parser.add_argument("--held-out", nargs="+", default=None, metavar="CLIP",
+                        help="the embedded clips to score as held-out (default: those the sampler was trained "
+                             "without, as its weights record, else dance_b getup_faceup spinkick)")
     parser.add_argument("--by-clip", action="store_true",
                         help="also score each clip's windows on their own (one table per clip)")
 
@@ -62,7 +67,8 @@ def _model_paths(args) -> tuple[str | None, str | None]:
 
 
 def _trained(sampler_path: str, phase_path: str):
-    """(phase function, sampler network) from --phase / --sampler (UserError for unusable weights)."""
+    """(phase function, sampler network, the clips its training held out or None when its weights do not
+    record them) from --phase / --sampler (UserError for unusable weights)."""
     import torch
 
     from inference.networks.rsmt_config import build_network
@@ -71,12 +77,29 @@ def _trained(sampler_path: str, phase_path: str):
 
     try:
         phase = WeightSet.load(phase_path)
-        sampler = build_network(WeightSet.load(sampler_path), "rsmt_sampler")
+        weights = WeightSet.load(sampler_path)
+        sampler = build_network(weights, "rsmt_sampler")
         phase_fn = phase_function(phase, torch.device("cpu"))
     except WeightsError as e:
         raise UserError(str(e)) from None
     _check_phase_dim(phase, phase_path, sampler, "sampler")
-    return phase_fn, sampler
+    recorded = weights.config.get("training", {}).get("held_out")
+    return phase_fn, sampler, None if recorded is None else tuple(recorded)
+
+
+def _held_out(args, recorded: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The clips to score: --held-out, else those the sampler's training held out, else the default ones.
+    Warns on stderr about --held-out clips the sampler was trained on (their scores are not held-out)."""
+    from training.datasets import HELD_OUT_CLIPS, embedded_clip_name
+
+    if not args.held_out:
+        return recorded or HELD_OUT_CLIPS
+    chosen = tuple(dict.fromkeys(embedded_clip_name(c) for c in args.held_out))
+    seen = [c for c in chosen if recorded is not None and c not in recorded]
+    if seen:
+        print(f"note: the sampler was trained on {', '.join(seen)}: its scores there are not held-out",
+              file=sys.stderr)
+    return chosen
 
 
 def _check_phase_dim(phase, phase_path: str, net, what: str) -> None:
@@ -93,8 +116,9 @@ def run(args) -> int:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
                         f"and the transition, whose last frame is the target)")
     sampler_path, phase_path = _model_paths(args)
-    phase_fn, sampler = _trained(sampler_path, phase_path) if sampler_path else (None, None)
-    data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn, split=args.split)
+    phase_fn, sampler, recorded = _trained(sampler_path, phase_path) if sampler_path else (None, None, None)
+    held_out = _held_out(args, recorded)
+    data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn, split=args.split, held_out=held_out)
     methods = {"ground_truth": ground_truth_method, "interpolation": interpolation_method(data.parents)}
     try:
         if sampler is not None:
@@ -104,12 +128,13 @@ def run(args) -> int:
             methods["rsmt"] = sampler_method(sampler, data, seed=args.seed)
             methods["rsmt+cleanup"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
         rows = run_benchmark(data, methods, lengths=tuple(args.lengths), by_clip=args.by_clip)
-        recon = _manifold_reconstruction(args, phase_path, phase_fn) if args.manifold else None
+        recon = _manifold_reconstruction(args, phase_path, phase_fn, held_out) if args.manifold else None
     except ValueError as e:
         raise UserError(f"{sampler_path or 'embedded clips'}: {e}") from None
     windows = Counter(data.style_names[s] for s in data.window_styles)
     if args.json:
         print_json({"rows": rows, "sampler": sampler_path, "phase": phase_path, "split": args.split,
+                    "held_out": list(held_out),
                     "windows": data.num_windows, "past_frames": PAST,
                     "skate_height": data.skate_height, "foot_height": [float(h) for h in data.foot_height],
                     "units": "cm",
@@ -117,7 +142,8 @@ def run(args) -> int:
                     **({"manifold_reconstruction": recon} if recon else {})})
         return 0
     which = "held-out" if args.split == "test" else "training-clip"
-    print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm")
+    print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm; held out: "
+          + ", ".join(c.removeprefix("humanoid3d_") for c in held_out))
     _print_table([r for r in rows if r["clip"] == "all"])
     for clip in dict.fromkeys(r["clip"] for r in rows if r["clip"] != "all"):
         print(f"\n{clip} ({windows[clip]} windows)")
@@ -126,14 +152,16 @@ def run(args) -> int:
         print(f"\nmanifold reconstruction, teacher-forced ({args.manifold}): MSE of positions (/21 cm) and 6D "
               "rotations;\nrollout = 23 frames from the first two, one step = each frame from the true previous "
               "one,\nhold = the previous pose moved by the true hip motion")
-        print(f"  {'':<15} {'rollout pos':>11} {'rot':>7} {'one step pos':>13} {'rot':>7} {'hold pos':>9} {'rot':>7}")
+        print(f"  {'':<18} {'rollout pos':>11} {'rot':>7} {'one step pos':>13} {'rot':>7} {'hold pos':>9} {'rot':>7}")
         for split, r in recon.items():
-            print(f"  {split + ' clips':<15} {r['pos']:>11.4f} {r['rot']:>7.4f} {r['step_pos']:>13.4f} "
-                  f"{r['step_rot']:>7.4f} {r['hold_pos']:>9.4f} {r['hold_rot']:>7.4f}  ({r['windows']} windows)")
+            rows = {f"{split} clips": r} | {f"  {c.removeprefix('humanoid3d_')}": v for c, v in r.get("clips", {}).items()}
+            for label, v in rows.items():
+                print(f"  {label:<18} {v['pos']:>11.4f} {v['rot']:>7.4f} {v['step_pos']:>13.4f} "
+                      f"{v['step_rot']:>7.4f} {v['hold_pos']:>9.4f} {v['hold_rot']:>7.4f}  ({v['windows']} windows)")
     return 0
 
 
-def _manifold_reconstruction(args, phase_path, phase_fn) -> dict:
+def _manifold_reconstruction(args, phase_path, phase_fn, held_out: tuple[str, ...]) -> dict:
     """{"held-out"|"training": manifold_reconstruction} for the scored split and the training clips."""
     import torch
 
@@ -153,10 +181,10 @@ def _manifold_reconstruction(args, phase_path, phase_fn) -> dict:
         raise UserError(str(e)) from None
     _check_phase_dim(phase, phase_path, manifold, "manifold")
     phase_fn = phase_fn or phase_function(phase, torch.device("cpu"))
-    dataset = embedded_dataset(seed=args.seed)
+    dataset = embedded_dataset(seed=args.seed, held_out=held_out)
     splits = ("test", "train") if args.split == "test" else ("train",)
     return {("held-out" if s == "test" else "training"): manifold_reconstruction(manifold, phase_fn, dataset, s,
-                                                                                 args.seed)
+                                                                                 args.seed, args.by_clip)
             for s in splits}
 
 

@@ -1,5 +1,5 @@
-"""`train phase|manifold|sampler --data DIR|embedded --preset lite|paper [--steps N] [--seed S] [--resume]
-[--out DIR]`: train one RSMT network with the shared loop (`training.harness`): progress with ETA on
+"""`train phase|manifold|sampler --data DIR|embedded [--held-out CLIP ...] --preset lite|paper [--steps N]
+[--seed S] [--resume] [--out DIR]`: train one RSMT network with the shared loop (`training.harness`): progress with ETA on
 stderr; OUT gets checkpoint.pt (every --checkpoint-every steps and at the end), log.jsonl, loss.png
 and the trained weights NAME.safetensors + NAME.json (NAME = phase | manifold | sampler). Ctrl+C
 saves a checkpoint; `--resume` continues it exactly."""
@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("model", choices=MODELS, help="which network to train")
     parser.add_argument("--data", default="embedded",
                         help="'embedded' (the DeepMimic clips, default) or a 100STYLE folder (Frame_Cuts.csv + style folders)")
+    parser.add_argument("--held-out", nargs="+", default=None, metavar="CLIP",
+                        help="embedded clips to leave out of training, e.g. to validate on them with evaluate "
+                             "--held-out (default: dance_b getup_faceup spinkick, the evaluation's held-out clips)")
     parser.add_argument("--preset", choices=("lite", "paper"), default="lite", help="network size (default lite)")
     parser.add_argument("--steps", type=int, default=None, help="total optimizer steps (default 3000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -39,15 +42,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
 
 
-def load_dataset(spec: str, seed: int):
-    """The training data named by --data (UserError for unusable data)."""
+def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None):
+    """The training data named by --data, less the --held-out clips (UserError for unusable data)."""
     from motion.joint_roles import JointRolesError
-    from training.datasets import embedded_dataset
+    from training.datasets import HELD_OUT_CLIPS, embedded_dataset
     from training.style100 import style100_dataset
 
     try:
         if spec == "embedded":
-            return embedded_dataset(seed=seed)
+            return embedded_dataset(seed=seed, held_out=HELD_OUT_CLIPS if held_out is None else held_out)
+        if held_out is not None:
+            raise UserError("--held-out names embedded clips; a 100STYLE folder keeps its own split")
         if not Path(spec).is_dir():
             raise UserError(f"{spec}: not a folder (give a 100STYLE folder or 'embedded')")
         return style100_dataset(spec, seed=seed)
@@ -101,7 +106,8 @@ def run(args) -> int:
 
         torch.set_num_threads(args.threads)
     device = default_device()
-    dataset = load_dataset(args.data, args.seed)
+    dataset = load_dataset(args.data, args.seed, args.held_out)
+    held_out = sorted({s.style for s in dataset.test}) if args.data == "embedded" else None
     stop = threading.Event()
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:  # Ctrl+C: checkpoint, then stop (signals can only be caught on the main thread)
@@ -109,7 +115,7 @@ def run(args) -> int:
     try:
         seed_everything(args.seed)  # network initialisation depends on the seed too
         trainer = build_trainer(args, dataset, steps, device)
-        meta = {**trainer.meta, "data": args.data, "seed": args.seed}
+        meta = {**trainer.meta, "data": args.data, "seed": args.seed, "held_out": held_out}
         result = train_loop(trainer.model, trainer.optimizer, trainer.step_fn, steps=steps, out_dir=out,
                             seed=args.seed, resume=args.resume, checkpoint_every=args.checkpoint_every,
                             meta=meta, device=device, label=f"train {args.model}", should_stop=stop.is_set)
@@ -124,7 +130,8 @@ def run(args) -> int:
         return 130
     weights = trainer.export()
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
-                                  "preset": args.preset, "batch": args.batch, "losses": result.last_losses}
+                                  "held_out": held_out, "preset": args.preset, "batch": args.batch,
+                                  "losses": result.last_losses}
     weights.save(out / args.model)
     summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,
                "weights": str(out / f"{args.model}.safetensors"), "out": str(out), "device": str(device)}

@@ -71,17 +71,20 @@ def interpolation_method(parents) -> Method:
     return run
 
 
-def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test") -> BenchmarkData:
+def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test",
+                       held_out: tuple[str, ...] | None = None) -> BenchmarkData:
     """Held-out transitions from the embedded DeepMimic clips (`training.datasets.embedded_dataset`:
     whole clips held out, with their mirrored and time-scaled copies), statistics from the training clips.
     split "train" scores the training clips' own windows instead: motion the model has seen, which tells
     underfitting (it loses there too) from not generalising (it wins there and loses on held-out clips).
     Positions are in centimetres, so the official 2.5 cm gate applies as is. phase_fn (PAE input ->
-    (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips."""
+    (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips.
+    held_out: the clips to hold out (default `training.datasets.HELD_OUT_CLIPS`)."""
     from motion.features import position_statistics
-    from training.datasets import DEEPMIMIC_SCALE, annotate_phases, benchmark_windows, embedded_dataset, style_clips
+    from training.datasets import (DEEPMIMIC_SCALE, HELD_OUT_CLIPS, annotate_phases, benchmark_windows,
+                                   embedded_dataset, style_clips)
 
-    data = embedded_dataset(seed=seed)
+    data = embedded_dataset(seed=seed, held_out=HELD_OUT_CLIPS if held_out is None else held_out)
     styles = data.styles
     if split not in ("test", "train"):
         raise ValueError(f"split must be 'test' or 'train', got {split!r}")
@@ -195,7 +198,8 @@ def run_benchmark(data: BenchmarkData, methods: dict[str, Method], lengths=LENGT
     return rows
 
 
-def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", seed: int = 0) -> dict:
+def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", seed: int = 0,
+                            by_clip: bool = False) -> dict:
     """How well a trained StyleVAE reproduces one split's motion when told the answer: its encoder sees
     every next frame (teacher forcing; latents sampled as in training, seeded) and the decoder rolls out
     from the first two frames of each 25-frame slice the manifold trains on (the 61-frame manifold windows
@@ -206,11 +210,9 @@ def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", se
     and two references for the same frames: "step_pos"/"step_rot", the decoder started from the true
     previous frame each time (one step's error, no drift), and "hold_pos"/"hold_rot", the true previous
     pose carried along by the true hip motion (what the decoder is given) with nothing else moving. A
-    decoder whose one step is no better than holding the pose has not learnt that motion."""
-    import torch
-
-    from training.datasets import MANIFOLD_SUBWINDOW, annotate_phases, manifold_windows
-    from training.train_manifold import EDGE_MEAN, manifold_loss
+    decoder whose one step is no better than holding the pose has not learnt that motion. by_clip adds
+    "clips": {clip (style) name: the same numbers on its windows alone}."""
+    from training.datasets import annotate_phases, manifold_windows
 
     if split not in ("test", "train"):
         raise ValueError(f"split must be 'test' or 'train', got {split!r}")
@@ -218,6 +220,21 @@ def manifold_reconstruction(manifold, phase_fn, dataset, split: str = "test", se
     w = manifold_windows(seqs, dataset.roles, dataset.styles)
     if len(w["pos"]) == 0:
         raise ValueError(f"the {split} clips give no 61-frame manifold window")
+    out = _reconstruction(manifold, w, dataset, seed)
+    if by_clip:
+        out["clips"] = {dataset.styles[i]: _reconstruction(manifold, {k: v[w["style"] == i] for k, v in w.items()},
+                                                           dataset, seed)
+                        for i in dict.fromkeys(int(i) for i in w["style"])}
+    return out
+
+
+def _reconstruction(manifold, w: dict, dataset, seed: int) -> dict:
+    """`manifold_reconstruction`'s numbers for the manifold windows `w`."""
+    import torch
+
+    from training.datasets import MANIFOLD_SUBWINDOW
+    from training.train_manifold import EDGE_MEAN, manifold_loss
+
     starts = range(0, w["pos"].shape[1] - MANIFOLD_SUBWINDOW + 1, MANIFOLD_SUBWINDOW)
     sliced = {k: torch.from_numpy(np.concatenate([w[k][:, s:s + MANIFOLD_SUBWINDOW] for s in starts]))
               for k in ("pos", "rot", "phase")}

@@ -156,16 +156,29 @@ def hold_pad(motion: Motion, min_frames: int) -> Motion:
                   name=motion.name, source=motion.source, warnings=list(motion.warnings))
 
 
+def embedded_clip_name(name: str, paths: dict | None = None) -> str:
+    """An embedded clip's full name from it or its short form ("walk" -> "humanoid3d_walk");
+    MotionFileError listing the clips for anything else."""
+    from motion.deepmimic import embedded_clips
+
+    paths = embedded_clips() if paths is None else paths
+    for candidate in (name, f"humanoid3d_{name}"):
+        if candidate in paths:
+            return candidate
+    raise MotionFileError(name, "not an embedded clip (choose from " + ", ".join(paths) + ")")
+
+
 def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] = HELD_OUT_CLIPS, augmented: bool = True,
                      seed: int = 0, clips: tuple[str, ...] | None = None) -> MotionDataset:
-    """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices)."""
+    """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices): `clips`
+    (default all) less `held_out` are the training clips, `held_out` the test clips; names full or short."""
     from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic
 
     paths = embedded_clips()
-    names = list(clips) if clips is not None else list(paths)
-    unknown = [n for n in list(names) + list(held_out) if n not in paths]
-    if unknown:
-        raise MotionFileError(unknown[0], "not an embedded clip (choose from " + ", ".join(paths) + ")")
+    names = [embedded_clip_name(n, paths) for n in clips] if clips is not None else list(paths)
+    held_out = {embedded_clip_name(n, paths) for n in held_out}
+    if not set(names) - held_out:
+        raise MotionFileError(", ".join(sorted(held_out)), "holding out these clips leaves no training clip")
     skeleton = humanoid3d_skeleton()
     roles = roles_for(skeleton, "humanoid3d")
     rng = np.random.default_rng(seed)

@@ -203,11 +203,22 @@ def test_train_reports_unusable_input_as_user_errors(tmp_path, capsys):
     (tmp_path / "p").mkdir()
     assert cli.main(["train", "phase", "--steps", "1", "--out", str(tmp_path / "p")]) == 0
     capsys.readouterr()
+    recorded = json.loads((tmp_path / "p" / "phase.json").read_text())["training"]["held_out"]
+    assert recorded == ["humanoid3d_dance_b", "humanoid3d_getup_faceup", "humanoid3d_spinkick"]
+    assert cli.main(["train", "phase", "--steps", "1", "--held-out", "walk", "humanoid3d_run", "--out",
+                     str(tmp_path / "q")]) == 0
+    capsys.readouterr()
+    recorded = json.loads((tmp_path / "q" / "phase.json").read_text())["training"]["held_out"]
+    assert recorded == ["humanoid3d_run", "humanoid3d_walk"]
     assert cli.main(["train", "sampler", "--phase", str(tmp_path / "p" / "phase.safetensors"), "--manifold",
                      str(tmp_path / "p" / "phase.safetensors"), "--out", str(tmp_path / "s")]) == 2
     assert "holds a rsmt_phase network, expected rsmt_manifold" in capsys.readouterr().err
     assert cli.main(["train", "phase", "--data", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
+    assert cli.main(["train", "phase", "--data", str(tmp_path), "--held-out", "walk"]) == 2
+    assert "--held-out names embedded clips" in capsys.readouterr().err
+    assert cli.main(["train", "phase", "--held-out", "moonwalk", "--out", str(tmp_path / "h")]) == 2
+    assert "moonwalk: not an embedded clip" in capsys.readouterr().err
     assert cli.main(["train", "phase", "--steps", "0", "--out", str(tmp_path / "z")]) == 2
     assert "--steps must be at least 1" in capsys.readouterr().err
 

@@ -252,10 +252,16 @@ def test_evaluate_reports_the_manifolds_teacher_forced_reconstruction(tmp_path, 
     network_weights(StyleVAE(cfg)).save(tmp_path / "manifold")
     manifold, phase = str(tmp_path / "manifold.safetensors"), str(tmp_path / "phase.safetensors")
     assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "--manifold", manifold,
-                     "--phase", phase]) == 0
+                     "--phase", phase, "--by-clip"]) == 0
     recon = json.loads(capsys.readouterr().out)["manifold_reconstruction"]
     assert set(recon) == {"held-out", "training"}
     assert recon["training"]["windows"] > recon["held-out"]["windows"] > 0
+    from training.datasets import HELD_OUT_CLIPS
+
+    clips = recon["held-out"].pop("clips")  # --by-clip: each held-out clip's own windows
+    assert set(clips) == set(HELD_OUT_CLIPS)
+    assert sum(c["windows"] for c in clips.values()) == recon["held-out"]["windows"]
+    assert len(recon["training"].pop("clips")) == 12
     for r in recon.values():
         for key in ("pos", "rot", "step_pos", "step_rot", "hold_pos", "hold_rot"):
             assert np.isfinite(r[key]) and r[key] > 0, key
@@ -273,6 +279,24 @@ def test_evaluate_reports_the_manifolds_teacher_forced_reconstruction(tmp_path, 
     assert "--manifold needs the phase network" in capsys.readouterr().err
     assert cli.main(["evaluate", "--no-model", "--lengths", "10", "--manifold", phase, "--phase", phase]) == 2
     assert "expected rsmt_manifold" in capsys.readouterr().err
+
+
+def test_evaluate_holds_out_the_clips_it_is_told(capsys):
+    """--held-out (full or short names) picks the scored clips, the training statistics come from the others;
+    unknown clips and holding out everything are user errors."""
+    from motion.deepmimic import embedded_clips
+
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "--by-clip", "--held-out", "walk",
+                     "humanoid3d_run"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["held_out"] == ["humanoid3d_walk", "humanoid3d_run"]
+    assert set(out["clip_windows"]) == {"humanoid3d_walk", "humanoid3d_run"}
+    default = cli.main(["evaluate", "--no-model", "--lengths", "10"])
+    assert default == 0 and "held out: dance_b, getup_faceup, spinkick" in capsys.readouterr().out
+    assert cli.main(["evaluate", "--no-model", "--held-out", "moonwalk"]) == 2
+    assert "moonwalk: not an embedded clip (choose from humanoid3d_" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--no-model", "--held-out", *embedded_clips()]) == 2
+    assert "holding out these clips leaves no training clip" in capsys.readouterr().err
 
 
 def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
@@ -305,3 +329,15 @@ def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
     assert cli.main(["evaluate", "--sampler", str(tmp_path / "phase.safetensors"), "--phase",
                      str(tmp_path / "phase.safetensors")]) == 2
     assert "holds a rsmt_phase network, expected rsmt_sampler" in capsys.readouterr().err
+    # a sampler whose weights record the clips its training held out is scored on those by default, and told
+    # apart from clips it was trained on
+    weights = network_weights(TransitionSampler(cfg))
+    weights.config["training"] = {"held_out": ["humanoid3d_walk"]}
+    weights.save(tmp_path / "walkless")
+    walkless = ["--json", "--lengths", "10", "--by-clip", "--phase", str(tmp_path / "phase.safetensors"), "--sampler",
+                str(tmp_path / "walkless.safetensors")]
+    assert cli.main(["evaluate", *walkless]) == 0
+    captured = capsys.readouterr()
+    assert set(json.loads(captured.out)["clip_windows"]) == {"humanoid3d_walk"} and "note:" not in captured.err
+    assert cli.main(["evaluate", *walkless, "--held-out", "walk", "run"]) == 0
+    assert "the sampler was trained on humanoid3d_run: its scores there are not held-out" in capsys.readouterr().err
