@@ -154,8 +154,9 @@ def run(args) -> int:
               "one,\nhold = the previous pose moved by the true hip motion")
         print(f"  {'':<18} {'rollout pos':>11} {'rot':>7} {'one step pos':>13} {'rot':>7} {'hold pos':>9} {'rot':>7}")
         for split, r in recon.items():
-            rows = {f"{split} clips": r} | {f"  {c.removeprefix('humanoid3d_')}": v for c, v in r.get("clips", {}).items()}
-            for label, v in rows.items():
+            lines = {f"{split} clips": r} | {f"  {c.removeprefix('humanoid3d_')}": v
+                                              for c, v in r.get("clips", {}).items()}
+            for label, v in lines.items():
                 print(f"  {label:<18} {v['pos']:>11.4f} {v['rot']:>7.4f} {v['step_pos']:>13.4f} "
                       f"{v['step_rot']:>7.4f} {v['hold_pos']:>9.4f} {v['hold_rot']:>7.4f}  ({v['windows']} windows)")
     return 0

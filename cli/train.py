@@ -1,8 +1,9 @@
 """`train phase|manifold|sampler --data DIR|embedded [--held-out CLIP ...] --preset lite|paper [--steps N]
-[--seed S] [--resume] [--out DIR]`: train one RSMT network with the shared loop (`training.harness`): progress with ETA on
-stderr; OUT gets checkpoint.pt (every --checkpoint-every steps and at the end), log.jsonl, loss.png
-and the trained weights NAME.safetensors + NAME.json (NAME = phase | manifold | sampler). Ctrl+C
-saves a checkpoint; `--resume` continues it exactly."""
+[--seed S] [--resume] [--out DIR]`: train one RSMT network with the shared loop (`training.harness`):
+progress with ETA on stderr; OUT gets checkpoint.pt (every --checkpoint-every steps and at the end),
+log.jsonl, loss.png and the trained weights NAME.safetensors + NAME.json (NAME = phase | manifold |
+sampler; the JSON records the training settings, with the embedded clips held out). Ctrl+C saves a
+checkpoint; `--resume` continues it exactly."""
 from __future__ import annotations
 
 import signal
