@@ -2,9 +2,10 @@
 [--manifold WEIGHTS]`:
 RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of each method on held-out
 transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the
-last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity row: zero errors, the data's
-own foot skating), the "interpolation" baseline, and with --sampler a trained sampler: its raw outputs ("rsmt",
-as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup": post-processed, landed on the target, feet locked).
+last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity
+row: zero errors, the data's own foot skating), the "interpolation" baseline, and with --sampler a trained
+sampler: its raw outputs ("rsmt", as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup":
+post-processed, landed on the target, feet locked).
 --by-clip adds each clip's own scores; --manifold how well a StyleVAE reconstructs the scored and the training
 clips when its encoder sees the answer (`training.benchmark.manifold_reconstruction`), rolled out and one step
 at a time beside simply holding the previous pose: tells a sampler that cannot steer from a decoder that
@@ -95,7 +96,7 @@ def _held_out(args, recorded: tuple[str, ...] | None) -> tuple[str, ...]:
     if not args.held_out:
         return recorded or HELD_OUT_CLIPS
     chosen = tuple(dict.fromkeys(embedded_clip_name(c) for c in args.held_out))
-    seen = [c for c in chosen if recorded is not None and c not in recorded]
+    seen = [] if recorded is None else [c for c in chosen if c not in recorded]
     if seen:
         print(f"note: the sampler was trained on {', '.join(seen)}: its scores there are not held-out",
               file=sys.stderr)

@@ -46,12 +46,12 @@ def add_arguments(parser) -> None:
 def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None):
     """The training data named by --data, less the --held-out clips (UserError for unusable data)."""
     from motion.joint_roles import JointRolesError
-    from training.datasets import HELD_OUT_CLIPS, embedded_dataset
+    from training.datasets import embedded_dataset
     from training.style100 import style100_dataset
 
     try:
         if spec == "embedded":
-            return embedded_dataset(seed=seed, held_out=HELD_OUT_CLIPS if held_out is None else held_out)
+            return embedded_dataset(seed=seed, held_out=held_out)
         if held_out is not None:
             raise UserError("--held-out names embedded clips; a 100STYLE folder keeps its own split")
         if not Path(spec).is_dir():

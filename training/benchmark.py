@@ -81,10 +81,9 @@ def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test",
     (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips.
     held_out: the clips to hold out (default `training.datasets.HELD_OUT_CLIPS`)."""
     from motion.features import position_statistics
-    from training.datasets import (DEEPMIMIC_SCALE, HELD_OUT_CLIPS, annotate_phases, benchmark_windows,
-                                   embedded_dataset, style_clips)
+    from training.datasets import DEEPMIMIC_SCALE, annotate_phases, benchmark_windows, embedded_dataset, style_clips
 
-    data = embedded_dataset(seed=seed, held_out=HELD_OUT_CLIPS if held_out is None else held_out)
+    data = embedded_dataset(seed=seed, held_out=held_out)
     styles = data.styles
     if split not in ("test", "train"):
         raise ValueError(f"split must be 'test' or 'train', got {split!r}")

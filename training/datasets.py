@@ -168,15 +168,16 @@ def embedded_clip_name(name: str, paths: dict | None = None) -> str:
     raise MotionFileError(name, "not an embedded clip (choose from " + ", ".join(paths) + ")")
 
 
-def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] = HELD_OUT_CLIPS, augmented: bool = True,
+def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None = None, augmented: bool = True,
                      seed: int = 0, clips: tuple[str, ...] | None = None) -> MotionDataset:
     """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices): `clips`
-    (default all) less `held_out` are the training clips, `held_out` the test clips; names full or short."""
+    (default all) less `held_out` (default HELD_OUT_CLIPS) are the training clips, `held_out` the test
+    clips; names full or short."""
     from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic
 
     paths = embedded_clips()
     names = [embedded_clip_name(n, paths) for n in clips] if clips is not None else list(paths)
-    held_out = {embedded_clip_name(n, paths) for n in held_out}
+    held_out = {embedded_clip_name(n, paths) for n in (HELD_OUT_CLIPS if held_out is None else held_out)}
     if not set(names) - held_out:
         raise MotionFileError(", ".join(sorted(held_out)), "holding out these clips leaves no training clip")
     skeleton = humanoid3d_skeleton()
