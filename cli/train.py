@@ -1,5 +1,5 @@
-"""`train phase|manifold|sampler --data DIR|embedded [--held-out CLIP ...] --preset lite|paper [--steps N]
-[--seed S] [--resume] [--out DIR]`: train one RSMT network with the shared loop (`training.harness`):
+"""`train phase|manifold|sampler --data DIR|embedded [--held-out CLIP ...] [--limb-mix K] --preset lite|paper
+[--steps N] [--seed S] [--resume] [--out DIR]`: train one RSMT network with the shared loop (`training.harness`):
 progress with ETA on stderr; OUT gets checkpoint.pt (every --checkpoint-every steps and at the end),
 log.jsonl, loss.png and the trained weights NAME.safetensors + NAME.json (NAME = phase | manifold |
 sampler; the JSON records the training settings, with the embedded clips held out). Ctrl+C saves a
@@ -24,6 +24,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--held-out", nargs="+", default=None, metavar="CLIP",
                         help="embedded clips to leave out of training, e.g. to validate on them with evaluate "
                              "--held-out (default: dance_b getup_faceup spinkick, the evaluation's held-out clips)")
+    parser.add_argument("--limb-mix", type=int, default=0, metavar="K",
+                        help="add K body-part mixes per training clip: one clip's root and spine with each limb "
+                             "from a random training clip (training.limb_mix; default 0 = none)")
     parser.add_argument("--preset", choices=("lite", "paper"), default="lite", help="network size (default lite)")
     parser.add_argument("--steps", type=int, default=None, help="total optimizer steps (default 3000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -43,20 +46,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
 
 
-def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None):
-    """The training data named by --data, less the --held-out clips (UserError for unusable data)."""
+def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None, limb_mix: int = 0):
+    """The training data named by --data, less the --held-out clips, with --limb-mix mixes (UserError for
+    unusable data)."""
     from motion.joint_roles import JointRolesError
     from training.datasets import embedded_dataset
     from training.style100 import style100_dataset
 
     try:
         if spec == "embedded":
-            return embedded_dataset(seed=seed, held_out=held_out)
+            return embedded_dataset(seed=seed, held_out=held_out, limb_mix=limb_mix)
         if held_out is not None:
             raise UserError("--held-out names embedded clips; a 100STYLE folder keeps its own split")
         if not Path(spec).is_dir():
             raise UserError(f"{spec}: not a folder (give a 100STYLE folder or 'embedded')")
-        return style100_dataset(spec, seed=seed)
+        return style100_dataset(spec, seed=seed, limb_mix=limb_mix)
     except JointRolesError as e:
         raise UserError(str(e)) from None
 
@@ -95,6 +99,8 @@ def run(args) -> int:
         raise UserError(f"--steps must be at least 1, got {steps}")
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch must be at least 1, got {args.batch}")
+    if args.limb_mix < 0:
+        raise UserError(f"--limb-mix must be 0 or more, got {args.limb_mix}")
     if args.checkpoint_every < 1:
         raise UserError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
     out = Path(args.out) if args.out else Path("runs") / args.model
@@ -107,7 +113,7 @@ def run(args) -> int:
 
         torch.set_num_threads(args.threads)
     device = default_device()
-    dataset = load_dataset(args.data, args.seed, args.held_out)
+    dataset = load_dataset(args.data, args.seed, args.held_out, args.limb_mix)
     held_out = sorted({s.style for s in dataset.test}) if args.data == "embedded" else None
     stop = threading.Event()
     main_thread = threading.current_thread() is threading.main_thread()
@@ -116,7 +122,8 @@ def run(args) -> int:
     try:
         seed_everything(args.seed)  # network initialisation depends on the seed too
         trainer = build_trainer(args, dataset, steps, device)
-        meta = {**trainer.meta, "data": args.data, "seed": args.seed, "held_out": held_out}
+        meta = {**trainer.meta, "data": args.data, "seed": args.seed, "held_out": held_out,
+                "limb_mix": args.limb_mix}
         result = train_loop(trainer.model, trainer.optimizer, trainer.step_fn, steps=steps, out_dir=out,
                             seed=args.seed, resume=args.resume, checkpoint_every=args.checkpoint_every,
                             meta=meta, device=device, label=f"train {args.model}", should_stop=stop.is_set)
@@ -131,8 +138,8 @@ def run(args) -> int:
         return 130
     weights = trainer.export()
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
-                                  "held_out": held_out, "preset": args.preset, "batch": args.batch,
-                                  "losses": result.last_losses}
+                                  "held_out": held_out, "limb_mix": args.limb_mix, "preset": args.preset,
+                                  "batch": args.batch, "losses": result.last_losses}
     weights.save(out / args.model)
     summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,
                "weights": str(out / f"{args.model}.safetensors"), "out": str(out), "device": str(device)}

@@ -169,10 +169,10 @@ def embedded_clip_name(name: str, paths: dict | None = None) -> str:
 
 
 def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None = None, augmented: bool = True,
-                     seed: int = 0, clips: tuple[str, ...] | None = None) -> MotionDataset:
+                     seed: int = 0, clips: tuple[str, ...] | None = None, limb_mix: int = 0) -> MotionDataset:
     """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices): `clips`
     (default all) less `held_out` (default HELD_OUT_CLIPS) are the training clips, `held_out` the test
-    clips; names full or short."""
+    clips; names full or short. `limb_mix` K adds K body-part mixes per training clip (`add_limb_mixes`)."""
     from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic
 
     paths = embedded_clips()
@@ -184,6 +184,7 @@ def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None 
     roles = roles_for(skeleton, "humanoid3d")
     rng = np.random.default_rng(seed)
     data = MotionDataset(roles, skeleton.offsets[list(roles.source_index)] * DEEPMIMIC_SCALE, DEEPMIMIC_SCALE)
+    sources = []
     for name in names:
         m = read_deepmimic(paths[name])
         min_frames = math.ceil(min_seconds * m.fps)
@@ -192,7 +193,22 @@ def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None 
         seq = make_sequence(m, roles, DEEPMIMIC_SCALE, style=name)
         seqs = augment(seq, roles, m, DEEPMIMIC_SCALE, rng) if augmented else [seq]
         (data.test if name in held_out else data.train).extend(seqs)
+        if name not in held_out:
+            sources.append((m, name))
+    add_limb_mixes(data, sources, limb_mix, rng, augmented)
     return data
+
+
+def add_limb_mixes(data: MotionDataset, sources: list[tuple[Motion, str]], per_clip: int,
+                   rng: np.random.Generator, augmented: bool) -> None:
+    """Add `per_clip` body-part mixes (`training.limb_mix`) on each training motion of `sources`
+    [(motion at 30 fps, style)] to data.train, augmented as the clips are; a mix has its base clip's style."""
+    from training.limb_mix import limb_mixes
+
+    mixes = limb_mixes([m for m, _ in sources], data.roles, per_clip, rng)
+    for i, mixed in enumerate(mixes):
+        seq = make_sequence(mixed, data.roles, data.scale, style=sources[i // per_clip][1])
+        data.train.extend(augment(seq, data.roles, mixed, data.scale, rng) if augmented else [seq])
 
 
 def tail_split(seq: Sequence, motion: Motion, fraction: float = 0.1) -> list[tuple[Sequence, Motion, bool]]:

@@ -21,7 +21,8 @@ import numpy as np
 from motion.errors import MotionFileError
 from motion.joint_roles import JointRolesError, style100_roles
 from motion.motion import Motion
-from training.datasets import MotionDataset, augment, check_length, make_sequence, tail_split, to_30fps
+from training.datasets import (MotionDataset, add_limb_mixes, augment, check_length, make_sequence, tail_split,
+                               to_30fps)
 
 CONTENTS = ("BR", "BW", "FR", "FW", "ID", "SR", "SW", "TR1", "TR2", "TR3")
 TEST_STYLES = 10  # the last 10 styles are held out entirely
@@ -87,14 +88,15 @@ def _load_clip(file: Path, start: int, stop: int) -> Motion:
 
 
 def style100_dataset(folder: str | Path, augmented: bool = True, seed: int = 0,
-                     styles: list[str] | None = None) -> MotionDataset:
+                     styles: list[str] | None = None, limb_mix: int = 0) -> MotionDataset:
     """Parse, cut, resample, split and augment a 100STYLE folder (see module docstring).
-    `styles` limits loading to those style names (the split still uses the full CSV order)."""
+    `styles` limits loading to those style names (the split still uses the full CSV order); `limb_mix` K
+    adds K body-part mixes per training piece (`training.datasets.add_limb_mixes`)."""
     folder = Path(folder)
     cuts = read_frame_cuts(folder)
     test_styles = {s for s, _ in cuts[-TEST_STYLES:]}
     rng = np.random.default_rng(seed)
-    data = None
+    data, sources = None, []
     for style, ranges in cuts:
         if styles is not None and style not in styles:
             continue
@@ -118,7 +120,10 @@ def style100_dataset(folder: str | Path, augmented: bool = True, seed: int = 0,
             for piece, motion, is_test in pieces:
                 seqs = augment(piece, data.roles, motion, 1.0, rng) if augmented else [piece]
                 (data.test if is_test else data.train).extend(seqs)
+                if not is_test:
+                    sources.append((motion, style))
     if data is None:
         raise MotionFileError(folder / "Frame_Cuts.csv", "lists no clip to load")
+    add_limb_mixes(data, sources, limb_mix, rng, augmented)
     return data
 
