@@ -2,7 +2,6 @@
 plus the Help dialogs. Writes docs/panel_<name>.png, docs/help_shortcuts.png and docs/help_about.png.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py [--out DIR] [--only TITLE ...]
-    python main.py screenshots        (the same; starts Xvfb itself when there is no display)
 
 A panel with a `demo()` method is asked to put itself in a realistic state (start a short run, fill its
 plots) and the shot waits until its predicate says ready (or --timeout). `QWidget.grab()` paints widgets
