@@ -84,6 +84,7 @@ def test_live_run_updates_the_view_plots_and_records_a_clip(qtbot, window):
     assert panel.steps_shown == outcome.steps  # every step's reward reached the plot
     times, rewards = panel.reward_curve.getData()
     assert len(rewards) == outcome.steps and 0.3 < np.mean(rewards) <= 1.0
+    assert panel.reward_plot.viewRange()[0] == pytest.approx([0, 1.5])  # the time axis spans the whole run
     assert 10 < panel.poses_shown <= panel.mailbox.poses_posted == outcome.steps
     # the view shows the simulated humanoid (it walked away from the reference clip's first pose)
     reference_first = window.current.positions[0]
