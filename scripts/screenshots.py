@@ -97,17 +97,18 @@ def main(argv: list[str] | None = None) -> int:
 
     settings_file = Path(tempfile.mkdtemp(prefix="motion-studio-shots-")) / "settings.ini"
     window = MainWindow(settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    unknown = set(args.only or []) - set(window.panels)
+    if unknown:
+        print(f"error: no panel called {', '.join(sorted(unknown))} (panels: {', '.join(window.panels)})",
+              file=sys.stderr)
+        window.close()  # stops and waits for the background jobs (the MAX compile started with the window)
+        return 2
     window.resize(width, height)
     window.show()
     _spin(app, 30, lambda: len(window.library.clips()) >= 15 and window.current is not None)
     window.library.select("humanoid3d_walk")
     wait_for_rsmt(app, window, args.timeout)
     written = []
-    unknown = set(args.only or []) - set(window.panels)
-    if unknown:
-        print(f"error: no panel called {', '.join(sorted(unknown))} (panels: {', '.join(window.panels)})",
-              file=sys.stderr)
-        return 2
     for title, dock in window.panels.items():
         if args.only and title not in args.only:
             continue
