@@ -81,6 +81,15 @@ def write_report(report, base: str | Path, plots: QWidget | None = None) -> list
     return paths
 
 
+
+def name_tick_levels(names: list[str]) -> list[list[tuple[int, str]]]:
+    """Axis ticks for one name per index, as pyqtgraph tick levels: every 8th name first, then every 4th, 2nd
+    and the rest. pyqtgraph draws a lower level's labels only where they fit, so a narrow plot shows a few
+    readable joint names instead of all of them on top of each other (every index keeps its tick mark)."""
+    strides = (8, 4, 2, 1)
+    return [[(i, n) for i, n in enumerate(names) if i % s == 0 and (k == 0 or i % strides[k - 1])]
+            for k, s in enumerate(strides)]
+
 class ComparePanel(QWidget):
     def __init__(self, window):
         super().__init__(window)
@@ -234,7 +243,7 @@ class ComparePanel(QWidget):
         self.error_curve.setData(np.arange(len(per_frame)), per_frame)
         matrix, joints = error_matrix(rep, self.mode)
         self.heatmap.setImage(matrix, autoLevels=True)
-        self.heat_plot.getAxis("bottom").setTicks([list(enumerate(joints))])
+        self.heat_plot.getAxis("bottom").setTicks(name_tick_levels(joints))
         med = {k: float(np.median(v)) for k, v in rep.latency_us.items()}
         label = self.mode.replace("_", "-")
         self.summary.setText(

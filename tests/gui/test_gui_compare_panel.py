@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.panels.compare_panel import ComparePanel, error_matrix
+from gui.panels.compare_panel import ComparePanel, error_matrix, name_tick_levels
 from inference.compare_transition import compare_transition
 from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
 
@@ -117,3 +117,10 @@ def test_export_writes_json_csv_and_png(compared, tmp_path):
     rows = (out / "report.csv").read_text().splitlines()
     assert len(rows) == 1 + LENGTH and rows[0].startswith("frame,free_running_max_cm")
     assert (out / "report.png").stat().st_size > 1000 and len(paths) == 3
+
+
+def test_joint_names_are_tick_levels_so_a_narrow_heatmap_shows_only_those_that_fit():
+    names = [f"joint{i}" for i in range(13)]
+    levels = name_tick_levels(names)
+    assert levels[0] == [(0, "joint0"), (8, "joint8")]  # always drawn: few enough to fit a narrow plot
+    assert sorted(tick for level in levels for tick in level) == list(enumerate(names))  # each name once
