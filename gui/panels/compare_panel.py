@@ -81,7 +81,6 @@ def write_report(report, base: str | Path, plots: QWidget | None = None) -> list
     return paths
 
 
-
 def name_tick_levels(names: list[str]) -> list[list[tuple[int, str]]]:
     """Axis ticks for one name per index, as pyqtgraph tick levels: every 8th name first, then every 4th, 2nd
     and the rest. pyqtgraph draws a lower level's labels only where they fit, so a narrow plot shows a few
@@ -89,6 +88,7 @@ def name_tick_levels(names: list[str]) -> list[list[tuple[int, str]]]:
     strides = (8, 4, 2, 1)
     return [[(i, n) for i, n in enumerate(names) if i % s == 0 and (k == 0 or i % strides[k - 1])]
             for k, s in enumerate(strides)]
+
 
 class ComparePanel(QWidget):
     def __init__(self, window):
