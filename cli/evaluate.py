@@ -1,11 +1,12 @@
-"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--held-out CLIP ...] [--by-clip]
-[--manifold WEIGHTS]`:
+"""`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--split test|train|sim] [--held-out CLIP ...]
+[--by-clip] [--manifold WEIGHTS]`:
 RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of each method on held-out
 transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the
 last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity
 row: zero errors, the data's own foot skating), the "interpolation" baseline, and with --sampler a trained
 sampler: its raw outputs ("rsmt", as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup":
-post-processed, landed on the target, feet locked).
+post-processed, landed on the target, feet locked). --split train scores the training clips instead, --split sim
+new performances of the clips' motion recorded from the physics simulation (`training.simulated`).
 --by-clip adds each clip's own scores; --manifold how well a StyleVAE reconstructs the scored and the training
 clips when its encoder sees the answer (`training.benchmark.manifold_reconstruction`), rolled out and one step
 at a time beside simply holding the previous pose: tells a sampler that cannot steer from a decoder that
@@ -16,7 +17,7 @@ import sys
 from collections import Counter
 
 from cli import UserError, print_json
-from training.benchmark import LENGTHS, PAST, embedded_benchmark, ground_truth_method, interpolation_method, \
+from training.benchmark import LENGTHS, PAST, SPLITS, embedded_benchmark, ground_truth_method, interpolation_method, \
     run_benchmark
 
 COLUMNS = ("L2P", "L2Q", "NPSS", "foot_skate")
@@ -33,9 +34,11 @@ def add_arguments(parser) -> None:
                         help="the phase network the sampler was trained with (default: phase.safetensors beside "
                              "the sampler)")
     parser.add_argument("--no-model", action="store_true", help="only the ground truth and interpolation rows")
-    parser.add_argument("--split", choices=("test", "train"), default="test",
-                        help="score the held-out clips (default) or the training clips' own windows (motion the "
-                             "model has seen: tells underfitting from not generalising)")
+    parser.add_argument("--split", choices=SPLITS, default="test",
+                        help="score the held-out clips (default), the training clips' own windows (motion the "
+                             "model has seen: tells underfitting from not generalising) or sim: new performances "
+                             "of the clips' motion from the physics simulation of the shipped policies (20 s of "
+                             "each of walk, walk_COMenabled, jump, backflip, spinkick)")
     parser.add_argument("--manifold", default=None, metavar="WEIGHTS",
                         help="also report how well this trained manifold (StyleVAE) reconstructs the scored clips' "
                              "motion when its encoder sees each next frame, beside the training clips' (what the "
@@ -116,6 +119,8 @@ def run(args) -> int:
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
                         f"and the transition, whose last frame is the target)")
+    if args.manifold and args.split == "sim":
+        raise UserError("--manifold scores the embedded clips: use it with --split test or train")
     sampler_path, phase_path = _model_paths(args)
     phase_fn, sampler, recorded = _trained(sampler_path, phase_path) if sampler_path else (None, None, None)
     held_out = _held_out(args, recorded)
@@ -142,7 +147,7 @@ def run(args) -> int:
                     **({"clip_windows": dict(windows)} if args.by_clip else {}),
                     **({"manifold_reconstruction": recon} if recon else {})})
         return 0
-    which = "held-out" if args.split == "test" else "training-clip"
+    which = {"test": "held-out", "train": "training-clip", "sim": "simulated-performance"}[args.split]
     print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm; held out: "
           + ", ".join(c.removeprefix("humanoid3d_") for c in held_out))
     _print_table([r for r in rows if r["clip"] == "all"])

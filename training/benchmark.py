@@ -31,6 +31,7 @@ from training.baseline import interpolation_transition
 
 PAST = 10  # benchmark.py: n_past = 10, start_id = 10
 LENGTHS = (10, 20, 40)  # benchmark.py Set_Condition_Metric
+SPLITS = ("test", "train", "sim")  # held-out clips, training clips, simulated performances
 
 Method = Callable[[dict, int, int], tuple[np.ndarray, np.ndarray]]
 
@@ -77,6 +78,8 @@ def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test",
     whole clips held out, with their mirrored and time-scaled copies), statistics from the training clips.
     split "train" scores the training clips' own windows instead: motion the model has seen, which tells
     underfitting (it loses there too) from not generalising (it wins there and loses on held-out clips).
+    split "sim" scores new performances of the clips' motion, recorded from the physics simulation of the
+    shipped policies (`training.simulated`): is the model tied to the exact frames it was trained on?
     Positions are in centimetres, so the official 2.5 cm gate applies as is. phase_fn (PAE input ->
     (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips.
     held_out: the clips to hold out (default `training.datasets.HELD_OUT_CLIPS`)."""
@@ -85,9 +88,13 @@ def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test",
 
     data = embedded_dataset(seed=seed, held_out=held_out)
     styles = data.styles
-    if split not in ("test", "train"):
-        raise ValueError(f"split must be 'test' or 'train', got {split!r}")
-    scored = data.test if split == "test" else data.train
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if split == "sim":
+        from training.simulated import simulated_sequences
+        scored = simulated_sequences(data.roles, DEEPMIMIC_SCALE, np.random.default_rng(seed))
+    else:
+        scored = data.test if split == "test" else data.train
     test_seqs = scored if phase_fn is None else annotate_phases(scored, data.roles, phase_fn)
     test = benchmark_windows(test_seqs, data.roles, styles, with_phase=phase_fn is not None)
     train = benchmark_windows(data.train, data.roles, styles, with_phase=False)
