@@ -34,8 +34,9 @@ def add_arguments(parser) -> None:
                         help="the phase network the sampler was trained with (default: phase.safetensors beside "
                              "the sampler)")
     parser.add_argument("--no-model", action="store_true", help="only the ground truth and interpolation rows")
-    parser.add_argument("--split", choices=SPLITS, default="test",
-                        help="score the held-out clips (default), the training clips' own windows (motion the "
+    parser.add_argument("--split", choices=SPLITS, default=None,
+                        help="score the held-out clips (default; sim for a sampler trained on every clip), the "
+                             "training clips' own windows (motion the "
                              "model has seen: tells underfitting from not generalising) or sim: new performances "
                              "of the clips' motion from the physics simulation of the shipped policies (20 s of "
                              "each of walk, walk_COMenabled, jump, backflip, spinkick)")
@@ -44,8 +45,8 @@ def add_arguments(parser) -> None:
                              "motion when its encoder sees each next frame, beside the training clips' (what the "
                              "frozen decoder can produce at best; needs --phase or --sampler)")
     parser.add_argument("--held-out", nargs="+", default=None, metavar="CLIP",
-                        help="the embedded clips to score as held-out (default: those the sampler was trained "
-                             "without, as its weights record, else dance_b getup_faceup spinkick)")
+                        help="the embedded clips to score as held-out, or 'none' (default: those the sampler was "
+                             "trained without, as its weights record, else dance_b getup_faceup spinkick)")
     parser.add_argument("--by-clip", action="store_true",
                         help="also score each clip's windows on their own (one table per clip)")
 
@@ -93,17 +94,24 @@ def _trained(sampler_path: str, phase_path: str):
 
 def _held_out(args, recorded: tuple[str, ...] | None) -> tuple[str, ...]:
     """The clips to score: --held-out, else those the sampler's training held out, else the default ones.
-    Warns on stderr about --held-out clips the sampler was trained on (their scores are not held-out)."""
-    from training.datasets import HELD_OUT_CLIPS, embedded_clip_name
+    Warns on stderr about --held-out clips the sampler was trained on (their scores are not held-out).
+    UserError when the held-out split would be empty (a sampler trained on every clip, or --held-out none)."""
+    from training.datasets import HELD_OUT_CLIPS, embedded_clip_name, held_out_option
 
-    if not args.held_out:
-        return recorded or HELD_OUT_CLIPS
-    chosen = tuple(dict.fromkeys(embedded_clip_name(c) for c in args.held_out))
-    seen = [] if recorded is None else [c for c in chosen if c not in recorded]
-    if seen:
-        print(f"note: the sampler was trained on {', '.join(seen)}: its scores there are not held-out",
-              file=sys.stderr)
-    return chosen
+    chosen = held_out_option(args.held_out)
+    if chosen is None:
+        held = HELD_OUT_CLIPS if recorded is None else recorded
+    else:
+        held = tuple(dict.fromkeys(embedded_clip_name(c) for c in chosen))
+        seen = [] if recorded is None else [c for c in held if c not in recorded]
+        if seen:
+            print(f"note: the sampler was trained on {', '.join(seen)}: its scores there are not held-out",
+                  file=sys.stderr)
+    if not held and args.split == "test":
+        raise UserError("no held-out clip to score: the sampler was trained on every embedded clip; score "
+                        "--split sim (new performances of their motion) or --split train, or name clips with "
+                        "--held-out (clips it was trained on)")
+    return held
 
 
 def _check_phase_dim(phase, phase_path: str, net, what: str) -> None:
@@ -119,10 +127,12 @@ def run(args) -> int:
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
                         f"and the transition, whose last frame is the target)")
-    if args.manifold and args.split == "sim":
-        raise UserError("--manifold scores the embedded clips: use it with --split test or train")
     sampler_path, phase_path = _model_paths(args)
     phase_fn, sampler, recorded = _trained(sampler_path, phase_path) if sampler_path else (None, None, None)
+    if args.split is None:  # a sampler trained on every clip has no held-out clip: new performances instead
+        args.split = "sim" if recorded == () and args.held_out is None else "test"
+    if args.manifold and args.split == "sim":
+        raise UserError("--manifold scores the embedded clips: use it with --split test or train")
     held_out = _held_out(args, recorded)
     data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn, split=args.split, held_out=held_out)
     methods = {"ground_truth": ground_truth_method, "interpolation": interpolation_method(data.parents)}
@@ -149,7 +159,7 @@ def run(args) -> int:
         return 0
     which = {"test": "held-out", "train": "training-clip", "sim": "simulated-performance"}[args.split]
     print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm; held out: "
-          + ", ".join(c.removeprefix("humanoid3d_") for c in held_out))
+          + (", ".join(c.removeprefix("humanoid3d_") for c in held_out) or "none"))
     _print_table([r for r in rows if r["clip"] == "all"])
     for clip in dict.fromkeys(r["clip"] for r in rows if r["clip"] != "all"):
         print(f"\n{clip} ({windows[clip]} windows)")

@@ -23,7 +23,8 @@ def add_arguments(parser) -> None:
                         help="'embedded' (the DeepMimic clips, default) or a 100STYLE folder (Frame_Cuts.csv + style folders)")
     parser.add_argument("--held-out", nargs="+", default=None, metavar="CLIP",
                         help="embedded clips to leave out of training, e.g. to validate on them with evaluate "
-                             "--held-out (default: dance_b getup_faceup spinkick, the evaluation's held-out clips)")
+                             "--held-out, or 'none' to train on every clip (default: dance_b getup_faceup "
+                             "spinkick, the evaluation's held-out clips)")
     parser.add_argument("--limb-mix", type=int, default=0, metavar="K",
                         help="add K body-part mixes per training clip: one clip's root and spine with each limb "
                              "from a random training clip (training.limb_mix; default 0 = none)")
@@ -113,7 +114,9 @@ def run(args) -> int:
 
         torch.set_num_threads(args.threads)
     device = default_device()
-    dataset = load_dataset(args.data, args.seed, args.held_out, args.limb_mix)
+    from training.datasets import held_out_option
+
+    dataset = load_dataset(args.data, args.seed, held_out_option(args.held_out), args.limb_mix)
     held_out = sorted({s.style for s in dataset.test}) if args.data == "embedded" else None
     stop = threading.Event()
     main_thread = threading.current_thread() is threading.main_thread()

@@ -46,6 +46,7 @@ from motion.motion import Motion
 from motion.rotations import matrix_to_quat, quat_mul
 
 HELD_OUT_CLIPS = ("humanoid3d_dance_b", "humanoid3d_getup_faceup", "humanoid3d_spinkick")
+NO_CLIP = "none"  # --held-out none: train on every embedded clip
 DEEPMIMIC_SCALE = 100.0  # metres -> centimetres
 MANIFOLD_WINDOW, MANIFOLD_STRIDE = 61, 40  # process_dataset.py: WindowBasedLoader(61, 21)
 MANIFOLD_SUBWINDOW = 25  # StyleVAENet.shared_forward_single trains on random 25-frame slices
@@ -166,6 +167,17 @@ def embedded_clip_name(name: str, paths: dict | None = None) -> str:
         if candidate in paths:
             return candidate
     raise MotionFileError(name, "not an embedded clip (choose from " + ", ".join(paths) + ")")
+
+
+def held_out_option(values: list[str] | None) -> tuple[str, ...] | None:
+    """A --held-out option's clips: None (not given: the default clips), () for "none", else the names."""
+    if values is None:
+        return None
+    if NO_CLIP in values:
+        if len(values) > 1:
+            raise MotionFileError(" ".join(values), f"'{NO_CLIP}' holds out no clip: give it alone")
+        return ()
+    return tuple(values)
 
 
 def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None = None, augmented: bool = True,

@@ -210,6 +210,9 @@ def test_train_reports_unusable_input_as_user_errors(tmp_path, capsys):
     capsys.readouterr()
     recorded = json.loads((tmp_path / "q" / "phase.json").read_text())["training"]["held_out"]
     assert recorded == ["humanoid3d_run", "humanoid3d_walk"]
+    assert cli.main(["train", "phase", "--steps", "1", "--held-out", "none", "--out", str(tmp_path / "n")]) == 0
+    capsys.readouterr()
+    assert json.loads((tmp_path / "n" / "phase.json").read_text())["training"]["held_out"] == []
     assert cli.main(["train", "sampler", "--phase", str(tmp_path / "p" / "phase.safetensors"), "--manifold",
                      str(tmp_path / "p" / "phase.safetensors"), "--out", str(tmp_path / "s")]) == 2
     assert "holds a rsmt_phase network, expected rsmt_manifold" in capsys.readouterr().err

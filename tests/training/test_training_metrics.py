@@ -317,6 +317,15 @@ def test_evaluate_holds_out_the_clips_it_is_told(capsys):
     assert "moonwalk: not an embedded clip (choose from humanoid3d_" in capsys.readouterr().err
     assert cli.main(["evaluate", "--no-model", "--held-out", *embedded_clips()]) == 2
     assert "holding out these clips leaves no training clip" in capsys.readouterr().err
+    # none: every clip is a training clip, so there is nothing held-out to score
+    assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "10", "--held-out", "none", "--split",
+                     "train"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["held_out"] == [] and out["windows"] > 0
+    assert cli.main(["evaluate", "--no-model", "--held-out", "none"]) == 2
+    assert "no held-out clip to score" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--no-model", "--held-out", "none", "walk"]) == 2
+    assert "'none' holds out no clip: give it alone" in capsys.readouterr().err
 
 
 def test_evaluate_rejects_a_length_that_does_not_fit(capsys):
@@ -361,3 +370,13 @@ def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
     assert set(json.loads(captured.out)["clip_windows"]) == {"humanoid3d_walk"} and "note:" not in captured.err
     assert cli.main(["evaluate", *walkless, "--held-out", "walk", "run"]) == 0
     assert "the sampler was trained on humanoid3d_run: its scores there are not held-out" in capsys.readouterr().err
+    # one trained on every clip (train --held-out none) has no held-out clip: new performances by default
+    weights.config["training"] = {"held_out": []}
+    weights.save(tmp_path / "every")
+    every = ["--json", "--lengths", "10", "--phase", str(tmp_path / "phase.safetensors"), "--sampler",
+             str(tmp_path / "every.safetensors")]
+    assert cli.main(["evaluate", *every]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["split"] == "sim" and out["held_out"] == []
+    assert cli.main(["evaluate", *every, "--split", "test"]) == 2
+    assert "no held-out clip to score" in capsys.readouterr().err
