@@ -14,6 +14,12 @@ from gui.panels.rsmt_context import context_for
 
 PICK_RADIUS_PX = 12
 POINT_BRUSH, PICKED_BRUSH = pg.mkBrush(90, 200, 255), pg.mkBrush(250, 158, 41)
+LABEL_ROOM = (0.35, 0.12)  # view room beyond the outermost points for their labels, as fractions of the spread
+
+
+def short_name(style: str) -> str:
+    """A style's name without the embedded clips' "humanoid3d_" prefix (map labels, blend combos)."""
+    return style.removeprefix("humanoid3d_")
 
 
 def build_library(generator, clips: dict, folder=None):
@@ -140,11 +146,12 @@ class StylePanel(QWidget):
         self.list.setCurrentRow(row)
         self.list.blockSignals(False)
         for combo in (self.blend_a, self.blend_b):
-            current = combo.currentText()
+            current = combo.currentData()
             combo.clear()
-            combo.addItems(names)
+            for name in names:  # short labels fit the narrow combos; the full name is the item's data
+                combo.addItem(short_name(name), name)
             if current in names:
-                combo.setCurrentText(current)
+                combo.setCurrentIndex(names.index(current))
         if len(names) > 1 and self.blend_b.currentIndex() == self.blend_a.currentIndex():
             self.blend_b.setCurrentIndex(1)
         self._draw_map()
@@ -161,10 +168,15 @@ class StylePanel(QWidget):
         self.scatter.setData(pos=pts, brush=[PICKED_BRUSH if i == row else POINT_BRUSH for i in range(len(pts))],
                              data=list(range(len(pts))))
         for s, (x, y) in zip(self.styles, pts):
-            label = pg.TextItem(s.name.replace("humanoid3d_", ""), color=(220, 220, 220), anchor=(0, 1))
+            label = pg.TextItem(short_name(s.name), color=(220, 220, 220), anchor=(0, 1))
             label.setPos(float(x), float(y))
             self.plot.addItem(label)
             self.labels.append(label)
+        if len(pts):  # room for the labels, which sit above and to the right of their points
+            lo, hi = pts.min(axis=0), pts.max(axis=0)
+            span = np.maximum(hi - lo, 1e-9)
+            self.plot.setXRange(lo[0] - 0.05 * span[0], hi[0] + LABEL_ROOM[0] * span[0], padding=0)
+            self.plot.setYRange(lo[1] - 0.05 * span[1], hi[1] + LABEL_ROOM[1] * span[1], padding=0)
 
     # -- picking -------------------------------------------------------------------------------------------
     def pick(self, index: int) -> None:

@@ -42,6 +42,19 @@ def test_clicking_the_map_picks_a_style(qtbot, panel):
     assert transition.request().style is panel.styles[0].features
 
 
+def test_map_labels_stay_in_view_and_combos_show_short_names(qtbot, panel):
+    from gui.panels.style_panel import short_name
+
+    qtbot.wait(50)  # the plot lays out its view box
+    view = panel.plot.getViewBox().sceneBoundingRect()
+    assert len(panel.labels) == 3
+    for label in panel.labels:  # the text, not just its anchor point, is inside the map
+        assert view.contains(label.sceneBoundingRect()), label.textItem.toPlainText()
+    names = [s.name for s in panel.styles]
+    assert [panel.blend_a.itemText(i) for i in range(3)] == ["walk", "run", "jump"] == [short_name(n) for n in names]
+    assert [panel.blend_b.itemData(i) for i in range(3)] == names
+
+
 def test_blend_save_and_load(qtbot, panel, tmp_path):
     panel.blend_a.setCurrentIndex(0)
     panel.blend_b.setCurrentIndex(2)
