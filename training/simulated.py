@@ -16,28 +16,25 @@ import numpy as np
 from motion.errors import MotionFileError
 from motion.joint_roles import JointRoles
 
-SIM_POLICIES = ("walk", "walk_COMenabled", "jump", "backflip", "spinkick")
 SIM_SECONDS = 20.0
 
 
-def simulated_sequences(roles: JointRoles, scale: float, rng: np.random.Generator,
-                        policies: tuple[str, ...] = SIM_POLICIES, seconds: float = SIM_SECONDS,
-                        augmented: bool = True) -> list:
-    """`training.datasets.Sequence`s of each policy's run (`seconds` of simulated time from phase 0), with
-    the mirror and time-scale copies when `augmented` (as the embedded test clips get them). A run in which
-    the humanoid falls is an error naming the policy: a fall is not a performance of its clip."""
+def simulated_sequences(roles: JointRoles, scale: float, rng: np.random.Generator) -> list:
+    """`training.datasets.Sequence`s of a run of each shipped policy (`sim.env.POLICIES`, SIM_SECONDS of
+    simulated time from phase 0), each with its mirror and time-scale copies (as the embedded test clips get
+    them). A run in which the humanoid falls is an error naming the policy: a fall is not a performance of
+    its clip."""
     from sim.env import POLICIES
     from sim.runner import DeepMimicRun
     from training.datasets import augment, make_sequence, to_30fps
 
     out = []
-    for policy in policies:
-        with DeepMimicRun(policy, max_seconds=seconds) as run:
-            while not run.done:
-                run.step()
-            if run.fell:
-                raise MotionFileError(f"policy {policy}", f"the simulated humanoid fell at {run.fall_time:.2f} s")
+    for policy, clip in POLICIES.items():
+        with DeepMimicRun(policy) as run:
+            summary = run.run(SIM_SECONDS)
+            if summary.fell:
+                raise MotionFileError(f"policy {policy}", f"the simulated humanoid fell at {summary.fall_time:.2f} s")
             motion = to_30fps(run.recording())
-        seq = make_sequence(motion, roles, scale, style=f"humanoid3d_{POLICIES[policy]}", name=f"sim_{policy}")
-        out.extend(augment(seq, roles, motion, scale, rng) if augmented else [seq])
+        seq = make_sequence(motion, roles, scale, style=f"humanoid3d_{clip}", name=f"sim_{policy}")
+        out.extend(augment(seq, roles, motion, scale, rng))
     return out

@@ -182,14 +182,14 @@ def test_evaluate_can_score_the_training_clips_instead(capsys):
 
 
 def test_evaluate_scores_new_performances_from_the_physics_simulation(capsys):
-    from training.simulated import SIM_POLICIES
+    from sim.env import POLICIES
 
     assert cli.main(["evaluate", "--json", "--no-model", "--lengths", "20", "--split", "sim", "--by-clip"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["split"] == "sim" and out["windows"] > 0
     # style = the clip each policy imitates: both walk policies score as walk
     assert set(out["clip_windows"]) == {"humanoid3d_walk", "humanoid3d_jump", "humanoid3d_backflip",
-                                        "humanoid3d_spinkick"} and len(SIM_POLICIES) == 5
+                                        "humanoid3d_spinkick"} and len(POLICIES) == 5
     rows = {(r["method"], r["clip"]): r for r in out["rows"]}
     assert rows[("ground_truth", "all")]["L2P"] == 0.0 and rows[("ground_truth", "all")]["foot_skate"] > 0
     # a new performance is not a training clip: the baseline scores differ from the embedded walk's
