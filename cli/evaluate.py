@@ -6,7 +6,8 @@ last transition frame being the target keyframe (`training.benchmark`). Methods:
 row: zero errors, the data's own foot skating), the "interpolation" baseline, and with --sampler a trained
 sampler: its raw outputs ("rsmt", as RSMT's benchmark) and what the app makes of them ("rsmt+cleanup":
 post-processed, landed on the target, feet locked). --split train scores the training clips instead, --split sim
-new performances of the clips' motion recorded from the physics simulation (`training.simulated`).
+the last 12 s of long performances of the clips' motion recorded from the physics simulation
+(`training.simulated`; `train --sim` trains on the rest of them, as RSMT splits 100STYLE).
 --by-clip adds each clip's own scores; --manifold how well a StyleVAE reconstructs the scored and the training
 clips when its encoder sees the answer (`training.benchmark.manifold_reconstruction`), rolled out and one step
 at a time beside simply holding the previous pose: tells a sampler that cannot steer from a decoder that
@@ -37,9 +38,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split", choices=SPLITS, default=None,
                         help="score the held-out clips (default; sim for a sampler trained on every clip), the "
                              "training clips' own windows (motion the "
-                             "model has seen: tells underfitting from not generalising) or sim: new performances "
-                             "of the clips' motion from the physics simulation of the shipped policies (20 s of "
-                             "each of walk, walk_COMenabled, jump, backflip, spinkick)")
+                             "model has seen: tells underfitting from not generalising) or sim: the last 12 s of "
+                             "a 120 s performance of each shipped DeepMimic policy in the physics simulation "
+                             "(walk, walk_COMenabled, jump, backflip, spinkick), which train --sim leaves out")
     parser.add_argument("--manifold", default=None, metavar="WEIGHTS",
                         help="also report how well this trained manifold (StyleVAE) reconstructs the scored clips' "
                              "motion when its encoder sees each next frame, beside the training clips' (what the "
@@ -109,8 +110,8 @@ def _held_out(args, recorded: tuple[str, ...] | None) -> tuple[str, ...]:
                   file=sys.stderr)
     if not held and args.split == "test":
         raise UserError("no held-out clip to score: the sampler was trained on every embedded clip; score "
-                        "--split sim (new performances of their motion) or --split train, or name clips with "
-                        "--held-out (clips it was trained on)")
+                        "--split sim (held-out stretches of simulated performances) or --split train, or name "
+                        "clips with --held-out (clips it was trained on)")
     return held
 
 

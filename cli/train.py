@@ -28,6 +28,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--limb-mix", type=int, default=0, metavar="K",
                         help="add K body-part mixes per training clip: one clip's root and spine with each limb "
                              "from a random training clip (training.limb_mix; default 0 = none)")
+    parser.add_argument("--sim", action="store_true",
+                        help="also train on long simulated performances of the training clips (the shipped "
+                             "DeepMimic policies, 120 s each), less their last 12 s, which evaluate --split sim "
+                             "scores (training.simulated; embedded data only)")
+    parser.add_argument("--init", default=None, metavar="WEIGHTS",
+                        help="start from these trained weights of the same network, preset and skeleton instead "
+                             "of random ones (fine-tuning; the optimizer starts afresh)")
     parser.add_argument("--preset", choices=("lite", "paper"), default="lite", help="network size (default lite)")
     parser.add_argument("--steps", type=int, default=None, help="total optimizer steps (default 3000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -47,16 +54,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
 
 
-def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None, limb_mix: int = 0):
-    """The training data named by --data, less the --held-out clips, with --limb-mix mixes (UserError for
-    unusable data)."""
+def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None, limb_mix: int = 0,
+                 simulated: bool = False):
+    """The training data named by --data, less the --held-out clips, with --limb-mix mixes and with --sim the
+    simulated performances (UserError for unusable data)."""
     from motion.joint_roles import JointRolesError
     from training.datasets import embedded_dataset
     from training.style100 import style100_dataset
 
     try:
         if spec == "embedded":
-            return embedded_dataset(seed=seed, held_out=held_out, limb_mix=limb_mix)
+            return embedded_dataset(seed=seed, held_out=held_out, limb_mix=limb_mix, simulated=simulated)
+        if simulated:
+            raise UserError("--sim adds performances of the embedded clips: use it with --data embedded")
         if held_out is not None:
             raise UserError("--held-out names embedded clips; a 100STYLE folder keeps its own split")
         if not Path(spec).is_dir():
@@ -91,6 +101,26 @@ def build_trainer(args, dataset, steps: int, device):
                            load_weights(args.manifold, "manifold"), steps, **batch)
 
 
+def start_from(model, weights, name: str) -> None:
+    """Load --init weights into the network about to be trained: the same kind, sizes and skeleton (UserError
+    otherwise). A sampler keeps its frozen decoder, which must be the --manifold's it was trained on."""
+    import torch
+
+    from inference.networks.rsmt_config import build_network
+
+    where = weights.path
+    init = build_network(weights, f"rsmt_{name}")
+    if init.cfg.to_dict() != model.cfg.to_dict():
+        raise UserError(f"{where}: trained with another preset or skeleton than this run's")
+    state = init.state_dict()
+    if name == "sampler":
+        decoder = model.decoder.state_dict()
+        if any(not torch.equal(state[f"decoder.{k}"], v.cpu()) for k, v in decoder.items()):
+            raise UserError(f"{where}: this sampler was trained on another manifold than --manifold")
+    with torch.no_grad():
+        model.load_state_dict(state)
+
+
 def run(args) -> int:
     from inference.weights import WeightsError
     from training.harness import TrainingError, default_device, seed_everything, train_loop
@@ -116,7 +146,7 @@ def run(args) -> int:
     device = default_device()
     from training.datasets import held_out_option
 
-    dataset = load_dataset(args.data, args.seed, held_out_option(args.held_out), args.limb_mix)
+    dataset = load_dataset(args.data, args.seed, held_out_option(args.held_out), args.limb_mix, args.sim)
     held_out = sorted({s.style for s in dataset.test}) if args.data == "embedded" else None
     stop = threading.Event()
     main_thread = threading.current_thread() is threading.main_thread()
@@ -125,8 +155,10 @@ def run(args) -> int:
     try:
         seed_everything(args.seed)  # network initialisation depends on the seed too
         trainer = build_trainer(args, dataset, steps, device)
+        if args.init:
+            start_from(trainer.model, load_weights(args.init, args.model), args.model)
         meta = {**trainer.meta, "data": args.data, "seed": args.seed, "held_out": held_out,
-                "limb_mix": args.limb_mix}
+                "limb_mix": args.limb_mix, "sim": args.sim, "init": args.init}
         result = train_loop(trainer.model, trainer.optimizer, trainer.step_fn, steps=steps, out_dir=out,
                             seed=args.seed, resume=args.resume, checkpoint_every=args.checkpoint_every,
                             meta=meta, device=device, label=f"train {args.model}", should_stop=stop.is_set)
@@ -141,7 +173,8 @@ def run(args) -> int:
         return 130
     weights = trainer.export()
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
-                                  "held_out": held_out, "limb_mix": args.limb_mix, "preset": args.preset,
+                                  "held_out": held_out, "limb_mix": args.limb_mix, "sim": args.sim,
+                                  "init": args.init, "preset": args.preset,
                                   "batch": args.batch, "losses": result.last_losses}
     weights.save(out / args.model)
     summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,

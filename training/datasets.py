@@ -47,6 +47,7 @@ from motion.rotations import matrix_to_quat, quat_mul
 
 HELD_OUT_CLIPS = ("humanoid3d_dance_b", "humanoid3d_getup_faceup", "humanoid3d_spinkick")
 NO_CLIP = "none"  # --held-out none: train on every embedded clip
+TEST_FRACTION = 0.1  # RSMT: a long sequence gives its last 10% to test (Style100Processor.split_from_binary)
 DEEPMIMIC_SCALE = 100.0  # metres -> centimetres
 MANIFOLD_WINDOW, MANIFOLD_STRIDE = 61, 40  # process_dataset.py: WindowBasedLoader(61, 21)
 MANIFOLD_SUBWINDOW = 25  # StyleVAENet.shared_forward_single trains on random 25-frame slices
@@ -181,10 +182,13 @@ def held_out_option(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None = None, augmented: bool = True,
-                     seed: int = 0, clips: tuple[str, ...] | None = None, limb_mix: int = 0) -> MotionDataset:
+                     seed: int = 0, clips: tuple[str, ...] | None = None, limb_mix: int = 0,
+                     simulated: bool = False) -> MotionDataset:
     """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices): `clips`
     (default all) less `held_out` (default HELD_OUT_CLIPS) are the training clips, `held_out` the test
-    clips; names full or short. `limb_mix` K adds K body-part mixes per training clip (`add_limb_mixes`)."""
+    clips; names full or short. `limb_mix` K adds K body-part mixes per training clip (`add_limb_mixes`);
+    `simulated` the training part of the simulated performances of the training clips
+    (`training.simulated.simulated_split`; their test part is `evaluate --split sim`)."""
     from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic
 
     paths = embedded_clips()
@@ -208,6 +212,10 @@ def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None 
         if name not in held_out:
             sources.append((m, name))
     add_limb_mixes(data, sources, limb_mix, rng, augmented)
+    if simulated:
+        from training.simulated import simulated_split
+
+        data.train.extend(simulated_split(roles, DEEPMIMIC_SCALE, rng, {name for _, name in sources})[0])
     return data
 
 
@@ -223,11 +231,11 @@ def add_limb_mixes(data: MotionDataset, sources: list[tuple[Motion, str]], per_c
         data.train.extend(augment(seq, data.roles, mixed, data.scale, rng) if augmented else [seq])
 
 
-def tail_split(seq: Sequence, motion: Motion, fraction: float = 0.1) -> list[tuple[Sequence, Motion, bool]]:
-    """[(piece, its source motion, is_test)]: the last `fraction` of the sequence goes to test."""
+def tail_split(seq: Sequence, motion: Motion, test_frames: int) -> list[tuple[Sequence, Motion, bool]]:
+    """[(piece, its source motion, is_test)]: the last `test_frames` frames of the sequence go to test."""
     from motion.ops import slice_frames
 
-    cut = seq.num_frames - int(seq.num_frames * fraction)
+    cut = seq.num_frames - test_frames
     return [(replace(seq, name=f"{seq.name}/train", pos=seq.pos[:cut], rot=seq.rot[:cut]), slice_frames(motion, 0, cut), False),
             (replace(seq, name=f"{seq.name}/test", pos=seq.pos[cut:], rot=seq.rot[cut:]), slice_frames(motion, cut, None), True)]
 
@@ -259,7 +267,8 @@ def bvh_folder_dataset(folder, augmented: bool = True, seed: int = 0) -> MotionD
         except JointRolesError as e:
             raise MotionFileError(file, str(e).split(": ", 1)[-1]) from None
         check_length(seq, str(file))
-        pieces = tail_split(seq, m) if seq.num_frames * 0.1 >= MIN_FRAMES else [(seq, m, False)]
+        test_frames = int(seq.num_frames * TEST_FRACTION)
+        pieces = tail_split(seq, m, test_frames) if test_frames >= MIN_FRAMES else [(seq, m, False)]
         for piece, motion, is_test in pieces:
             seqs = augment(piece, data.roles, motion, 1.0, rng) if augmented else [piece]
             (data.test if is_test else data.train).extend(seqs)

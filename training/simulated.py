@@ -1,40 +1,92 @@
 """Simulated performances: motion recorded from the physics simulation of the shipped DeepMimic policies
-(`sim.runner.DeepMimicRun`), as a second kind of held-out data for the transition benchmark.
+(`sim.runner.DeepMimicRun`), split as RSMT splits 100STYLE.
 
-The embedded clips are keyframed references; a policy driving the simulated humanoid imitates its clip but
-never reproduces it (contacts, balance corrections, drift: research/deepmimic.md scores its joint pose
-0.65-0.95 of a perfect match). So these are new performances of the clips' kinds of motion: walk (two
-policies), jump, backflip and spinkick, none of them seen in training. They test a different question
-than the held-out clips: not "can the model make motion it never saw" but "does it follow a new
-performance of motion it knows". Each run starts at phase 0 (the deterministic start, on which all five
-policies keep their balance for 20 s) and is recorded at 30 fps; style = the clip the policy imitates.
+The embedded clips are keyframed references of 0.8-4.4 s; a policy driving the simulated humanoid imitates its
+clip but never reproduces it (contacts, balance corrections, drift: research/deepmimic.md scores its joint
+pose 0.65-0.95 of a perfect match), and it keeps going: one performance of each policy (walk from two
+policies, jump, backflip, spinkick) lasts up to PERFORMANCE_SECONDS. Each starts at phase 0 (the
+deterministic start) and is recorded at 30 fps; style = the clip the policy imitates.
+
+The split follows RSMT (Style100Processor.split_from_binary): a sequence of more than 2,000 frames at 30 fps
+gives its last 10% to test, and RSMT's benchmark scores those tails of the styles it trained on. Here the
+last TEST_SECONDS of every performance (10% of a full one) are test windows (`evaluate --split sim`), and
+`train --sim` trains on the rest of the performances of the policies whose clip is a training clip. A
+performance ends FALL_MARGIN_SECONDS before a fall (spinkick falls after about 35 s): a fall is not a
+performance of its clip.
 """
 from __future__ import annotations
 
+
 import numpy as np
 
-from motion.errors import MotionFileError
 from motion.joint_roles import JointRoles
 
-SIM_SECONDS = 20.0
+PERFORMANCE_SECONDS = 120.0  # 3,600 frames at 30 fps: over RSMT's 2,000-frame split threshold
+TEST_SECONDS = 12.0  # 10% of a full performance (training.datasets.TEST_FRACTION)
+FALL_MARGIN_SECONDS = 2.0
 
 
-def simulated_sequences(roles: JointRoles, scale: float, rng: np.random.Generator) -> list:
-    """`training.datasets.Sequence`s of a run of each shipped policy (`sim.env.POLICIES`, SIM_SECONDS of
-    simulated time from phase 0), each with its mirror and time-scale copies (as the embedded test clips get
-    them). A run in which the humanoid falls is an error naming the policy: a fall is not a performance of
-    its clip."""
+def performances(roles: JointRoles, scale: float) -> list[tuple]:
+    """[(policy, `training.datasets.Sequence`, its Motion at 30 fps)]: one performance of each shipped policy
+    (`sim.env.POLICIES`). A policy that cannot stay up for TEST_SECONDS is an error naming it."""
+    from motion.errors import MotionFileError
+    from motion.ops import slice_frames
     from sim.env import POLICIES
-    from sim.runner import DeepMimicRun
-    from training.datasets import augment, make_sequence, to_30fps
+    from training.datasets import make_sequence, to_30fps
 
     out = []
     for policy, clip in POLICIES.items():
-        with DeepMimicRun(policy) as run:
-            summary = run.run(SIM_SECONDS)
-            if summary.fell:
-                raise MotionFileError(f"policy {policy}", f"the simulated humanoid fell at {summary.fall_time:.2f} s")
-            motion = to_30fps(run.recording())
-        seq = make_sequence(motion, roles, scale, style=f"humanoid3d_{clip}", name=f"sim_{policy}")
-        out.extend(augment(seq, roles, motion, scale, rng))
+        motion, fall_time = recorded_performance(policy)
+        motion = to_30fps(motion)
+        if fall_time is not None:
+            end = int((fall_time - FALL_MARGIN_SECONDS) * motion.fps)
+            if end < TEST_SECONDS * motion.fps:
+                raise MotionFileError(f"policy {policy}", f"the simulated humanoid fell at {fall_time:.2f} s")
+            motion = slice_frames(motion, 0, end)
+        out.append((policy, make_sequence(motion, roles, scale, style=f"humanoid3d_{clip}", name=f"sim_{policy}"),
+                    motion))
     return out
+
+
+def recorded_performance(policy: str):
+    """(the recording of `policy` run for PERFORMANCE_SECONDS from phase 0, fall time or None). The
+    simulation is deterministic, so a run is recorded once per pybullet version and kept in the cache
+    (`inference.paths.cache_dir("sim")`): about 7 s of simulation each, shared by training and evaluation."""
+    from importlib.metadata import version
+
+    from inference.paths import cache_dir
+    from motion.deepmimic import humanoid3d_motion
+    from motion.io import atomic_write
+    from sim.runner import DeepMimicRun
+
+    path = cache_dir("sim") / f"{policy}-{PERFORMANCE_SECONDS:g}s-pybullet{version('pybullet')}.npz"
+    name = f"deepmimic_{policy}"
+    try:
+        with np.load(path) as f:
+            fall = float(f["fall_time"])
+            return humanoid3d_motion(f["root"], f["rotations"], float(f["fps"]), name), (None if fall < 0 else fall)
+    except (OSError, KeyError, ValueError):  # not recorded yet, or an unreadable cache file: record it again
+        pass
+    with DeepMimicRun(policy) as run:
+        summary = run.run(PERFORMANCE_SECONDS)
+        motion = run.recording()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, "wb") as f:
+        np.savez(f, root=motion.translations[:, 0], rotations=motion.rotations, fps=motion.fps,
+                 fall_time=summary.fall_time if summary.fell else -1.0)
+    return humanoid3d_motion(motion.translations[:, 0], motion.rotations, motion.fps, name), summary.fall_time
+
+
+def simulated_split(roles: JointRoles, scale: float, rng: np.random.Generator,
+                    training_styles: set[str]) -> tuple[list, list]:
+    """(train, test) `Sequence`s of the performances, each piece with its mirror and time-scale copies (as
+    the embedded clips get them): test the last TEST_SECONDS of every performance, train the rest of those
+    whose style is in training_styles."""
+    from training.datasets import augment, tail_split
+
+    pieces = [tail_split(seq, motion, int(TEST_SECONDS * motion.fps)) for _, seq, motion in performances(roles, scale)]
+    # every test tail first, so that the test copies do not depend on which heads are trained on
+    test = [s for (_, (tail, motion, _)) in pieces for s in augment(tail, roles, motion, scale, rng)]
+    train = [s for ((head, motion, _), _) in pieces if head.style in training_styles
+             for s in augment(head, roles, motion, scale, rng)]
+    return train, test

@@ -21,8 +21,8 @@ import numpy as np
 from motion.errors import MotionFileError
 from motion.joint_roles import JointRolesError, style100_roles
 from motion.motion import Motion
-from training.datasets import (MotionDataset, add_limb_mixes, augment, check_length, make_sequence, tail_split,
-                               to_30fps)
+from training.datasets import (TEST_FRACTION, MotionDataset, add_limb_mixes, augment, check_length, make_sequence,
+                               tail_split, to_30fps)
 
 CONTENTS = ("BR", "BW", "FR", "FW", "ID", "SR", "SW", "TR1", "TR2", "TR3")
 TEST_STYLES = 10  # the last 10 styles are held out entirely
@@ -116,7 +116,7 @@ def style100_dataset(folder: str | Path, augmented: bool = True, seed: int = 0,
             check_length(seq, str(file))
             pieces = [(seq, m, style in test_styles)]
             if style not in test_styles and seq.num_frames > LONG_SEQUENCE:
-                pieces = tail_split(seq, m)
+                pieces = tail_split(seq, m, int(seq.num_frames * TEST_FRACTION))
             for piece, motion, is_test in pieces:
                 seqs = augment(piece, data.roles, motion, 1.0, rng) if augmented else [piece]
                 (data.test if is_test else data.train).extend(seqs)

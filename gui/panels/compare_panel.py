@@ -125,7 +125,8 @@ class ComparePanel(QWidget):
         self.error_curve = self.error_plot.plot(pen=CANDIDATE_PEN)
         self.latency_plot = self.plots.addPlot(row=1, col=0, title="latency per generated frame")
         self.latency_plot.setLabel("left", "us")
-        self.latency_plot.addLegend(offset=(5, 5))
+        # on a dark box, so that a curve running under it does not run through its text
+        self.latency_plot.addLegend(offset=(-5, 5), brush=pg.mkBrush(0, 0, 0, 180))
         self.latency_curves = {}
         self.heat_plot = self.plots.addPlot(row=0, col=1, rowspan=2, title="error per joint (cm)")
         self.heatmap = pg.ImageItem(axisOrder="row-major")

@@ -170,3 +170,47 @@ def test_bvh_folder_dataset(tmp_path):
     write_bvh(Motion(odd, np.tile([1.0, 0, 0, 0], (200, 2, 1)), np.zeros((200, 2, 3)), 30.0), tmp_path / "odd" / "a.bvh")
     with pytest.raises(MotionFileError, match=r"odd/a.bvh: cannot find the left hip"):
         D.bvh_folder_dataset(tmp_path / "odd")
+
+
+def test_simulated_performances_are_split_as_rsmt_splits_long_sequences():
+    """One long performance per shipped policy; its last TEST_SECONDS are test windows for every policy, the
+    rest trains only the policies whose clip is a training clip; each piece gets its mirror and time-scale
+    copies; a policy that falls (spinkick) performs until shortly before the fall."""
+    from sim.env import POLICIES
+    from training.simulated import FALL_MARGIN_SECONDS, PERFORMANCE_SECONDS, TEST_SECONDS, performances, \
+        recorded_performance, simulated_split
+
+    roles = D.embedded_dataset(clips=("humanoid3d_walk",), held_out=(), augmented=False).roles
+    runs = {policy: seq for policy, seq, _ in performances(roles, D.DEEPMIMIC_SCALE)}
+    assert set(runs) == set(POLICIES)
+    assert runs["walk"].num_frames == int(PERFORMANCE_SECONDS * F.FPS) + 1  # the start pose and 3,600 frames
+    fall = recorded_performance("spinkick")[1]
+    assert fall is not None and runs["spinkick"].num_frames == int((fall - FALL_MARGIN_SECONDS) * F.FPS)
+    train, test = simulated_split(roles, D.DEEPMIMIC_SCALE, np.random.default_rng(0), {"humanoid3d_walk"})
+    tails = [s for s in test if s.variant == "original"]
+    assert len(test) == 3 * len(POLICIES) and {s.name for s in tails} == {f"sim_{p}/test" for p in POLICIES}
+    assert all(s.num_frames == int(TEST_SECONDS * F.FPS) for s in tails)
+    assert {s.style for s in train} == {"humanoid3d_walk"} and len(train) == 3 * 2  # both walk policies
+    head = next(s for s in train if s.name == "sim_walk/train" and s.variant == "original")
+    tail = next(s for s in tails if s.name == "sim_walk/test")
+    assert np.array_equal(np.concatenate([head.pos, tail.pos]), runs["walk"].pos)
+    # the test tails do not depend on which heads are trained on
+    other = simulated_split(roles, D.DEEPMIMIC_SCALE, np.random.default_rng(0), set())
+    assert other[0] == [] and all(np.array_equal(a.pos, b.pos) for a, b in zip(other[1], test))
+
+
+def test_simulated_performances_are_recorded_once_and_cached(tmp_path, monkeypatch):
+    """The deterministic simulation is recorded into the cache once; an unreadable cache file is recorded again."""
+    from training import simulated
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path))
+    monkeypatch.setattr(simulated, "PERFORMANCE_SECONDS", 1.0)
+    first, fall = simulated.recorded_performance("jump")
+    files = list((tmp_path / "sim").iterdir())
+    assert fall is None and len(files) == 1 and files[0].name.startswith("jump-1s-pybullet")
+    again, _ = simulated.recorded_performance("jump")
+    assert np.array_equal(again.rotations, first.rotations) and np.array_equal(again.translations, first.translations)
+    assert len(first.rotations) == 31
+    files[0].write_bytes(b"not an npz")
+    redone, _ = simulated.recorded_performance("jump")
+    assert np.array_equal(redone.rotations, first.rotations) and files[0].stat().st_size > 100

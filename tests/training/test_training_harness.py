@@ -270,3 +270,48 @@ def test_style_clips_are_shuffled_within_the_batch():
         assert sorted(clip_style[c] for c in picks) == sorted(row_styles)  # same styles in the batch
         mismatched += sum(clip_style[c] != s for c, s in zip(picks, row_styles))
     assert mismatched > 20 * len(row_styles) // 3  # most rows get another style's clip
+
+
+def test_init_starts_a_run_from_trained_weights(tmp_path, capsys):
+    """--init loads weights of the same network, preset and skeleton into the run (a sampler only with the
+    manifold its frozen decoder came from); anything else is an error naming the file."""
+    import cli
+    from cli import UserError
+    from cli.train import start_from
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.stylevae import StyleVAE
+    from inference.networks.transitionnet import TransitionSampler
+    from inference.weights import WeightsError, WeightSet
+
+    roles = _small_dataset().roles
+    lite, paper = RSMTConfig.for_roles(roles, "lite"), RSMTConfig.for_roles(roles, "paper")
+    torch.manual_seed(0)
+    trained = network_weights(PAE(lite))
+    trained.save(tmp_path / "phase")
+    trained = WeightSet.load(tmp_path / "phase.safetensors")
+    torch.manual_seed(1)
+    fresh = PAE(lite)
+    start_from(fresh, trained, "phase")
+    assert all(torch.equal(v, torch.from_numpy(trained.tensors[k]).float()) for k, v in fresh.state_dict().items()
+               if k in trained.tensors)
+    with pytest.raises(WeightsError, match="phase.safetensors: holds a rsmt_phase network, expected rsmt_manifold"):
+        start_from(StyleVAE(lite), trained, "manifold")
+    with pytest.raises(UserError, match="phase.safetensors: trained with another preset or skeleton"):
+        start_from(PAE(paper), trained, "phase")
+    sampler = TransitionSampler(lite)
+    network_weights(sampler).save(tmp_path / "sampler")
+    other_manifold = TransitionSampler(lite)  # its decoder stands for another manifold's
+    with pytest.raises(UserError, match="sampler.safetensors: this sampler was trained on another manifold"):
+        start_from(other_manifold, WeightSet.load(tmp_path / "sampler.safetensors"), "sampler")
+    # the command records where it started from
+    assert cli.main(["train", "phase", "--steps", "1", "--init", str(tmp_path / "phase.safetensors"), "--out",
+                     str(tmp_path / "tuned")]) == 0
+    capsys.readouterr()
+    assert json.loads((tmp_path / "tuned" / "phase.json").read_text())["training"]["init"] == \
+        str(tmp_path / "phase.safetensors")
+    assert cli.main(["train", "manifold", "--steps", "1", "--init", str(tmp_path / "phase.safetensors"), "--phase",
+                     str(tmp_path / "phase.safetensors"), "--out", str(tmp_path / "m")]) == 2
+    assert "holds a rsmt_phase network, expected rsmt_manifold" in capsys.readouterr().err
+    assert cli.main(["train", "phase", "--data", str(tmp_path), "--sim"]) == 2
+    assert "--sim adds performances of the embedded clips" in capsys.readouterr().err
