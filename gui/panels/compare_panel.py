@@ -125,8 +125,8 @@ class ComparePanel(QWidget):
         self.error_curve = self.error_plot.plot(pen=CANDIDATE_PEN)
         self.latency_plot = self.plots.addPlot(row=1, col=0, title="latency per generated frame")
         self.latency_plot.setLabel("left", "us")
-        # on a dark box, so that a curve running under it does not run through its text
-        self.latency_plot.addLegend(offset=(-5, 5), brush=pg.mkBrush(0, 0, 0, 180))
+        # one row at the top right on a dark box, so that the curves do not run through its text
+        self.latency_plot.addLegend(offset=(-5, 2), brush=pg.mkBrush(0, 0, 0, 200), colCount=2, verSpacing=-6)
         self.latency_curves = {}
         self.heat_plot = self.plots.addPlot(row=0, col=1, rowspan=2, title="error per joint (cm)")
         self.heatmap = pg.ImageItem(axisOrder="row-major")
