@@ -28,9 +28,11 @@ class ClipLibrary(QWidget):
     def names(self) -> list[str]:
         return [c.name for c in self._clips]
 
-    def add(self, clip: LoadedClip, select: bool = False) -> int:
-        """Add a clip (a file loaded again replaces its old entry); returns its row."""
-        row = next((i for i, c in enumerate(self._clips) if clip.source and c.source == clip.source), None)
+    def add(self, clip: LoadedClip, select: bool = False, replace: bool = False) -> int:
+        """Add a clip (a file loaded again replaces its old entry; with `replace`, so does a clip of the same
+        name, e.g. a result computed again, instead of taking a numbered name); returns its row."""
+        row = next((i for i, c in enumerate(self._clips)
+                    if (clip.source and c.source == clip.source) or (replace and c.name == clip.name)), None)
         if row is None:
             clip.name = self._unique_name(clip.name)
             self._clips.append(clip)

@@ -194,14 +194,15 @@ class MainWindow(QMainWindow):
                              on_result=lambda clip: self._clip_loaded(clip, select=True),
                              on_error=lambda msg, p=path: self.show_error(p, msg))
 
-    def add_clip(self, clip: LoadedClip, select: bool = True) -> None:
-        """Add a clip made elsewhere (a generated transition, a recorded policy run) to the library."""
-        self._clip_loaded(clip, select=select)
+    def add_clip(self, clip: LoadedClip, select: bool = True, replace: bool = False) -> None:
+        """Add a clip made elsewhere (a generated transition, a recorded policy run) to the library; with
+        `replace` it takes the place of a clip of the same name."""
+        self._clip_loaded(clip, select=select, replace=replace)
 
-    def _clip_loaded(self, clip: LoadedClip, select: bool = False) -> None:
+    def _clip_loaded(self, clip: LoadedClip, select: bool = False, replace: bool = False) -> None:
         if self._pending_default == clip.name and self.current is None:
             select = True
-        self.library.add(clip, select=select)
+        self.library.add(clip, select=select, replace=replace)
         if clip.source:
             self.recent.add(clip.source)
             self.log_message(f"loaded {clip.source}: {clip.motion.num_frames} frames at {clip.motion.fps:.4g} fps")

@@ -4,7 +4,8 @@ Shows `inference.compare_transition.compare_transition`'s report: both network s
 in the bone colour, the candidate as a ghost), the largest joint error per frame (cm) with a cursor that
 follows the timeline, a per-joint error heatmap, and each backend's latency per generated frame; a toggle
 switches between the free-running and the teacher-forced comparison. The reference transition itself is
-added to the clip library, so the timeline plays it and the cursor follows the playhead.
+added to the clip library (comparing the same request again replaces it), so the timeline plays it and the
+cursor follows the playhead.
 
 Export writes the report as JSON and CSV and the plots as PNG, each atomically.
 """
@@ -213,7 +214,7 @@ class ComparePanel(QWidget):
         GL draws each view in tens of milliseconds)."""
         self.cancel_button.setEnabled(False)
         self.report, self.reference, self.clip = outcome
-        self.window.add_clip(self.clip)
+        self.window.add_clip(self.clip, replace=True)  # comparing the same request again: one clip, not two
         QTimer.singleShot(0, self._show_report)
 
     def _show_report(self) -> None:

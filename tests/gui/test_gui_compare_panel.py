@@ -106,6 +106,18 @@ def test_cursor_follows_the_timeline_and_the_ghost_is_the_candidate(compared):
                                atol=1e-6)  # Y-up data, Z-up view
 
 
+def test_comparing_again_replaces_the_compared_clip(compared, qtbot):
+    w, panel, _ = compared
+    names = [n for n in w.library.names() if n.endswith("(compared)")]
+    assert len(names) == 1
+    before = panel.clip
+    qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.clip is not before or bool(w.error_dialogs), timeout=120_000)
+    assert not w.error_dialogs, w.error_dialogs[0].text()
+    assert [n for n in w.library.names() if "(compared)" in n] == names
+    assert w.current is panel.clip and w.library.current() is panel.clip
+
+
 def test_export_writes_json_csv_and_png(compared, tmp_path):
     w, panel, _ = compared
     out = tmp_path / "export"
