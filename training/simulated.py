@@ -16,13 +16,13 @@ performance of its clip.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from motion.joint_roles import JointRoles
+from training.datasets import TEST_FRACTION
 
 PERFORMANCE_SECONDS = 120.0  # 3,600 frames at 30 fps: over RSMT's 2,000-frame split threshold
-TEST_SECONDS = 12.0  # 10% of a full performance (training.datasets.TEST_FRACTION)
+TEST_SECONDS = PERFORMANCE_SECONDS * TEST_FRACTION  # 12 s
 FALL_MARGIN_SECONDS = 2.0
 
 
@@ -74,7 +74,7 @@ def recorded_performance(policy: str):
     with atomic_write(path, "wb") as f:
         np.savez(f, root=motion.translations[:, 0], rotations=motion.rotations, fps=motion.fps,
                  fall_time=summary.fall_time if summary.fell else -1.0)
-    return humanoid3d_motion(motion.translations[:, 0], motion.rotations, motion.fps, name), summary.fall_time
+    return motion, summary.fall_time  # the recording is humanoid3d_motion(root, rotations, fps, name) as loaded
 
 
 def simulated_split(roles: JointRoles, scale: float, rng: np.random.Generator,
