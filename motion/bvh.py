@@ -61,7 +61,17 @@ class _Parse:
 
 def read_bvh(path) -> Motion:
     """Read a BVH file into a Motion (names, parents, offsets, channel layout and End Sites kept)."""
-    p = _Parse(str(path), _split_lines(_read_text(path)))
+    return parse_bvh(_read_text(path), path)
+
+
+def parse_bvh(text: str, path) -> Motion:
+    """BVH text (e.g. an upload) into a Motion; `path` names it in errors and warnings and in
+    Motion.source, and its stem is the Motion's name."""
+    if not text or text.isspace():
+        raise MotionFileError(path, "empty file, not a BVH file")
+    if "\0" in text:
+        raise MotionFileError(path, "binary data, not a BVH text file")
+    p = _Parse(str(path), _split_lines(text))
     motion_line = _find_motion_line(p.lines)
     joints, root_lines = _parse_hierarchy(p, motion_line)
     values, fps = _parse_motion(p, motion_line, sum(len(j.channels) for j in joints))
@@ -83,9 +93,7 @@ def _read_text(path) -> str:
         raise MotionFileError(path, "is a directory, not a motion file") from None
     except OSError as e:
         raise MotionFileError(path, f"cannot read: {e.strerror or e}") from None
-    if not data or data.isspace():
-        raise MotionFileError(path, "empty file, not a BVH file")
-    if b"\0" in data:
+    if b"\0" in data:  # before decoding: binary data is seldom valid UTF-8
         raise MotionFileError(path, "binary data, not a BVH text file")
     try:
         return data.decode("utf-8-sig")
@@ -502,7 +510,18 @@ def _channels_to_transforms(skeleton: Skeleton, values: np.ndarray) -> tuple[np.
 
 
 def write_bvh(motion: Motion, path, precision: int = 6) -> None:
-    """Write `motion` as BVH, atomically. Names, channel orders, End Sites and fps are kept; numbers
+    """Write `motion` as BVH (`bvh_lines`), atomically."""
+    with atomic_write(path, "w") as f:
+        f.writelines(bvh_lines(motion, precision))
+
+
+def bvh_text(motion: Motion, precision: int = 6) -> str:
+    """`motion` as BVH text, exactly what `write_bvh` writes (e.g. for an HTTP response)."""
+    return "".join(bvh_lines(motion, precision))
+
+
+def bvh_lines(motion: Motion, precision: int = 6):
+    """`motion` as BVH text, a few lines at a time. Names, channel orders, End Sites and fps are kept; numbers
     are fixed-point with `precision` decimals. A joint gains channels only where its own would lose
     data (motion that moves it along an axis it has no position channel for, or rotates it about an
     axis it has no rotation channel for). Joints are written depth-first, which is the skeleton's own
@@ -517,14 +536,13 @@ def write_bvh(motion: Motion, path, precision: int = 6) -> None:
                else angles[j][:, orders[j].index(c[0])]
                for j in joint_order for c in layout[j]]
     values = np.stack(columns, axis=1).astype(np.float64) if columns else np.zeros((motion.num_frames, 0))
-    with atomic_write(path, "w") as f:
-        f.write(_hierarchy_text(skeleton, joint_order, layout, precision))
-        f.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {_frame_time(motion.fps)}\n")
-        if values.shape[1]:
-            row = " ".join([f"%.{precision}f"] * values.shape[1]) + "\n"
-            f.writelines(row % tuple(r) for r in (np.round(values, precision) + 0.0).tolist())  # no "-0.0"
-        else:
-            f.write("\n" * motion.num_frames)
+    yield _hierarchy_text(skeleton, joint_order, layout, precision)
+    yield f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {_frame_time(motion.fps)}\n"
+    if values.shape[1]:
+        row = " ".join([f"%.{precision}f"] * values.shape[1]) + "\n"
+        yield from (row % tuple(r) for r in (np.round(values, precision) + 0.0).tolist())  # no "-0.0"
+    else:
+        yield "\n" * motion.num_frames
 
 
 def _euler_angles(motion: Motion) -> tuple[list[str], list[np.ndarray]]:
