@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
     "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),
+    "bake": ("cli.bake", "many transitions at once (clip pairs x styles x seeds), on local processes or a Ray cluster"),
+    "serve": ("cli.serve", "the HTTP service: transitions, compare, models, styles, Prometheus metrics"),
 }
 
 

@@ -7,7 +7,6 @@ the rest of the target clip, at 30 fps on the source skeleton (`inference.transi
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from cli import UserError, print_json
 from inference.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
@@ -43,19 +42,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
 
-def _style(spec: str | None):
-    if spec is None:
-        return None
-    if Path(spec).suffix.lower() in (".npy", ".json"):
-        return Path(spec)
-    from motion.io import resolve_clip
-
-    return resolve_clip(spec)
-
-
 def run(args) -> int:
     from inference.backend import BackendNotReady
     from inference.models import load_rsmt
+    from inference.styles import resolve_style
     from inference.transition import TransitionError, TransitionGenerator, TransitionRequest
     from inference.weights import WeightsError
     from motion.io import motion_file_type, resolve_clip_frame, save_motion
@@ -64,7 +54,7 @@ def run(args) -> int:
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
     request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
-                                target_frame=target_frame, style=_style(args.style), seed=args.seed,
+                                target_frame=target_frame, style=resolve_style(args.style), seed=args.seed,
                                 backend=args.backend, context_frames=args.context,
                                 target_placement=args.target_placement, whole_rollout=args.whole_rollout,
                                 land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)

@@ -1,0 +1,67 @@
+"""One bake item, in whatever process runs it (a local pool process or a Ray worker): the models are loaded
+with the first item and kept for the life of the process; each item's outcome comes back as a plain dict
+(the BVH text when it worked, the error when not), and the driver alone writes files.
+
+Every process runs torch single-threaded: one item per core is the parallelism, and a fixed thread count
+keeps the float reductions in one order, so a local run and a Ray run give the same bits."""
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+
+from bake.items import BakeItem
+
+TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
+
+
+@functools.lru_cache(maxsize=None)
+def _generator(backend: str, weights: str | None):
+    import torch
+
+    from inference.models import load_rsmt
+    from inference.transition import TransitionGenerator
+
+    torch.set_num_threads(1)
+    generator = TransitionGenerator(load_rsmt(weights))
+    generator.load(backend)
+    return generator
+
+
+@functools.lru_cache(maxsize=64)
+def _clip(spec: str, default_frame: int):
+    from motion.io import resolve_clip_frame
+
+    return resolve_clip_frame(spec, default_frame)
+
+
+@functools.lru_cache(maxsize=64)
+def _style(spec: str):
+    from inference.styles import resolve_style
+
+    return resolve_style(spec)
+
+
+def bake_item(item: BakeItem, backend: str = "torch", weights: str | None = None) -> dict:
+    """{"ok", "error", "ms", "bvh"}: the transition of `item` as BVH text, or why there is none. Any
+    failure is returned, never raised, so one bad item never stops the others."""
+    from inference.transition import TransitionRequest
+    from motion.bvh import bvh_text
+
+    t0 = time.perf_counter()
+    try:
+        generator = _generator(backend, weights)
+        t0 = time.perf_counter()  # ms: this item's work, not the process's one-time model load
+        source, source_frame = _clip(item.source, -1)
+        target, target_frame = _clip(item.target, 0)
+        request = TransitionRequest(source, target, length=item.length, source_frame=source_frame,
+                                    target_frame=target_frame, style=_style(item.style) if item.style else None,
+                                    seed=item.seed, backend=backend)
+        motion = generator.generate(request).motion
+        if not (np.isfinite(motion.rotations).all() and np.isfinite(motion.translations).all()):
+            raise ValueError("the transition holds non-finite numbers")
+        text, error = bvh_text(motion), None
+    except Exception as e:  # noqa: BLE001 -- recorded in the manifest; the bake goes on with the rest
+        text, error = None, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+    return {"ok": error is None, "error": error, "ms": round(1e3 * (time.perf_counter() - t0), 3), "bvh": text}
