@@ -1,0 +1,29 @@
+# Motion Studio's HTTP service on CPU: torch (CPU build), MAX, the Mojo kernels, the shipped weights and
+# the transition networks' MAX models compiled at build time, so a container answers its first request
+# without compiling. Build and run: see README, "Container". What goes in: .dockerignore.
+FROM python:3.11-slim-bookworm
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    MODULAR_TELEMETRY_ENABLED=0 \
+    MOTION_STUDIO_CACHE=/opt/motion-studio/cache \
+    MOTION_STUDIO_DATA=/opt/motion-studio/data
+
+WORKDIR /app
+COPY . .
+
+# torch's CPU build (the version pyproject pins) instead of PyPI's multi-GB CUDA one; then the Mojo
+# kernels and the MAX models of the transition networks (torch, max and max-mojo all serve at once).
+RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu . \
+    && python -m motion.mojo_build \
+    && python main.py compile --kinds rsmt_phase rsmt_sampler_style rsmt_sampler_target rsmt_sampler_step \
+    && useradd --system --uid 10001 --home-dir /opt/motion-studio --no-create-home studio \
+    && mkdir -p /opt/motion-studio/data \
+    && chown -R 10001 /opt/motion-studio
+
+USER 10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+CMD ["python", "main.py", "serve", "--host", "0.0.0.0", "--port", "8000"]
