@@ -94,8 +94,7 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         if any(p.get("type") == "json_invalid" for p in problems):
             return error(request, 400, "invalid_json", "the body is not valid JSON: " +
                          "; ".join(str(p.get("ctx", {}).get("error", p["msg"])) for p in problems))
-        return error(request, 422, "invalid_request", "; ".join(
-            f"{'.'.join(str(x) for x in p['loc'][1:]) or 'body'}: {p['msg']}" for p in problems[:5]))
+        return error(request, 422, "invalid_request", "; ".join(f"{_where(p['loc'])}: {p['msg']}" for p in problems[:5]))
 
     @app.exception_handler(HTTPException)
     async def http_error(request, exc: HTTPException):
@@ -130,6 +129,14 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     async def internal(request, exc):
         log.exception("internal error")
         return error(request, 500, "internal", f"{type(exc).__name__}: {exc}")
+
+
+def _where(loc) -> str:
+    """("body", "style", "code", "code", 0) -> "style.code.0": the field's path, the form tag of a clip or
+    style (`service.schemas._one_of`) said once."""
+    parts = list(loc[1:])
+    return ".".join(str(x) for i, x in enumerate(parts)
+                    if i == 0 or isinstance(x, int) or x != parts[i - 1]) or "body"
 
 
 class _BodyLimitAndMetrics:

@@ -1,9 +1,9 @@
 """Request bodies of the HTTP service (pydantic): anything that does not fit is a 422 naming the field."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from inference.transition import MAX_LENGTH, MIN_LENGTH
 
@@ -28,17 +28,38 @@ class StyleCode(Strict):
     name: str = "code"
 
 
+def _form(value) -> str | None:
+    """Which form a clip or style takes: a name (string), {"bvh": ...} or {"code": ...}."""
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, dict):
+        return "code" if "code" in value else "bvh"
+    return {BvhClip: "bvh", StyleCode: "code"}.get(type(value))
+
+
+def _one_of(*forms):
+    """A field that takes any of `forms` ((tag, type), the name first), told apart by `_form`."""
+    choices = " or ".join(f'{{"{tag}": ...}}' for tag, _ in forms[1:])
+    members = tuple(Annotated[t, Tag(tag)] for tag, t in forms)
+    return Annotated[Union[members], Discriminator(_form, custom_error_type="form",
+                                                   custom_error_message=f"should be a name or {choices}")]
+
+
+Clip = _one_of(("name", Name), ("bvh", BvhClip))
+Style = _one_of(("name", Name), ("bvh", BvhClip), ("code", StyleCode))
+
+
 class TransitionBody(Strict):
     """source / target: an embedded or library clip name, or {"bvh": text}; frames index the clip at its
     own rate (negative from the end; default the source's last and the target's first frame); style: a
     clip name (or custom style name), {"bvh": text} or {"code": features}; default the source clip."""
 
-    source: Name | BvhClip
+    source: Clip
     source_frame: int = -1
-    target: Name | BvhClip
+    target: Clip
     target_frame: int = 0
     length: int = Field(30, ge=MIN_LENGTH, le=MAX_LENGTH)
-    style: Name | BvhClip | StyleCode | None = None
+    style: Style | None = None
     seed: int = Field(0, ge=0, le=2**32 - 1)
     backend: Literal[BACKENDS] = "torch"  # type: ignore[valid-type]
 

@@ -107,6 +107,8 @@ def _bad_requests() -> list[tuple[str, str, dict, int, str]]:
         ("no source", t, {"json": {"target": "humanoid3d_run"}}, 422, "source: Field required"),
         ("no target", t, {"json": {"source": "humanoid3d_walk"}}, 422, "target: Field required"),
         ("unknown field", t, {"json": {**WALK_TO_RUN, "colour": 1}}, 422, "colour: Extra inputs"),
+        ("clip neither name nor BVH", t, {"json": {**WALK_TO_RUN, "target": 7}}, 422,
+         'target: should be a name or {"bvh": ...}'),
         ("unknown clip", t, {"json": {**WALK_TO_RUN, "source": "moonwalk"}}, 400, "no clip named 'moonwalk'"),
         ("blank BVH", t, {"json": {**WALK_TO_RUN, "source": {"bvh": "  \n"}}}, 400, "source.bvh: empty"),
         ("not a BVH", t, {"json": {**WALK_TO_RUN, "target": {"bvh": "hello"}}}, 400, "target.bvh"),
@@ -123,7 +125,8 @@ def _bad_requests() -> list[tuple[str, str, dict, int, str]]:
         ("style code of the wrong shape", t, {"json": {**WALK_TO_RUN, "style": {"code": [[[1.0]]]}}}, 400, "style code"),
         ("style code with NaN", t, {"content": b'{"source": "humanoid3d_walk", "target": "humanoid3d_run", '
                                                b'"style": {"code": [[[NaN]]]}}',
-                                    "headers": {"content-type": "application/json"}}, 422, "finite"),
+                                    "headers": {"content-type": "application/json"}}, 422,
+         "style.code.0.0.0: Input should be a finite number"),
         ("body over the limit", t, {"json": {**WALK_TO_RUN, "source": {"bvh": "x" * (MAX_BODY + 1)}}}, 413,
          f"limit of {MAX_BODY} bytes"),
         ("compare against torch", "/v1/compare", {"json": {**WALK_TO_RUN, "candidate": "torch"}}, 422, "candidate"),
