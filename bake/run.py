@@ -143,6 +143,7 @@ def _run_ray(items: list[BakeItem], backend: str, weights: str | None, workers: 
     `address`. The workers import this project from PROJECT_ROOT (the same path on every node)."""
     import ray
 
+    _check_reachable(address)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
            "MODULAR_TELEMETRY_ENABLED": "0"}
     try:
@@ -164,6 +165,19 @@ def _run_ray(items: list[BakeItem], backend: str, weights: str | None, workers: 
                 yield pending.pop(ref), _outcome(lambda: ray.get(ref))
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A HOST:PORT that nothing answers on is a BakeError now (ray.init would retry for minutes)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", "ray://...": left to ray.init
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise BakeError(f"cannot connect to the Ray cluster at {address}: {e.strerror or e}") from None
 
 
 def _outcome(get: Callable[[], dict]) -> dict:
