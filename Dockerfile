@@ -17,7 +17,7 @@ COPY . .
 # kernels and the MAX models of the transition networks (torch, max and max-mojo all serve at once).
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu . \
     && python -m motion.mojo_build \
-    && python main.py compile --kinds rsmt_phase rsmt_sampler_style rsmt_sampler_target rsmt_sampler_step \
+    && python main.py compile --kinds rsmt_phase rsmt_sampler_style rsmt_sampler_target rsmt_sampler_step --presets lite \
     && useradd --system --uid 10001 --home-dir /opt/motion-studio --no-create-home studio \
     && mkdir -p /opt/motion-studio/data \
     && chown -R 10001 /opt/motion-studio

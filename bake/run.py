@@ -55,6 +55,10 @@ def run_bake(items: list[BakeItem], out_dir, backend: str = "torch", weights: st
     except OSError as e:
         raise MotionFileError(out_dir, f"cannot create the output folder: {e.strerror or e}") from None
     _check_backend(backend)
+    names = {item.out_name() for item in items}
+    for stale in out_dir.glob(".*.tmp"):  # `atomic_path` temporaries of a run killed mid-write (SIGKILL)
+        if stale.name[1:].split(".bvh.", 1)[0] + ".bvh" in names or stale.name.startswith(f".{MANIFEST}."):
+            stale.unlink(missing_ok=True)
     earlier = _earlier_records(out_dir / MANIFEST)
     records: dict[str, dict] = {}
     todo = []

@@ -76,6 +76,7 @@ def test_local_bake_records_failures_and_resumes(tmp_path):
     # a truncated output (as a copy cut short would be) is baked again; the complete ones are skipped
     cut = out / "humanoid3d_run__humanoid3d_walk__source__s0__L30.bvh"
     cut.write_bytes(first[cut.name][: len(first[cut.name]) // 2])
+    (out / f".{cut.name}.k1ll3d.tmp").write_bytes(b"HIER")  # the temporary of a write cut by SIGKILL: removed
     r = bake("--items", items, "--out", out, "--json")
     assert json.loads(r.stdout) | {"seconds": 0} == {"items": 4, "done": 1, "skipped": 2, "failed": 1, "seconds": 0}
     assert outputs(out) == first  # same bytes again
