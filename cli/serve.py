@@ -29,7 +29,10 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import uvicorn
 
+    from inference.backend import BackendNotReady
+    from inference.weights import WeightsError
     from service.app import create_app
+    from service.engine import Engine
 
     if args.queue < 1 or args.max_body < 1:
         raise UserError("--queue and --max-body must be at least 1")
@@ -40,6 +43,12 @@ def run(args) -> int:
             pass
     except OSError as e:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
-    app = create_app(args.weights, args.queue, args.max_body, args.library, tuple(args.preload))
+    try:
+        engine = Engine(args.weights, args.queue, args.library, preload=tuple(args.preload))
+    except WeightsError as e:
+        raise UserError(str(e)) from None
+    except BackendNotReady as e:
+        raise UserError(f"--preload: {e} (run `python main.py compile` first)") from None
+    app = create_app(engine, args.max_body)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=args.grace)
     return 0

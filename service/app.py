@@ -31,38 +31,33 @@ DEFAULT_MAX_BODY = 8 * 1024 * 1024  # bytes: a long BVH clip is a few MB
 log = logging.getLogger("motion_studio.service")
 
 
-def create_app(weights: str | None = None, queue_limit: int = 32, max_body: int = DEFAULT_MAX_BODY,
-               library: str | None = None, preload: tuple[str, ...] = ("torch",)) -> FastAPI:
-    """The app; its Engine (the model) is loaded at startup, once, and closed (queue drained) at shutdown."""
-    metrics = Metrics()
-    state: dict[str, Engine] = {}
+def create_app(engine: Engine, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
+    """The app around `engine` (its model already loaded, once per process); the engine's queue is drained
+    and closed when the app shuts down."""
+    metrics = engine.metrics
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        state["engine"] = Engine(weights, queue_limit, library, metrics, preload)
         yield
-        state["engine"].close()
+        engine.close()
 
     app = FastAPI(title="Motion Studio", version="1", lifespan=lifespan)
 
-    def engine() -> Engine:
-        return state["engine"]
-
     @app.post("/v1/transitions")
     async def transitions(body: TransitionBody):
-        return await engine().run(engine().transition, body)
+        return await engine.run(engine.transition, body)
 
     @app.post("/v1/compare")
     async def compare(body: CompareBody):
-        return await engine().run(engine().compare, body)
+        return await engine.run(engine.compare, body)
 
     @app.get("/v1/models")
     async def models():
-        return engine().models()
+        return engine.models()
 
     @app.get("/v1/styles")
     async def styles():
-        return engine().styles()
+        return engine.styles()
 
     @app.get("/healthz")
     async def healthz():

@@ -65,6 +65,19 @@ def metric(text: str, name: str, **labels) -> float:
     return 0.0
 
 
+def test_serve_refuses_a_busy_port_and_a_bad_library(tmp_path):
+    env = {**os.environ, "MODULAR_TELEMETRY_ENABLED": "0"}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        r = subprocess.run([sys.executable, "main.py", "serve", "--port", str(busy.getsockname()[1])], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "error: cannot listen on 127.0.0.1:" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, "main.py", "serve", "--port", str(free_port()), "--library", str(tmp_path / "no")],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stderr.strip() == f"error: {tmp_path / 'no'}: not a folder of motion files", r.stderr
+
+
 def test_transition_from_names_and_from_uploaded_bvh(server):
     url, _ = server
     r = httpx.post(url + "/v1/transitions", json={**WALK_TO_RUN, "length": 20, "seed": 3}, timeout=120)
