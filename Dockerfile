@@ -1,7 +1,11 @@
 # Motion Studio's HTTP service on CPU: torch (CPU build), MAX, the Mojo kernels, the shipped weights and
 # the transition networks' MAX models compiled at build time, so a container answers its first request
 # without compiling. Build and run: see README, "Container". What goes in: .dockerignore.
-FROM python:3.11-slim-bookworm
+# BASE: any Debian-based image with Python 3.11 as `python` and pip (scripts/container_smoke.sh builds one
+# with debootstrap where no registry is reachable); TORCH_INDEX: where torch's CPU build comes from.
+ARG BASE=python:3.11-slim-bookworm
+FROM ${BASE}
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
 ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -15,7 +19,7 @@ COPY . .
 
 # torch's CPU build (the version pyproject pins) instead of PyPI's multi-GB CUDA one; then the Mojo
 # kernels and the MAX models of the transition networks (torch, max and max-mojo all serve at once).
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu . \
+RUN pip install --extra-index-url "${TORCH_INDEX}" . \
     && python -m motion.mojo_build \
     && python main.py compile --kinds rsmt_phase rsmt_sampler_style rsmt_sampler_target rsmt_sampler_step --presets lite \
     && useradd --system --uid 10001 --home-dir /opt/motion-studio --no-create-home studio \
