@@ -17,9 +17,16 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /app
 COPY . .
 
-# torch's CPU build (the version pyproject pins) instead of PyPI's multi-GB CUDA one; then the Mojo
-# kernels and the MAX models of the transition networks (torch, max and max-mojo all serve at once).
-RUN pip install --extra-index-url "${TORCH_INDEX}" . \
+# torch's CPU build (the version pyproject pins) instead of PyPI's multi-GB CUDA one.
+RUN pip install --extra-index-url "${TORCH_INDEX}" .
+
+# The Mojo kernels (mojo links its Python extension with the system C compiler), then the MAX models of
+# the transition networks (torch, max and max-mojo all serve at once). Debian stable's gcc: not pinned,
+# so security updates of the base apply.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* \
     && python -m motion.mojo_build \
     && python main.py compile --kinds rsmt_phase rsmt_sampler_style rsmt_sampler_target rsmt_sampler_step --presets lite \
     && useradd --system --uid 10001 --home-dir /opt/motion-studio --no-create-home studio \
