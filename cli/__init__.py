@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("cli.compile", "precompile the MAX graphs into the compiled-model (MEF) store"),
     "evaluate": ("cli.evaluate", "RSMT metrics of the interpolation baseline (and trained models) on held-out transitions"),
     "compare": ("cli.compare", "PyTorch vs MAX parity: per network output, DeepMimic episode, transition"),
+    "compare-transition": ("cli.compare_transition", "the Compare panel's torch-vs-MAX run of one transition, with its report"),
     "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
     "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),
