@@ -1,0 +1,479 @@
+"""Retargeting: a clip on one humanoid skeleton played on another (any joint names, bone axes, rest pose).
+
+How (the characterisation of MotionBuilder's HumanIK, in a few lines of algebra):
+
+1. Each rig's body parts come from `joint_roles.humanoid_parts` (or a user's JointMap JSON).
+2. Each rig has a rest pose: the pose with all local rotations zero when that is a standing body (legs
+   below the hips, left arm and left leg on the same side), else the rig's first frame (Bandai Namco's
+   bones run along local X, so its zero pose folds every bone onto +X).
+3. In the rest pose every mapped joint gets a canonical frame K: x along the bone (towards the next part:
+   hips -> spine, thigh -> knee, foot -> toe ...; hands, heads and toes continue their parent's bone),
+   z the body's forward direction (up for feet and toes) made orthogonal to x. C = inv(rest world
+   rotation) * K is fixed in the joint's own frame, so in any frame G * C is where the part "points".
+4. Transfer: target G_t = W * G_s * C_s * inv(C_t), with W the rotation between the two rigs' world axes
+   (up and forward snapped to the nearest axis). Bone directions and twist therefore match in world
+   space whatever the local axes or rest rotations, and A -> B -> A gives A's rotations back exactly.
+5. Chains of different lengths (spine, neck) are parametrised by rest arc length from the hips (chest
+   top for the neck) and each target joint takes the slerp of the source frames around its parameter.
+   A part one rig lacks: a hand follows its forearm, a toe its foot; anything else (collars, CMU's
+   LHipJoint, fingers, twist bones, Bandai's static joint_Root) keeps its rest rotation.
+6. Root motion: the hips' world position times the ratio of leg lengths (thigh + shin), so the ground
+   (height 0) stays the ground and strides scale with the legs.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from motion.errors import MotionFileError
+from motion.fk import global_transforms
+from motion.joint_roles import CHAIN_PARTS, PARTS, JointRolesError, humanoid_parts
+from motion.motion import Motion
+from motion.rotations import (matrix_to_quat, quat_inv, quat_make_continuous, quat_mul, quat_rotate,
+                              quat_slerp)
+from motion.skeleton import Skeleton
+
+MAP_FORMAT = "motion-studio joint map"
+MAP_VERSION = 1
+# Parts whose canonical frame uses the body's up axis as second axis (they point forward).
+_UP_SECONDARY = ("foot", "toe")
+# A part a rig lacks that follows another part of the same rig (same canonical frame at rest).
+_FOLLOWS = {"hand": "lower_arm", "toe": "foot"}
+
+
+class RetargetError(ValueError):
+    """A skeleton that cannot be mapped (message names the file and the parts)."""
+
+
+@dataclass
+class Rig:
+    """One skeleton's side of a joint map: its parts and rest pose.
+
+    parts -- {part: joint name | [names] for chains | None}, see joint_roles.PARTS
+    rest  -- (J, 4) local rotations of the rest pose; None for the zero pose
+    """
+
+    skeleton: Skeleton
+    parts: dict
+    rest: np.ndarray | None = None
+
+    def rest_rotations(self) -> np.ndarray:
+        j = self.skeleton.num_joints
+        return np.tile(np.float32([1, 0, 0, 0]), (j, 1)) if self.rest is None else self.rest
+
+    def to_dict(self) -> dict:
+        d = {"joints": list(self.skeleton.names), "parts": self.parts}
+        if self.rest is not None:
+            d["rest"] = {n: [round(float(v), 7) for v in q] for n, q in zip(self.skeleton.names, self.rest)}
+        return d
+
+
+@dataclass
+class JointMap:
+    """The two rigs of a retarget; works in both directions (`rig_for` picks a side by joint names)."""
+
+    rigs: tuple[Rig, Rig]
+
+    def to_json(self) -> str:
+        return json.dumps({"format": MAP_FORMAT, "version": MAP_VERSION,
+                           "rigs": [r.to_dict() for r in self.rigs]}, indent=1)
+
+    def rig_for(self, skeleton: Skeleton, path) -> Rig:
+        for rig in self.rigs:
+            if set(rig.skeleton.names) == set(skeleton.names):
+                return Rig(skeleton, rig.parts, None if rig.rest is None else
+                           rig.rest[[rig.skeleton.index(n) for n in skeleton.names]])
+        raise MotionFileError(path, "no rig in this map has the joints of the skeleton given "
+                                    f"({', '.join(skeleton.names[:6])}, ...)")
+
+
+def save_map(joint_map: JointMap, path) -> None:
+    from motion.io import atomic_write
+
+    with atomic_write(path) as f:
+        f.write(joint_map.to_json() + "\n")
+
+
+def load_map(path) -> JointMap:
+    """Read and validate a JointMap JSON file; MotionFileError names the file and what is wrong."""
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+    except FileNotFoundError:
+        raise MotionFileError(path, "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise MotionFileError(path, f"cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise MotionFileError(path, f"not JSON: {e.msg}", line=e.lineno) from None
+    if not isinstance(data, dict) or data.get("format") != MAP_FORMAT:
+        raise MotionFileError(path, f"not a joint map (expected \"format\": \"{MAP_FORMAT}\")")
+    if data.get("version") != MAP_VERSION:
+        raise MotionFileError(path, f"unsupported joint map version {data.get('version')!r} (expected {MAP_VERSION})")
+    rigs = data.get("rigs")
+    if not isinstance(rigs, list) or len(rigs) != 2:
+        raise MotionFileError(path, "\"rigs\" must be a list of two rigs")
+    return JointMap(tuple(_rig_from_dict(r, f"{path}: rig {i + 1}") for i, r in enumerate(rigs)))
+
+
+def _rig_from_dict(d, where: str) -> Rig:
+    def bad(problem: str):
+        raise MotionFileError(where.split(": ")[0], f"{where.split(': ', 1)[1]}: {problem}")
+
+    if not isinstance(d, dict) or not isinstance(d.get("joints"), list) or not isinstance(d.get("parts"), dict):
+        bad("needs \"joints\" (a list of names) and \"parts\" (an object)")
+    joints = d["joints"]
+    if not joints or not all(isinstance(n, str) for n in joints) or len(set(joints)) != len(joints):
+        bad("\"joints\" must be distinct joint names")
+    parts = d["parts"]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        bad(f"unknown part(s) {unknown}; parts are {list(PARTS)}")
+    for part in PARTS:
+        value = parts.get(part)
+        names = value if part in CHAIN_PARTS else [value]
+        if part in CHAIN_PARTS and not isinstance(value, list):
+            bad(f"part {part!r} must be a list of joint names")
+        for n in names:
+            if n is None and part not in CHAIN_PARTS:
+                continue
+            if not isinstance(n, str) or n not in joints:
+                bad(f"part {part!r}: {n!r} is not one of the rig's joints")
+    rest = d.get("rest")
+    if rest is not None:
+        try:
+            q = np.array([rest[n] for n in joints], dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            bad("\"rest\" must give a quaternion [w, x, y, z] for every joint")
+        if q.shape != (len(joints), 4) or not np.all(np.isfinite(q)) or np.any(np.linalg.norm(q, axis=1) < 1e-6):
+            bad("\"rest\" must give a finite, non-zero quaternion [w, x, y, z] for every joint")
+        rest = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+    placeholder = Skeleton(list(joints), [-1] + [0] * (len(joints) - 1), np.zeros((len(joints), 3)),
+                           [()] * len(joints))
+    missing = [p for p in ("hips", "head") + tuple(f"{s}_{p}" for s in ("left", "right")
+               for p in ("upper_arm", "lower_arm", "upper_leg", "lower_leg", "foot")) if parts.get(p) is None]
+    if missing:
+        bad(f"required part(s) not given: {missing}")
+    return Rig(placeholder, {p: parts.get(p, [] if p in CHAIN_PARTS else None) for p in PARTS}, rest)
+
+
+# --------------------------------------------------------------------------- rigs and rest poses
+
+def make_rig(motion: Motion, where=None) -> Rig:
+    """The rig of a clip found automatically: parts by name and hierarchy, rest pose as in the module doc.
+    RetargetError names the file and the parts that could not be found."""
+    where = where or motion.source or motion.name or "skeleton"
+    try:
+        parts = humanoid_parts(motion.skeleton, str(where))
+    except JointRolesError as e:
+        raise RetargetError(str(e)) from None
+    rig = Rig(motion.skeleton, parts)
+    if not _is_standing(rig) and motion.num_frames:
+        rig.rest = motion.rotations[0].copy()
+    return rig
+
+
+def _rest_pose(rig: Rig) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations (J, 4) and positions (J, 3) of the rig's rest pose (root at the origin)."""
+    sk = rig.skeleton
+    trans = sk.offsets.copy()
+    trans[0] = 0.0
+    g, p = global_transforms(sk, rig.rest_rotations()[None], trans[None])
+    return g[0].astype(np.float64), p[0].astype(np.float64)
+
+
+def _unit(v) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 1e-9 else v * 0.0
+
+
+def _is_standing(rig: Rig) -> bool:
+    """Whether the rig's rest pose is a standing body: feet below the hips, left arm on the left leg's side."""
+    _, pos = _rest_pose(rig)
+    at = lambda part: pos[rig.skeleton.index(rig.parts[part])]  # noqa: E731
+    up = _unit(at("head") - at("hips"))
+    down_leg = _unit(at("left_foot") - at("left_upper_leg"))
+    left_legs = _unit(at("left_upper_leg") - at("right_upper_leg"))
+    left_arms = _unit(at("left_upper_arm") - at("right_upper_arm"))
+    return float(down_leg @ up) < -0.7 and float(left_legs @ left_arms) > 0.7
+
+
+def _body_axes(rig: Rig, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(left, up, forward) unit vectors of the rest pose."""
+    at = lambda part: pos[rig.skeleton.index(rig.parts[part])]  # noqa: E731
+    top = rig.parts["spine"][-1] if rig.parts["spine"] else rig.parts["head"]
+    up = _unit(pos[rig.skeleton.index(top)] - at("hips"))
+    left = at("left_upper_leg") - at("right_upper_leg") + at("left_upper_arm") - at("right_upper_arm")
+    left = _unit(left - (left @ up) * up)
+    return left, up, np.cross(left, up)
+
+
+def _snapped(v: np.ndarray, taken: int | None = None) -> np.ndarray:
+    """The signed world axis nearest to v (other than axis `taken`)."""
+    a = np.abs(v).copy()
+    if taken is not None:
+        a[taken] = -1
+    k = int(np.argmax(a))
+    out = np.zeros(3)
+    out[k] = math.copysign(1.0, v[k])
+    return out
+
+
+def world_axes(rig: Rig) -> np.ndarray:
+    """(3, 3) columns left, up, forward of the rig's world, snapped to the nearest world axes."""
+    _, pos = _rest_pose(rig)
+    _, up, fwd = _body_axes(rig, pos)
+    up_s = _snapped(up)
+    fwd_s = _snapped(fwd, taken=int(np.argmax(np.abs(up_s))))
+    return np.stack([np.cross(up_s, fwd_s), up_s, fwd_s], axis=1)
+
+
+def _aims(rig: Rig) -> dict[str, tuple[int, int]]:
+    """part -> (from joint, to joint) whose rest direction is the part's bone axis."""
+    sk, parts = rig.skeleton, rig.parts
+    j = lambda part: sk.index(parts[part])  # noqa: E731
+    spine = [sk.index(n) for n in parts["spine"]]
+    neck = [sk.index(n) for n in parts["neck"]]
+    torso = [j("hips")] + spine + neck + [j("head")]
+    _, pos = _rest_pose(rig)
+    aims = {}
+    for i, a in enumerate(torso[:-1]):  # the next torso joint not at the same place (CMU's LowerBack, Neck)
+        b = next((b for b in torso[i + 1:] if np.linalg.norm(pos[b] - pos[a]) > 1e-6), torso[-1])
+        aims[sk.names[a]] = (a, b)
+    aims[parts["head"]] = aims[sk.names[torso[-2]]]
+    for s in ("left", "right"):
+        arm = [parts[f"{s}_{p}"] for p in ("collar", "upper_arm", "lower_arm", "hand")]
+        leg = [parts[f"{s}_{p}"] for p in ("upper_leg", "lower_leg", "foot", "toe")]
+        for chain in (arm, leg):
+            chain = [sk.index(n) for n in chain if n is not None]
+            for a, b in zip(chain[:-1], chain[1:]):
+                aims[sk.names[a]] = (a, b)
+            last = chain[-1]
+            aims[sk.names[last]] = (chain[-2], last)
+    for s in ("left", "right"):  # a limb end without hand / toe points at its end site when it has one
+        for part in (f"{s}_lower_arm", f"{s}_foot"):
+            k = j(part)
+            if aims[parts[part]][0] != k and np.linalg.norm(sk.end_sites.get(k, np.zeros(3))) > 1e-6:
+                aims[parts[part]] = (k, -1)
+    return aims
+
+
+def canonical_offsets(rig: Rig) -> dict[str, np.ndarray]:
+    """joint name -> C (4,): the canonical frame of the joint's part in the joint's own frame."""
+    rot, pos = _rest_pose(rig)
+    _, up, fwd = _body_axes(rig, pos)
+    out = {}
+    part_of = {n: p for p, v in rig.parts.items() for n in (v if isinstance(v, list) else [v]) if n}
+    for name, (a, b) in _aims(rig).items():
+        k = rig.skeleton.index(name)
+        if b < 0:  # towards the end site
+            x = quat_rotate(rot[k], rig.skeleton.end_sites[k]).astype(np.float64)
+        else:
+            x = pos[b] - pos[a]
+        x = _unit(x)
+        second = up if part_of[name].split("_")[-1] in _UP_SECONDARY else fwd
+        if abs(x @ second) > 0.95:
+            second = fwd if second is up else up
+        z = _unit(second - (second @ x) * x)
+        frame = np.stack([x, np.cross(z, x), z], axis=1)
+        out[name] = quat_mul(quat_inv(rot[k]), matrix_to_quat(frame)).astype(np.float64)
+    return out
+
+
+def leg_length(rig: Rig) -> float:
+    """Rest length of the left thigh plus shin (file units)."""
+    _, pos = _rest_pose(rig)
+    at = lambda part: pos[rig.skeleton.index(rig.parts[part])]  # noqa: E731
+    return float(np.linalg.norm(at("left_lower_leg") - at("left_upper_leg"))
+                 + np.linalg.norm(at("left_foot") - at("left_lower_leg")))
+
+
+def body_height(rig: Rig) -> float:
+    """Extent of the rest pose (joints and End Sites) along the rig's up axis (file units)."""
+    rot, pos = _rest_pose(rig)
+    ends = [pos[j] + quat_rotate(rot[j], e) for j, e in rig.skeleton.end_sites.items()]
+    up = world_axes(rig)[:, 1]
+    h = np.concatenate([pos, np.reshape(ends, (-1, 3))]) @ up
+    return float(h.max() - h.min())
+
+
+# --------------------------------------------------------------------------- transfer
+
+def _chain_params(rig: Rig, part: str) -> tuple[list[str], np.ndarray]:
+    """A chain with its two fixed ends (hips .. chest top, or chest top .. head) and a parameter in [0, 1]
+    for each: 0 and 1 at the ends, and for a joint in between the rest arc length of the middle of the
+    bone it turns (from it to the next joint not at the same place), so rigs that put a joint at the
+    start of a bone (CMU's LowerBack and Neck sit on their parents) line up with rigs that do not."""
+    p = rig.parts
+    if part == "spine":
+        names = [p["hips"]] + p["spine"]
+    else:
+        names = ([p["spine"][-1]] if p["spine"] else [p["hips"]]) + p["neck"] + [p["head"]]
+    _, pos = _rest_pose(rig)
+    idx = [rig.skeleton.index(n) for n in names]
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1))])
+    arc = arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(names))
+    u = arc.copy()
+    for i in range(1, len(names) - 1):
+        nxt = next((k for k in range(i + 1, len(names)) if arc[k] > arc[i] + 1e-9), len(names) - 1)
+        u[i] = (arc[i] + arc[nxt]) / 2
+    return names, u
+
+
+def _source_frames(source: Rig, g_src: np.ndarray) -> dict[str, np.ndarray]:
+    """part joint name -> (F, 4) world rotation of its canonical frame."""
+    c = canonical_offsets(source)
+    return {n: quat_mul(g_src[:, source.skeleton.index(n)], c[n]).astype(np.float64) for n in c}
+
+
+def _target_frames(source: Rig, target: Rig, q_src: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """target joint name -> (F, 4) world rotation of its canonical frame (in the source's world)."""
+    sp, tp = source.parts, target.parts
+    out: dict[str, np.ndarray] = {}
+    out[tp["hips"]] = q_src[sp["hips"]]
+    out[tp["head"]] = q_src[sp["head"]]
+    for part in CHAIN_PARTS:
+        s_names, s_u = _chain_params(source, part)
+        t_names, t_u = _chain_params(target, part)
+        if len(s_names) < 2 or len(t_names) < 2:  # no spine: the arms hang off the hips
+            continue
+        for name, u in zip(t_names[1:], t_u[1:]):
+            i = int(np.clip(np.searchsorted(s_u, u, side="left") - 1, 0, len(s_u) - 2))
+            t = np.clip((u - s_u[i]) / max(s_u[i + 1] - s_u[i], 1e-12), 0.0, 1.0)
+            out.setdefault(name, quat_slerp(q_src[s_names[i]], q_src[s_names[i + 1]], t).astype(np.float64))
+    for s in ("left", "right"):
+        for part in ("collar", "upper_arm", "lower_arm", "hand", "upper_leg", "lower_leg", "foot", "toe"):
+            t_name = tp[f"{s}_{part}"]
+            if t_name is None:
+                continue
+            s_name = sp[f"{s}_{part}"]
+            if s_name is None and part in _FOLLOWS:
+                s_name = sp[f"{s}_{_FOLLOWS[part]}"]
+            if s_name is not None:
+                out[t_name] = q_src[s_name]
+    return out
+
+
+def _chain_arc(rig: Rig, part: str) -> np.ndarray:
+    """Rest arc length (0 .. 1) of each joint of `_chain_params`' chain."""
+    names, _ = _chain_params(rig, part)
+    _, pos = _rest_pose(rig)
+    idx = [rig.skeleton.index(n) for n in names]
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1))])
+    return arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(names))
+
+
+def _chain_length(rig: Rig, part: str) -> float:
+    names, _ = _chain_params(rig, part)
+    _, pos = _rest_pose(rig)
+    idx = [rig.skeleton.index(n) for n in names]
+    return float(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1).sum())
+
+
+def _aim_specs(source: Rig, target: Rig) -> dict[str, tuple[str, int, float]]:
+    """Target chain joints between the fixed ends -> (chain, the chain joint its bone ends at, that joint's
+    arc length). Their bones are swung to point where the source chain's curve is at that arc length, so
+    the chest and head land where the source's do even when the chains differ in length."""
+    specs = {}
+    for part in CHAIN_PARTS:
+        names, _ = _chain_params(target, part)
+        if len(names) < 3 or len(_chain_params(source, part)[0]) < 2:
+            continue
+        arc = _chain_arc(target, part)
+        for i in range(1, len(names) - 1):
+            k = next((k for k in range(i + 1, len(names)) if arc[k] > arc[i] + 1e-9), None)
+            if k is not None and int(target.skeleton.parents[target.skeleton.index(names[k])]) == \
+                    target.skeleton.index(names[i]):
+                specs[names[i]] = (part, target.skeleton.index(names[k]), float(arc[k]))
+    return specs
+
+
+def _curve_point(source: Rig, part: str, p_src: np.ndarray, u: float) -> np.ndarray:
+    """(F, 3) point of the source chain's polyline at arc length u, relative to the chain's start."""
+    names, _ = _chain_params(source, part)
+    arc = _chain_arc(source, part)
+    pts = p_src[:, [source.skeleton.index(n) for n in names]].astype(np.float64)
+    i = int(np.clip(np.searchsorted(arc, u, side="right") - 1, 0, len(arc) - 2))
+    t = np.clip((u - arc[i]) / max(arc[i + 1] - arc[i], 1e-12), 0.0, 1.0)
+    return pts[:, i] + t * (pts[:, i + 1] - pts[:, i]) - pts[:, 0]
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(F, 4) shortest rotations taking directions a to b (F, 3)."""
+    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
+    q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), np.cross(a, b)], axis=-1)
+    return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
+
+
+def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, map_path=None,
+             target_where=None) -> tuple[Motion, JointMap]:
+    """`motion` played on `target`'s skeleton (the target clip only gives the skeleton and, for a rig whose
+    zero pose is not standing, its rest pose). Returns the new clip (source's fps, frame count and name)
+    and the JointMap used (given, or found automatically)."""
+    if joint_map is None:
+        joint_map = JointMap((make_rig(motion), make_rig(target, target_where)))
+    src = joint_map.rig_for(motion.skeleton, map_path)
+    dst = joint_map.rig_for(target.skeleton, map_path)
+    g_src, p_src = global_transforms(motion.skeleton, motion.rotations, motion.translations)
+    w_quat = matrix_to_quat(world_axes(dst) @ world_axes(src).T).astype(np.float64)
+    q_t = _target_frames(src, dst, _source_frames(src, g_src))
+    c_t = canonical_offsets(dst)
+    aims = _aim_specs(src, dst)
+    chain_scale = {part: _chain_length(dst, part) / max(_chain_length(src, part), 1e-12) for part in CHAIN_PARTS}
+    chain_start = {part: _chain_params(dst, part)[0][0] for part in CHAIN_PARTS}
+
+    sk = dst.skeleton
+    frames = motion.num_frames
+    rest = dst.rest_rotations().astype(np.float64)
+    rest_trans = sk.offsets.astype(np.float64).copy()
+    if dst.rest is not None and target.num_frames:  # a rig posed by its first frame keeps that frame's root
+        rest_trans[0] = target.translations[0, 0]
+    hips = sk.index(dst.parts["hips"])
+    scale = leg_length(dst) / leg_length(src)
+    hips_world = quat_rotate(w_quat, p_src[:, motion.skeleton.index(src.parts["hips"])]).astype(np.float64) * scale
+
+    world = np.empty((frames, sk.num_joints, 4))
+    pos = np.empty((frames, sk.num_joints, 3))
+    local = np.empty_like(world)
+    translations = np.broadcast_to(rest_trans, (frames, sk.num_joints, 3)).copy()
+    for j in range(sk.num_joints):
+        parent = int(sk.parents[j])
+        name = sk.names[j]
+        if j == hips:
+            pos[:, j] = hips_world
+        else:
+            pos[:, j] = rest_trans[j] if parent < 0 else pos[:, parent] + quat_rotate(world[:, parent], rest_trans[j])
+        if name in q_t:
+            world[:, j] = quat_mul(quat_mul(w_quat, q_t[name]), quat_inv(c_t[name]))
+        else:
+            world[:, j] = rest[j] if parent < 0 else quat_mul(world[:, parent], rest[j])
+        if name in aims:
+            part, child, u = aims[name]
+            start = sk.index(chain_start[part])
+            goal = pos[:, start] + chain_scale[part] * quat_rotate(w_quat, _curve_point(src, part, p_src, u))
+            bone = quat_rotate(world[:, j], rest_trans[child])
+            world[:, j] = quat_mul(_swing(bone, goal - pos[:, j]), world[:, j])
+        local[:, j] = world[:, j] if parent < 0 else quat_mul(quat_inv(world[:, parent]), world[:, j])
+        if j == hips:
+            translations[:, j] = pos[:, j] if parent < 0 else \
+                quat_rotate(quat_inv(world[:, parent]), pos[:, j] - pos[:, parent])
+    local = quat_make_continuous(local.astype(np.float32), axis=0)
+    out = Motion(sk, local, translations, motion.fps, name=motion.name)
+    return out, joint_map
+
+
+def retarget_round_trip_error(motion: Motion, middle: Motion) -> tuple[float, float, Motion]:
+    """Retarget `motion` onto `middle`'s skeleton and back with the same map; returns the max world-position
+    error over the source's mapped joints (file units), that error over the body height, and the clip
+    that came back."""
+    there, joint_map = retarget(motion, middle)
+    back, _ = retarget(there, motion, joint_map)
+    rig = joint_map.rigs[0]
+    mapped = [motion.skeleton.index(n) for p, v in rig.parts.items()
+              for n in (v if isinstance(v, list) else [v]) if n]
+    from motion.fk import world_positions
+
+    err = np.linalg.norm(world_positions(back)[:, mapped] - world_positions(motion)[:, mapped], axis=-1).max()
+    return float(err), float(err) / body_height(rig), back
