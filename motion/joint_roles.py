@@ -346,9 +346,9 @@ def humanoid_parts(skeleton: Skeleton, where: str = "skeleton") -> dict:
             top = by_name(s, _ARM, exclude=legs)
             arm_ends[s] = None if top is None else _leaf(skeleton, top)
     for s in ("left", "right"):
-        if feet[s] is None:
+        if feet[s] is None and not any(p.startswith(f"{s} foot") for p in problems):
             problems.append(f"{s} foot (no joint named like {s.title()}Foot/{s.title()}Ankle)")
-        if arm_ends[s] is None:
+        if arm_ends[s] is None and not any(p.startswith(f"{s} hand") for p in problems):
             problems.append(f"{s} arm (no joint named like {s.title()}Hand/{s.title()}Arm)")
     if problems:
         raise JointRolesError(f"{where}: not a humanoid skeleton, cannot map: {'; '.join(problems)} "
