@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 
 
 def target_clip(spec: str):
-    """The clip whose skeleton (and, for a rig whose zero pose is not standing, first frame) is the target."""
+    """The clip whose skeleton (and, for a rig whose zero pose is not standing, the rest pose) is the target."""
     if spec == "humanoid3d":
         from motion.deepmimic import humanoid3d_motion, humanoid3d_skeleton
         import numpy as np

@@ -4,8 +4,9 @@ How (the characterisation of MotionBuilder's HumanIK, in a few lines of algebra)
 
 1. Each rig's body parts come from `joint_roles.humanoid_parts` (or a user's JointMap JSON).
 2. Each rig has a rest pose: the pose with all local rotations zero when that is a standing body (legs
-   below the hips, left arm and left leg on the same side), else the rig's first frame (Bandai Namco's
-   bones run along local X, so its zero pose folds every bone onto +X).
+   below the hips, left arm and left leg on the same side), else the clip's frame nearest to standing
+   with the limbs hanging down (Bandai Namco's bones run along local X, so its zero pose folds every bone
+   onto +X). A JointMap saved to JSON keeps that rest pose, so a round trip through such a rig is exact.
 3. In the rest pose every mapped joint gets a canonical frame K: x along the bone (towards the next part:
    hips -> spine, thigh -> knee, foot -> toe ...; hands, heads and toes continue their parent's bone),
    z the body's forward direction (up for feet and toes) made orthogonal to x. C = inv(rest world
@@ -54,11 +55,13 @@ class Rig:
 
     parts -- {part: joint name | [names] for chains | None}, see joint_roles.PARTS
     rest  -- (J, 4) local rotations of the rest pose; None for the zero pose
+    rest_frame -- the clip frame the rest pose was taken from (None for the zero pose or a loaded map)
     """
 
     skeleton: Skeleton
     parts: dict
     rest: np.ndarray | None = None
+    rest_frame: int | None = None
 
     def rest_rotations(self) -> np.ndarray:
         j = self.skeleton.num_joints
@@ -170,8 +173,25 @@ def make_rig(motion: Motion, where=None) -> Rig:
         raise RetargetError(str(e)) from None
     rig = Rig(motion.skeleton, parts)
     if not _is_standing(rig) and motion.num_frames:
-        rig.rest = motion.rotations[0].copy()
+        rig.rest_frame = _neutral_frame(motion, parts)
+        rig.rest = motion.rotations[rig.rest_frame].copy()
     return rig
+
+
+def _neutral_frame(motion: Motion, parts: dict) -> int:
+    """The frame closest to standing with arms and legs hanging straight down (each limb bone's direction
+    against the hips-to-head direction summed); the twist of each bone is measured from this pose, so a
+    clip that starts mid-gesture still gets a rest pose like any other clip of the same rig."""
+    pos = global_transforms(motion.skeleton, motion.rotations, motion.translations)[1].astype(np.float64)
+    at = lambda part: pos[:, motion.skeleton.index(parts[part])]  # noqa: E731
+    up = at("head") - at("hips")
+    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-12)
+    score = np.zeros(motion.num_frames)
+    for s in ("left", "right"):
+        for a, b in (("upper_arm", "lower_arm"), ("upper_leg", "lower_leg"), ("lower_leg", "foot")):
+            bone = at(f"{s}_{b}") - at(f"{s}_{a}")
+            score += np.sum(bone * up, axis=-1) / np.maximum(np.linalg.norm(bone, axis=-1), 1e-12)
+    return int(np.argmin(score))
 
 
 def _rest_pose(rig: Rig) -> tuple[np.ndarray, np.ndarray]:
@@ -428,7 +448,7 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
     frames = motion.num_frames
     rest = dst.rest_rotations().astype(np.float64)
     rest_trans = sk.offsets.astype(np.float64).copy()
-    if dst.rest is not None and target.num_frames:  # a rig posed by its first frame keeps that frame's root
+    if dst.rest is not None and target.num_frames:  # a rig posed by a clip frame: its root (Bandai's static joint_Root)
         rest_trans[0] = target.translations[0, 0]
     hips = sk.index(dst.parts["hips"])
     scale = leg_length(dst) / leg_length(src)

@@ -58,7 +58,7 @@ def test_info_roles_table_and_json(capsys):
     assert main(["info", path, "--roles", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["parts"]["left_upper_leg"] == "UpperLeg_L" and info["parts"]["spine"] == ["Spine", "Chest"]
-    assert info["missing"] == [] and info["unmapped"] == [] and info["rest"] == "first_frame"
+    assert info["missing"] == [] and info["unmapped"] == [] and info["rest"] == "frame 0"
     assert main(["info", "humanoid3d_walk", "--roles"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["hips", "root"]

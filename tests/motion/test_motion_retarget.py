@@ -60,7 +60,9 @@ def test_humanoid3d_parts_and_rest_poses():
     assert make_rig(fixture("mixamo_65")).rest is None
     along_x = fixture("along_x")
     rig = make_rig(along_x)
-    np.testing.assert_array_equal(rig.rest, along_x.rotations[0])  # zero pose folds the bones onto +X
+    # the zero pose folds the bones onto +X; frame 0 (and 2) stand with straight legs
+    assert rig.rest_frame == 0
+    np.testing.assert_array_equal(rig.rest, along_x.rotations[0])
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -207,7 +209,7 @@ BANDAI = SHARED / "datasets" / "bandai-namco-1" / "data" / "dataset-1_walk_activ
 @pytest.mark.skipif(not BANDAI.exists() or not (SHARED / "bvh" / "cmu_01_01.bvh").exists(),
                     reason="needs ../shared (CMU 01_01 and the Bandai Namco set)")
 def test_real_clips_cmu_through_bandai_namco():
-    """Bandai Namco's zero pose is not standing (bones along local X): its first frame is the rest pose.
+    """Bandai Namco's zero pose is not standing (bones along local X): a frame of the clip is the rest pose.
     Bandai -> CMU -> Bandai is exact (CMU has every part); CMU -> Bandai -> CMU loses what Bandai's
     stiffer spine cannot hold (CMU's LowerBack bends at the hips, Bandai's first spine bone is rigid with
     them): legs and hips exact, the upper body within a few percent of the height."""
