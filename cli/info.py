@@ -62,8 +62,9 @@ def _print_roles(motion, args) -> int:
     used = {n for v in rig.parts.values() for n in (v if isinstance(v, list) else [v]) if n}
     unmapped = [n for n in motion.skeleton.names if n not in used]
     missing = [p for p, v in rig.parts.items() if v is None or v == []]
-    rest = "zero rotations" if rig.rest is None else \
-        f"frame {rig.rest_frame}, the one nearest to standing with the limbs down (the zero pose is not a standing body)"
+    rest = "zero rotations" if rig.rest is None else (
+        f"frame {rig.rest_frame}, the one nearest to standing with the limbs down "
+        "(the zero pose is not a standing body)")
     if args.json:
         print_json({"file": args.file, "parts": rig.parts, "missing": missing, "unmapped": unmapped,
                     "rest": "zero" if rig.rest is None else f"frame {rig.rest_frame}"})

@@ -8,7 +8,8 @@ issue 17 asks:
 3. those Bandai Namco clips -> CMU -> Bandai Namco
 
 For each: the largest world-position error over all frames of the joints the map uses (the source rig's
-parts), in cm and as a fraction of the body height, and that fraction for the hips and legs alone (rest pose extent along up, End Sites included). Units:
+parts), in cm and as a fraction of the body height (rest pose extent along up, End Sites included), and
+that fraction for the hips and legs alone. Units:
 humanoid3d metres, Bandai Namco cm, CMU 1/0.45 inch (2.54 / 0.45 = 5.644 cm, the CMU ASF convention).
 """
 from __future__ import annotations
@@ -50,8 +51,8 @@ def round_trip(source: str, middle: str, units: str, tmp: Path) -> tuple[float, 
     a = world_positions(original)[:, [original.skeleton.index(n) for n in mapped]]
     b = world_positions(returned)[:, [returned.skeleton.index(n) for n in mapped]]
     err = np.linalg.norm(a - b, axis=-1).max(axis=0)
-    legs = [i for i, n in enumerate(mapped) if n == rig.parts["hips"] or
-            any(n == rig.parts[f"{s}_{p}"] for s in ("left", "right") for p in ("upper_leg", "lower_leg", "foot", "toe"))]
+    leg_parts = ["hips"] + [f"{s}_{p}" for s in ("left", "right") for p in ("upper_leg", "lower_leg", "foot", "toe")]
+    legs = [i for i, n in enumerate(mapped) if any(n == rig.parts[p] for p in leg_parts)]
     height = body_height(rig)
     return float(err.max()) * CM_PER_UNIT[units], float(err.max()) / height, float(err[legs].max()) / height
 

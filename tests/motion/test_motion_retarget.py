@@ -12,7 +12,7 @@ from motion.deepmimic import load_embedded
 from motion.errors import MotionFileError
 from motion.fk import world_positions
 from motion.io import load_motion
-from motion.retarget import (JointMap, RetargetError, body_height, leg_length, load_map, make_rig, retarget,
+from motion.retarget import (RetargetError, body_height, leg_length, load_map, make_rig, retarget,
                              retarget_round_trip_error, save_map, world_axes)
 
 DATA = Path(__file__).parents[1] / "data" / "retarget"
