@@ -56,12 +56,14 @@ class Rig:
     parts -- {part: joint name | [names] for chains | None}, see joint_roles.PARTS
     rest  -- (J, 4) local rotations of the rest pose; None for the zero pose
     rest_frame -- the clip frame the rest pose was taken from (None for the zero pose or a loaded map)
+    where -- the file errors name
     """
 
     skeleton: Skeleton
     parts: dict
     rest: np.ndarray | None = None
     rest_frame: int | None = None
+    where: str = "skeleton"
 
     def rest_rotations(self) -> np.ndarray:
         j = self.skeleton.num_joints
@@ -88,7 +90,8 @@ class JointMap:
         for rig in self.rigs:
             if set(rig.skeleton.names) == set(skeleton.names):
                 return Rig(skeleton, rig.parts, None if rig.rest is None else
-                           rig.rest[[rig.skeleton.index(n) for n in skeleton.names]])
+                           rig.rest[[rig.skeleton.index(n) for n in skeleton.names]],
+                           where=str(path) if path else rig.where)
         raise MotionFileError(path, "no rig in this map has the joints of the skeleton given "
                                     f"({', '.join(skeleton.names[:6])}, ...)")
 
@@ -171,7 +174,7 @@ def make_rig(motion: Motion, where=None) -> Rig:
         parts = humanoid_parts(motion.skeleton, str(where))
     except JointRolesError as e:
         raise RetargetError(str(e)) from None
-    rig = Rig(motion.skeleton, parts)
+    rig = Rig(motion.skeleton, parts, where=str(where))
     if not _is_standing(rig) and motion.num_frames:
         rig.rest_frame = _neutral_frame(motion, parts)
         rig.rest = motion.rotations[rig.rest_frame].copy()
@@ -250,32 +253,30 @@ def world_axes(rig: Rig) -> np.ndarray:
 
 
 def _aims(rig: Rig) -> dict[str, tuple[int, int]]:
-    """part -> (from joint, to joint) whose rest direction is the part's bone axis."""
+    """joint name -> (from joint, to joint) whose rest direction is its part's bone axis: the next joint of
+    its chain (hips .. spine .. neck .. head, collar .. hand, thigh .. toe) not at the same place (CMU's
+    LowerBack and Neck sit on their parents); the last one continues the bone before it, or points at its
+    End Site (a forearm or foot that ends its chain, as humanoid3d's)."""
     sk, parts = rig.skeleton, rig.parts
-    j = lambda part: sk.index(parts[part])  # noqa: E731
-    spine = [sk.index(n) for n in parts["spine"]]
-    neck = [sk.index(n) for n in parts["neck"]]
-    torso = [j("hips")] + spine + neck + [j("head")]
     _, pos = _rest_pose(rig)
+    torso = [parts["hips"]] + parts["spine"] + parts["neck"] + [parts["head"]]
+    limbs = (("collar", "upper_arm", "lower_arm", "hand"), ("upper_leg", "lower_leg", "foot", "toe"))
+    chains = [torso] + [[parts[f"{s}_{p}"] for p in limb] for s in ("left", "right") for limb in limbs]
+    limb_ends = {parts[f"{s}_{p}"] for s in ("left", "right") for p in ("lower_arm", "foot")}
+    apart = lambda a, b: np.linalg.norm(pos[a] - pos[b]) > 1e-6  # noqa: E731
     aims = {}
-    for i, a in enumerate(torso[:-1]):  # the next torso joint not at the same place (CMU's LowerBack, Neck)
-        b = next((b for b in torso[i + 1:] if np.linalg.norm(pos[b] - pos[a]) > 1e-6), torso[-1])
-        aims[sk.names[a]] = (a, b)
-    aims[parts["head"]] = aims[sk.names[torso[-2]]]
-    for s in ("left", "right"):
-        arm = [parts[f"{s}_{p}"] for p in ("collar", "upper_arm", "lower_arm", "hand")]
-        leg = [parts[f"{s}_{p}"] for p in ("upper_leg", "lower_leg", "foot", "toe")]
-        for chain in (arm, leg):
-            chain = [sk.index(n) for n in chain if n is not None]
-            for a, b in zip(chain[:-1], chain[1:]):
+    for chain in chains:
+        chain = [sk.index(n) for n in chain if n is not None]
+        for i, a in enumerate(chain):
+            b = next((b for b in chain[i + 1:] if apart(a, b)), None)
+            if b is not None:
                 aims[sk.names[a]] = (a, b)
-            last = chain[-1]
-            aims[sk.names[last]] = (chain[-2], last)
-    for s in ("left", "right"):  # a limb end without hand / toe points at its end site when it has one
-        for part in (f"{s}_lower_arm", f"{s}_foot"):
-            k = j(part)
-            if aims[parts[part]][0] != k and np.linalg.norm(sk.end_sites.get(k, np.zeros(3))) > 1e-6:
-                aims[parts[part]] = (k, -1)
+            elif i == len(chain) - 1 and sk.names[a] in limb_ends and \
+                    np.linalg.norm(sk.end_sites.get(a, np.zeros(3))) > 1e-6:
+                aims[sk.names[a]] = (a, -1)
+            else:
+                before = next((p for p in chain[i - 1::-1] if apart(p, a)), None) if i else None
+                aims[sk.names[a]] = (a, a) if before is None else (before, a)
     return aims
 
 
@@ -291,6 +292,9 @@ def canonical_offsets(rig: Rig) -> dict[str, np.ndarray]:
             x = quat_rotate(rot[k], rig.skeleton.end_sites[k]).astype(np.float64)
         else:
             x = pos[b] - pos[a]
+        if np.linalg.norm(x) < 1e-9:
+            raise RetargetError(f"{rig.where}: {rig.skeleton.names[k]!r} ({part_of[name]}): its bone has no "
+                                "length in the rest pose, so it has no direction to map")
         x = _unit(x)
         second = up if part_of[name].split("_")[-1] in _UP_SECONDARY else fwd
         if abs(x @ second) > 0.95:

@@ -192,6 +192,37 @@ def test_non_humanoid_skeletons_give_one_error_naming_file_and_parts(name, parts
     assert all(p in message for p in parts)
 
 
+def _moved(motion, joint_offsets):
+    """The clip with some joints' rest offsets replaced ({name: (3,)}), translations to match."""
+    from motion.motion import Motion
+    from motion.skeleton import Skeleton
+
+    sk = motion.skeleton
+    offsets = sk.offsets.copy()
+    for name, offset in joint_offsets.items():
+        offsets[sk.index(name)] = offset
+    skeleton = Skeleton(list(sk.names), sk.parents, offsets, sk.channels, sk.end_sites)
+    translations = np.broadcast_to(offsets, motion.translations.shape).copy()
+    translations[:, 0] = motion.translations[:, 0]
+    return Motion(skeleton, motion.rotations, translations, motion.fps, source=motion.source)
+
+
+def test_a_joint_on_top_of_its_parent_is_stepped_over():
+    """A forearm joint at the elbow's place (zero offset, as CMU's LowerBack on the hips): the upper arm aims
+    at the next joint that is apart; the result is finite and the round trip still exact."""
+    rigify = _moved(fixture("rigify"), {"DEF-upper_arm.L.001": (0, 0, 0)})
+    out, _ = retarget(load_embedded("humanoid3d_walk"), rigify)
+    assert np.all(np.isfinite(out.rotations)) and np.all(np.isfinite(out.translations))
+    assert retarget_round_trip_error(load_embedded("humanoid3d_walk"), rigify)[1] < 1e-5
+
+
+def test_a_limb_without_length_is_one_error_naming_the_file():
+    mixamo = _moved(fixture("mixamo_65"), {f"mixamorig:Left{n}": (0, 0, 0) for n in ("Leg", "Foot", "ToeBase")})
+    with pytest.raises(RetargetError, match=r"mixamo_65.bvh: 'mixamorig:LeftUpLeg' \(left_upper_leg\): its bone has no "
+                                            r"length in the rest pose"):
+        retarget(load_embedded("humanoid3d_walk"), mixamo)
+
+
 def test_body_height_of_humanoid3d():
     assert body_height(make_rig(load_embedded("humanoid3d_walk"))) == pytest.approx(1.62, abs=0.01)
 
