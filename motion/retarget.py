@@ -18,7 +18,9 @@ How (the characterisation of MotionBuilder's HumanIK, in a few lines of algebra)
    top for the neck) and each target joint takes the slerp of the source frames around its parameter.
    A part one rig lacks: a hand follows its forearm, a toe its foot; anything else (collars, CMU's
    LHipJoint, fingers, twist bones, Bandai's static joint_Root) keeps its rest rotation.
-6. Root motion: the hips' world position times the ratio of leg lengths (thigh + shin), so the ground
+6. Hinges: on humanoid3d, whose knees and elbows bend about their local Z only, a limb's twist is moved
+   to the upper bone (`_onto_hinge`) so both bones point as in the source and the hinge stays a hinge.
+7. Root motion: the hips' world position times the ratio of leg lengths (thigh + shin), so the ground
    (height 0) stays the ground and strides scale with the legs.
 """
 from __future__ import annotations
@@ -431,6 +433,52 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
 
 
+def _hinge_joints(skeleton: Skeleton) -> tuple[str, ...]:
+    """Joints that only bend about their local Z: humanoid3d's knees and elbows (DeepMimic's revolute
+    joints; a DeepMimic file stores one angle for each)."""
+    from motion.deepmimic import JOINT_NAMES, REVOLUTE_JOINTS
+
+    return REVOLUTE_JOINTS if set(JOINT_NAMES) <= set(skeleton.names) else ()
+
+
+def _bone_vector(skeleton: Skeleton, j: int) -> np.ndarray:
+    """Joint j's bone in its own frame: its first child's offset, else its End Site."""
+    kids = skeleton.children(j)
+    return skeleton.offsets[kids[0]] if kids else skeleton.end_sites.get(j, np.zeros(3, np.float32))
+
+
+def _onto_hinge(upper: np.ndarray, lower: np.ndarray, upper_bone: np.ndarray, lower_bone: np.ndarray):
+    """World rotations (F, 4) of a limb whose lower joint is a hinge about its local Z: the upper bone
+    twisted about itself (its direction kept) so the lower bone's direction can be reached by a pure Z
+    rotation, and that rotation. Both bones then point exactly as before; only the twists change (a
+    source forearm's pronation becomes a turn of the upper arm, as a one-axis elbow has to show it)."""
+    upper, lower = upper.astype(np.float64), lower.astype(np.float64)
+    b = _unit_rows(quat_rotate(upper, upper_bone).astype(np.float64))
+    d = _unit_rows(quat_rotate(lower, lower_bone).astype(np.float64))
+    a = quat_rotate(upper, np.array([0.0, 0.0, 1.0])).astype(np.float64)
+    n_v = lower_bone / max(float(np.linalg.norm(lower_bone)), 1e-12)
+    a_par = np.sum(a * b, -1, keepdims=True) * b
+    a_perp = a - a_par
+    big_a = np.sum(d * a_perp, -1)
+    big_b = np.sum(d * np.cross(b, a_perp), -1)
+    want = n_v[2] - np.sum(d * a_par, -1)  # d . (twisted hinge axis) must equal the bone's own z share
+    r = np.hypot(big_a, big_b)
+    base = np.arctan2(big_b, big_a)
+    off = np.arccos(np.clip(want / np.maximum(r, 1e-12), -1.0, 1.0))
+    phi = np.where(np.abs(base - off) <= np.abs(base + off), base - off, base + off)
+    phi = np.where(r > 1e-9, (phi + np.pi) % (2 * np.pi) - np.pi, 0.0)
+    twist = np.concatenate([np.cos(phi / 2)[:, None], np.sin(phi / 2)[:, None] * b], axis=-1)
+    upper = quat_mul(twist, upper).astype(np.float64)
+    local_d = quat_rotate(quat_inv(upper), d).astype(np.float64)
+    theta = np.arctan2(n_v[0] * local_d[:, 1] - n_v[1] * local_d[:, 0], n_v[0] * local_d[:, 0] + n_v[1] * local_d[:, 1])
+    bend = np.stack([np.cos(theta / 2), 0 * theta, 0 * theta, np.sin(theta / 2)], axis=-1)
+    return upper, quat_mul(upper, bend).astype(np.float64)
+
+
+def _unit_rows(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
 def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, map_path=None,
              target_where=None) -> tuple[Motion, JointMap]:
     """`motion` played on `target`'s skeleton (the target clip only gives the skeleton and, for a rig whose
@@ -458,6 +506,7 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
     scale = leg_length(dst) / leg_length(src)
     hips_world = quat_rotate(w_quat, p_src[:, motion.skeleton.index(src.parts["hips"])]).astype(np.float64) * scale
 
+    hinges = _hinge_joints(sk)
     world = np.empty((frames, sk.num_joints, 4))
     pos = np.empty((frames, sk.num_joints, 3))
     local = np.empty_like(world)
@@ -479,6 +528,11 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
             goal = pos[:, start] + chain_scale[part] * quat_rotate(w_quat, _curve_point(src, part, p_src, u))
             bone = quat_rotate(world[:, j], rest_trans[child])
             world[:, j] = quat_mul(_swing(bone, goal - pos[:, j]), world[:, j])
+        if name in hinges:  # the twist goes to the parent so the joint bends about its axis only
+            world[:, parent], world[:, j] = _onto_hinge(world[:, parent], world[:, j], rest_trans[j],
+                                                        _bone_vector(sk, j))
+            grand = int(sk.parents[parent])
+            local[:, parent] = world[:, parent] if grand < 0 else quat_mul(quat_inv(world[:, grand]), world[:, parent])
         local[:, j] = world[:, j] if parent < 0 else quat_mul(quat_inv(world[:, parent]), world[:, j])
         if j == hips:
             translations[:, j] = pos[:, j] if parent < 0 else \

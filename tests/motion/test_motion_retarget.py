@@ -109,6 +109,36 @@ def _unit(v):
     return v / np.linalg.norm(v)
 
 
+def test_humanoid3d_elbows_and_knees_stay_hinges():
+    """A forearm twisted 40 degrees about itself and bent 60 degrees: on humanoid3d, whose elbow bends about
+    its local Z only, the twist moves to the upper arm: the elbow's rotation is about Z alone and both arm
+    bones still point as in the source."""
+    from motion.fk import global_transforms
+    from motion.motion import Motion
+    from motion.rotations import quat_from_axis_angle, quat_mul, quat_rotate
+
+    mixamo = fixture("mixamo_65")
+    rotations = mixamo.rotations.copy()
+    forearm = mixamo.skeleton.index("mixamorig:LeftForeArm")
+    rotations[1, forearm] = quat_mul(quat_from_axis_angle(np.float32([0, 1, 0]), np.radians(-60)),
+                                     quat_from_axis_angle(np.float32([1, 0, 0]), np.radians(40)))
+    src = Motion(mixamo.skeleton, rotations, mixamo.translations, mixamo.fps, source=mixamo.source)
+    out, jm = retarget(src, load_embedded("humanoid3d_walk"))
+    for hinge in ("left_elbow", "right_elbow", "left_knee", "right_knee"):
+        np.testing.assert_allclose(out.rotations[:, out.skeleton.index(hinge), 1:3], 0.0, atol=1e-5)
+    w = world_axes(jm.rigs[1]) @ world_axes(jm.rigs[0]).T
+    ps, pt = world_positions(src), world_positions(out)
+    upper_src = part_at(ps, jm.rigs[0], "left_lower_arm") - part_at(ps, jm.rigs[0], "left_upper_arm")
+    fore_src = part_at(ps, jm.rigs[0], "left_hand") - part_at(ps, jm.rigs[0], "left_lower_arm")
+    upper_out = part_at(pt, jm.rigs[1], "left_lower_arm") - part_at(pt, jm.rigs[1], "left_upper_arm")
+    elbow = out.skeleton.index("left_elbow")  # humanoid3d's forearm ends at the elbow's End Site (the wrist)
+    fore_out = quat_rotate(global_transforms(out.skeleton, out.rotations, out.translations)[0][:, elbow],
+                           out.skeleton.end_sites[elbow])
+    for u, v in ((upper_src @ w.T, upper_out), (fore_src @ w.T, fore_out)):
+        cos = np.sum(u * v, -1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+        assert np.all(cos > np.cos(np.radians(0.1)))
+
+
 def test_root_motion_scaled_by_leg_length():
     src, dst = fixture("mixamo_65"), fixture("rigify")
     out, jm = retarget(src, dst)
