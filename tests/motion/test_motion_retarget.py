@@ -284,3 +284,23 @@ def test_real_clips_cmu_through_bandai_namco():
     legs = [cmu.skeleton.index(n) for n in ("Hips", "LeftUpLeg", "LeftFoot", "RightToeBase")]
     assert err[legs].max() < 1e-3
     assert err.max() / body_height(jm.rigs[0]) < 0.05
+
+
+def test_z_up_rig():
+    """A rig modelled Z-up (Blender's axes): heights land on its Z axis, and the round trip is exact."""
+    from motion.motion import Motion
+    from motion.skeleton import Skeleton
+
+    src = fixture("mixamo_65")
+    to_z_up = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float32)  # y -> z, z -> -y
+    sk = src.skeleton
+    z_up = Skeleton(list(sk.names), sk.parents, sk.offsets @ to_z_up.T, sk.channels,
+                    {j: e @ to_z_up.T for j, e in sk.end_sites.items()})
+    rig = Motion(z_up, np.tile(np.float32([1, 0, 0, 0]), (1, sk.num_joints, 1)),
+                 (sk.offsets @ to_z_up.T)[None], 30.0, source="z_up.bvh")
+    walk = load_embedded("humanoid3d_walk")
+    out, _ = retarget(walk, rig)
+    hips = world_positions(out)[:, 0]
+    assert np.all((hips[:, 2] > 80) & (hips[:, 2] < 90))  # humanoid3d's hips 0.85 m up -> ~85 cm up Z
+    assert hips[-1, 1] < -100 and np.all(np.abs(hips[:, 0]) < 10)  # walks forward: the rig faces -Y
+    assert retarget_round_trip_error(walk, rig)[1] < 1e-5
