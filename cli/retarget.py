@@ -31,7 +31,8 @@ def target_clip(spec: str):
 
 
 def run(args) -> int:
-    from motion.retarget import RetargetError, load_map, retarget, save_map
+    from motion.joint_map import load_map, save_map
+    from motion.retarget import RetargetError, retarget
 
     motion_file_type(args.output)
     motion = resolve_clip(args.input)

@@ -12,8 +12,9 @@ from motion.deepmimic import load_embedded
 from motion.errors import MotionFileError
 from motion.fk import world_positions
 from motion.io import load_motion
-from motion.retarget import (RetargetError, body_height, leg_length, load_map, make_rig, retarget,
-                             retarget_round_trip_error, save_map, world_axes)
+from motion.joint_map import load_map, save_map
+from motion.retarget import (RetargetError, body_height, leg_length, make_rig, retarget, retarget_round_trip_error,
+                             world_axes)
 
 DATA = Path(__file__).parents[1] / "data" / "retarget"
 SHARED = Path(__file__).parents[2].parent / "shared"
