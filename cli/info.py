@@ -59,7 +59,7 @@ def _print_roles(motion, args) -> int:
         rig = make_rig(motion, args.file)
     except RetargetError as e:
         raise UserError(str(e)) from None
-    used = {n for v in rig.parts.values() for n in (v if isinstance(v, list) else [v]) if n}
+    used = set(rig.mapped_joints())
     unmapped = [n for n in motion.skeleton.names if n not in used]
     missing = [p for p, v in rig.parts.items() if v is None or v == []]
     rest = "zero rotations" if rig.rest is None else (

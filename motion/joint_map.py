@@ -45,6 +45,10 @@ class Rig:
         j = self.skeleton.num_joints
         return np.tile(np.float32([1, 0, 0, 0]), (j, 1)) if self.rest is None else self.rest
 
+    def mapped_joints(self) -> list[str]:
+        """The joints some part names, in part order."""
+        return [n for v in self.parts.values() for n in (v if isinstance(v, list) else [v]) if n]
+
     def to_dict(self) -> dict:
         d = {"joints": list(self.skeleton.names), "parts": self.parts}
         if self.rest is not None:

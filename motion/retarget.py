@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from motion.fk import global_transforms
+from motion.fk import global_transforms, world_positions
 from motion.joint_map import JointMap, Rig
 from motion.joint_roles import CHAIN_PARTS, JointRolesError, humanoid_parts
 from motion.motion import Motion
@@ -308,8 +308,7 @@ def _curve_point(source: Rig, part: str, p_src: np.ndarray, u: float) -> np.ndar
 
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(F, 4) shortest rotations taking directions a to b (F, 3)."""
-    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
+    a, b = _unit_rows(a), _unit_rows(b)
     q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), np.cross(a, b)], axis=-1)
     return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
 
@@ -381,8 +380,8 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
     frames = motion.num_frames
     rest = dst.rest_rotations().astype(np.float64)
     rest_trans = sk.offsets.astype(np.float64).copy()
-    if dst.rest is not None and target.num_frames:  # a rig posed by a clip frame: its root (Bandai's static joint_Root)
-        rest_trans[0] = target.translations[0, 0]
+    if dst.rest is not None and target.num_frames:  # a rig posed by a clip frame keeps that clip's root
+        rest_trans[0] = target.translations[0, 0]  # position (Bandai's static joint_Root)
     hips = sk.index(dst.parts["hips"])
     scale = leg_length(dst) / leg_length(src)
     hips_world = quat_rotate(w_quat, p_src[:, motion.skeleton.index(src.parts["hips"])]).astype(np.float64) * scale
@@ -430,9 +429,6 @@ def retarget_round_trip_error(motion: Motion, middle: Motion) -> tuple[float, fl
     there, joint_map = retarget(motion, middle)
     back, _ = retarget(there, motion, joint_map)
     rig = joint_map.rigs[0]
-    mapped = [motion.skeleton.index(n) for p, v in rig.parts.items()
-              for n in (v if isinstance(v, list) else [v]) if n]
-    from motion.fk import world_positions
-
+    mapped = [motion.skeleton.index(n) for n in rig.mapped_joints()]
     err = np.linalg.norm(world_positions(back)[:, mapped] - world_positions(motion)[:, mapped], axis=-1).max()
     return float(err), float(err) / body_height(rig), back

@@ -47,7 +47,7 @@ def round_trip(source: str, middle: str, units: str, tmp: Path) -> tuple[float, 
     cli("retarget", str(there), str(back), "--to", source, "--map", str(joint_map))
     original, returned = resolve_clip(source), resolve_clip(str(back))
     rig = make_rig(original, source)
-    mapped = [n for v in rig.parts.values() for n in (v if isinstance(v, list) else [v]) if n]
+    mapped = rig.mapped_joints()
     a = world_positions(original)[:, [original.skeleton.index(n) for n in mapped]]
     b = world_positions(returned)[:, [returned.skeleton.index(n) for n in mapped]]
     err = np.linalg.norm(a - b, axis=-1).max(axis=0)
