@@ -12,6 +12,7 @@ import sys
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("cli.info", "skeleton, frame count and fps of a motion file"),
+    "retarget": ("cli.retarget", "play a clip on another humanoid skeleton (automatic or JSON joint map)"),
     "positions": ("cli.positions", "world-space joint positions as a .npy (frames, joints, 3)"),
     "convert": ("cli.convert", "convert between BVH and DeepMimic motion files"),
     "deepmimic": ("cli.deepmimic", "run a pretrained DeepMimic policy in pybullet, record it"),
