@@ -77,7 +77,7 @@ class JointMap:
 
 
 def save_map(joint_map: JointMap, path) -> None:
-    from motion.io import atomic_write
+    from motion.atomic import atomic_write
 
     with atomic_write(path) as f:
         f.write(joint_map.to_json() + "\n")
