@@ -3,7 +3,7 @@ Ray tasks on a Ray cluster, with `OUT/manifest.json` saying what became of each 
 
 - Resume: an item whose output exists and reads back complete (no reader warnings) is skipped, so a
   re-run after a crash or Ctrl-C does only what is missing; outputs and the manifest are written
-  atomically (`motion.io.atomic_write`), so a killed run never leaves a half-written file.
+  atomically (`motion.atomic.atomic_write`), so a killed run never leaves a half-written file.
 - A failing item is recorded (`ok: false`, `error`) and the rest go on.
 - Same outputs everywhere: the workers (`bake.worker`) compute, the driver writes; local and Ray workers
   run the same function with the same seeds, single-threaded, so their files are identical bit for bit.
@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from bake.items import BakeItem
 from bake.worker import TRANSITION_KINDS, bake_item
 from motion.errors import MotionFileError
-from motion.io import atomic_write
+from motion.atomic import atomic_write
 
 MANIFEST = "manifest.json"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +115,7 @@ def _write_manifest(out_dir: Path, items: list[BakeItem], records: dict[str, dic
 
 def _check_backend(backend: str) -> None:
     """A MAX backend whose models are not compiled would fail every item: say so before starting."""
-    from inference.backend import get_backend
+    from inference.backends.base import get_backend
 
     b = get_backend(backend)
     missing = [k for k in TRANSITION_KINDS if not b.ready(k)]

@@ -20,8 +20,8 @@ TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "
 def _generator(backend: str, weights: str | None):
     import torch
 
-    from inference.models import load_rsmt
-    from inference.transition import TransitionGenerator
+    from inference.rsmt.models import load_rsmt
+    from inference.rsmt.transition import TransitionGenerator
 
     torch.set_num_threads(1)
     generator = TransitionGenerator(load_rsmt(weights))
@@ -38,7 +38,7 @@ def _clip(spec: str, default_frame: int):
 
 @functools.lru_cache(maxsize=64)
 def _style(spec: str):
-    from inference.styles import resolve_style
+    from inference.rsmt.styles import resolve_style
 
     return resolve_style(spec)
 
@@ -46,7 +46,7 @@ def _style(spec: str):
 def bake_item(item: BakeItem, backend: str = "torch", weights: str | None = None) -> dict:
     """{"ok", "error", "ms", "bvh"}: the transition of `item` as BVH text, or why there is none. Any
     failure is returned, never raised, so one bad item never stops the others."""
-    from inference.transition import TransitionRequest
+    from inference.rsmt.transition import TransitionRequest
     from motion.bvh import bvh_text
 
     t0 = time.perf_counter()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 
 from cli import UserError, print_json
-from inference.transition import MAX_LENGTH, MIN_LENGTH
+from inference.backends.base import APP_BACKENDS
+from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH
 
 
 def _workers(text: str) -> int:
@@ -32,7 +33,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lengths", nargs="+", type=int, default=[30], metavar="L",
                         help=f"generated frames at 30 fps, {MIN_LENGTH}..{MAX_LENGTH} (default 30)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (BVH files and manifest.json)")
-    parser.add_argument("--backend", choices=("torch", "max", "max-mojo"), default="torch",
+    parser.add_argument("--backend", choices=APP_BACKENDS, default="torch",
                         help="inference backend (default torch)")
     parser.add_argument("--weights", default=None, metavar="DIR", help="RSMT weights folder (default assets/rsmt_lite)")
     parser.add_argument("--workers", type=_workers, default=1, metavar="N",

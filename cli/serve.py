@@ -7,7 +7,7 @@ import socket
 
 from cli import UserError
 from service.app import DEFAULT_MAX_BODY
-from service.schemas import BACKENDS
+from inference.backends.base import APP_BACKENDS
 
 
 def add_arguments(parser) -> None:
@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
                         help="requests computing or waiting at once; one more is answered 429 (default 32)")
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                         help=f"largest request body; a larger one is answered 413 (default {DEFAULT_MAX_BODY})")
-    parser.add_argument("--preload", nargs="*", choices=BACKENDS, default=["torch"], metavar="BACKEND",
+    parser.add_argument("--preload", nargs="*", choices=APP_BACKENDS, default=["torch"], metavar="BACKEND",
                         help="backends whose networks load at startup (default torch; others load on first use)")
     parser.add_argument("--grace", type=float, default=120.0, metavar="S",
                         help="on SIGTERM, seconds to wait for requests in flight (default 120)")
@@ -29,7 +29,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import uvicorn
 
-    from inference.backend import BackendNotReady
+    from inference.backends.base import BackendNotReady
     from inference.weights import WeightsError
     from service.app import create_app
     from service.engine import Engine

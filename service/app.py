@@ -73,8 +73,8 @@ def create_app(engine: Engine, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
 
 
 def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
-    from inference.backend import BackendNotReady
-    from inference.transition import TransitionError
+    from inference.backends.base import BackendNotReady
+    from inference.rsmt.transition import TransitionError
     from inference.weights import WeightsError
     from motion.errors import MotionFileError
 

@@ -20,7 +20,8 @@ from motion.errors import MotionFileError
 from motion.io import MOTION_SUFFIXES, load_motion
 from motion.motion import Motion
 from service.metrics import Metrics
-from service.schemas import BACKENDS, BvhClip, CompareBody, StyleCode, TransitionBody
+from inference.backends.base import APP_BACKENDS
+from service.schemas import BvhClip, CompareBody, StyleCode, TransitionBody
 
 TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
 
@@ -36,8 +37,8 @@ class UnknownName(ValueError):
 class Engine:
     def __init__(self, weights: str | None = None, queue_limit: int = 32, library: str | None = None,
                  metrics: Metrics | None = None, preload: tuple[str, ...] = ("torch",)):
-        from inference.models import load_rsmt
-        from inference.transition import TransitionGenerator
+        from inference.rsmt.models import load_rsmt
+        from inference.rsmt.transition import TransitionGenerator
 
         self.model = load_rsmt(weights)
         self.generator = TransitionGenerator(self.model)
@@ -87,7 +88,7 @@ class Engine:
                 "timings_ms": {k: round(v, 3) for k, v in result.timings.items()}}
 
     def compare(self, body: CompareBody) -> dict:
-        from inference.compare_transition import compare_transition
+        from parity.compare_transition import compare_transition
 
         t0 = time.perf_counter()
         report = compare_transition(self._request(body), self.model, candidate=body.candidate)
@@ -100,21 +101,21 @@ class Engine:
                 "ms_per_frame": report.ms_per_frame}
 
     def models(self) -> dict:
-        from inference.backend import get_backend
+        from inference.backends.base import get_backend
 
         loaded = self._count_models()
         return {"weights": str(self.model.folder), "kinds": list(TRANSITION_KINDS),
                 "backends": {b: {"ready": all(get_backend(b).ready(k) for k in TRANSITION_KINDS),
-                                 "loaded": loaded[b]} for b in BACKENDS}}
+                                 "loaded": loaded[b]} for b in APP_BACKENDS}}
 
     def styles(self) -> dict:
-        from inference.styles import style_dir
+        from inference.rsmt.styles import style_dir
 
         return {"clips": sorted(self._clip_names()), "custom": sorted(p.stem for p in style_dir().glob("*.json"))}
 
     # ---- requests ----------------------------------------------------------------------------------
     def _request(self, body: TransitionBody):
-        from inference.transition import TransitionRequest
+        from inference.rsmt.transition import TransitionRequest
 
         source, target = self._clip(body.source, "source"), self._clip(body.target, "target")
         return TransitionRequest(source, target, length=body.length, source_frame=body.source_frame,
@@ -137,8 +138,8 @@ class Engine:
         return load_motion(path)
 
     def _style(self, style):
-        from inference.styles import style_dir
-        from inference.transition import StyleFeatures
+        from inference.rsmt.styles import style_dir
+        from inference.rsmt.transition import StyleFeatures
 
         if style is None or isinstance(style, BvhClip):
             return None if style is None else self._clip(style, "style")
@@ -157,7 +158,7 @@ class Engine:
 
     def _count_models(self) -> dict[str, int]:
         runners = self.generator._runners  # noqa: SLF001 -- the generator's cache of loaded networks
-        loaded = {b: sum(1 for backend, _ in list(runners) if backend == b) for b in BACKENDS}
+        loaded = {b: sum(1 for backend, _ in list(runners) if backend == b) for b in APP_BACKENDS}
         for b, n in loaded.items():
             self.metrics.models_loaded.labels(b).set(n)
         return loaded

@@ -5,9 +5,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from inference.transition import MAX_LENGTH, MIN_LENGTH
+from inference.backends.base import APP_BACKENDS, MAX_BACKENDS
+from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH
 
-BACKENDS = ("torch", "max", "max-mojo")
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -22,7 +22,7 @@ class BvhClip(Strict):
 
 
 class StyleCode(Strict):
-    """A saved style code's features (`inference.transition.StyleFeatures`): (style_frames - 1, J, 12)."""
+    """A saved style code's features (`inference.rsmt.transition.StyleFeatures`): (style_frames - 1, J, 12)."""
 
     code: list[list[list[float]]] = Field(min_length=1)
     name: str = "code"
@@ -61,10 +61,10 @@ class TransitionBody(Strict):
     length: int = Field(30, ge=MIN_LENGTH, le=MAX_LENGTH)
     style: Style | None = None
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    backend: Literal[BACKENDS] = "torch"  # type: ignore[valid-type]
+    backend: Literal[APP_BACKENDS] = "torch"  # type: ignore[valid-type]
 
 
 class CompareBody(TransitionBody):
-    """The same transition on torch and on `candidate` (`inference.compare_transition`); backend is unused."""
+    """The same transition on torch and on `candidate` (`parity.compare_transition`); backend is unused."""
 
-    candidate: Literal["max", "max-mojo"] = "max"
+    candidate: Literal[MAX_BACKENDS] = "max"  # type: ignore[valid-type]
