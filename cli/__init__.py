@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
     "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),
+    "sequence": ("cli.sequence", "a sequence project (clips with a transition at each junction) as one take"),
 }
 
 
