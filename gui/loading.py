@@ -22,6 +22,7 @@ class LoadedClip:
     names: list[str]  # (J + E,) joint names; "" for End Sites (no label)
     source: str | None  # file path, or None for embedded clips
     embedded: bool = False
+    contacts: np.ndarray | None = None  # (F, J + E) bool: floor markers (feet on generated frames), or None
 
     @property
     def warnings(self) -> list[str]:
@@ -45,10 +46,15 @@ def display_points(motion: Motion) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return positions, parents, list(skeleton.names) + [""] * len(ends)
 
 
-def clip_from_motion(motion: Motion, name: str = "", source: str | None = None, embedded: bool = False) -> LoadedClip:
-    """A library entry for any Motion (a file, an embedded clip, or one a panel generated)."""
+def clip_from_motion(motion: Motion, name: str = "", source: str | None = None, embedded: bool = False,
+                     generated: slice | None = None) -> LoadedClip:
+    """A library entry for any Motion (a file, an embedded clip, or one a panel generated); `generated`: the
+    frames a network made, whose foot contacts the view marks."""
+    from viewer.contacts import foot_contacts
+
     positions, parents, names = display_points(motion)
-    return LoadedClip(name or motion.name or "clip", motion, positions, parents, names, source, embedded)
+    contacts = None if generated is None else foot_contacts(motion, positions, generated)
+    return LoadedClip(name or motion.name or "clip", motion, positions, parents, names, source, embedded, contacts)
 
 
 def load_clip_file(path: str | Path) -> LoadedClip:

@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
         self._pending_default = None
         m = clip.motion
         self.view.set_clip(clip.positions, clip.parents, clip.names)
+        self.view.set_contacts(clip.contacts)
         self.timeline.set_clip(m.num_frames, m.fps)
         self.view.set_frame(0)
         self.setWindowTitle(f"{clip.name} - Motion Studio")
