@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from gui.formatting import fps_text
 from gui.loading import LoadedClip
 
 
@@ -63,7 +64,7 @@ class ClipLibrary(QWidget):
     def _describe(self, row: int) -> None:
         clip, item = self._clips[row], self.list.item(row)
         m = clip.motion
-        item.setText(f"{clip.name}  ({m.num_frames} fr, {m.fps:.4g} fps)")
+        item.setText(f"{clip.name}  ({m.num_frames} fr, {fps_text(m.fps)})")
         origin = "embedded DeepMimic clip" if clip.embedded else clip.source
         tip = f"{origin}\n{m.skeleton.num_joints} joints, {m.duration:.2f} s"
         if clip.warnings:

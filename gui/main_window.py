@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QVBoxLayout, QWidget)
 
 from gui import loading
+from gui.formatting import count_text, fps_text, repairs_summary
 from gui.library import ClipLibrary
 from gui.help_menu import build_help_menu
 from gui.loading import LoadedClip
@@ -41,6 +42,8 @@ class MainWindow(QMainWindow):
         self.current: LoadedClip | None = None
         self.error_dialogs: list[QMessageBox] = []
         self._pending_default = DEFAULT_CLIP if load_embedded else None
+        self._embedded_pending: set[str] = set()  # bundled clips still loading
+        self._embedded_repairs: list[tuple[str, str]] = []  # (clip, repair) of those that arrived
 
         central = QWidget(self)
         self.view = SkeletonView(central)
@@ -176,9 +179,22 @@ class MainWindow(QMainWindow):
         except Exception as e:  # noqa: BLE001 -- a broken install must still open the window
             self.log_message(f"embedded clips unavailable: {e}")
             return
+        self._embedded_pending, self._embedded_repairs = set(names), []
         for name in names:
             self.jobs.submit(loading.load_embedded_clip, name, key=f"embedded:{name}", description=f"load {name}",
-                             on_result=self._clip_loaded, on_error=lambda msg, n=name: self.show_error(n, msg))
+                             on_result=self._clip_loaded, on_error=lambda msg, n=name: self._embedded_failed(n, msg))
+
+    def _embedded_failed(self, name: str, message: str) -> None:
+        self._embedded_arrived(name, [])
+        self.show_error(name, message)
+
+    def _embedded_arrived(self, name: str, warnings: list[str]) -> None:
+        """The bundled clips' repairs (pybullet ships clips with quaternions that are not unit length) make one
+        Log line once the last bundled clip has arrived, instead of a line per repair opening the Log."""
+        self._embedded_pending.discard(name)
+        self._embedded_repairs += [(name, w) for w in warnings]
+        if not self._embedded_pending and self._embedded_repairs:
+            self.log_message(f"bundled clips: {repairs_summary(self._embedded_repairs)}")
 
     def open_dialog(self) -> None:
         start = str(Path(self.recent.paths()[0]).parent) if self.recent.paths() else ""
@@ -203,9 +219,13 @@ class MainWindow(QMainWindow):
         if self._pending_default == clip.name and self.current is None:
             select = True
         self.library.add(clip, select=select, replace=replace)
+        if clip.embedded:
+            self._embedded_arrived(clip.name, clip.warnings)
+            return
         if clip.source:
             self.recent.add(clip.source)
-            self.log_message(f"loaded {clip.source}: {clip.motion.num_frames} frames at {clip.motion.fps:.4g} fps")
+            self.log_message(f"loaded {clip.source}: {count_text(clip.motion.num_frames, 'frame')} at "
+                             f"{fps_text(clip.motion.fps)}")
         for warning in clip.warnings:
             self.log_message(f"{clip.source or clip.name}: repaired: {warning}")
         if clip.warnings:
@@ -223,7 +243,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{clip.name} - Motion Studio")
         self.clipChanged.emit(clip)
         self.statusBar().showMessage(
-            f"{clip.name}: {m.skeleton.num_joints} joints, {m.num_frames} frames, {m.fps:g} fps, "
+            f"{clip.name}: {count_text(m.skeleton.num_joints, 'joint')}, {count_text(m.num_frames, 'frame')}, "
+            f"{fps_text(m.fps)}, "
             f"{m.duration:.2f} s", 5000)
 
     # -- export --------------------------------------------------------------------------------------------

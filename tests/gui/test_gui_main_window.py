@@ -82,6 +82,33 @@ def test_window_opens_with_embedded_clips(window):
     assert not window.error_dialogs
 
 
+def test_the_bundled_clips_repairs_make_one_log_line(window):
+    from motion.deepmimic import load_embedded
+
+    lines = window.log.toPlainText().splitlines()
+    repaired = {n for n in embedded_clips() if load_embedded(n).warnings}
+    assert repaired  # pybullet ships clips whose quaternions are not unit length
+    summary = [line for line in lines if line.startswith("bundled clips:")]
+    assert len(summary) == 1 and not [line for line in lines if "repaired" in line]
+    assert f"in {len(repaired)} clips" in summary[0] and "quaternions were not unit length; normalised" in summary[0]
+
+
+def test_status_bar_counts_and_frame_rate(window):
+    from gui.loading import clip_from_motion
+    from motion.ops import slice_frames
+
+    window.show_clip(clip_from_motion(slice_frames(window.current.motion, 0, 1), "one"))
+    assert window.statusBar().currentMessage().startswith("one: 13 joints, 1 frame, 30 fps, ")
+
+
+def test_numbers_read_as_people_say_them():
+    from gui.formatting import count_text, fps_text
+
+    assert [fps_text(f) for f in (30.00120004800192, 29.97, 60.0, 120.0005)] == ["30 fps", "29.97 fps", "60 fps",
+                                                                               "120 fps"]
+    assert [count_text(n, "frame") for n in (0, 1, 2)] == ["0 frames", "1 frame", "2 frames"]
+
+
 def test_loading_a_bvh_through_the_worker_adds_and_shows_it(qtbot, window, tiny_bvh):
     _load(qtbot, window, tiny_bvh)
     assert not window.error_dialogs
