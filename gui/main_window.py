@@ -238,7 +238,8 @@ class MainWindow(QMainWindow):
         m = clip.motion
         self.view.set_clip(clip.positions, clip.parents, clip.names)
         self.view.set_contacts(clip.contacts)
-        self.timeline.set_clip(m.num_frames, m.fps)
+        self.view.set_keyframe_ghosts(clip.positions[clip.keyframes] if clip.keyframes else None)
+        self.timeline.set_clip(m.num_frames, m.fps, clip.ranges)
         self.view.set_frame(0)
         self.setWindowTitle(f"{clip.name} - Motion Studio")
         self.clipChanged.emit(clip)

@@ -16,9 +16,9 @@ from motion.motion import Motion
 BODY_CM = 170.0
 
 
-def foot_contacts(motion: Motion, positions_yup: np.ndarray, frames: slice) -> np.ndarray | None:
+def foot_contacts(motion: Motion, positions_yup: np.ndarray, frames: np.ndarray) -> np.ndarray | None:
     """(F, N) bool over the N points of `positions_yup` (F, N, 3) (joints first, in skeleton order): True at a
-    foot touching the floor in one of `frames`; None for a skeleton whose feet cannot be told."""
+    foot touching the floor in one of the `frames` ((F,) bool); None for a skeleton whose feet cannot be told."""
     try:
         roles = roles_for(motion.skeleton)
     except JointRolesError:

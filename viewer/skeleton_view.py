@@ -34,6 +34,7 @@ JOINT_COLOR = (0.35, 0.78, 1.0, 1.0)
 TRAJECTORY_COLOR = (0.45, 0.9, 0.45, 0.9)
 GHOST_COLOR = (0.35, 0.78, 1.0, 0.85)
 CONTACT_COLOR = (0.3, 1.0, 0.45, 0.9)
+KEYFRAME_COLOR = (0.85, 0.9, 1.0, 0.45)
 GRID_COLOR = (255, 255, 255, 60)
 LABEL_COLOR = (235, 235, 235)
 
@@ -97,6 +98,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
                                              antialias=True, glOptions="translucent")
         self._bones = gl.GLMeshItem(smooth=False, computeNormals=True, shader=HEADLIGHT, color=BONE_COLOR,
                                     glOptions="opaque")
+        self._keyframes = gl.GLLinePlotItem(mode="lines", color=KEYFRAME_COLOR, width=2.0, antialias=True,
+                                            glOptions="translucent")
         self._contact_marks = gl.GLScatterPlotItem(color=CONTACT_COLOR, pxMode=False, glOptions="translucent")
         self._joints = gl.GLScatterPlotItem(color=JOINT_COLOR, size=9.0, pxMode=True, glOptions="opaque")
         self._ghost: np.ndarray | None = None  # (F, J, 3) Z-up, drawn with the clip's bones
@@ -104,7 +107,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
                                               glOptions="translucent")
         self._labels: list[tuple[gl.GLTextItem, int]] = []
         self._label_font = QFont("DejaVu Sans", 9)
-        for item in (self._grid, self._trajectory, self._bones, self._joints, self._ghost_bones, self._contact_marks):
+        for item in (self._grid, self._trajectory, self._bones, self._joints, self._ghost_bones, self._contact_marks,
+                     self._keyframes):
             self.addItem(item)
         self._trajectory.setVisible(False)
         self._show_empty()
@@ -131,6 +135,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._ghost_bones.setVisible(False)
         self._contacts = None
         self._contact_marks.setVisible(False)
+        self._keyframes.setVisible(False)
         self._frame = 0
         self.frame_all()
         self.set_frame(0)
@@ -204,6 +209,20 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._contacts = contacts
         self._contact_marks.setVisible(contacts is not None)
         self.set_frame(self._frame)
+
+    def set_keyframe_ghosts(self, poses_yup: np.ndarray | None) -> None:
+        """Pale still skeletons of some frames of the clip (a transition's source and target keyframes):
+        (K, N, 3) Y-up positions of the clip's N points; None removes them."""
+        if poses_yup is None:
+            self._keyframes.setVisible(False)
+            return
+        poses = to_gl(poses_yup)
+        if self._positions is None or poses.ndim != 3 or poses.shape[1:] != self._positions.shape[1:]:
+            raise ValueError(f"keyframe poses must be (K, {None if self._positions is None else self._positions.shape[1]}"
+                             f", 3), got {poses.shape}")
+        self._keyframes.setData(pos=poses[:, self._pairs].reshape(-1, 3))
+        self._keyframes.setVisible(True)
+        self.update()
 
     def pose(self) -> np.ndarray | None:
         """(J, 3) Z-up positions of the pose shown (the live pose of `show_pose`, else the frame), or None."""
@@ -332,6 +351,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self._bones.setMeshData(vertexes=np.zeros((0, 3, 3), np.float32))
         self._joints.setData(pos=empty)
         self._contact_marks.setVisible(False)
+        self._keyframes.setVisible(False)
         self._trajectory.setVisible(False)
         self._ghost_bones.setVisible(False)
         self._grid.resetTransform()

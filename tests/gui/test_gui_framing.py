@@ -81,7 +81,9 @@ def test_foot_contacts_only_on_the_given_frames():
 
     walk = load_embedded("humanoid3d_walk")
     positions, _, names = display_points(walk)
-    mask = foot_contacts(walk, positions, slice(10, 30))
+    frames = np.zeros(walk.num_frames, bool)
+    frames[10:30] = True
+    mask = foot_contacts(walk, positions, frames)
     feet = [names.index("left_ankle"), names.index("right_ankle")]
     assert not mask[:10].any() and not mask[30:].any()
     assert mask[10:30, feet].any(axis=0).all()  # each foot is planted at some point of a walk's 20 frames
