@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QVBoxLayout, QWidget)
 
@@ -22,6 +22,7 @@ from gui.loading import LoadedClip
 from gui.max_models import SETTING as COMPILE_AT_START, MaxModels, compile_at_start
 from gui.panels import arrange_panels, install_panels, shutdown_panels
 from gui.recent import RecentFiles
+from gui.sequence_editor import SequenceEditor
 from gui.timeline import TimelineWidget
 from gui.workers import JobRunner
 from viewer.skeleton_view import SkeletonView
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.jobs.progress.connect(self._job_progress)
 
         self.max_models = MaxModels(self)  # before the panels: they follow its `ready`
+        self.undo_stack = QUndoStack(self)  # library and sequence edits (Edit > Undo / Redo)
         self._build_menus()
         self.library = ClipLibrary(self)
         self.library.clipSelected.connect(self.show_clip)
@@ -78,6 +80,8 @@ class MainWindow(QMainWindow):
         # the right-hand panels run the full height; the bottom area (log, plots) spans the rest
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels = install_panels(self)  # {title: dock}; before restoreState, which places them
+        self.sequence_editor = SequenceEditor(self)
+        self.sequence_dock = self.add_panel("Sequence", self.sequence_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.help_menu = build_help_menu(self)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -135,6 +139,13 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(file_menu, "&Export BVH...", self.export_dialog, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addActions([self.undo_action, self.redo_action])
 
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Frame all", self.view.frame_all, "F")
