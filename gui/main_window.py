@@ -76,17 +76,18 @@ class MainWindow(QMainWindow):
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
-        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
-        # the right-hand panels run the full height; the bottom area (log, plots) spans the rest
+        # the left column holds the library and the log; the right-hand panels (and the sequence) run the
+        # full height; the bottom area (plots) spans the rest. With the log beside the plots the window could
+        # not be narrower than 1,062 px (log + Compare + Transition minimum widths side by side).
+        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels = install_panels(self)  # {title: dock}; before restoreState, which places them
         self.sequence_editor = SequenceEditor(self)
-        self.sequence_dock = self.add_panel("Sequence", self.sequence_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.sequence_dock = self.add_panel("Sequence", self.sequence_editor, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.sequence_dock.hide()  # tabbed with the right-hand panels on first show
         self.help_menu = build_help_menu(self)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
-        self.resizeDocks([self.library_dock], [300], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.log_dock], [110], Qt.Orientation.Vertical)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -101,11 +102,30 @@ class MainWindow(QMainWindow):
         if self._layout_pending:  # see gui.panels.arrange_panels: tabs made before the first show misdraw
             self._layout_pending = False
             arrange_panels(self, self.panels)
+            right = [d for d in self.panels.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+            if right:
+                self.tabifyDockWidget(right[0], self.sequence_dock)
+            self.sequence_dock.show()
+            self.sequence_dock.raise_()
             state = self.settings.value("window/state")
             if state is not None:
                 self.restoreState(state)
+            else:
+                self._share_space()
             if self.compile_at_start_action.isChecked():
                 QTimer.singleShot(0, self.max_models.start)
+
+    def _share_space(self) -> None:
+        """First layout: the docks take a share of the window (the view keeps about half of it), so they grow
+        on a large screen instead of keeping their minimum sizes around a huge view."""
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.library_dock, self.log_dock], [int(0.45 * h), int(0.2 * h)], Qt.Orientation.Vertical)
+        docks = list(self.panels.values())
+        right = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        bottom = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        self.resizeDocks([self.library_dock] + right[:1], [int(0.22 * w), int(0.28 * w)], Qt.Orientation.Horizontal)
+        if bottom:
+            self.resizeDocks(bottom[:1], [int(0.3 * h)], Qt.Orientation.Vertical)
 
     def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -23,7 +23,7 @@ from gui.panels.transition_panel import BACKENDS
 from inference.sequence import Junction, Sequence, TrackClip, render_sequence
 from inference.transition import MAX_LENGTH, MIN_LENGTH
 
-OWN_STYLE = "the clip before"
+OWN_STYLE = "(the clip before)"
 RANGE_OF = {"clip": "target", "transition": "generated"}  # timeline colours: clips green, transitions orange
 
 

@@ -80,6 +80,7 @@ class TimelineWidget(QWidget):
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setToolTip("Scrub (Left / Right step one frame)")
+        self.slider.setMinimumWidth(100)  # a narrow window squeezes the docks, never the scrub bar away
         self.slider.valueChanged.connect(self._slider_moved)
         self.frame_label = QLabel(self)
         self.frame_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -93,7 +94,7 @@ class TimelineWidget(QWidget):
         self.speed_box.setDecimals(1)
         self.speed_box.setSuffix(" x")
         self.speed_box.setValue(1.0)
-        self.speed_box.setToolTip("Playback speed")
+        self.speed_box.setToolTip("Playback speed (0.1x to 4x)")
         self.speed_box.valueChanged.connect(self.clock.set_speed)
         # keyboard focus stays with the window so Space and the arrows always reach the playback actions
         for w in (self.play_button, self.slider, self.loop_box):
@@ -112,7 +113,6 @@ class TimelineWidget(QWidget):
         layout.addWidget(self.frame_label)
         layout.addWidget(self.time_label)
         layout.addWidget(self.loop_box)
-        layout.addWidget(QLabel("Speed", self))
         layout.addWidget(self.speed_box)
         self.set_clip(0, 30.0)
 
