@@ -1,24 +1,64 @@
-"""Clip library panel: every clip the session has loaded (embedded DeepMimic clips and user files)."""
+"""Clip library panel: every clip the session has loaded (embedded DeepMimic clips and user files) or made.
+
+Deleting (Delete) and renaming (F2) clips are steps on the window's undo stack; the context menu offers them
+with "Add to sequence" and "Export BVH...". A deleted clip's file is not touched."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtWidgets import QInputDialog, QListWidget, QListWidgetItem, QMenu, QVBoxLayout, QWidget
 
 from gui.formatting import fps_text
 from gui.loading import LoadedClip
 
 
+class _RemoveClip(QUndoCommand):
+    def __init__(self, library: "ClipLibrary", name: str):
+        super().__init__(f"delete {name}")
+        self.library, self.name, self.row, self.clip = library, name, -1, None
+
+    def redo(self) -> None:
+        self.row, self.clip = self.library._take(self.name)
+
+    def undo(self) -> None:
+        self.library._insert(self.row, self.clip)
+
+
+class _RenameClip(QUndoCommand):
+    def __init__(self, library: "ClipLibrary", name: str, new: str):
+        super().__init__(f"rename {name} to {new}")
+        self.library, self.names = library, (name, new)
+
+    def redo(self) -> None:
+        self.library._rename(*self.names)
+
+    def undo(self) -> None:
+        self.library._rename(*reversed(self.names))
+
+
 class ClipLibrary(QWidget):
-    """A list of `LoadedClip`s; selecting one emits `clipSelected(LoadedClip)`."""
+    """A list of `LoadedClip`s; selecting one emits `clipSelected(LoadedClip)`; `clipRemoved(LoadedClip)` when
+    a deletion takes the selected one away. `window` gives the undo stack and the context menu's actions."""
 
     clipSelected = Signal(object)
+    clipRemoved = Signal(object)
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
         self._clips: list[LoadedClip] = []
         self.list = QListWidget(self)
         self.list.setAlternatingRowColors(True)
         self.list.currentRowChanged.connect(self._row_changed)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        for text, key, slot in (("Delete", QKeySequence.StandardKey.Delete, self._delete_current),
+                                ("Rename...", QKeySequence("F2"), self._rename_current)):
+            action = QAction(text, self.list)
+            action.setShortcut(key)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(slot)
+            self.list.addAction(action)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)
@@ -71,6 +111,67 @@ class ClipLibrary(QWidget):
             tip += "\nrepaired on load:\n" + "\n".join(clip.warnings)
         item.setToolTip(tip)
         item.setData(Qt.ItemDataRole.UserRole, clip.name)
+
+    # -- edits (undo steps) ---------------------------------------------------------------------------------
+    def delete_clip(self, name: str) -> None:
+        self.window.undo_stack.push(_RemoveClip(self, name))
+
+    def rename_clip(self, name: str, new: str) -> None:
+        new = new.strip()
+        if new and new != name:
+            self.window.undo_stack.push(_RenameClip(self, name, self._unique_name(new)))
+
+    def _take(self, name: str) -> tuple[int, LoadedClip]:
+        row = self.names().index(name)
+        was_current = row == self.list.currentRow()
+        clip = self._clips.pop(row)
+        self.list.blockSignals(True)
+        self.list.takeItem(row)
+        if was_current:
+            self.list.setCurrentRow(-1)
+        self.list.blockSignals(False)
+        if was_current:
+            self.clipRemoved.emit(clip)
+            if self._clips:
+                self.list.setCurrentRow(min(row, len(self._clips) - 1))
+        return row, clip
+
+    def _insert(self, row: int, clip: LoadedClip) -> None:
+        self._clips.insert(row, clip)
+        self.list.insertItem(row, QListWidgetItem())
+        self._describe(row)
+        self.list.setCurrentRow(row)
+
+    def _rename(self, name: str, new: str) -> None:
+        row = self.names().index(name)
+        self._clips[row].name = new
+        self._describe(row)
+        if row == self.list.currentRow():
+            self.clipSelected.emit(self._clips[row])
+
+    def _delete_current(self) -> None:
+        if self.current() is not None:
+            self.delete_clip(self.current().name)
+
+    def _rename_current(self) -> None:
+        clip = self.current()
+        if clip is None:
+            return
+        new, ok = QInputDialog.getText(self, "Rename clip", "Name:", text=clip.name)
+        if ok:
+            self.rename_clip(clip.name, new)
+
+    def _context_menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        self.list.setCurrentItem(item)
+        menu = QMenu(self)
+        menu.addAction("Add to sequence", self.window.sequence_editor.add_current_clip)
+        menu.addAction("Export BVH...", self.window.export_dialog)
+        menu.addSeparator()
+        menu.addActions(self.list.actions())
+        menu.popup(self.list.viewport().mapToGlobal(pos))
 
     def _unique_name(self, name: str) -> str:
         taken = set(self.names())

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.library = ClipLibrary(self)
         self.library.clipSelected.connect(self.show_clip)
+        self.library.clipRemoved.connect(self._clip_removed)
         self.library_dock = self.add_panel("Clip library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
@@ -262,6 +263,13 @@ class MainWindow(QMainWindow):
         if clip.warnings:
             self.statusBar().showMessage(
                 f"{clip.name}: {len(clip.warnings)} problem(s) repaired while loading (see Log)", 10_000)
+
+    def _clip_removed(self, clip: LoadedClip) -> None:
+        if not self.library.clips():  # else the library has selected the next one
+            self.current = None
+            self.view.clear()
+            self.timeline.set_clip(0, 30.0)
+            self.setWindowTitle("Motion Studio")
 
     def show_clip(self, clip: LoadedClip) -> None:
         self.current = clip

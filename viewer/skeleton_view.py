@@ -140,6 +140,11 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.frame_all()
         self.set_frame(0)
 
+    def clear(self) -> None:
+        """Show nothing (an empty floor), as before the first `set_clip`."""
+        self._positions, self.framing, self._contacts = None, None, None
+        self._show_empty()
+
     @property
     def num_frames(self) -> int:
         return 0 if self._positions is None else self._positions.shape[0]

@@ -279,3 +279,32 @@ def test_a_panel_can_add_a_generated_clip(qtbot, window):
     assert blocker.args[0].name == "walk (frames 5-20)"
     assert window.library.current().motion.num_frames == 15
     assert window.timeline.clock.num_frames == 15
+
+
+def test_delete_and_rename_clips_with_undo(qtbot, window):
+    library = window.library
+    library.select("humanoid3d_run")
+    library.rename_clip("humanoid3d_run", "my run")
+    assert "my run" in library.names() and window.current.name == "my run"
+    assert library.list.currentItem().text().startswith("my run  (25 fr, 30 fps)")
+    library.delete_clip("my run")
+    assert "my run" not in library.names() and window.current is not None and window.current.name != "my run"
+    window.undo_action.trigger()
+    assert library.names().index("my run") == sorted(embedded_clips()).index("humanoid3d_run")
+    window.undo_action.trigger()
+    assert "humanoid3d_run" in library.names() and "my run" not in library.names()
+    window.redo_action.trigger()
+    window.redo_action.trigger()
+    assert "my run" not in library.names() and "humanoid3d_run" not in library.names()
+    for name in library.names():
+        library.delete_clip(name)
+    assert library.names() == [] and window.current is None and window.view.num_frames == 0
+    assert window.undo_stack.undoText().startswith("delete ")
+
+
+def test_library_context_menu_offers_the_clip_actions(qtbot, window):
+    texts = [a.text() for a in window.library.list.actions()]
+    assert texts == ["Delete", "Rename..."]
+    window.library.select("humanoid3d_jump")
+    window.library._delete_current()
+    assert "humanoid3d_jump" not in window.library.names()
