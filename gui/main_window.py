@@ -107,12 +107,11 @@ class MainWindow(QMainWindow):
             if right:
                 self.tabifyDockWidget(right[0], self.sequence_dock)
             self.sequence_dock.show()
-            self.sequence_dock.raise_()
             state = self.settings.value("window/state")
             if state is not None:
                 self.restoreState(state)
             else:
-                self._share_space()
+                QTimer.singleShot(0, self._share_space)  # once the tab groups exist
             if self.compile_at_start_action.isChecked():
                 QTimer.singleShot(0, self.max_models.start)
 
@@ -121,10 +120,10 @@ class MainWindow(QMainWindow):
         on a large screen instead of keeping their minimum sizes around a huge view."""
         w, h = self.width(), self.height()
         self.resizeDocks([self.library_dock, self.log_dock], [int(0.45 * h), int(0.2 * h)], Qt.Orientation.Vertical)
-        docks = list(self.panels.values())
-        right = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
-        bottom = [d for d in docks if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
-        self.resizeDocks([self.library_dock] + right[:1], [int(0.22 * w), int(0.28 * w)], Qt.Orientation.Horizontal)
+        bottom = [d for d in self.panels.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        # resizing one dock of a tab group resizes the group
+        self.resizeDocks([self.library_dock, self.sequence_dock], [int(0.22 * w), int(0.28 * w)],
+                         Qt.Orientation.Horizontal)
         if bottom:
             self.resizeDocks(bottom[:1], [int(0.3 * h)], Qt.Orientation.Vertical)
 

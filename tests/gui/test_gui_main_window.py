@@ -308,3 +308,30 @@ def test_library_context_menu_offers_the_clip_actions(qtbot, window):
     window.library.select("humanoid3d_jump")
     window.library._delete_current()
     assert "humanoid3d_jump" not in window.library.names()
+
+
+def test_usable_at_1024x700_and_docks_grow_on_a_large_screen(qtbot, tmp_path):
+    def window_of(w, h):
+        win = MainWindow(settings=QSettings(str(tmp_path / f"{w}.ini"), QSettings.Format.IniFormat),
+                         load_embedded=False)
+        qtbot.addWidget(win)
+        win.resize(w, h)
+        with qtbot.waitExposed(win.view):
+            win.show()
+        qtbot.waitUntil(lambda: (win.width(), win.height()) == (w, h))
+        qtbot.wait(100)  # the first layout shares the space out once the dock tabs exist
+        return win
+
+    small = window_of(1024, 700)
+    hint = small.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 700
+    assert small.timeline.slider.width() >= 100 and small.log.width() >= 100
+    assert small.view.widget.width() >= 300 and small.view.widget.height() >= 200
+    def right(win):  # the right-hand tab group's width (a tab behind the front one keeps a stale size)
+        return max(d.width() for d in [win.sequence_dock, *win.panels.values()]
+                   if win.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea)
+
+    large = window_of(2400, 1350)
+    assert right(large) >= 1.5 * right(small) and large.library_dock.width() >= 1.5 * small.library_dock.width()
+    for win in (small, large):
+        win.close()
