@@ -95,6 +95,7 @@ class SequenceEditor(QWidget):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.ctx.modelChanged.connect(self.render)
+        window.timeline.ranges.rangeClicked.connect(self._range_clicked)
 
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.open_button, self.save_button):
@@ -274,7 +275,14 @@ class SequenceEditor(QWidget):
         if len(self.names) < 2:
             self.status.setText("add two or more clips from the library: a transition joins each pair")
 
-    def _row_changed(self, _row: int) -> None:
+    def _range_clicked(self, index: int) -> None:
+        """A click on the take's range number `index` on the timeline selects that clip or transition here."""
+        if self.result is not None and self.window.current is self.result:
+            self.track.setCurrentRow(index)
+
+    def _row_changed(self, row: int) -> None:
+        if self.result is not None and self.window.current is self.result and 0 <= row < len(self.result.ranges):
+            self.window.timeline.seek(self.result.ranges[row][1])  # the take's range for this row
         index = self._junction_index()
         for w in (self.length, self.seed, self.style_box, self.backend):
             w.setEnabled(index is not None)

@@ -28,7 +28,10 @@ RANGE_COLORS = {"context": QColor(90, 140, 230), "generated": QColor(250, 160, 4
 
 class RangeStrip(QWidget):
     """A thin bar under the scrub slider: each (kind, start, stop) range drawn in its kind's colour
-    (RANGE_COLORS) where the slider puts those frames; the tooltip names them."""
+    (RANGE_COLORS) where the slider puts those frames; the tooltip names them. A click on a range emits
+    `rangeClicked(index)`."""
+
+    rangeClicked = Signal(int)
 
     def __init__(self, slider: QSlider, parent=None):
         super().__init__(parent)
@@ -50,6 +53,16 @@ class RangeStrip(QWidget):
         left, travel = handle.width() / 2, self.slider.width() - handle.width()
         last = max(self.slider.maximum(), 1)
         return self.slider.x() - self.x() + left + travel * frame / last
+
+    def range_at(self, x: float) -> int | None:
+        """Index of the range drawn at x, or None."""
+        return next((i for i, (_, start, stop) in enumerate(self.ranges)
+                     if self.frame_x(start - 0.5) <= x < self.frame_x(stop - 0.5)), None)
+
+    def mousePressEvent(self, event) -> None:
+        index = self.range_at(event.position().x())
+        if index is not None:
+            self.rangeClicked.emit(index)
 
     def paintEvent(self, event) -> None:
         if not self.ranges:
@@ -102,6 +115,7 @@ class TimelineWidget(QWidget):
         self.speed_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
         self.ranges = RangeStrip(self.slider, self)
+        self.ranges.rangeClicked.connect(lambda i: self.seek(self.ranges.ranges[i][1]))
         track = QVBoxLayout()
         track.setSpacing(0)
         track.addWidget(self.slider)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QSettings, Qt
 
 from gui.loading import load_embedded_clip
 from gui.main_window import MainWindow
@@ -65,6 +65,13 @@ def test_a_whole_sequence_edit_with_undo_and_redo(qtbot, window, tmp_path):
     assert window.timeline.ranges.ranges == take.ranges
     assert take.keyframes and take.contacts is not None and take.contacts.any()
     assert window.view._keyframes.visible() and window.view._contact_marks.visible()
+    # a click on the second transition's range under the slider selects it here and moves the timeline there
+    strip = window.timeline.ranges
+    _, start, stop = take.ranges[3]
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(round(strip.frame_x((start + stop) / 2)), 3))
+    assert editor.track.currentRow() == 3 and window.timeline.frame == start
+    editor.track.setCurrentRow(2)
+    assert window.timeline.frame == take.ranges[2][1]
 
     # the second transition: 20 frames in the style of the jump
     editor.track.setCurrentRow(3)
