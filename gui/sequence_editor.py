@@ -24,7 +24,8 @@ from inference.sequence import Junction, Sequence, TrackClip, render_sequence
 from inference.transition import MAX_LENGTH, MIN_LENGTH
 
 OWN_STYLE = "(the clip before)"
-RANGE_OF = {"clip": "target", "transition": "generated"}  # timeline colours: clips green, transitions orange
+RANGE_OF = {"clip": "target", "transition": "generated"}
+VARIANTS = 4  # seeds tried by Variants  # timeline colours: clips green, transitions orange
 
 
 class _Snapshot(QUndoCommand):
@@ -44,6 +45,20 @@ class _Snapshot(QUndoCommand):
 def render_job(generator, sequence: Sequence, clips, styles, name: str):
     """Job: the library clip of the sequence's take, its ranges coloured on the timeline."""
     result = render_sequence(sequence, clips, styles, generator, name=name)
+    return _take_clip(result, name)
+
+
+def variants_job(generator, sequence: Sequence, clips, styles, name: str, junction: int, seeds: list[int]):
+    """Job: the takes with transition `junction` generated with each of `seeds`, as library clips."""
+    out = []
+    for seed in seeds:
+        sequence.junctions[junction].seed = seed
+        label = f"{name} (transition {junction + 1}, seed {seed})"
+        out.append(_take_clip(render_sequence(sequence, clips, styles, generator, name=label), label))
+    return out
+
+
+def _take_clip(result, name: str):
     first = result.segments[0]
     ranges = [("context", first.start, first.stop)] + [(RANGE_OF[s.kind], s.start, s.stop) for s in result.segments[1:]]
     return clip_from_motion(result.motion, name, ranges=ranges)
@@ -75,6 +90,10 @@ class SequenceEditor(QWidget):
         self.save_button = QPushButton("Save...", self)
         self.save_button.setToolTip("Save the track as a sequence project (.json; `python main.py sequence` renders it)")
         self.save_button.clicked.connect(self._save_dialog)
+        self.variants_button = QPushButton("Variants", self)
+        self.variants_button.setToolTip(f"Render the take with this transition on {VARIANTS} seeds, from its own on, as\n"
+                                        "library clips named by seed to compare; set Seed to the one you pick")
+        self.variants_button.clicked.connect(self.render_variants)
 
         self.length = QSpinBox(self)
         self.length.setRange(MIN_LENGTH, MAX_LENGTH)
@@ -105,6 +124,7 @@ class SequenceEditor(QWidget):
         self.junction_form.addRow("Seed", self.seed)
         self.junction_form.addRow("Style", self.style_box)
         self.junction_form.addRow("Backend", self.backend)
+        self.junction_form.addRow("", self.variants_button)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.track, 1)
@@ -159,20 +179,41 @@ class SequenceEditor(QWidget):
 
     # -- rendering -----------------------------------------------------------------------------------------
     def render(self) -> None:
-        if len(self.names) < 2 or not self.ctx.ready:
+        inputs = self._render_inputs()
+        if inputs is None:
             self.ctx.jobs.cancel("sequence")
             return
+        self.status.setText("rendering ...")
+        self.ctx.submit(render_job, self.ctx.generator, *inputs, key="sequence", description="render sequence",
+                        on_result=self._rendered, on_error=self._failed)
+
+    def _render_inputs(self):
+        """(sequence copy, clips, styles, take name) for a render job, or None when there is nothing to render."""
+        if len(self.names) < 2 or not self.ctx.ready:
+            return None
         library = {c.name: c.motion for c in self.window.library.clips()}
         missing = [n for n in self.names + self._style_names() if n not in library]
         if missing:
             self.status.setText(f"not in the library: {', '.join(missing)}")
+            return None
+        return (copy.deepcopy(self.sequence), [library[n] for n in self.names],
+                {n: library[n] for n in self._style_names()}, self.take_name())
+
+    def render_variants(self) -> None:
+        index = self._junction_index()
+        inputs = self._render_inputs()
+        if index is None or inputs is None:
             return
-        clips = [library[n] for n in self.names]
-        styles = {n: library[n] for n in self._style_names()}
-        self.status.setText("rendering ...")
-        self.ctx.submit(render_job, self.ctx.generator, copy.deepcopy(self.sequence), clips, styles, self.take_name(),
-                        key="sequence", description="render sequence", on_result=self._rendered,
-                        on_error=self._failed)
+        seed = self.sequence.junctions[index].seed
+        self.status.setText(f"rendering {VARIANTS} variants of transition {index + 1} ...")
+        self.ctx.submit(variants_job, self.ctx.generator, *inputs, index, list(range(seed, seed + VARIANTS)),
+                        key="sequence-variants", description="render sequence variants",
+                        on_result=self._variants_rendered, on_error=self._failed)
+
+    def _variants_rendered(self, clips) -> None:
+        for clip in clips:
+            self.window.add_clip(clip, select=False, replace=True)
+        self.status.setText("variants in the library: " + ", ".join(c.name.rsplit("(", 1)[-1].rstrip(")") for c in clips))
 
     def take_name(self) -> str:
         return "sequence: " + " > ".join(self.names)
@@ -284,7 +325,7 @@ class SequenceEditor(QWidget):
         if self.result is not None and self.window.current is self.result and 0 <= row < len(self.result.ranges):
             self.window.timeline.seek(self.result.ranges[row][1])  # the take's range for this row
         index = self._junction_index()
-        for w in (self.length, self.seed, self.style_box, self.backend):
+        for w in (self.length, self.seed, self.style_box, self.backend, self.variants_button):
             w.setEnabled(index is not None)
         if index is None:
             return

@@ -93,6 +93,15 @@ def test_a_whole_sequence_edit_with_undo_and_redo(qtbot, window, tmp_path):
     wait_render(qtbot, editor, [30, 20])
     assert window.undo_stack.count() == 5 and window.undo_stack.undoText().startswith("transition 2")
 
+    # variants of the second transition on four seeds, as library clips named by seed
+    editor.track.setCurrentRow(3)
+    editor.render_variants()
+    names = [f"{editor.take_name()} (transition 2, seed {k})" for k in range(4)]
+    qtbot.waitUntil(lambda: all(n in window.library.names() for n in names), timeout=60_000)
+    variants = [c for c in window.library.clips() if c.name in names]
+    assert len({c.motion.rotations.tobytes() for c in variants}) == 4  # four different takes
+    assert window.undo_stack.count() == 5  # trying variants is no edit
+
     # saved and opened again: the same track
     editor.save(tmp_path / "walk_run_walk.json")
     saved = load_sequence(tmp_path / "walk_run_walk.json")
