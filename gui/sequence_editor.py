@@ -42,20 +42,29 @@ class _Snapshot(QUndoCommand):
         self.editor._set_state(*copy.deepcopy(self.before))
 
 
-def render_job(generator, sequence: Sequence, clips, styles, name: str):
-    """Job: the library clip of the sequence's take, its ranges coloured on the timeline."""
-    result = render_sequence(sequence, clips, styles, generator, name=name)
-    return _take_clip(result, name)
+def render_job(generator, sequence: Sequence, clips, styles, name: str, job):
+    """Job: the library clip of the sequence's take, its ranges coloured on the timeline; progress per
+    generated frame, stopped at the next network call once superseded or cancelled."""
+    return _take_clip(_render(generator, sequence, clips, styles, name, job), name)
 
 
-def variants_job(generator, sequence: Sequence, clips, styles, name: str, junction: int, seeds: list[int]):
+def variants_job(generator, sequence: Sequence, clips, styles, name: str, junction: int, seeds: list[int], job):
     """Job: the takes with transition `junction` generated with each of `seeds`, as library clips."""
     out = []
     for seed in seeds:
         sequence.junctions[junction].seed = seed
         label = f"{name} (transition {junction + 1}, seed {seed})"
-        out.append(_take_clip(render_sequence(sequence, clips, styles, generator, name=label), label))
+        out.append(_take_clip(_render(generator, sequence, clips, styles, label, job), label))
     return out
+
+
+def _render(generator, sequence, clips, styles, name, job):
+    generator.hook = lambda kind: job.check_cancelled()
+    try:
+        return render_sequence(sequence, clips, styles, generator, name=name,
+                               progress=lambda done, total: job.report_progress(done / total, f"frame {done}/{total}"))
+    finally:
+        generator.hook = None
 
 
 def _take_clip(result, name: str):
@@ -185,6 +194,7 @@ class SequenceEditor(QWidget):
             return
         self.status.setText("rendering ...")
         self.ctx.submit(render_job, self.ctx.generator, *inputs, key="sequence", description="render sequence",
+                        with_job=True,
                         on_result=self._rendered, on_error=self._failed)
 
     def _render_inputs(self):
@@ -207,7 +217,7 @@ class SequenceEditor(QWidget):
         seed = self.sequence.junctions[index].seed
         self.status.setText(f"rendering {VARIANTS} variants of transition {index + 1} ...")
         self.ctx.submit(variants_job, self.ctx.generator, *inputs, index, list(range(seed, seed + VARIANTS)),
-                        key="sequence-variants", description="render sequence variants",
+                        key="sequence-variants", description="render sequence variants", with_job=True,
                         on_result=self._variants_rendered, on_error=self._failed)
 
     def _variants_rendered(self, clips) -> None:
