@@ -32,7 +32,12 @@ def view(qtbot):
     with qtbot.waitExposed(v):
         v.widget.show()
     assert (v.width(), v.height()) == (640, 480)
-    return v
+    yield v
+    v.widget.close()
+    # delete the container (and the GL window it owns) now: a closed GL window left to some later collection
+    # crashed a later test's first paint (a dead GL context, seen after 10 to 14 tests in one process)
+    v.widget.deleteLater()
+    qtbot.wait(1)
 
 
 def test_bones_are_drawn_where_they_project(view):
@@ -101,6 +106,8 @@ def test_a_toy_rig_shown_before_the_view_has_its_size_is_framed_by_its_whole_ext
     for frame in (0, frames - 1):
         px = view.project(to_gl(points[frame]))
         assert ((px >= 0) & (px < [900, 300])).all(), px
+    view.widget.close()
+    view.widget.deleteLater()  # as the fixture does
 
 
 def test_the_camera_follows_a_travelling_clip(view):
