@@ -11,17 +11,10 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from gui.loading import load_embedded_clip
 from gui.main_window import MainWindow
 from gui.panels.rsmt_context import SETTING
-from inference.models import random_rsmt_weights
 from inference.sequence_file import load_sequence
+from test_gui_transition_panel import weights_dir  # noqa: F401 -- the random-weight lite model fixture
 
 pytestmark = pytest.mark.gl
-
-
-@pytest.fixture(scope="module")
-def weights_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rsmt_lite_sequence")
-    random_rsmt_weights(folder, seed=4)
-    return folder
 
 
 @pytest.fixture
