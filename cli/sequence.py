@@ -1,5 +1,5 @@
 """`sequence PROJECT.json --out OUT.bvh [--weights DIR] [--json]`: a sequence project (clips with a
-transition at each junction, `inference.sequence_file`) rendered as one take and written to OUT (BVH or
+transition at each junction, `inference.rsmt.sequence_file`) rendered as one take and written to OUT (BVH or
 DeepMimic .txt), 30 fps on the first clip's skeleton."""
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from inference.backend import BackendNotReady
-    from inference.models import load_rsmt
-    from inference.sequence import render_sequence
-    from inference.sequence_file import load_sequence, resolve
-    from inference.transition import TransitionError, TransitionGenerator
+    from inference.backends.base import BackendNotReady
+    from inference.rsmt.models import load_rsmt
+    from inference.rsmt.sequence import render_sequence
+    from inference.rsmt.sequence_file import load_sequence, resolve
+    from inference.rsmt.transition import TransitionError, TransitionGenerator
     from inference.weights import WeightsError
     from motion.io import motion_file_type, save_motion
 

@@ -1,6 +1,6 @@
-"""Sequence dock: a track of library clips with a transition at each junction (`inference.sequence`),
+"""Sequence dock: a track of library clips with a transition at each junction (`inference.rsmt.sequence`),
 rendered as one take that goes to the library and plays, with the timeline colouring its clips and
-transitions; saved and opened as a project file (`inference.sequence_file`, CLI twin `sequence`).
+transitions; saved and opened as a project file (`inference.rsmt.sequence_file`, CLI twin `sequence`).
 
 Every edit (add, remove or move a clip, a junction's length, seed, style or backend) is one step on the
 window's undo stack (Edit > Undo / Redo) and renders the take again on the RSMT job runner: a render
@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 
 from gui.loading import clip_from_motion
 from gui.panels.rsmt_context import context_for
-from gui.panels.transition_panel import BACKENDS
-from inference.sequence import Junction, Sequence, TrackClip, render_sequence
-from inference.transition import MAX_LENGTH, MIN_LENGTH
+from inference.backends.base import APP_BACKENDS, LABELS
+from inference.rsmt.sequence import Junction, Sequence, TrackClip, render_sequence
+from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH
 
 OWN_STYLE = "(the clip before)"
 RANGE_OF = {"clip": "target", "transition": "generated"}
@@ -44,7 +44,7 @@ class _Snapshot(QUndoCommand):
 
 def render_job(generator, sequence: Sequence, clips, styles, name: str, job):
     """Job: the library clip of the sequence's take, its ranges coloured on the timeline; progress per
-    generated frame, stopped at the next network call once superseded or cancelled."""
+    sampler step, stopped at the next step once superseded or cancelled."""
     return _take_clip(_render(generator, sequence, clips, styles, name, job), name)
 
 
@@ -59,12 +59,11 @@ def variants_job(generator, sequence: Sequence, clips, styles, name: str, juncti
 
 
 def _render(generator, sequence, clips, styles, name, job):
-    generator.hook = lambda kind: job.check_cancelled()
-    try:
-        return render_sequence(sequence, clips, styles, generator, name=name,
-                               progress=lambda done, total: job.report_progress(done / total, f"frame {done}/{total}"))
-    finally:
-        generator.hook = None
+    def progress(done: int, total: int) -> None:
+        job.check_cancelled()
+        job.report_progress(done / total, f"step {done}/{total}")
+
+    return render_sequence(sequence, clips, styles, generator, name=name, progress=progress)
 
 
 def _take_clip(result, name: str):
@@ -113,8 +112,8 @@ class SequenceEditor(QWidget):
         self.style_box = QComboBox(self)
         self.style_box.setToolTip("Style of this transition: a library clip, or the clip before it")
         self.backend = QComboBox(self)
-        for name, label in BACKENDS:
-            self.backend.addItem(label, name)
+        for name in APP_BACKENDS:
+            self.backend.addItem(LABELS[name], name)
         self.backend.setToolTip("Backend that generates this transition")
         self.length.editingFinished.connect(lambda: self._junction_changed("length", self.length.value()))
         self.seed.editingFinished.connect(lambda: self._junction_changed("seed", self.seed.value()))
@@ -239,7 +238,7 @@ class SequenceEditor(QWidget):
 
     # -- project files -------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        from inference.sequence_file import save_sequence
+        from inference.rsmt.sequence_file import save_sequence
 
         folder = Path(path).resolve().parent
         unsaved = [n for n in dict.fromkeys(self.names + self._style_names()) if self._reference(n, folder) is None]
@@ -257,7 +256,7 @@ class SequenceEditor(QWidget):
     def open(self, path: str | Path) -> None:
         """Load a project: its clips join the library (by their file's name) and the track is replaced (one
         undo step). Errors go to a dialog naming the file."""
-        from inference.sequence_file import load_sequence, resolve
+        from inference.rsmt.sequence_file import load_sequence, resolve
         from motion.errors import MotionFileError
 
         path = Path(path)
@@ -316,8 +315,8 @@ class SequenceEditor(QWidget):
             self.track.addItem(name)
             if i < len(self.sequence.junctions):
                 j = self.sequence.junctions[i]
-                label = dict(BACKENDS)[j.backend] if j.backend in dict(BACKENDS) else j.backend
-                self.track.addItem(f"    -> {j.length} frames, style {j.style or OWN_STYLE}, seed {j.seed}, {label}")
+                self.track.addItem(f"    -> {j.length} frames, style {j.style or OWN_STYLE}, seed {j.seed}, "
+                                   f"{LABELS[j.backend]}")
         self.track.blockSignals(False)
         self.track.setCurrentRow(min(row, self.track.count() - 1))
         self._row_changed(self.track.currentRow())

@@ -1,7 +1,7 @@
 """Qt-free foot contacts for the viewer's floor markers: which feet touch the floor in which frames.
 
 A foot (the feet of `motion.joint_roles.roles_for`) touches the floor where it is within the foot lock's
-height gate (`inference.footlock`, 2.5 cm) of its planted height, the lowest 2% of its heights over the clip.
+height gate (`inference.rsmt.footlock`, 2.5 cm) of its planted height, the lowest 2% of its heights over the clip.
 The gate is scaled to the clip's units by its body height (a 170 cm body: 2.5 cm), so metres and
 centimetres alike work without knowing the units.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.footlock import HEIGHT_GATE_CM, contacts
+from inference.rsmt.footlock import HEIGHT_GATE_CM, contacts
 from motion.joint_roles import JointRolesError, roles_for
 from motion.motion import Motion
 

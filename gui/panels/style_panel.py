@@ -1,6 +1,6 @@
 """Style panel: the style library (one style per library clip the model can read, plus custom styles saved
 in the user's data folder), a 2-D PCA map of their style codes where a click picks a style, a blend of two
-styles, and save/load of custom styles (`inference.styles`). The picked style is what the Transition
+styles, and save/load of custom styles (`inference.rsmt.styles`). The picked style is what the Transition
 panel uses."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def short_name(style: str) -> str:
 
 def build_library(generator, clips: dict, folder=None):
     """Job: (styles, problems) of the clips and of the custom style files."""
-    from inference.styles import clip_styles, load_custom_styles
+    from inference.rsmt.styles import clip_styles, load_custom_styles
 
     styles, problems = clip_styles(generator, clips)
     custom, bad = load_custom_styles(generator, folder)
@@ -33,7 +33,7 @@ def build_library(generator, clips: dict, folder=None):
 
 def blend_job(generator, a, b, t: float):
     """Job: a blended Style (its code from the encoder)."""
-    from inference.styles import Style, blend, style_codes
+    from inference.rsmt.styles import Style, blend, style_codes
 
     features = blend(a.features, b.features, t)
     return Style(features.name, features, style_codes(generator, [features])[0], "blend")
@@ -43,8 +43,8 @@ def load_job(generator, path: str):
     """Job: a Style from a saved style-code file (TransitionError naming the file)."""
     from pathlib import Path
 
-    from inference.styles import Style, style_codes
-    from inference.transition import StyleFeatures
+    from inference.rsmt.styles import Style, style_codes
+    from inference.rsmt.transition import StyleFeatures
 
     model = generator.model
     features = StyleFeatures.load(path, model.roles, model.cfg.style_frames - 1)
@@ -56,7 +56,7 @@ class StylePanel(QWidget):
         super().__init__(window)
         self.window = window
         self.ctx = context_for(window)
-        self.folder = style_folder  # None: inference.styles.style_dir()
+        self.folder = style_folder  # None: inference.rsmt.styles.style_dir()
         self.styles = []
         self.map = None
         self.status = QLabel(self)
@@ -125,7 +125,7 @@ class StylePanel(QWidget):
         self.window.show_error("Styles", message)
 
     def _built(self, outcome) -> None:
-        from inference.styles import StyleMap
+        from inference.rsmt.styles import StyleMap
 
         styles, problems = outcome
         picked = self.ctx.style.name if self.ctx.style is not None else None
@@ -221,7 +221,7 @@ class StylePanel(QWidget):
 
     def save(self, name: str):
         """Save the picked style under `name` in the style folder; returns the path."""
-        from inference.styles import save_style
+        from inference.rsmt.styles import save_style
 
         style = self.ctx.style
         if style is None:

@@ -75,7 +75,7 @@ def test_bone_spindles_wind_outwards_and_skip_zero_length_bones():
 
 
 def test_foot_contacts_only_on_the_given_frames():
-    from gui.loading import display_points
+    from motion.fk import display_points
     from motion.deepmimic import load_embedded
     from viewer.contacts import foot_contacts
 

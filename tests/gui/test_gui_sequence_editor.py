@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from gui.loading import load_embedded_clip
 from gui.main_window import MainWindow
 from gui.panels.rsmt_context import SETTING
-from inference.sequence_file import load_sequence
+from inference.rsmt.sequence_file import load_sequence
 from test_gui_transition_panel import weights_dir  # noqa: F401 -- the random-weight lite model fixture
 
 pytestmark = pytest.mark.gl

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import cli
-from inference.models import load_rsmt, random_rsmt_weights
-from inference.sequence import Junction, Sequence, TrackClip, render_sequence
-from inference.sequence_file import load_sequence, resolve, save_sequence
-from inference.transition import TransitionGenerator
+from inference.rsmt.models import load_rsmt, random_rsmt_weights
+from inference.rsmt.sequence import Junction, Sequence, TrackClip, render_sequence
+from inference.rsmt.sequence_file import load_sequence, resolve, save_sequence
+from inference.rsmt.transition import TransitionGenerator
 from motion.bvh import read_bvh
 from motion.deepmimic import load_embedded
 from motion.errors import MotionFileError
@@ -76,7 +76,8 @@ def test_progress_counts_frames_over_all_junctions(generator):
     clips, styles = resolve(three_clips(), ".")
     seen = []
     render_sequence(three_clips(), clips, styles, generator, progress=lambda d, t: seen.append((d, t)))
-    assert seen[-1] == (32, 32) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    total = generator.total_steps(20) + generator.total_steps(12)  # warm-up and generated frames, both junctions
+    assert seen[-1] == (total, total) and [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_project_round_trip_with_paths_relative_to_the_project(generator, tmp_path, monkeypatch):
