@@ -20,13 +20,18 @@ from inference.rsmt.transition import backend_status
 
 def generate(generator, request, job):
     """Job: (TransitionResult, its library clip) for `request`, reporting progress per sampler step and
-    stopping at the next step when cancelled."""
+    stopping at the next step when cancelled. The clip is named for what it is (clips, style, backend, seed)
+    and carries its context / generated / target ranges (timeline colours, keyframe ghosts, foot contacts)."""
     def progress(done: int, total: int) -> None:
         job.check_cancelled()
         job.report_progress(done / total, f"step {done}/{total}")
 
     result = generator.generate(request, progress=progress)
-    return result, clip_from_motion(result.motion, f"{result.motion.name} ({result.backend}, seed {result.seed})")
+    style = getattr(request.style, "name", "") or "own"  # a Motion's or a StyleFeatures' name; None: the source's
+    name = f"{result.motion.name} ({style} style, {result.backend}, seed {result.seed})"
+    g, n = result.generated, result.motion.num_frames
+    ranges = [("context", 0, g.start), ("generated", g.start, g.stop), ("target", g.stop, n)]
+    return result, clip_from_motion(result.motion, name, ranges=ranges)
 
 
 @dataclass

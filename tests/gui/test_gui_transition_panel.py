@@ -115,6 +115,10 @@ def test_generate_adds_a_playing_clip_with_context_transition_and_target(qtbot, 
     # 31 context frames (source frames 0..30) + 20 generated + the run's frames after its keyframe 4
     assert clip is panel.result_clip and clip.motion.num_frames == 31 + 20 + (run.num_frames - 5)
     assert (result.context_frames, result.length, result.seed, result.backend) == (31, 20, 5, "torch")
+    assert clip.name == "humanoid3d_walk_to_humanoid3d_run (own style, torch, seed 5)"
+    assert clip.ranges == [("context", 0, 31), ("generated", 31, 51), ("target", 51, clip.motion.num_frames)]
+    assert w.timeline.ranges.ranges == clip.ranges and clip.keyframes == [30, 50]
+    assert w.view._keyframes.visible() and clip.contacts is not None and not clip.contacts[:31].any()
     assert w.timeline.playing and w.timeline.clock.num_frames == clip.motion.num_frames
     assert progress and max(progress) == pytest.approx(1.0)
     walk = w.library.clips()[0].motion
