@@ -90,6 +90,21 @@ class ClipLibrary(QWidget):
                 self.list.setCurrentRow(row)
         return row
 
+    def replace_clip(self, old: LoadedClip, new: LoadedClip) -> bool:
+        """Put `new` where `old` is (selected, named as `new` says unless another clip has that name); False
+        when `old` is no longer in the library."""
+        row = next((i for i, c in enumerate(self._clips) if c is old), None)
+        if row is None:
+            return False
+        new.name = self._unique_name(new.name, but=old)
+        self._clips[row] = new
+        self._describe(row)
+        if self.list.currentRow() == row:
+            self.clipSelected.emit(new)
+        else:
+            self.list.setCurrentRow(row)
+        return True
+
     def select(self, name: str) -> bool:
         for i, c in enumerate(self._clips):
             if c.name == name:
@@ -173,8 +188,9 @@ class ClipLibrary(QWidget):
         menu.addActions(self.list.actions())
         menu.popup(self.list.viewport().mapToGlobal(pos))
 
-    def _unique_name(self, name: str) -> str:
-        taken = set(self.names())
+    def _unique_name(self, name: str, but: LoadedClip | None = None) -> str:
+        """`name`, or `name (2)`, `name (3)` ... when another clip (than `but`) has it."""
+        taken = {c.name for c in self._clips if c is not but}
         candidate, n = name, 2
         while candidate in taken:
             candidate, n = f"{name} ({n})", n + 1

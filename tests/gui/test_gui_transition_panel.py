@@ -160,3 +160,23 @@ def test_missing_weights_are_said_clearly(qtbot, tmp_path):
     assert "sampler.safetensors" in panel.status.text()
     assert not panel.generate_button.isEnabled()
     w.close()
+
+
+def test_regenerate_in_place_replaces_the_result_as_settings_change(qtbot, window):
+    w, panel = window
+    panel.set_source("humanoid3d_walk", 20)
+    panel.set_target("humanoid3d_run", 0)
+    panel.length.setValue(20)
+    panel.seed.setValue(0)
+    panel.generate()
+    qtbot.waitUntil(lambda: panel.result_clip is not None and w.current is panel.result_clip, timeout=60_000)
+    count, first = len(w.library.clips()), panel.result_clip
+    panel.in_place.setChecked(True)
+    for seed in (1, 2, 3):  # quick changes: older runs are superseded, only the last one arrives
+        panel.seed.setValue(seed)
+    qtbot.waitUntil(lambda: panel.result is not None and panel.result.seed == 3, timeout=60_000)
+    panel.length.setValue(25)
+    qtbot.waitUntil(lambda: panel.result.length == 25, timeout=60_000)
+    assert len(w.library.clips()) == count and first not in w.library.clips()
+    assert w.current is panel.result_clip and panel.result_clip.name.endswith("(own style, torch, seed 3)")
+    assert [b - a for k, a, b in w.timeline.ranges.ranges if k == "generated"] == [25]
