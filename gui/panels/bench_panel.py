@@ -15,10 +15,9 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
                                QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.panels import BACKEND_COLORS
 from gui.workers import JobRunner
 
-BACKEND_COLORS = {"torch": (200, 200, 200), "max": (250, 160, 40), "max-mojo": (230, 90, 90),
-                  "onnx": (90, 200, 255)}
 TABLE_COLUMNS = ("case", "batch", "backend", "median µs", "p10-p90 µs", "× torch")
 
 

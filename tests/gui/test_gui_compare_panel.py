@@ -131,6 +131,9 @@ def test_export_writes_json_csv_and_png(compared, tmp_path):
     rows = (out / "report.csv").read_text().splitlines()
     assert len(rows) == 1 + LENGTH and rows[0].startswith("frame,free_running_max_cm")
     assert (out / "report.png").stat().st_size > 1000 and len(paths) == 3
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(out / "report.png")).width() == 2400  # rendered at print resolution, not grabbed
 
 
 def test_joint_names_are_tick_levels_so_a_narrow_heatmap_shows_only_those_that_fit():
@@ -138,3 +141,16 @@ def test_joint_names_are_tick_levels_so_a_narrow_heatmap_shows_only_those_that_f
     levels = name_tick_levels(names)
     assert levels[0] == [(0, "joint0"), (8, "joint8")]  # always drawn: few enough to fit a narrow plot
     assert sorted(tick for level in levels for tick in level) == list(enumerate(names))  # each name once
+
+
+def test_latency_curves_one_colour_per_backend_and_the_heatmap_has_a_scale(compared):
+    w, panel, _ = compared
+    from gui.panels import BACKEND_COLORS
+    from parity.transition_report import error_matrix
+
+    rep = panel.report
+    assert set(panel.latency_curves) == {rep.reference, rep.candidate}
+    colours = {name: curve.opts["pen"].color().getRgb()[:3] for name, curve in panel.latency_curves.items()}
+    assert colours == {name: BACKEND_COLORS[name] for name in colours}
+    matrix, _ = error_matrix(rep, panel.mode)
+    assert panel.heat_scale.levels() == pytest.approx((0.0, float(np.max(matrix))))
