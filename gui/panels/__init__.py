@@ -48,10 +48,6 @@ def _bench(window):
     return BenchPanel(window)
 
 
-# one colour per backend in every plot (Compare's latency curves, Benchmark's bars)
-BACKEND_COLORS = {"torch": (200, 200, 200), "max": (250, 160, 40), "max-mojo": (230, 90, 90),
-                  "onnx": (90, 200, 255)}
-
 Right, Bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
 
 PANELS = [

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
                                QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from gui.panels import BACKEND_COLORS
+from gui.panels.backend_colors import BACKEND_COLORS
 from gui.workers import JobRunner
 from inference.backends.base import LABELS
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from gui.loading import clip_from_motion
-from gui.panels import BACKEND_COLORS
+from gui.panels.backend_colors import BACKEND_COLORS
 from gui.panels.rsmt_context import context_for
 from inference.backends.base import LABELS, MAX_BACKENDS
 from parity.transition_report import error_matrix, write_transition_report

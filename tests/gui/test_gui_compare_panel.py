@@ -145,7 +145,7 @@ def test_joint_names_are_tick_levels_so_a_narrow_heatmap_shows_only_those_that_f
 
 def test_latency_curves_one_colour_per_backend_and_the_heatmap_has_a_scale(compared):
     w, panel, _ = compared
-    from gui.panels import BACKEND_COLORS
+    from gui.panels.backend_colors import BACKEND_COLORS
     from parity.transition_report import error_matrix
 
     rep = panel.report
