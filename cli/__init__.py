@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),
     "bake": ("cli.bake", "many transitions at once (clip pairs x styles x seeds), on local processes or a Ray cluster"),
     "serve": ("cli.serve", "the HTTP service: transitions, compare, models, styles, Prometheus metrics"),
+    "sequence": ("cli.sequence", "a sequence project (clips with a transition at each junction) as one take"),
 }
 
 

@@ -5,7 +5,7 @@ hands, toes), computed once at load time so the viewer only slices a cached arra
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +23,39 @@ class LoadedClip:
     names: list[str]  # (J + E,) joint names; "" for End Sites (no label)
     source: str | None  # file path, or None for embedded clips
     embedded: bool = False
+    # (kind, start, stop) frame ranges the timeline colours: "context" / "generated" / "target" (RANGE_KINDS)
+    ranges: list[tuple[str, int, int]] = field(default_factory=list)
+    contacts: np.ndarray | None = None  # (F, J + E) bool: floor markers (feet on generated frames), or None
+
+    @property
+    def keyframes(self) -> list[int]:
+        """The frames each generated range leaves from and arrives at (the view shows their ghosts)."""
+        return sorted({f for kind, start, stop in self.ranges if kind == "generated"
+                       for f in (max(start - 1, 0), stop - 1)})
 
     @property
     def warnings(self) -> list[str]:
         return list(self.motion.warnings)
 
 
-def clip_from_motion(motion: Motion, name: str = "", source: str | None = None, embedded: bool = False) -> LoadedClip:
-    """A library entry for any Motion (a file, an embedded clip, or one a panel generated)."""
+RANGE_KINDS = ("context", "generated", "target")
+
+
+def clip_from_motion(motion: Motion, name: str = "", source: str | None = None, embedded: bool = False,
+                     ranges: list[tuple[str, int, int]] | None = None) -> LoadedClip:
+    """A library entry for any Motion (a file, an embedded clip, or one a panel generated); `ranges`:
+    (kind, start, stop) of the frames a network made ("generated") and of those it joins ("context",
+    "target"); the view marks the foot contacts of the generated frames."""
+    from viewer.contacts import foot_contacts
+
     positions, parents, names = display_points(motion)
-    return LoadedClip(name or motion.name or "clip", motion, positions, parents, names, source, embedded)
+    ranges = list(ranges or [])
+    generated = np.zeros(motion.num_frames, bool)
+    for kind, start, stop in ranges:
+        generated[start:stop] |= kind == "generated"
+    contacts = foot_contacts(motion, positions, generated) if generated.any() else None
+    return LoadedClip(name or motion.name or "clip", motion, positions, parents, names, source, embedded, ranges,
+                      contacts)
 
 
 def load_clip_file(path: str | Path) -> LoadedClip:

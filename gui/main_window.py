@@ -10,17 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QVBoxLayout, QWidget)
 
 from gui import loading
+from gui.formatting import count_text, fps_text, repairs_summary
 from gui.library import ClipLibrary
 from gui.help_menu import build_help_menu
 from gui.loading import LoadedClip
 from gui.max_models import SETTING as COMPILE_AT_START, MaxModels, compile_at_start
 from gui.panels import arrange_panels, install_panels, shutdown_panels
 from gui.recent import RecentFiles
+from gui.sequence_editor import SequenceEditor
 from gui.timeline import TimelineWidget
 from gui.workers import JobRunner
 from viewer.skeleton_view import SkeletonView
@@ -41,6 +43,8 @@ class MainWindow(QMainWindow):
         self.current: LoadedClip | None = None
         self.error_dialogs: list[QMessageBox] = []
         self._pending_default = DEFAULT_CLIP if load_embedded else None
+        self._embedded_pending: set[str] = set()  # bundled clips still loading
+        self._embedded_repairs: list[tuple[str, str]] = []  # (clip, repair) of those that arrived
 
         central = QWidget(self)
         self.view = SkeletonView(central)
@@ -64,22 +68,27 @@ class MainWindow(QMainWindow):
         self.jobs.progress.connect(self._job_progress)
 
         self.max_models = MaxModels(self)  # before the panels: they follow its `ready`
+        self.undo_stack = QUndoStack(self)  # library and sequence edits (Edit > Undo / Redo)
         self._build_menus()
         self.library = ClipLibrary(self)
         self.library.clipSelected.connect(self.show_clip)
+        self.library.clipRemoved.connect(self._clip_removed)
         self.library_dock = self.add_panel("Clip library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
-        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
-        # the right-hand panels run the full height; the bottom area (log, plots) spans the rest
+        # the left column holds the library and the log; the right-hand panels (and the sequence) run the
+        # full height; the bottom area (plots) spans the rest. With the log beside the plots the window could
+        # not be narrower than 1,062 px (log + Compare + Transition minimum widths side by side).
+        self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels = install_panels(self)  # {title: dock}; before restoreState, which places them
+        self.sequence_editor = SequenceEditor(self)
+        self.sequence_dock = self.add_panel("Sequence", self.sequence_editor, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.sequence_dock.hide()  # tabbed with the right-hand panels on first show
         self.help_menu = build_help_menu(self)
         self.setAcceptDrops(True)
         self.resize(1280, 800)
-        self.resizeDocks([self.library_dock], [300], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.log_dock], [110], Qt.Orientation.Vertical)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -94,11 +103,29 @@ class MainWindow(QMainWindow):
         if self._layout_pending:  # see gui.panels.arrange_panels: tabs made before the first show misdraw
             self._layout_pending = False
             arrange_panels(self, self.panels)
+            right = [d for d in self.panels.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+            if right:
+                self.tabifyDockWidget(right[0], self.sequence_dock)
+            self.sequence_dock.show()
             state = self.settings.value("window/state")
             if state is not None:
                 self.restoreState(state)
+            else:
+                QTimer.singleShot(0, self._share_space)  # once the tab groups exist
             if self.compile_at_start_action.isChecked():
                 QTimer.singleShot(0, self.max_models.start)
+
+    def _share_space(self) -> None:
+        """First layout: the docks take a share of the window (the view keeps about half of it), so they grow
+        on a large screen instead of keeping their minimum sizes around a huge view."""
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.library_dock, self.log_dock], [int(0.45 * h), int(0.2 * h)], Qt.Orientation.Vertical)
+        bottom = [d for d in self.panels.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        # resizing one dock of a tab group resizes the group
+        self.resizeDocks([self.library_dock, self.sequence_dock], [int(0.22 * w), int(0.28 * w)],
+                         Qt.Orientation.Horizontal)
+        if bottom:
+            self.resizeDocks(bottom[:1], [int(0.3 * h)], Qt.Orientation.Vertical)
 
     def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -132,6 +159,13 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(file_menu, "&Export BVH...", self.export_dialog, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addActions([self.undo_action, self.redo_action])
 
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Frame all", self.view.frame_all, "F")
@@ -176,9 +210,22 @@ class MainWindow(QMainWindow):
         except Exception as e:  # noqa: BLE001 -- a broken install must still open the window
             self.log_message(f"embedded clips unavailable: {e}")
             return
+        self._embedded_pending, self._embedded_repairs = set(names), []
         for name in names:
             self.jobs.submit(loading.load_embedded_clip, name, key=f"embedded:{name}", description=f"load {name}",
-                             on_result=self._clip_loaded, on_error=lambda msg, n=name: self.show_error(n, msg))
+                             on_result=self._clip_loaded, on_error=lambda msg, n=name: self._embedded_failed(n, msg))
+
+    def _embedded_failed(self, name: str, message: str) -> None:
+        self._embedded_arrived(name, [])
+        self.show_error(name, message)
+
+    def _embedded_arrived(self, name: str, warnings: list[str]) -> None:
+        """The bundled clips' repairs (pybullet ships clips with quaternions that are not unit length) make one
+        Log line once the last bundled clip has arrived, instead of a line per repair opening the Log."""
+        self._embedded_pending.discard(name)
+        self._embedded_repairs += [(name, w) for w in warnings]
+        if not self._embedded_pending and self._embedded_repairs:
+            self.log_message(f"bundled clips: {repairs_summary(self._embedded_repairs)}")
 
     def open_dialog(self) -> None:
         start = str(Path(self.recent.paths()[0]).parent) if self.recent.paths() else ""
@@ -203,26 +250,40 @@ class MainWindow(QMainWindow):
         if self._pending_default == clip.name and self.current is None:
             select = True
         self.library.add(clip, select=select, replace=replace)
+        if clip.embedded:
+            self._embedded_arrived(clip.name, clip.warnings)
+            return
         if clip.source:
             self.recent.add(clip.source)
-            self.log_message(f"loaded {clip.source}: {clip.motion.num_frames} frames at {clip.motion.fps:.4g} fps")
+            self.log_message(f"loaded {clip.source}: {count_text(clip.motion.num_frames, 'frame')} at "
+                             f"{fps_text(clip.motion.fps)}")
         for warning in clip.warnings:
             self.log_message(f"{clip.source or clip.name}: repaired: {warning}")
         if clip.warnings:
             self.statusBar().showMessage(
                 f"{clip.name}: {len(clip.warnings)} problem(s) repaired while loading (see Log)", 10_000)
 
+    def _clip_removed(self, clip: LoadedClip) -> None:
+        if not self.library.clips():  # else the library has selected the next one
+            self.current = None
+            self.view.clear()
+            self.timeline.set_clip(0, 30.0)
+            self.setWindowTitle("Motion Studio")
+
     def show_clip(self, clip: LoadedClip) -> None:
         self.current = clip
         self._pending_default = None
         m = clip.motion
         self.view.set_clip(clip.positions, clip.parents, clip.names)
-        self.timeline.set_clip(m.num_frames, m.fps)
+        self.view.set_contacts(clip.contacts)
+        self.view.set_keyframe_ghosts(clip.positions[clip.keyframes] if clip.keyframes else None)
+        self.timeline.set_clip(m.num_frames, m.fps, clip.ranges)
         self.view.set_frame(0)
         self.setWindowTitle(f"{clip.name} - Motion Studio")
         self.clipChanged.emit(clip)
         self.statusBar().showMessage(
-            f"{clip.name}: {m.skeleton.num_joints} joints, {m.num_frames} frames, {m.fps:g} fps, "
+            f"{clip.name}: {count_text(m.skeleton.num_joints, 'joint')}, {count_text(m.num_frames, 'frame')}, "
+            f"{fps_text(m.fps)}, "
             f"{m.duration:.2f} s", 5000)
 
     # -- export --------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Timeline bar: play/pause, scrub slider, frame and time readout, loop toggle, speed 0.1x-4x.
+"""Timeline bar: play/pause, scrub slider, frame and time readout, loop toggle, speed 0.1x-4x, and under the
+slider the clip's frame ranges in colour (a transition's context, generated and target frames; a
+sequence's clips and transitions), see `RangeStrip`.
 
 It owns the `PlaybackClock` and a display timer; on each tick it asks the clock for the frame to show and
 emits `frameChanged(int)` only when that frame changes. The keyboard shortcuts (Space, Left, Right, Home,
@@ -8,9 +10,10 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton,
-                               QWidget)
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QStyle,
+                               QStyleOptionSlider, QToolButton, QVBoxLayout, QWidget)
 
 from gui.playback import MAX_SPEED, MIN_SPEED, PlaybackClock
 
@@ -18,6 +21,57 @@ DISPLAY_INTERVAL_MS = 8  # ask the clock often; frames are only pushed when the 
 # While playing, the slider and readout repaint at most this often: every raster widget repaint makes Qt
 # compose the whole window again with the GL view, which costs as much as a few GL frames under llvmpipe.
 READOUT_INTERVAL_S = 0.05
+
+
+RANGE_COLORS = {"context": QColor(90, 140, 230), "generated": QColor(250, 160, 40), "target": QColor(90, 200, 120)}
+
+
+class RangeStrip(QWidget):
+    """A thin bar under the scrub slider: each (kind, start, stop) range drawn in its kind's colour
+    (RANGE_COLORS) where the slider puts those frames; the tooltip names them. A click on a range emits
+    `rangeClicked(index)`."""
+
+    rangeClicked = Signal(int)
+
+    def __init__(self, slider: QSlider, parent=None):
+        super().__init__(parent)
+        self.slider = slider
+        self.ranges: list[tuple[str, int, int]] = []
+        self.setFixedHeight(7)
+
+    def set_ranges(self, ranges) -> None:
+        self.ranges = list(ranges)
+        self.setToolTip("\n".join(f"{kind}: frames {start}-{stop - 1}" for kind, start, stop in self.ranges))
+        self.update()
+
+    def frame_x(self, frame: float) -> float:
+        """x of `frame` under the slider's handle centre (the handle's travel is narrower than the slider)."""
+        opt = QStyleOptionSlider()
+        self.slider.initStyleOption(opt)
+        handle = self.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                    QStyle.SubControl.SC_SliderHandle, self.slider)
+        left, travel = handle.width() / 2, self.slider.width() - handle.width()
+        last = max(self.slider.maximum(), 1)
+        return self.slider.x() - self.x() + left + travel * frame / last
+
+    def range_at(self, x: float) -> int | None:
+        """Index of the range drawn at x, or None."""
+        return next((i for i, (_, start, stop) in enumerate(self.ranges)
+                     if self.frame_x(start - 0.5) <= x < self.frame_x(stop - 0.5)), None)
+
+    def mousePressEvent(self, event) -> None:
+        index = self.range_at(event.position().x())
+        if index is not None:
+            self.rangeClicked.emit(index)
+
+    def paintEvent(self, event) -> None:
+        if not self.ranges:
+            return
+        painter = QPainter(self)
+        for kind, start, stop in self.ranges:
+            x0, x1 = self.frame_x(start - 0.5), self.frame_x(stop - 0.5)
+            painter.fillRect(QRectF(x0, 0, max(x1 - x0, 1.0), self.height()), RANGE_COLORS[kind])
+        painter.end()
 
 
 class TimelineWidget(QWidget):
@@ -39,6 +93,7 @@ class TimelineWidget(QWidget):
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setToolTip("Scrub (Left / Right step one frame)")
+        self.slider.setMinimumWidth(100)  # a narrow window squeezes the docks, never the scrub bar away
         self.slider.valueChanged.connect(self._slider_moved)
         self.frame_label = QLabel(self)
         self.frame_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -52,26 +107,33 @@ class TimelineWidget(QWidget):
         self.speed_box.setDecimals(1)
         self.speed_box.setSuffix(" x")
         self.speed_box.setValue(1.0)
-        self.speed_box.setToolTip("Playback speed")
+        self.speed_box.setToolTip("Playback speed (0.1x to 4x)")
         self.speed_box.valueChanged.connect(self.clock.set_speed)
         # keyboard focus stays with the window so Space and the arrows always reach the playback actions
         for w in (self.play_button, self.slider, self.loop_box):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.speed_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
+        self.ranges = RangeStrip(self.slider, self)
+        self.ranges.rangeClicked.connect(lambda i: self.seek(self.ranges.ranges[i][1]))
+        track = QVBoxLayout()
+        track.setSpacing(0)
+        track.addWidget(self.slider)
+        track.addWidget(self.ranges)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.play_button)
-        layout.addWidget(self.slider, 1)
+        layout.addLayout(track, 1)
         layout.addWidget(self.frame_label)
         layout.addWidget(self.time_label)
         layout.addWidget(self.loop_box)
-        layout.addWidget(QLabel("Speed", self))
         layout.addWidget(self.speed_box)
         self.set_clip(0, 30.0)
 
     # -- API -----------------------------------------------------------------------------------------------
-    def set_clip(self, num_frames: int, fps: float) -> None:
+    def set_clip(self, num_frames: int, fps: float, ranges=()) -> None:
+        """A clip of `num_frames` at `fps`; `ranges`: (kind, start, stop) frame ranges to colour."""
+        self.ranges.set_ranges(ranges)
         self._stop_timer()
         self.clock.set_clip(num_frames, fps)
         self.slider.blockSignals(True)

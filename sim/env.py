@@ -61,9 +61,10 @@ class DeepMimicEnv:
         args = ArgParser()
         args.load_file(str(args_path(policy)))
         self.motion_file = args.parse_string("motion_file")
-        module = deepmimic_env_module("pybullet_deep_mimic_env")
+        with _silenced(2):  # importing pybullet prints its build time on stderr, in every session
+            module = deepmimic_env_module("pybullet_deep_mimic_env")
         _force_direct_mode(module)
-        with _silenced_stdout():  # the env and Bullet's URDF importer print chatter on stdout
+        with _silenced(1):  # the env and Bullet's URDF importer print chatter on stdout
             self._env = module.PyBulletDeepMimicEnv(
                 args, enable_draw=False, time_step=PHYSICS_DT,
                 init_strategy=module.InitializationStrategy.START)
@@ -156,19 +157,21 @@ class DeepMimicEnv:
 
 
 @contextlib.contextmanager
-def _silenced_stdout():
-    """Discard stdout at the file-descriptor level (Bullet's C++ printf) and at the Python level, so
-    `--json` output stays one clean JSON object."""
-    sys.stdout.flush()
-    saved = os.dup(1)
+def _silenced(fd: int):
+    """Discard stdout (fd 1) or stderr (fd 2) at the file-descriptor level (Bullet's C++ printf) and at the
+    Python level, so `--json` output stays one clean JSON object and a session's stderr stays empty."""
+    stream = sys.stdout if fd == 1 else sys.stderr
+    redirect = contextlib.redirect_stdout if fd == 1 else contextlib.redirect_stderr
+    stream.flush()
+    saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, 1)
-        with contextlib.redirect_stdout(io.StringIO()):
+        os.dup2(devnull, fd)
+        with redirect(io.StringIO()):
             yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
+        stream.flush()
+        os.dup2(saved, fd)
         os.close(saved)
         os.close(devnull)
 

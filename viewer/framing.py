@@ -44,6 +44,9 @@ def nice_step(value: float) -> float:
     return base
 
 
+TRAVEL_BODIES = 3.0
+
+
 @dataclass(frozen=True)
 class Framing:
     """Where to put the camera and the floor for one clip, in GL (Z-up) coordinates."""
@@ -55,6 +58,7 @@ class Framing:
     grid_spacing: float
     grid_size: float  # side of the square floor grid, centred on `center`
     floor_z: float
+    travels: bool = False  # the root's path is long next to the body (TRAVEL_BODIES body heights or more)
 
 
 def camera_distance(half_width: float, half_height: float, fov_deg: float, width: int, height: int,
@@ -88,4 +92,7 @@ def frame_clip(positions_gl: np.ndarray) -> Framing:
     grid = math.ceil(extent / spacing) * spacing
     # the data's ground plane is y = 0 when the feet touch it; otherwise put the floor under the lowest joint
     floor = 0.0 if abs(lo[2]) <= 0.25 * body else float(lo[2])
-    return Framing(tuple(float(c) for c in center), half_width, half_height, body, spacing, float(grid), floor)
+    root = p[:, 0, :2][np.isfinite(p[:, 0, :2]).all(axis=-1)]
+    path = float(np.linalg.norm(root.max(axis=0) - root.min(axis=0))) if len(root) else 0.0
+    return Framing(tuple(float(c) for c in center), half_width, half_height, body, spacing, float(grid), floor,
+                   path >= TRAVEL_BODIES * body)

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
                                QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.panels.backend_colors import BACKEND_COLORS
 from gui.workers import JobRunner
+from inference.backends.base import LABELS
 
-BACKEND_COLORS = {"torch": (200, 200, 200), "max": (250, 160, 40), "max-mojo": (230, 90, 90),
-                  "onnx": (90, 200, 255)}
 TABLE_COLUMNS = ("case", "batch", "backend", "median µs", "p10-p90 µs", "× torch")
 
 
@@ -99,7 +99,8 @@ class BenchPanel(QWidget):
         self.plot.showGrid(y=True, alpha=0.3)
         self.plot.setMinimumHeight(180)
         self.plot.addLine(y=1.0, pen=pg.mkPen((200, 200, 200), style=Qt.PenStyle.DashLine))
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        # one row at the top right on a dark box, above the bars (_draw_bars leaves headroom for it)
+        self.legend = self.plot.addLegend(offset=(-5, 2), brush=pg.mkBrush(0, 0, 0, 200))
         self.table = QTableWidget(0, len(TABLE_COLUMNS), self)
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.setToolTip("Median time per call; × torch above 1 means slower than PyTorch")
@@ -302,6 +303,8 @@ class BenchPanel(QWidget):
         if not groups or not others:
             return
         width = 0.8 / len(others)
+        self.legend.setColumnCount(len(others))
+        tallest = 1.0
         for i, backend in enumerate(others):
             xs, heights = [], []
             for g, (case, batch) in enumerate(groups):
@@ -309,14 +312,16 @@ class BenchPanel(QWidget):
                 if row is not None and row.ratio_vs_torch is not None:
                     xs.append(g - 0.4 + width * (i + 0.5))
                     heights.append(row.ratio_vs_torch)
+            tallest = max([tallest, *heights])
             color = BACKEND_COLORS.get(backend, (160, 220, 120))
             bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=pg.mkBrush(*color),
-                                  pen=pg.mkPen(None), name=backend)
+                                  pen=pg.mkPen(None), name=LABELS.get(backend, backend))
             self.plot.addItem(bar)  # a named item joins the legend by itself
             self.bars.append(bar)
         labels = [(g, f"{_short(case)}\nb{batch}") for g, (case, batch) in enumerate(groups)]
         self.plot.getAxis("bottom").setTicks([labels])
         self.plot.setXRange(-0.6, len(groups) - 0.4)
+        self.plot.setYRange(0, 1.3 * tallest, padding=0)  # the top 23% stays free for the legend
 
     def export_dialog(self) -> None:
         if self.report is None:

@@ -21,13 +21,15 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from gui.loading import clip_from_motion
+from gui.panels.backend_colors import BACKEND_COLORS
 from gui.panels.rsmt_context import context_for
 from inference.backends.base import LABELS, MAX_BACKENDS
 from parity.transition_report import error_matrix, write_transition_report
 from viewer.skeleton_view import SkeletonView
 
 CANDIDATES = tuple(reversed(MAX_BACKENDS))  # against torch
-REFERENCE_PEN, CANDIDATE_PEN = pg.mkPen((250, 158, 41), width=2), pg.mkPen((90, 200, 255), width=2)
+ERROR_PEN = pg.mkPen((90, 200, 255), width=2)
+PNG_WIDTH = 2400  # exported plots: 8 inches at 300 dpi
 MODES = ("free_running", "teacher_forced")
 
 
@@ -48,9 +50,14 @@ def write_report(report, base: str | Path, plots: QWidget) -> list[Path]:
     from motion.atomic import atomic_path
 
     paths = write_transition_report(report, base)
+    from pyqtgraph.exporters import ImageExporter
+
     png = paths[0].with_suffix(".png")
+    exporter = ImageExporter(plots.scene())
+    exporter.parameters()["width"] = PNG_WIDTH  # rendered again at print resolution, not a screen grab
+    image = exporter.export(toBytes=True)
     with atomic_path(png) as tmp:
-        if not plots.grab().save(str(tmp), "PNG"):
+        if not image.save(str(tmp), "PNG"):
             raise OSError(f"{png}: cannot write the image")
     return paths + [png]
 
@@ -97,7 +104,7 @@ class ComparePanel(QWidget):
         self.error_plot = self.plots.addPlot(row=0, col=0, title="largest joint error per frame")
         self.error_plot.setLabel("left", "cm")
         self.error_plot.setLabel("bottom", "generated frame")
-        self.error_curve = self.error_plot.plot(pen=CANDIDATE_PEN)
+        self.error_curve = self.error_plot.plot(pen=ERROR_PEN)
         self.latency_plot = self.plots.addPlot(row=1, col=0, title="latency per generated frame")
         self.latency_plot.setLabel("left", "us")
         # one row at the top right on a dark box, so that the curves do not run through its text
@@ -107,6 +114,8 @@ class ComparePanel(QWidget):
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heat_plot.addItem(self.heatmap)
+        self.heat_scale = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), label="cm", interactive=False)
+        self.heat_scale.setImageItem(self.heatmap, insert_in=self.heat_plot)
         self.heat_plot.setLabel("bottom", "joint")
         self.heat_plot.setLabel("left", "generated frame")
         self.cursors = [pg.InfiniteLine(0, angle=90, pen=pg.mkPen("w", width=1)) for _ in range(2)]
@@ -197,9 +206,12 @@ class ComparePanel(QWidget):
         pos = rep.free_running["positions"]
         self.view.set_clip(np.asarray(pos[rep.reference], np.float32), np.asarray(parents), list(rep.joint_names))
         self.view.set_ghost(np.asarray(pos[rep.candidate], np.float32))
-        for name, pen in ((rep.reference, REFERENCE_PEN), (rep.candidate, CANDIDATE_PEN)):
+        for name in set(self.latency_curves) - {rep.reference, rep.candidate}:  # an earlier compare's candidate
+            self.latency_plot.removeItem(self.latency_curves.pop(name))
+        for name in (rep.reference, rep.candidate):
             if name not in self.latency_curves:
-                self.latency_curves[name] = self.latency_plot.plot(pen=pen, name=name)
+                pen = pg.mkPen(BACKEND_COLORS.get(name, (160, 220, 120)), width=2)
+                self.latency_curves[name] = self.latency_plot.plot(pen=pen, name=LABELS.get(name, name))
             self.latency_curves[name].setData(np.arange(rep.length), np.asarray(rep.latency_us[name]))
         self.export_button.setEnabled(True)
         for plot in (self.error_plot, self.latency_plot, self.heat_plot):
@@ -218,7 +230,8 @@ class ComparePanel(QWidget):
         per_frame = self.per_frame_cm()
         self.error_curve.setData(np.arange(len(per_frame)), per_frame)
         matrix, joints = error_matrix(rep, self.mode)
-        self.heatmap.setImage(matrix, autoLevels=True)
+        self.heatmap.setImage(matrix, autoLevels=False)
+        self.heat_scale.setLevels((0.0, max(float(np.max(matrix)), 1e-6)))
         self.heat_plot.getAxis("bottom").setTicks(name_tick_levels(joints))
         med = {k: float(np.median(v)) for k, v in rep.latency_us.items()}
         label = self.mode.replace("_", "-")

@@ -20,13 +20,18 @@ from inference.rsmt.transition import backend_status
 
 def generate(generator, request, job):
     """Job: (TransitionResult, its library clip) for `request`, reporting progress per sampler step and
-    stopping at the next step when cancelled."""
+    stopping at the next step when cancelled. The clip is named for what it is (clips, style, backend, seed)
+    and carries its context / generated / target ranges (timeline colours, keyframe ghosts, foot contacts)."""
     def progress(done: int, total: int) -> None:
         job.check_cancelled()
         job.report_progress(done / total, f"step {done}/{total}")
 
     result = generator.generate(request, progress=progress)
-    return result, clip_from_motion(result.motion, f"{result.motion.name} ({result.backend}, seed {result.seed})")
+    style = getattr(request.style, "name", "") or "own"  # a Motion's or a StyleFeatures' name; None: the source's
+    name = f"{result.motion.name} ({style} style, {result.backend}, seed {result.seed})"
+    g, n = result.generated, result.motion.num_frames
+    ranges = [("context", 0, g.start), ("generated", g.start, g.stop), ("target", g.stop, n)]
+    return result, clip_from_motion(result.motion, name, ranges=ranges)
 
 
 @dataclass
@@ -78,6 +83,10 @@ class TransitionPanel(QWidget):
         self.foot_lock.setChecked(True)
         self.foot_lock.setToolTip("Hold a foot still while it is on the floor (within 2.5 cm of its planted height),\n"
                                   "re-solving the leg with two-bone IK. Off: the feet as generated.")
+        self.in_place = QCheckBox("Regenerate in place", self)
+        self.in_place.setToolTip("After a Generate, any change of clip, frame, length, style, seed, backend or option\n"
+                                 "generates again and replaces that result in the library (a run still going is\n"
+                                 "dropped), so the timeline keeps showing one transition as you tune it")
         self.generate_button = QPushButton("Generate", self)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel", self)
@@ -98,6 +107,7 @@ class TransitionPanel(QWidget):
         form.addRow("Backend", self.backend)
         form.addRow("", self.landing)
         form.addRow("", self.foot_lock)
+        form.addRow("", self.in_place)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.cancel_button)
@@ -117,6 +127,11 @@ class TransitionPanel(QWidget):
         self.refresh_clips()
         self._style_changed(self.ctx.style)
         self._model_changed()
+        for signal in (self.length.valueChanged, self.seed.valueChanged, self.backend.currentIndexChanged,
+                       self.source.combo.currentIndexChanged, self.source.frame.valueChanged,
+                       self.target.combo.currentIndexChanged, self.target.frame.valueChanged,
+                       self.landing.toggled, self.foot_lock.toggled, self.ctx.styleChanged):
+            signal.connect(self._setting_changed)
 
     # -- building ------------------------------------------------------------------------------------------
     def _clip_choice(self, what: str) -> ClipChoice:
@@ -261,13 +276,19 @@ class TransitionPanel(QWidget):
         self.result_label.setText(f"failed: {message}")
         self.window.show_error("Transition", message)
 
+    def _setting_changed(self, *_) -> None:
+        if self.in_place.isChecked() and self.result_clip is not None and self.ctx.ready:
+            self.generate()
+
     def _generated(self, outcome) -> None:
         self.cancel_button.setEnabled(False)
         self.progress.setValue(1000)
         self.result, clip = outcome
         r = self.result
-        self.result_clip = clip
-        self.window.add_clip(clip)
+        previous, self.result_clip = self.result_clip, clip
+        replaced = self.in_place.isChecked() and previous is not None and self.window.library.replace_clip(previous, clip)
+        if not replaced:
+            self.window.add_clip(clip)
         self.window.timeline.play()
         self.result_label.setText(
             f"{clip.name}: {r.motion.num_frames} frames = {r.context_frames} context + {r.length} generated + "

@@ -138,8 +138,9 @@ class StyleMap:
         self.points = self.project(codes)
 
     def project(self, codes: np.ndarray) -> np.ndarray:
-        """(N, D) -> (N, 2)."""
-        return ((np.asarray(codes, np.float64) - self.mean) @ self.basis.T).astype(np.float32)
+        """(N, D) -> (N, 2) float64: the style map plots these, and pyqtgraph compares a view range with its
+        +-1e307 default limits, which a float32 range overflows ("overflow encountered in cast" on stderr)."""
+        return (np.asarray(codes, np.float64) - self.mean) @ self.basis.T
 
     def nearest(self, xy, within: float | None = None) -> int | None:
         """Index of the library point nearest to xy (None if none within `within`)."""

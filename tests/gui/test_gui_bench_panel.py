@@ -64,11 +64,15 @@ def test_quick_benchmark_shows_bars_table_and_exports(qtbot, panel, tmp_path):
     assert {panel.table.item(r, 2).text() for r in range(panel.table.rowCount())} == {r.backend for r in report.rows}
     # one bar series per non-torch backend that produced timings, heights = ratios vs torch
     timed = [b for b in report.backends if b != "torch" and any(r.backend == b for r in report.rows)]
-    assert [bar.opts["name"] for bar in panel.bars] == timed
-    for bar in panel.bars:
-        expected = [r.ratio_vs_torch for r in report.rows if r.backend == bar.opts["name"]]
+    from inference.backends.base import LABELS
+
+    assert [bar.opts["name"] for bar in panel.bars] == [LABELS[b] for b in timed]  # the legend's labels
+    for backend, bar in zip(timed, panel.bars):
+        expected = [r.ratio_vs_torch for r in report.rows if r.backend == backend]
         assert list(bar.opts["height"]) == pytest.approx(expected)
         assert all(h > 0 for h in expected)
+    tallest = max(max(bar.opts["height"]) for bar in panel.bars)
+    assert panel.plot.getViewBox().viewRange()[1][1] >= 1.29 * max(tallest, 1.0)  # headroom for the legend
     assert timed == others, report.skipped
 
     out = tmp_path / "bench.json"

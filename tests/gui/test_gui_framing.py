@@ -53,3 +53,40 @@ def test_camera_distance_fits_the_narrower_field_of_view():
 
 def test_nice_step():
     assert [nice_step(v) for v in (0.42, 4.2, 42.5, 1.0, 0.0)] == [0.2, 2.0, 20.0, 1.0, 1.0]
+
+
+def test_a_clip_travels_when_its_root_path_is_long_next_to_the_body():
+    assert not frame_clip(_standing(1.7, walk=2.0)).travels
+    assert frame_clip(_standing(1.7, walk=6.0)).travels
+    assert frame_clip(_standing(170.0, walk=600.0)).travels  # the same in centimetres
+
+
+def test_bone_spindles_wind_outwards_and_skip_zero_length_bones():
+    from viewer.bone_mesh import SIDES, bone_triangles
+
+    pose = np.array([[0, 0, 0], [0, 0, 1.0], [0, 0, 1.0], [1.0, 0, 1.0]])
+    tris = bone_triangles(pose, np.array([[0, 1], [1, 2], [2, 3]]), body_height=1.7)
+    assert tris.shape == (2 * 2 * SIDES, 3, 3)  # the zero-length bone 1-2 is left out
+    normals = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    assert np.all(np.linalg.norm(normals, axis=-1) > 0)
+    first = tris[: 2 * SIDES]  # the bone along z: normals point away from its axis
+    outward = first.mean(axis=1) * [1, 1, 0]
+    assert np.all(np.sum(normals[: 2 * SIDES] * outward, axis=-1) > 0)
+
+
+def test_foot_contacts_only_on_the_given_frames():
+    from motion.fk import display_points
+    from motion.deepmimic import load_embedded
+    from viewer.contacts import foot_contacts
+
+    walk = load_embedded("humanoid3d_walk")
+    positions, _, names = display_points(walk)
+    frames = np.zeros(walk.num_frames, bool)
+    frames[10:30] = True
+    mask = foot_contacts(walk, positions, frames)
+    feet = [names.index("left_ankle"), names.index("right_ankle")]
+    assert not mask[:10].any() and not mask[30:].any()
+    assert mask[10:30, feet].any(axis=0).all()  # each foot is planted at some point of a walk's 20 frames
+    assert not mask[:, [j for j in range(len(names)) if j not in feet]].any()
+    lowest = positions[10:30, feet, 1]
+    assert lowest[mask[10:30][:, feet]].max() < lowest[~mask[10:30][:, feet]].min()  # planted feet are the low ones

@@ -82,6 +82,33 @@ def test_window_opens_with_embedded_clips(window):
     assert not window.error_dialogs
 
 
+def test_the_bundled_clips_repairs_make_one_log_line(window):
+    from motion.deepmimic import load_embedded
+
+    lines = window.log.toPlainText().splitlines()
+    repaired = {n for n in embedded_clips() if load_embedded(n).warnings}
+    assert repaired  # pybullet ships clips whose quaternions are not unit length
+    summary = [line for line in lines if line.startswith("bundled clips:")]
+    assert len(summary) == 1 and not [line for line in lines if "repaired" in line]
+    assert f"in {len(repaired)} clips" in summary[0] and "quaternions were not unit length; normalised" in summary[0]
+
+
+def test_status_bar_counts_and_frame_rate(window):
+    from gui.loading import clip_from_motion
+    from motion.ops import slice_frames
+
+    window.show_clip(clip_from_motion(slice_frames(window.current.motion, 0, 1), "one"))
+    assert window.statusBar().currentMessage().startswith("one: 13 joints, 1 frame, 30 fps, ")
+
+
+def test_numbers_read_as_people_say_them():
+    from gui.formatting import count_text, fps_text
+
+    assert [fps_text(f) for f in (30.00120004800192, 29.97, 60.0, 120.0005)] == ["30 fps", "29.97 fps", "60 fps",
+                                                                               "120 fps"]
+    assert [count_text(n, "frame") for n in (0, 1, 2)] == ["0 frames", "1 frame", "2 frames"]
+
+
 def test_loading_a_bvh_through_the_worker_adds_and_shows_it(qtbot, window, tiny_bvh):
     _load(qtbot, window, tiny_bvh)
     assert not window.error_dialogs
@@ -252,3 +279,59 @@ def test_a_panel_can_add_a_generated_clip(qtbot, window):
     assert blocker.args[0].name == "walk (frames 5-20)"
     assert window.library.current().motion.num_frames == 15
     assert window.timeline.clock.num_frames == 15
+
+
+def test_delete_and_rename_clips_with_undo(qtbot, window):
+    library = window.library
+    library.select("humanoid3d_run")
+    library.rename_clip("humanoid3d_run", "my run")
+    assert "my run" in library.names() and window.current.name == "my run"
+    assert library.list.currentItem().text().startswith("my run  (25 fr, 30 fps)")
+    library.delete_clip("my run")
+    assert "my run" not in library.names() and window.current is not None and window.current.name != "my run"
+    window.undo_action.trigger()
+    assert library.names().index("my run") == sorted(embedded_clips()).index("humanoid3d_run")
+    window.undo_action.trigger()
+    assert "humanoid3d_run" in library.names() and "my run" not in library.names()
+    window.redo_action.trigger()
+    window.redo_action.trigger()
+    assert "my run" not in library.names() and "humanoid3d_run" not in library.names()
+    for name in library.names():
+        library.delete_clip(name)
+    assert library.names() == [] and window.current is None and window.view.num_frames == 0
+    assert window.undo_stack.undoText().startswith("delete ")
+
+
+def test_library_context_menu_offers_the_clip_actions(qtbot, window):
+    texts = [a.text() for a in window.library.list.actions()]
+    assert texts == ["Delete", "Rename..."]
+    window.library.select("humanoid3d_jump")
+    window.library._delete_current()
+    assert "humanoid3d_jump" not in window.library.names()
+
+
+def test_usable_at_1024x700_and_docks_grow_on_a_large_screen(qtbot, tmp_path):
+    def window_of(w, h):
+        win = MainWindow(settings=QSettings(str(tmp_path / f"{w}.ini"), QSettings.Format.IniFormat),
+                         load_embedded=False)
+        qtbot.addWidget(win)
+        win.resize(w, h)
+        with qtbot.waitExposed(win.view):
+            win.show()
+        qtbot.waitUntil(lambda: (win.width(), win.height()) == (w, h))
+        qtbot.wait(100)  # the first layout shares the space out once the dock tabs exist
+        return win
+
+    small = window_of(1024, 700)
+    hint = small.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 700
+    assert small.timeline.slider.width() >= 100 and small.log.width() >= 100
+    assert small.view.widget.width() >= 300 and small.view.widget.height() >= 200
+    def right(win):  # the right-hand tab group's width (a tab behind the front one keeps a stale size)
+        return max(d.width() for d in [win.sequence_dock, *win.panels.values()]
+                   if win.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea)
+
+    large = window_of(2400, 1350)
+    assert right(large) >= 1.5 * right(small) and large.library_dock.width() >= 1.5 * small.library_dock.width()
+    for win in (small, large):
+        win.close()

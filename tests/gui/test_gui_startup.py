@@ -10,7 +10,7 @@ import pytest
 from gui.max_models import GUI_KINDS
 from inference.networks.rsmt_config import TRANSITION_KINDS
 from inference.backends.max.store import COMPILING, MefStore
-from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
+from test_gui_transition_panel import MAX_GUI_WORK_MS, GuiWorkMeter, make_window
 
 pytestmark = [pytest.mark.gl, pytest.mark.slow]  # compiles MAX graphs at start
 
@@ -44,13 +44,14 @@ def test_first_launch_works_on_pytorch_while_max_compiles(qtbot, tmp_path, monke
     panel.set_source("humanoid3d_walk", 30)
     panel.set_target("humanoid3d_run", 4)
     panel.length.setValue(20)
-    with GapMeter() as meter:  # generating on torch while the compile worker runs
+    with GuiWorkMeter() as meter:  # generating on torch while the compile worker runs
         panel.generate()
         qtbot.waitUntil(lambda: panel.result is not None, timeout=60_000)
     assert panel.result.backend == "torch" and panel.result.length == 20
     assert w.current is panel.result_clip and panel.result_clip.motion.num_frames == panel.result.motion.num_frames
-    print(f"worst GUI gap while generating during the start-up compile: {meter.worst_ms:.0f} ms")
-    assert meter.worst_ms < MAX_GAP_MS
+    print(f"most GUI-thread work between two ticks while generating during the start-up compile: "
+          f"{meter.worst_ms:.0f} ms CPU ({meter.worst_wall_ms:.0f} ms wall)")
+    assert meter.worst_ms < MAX_GUI_WORK_MS
     assert w.max_models.state == "compiling"  # a cold MAX compile takes far longer than a transition
 
     w.close()  # cancels the compile: the worker process is stopped, nothing is left marked as compiling
