@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
     "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),
+    "styles": ("cli.styles", "build or list a model's named style library (one style per style label)"),
 }
 
 

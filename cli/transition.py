@@ -1,7 +1,8 @@
-"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style CLIP|CODE] [--seed S]
+"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE] [--seed S]
 [--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR] [--json]`: an RSMT transition from the
 source frame (default: the source clip's last frame) to the target keyframe (default: the target clip's
-first frame) in the style of a clip or a saved style code (.npy/.json; default: the source clip).
+first frame) in a named style of the model's library (`styles build`), the style of a clip or a saved style
+code (.npy/.json; default: the source clip).
 OUT holds the source context, the generated frames (the last one is the network's target keyframe) and
 the rest of the target clip, at 30 fps on the source skeleton (`inference.transition`)."""
 from __future__ import annotations
@@ -20,8 +21,9 @@ def add_arguments(parser) -> None:
                         help="clip to arrive at (default frame: the first)")
     parser.add_argument("--length", type=int, default=30, metavar="N",
                         help=f"generated frames at 30 fps, {MIN_LENGTH}..{MAX_LENGTH} (default 30)")
-    parser.add_argument("--style", default=None, metavar="CLIP|CODE",
-                        help="style clip, or a saved style code .npy/.json (default: the source clip)")
+    parser.add_argument("--style", default=None, metavar="NAME|CLIP|CODE",
+                        help="a style of the model's library by name (e.g. angry; `styles list`), a style clip, "
+                             "or a saved style code .npy/.json (default: the source clip)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0); same seed, same frames")
     parser.add_argument("--backend", choices=("torch", "max", "max-mojo"), default="torch",
                         help="inference backend (default torch)")
@@ -43,13 +45,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
 
-def _style(spec: str | None):
+def _style(spec: str | None, model):
+    """--style: a saved code path, a named style of the model's library, else a clip."""
     if spec is None:
         return None
     if Path(spec).suffix.lower() in (".npy", ".json"):
         return Path(spec)
+    from inference.style_library import model_library
     from motion.io import resolve_clip
 
+    library = None if Path(spec).exists() else model_library(model)
+    if library is not None and spec in library.names:
+        return library.style(spec)
     return resolve_clip(spec)
 
 
@@ -63,13 +70,13 @@ def run(args) -> int:
     motion_file_type(args.out)  # reject an unknown output type before any work
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
-    request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
-                                target_frame=target_frame, style=_style(args.style), seed=args.seed,
-                                backend=args.backend, context_frames=args.context,
-                                target_placement=args.target_placement, whole_rollout=args.whole_rollout,
-                                land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
     try:
         model = load_rsmt(args.weights)
+        request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
+                                    target_frame=target_frame, style=_style(args.style, model), seed=args.seed,
+                                    backend=args.backend, context_frames=args.context,
+                                    target_placement=args.target_placement, whole_rollout=args.whole_rollout,
+                                    land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
         result = TransitionGenerator(model).generate(request)
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
