@@ -102,3 +102,17 @@ def build_library(generator, dataset, backend: str = "torch") -> StyleLibrary:
         medoids.append(clips[best])
     return StyleLibrary(names, np.stack(chosen), tuple(model.roles.names), np.stack(means).astype(np.float32),
                         clips, labels, codes, medoids)
+
+
+def library_styles(generator, backend: str = "torch") -> tuple[list, StyleLibrary | None]:
+    """The named styles of the generator's model as `inference.styles.Style`s (origin "style"; each code is
+    the encoder's for the named style's window, as for any other style, so blends place alike), and the
+    library itself (for its per-window codes); ([], None) for a model without one."""
+    from inference.styles import Style, style_codes
+
+    library = model_library(generator.model)
+    if library is None:
+        return [], None
+    feats = [library.style(n) for n in library.names]
+    codes = style_codes(generator, feats, backend)
+    return [Style(n, f, c, "style") for n, f, c in zip(library.names, feats, codes)], library
