@@ -36,6 +36,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--phase", default=None, metavar="WEIGHTS",
                         help="the phase network the sampler was trained with (default: phase.safetensors beside "
                              "the sampler)")
+    parser.add_argument("--model", choices=("humanoid3d", "bandai"), default=None,
+                        help="a shipped model by name instead of --sampler/--phase (humanoid3d: assets/rsmt_lite, "
+                             "bandai: assets/rsmt_bandai, scored on --data bandai-namco unless --data says otherwise)")
     parser.add_argument("--no-model", action="store_true", help="only the ground truth and interpolation rows")
     parser.add_argument("--split", choices=SPLITS, default=None,
                         help="score the held-out clips (default; sim for a sampler trained on every clip), the "
@@ -53,8 +56,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--by-clip", action="store_true",
                         help="also score each clip's windows on their own (one table per clip; per style with "
                              "a data set folder)")
-    parser.add_argument("--data", default="embedded",
-                        help="'embedded' (default), 'bandai-namco' or a Bandai Namco folder: score its held-out "
+    parser.add_argument("--data", default=None,
+                        help="'embedded' (default; bandai-namco with --model bandai), 'bandai-namco' or a Bandai Namco folder: score its held-out "
                              "windows (the last 10%% of each style, training.bandai) with each window's own style "
                              "from the training split")
     parser.add_argument("--style-accuracy", action="store_true",
@@ -74,6 +77,12 @@ def _model_paths(args) -> tuple[str | None, str | None]:
             raise UserError("--no-model and --sampler exclude each other")
         return None, None
     sampler = args.sampler
+    if args.model:
+        from inference.models import MODEL_DIRS
+
+        if sampler:
+            raise UserError("--model and --sampler exclude each other")
+        sampler = str(MODEL_DIRS[args.model] / "sampler.safetensors")
     if sampler is None:
         default = DEFAULT_RSMT_DIR / "sampler.safetensors"
         if not default.is_file():
@@ -135,6 +144,8 @@ def _check_phase_dim(phase, phase_path: str, net, what: str) -> None:
 def run(args) -> int:
     from training.benchmark import sampler_method
 
+    if args.data is None:  # a model is scored on its own data: the bandai model's skeleton is not the clips'
+        args.data = "bandai-namco" if args.model == "bandai" else "embedded"
     bad = [n for n in args.lengths if not 2 <= n <= 55]
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "

@@ -1,5 +1,5 @@
 """`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE] [--seed S]
-[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR] [--json]`: an RSMT transition from the
+[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT transition from the
 source frame (default: the source clip's last frame) to the target keyframe (default: the target clip's
 first frame) in a named style of the model's library (`styles build`), the style of a clip or a saved style
 code (.npy/.json; default: the source clip).
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from cli import UserError, print_json
+from inference.models import MODEL_DIRS
 from inference.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
 
 
@@ -30,6 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
     parser.add_argument("--weights", default=None, metavar="DIR",
                         help="RSMT weights folder with phase and sampler .safetensors/.json (default assets/rsmt_lite)")
+    parser.add_argument("--model", choices=tuple(MODEL_DIRS), default=None,
+                        help="a shipped model by name instead of --weights: humanoid3d (assets/rsmt_lite, the "
+                             "default) or bandai (assets/rsmt_bandai, trained on stylised motion capture)")
     parser.add_argument("--context", type=int, default=None, metavar="N",
                         help="source frames to keep before the transition, the source frame included (default all)")
     parser.add_argument("--target-placement", choices=PLACEMENTS, default="follow",
@@ -70,8 +74,10 @@ def run(args) -> int:
     motion_file_type(args.out)  # reject an unknown output type before any work
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
+    if args.model and args.weights:
+        raise UserError("--model and --weights exclude each other")
     try:
-        model = load_rsmt(args.weights)
+        model = load_rsmt(MODEL_DIRS[args.model] if args.model else args.weights)
         request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
                                     target_frame=target_frame, style=_style(args.style, model), seed=args.seed,
                                     backend=args.backend, context_frames=args.context,

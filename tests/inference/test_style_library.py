@@ -63,3 +63,11 @@ def test_bad_library_file_is_named(tmp_path):
 def test_build_needs_the_data(model_dir, capsys):
     assert cli.main(["styles", "build", "--weights", str(model_dir)]) == 2
     assert "needs --data" in capsys.readouterr().err
+
+
+def test_model_by_name(model_dir, tmp_path, capsys):
+    args = ["transition", "--source", "humanoid3d_walk", "--target", "humanoid3d_run", "--length", "8",
+            "--out", str(tmp_path / "t.bvh")]
+    assert cli.main([*args, "--model", "humanoid3d", "--weights", str(model_dir)]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--model", "humanoid3d", "--sampler", "x.safetensors"]) == 2
