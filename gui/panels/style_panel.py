@@ -182,9 +182,10 @@ class StylePanel(QWidget):
         self.scatter.setData(pos=pts, data=list(range(len(pts))), brush=[
             PICKED_BRUSH if i == row else pg.mkBrush(colour[s.name]) if s.origin == "style" else POINT_BRUSH
             for i, s in enumerate(self.styles)])
+        windows = np.zeros((0, 2), np.float32)
         if self.library is not None and self.map is not None:
-            self.windows_scatter.setData(pos=self.map.project(self.library.clip_codes),
-                                         brush=[pg.mkBrush(colour[s]) for s in self.library.clip_styles])
+            windows = self.map.project(self.library.clip_codes)
+            self.windows_scatter.setData(pos=windows, brush=[pg.mkBrush(colour[s]) for s in self.library.clip_styles])
         else:
             self.windows_scatter.clear()
         for s, (x, y) in zip(self.styles, pts):
@@ -193,7 +194,8 @@ class StylePanel(QWidget):
             self.plot.addItem(label)
             self.labels.append(label)
         if len(pts):  # room for the labels, which sit above and to the right of their points
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
+            every = np.concatenate([pts, windows])
+            lo, hi = every.min(axis=0), every.max(axis=0)
             span = np.maximum(hi - lo, 1e-9)
             self.plot.setXRange(lo[0] - 0.05 * span[0], hi[0] + LABEL_ROOM[0] * span[0], padding=0)
             self.plot.setYRange(lo[1] - 0.05 * span[1], hi[1] + LABEL_ROOM[1] * span[1], padding=0)
