@@ -71,3 +71,16 @@ def test_model_by_name(model_dir, tmp_path, capsys):
     assert cli.main([*args, "--model", "humanoid3d", "--weights", str(model_dir)]) == 2
     assert "exclude each other" in capsys.readouterr().err
     assert cli.main(["evaluate", "--model", "humanoid3d", "--sampler", "x.safetensors"]) == 2
+
+
+def test_the_shipped_bandai_model_names_its_styles_and_skeleton():
+    from inference.models import MODEL_DIRS
+    from inference.style_library import model_library
+
+    model = load_rsmt(MODEL_DIRS["bandai"])
+    assert model.roles.names[0] == "Hips" and model.roles.num_joints == 21
+    assert model.sampler.config["styles"] == model_library(model).names
+    assert {"angry", "old", "normal", "tired"} <= set(model_library(model).names)
+    assert len(model_library(model).names) == 15
+    features = model_library(model).style("angry")
+    assert features.features.shape == (model.cfg.style_frames - 1, 21, 12)
