@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from inference.backend import get_backend  # noqa: E402
-from inference.maxgraphs import builder  # noqa: E402
-from inference.mef_store import MefStore  # noqa: E402
-from inference.policies import load_policy  # noqa: E402
-from inference.timing import Timing, interleaved, timed  # noqa: E402
+from inference.backends.base import get_backend  # noqa: E402
+from inference.backends.max.graphs import builder  # noqa: E402
+from inference.backends.max.store import MefStore  # noqa: E402
+from inference.deepmimic.policies import load_policy  # noqa: E402
+from parity.timing import Timing, interleaved, timed  # noqa: E402
 
 KIND = "deepmimic_actor"
 

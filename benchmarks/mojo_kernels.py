@@ -3,13 +3,13 @@
     python benchmarks/mojo_kernels.py [--rounds R] [--no-max] [--json]
 
 1. Batched FK, 10,000 frames x 23 joints (random tree, unit quaternions): numpy `motion.fk.global_transforms`
-   vs the Mojo Python extension (`motion.fk_mojo`) vs the same kernel as a MAX custom op (`motion_fk` in a
+   vs the Mojo Python extension (`inference.backends.mojo.fk`) vs the same kernel as a MAX custom op (`motion_fk` in a
    one-op graph; the compile is cached by MAX after the first run). Target: Mojo >= 2x numpy.
 2. DeepMimic actor step at batch 1 (197 -> 1024 -> 512 -> 36 with normalisers, the "walk" policy): torch
    eager vs ONNX Runtime (the torch model exported to ONNX, CPU provider) vs the Mojo GEMV kernel
-   (`inference.mojo_mlp.MojoMlp`). Target: >= 2x torch and faster than ONNX Runtime.
+   (`inference.backends.mojo.mlp.MojoMlp`). Target: >= 2x torch and faster than ONNX Runtime.
 3. RSMT sampler step at batch 1 (the default lite weights, assets/rsmt_lite): torch eager vs ONNX Runtime vs
-   the MAX step graph (when compiled) vs the fused Mojo sampler (`inference.mojo_sampler`), through the
+   the MAX step graph (when compiled) vs the fused Mojo sampler (`inference.backends.mojo.sampler`), through the
    backends' runners. The step's data stream (packed weights + the two attention key/value sets) and its
    multiply-adds give the effective GB/s and GFLOP/s, compared with the machine's limits below.
 4. MAX graphs with composed ops vs the same graphs with the Mojo custom ops (ops_impl "mojo": atan2 in the PAE,
@@ -44,7 +44,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["MODULAR_TELEMETRY_ENABLED"] = "0"
 
-from motion import fk, fk_mojo  # noqa: E402
+from motion import fk
+from inference.backends.mojo import fk as fk_mojo  # noqa: E402
 from motion.skeleton import Skeleton  # noqa: E402
 
 
@@ -94,7 +95,7 @@ def _max_fk(skeleton: Skeleton, quats: np.ndarray, trans: np.ndarray) -> Callabl
     from max.dtype import DType
     from max.graph import Graph, TensorType
 
-    from inference import mojo_ops
+    from inference.backends.mojo import ops as mojo_ops
 
     types = [TensorType(DType.int64, ("joints",), device=mojo_ops.CPU),
              TensorType(DType.float32, ("frames", "joints", 4), device=mojo_ops.CPU),
@@ -112,9 +113,9 @@ def _max_fk(skeleton: Skeleton, quats: np.ndarray, trans: np.ndarray) -> Callabl
 def actor_section(rounds: int) -> tuple[list[dict], float]:
     import torch
 
-    from inference.mojo_mlp import MojoMlp
+    from inference.backends.mojo.mlp import MojoMlp
     from inference.networks.deepmimic import actor_from_weights
-    from inference.policies import load_policy
+    from inference.deepmimic.policies import load_policy
 
     weights = load_policy("walk")
     torch_actor = actor_from_weights(weights)
@@ -152,9 +153,9 @@ def actor_section(rounds: int) -> tuple[list[dict], float]:
 
 def sampler_section(rounds: int) -> tuple[list[dict], dict]:
     """Per-step time of each backend's "rsmt_sampler_step" runner on the same batch-1 inputs."""
-    from inference.backend import BackendNotReady, get_backend
-    from inference.compare import network_inputs
-    from inference.models import load_rsmt
+    from inference.backends.base import BackendNotReady, get_backend
+    from parity.compare import network_inputs
+    from inference.rsmt.models import load_rsmt
 
     weights = load_rsmt().sampler
     runners = {"torch eager": get_backend("torch").load("rsmt_sampler_step", weights)}
@@ -177,9 +178,9 @@ def sampler_section(rounds: int) -> tuple[list[dict], dict]:
 
 
 def ops_impl_section(rounds: int) -> list[dict]:
-    from inference.backend import get_backend
-    from inference.compare import default_weights, network_inputs
-    from inference.mef_store import READY, MefStore
+    from inference.backends.base import get_backend
+    from parity.compare import default_weights, network_inputs
+    from inference.backends.max.store import READY, MefStore
 
     kinds = ("rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_step")
     stores = {"composed": MefStore(), "mojo": MefStore(ops_impl="mojo")}

@@ -4,7 +4,7 @@ For each preset (lite, paper) and batch size (1, 64): a transition of LENGTH fra
 frames, i.e. target encoding + 8 warm-up steps + LENGTH generated steps (``TransitionSampler.rollout``),
 and separately the once-per-clip style encoding of a 120-frame style clip. Reported: median and
 10th/90th percentile wall time per generated frame (rollout time / LENGTH) and per style encoding.
-Cases are interleaved (inference.timing) so load from other processes hits all alike.
+Cases are interleaved (parity.timing) so load from other processes hits all alike.
 
     python benchmarks/rsmt_torch_speed.py [--length 20] [--runs 7] [--threads N] [--json]
 """
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inference.networks.rsmt_config import RSMTConfig  # noqa: E402
 from inference.networks.transitionnet import TransitionSampler  # noqa: E402
-from inference.timing import interleaved  # noqa: E402
+from parity.timing import interleaved  # noqa: E402
 
 
 def make_case(cfg: RSMTConfig, batch: int, length: int):

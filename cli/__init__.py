@@ -12,12 +12,14 @@ import sys
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("cli.info", "skeleton, frame count and fps of a motion file"),
+    "retarget": ("cli.retarget", "play a clip on another humanoid skeleton (automatic or JSON joint map)"),
     "positions": ("cli.positions", "world-space joint positions as a .npy (frames, joints, 3)"),
     "convert": ("cli.convert", "convert between BVH and DeepMimic motion files"),
     "deepmimic": ("cli.deepmimic", "run a pretrained DeepMimic policy in pybullet, record it"),
     "compile": ("cli.compile", "precompile the MAX graphs into the compiled-model (MEF) store"),
     "evaluate": ("cli.evaluate", "RSMT metrics of the interpolation baseline (and trained models) on held-out transitions"),
     "compare": ("cli.compare", "PyTorch vs MAX parity: per network output, DeepMimic episode, transition"),
+    "compare-transition": ("cli.compare_transition", "the Compare panel's torch-vs-MAX run of one transition, with its report"),
     "bench": ("cli.bench", "latency, throughput, memory and compile/load times of torch, MAX and ONNX Runtime"),
     "train": ("cli.train", "train the phase (PAE), manifold (StyleVAE) or sampler (TransitionNet) network"),
     "transition": ("cli.transition", "a stylized RSMT transition from a source clip to a target keyframe"),

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cli import UserError, print_json, stdout_to_stderr
-from motion.io import atomic_write
+from motion.atomic import atomic_write
 
 
 def add_arguments(parser) -> None:
@@ -31,9 +31,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from inference.backend import BackendNotReady
-    from inference.bench import CANDIDATE_BACKENDS, BenchConfig, run_bench
-    from inference.torch_backend import BUILDERS
+    from inference.backends.base import ALL_BACKENDS, BackendNotReady
+    from parity.bench import BenchConfig, run_bench
+    from inference.backends.torch_backend import BUILDERS
     from inference.weights import WeightsError
 
     config = BenchConfig.quick() if args.quick else BenchConfig()
@@ -42,9 +42,9 @@ def run(args) -> int:
             raise UserError(f"--runs must be at least 2 (a median and percentiles), got {args.runs}")
         config = replace(config, runs=args.runs)
     if args.backends:
-        unknown = [b for b in args.backends if b not in CANDIDATE_BACKENDS]
+        unknown = [b for b in args.backends if b not in ALL_BACKENDS]
         if unknown:
-            raise UserError(f"unknown backend {', '.join(unknown)} (choose from {', '.join(CANDIDATE_BACKENDS)})")
+            raise UserError(f"unknown backend {', '.join(unknown)} (choose from {', '.join(ALL_BACKENDS)})")
         config = replace(config, backends=tuple(args.backends))
     if args.kinds:
         unknown = [k for k in args.kinds if k not in BUILDERS]

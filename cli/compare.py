@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from cli import UserError, print_json, stdout_to_stderr
+from inference.backends.base import ALL_BACKENDS
 from sim.env import POLICIES
 
 
@@ -19,7 +20,7 @@ def add_arguments(parser) -> None:
                         help="RSMT network sizes (default lite); DeepMimic networks use the shipped policy")
     parser.add_argument("--policy", default="walk", choices=list(POLICIES),
                         help="DeepMimic policy whose weights and episode are compared (default walk)")
-    parser.add_argument("--against", default="max", choices=["max", "max-mojo", "onnx"],
+    parser.add_argument("--against", default="max", choices=[b for b in ALL_BACKENDS if b != "torch"],
                         help="backend compared with the torch reference (default max)")
     parser.add_argument("--episode-seconds", type=float, default=3.0,
                         help="simulated seconds of the recorded DeepMimic episode, 0 to skip (default 3)")
@@ -28,8 +29,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from inference.backend import BackendNotReady
-    from inference.compare import run_compare
+    from inference.backends.base import BackendNotReady
+    from parity.compare import run_compare
     from inference.weights import WeightsError
 
     if not args.episode_seconds >= 0:

@@ -23,8 +23,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from inference.maxgraphs import kinds as known_kinds
-    from inference.mef_store import READY, MefStore, cpu_target, max_version
+    from inference.backends.max.graphs import kinds as known_kinds
+    from inference.backends.max.store import READY, MefStore, cpu_target, max_version
 
     kinds = args.kinds or known_kinds()
     unknown = [k for k in kinds if k not in known_kinds()]

@@ -1,6 +1,8 @@
-"""`python main.py deepmimic --policy NAME --seconds S --backend B [--out F.bvh] [--json]`: run a shipped
-DeepMimic policy in pybullet (headless, from phase 0) and report how long it stayed up and how well it
-imitated its reference clip; optionally save the simulated motion (.bvh or DeepMimic .txt)."""
+"""`python main.py deepmimic --policy NAME --seconds S --backend B [--compare B2] [--out F.bvh] [--json]`: run a
+shipped DeepMimic policy in pybullet (headless, from phase 0) and report how long it stayed up and how well it
+imitated its reference clip; optionally save the simulated motion (.bvh or DeepMimic .txt). `--compare` is the
+DeepMimic panel's live torch-vs-MAX run: every control step's state also goes through the second backend and
+the largest action difference is reported (the first backend's action is the one applied)."""
 from __future__ import annotations
 
 import math
@@ -8,14 +10,17 @@ import time
 from pathlib import Path
 
 from cli import UserError, print_json, print_warnings
+from inference.backends.base import APP_BACKENDS
 from sim.env import POLICIES
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--policy", default="walk", choices=list(POLICIES), help="shipped policy (default walk)")
     parser.add_argument("--seconds", type=float, default=20.0, help="simulated seconds to run (default 20)")
-    parser.add_argument("--backend", default="torch", choices=["torch", "max", "max-mojo"],
+    parser.add_argument("--backend", default="torch", choices=APP_BACKENDS,
                         help="inference backend for the actor (default torch)")
+    parser.add_argument("--compare", choices=APP_BACKENDS,
+                        help="also run every control step's state through this backend and report the action difference")
     parser.add_argument("--out", help="save the simulated motion: .bvh or DeepMimic .txt")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate of the saved motion (default 30)")
     parser.add_argument("--start-phase", type=float, default=0.0,
@@ -24,7 +29,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from inference.backend import BackendNotReady
+    from inference.backends.base import BackendNotReady
     from inference.weights import WeightsError
     from sim.runner import DeepMimicRun
 
@@ -39,6 +44,8 @@ def run(args) -> int:
 
         if Path(args.out).suffix.lower() not in MOTION_SUFFIXES:  # before we spend time simulating
             raise UserError(f"{args.out}: --out must end in {' or '.join(MOTION_SUFFIXES)}")
+    if args.compare:
+        return run_compared(args)
     wall = time.perf_counter()
     try:
         sim = DeepMimicRun(args.policy, args.backend, start_phase=args.start_phase, record_fps=args.fps)
@@ -78,4 +85,53 @@ def run(args) -> int:
     print(f"wall time         {wall:.2f} s")
     if args.out:
         print(f"saved             {args.out} ({sim.recorder.num_frames} frames at {args.fps:g} fps)")
+    return 0
+
+
+def run_compared(args) -> int:
+    """The live run of the DeepMimic panel with a comparison backend (`sim.live`), as fast as it goes."""
+    import threading
+
+    import numpy as np
+
+    from inference.backends.base import BackendNotReady
+    from inference.weights import WeightsError
+    from sim.live import NO_JOB, LiveSimulation, Mailbox
+
+    if args.start_phase != 0.0 or args.fps != 30.0:
+        raise UserError("--compare runs from phase 0 and records at 30 fps, as the DeepMimic panel does")
+    live, mailbox = LiveSimulation(), Mailbox()
+    try:
+        live.prepare(args.policy, args.backend, args.compare)
+        outcome = live.run(args.policy, args.backend, args.compare, args.seconds, False, mailbox,
+                           threading.Event(), NO_JOB)
+    except (WeightsError, BackendNotReady) as e:
+        raise UserError(str(e)) from None
+    finally:
+        live.close()
+    diffs = np.array([s.diff for s in mailbox.take()[1] if s.diff is not None])
+    warnings = []
+    if args.out:
+        from motion.io import save_motion
+
+        warnings = save_motion(outcome.motion, args.out)
+    result = {"policy": args.policy, "backend": args.backend, "compare": args.compare,
+              "seconds_simulated": round(outcome.seconds, 6), "fell": outcome.fell,
+              "fall_time": None if outcome.fall_time is None else round(outcome.fall_time, 6),
+              "mean_reward": outcome.mean_reward, "control_steps": outcome.steps,
+              "compared_steps": int(diffs.size),
+              "max_action_diff": float(diffs.max()) if diffs.size else None,
+              "mean_action_diff": float(diffs.mean()) if diffs.size else None,
+              "median_step_us": outcome.median_us, "out": args.out}
+    print_warnings(warnings)
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"policy            {args.policy} ({args.backend}, compared with {args.compare})")
+    print(f"seconds simulated {outcome.seconds:.3f} of {args.seconds:g}, fell: {'yes' if outcome.fell else 'no'}")
+    print(f"mean reward       {outcome.mean_reward:.4f} over {outcome.steps} control steps")
+    if diffs.size:
+        print(f"action difference max {diffs.max():.3g}, mean {diffs.mean():.3g} over {diffs.size} steps")
+    for name, us in outcome.median_us.items():
+        print(f"policy step       {name}: {us:.1f} us (median, batch 1)")
     return 0

@@ -70,7 +70,7 @@ def _model_paths(args) -> tuple[str | None, str | None]:
     """(sampler, phase) weights to evaluate: the options, else the default model when it is there."""
     from pathlib import Path
 
-    from inference.models import DEFAULT_RSMT_DIR
+    from inference.rsmt.models import DEFAULT_RSMT_DIR
 
     if args.no_model:
         if args.sampler:
@@ -78,7 +78,7 @@ def _model_paths(args) -> tuple[str | None, str | None]:
         return None, None
     sampler = args.sampler
     if args.model:
-        from inference.models import MODEL_DIRS
+        from inference.rsmt.models import MODEL_DIRS
 
         if sampler:
             raise UserError("--model and --sampler exclude each other")
@@ -97,7 +97,7 @@ def _trained(sampler_path: str, phase_path: str):
     record them) from --phase / --sampler (UserError for unusable weights)."""
     import torch
 
-    from inference.networks.rsmt_config import build_network
+    from inference.networks.rsmt_networks import build_network
     from inference.weights import WeightsError, WeightSet
     from training.train_manifold import phase_function
 
@@ -222,7 +222,7 @@ def _manifold_reconstruction(args, phase_path, phase_fn, held_out: tuple[str, ..
     """{"held-out"|"training": manifold_reconstruction} for the scored split and the training clips."""
     import torch
 
-    from inference.networks.rsmt_config import build_network
+    from inference.networks.rsmt_networks import build_network
     from inference.weights import WeightsError, WeightSet
     from training.benchmark import manifold_reconstruction
     from training.datasets import embedded_dataset

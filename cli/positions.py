@@ -6,7 +6,8 @@ import numpy as np
 
 from cli import UserError, print_warnings
 from motion.fk import world_positions
-from motion.io import atomic_write, resolve_clip
+from motion.atomic import atomic_write
+from motion.io import resolve_clip
 
 
 def add_arguments(parser) -> None:

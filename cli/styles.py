@@ -1,5 +1,5 @@
 """`styles build --data bandai-namco|DIR [--weights DIR] [--seed S]` writes the model's named style library
-(`inference.style_library`: one style per style label of the training split, the medoid of its 120-frame
+(`inference.rsmt.style_library`: one style per style label of the training split, the medoid of its 120-frame
 windows, plus every window's code) to WEIGHTS/styles.npz; `styles list [--weights DIR] [--json]` lists it.
 `transition --style NAME` then takes a style by its label."""
 from __future__ import annotations
@@ -20,10 +20,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from inference.models import load_rsmt
-    from inference.style_library import LIBRARY_FILE, build_library, model_library
-    from inference.transition import TransitionError, TransitionGenerator
+    from inference.rsmt.models import load_rsmt
+    from inference.rsmt.style_library import LIBRARY_FILE, model_library
+    from inference.rsmt.transition import TransitionError, TransitionGenerator
     from inference.weights import WeightsError
+    from training.style_library import build_library
 
     try:
         model = load_rsmt(args.weights)

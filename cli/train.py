@@ -67,7 +67,10 @@ def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None, 
 
     try:
         if spec == "embedded":
-            return embedded_dataset(seed=seed, held_out=held_out, limb_mix=limb_mix, simulated=simulated)
+            from training.simulated import simulated_training
+
+            return embedded_dataset(seed=seed, held_out=held_out, limb_mix=limb_mix,
+                                    extra_train=simulated_training if simulated else None)
         if simulated:
             raise UserError("--sim adds performances of the embedded clips: use it with --data embedded")
         if held_out is not None:
@@ -115,7 +118,7 @@ def start_from(model, weights, name: str) -> None:
     otherwise). A sampler keeps its frozen decoder, which must be the --manifold's it was trained on."""
     import torch
 
-    from inference.networks.rsmt_config import build_network
+    from inference.networks.rsmt_networks import build_network
 
     where = weights.path
     init = build_network(weights, f"rsmt_{name}")

@@ -1,21 +1,33 @@
 """`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE] [--seed S]
-[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT transition from the
-source frame (default: the source clip's last frame) to the target keyframe (default: the target clip's
-first frame) in a named style of the model's library (`styles build`), the style of a clip or a saved style
-code (.npy/.json; default: the source clip).
+[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT
+transition from the source frame (default: the source clip's last frame) to the target keyframe (default: the
+target clip's first frame) in a named style of the model's library (`styles build`), the style of a clip or a
+saved style code (.npy/.json; default: the source clip).
 OUT holds the source context, the generated frames (the last one is the network's target keyframe) and
-the rest of the target clip, at 30 fps on the source skeleton (`inference.transition`)."""
+the rest of the target clip, at 30 fps on the source skeleton (`inference.rsmt.transition`)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 from cli import UserError, print_json
-from inference.models import MODEL_DIRS
-from inference.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
+from inference.backends.base import APP_BACKENDS
+from inference.rsmt.models import MODEL_DIRS
+from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
 
 
 def add_arguments(parser) -> None:
+    add_request_arguments(parser)
+    parser.add_argument("--backend", choices=APP_BACKENDS, default="torch",
+                        help="inference backend (default torch)")
+    parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
+    parser.add_argument("--whole-rollout", action="store_true",
+                        help="run the backend's one-call rollout model (rsmt_rollout) instead of the step loop")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+
+
+def add_request_arguments(parser) -> None:
+    """The options that say which transition (also `compare-transition`'s)."""
     parser.add_argument("--source", required=True, metavar="CLIP[:FRAME]",
                         help="clip to leave (embedded clip name or file; default frame: the last)")
     parser.add_argument("--target", required=True, metavar="CLIP[:FRAME]",
@@ -26,9 +38,6 @@ def add_arguments(parser) -> None:
                         help="a style of the model's library by name (e.g. angry; `styles list`), a style clip, "
                              "or a saved style code .npy/.json (default: the source clip)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0); same seed, same frames")
-    parser.add_argument("--backend", choices=("torch", "max", "max-mojo"), default="torch",
-                        help="inference backend (default torch)")
-    parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
     parser.add_argument("--weights", default=None, metavar="DIR",
                         help="RSMT weights folder with phase and sampler .safetensors/.json (default assets/rsmt_lite)")
     parser.add_argument("--model", choices=tuple(MODEL_DIRS), default=None,
@@ -39,14 +48,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--target-placement", choices=PLACEMENTS, default="follow",
                         help="follow: turn and move the target clip to continue the source (default); "
                              "world: keep it where it was recorded")
-    parser.add_argument("--whole-rollout", action="store_true",
-                        help="run the backend's one-call rollout model (rsmt_rollout) instead of the step loop")
     parser.add_argument("--no-landing", action="store_true",
                         help="leave the last generated frame where the network put it (default: blend the transition "
                              "onto the target keyframe so the hand-over to the target clip does not jump)")
     parser.add_argument("--no-foot-lock", action="store_true",
                         help="leave planted feet as generated (default: hold feet that touch the floor still)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+
+
+def load_model(args):
+    """The model --model or --weights names (default the app's); WeightsError for unusable weights."""
+    from inference.rsmt.models import load_rsmt
+
+    if args.model and args.weights:
+        raise UserError("--model and --weights exclude each other")
+    return load_rsmt(MODEL_DIRS[args.model] if args.model else args.weights)
 
 
 def _style(spec: str | None, model):
@@ -55,7 +70,7 @@ def _style(spec: str | None, model):
         return None
     if Path(spec).suffix.lower() in (".npy", ".json"):
         return Path(spec)
-    from inference.style_library import model_library
+    from inference.rsmt.style_library import model_library
     from motion.io import resolve_clip
 
     library = None if Path(spec).exists() else model_library(model)
@@ -64,25 +79,31 @@ def _style(spec: str | None, model):
     return resolve_clip(spec)
 
 
-def run(args) -> int:
-    from inference.backend import BackendNotReady
-    from inference.models import load_rsmt
-    from inference.transition import TransitionError, TransitionGenerator, TransitionRequest
-    from inference.weights import WeightsError
-    from motion.io import motion_file_type, resolve_clip_frame, save_motion
+def build_request(args, model, backend: str = "torch", whole_rollout: bool = False):
+    """The TransitionRequest the request options ask for, for `model` (MotionFileError naming a bad clip;
+    TransitionError for a bad style library)."""
+    from inference.rsmt.transition import TransitionRequest
+    from motion.io import resolve_clip_frame
 
-    motion_file_type(args.out)  # reject an unknown output type before any work
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
-    if args.model and args.weights:
-        raise UserError("--model and --weights exclude each other")
+    return TransitionRequest(source, target, length=args.length, source_frame=source_frame,
+                             target_frame=target_frame, style=_style(args.style, model), seed=args.seed,
+                             backend=backend, context_frames=args.context,
+                             target_placement=args.target_placement, whole_rollout=whole_rollout,
+                             land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
+
+
+def run(args) -> int:
+    from inference.backends.base import BackendNotReady
+    from inference.rsmt.transition import TransitionError, TransitionGenerator
+    from inference.weights import WeightsError
+    from motion.io import motion_file_type, save_motion
+
+    motion_file_type(args.out)  # reject an unknown output type before any work
     try:
-        model = load_rsmt(MODEL_DIRS[args.model] if args.model else args.weights)
-        request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
-                                    target_frame=target_frame, style=_style(args.style, model), seed=args.seed,
-                                    backend=args.backend, context_frames=args.context,
-                                    target_placement=args.target_placement, whole_rollout=args.whole_rollout,
-                                    land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
+        model = load_model(args)
+        request = build_request(args, model, args.backend, args.whole_rollout)
         result = TransitionGenerator(model).generate(request)
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None

@@ -1,6 +1,6 @@
 """TensorFlow parity check for the DeepMimic policies -- a documentation script, NOT part of the test suite.
 
-Compares our TF-free path (inference.tfcheckpoint reader -> safetensors -> torch actor) against TensorFlow
+Compares our TF-free path (inference.deepmimic.checkpoint reader -> safetensors -> torch actor) against TensorFlow
 restoring the same pybullet checkpoints. TensorFlow is not a project dependency: it lives in a throwaway
 venv outside the repository, and this script calls that venv's python for the TF half.
 
@@ -112,9 +112,9 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import torch
 
-    from inference.backend import get_backend
-    from inference.policies import POLICIES, load_policy, policy_checkpoint
-    from inference.tfcheckpoint import read_checkpoint
+    from inference.backends.base import get_backend
+    from inference.deepmimic.policies import POLICIES, load_policy, policy_checkpoint
+    from inference.deepmimic.checkpoint import read_checkpoint
 
     backend = get_backend("torch")
     ours, states, runners = {}, {}, {}

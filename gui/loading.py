@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motion.fk import display_points
 from motion.motion import Motion
 
 
@@ -26,23 +27,6 @@ class LoadedClip:
     @property
     def warnings(self) -> list[str]:
         return list(self.motion.warnings)
-
-
-def display_points(motion: Motion) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """World positions (F, J + E, 3), parents and names of every joint followed by every End Site."""
-    from motion.fk import global_transforms
-    from motion.rotations import quat_rotate
-
-    skeleton = motion.skeleton
-    world_rot, world_pos = global_transforms(skeleton, motion.rotations, motion.translations)
-    ends = sorted(skeleton.end_sites)
-    if not ends:
-        return world_pos, skeleton.parents.copy(), list(skeleton.names)
-    offsets = np.stack([skeleton.end_sites[j] for j in ends]).astype(np.float32)  # (E, 3)
-    end_pos = world_pos[:, ends] + quat_rotate(world_rot[:, ends], offsets[None])
-    positions = np.concatenate([world_pos, end_pos.astype(np.float32)], axis=1)
-    parents = np.concatenate([skeleton.parents, np.asarray(ends, dtype=np.int64)])
-    return positions, parents, list(skeleton.names) + [""] * len(ends)
 
 
 def clip_from_motion(motion: Motion, name: str = "", source: str | None = None, embedded: bool = False) -> LoadedClip:

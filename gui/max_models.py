@@ -20,11 +20,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 from gui.workers import JobRunner
+from inference.networks.rsmt_config import TRANSITION_KINDS
 
 SETTING = "max/compile_at_start"
 ENV = "MOTION_STUDIO_COMPILE_AT_START"
-RSMT_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
-GUI_KINDS = RSMT_KINDS + ("deepmimic_actor",)
+GUI_KINDS = TRANSITION_KINDS + ("deepmimic_actor",)
 PRESET = "lite"  # the size of the shipped RSMT weights (assets/rsmt_lite)
 
 
@@ -38,15 +38,15 @@ def compile_at_start(settings) -> bool:
 
 def missing_models() -> list[str]:
     """GUI_KINDS that the store has no compiled model for (at the default size)."""
-    from inference.mef_store import READY, MefStore
+    from inference.backends.max.store import READY, MefStore
 
     store = MefStore()
-    return [k for k in GUI_KINDS if store.status(k, PRESET if k in RSMT_KINDS else None) != READY]
+    return [k for k in GUI_KINDS if store.status(k, PRESET if k in TRANSITION_KINDS else None) != READY]
 
 
 def compile_models(cancel: threading.Event, job) -> list[str]:
     """Compile the missing GUI models (spawned worker); returns those still missing (empty: all ready)."""
-    from inference.mef_store import MefStore
+    from inference.backends.max.store import MefStore
 
     store = MefStore()
     todo = missing_models()
@@ -57,7 +57,7 @@ def compile_models(cancel: threading.Event, job) -> list[str]:
         def progress(p, i=i, kind=kind):
             job.report_progress(i / len(todo), f"compiling {kind} ({i + 1}/{len(todo)}) ... {p.elapsed_s:.0f} s")
 
-        store.ensure([kind], progress, presets=[PRESET] if kind in RSMT_KINDS else None, cancel=cancel)
+        store.ensure([kind], progress, presets=[PRESET] if kind in TRANSITION_KINDS else None, cancel=cancel)
     return missing_models()
 
 
@@ -66,7 +66,7 @@ def _enter_max_context_on_this_thread() -> None:
     the importing thread (and the import itself needs one) and registers the matching exit for interpreter
     shutdown, which runs on the main thread: first imported by a worker (the panels check models off the GUI
     thread), the exit fails with "RuntimeError: Unbalanced Context enter/exit" when the app quits. Graphs
-    built later on workers enter that context there (inference.mef_store). Costs ~0.25 s at start."""
+    built later on workers enter that context there (inference.backends.max.store). Costs ~0.25 s at start."""
     try:
         import max.graph  # noqa: F401
     except ImportError:  # no MAX installed: its backends say so when asked

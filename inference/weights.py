@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motion.io import atomic_path
+from motion.atomic import atomic_path
 
 
 class WeightsError(ValueError):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from motion.errors import MotionFileError
-from motion.io import atomic_write
+from motion.atomic import atomic_write
 from motion.motion import Motion
 from motion.rotations import euler_to_quat, quat_to_euler
 from motion.skeleton import POSITION_CHANNELS, ROTATION_CHANNELS, Skeleton

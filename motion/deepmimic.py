@@ -37,9 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from motion.errors import MotionFileError
-from motion.io import atomic_write
+from motion.atomic import atomic_write
 from motion.motion import Motion
 from motion.skeleton import Skeleton
+
+DEEPMIMIC_SCALE = 100.0  # metres -> centimetres: the RSMT models' units for the humanoid3d clips
 
 URDF_SCALE = 0.25  # globalScaling the pybullet env loads humanoid.urdf with
 

@@ -39,6 +39,12 @@ AMPLITUDE_SCALE = 10.0  # RSMT feeds the manifold A / 0.1 (StyleVAE_DataModule.p
 
 # --------------------------------------------------------------------------- global pose
 
+
+def skeleton_config(roles: JointRoles, offsets: np.ndarray, scale: float) -> dict:
+    """What the networks and inference need to know about a model's skeleton (JSON-able, stored in the weights):
+    joint roles, rest offsets in feature order and model units, model units per source unit, frame rate."""
+    return {"roles": roles.to_dict(), "offsets": np.asarray(offsets).tolist(), "position_scale": scale, "fps": FPS}
+
 def global_pose(motion: Motion, roles: JointRoles, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """World positions (F, J, 3) times `scale` and world rotation matrices (F, J, 3, 3), feature order."""
     m = reorder_motion(motion, roles)

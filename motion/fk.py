@@ -74,3 +74,19 @@ def forward_kinematics(local_rot: np.ndarray, root: np.ndarray, offsets: np.ndar
     skeleton = Skeleton([f"j{i}" for i in range(j)], np.asarray(parents), np.zeros((j, 3)), [()] * j)
     quats, pos = global_transforms(skeleton, local_rot.reshape(b * t, j, 4), trans.reshape(b * t, j, 3))
     return pos.reshape(b, t, j, 3), quats.reshape(b, t, j, 4)
+
+
+def display_points(motion: Motion) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """World positions (F, J + E, 3), parents and names of every joint followed by every End Site."""
+    from motion.rotations import quat_rotate
+
+    skeleton = motion.skeleton
+    world_rot, world_pos = global_transforms(skeleton, motion.rotations, motion.translations)
+    ends = sorted(skeleton.end_sites)
+    if not ends:
+        return world_pos, skeleton.parents.copy(), list(skeleton.names)
+    offsets = np.stack([skeleton.end_sites[j] for j in ends]).astype(np.float32)  # (E, 3)
+    end_pos = world_pos[:, ends] + quat_rotate(world_rot[:, ends], offsets[None])
+    positions = np.concatenate([world_pos, end_pos.astype(np.float32)], axis=1)
+    parents = np.concatenate([skeleton.parents, np.asarray(ends, dtype=np.int64)])
+    return positions, parents, list(skeleton.names) + [""] * len(ends)

@@ -254,3 +254,182 @@ def reorder_motion(motion: Motion, roles: JointRoles) -> Motion:
                         [sk.channels[i] for i in order], end_sites)
     return Motion(skeleton, motion.rotations[:, order], motion.translations[:, order], motion.fps,
                   name=motion.name, source=motion.source, warnings=list(motion.warnings))
+
+
+# --------------------------------------------------------------------------- humanoid parts (retargeting)
+
+# Parts a retargeting map names on each rig. Chains ("spine": hips' child .. the joint the arms hang off;
+# "neck": the joints between that and the head) are lists and may differ in length between rigs; every
+# other part is one joint or absent (collar, hand and toe are optional).
+SIDE_PARTS = ("collar", "upper_arm", "lower_arm", "hand", "upper_leg", "lower_leg", "foot", "toe")
+PARTS = ("hips", "spine", "neck", "head") + tuple(f"{s}_{p}" for s in ("left", "right") for p in SIDE_PARTS)
+CHAIN_PARTS = ("spine", "neck")
+_OPTIONAL_PARTS = ("neck", "left_collar", "right_collar", "left_hand", "right_hand", "left_toe", "right_toe")
+
+# Patterns on a joint's base name: lower case, without `prefix:` namespaces (mixamorig:), Rigify's
+# DEF-/ORG-/MCH- prefixes and the side marker (ops.side_of).
+_FOOT = r"foot|ankle"
+_HAND = r"hand|wrist"
+_UPPER_LEG = r"thigh|up_?leg|upper_?leg|femur|^_*hip_*$"
+_LOWER_LEG = r"shin|calf|knee|tibia|leg"
+_UPPER_ARM = r"upper_?arm|^_*arm_*$|humerus"
+_LOWER_ARM = r"fore_?arm|lower_?arm|elbow"
+_ARM = r"arm|shoulder|clavicle|collar|elbow"
+_HEAD = r"head"
+_NOT_HEAD = r"end|top|nub|site|eye|jaw"
+_TOE = r"toe"
+
+
+def _base_name(name: str) -> tuple[str | None, str]:
+    from motion.ops import side_of
+
+    name = re.sub(r"^(DEF|ORG|MCH)-", "", name.rsplit(":", 1)[-1])
+    side, base = side_of(name)
+    return side, base.lower()
+
+
+def _ancestors(skeleton: Skeleton, j: int) -> list[int]:
+    out = []
+    while j >= 0:
+        out.append(j)
+        j = int(skeleton.parents[j])
+    return out
+
+
+def _topmost(skeleton: Skeleton, joints: list[int]) -> list[int]:
+    """The joints of `joints` that have no ancestor in `joints`."""
+    chosen = set(joints)
+    return [j for j in joints if not any(a in chosen for a in _ancestors(skeleton, j)[1:])]
+
+
+def _path(skeleton: Skeleton, top: int, bottom: int) -> list[int]:
+    """Joints from below `top` down to `bottom` (inclusive), parent first; [] if top is not an ancestor."""
+    chain = _ancestors(skeleton, bottom)
+    return chain[:chain.index(top)][::-1] if top in chain else []
+
+
+def _first_match(skeleton: Skeleton, joints: list[int], pattern: str) -> int | None:
+    return next((j for j in joints if re.search(pattern, _base_name(skeleton.names[j])[1])), None)
+
+
+def _leaf(skeleton: Skeleton, j: int) -> int:
+    """Follow single children down from j to the end of the chain."""
+    while len(kids := skeleton.children(j)) == 1:
+        j = kids[0]
+    return j
+
+
+def humanoid_parts(skeleton: Skeleton, where: str = "skeleton") -> dict:
+    """Which joints are the hips, spine, neck, head, arms and legs of a humanoid skeleton, found from
+    names and hierarchy: feet ("Foot"/"Ankle") and hands ("Hand"/"Wrist") by name and side marker (Left/
+    Right words, L/R letters, `_L`/`.L` suffixes, after `prefix:` namespaces and Rigify's DEF- prefixes);
+    the hips are where the legs meet, the chest top where the arms meet, the spine the chain between them;
+    the upper/lower limb joints by name along the hip-foot and chest-hand chains (thigh/UpLeg/Hip,
+    shin/Leg/Knee, UpperArm/Arm, ForeArm/Elbow), else by position in the chain (extra joints, e.g. CMU's
+    LHipJoint or twist bones, stay unmapped). A rig without hand joints (humanoid3d) ends its arm at the
+    last joint of the chain that starts at a side joint named like an arm or shoulder.
+
+    Returns {part: joint name (or a list for the spine/neck chains, or None for a missing optional
+    part)}. JointRolesError names `where` and every part that could not be found, or was ambiguous."""
+    names = skeleton.names
+    info = [_base_name(n) for n in names]
+    problems: list[str] = []
+
+    def by_name(side: str, pattern: str, exclude=()) -> int | None:
+        cands = [j for j, (s, b) in enumerate(info) if s == side and re.search(pattern, b) and j not in exclude]
+        top = _topmost(skeleton, cands)
+        if len(top) > 1:
+            problems.append(f"{side} {pattern.split('|')[0]}: ambiguous between "
+                            + ", ".join(repr(names[j]) for j in top))
+            return None
+        return top[0] if top else None
+
+    feet = {s: by_name(s, _FOOT) for s in ("left", "right")}
+    hands = {s: by_name(s, _HAND) for s in ("left", "right")}
+    arm_ends = dict(hands)
+    for s in ("left", "right"):
+        if hands[s] is None:
+            legs = set() if feet[s] is None else set(_ancestors(skeleton, feet[s]))
+            top = by_name(s, _ARM, exclude=legs)
+            arm_ends[s] = None if top is None else _leaf(skeleton, top)
+    for s in ("left", "right"):
+        if feet[s] is None and not any(p.startswith(f"{s} foot") for p in problems):
+            problems.append(f"{s} foot (no joint named like {s.title()}Foot/{s.title()}Ankle)")
+        if arm_ends[s] is None and not any(p.startswith(f"{s} hand") for p in problems):
+            problems.append(f"{s} arm (no joint named like {s.title()}Hand/{s.title()}Arm)")
+    if problems:
+        raise JointRolesError(f"{where}: not a humanoid skeleton, cannot map: {'; '.join(problems)} "
+                              f"(joints: {', '.join(names)})")
+
+    def common(a: int, b: int) -> int:
+        up = _ancestors(skeleton, a)
+        return next(j for j in _ancestors(skeleton, b) if j in up)
+
+    hips = common(feet["left"], feet["right"])
+    chest = common(arm_ends["left"], arm_ends["right"])
+    spine = _path(skeleton, hips, chest)
+    if chest != hips and not spine:
+        raise JointRolesError(f"{where}: not a humanoid skeleton: the arms ({names[chest]!r}) do not hang off "
+                              f"the spine above the hips ({names[hips]!r})")
+    parts: dict = {"hips": names[hips], "spine": [names[j] for j in spine]}
+
+    for s in ("left", "right"):
+        leg = _path(skeleton, hips, feet[s])
+        upper = _first_match(skeleton, leg[:-1], _UPPER_LEG)
+        lower = _first_match(skeleton, leg[leg.index(upper) + 1:-1] if upper is not None else leg[:-1], _LOWER_LEG)
+        upper, lower = _upper_lower(leg[:-1], upper, lower)
+        if upper is None:
+            problems.append(f"{s} leg (the chain to {names[feet[s]]!r} has no thigh and shin joints)")
+            continue
+        kids = skeleton.children(feet[s])
+        toe = kids[0] if len(kids) == 1 else _first_match(skeleton, kids, _TOE)
+        arm = _path(skeleton, chest, arm_ends[s])
+        limb = arm[:-1] if hands[s] is not None else arm
+        lower_arm = _first_match(skeleton, limb, _LOWER_ARM)
+        upper_arm = _first_match(skeleton, limb[:limb.index(lower_arm)] if lower_arm is not None else limb,
+                                 _UPPER_ARM)
+        upper_arm, lower_arm = _upper_lower(limb, upper_arm, lower_arm)
+        if upper_arm is None:
+            problems.append(f"{s} arm (the chain to {names[arm_ends[s]]!r} has no upper and lower arm joints)")
+            continue
+        collar = limb[0] if limb.index(upper_arm) > 0 else None
+        found = {"collar": collar, "upper_arm": upper_arm, "lower_arm": lower_arm, "hand": hands[s],
+                 "upper_leg": upper, "lower_leg": lower, "foot": feet[s], "toe": toe}
+        parts.update({f"{s}_{p}": None if j is None else names[j] for p, j in found.items()})
+
+    arms = {j for s in ("left", "right") for j in _path(skeleton, chest, arm_ends[s])[:1]}
+    body = [j for j in range(len(names)) if chest in _ancestors(skeleton, j)[1:]
+            and not any(a in arms for a in _ancestors(skeleton, j))]
+    heads = _topmost(skeleton, [j for j in body if re.search(_HEAD, info[j][1])
+                                and not re.search(_NOT_HEAD, info[j][1])])
+    if len(heads) > 1:
+        problems.append("head: ambiguous between " + ", ".join(repr(names[j]) for j in heads))
+    elif heads:
+        head = heads[0]
+    else:
+        tops = [j for j in skeleton.children(chest) if j not in arms]
+        if len(tops) == 1:
+            head = _leaf(skeleton, tops[0])
+        else:
+            problems.append("head (no joint named Head above the chest, and no single neck chain)")
+    if problems:
+        raise JointRolesError(f"{where}: not a humanoid skeleton, cannot map: {'; '.join(problems)} "
+                              f"(joints: {', '.join(names)})")
+    parts["neck"] = [names[j] for j in _path(skeleton, chest, head)[:-1]]
+    parts["head"] = names[head]
+    return {p: parts[p] for p in PARTS}
+
+
+def _upper_lower(chain: list[int], upper: int | None, lower: int | None) -> tuple[int | None, int | None]:
+    """Complete an (upper, lower) limb pair found by name from its position in `chain` (parent first,
+    ending just above the hand or foot): a missing lower is the joint after the upper (else the last
+    one), a missing upper the joint before the lower. (None, None) when the chain is too short."""
+    if lower is None:
+        i = chain.index(upper) + 1 if upper is not None else len(chain) - 1
+        lower = chain[i] if 0 <= i < len(chain) else None
+    if upper is None and lower is not None:
+        i = chain.index(lower) - 1
+        upper = chain[i] if i >= 0 else None
+    if upper is None or lower is None:
+        return None, None
+    return upper, lower

@@ -69,6 +69,20 @@ def _side_swapped_names(name: str) -> Iterable[str]:
         yield pattern.sub(lambda m: _LETTER_SWAP[m.group()], name)
 
 
+def side_of(name: str) -> tuple[str | None, str]:
+    """("left" | "right" | None, the name without its side marker), by the patterns find_mirror_pairs
+    uses: "LeftUpLeg" -> ("left", "UpLeg"), "Hand.R" -> ("right", "Hand"), "LHipJoint" -> ("left", "HipJoint")."""
+    for pattern, _ in _SIDE_WORDS:
+        m = pattern.search(name)
+        if m:
+            return m.group().lower(), name[:m.start()] + name[m.end():]
+    for pattern in _SIDE_LETTERS:
+        m = pattern.search(name)
+        if m:
+            return ("left" if m.group() in "Ll" else "right"), name[:m.start()] + name[m.end():]
+    return None, name
+
+
 def find_mirror_pairs(skeleton: Skeleton) -> list[tuple[str, str]]:
     """Left/right joint pairs found by name: Left/Right, left/right, L/R or l/r as a prefix
     (LHipJoint, lShldr, l_hip), a suffix (hand_r, Hand.R, ThighR) or a separate word (Bip01 L Thigh)."""

@@ -4,4 +4,4 @@
 # --force rebuilds anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m motion.mojo_build "$@"
+exec .venv/bin/python -m inference.backends.mojo.build "$@"

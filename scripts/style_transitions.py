@@ -47,9 +47,9 @@ def main() -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from inference.models import load_rsmt
-    from inference.style_library import model_library
-    from inference.transition import TransitionGenerator, TransitionRequest
+    from inference.rsmt.models import load_rsmt
+    from inference.rsmt.style_library import model_library
+    from inference.rsmt.transition import TransitionGenerator, TransitionRequest
     from motion.bvh import write_bvh
     from motion.fk import global_transforms
 

@@ -11,15 +11,15 @@ Policy = Callable[[np.ndarray], np.ndarray]
 
 
 class ActorPolicy:
-    """A shipped DeepMimic actor (`inference.policies.load_policy(name)`) run by an inference backend.
+    """A shipped DeepMimic actor (`inference.deepmimic.policies.load_policy(name)`) run by an inference backend.
 
     The backend's "deepmimic_actor" runner includes the state and action normalisers, so its output
     is the env action itself (test mode: the Gaussian mean, no exploration noise).
     """
 
     def __init__(self, name: str, backend: str = "torch"):
-        from inference.backend import get_backend
-        from inference.policies import load_policy
+        from inference.backends.base import get_backend
+        from inference.deepmimic.policies import load_policy
 
         if name not in POLICIES:
             raise ValueError(f"unknown DeepMimic policy {name!r} (choose from {', '.join(POLICIES)})")

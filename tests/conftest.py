@@ -4,6 +4,7 @@ Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free 
 - QSettings go to a per-test temporary folder (no test reads or writes the user's real settings).
 - A test that leaves a QThread running fails (a running QThread that gets collected aborts the process).
 - Main windows do not compile MAX models at start (MOTION_STUDIO_COMPILE_AT_START=0) unless a test sets it.
+- Tests that need compiled MAX models are marked `slow` (`pytest -m "not slow"` is the fast subset).
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
   QOpenGLWidget is unsupported (pytest-xvfb provides an X server for them by default).
 """
@@ -14,6 +15,14 @@ import os
 import pytest
 
 _QT_FIXTURES = {"qtbot", "qapp"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs compiled MAX models (the `compiled_max_cache` fixture) is slow: from an empty MAX cache
+    each graph compiles in ~50 s. `pytest -m "not slow"` is the fast subset."""
+    for item in items:
+        if "compiled_max_cache" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_runtest_setup(item):
@@ -41,7 +50,7 @@ def compiled_max_cache(tmp_path_factory):
     copied there first: same graph hash = the same model)."""
     import shutil
 
-    from inference.mef_store import READY, MefStore, cache_root
+    from inference.backends.max.store import READY, MefStore, cache_root
 
     app = MefStore(cache_root())
     shared = MefStore(tmp_path_factory.mktemp("compiled-once") / "max", kernel_cache=app.kernel_cache)

@@ -127,7 +127,7 @@ def fold_root(motion: Motion) -> Motion:
 
 def read_clip(clip: Clip) -> Motion:
     from motion.bvh import read_bvh
-    from training.datasets import to_30fps
+    from motion.resample import to_30fps
 
     return to_30fps(fold_root(read_bvh(clip.path)))
 

@@ -11,8 +11,8 @@ quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windo
 with zero target noise, as benchmark.py eval_sample; the rot_rep joints placed by FK of the
 predicted rotations; RSMT's bone-length projection and IK clean-up are not applied) and "rsmt+cleanup"
 (`sampler_method(pipeline="app")`: what the app makes of the same rollout, i.e. RSMT's post-processing
-(`inference.postprocess.rsmt_pose`), local rotations, the landing on the target keyframe
-(`land_on_target`) and foot locking (`inference.footlock`, planted heights from the training clips), the
+(`inference.rsmt.postprocess.rsmt_pose`), local rotations, the landing on the target keyframe
+(`land_on_target`) and foot locking (`inference.rsmt.footlock`, planted heights from the training clips), the
 positions then by forward kinematics on the window's skeleton).
 
 With a phase network the held-out sequences are phase-annotated first, which trims 31 frames at the
@@ -169,9 +169,9 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
 def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: int, data: BenchmarkData
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Sampler outputs (B, L, n_pos, 3) and (B, L, J, 6) of windows whose target keyframe is frame `target` ->
-    global positions and quaternions (B, L, J, ...) as the app makes them (inference.transition step 7)."""
-    from inference.footlock import HEIGHT_GATE_CM, lock_feet
-    from inference.postprocess import land_on_target, local_rotations, rsmt_pose
+    global positions and quaternions (B, L, J, ...) as the app makes them (inference.rsmt.transition step 7)."""
+    from inference.rsmt.footlock import HEIGHT_GATE_CM, lock_feet
+    from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
     from motion.fk import forward_kinematics
     from training.baseline import bone_offsets
 

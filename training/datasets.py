@@ -40,15 +40,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from motion import features as F
+from motion.deepmimic import DEEPMIMIC_SCALE
 from motion.errors import MotionFileError
 from motion.joint_roles import JointRoles, roles_for
 from motion.motion import Motion
-from motion.rotations import matrix_to_quat, quat_mul
+from motion.resample import hold_pad, loop_cycles, to_30fps
 
 HELD_OUT_CLIPS = ("humanoid3d_dance_b", "humanoid3d_getup_faceup", "humanoid3d_spinkick")
 NO_CLIP = "none"  # --held-out none: train on every embedded clip
 TEST_FRACTION = 0.1  # RSMT: a long sequence gives its last 10% to test (Style100Processor.split_from_binary)
-DEEPMIMIC_SCALE = 100.0  # metres -> centimetres
 MANIFOLD_WINDOW, MANIFOLD_STRIDE = 61, 40  # process_dataset.py: WindowBasedLoader(61, 21)
 MANIFOLD_SUBWINDOW = 25  # StyleVAENet.shared_forward_single trains on random 25-frame slices
 STYLE_WINDOW, STYLE_STRIDE = 120, 120  # WindowBasedLoader(120, 0): sampler style clips
@@ -93,23 +93,10 @@ class MotionDataset:
 
     def skeleton_config(self) -> dict:
         """What the networks and inference need to know about the skeleton (JSON-able)."""
-        return {"roles": self.roles.to_dict(), "offsets": self.offsets.tolist(), "position_scale": self.scale,
-                "fps": F.FPS}
+        return F.skeleton_config(self.roles, self.offsets, self.scale)
 
 
 # --------------------------------------------------------------------------- building sequences
-
-def to_30fps(motion: Motion) -> Motion:
-    """60 fps (or any whole multiple of 30) keeps every k-th frame as RSMT's subsample; others resample."""
-    from motion.ops import resample
-
-    ratio = motion.fps / F.FPS
-    k = round(ratio)
-    if k >= 1 and abs(ratio - k) < 1e-3 * k:
-        return Motion(motion.skeleton, motion.rotations[::k], motion.translations[::k], F.FPS,
-                      name=motion.name, source=motion.source, warnings=list(motion.warnings))
-    return resample(motion, F.FPS)
-
 
 def make_sequence(motion: Motion, roles: JointRoles, scale: float, style: str, name: str | None = None) -> Sequence:
     pos, rot = F.global_pose(motion, roles, scale)
@@ -123,40 +110,6 @@ def augment(seq: Sequence, roles: JointRoles, motion: Motion, scale: float, rng:
     scaled, gamma = F.random_temporal_scale(motion, rng)
     sca = make_sequence(scaled, roles, scale, seq.style, f"{seq.name}/scale{gamma:.2f}")
     return [seq, Sequence(f"{seq.name}/mirror", seq.style, mpos, mrot, "mirror"), replace(sca, variant="scale")]
-
-
-def loop_cycles(motion: Motion, roles: JointRoles, min_frames: int) -> Motion:
-    """Repeat a looping clip until it has at least `min_frames` frames (see module docstring)."""
-    from motion.ops import concatenate, slice_frames
-
-    pos, _ = F.global_pose(motion, roles)
-    fwd = F.facing_directions(pos[[0, -1]], roles)
-    turn = F.yaw_to_x(fwd[1]).T @ F.yaw_to_x(fwd[0])  # heading change over one cycle
-    origin_0 = motion.translations[0, 0] * np.array([1.0, 0.0, 1.0])
-    step = (motion.translations[-1, 0] - motion.translations[0, 0]) * np.array([1.0, 0.0, 1.0])
-    base = slice_frames(motion, 0, motion.num_frames - 1)  # the closing frame starts the next cycle
-    parts, rot_c, origin = [], np.eye(3), origin_0
-    for _ in range(max(1, math.ceil(min_frames / base.num_frames))):
-        rotations = base.rotations.copy()
-        rotations[:, 0] = quat_mul(np.broadcast_to(matrix_to_quat(rot_c), rotations[:, 0].shape), rotations[:, 0])
-        translations = base.translations.copy()
-        translations[:, 0] = (translations[:, 0] - origin_0) @ rot_c.T + origin
-        parts.append(Motion(base.skeleton, rotations, translations, base.fps, name=base.name))
-        origin = origin + rot_c @ step
-        rot_c = turn @ rot_c
-    out = concatenate(parts)
-    return Motion(out.skeleton, out.rotations, out.translations, motion.fps, name=motion.name,
-                  source=motion.source, warnings=list(motion.warnings))
-
-
-def hold_pad(motion: Motion, min_frames: int) -> Motion:
-    """Hold the first and last pose so the clip has at least `min_frames` frames (equal on both sides)."""
-    pad = max(0, min_frames - motion.num_frames)
-    before, after = pad // 2, pad - pad // 2
-    idx = np.concatenate([np.zeros(before, int), np.arange(motion.num_frames),
-                          np.full(after, motion.num_frames - 1)])
-    return Motion(motion.skeleton, motion.rotations[idx], motion.translations[idx], motion.fps,
-                  name=motion.name, source=motion.source, warnings=list(motion.warnings))
 
 
 def embedded_clip_name(name: str, paths: dict | None = None) -> str:
@@ -184,12 +137,12 @@ def held_out_option(values: list[str] | None) -> tuple[str, ...] | None:
 
 def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None = None, augmented: bool = True,
                      seed: int = 0, clips: tuple[str, ...] | None = None, limb_mix: int = 0,
-                     simulated: bool = False) -> MotionDataset:
+                     extra_train=None) -> MotionDataset:
     """The embedded DeepMimic clips as a MotionDataset (see the module docstring for the choices): `clips`
     (default all) less `held_out` (default HELD_OUT_CLIPS) are the training clips, `held_out` the test
     clips; names full or short. `limb_mix` K adds K body-part mixes per training clip (`add_limb_mixes`);
-    `simulated` the training part of the simulated performances of the training clips
-    (`training.simulated.simulated_split`; their test part is `evaluate --split sim`)."""
+    `extra_train(roles, scale, rng, training_clip_names) -> [Sequence]` adds training sequences drawn after
+    the clips' with the same generator (`train --sim`: the simulated performances, `training.simulated`)."""
     from motion.deepmimic import embedded_clips, humanoid3d_skeleton, read_deepmimic
 
     paths = embedded_clips()
@@ -213,10 +166,8 @@ def embedded_dataset(min_seconds: float = 8.0, held_out: tuple[str, ...] | None 
         if name not in held_out:
             sources.append((m, name))
     add_limb_mixes(data, sources, limb_mix, rng, augmented)
-    if simulated:
-        from training.simulated import simulated_split
-
-        data.train.extend(simulated_split(roles, DEEPMIMIC_SCALE, rng, {name for _, name in sources})[0])
+    if extra_train is not None:
+        data.train.extend(extra_train(roles, DEEPMIMIC_SCALE, rng, {name for _, name in sources}))
     return data
 
 

@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from motion.io import atomic_write
+from motion.atomic import atomic_write
 import torch
 
 from training.progress import ProgressBar
@@ -51,7 +51,7 @@ def exporter(model: torch.nn.Module, device, dataset) -> Callable[[], object]:
     """`Trainer.export` of the RSMT trainers: the network's WeightSet (taken on the CPU, the model put back
     on `device`) with the dataset's skeleton and joint roles in its config."""
     def export():
-        from inference.networks.rsmt_config import network_weights
+        from inference.networks.rsmt_networks import network_weights
 
         weights = network_weights(model.cpu().eval())
         model.to(device)

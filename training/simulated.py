@@ -32,7 +32,8 @@ def performances(roles: JointRoles, scale: float) -> list[tuple]:
     from motion.errors import MotionFileError
     from motion.ops import slice_frames
     from sim.env import POLICIES
-    from training.datasets import make_sequence, to_30fps
+    from motion.resample import to_30fps
+    from training.datasets import make_sequence
 
     out = []
     for policy, clip in POLICIES.items():
@@ -56,7 +57,7 @@ def recorded_performance(policy: str):
 
     from inference.paths import cache_dir
     from motion.deepmimic import humanoid3d_motion
-    from motion.io import atomic_write
+    from motion.atomic import atomic_write
     from sim.runner import DeepMimicRun
 
     path = cache_dir("sim") / f"{policy}-{PERFORMANCE_SECONDS:g}s-pybullet{version('pybullet')}.npz"
@@ -75,6 +76,11 @@ def recorded_performance(policy: str):
         np.savez(f, root=motion.translations[:, 0], rotations=motion.rotations, fps=motion.fps,
                  fall_time=summary.fall_time if summary.fell else -1.0)
     return motion, summary.fall_time  # the recording is humanoid3d_motion(root, rotations, fps, name) as loaded
+
+
+def simulated_training(roles: JointRoles, scale: float, rng: np.random.Generator, training_styles: set[str]) -> list:
+    """The training part of `simulated_split`: `embedded_dataset`'s extra_train for `train --sim`."""
+    return simulated_split(roles, scale, rng, training_styles)[0]
 
 
 def simulated_split(roles: JointRoles, scale: float, rng: np.random.Generator,

@@ -118,7 +118,7 @@ def manifold_loss(model: StyleVAE, pos: torch.Tensor, rot: torch.Tensor, phase: 
 
 def phase_function(weights, device: torch.device):
     """(N, 3J, 61) PAE input -> (amplitude (N, P), shift (N, P)) numpy, from trained phase weights."""
-    from inference.networks.rsmt_config import build_network
+    from inference.networks.rsmt_networks import build_network
 
     net = build_network(weights, "rsmt_phase").to(device)
 

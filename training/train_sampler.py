@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from inference.networks.rsmt_config import RSMTConfig, build_network
+from inference.networks.rsmt_config import RSMTConfig
+from inference.networks.rsmt_networks import build_network
 from inference.networks.transitionnet import TransitionSampler
 from motion.features import style_statistics
 from training.datasets import MotionDataset, annotate_phases, sampler_windows

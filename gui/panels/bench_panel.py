@@ -1,4 +1,4 @@
-"""Benchmark panel: `inference.bench.run_bench` on a worker thread, with progress, Cancel, a bar chart of
+"""Benchmark panel: `parity.bench.run_bench` on a worker thread, with progress, Cancel, a bar chart of
 each backend's time relative to PyTorch (per case), the table, and Export JSON (the `bench --json` object).
 """
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 import threading
 from pathlib import Path
 
-from motion.io import atomic_write
+from motion.atomic import atomic_write
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -24,14 +24,14 @@ TABLE_COLUMNS = ("case", "batch", "backend", "median µs", "p10-p90 µs", "× to
 
 def bench_choices() -> tuple[list[str], list[str]]:
     """(network kinds the torch reference has, backends registered here); imports torch and MAX."""
-    from inference.bench import available_backends
-    from inference.torch_backend import BUILDERS
+    from parity.bench import available_backends
+    from inference.backends.torch_backend import BUILDERS
 
     return list(BUILDERS), available_backends()
 
 
 def run_bench_job(config, cancel: threading.Event, job):
-    from inference.bench import run_bench
+    from parity.bench import run_bench
 
     def progress(p):
         job.report_progress(p.done / max(p.total, 1), str(p))
@@ -213,7 +213,7 @@ class BenchPanel(QWidget):
 
     # -- run -----------------------------------------------------------------------------------------------
     def config(self):
-        from inference.bench import BenchConfig
+        from parity.bench import BenchConfig
 
         return BenchConfig(backends=tuple(self.backends()), kinds=tuple(self.kinds()), batches=self.batches(),
                            runs=self.runs_box.value(), warmup=self.warmup_box.value(),

@@ -1,6 +1,6 @@
 """Compare view: the transition panel's request through the torch reference and MAX (or MAX + Mojo).
 
-Shows `inference.compare_transition.compare_transition`'s report: both network skeletons overlaid (torch
+Shows `parity.compare_transition.compare_transition`'s report: both network skeletons overlaid (torch
 in the bone colour, the candidate as a ghost), the largest joint error per frame (cm) with a cursor that
 follows the timeline, a per-joint error heatmap, and each backend's latency per generated frame; a toggle
 switches between the free-running and the teacher-forced comparison. The reference transition itself is
@@ -11,9 +11,7 @@ Export writes the report as JSON and CSV and the plots as PNG, each atomically.
 """
 from __future__ import annotations
 
-import csv
-import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +22,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from gui.loading import clip_from_motion
 from gui.panels.rsmt_context import context_for
+from inference.backends.base import LABELS, MAX_BACKENDS
+from parity.transition_report import error_matrix, write_transition_report
 from viewer.skeleton_view import SkeletonView
 
-CANDIDATES = (("max", "MAX"), ("max-mojo", "MAX + Mojo"))
+CANDIDATES = tuple(reversed(MAX_BACKENDS))  # against torch
 REFERENCE_PEN, CANDIDATE_PEN = pg.mkPen((250, 158, 41), width=2), pg.mkPen((90, 200, 255), width=2)
 MODES = ("free_running", "teacher_forced")
 
@@ -34,7 +34,7 @@ MODES = ("free_running", "teacher_forced")
 def run_compare(generator, request, candidate: str, job):
     """Job: (TransitionReport, the reference TransitionResult, its library clip) for `request` on torch and
     `candidate`."""
-    from inference.compare_transition import compare_transition
+    from parity.compare_transition import compare_transition
 
     job.check_cancelled()
     report = compare_transition(request, generator.model, candidate)
@@ -43,43 +43,16 @@ def run_compare(generator, request, candidate: str, job):
     return report, reference, clip_from_motion(reference.motion, f"{reference.motion.name} (compared)")
 
 
-def error_matrix(report, mode: str) -> tuple[np.ndarray, list[str]]:
-    """(frames, joints) errors in cm and the joint names. Free-running: every joint of every frame from the
-    two backends' positions; teacher-forced: the report keeps only each joint's largest error (one row)."""
-    if mode == "free_running":
-        pos = report.free_running["positions"]
-        ref, cand = np.asarray(pos[report.reference]), np.asarray(pos[report.candidate])
-        return np.linalg.norm(cand - ref, axis=-1) * report.position_scale, list(report.joint_names)
-    tf = report.teacher_forced
-    return np.asarray(tf["per_joint_cm"])[None], list(tf["joints"])
+def write_report(report, base: str | Path, plots: QWidget) -> list[Path]:
+    """`base`.json and `base`.csv (`parity.transition_report`) and `base`.png of the plots."""
+    from motion.atomic import atomic_path
 
-
-def write_report(report, base: str | Path, plots: QWidget | None = None) -> list[Path]:
-    """`base`.json (the whole report), `base`.csv (per frame: errors of both modes, both latencies) and,
-    given a widget, `base`.png of it; every file written to a temporary name and renamed."""
-    from motion.io import atomic_path, atomic_write
-
-    base = Path(base)
-    if base.suffix.lower() in (".json", ".csv", ".png"):
-        base = base.with_suffix("")
-    paths = [base.with_suffix(".json"), base.with_suffix(".csv")]
-    with atomic_write(paths[0]) as f:
-        json.dump(asdict(report), f)
-    with atomic_write(paths[1]) as f:
-        writer = csv.writer(f)
-        ref, cand = report.reference, report.candidate
-        writer.writerow(["frame", "free_running_max_cm", "teacher_forced_max_cm", f"{ref}_latency_us",
-                         f"{cand}_latency_us"])
-        for i in range(report.length):
-            writer.writerow([i, report.free_running["per_frame_cm"][i], report.teacher_forced["per_frame_cm"][i],
-                             report.latency_us[ref][i], report.latency_us[cand][i]])
-    if plots is not None:
-        png = base.with_suffix(".png")
-        with atomic_path(png) as tmp:
-            if not plots.grab().save(str(tmp), "PNG"):
-                raise OSError(f"{png}: cannot write the image")
-        paths.append(png)
-    return paths
+    paths = write_transition_report(report, base)
+    png = paths[0].with_suffix(".png")
+    with atomic_path(png) as tmp:
+        if not plots.grab().save(str(tmp), "PNG"):
+            raise OSError(f"{png}: cannot write the image")
+    return paths + [png]
 
 
 def name_tick_levels(names: list[str]) -> list[list[tuple[int, str]]]:
@@ -102,7 +75,8 @@ class ComparePanel(QWidget):
         self.cursor = 0
 
         self.candidate = QComboBox(self)
-        for name, label in CANDIDATES:
+        for name in CANDIDATES:
+            label = LABELS[name]
             self.candidate.addItem(label, name)
         self.compare_button = QPushButton("Compare", self)
         self.compare_button.setToolTip("the Transition panel's request through torch and the candidate backend")

@@ -1,4 +1,4 @@
-"""Phase view: the PAE phases of the selected clip (`inference.phases.clip_phases`). One circle per phase
+"""Phase view: the PAE phases of the selected clip (`inference.rsmt.phases.clip_phases`). One circle per phase
 channel with a point at amplitude * (cos 2 pi phase, sin 2 pi phase) (amplitudes scaled so the clip's
 largest fills the circle), and the amplitude and frequency curves over the clip; the points and the time
 cursors follow the timeline.
@@ -20,7 +20,7 @@ CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 65)), np.sin(np.linspace(0, 
 
 
 def _phases_job(generator, motion):
-    from inference.phases import clip_phases
+    from inference.rsmt.phases import clip_phases
 
     return clip_phases(generator, motion)
 

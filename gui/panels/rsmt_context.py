@@ -14,30 +14,13 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Signal
 
 from gui.workers import JobRunner
-from inference.transition import TransitionGenerator
+from inference.rsmt.transition import TransitionGenerator
 
 SETTING = "rsmt/models_dir"
 NO_WEIGHTS = "no trained RSMT weights found"
 
 
-class ObservedGenerator(TransitionGenerator):
-    """A TransitionGenerator whose network calls first call `hook(kind)` when one is set: the panels' jobs
-    use it to report progress and to stop at the next network call when cancelled."""
-
-    hook = None
-
-    def runner(self, backend: str, kind: str):
-        inner = super().runner(backend, kind)
-
-        def call(**inputs):
-            if self.hook is not None:
-                self.hook(kind)
-            return inner(**inputs)
-
-        return call
-
-
-def _load_generator(folder: str) -> ObservedGenerator:
+def _load_generator(folder: str) -> TransitionGenerator:
     """Job: the model in `folder` and a generator for it (WeightsError naming the missing files).
 
     Torch's intra-op pool would take both cores and starve the GUI thread (measured: 150-900 ms stalls
@@ -45,27 +28,27 @@ def _load_generator(folder: str) -> ObservedGenerator:
     single worker thread intends. The lite networks gain nothing from a second thread at batch 1."""
     import torch
 
-    from inference.models import load_rsmt
+    from inference.rsmt.models import load_rsmt
 
     torch.set_num_threads(1)
-    return ObservedGenerator(load_rsmt(folder))
+    return TransitionGenerator(load_rsmt(folder))
 
 
 class RSMTContext(QObject):
     modelChanged = Signal()  # generator / error changed
-    styleChanged = Signal(object)  # inference.styles.Style or None (the source clip's own style)
+    styleChanged = Signal(object)  # inference.rsmt.styles.Style or None (the source clip's own style)
 
     def __init__(self, window):
         super().__init__(window)
         self.setObjectName("rsmt_context")
         self.window = window
         self.jobs = JobRunner(self)
-        self.generator = None  # inference.transition.TransitionGenerator once loaded
+        self.generator = None  # inference.rsmt.transition.TransitionGenerator once loaded
         self.error: str | None = None
         self.loading = False
         self.closed = False
         self.style = None
-        from inference.models import DEFAULT_RSMT_DIR
+        from inference.rsmt.models import DEFAULT_RSMT_DIR
 
         self.models_dir = Path(window.settings.value(SETTING, str(DEFAULT_RSMT_DIR)))
         window.installEventFilter(self)  # the window's close shuts the runner down
@@ -88,7 +71,7 @@ class RSMTContext(QObject):
         self.reload()
 
     def reload(self) -> None:
-        from inference.models import missing_rsmt_files
+        from inference.rsmt.models import missing_rsmt_files
 
         self.generator, self.error = None, None
         missing = missing_rsmt_files(self.models_dir)

@@ -1,8 +1,8 @@
-"""Style panel: the style library (the model's named styles when it has a library, `inference.style_library`;
-one style per library clip the model can read; custom styles saved in the user's data folder), a 2-D PCA map
-of their style codes where a click picks a style (named styles in one colour each, with the codes of their
-training windows as small dots of the same colour), a blend of two styles, and save/load of custom styles
-(`inference.styles`). The picked style is what the Transition panel uses."""
+"""Style panel: the style library (the model's named styles when it has a library,
+`inference.rsmt.style_library`; one style per library clip the model can read; custom styles saved in the user's
+data folder), a 2-D PCA map of their style codes where a click picks a style (named styles in one colour each,
+with the codes of their training windows as small dots of the same colour), a blend of two styles, and
+save/load of custom styles (`inference.rsmt.styles`). The picked style is what the Transition panel uses."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +26,8 @@ def short_name(style: str) -> str:
 def build_library(generator, clips: dict, folder=None):
     """Job: (styles, problems, the model's StyleLibrary or None): its named styles, the clips' and the custom
     style files'."""
-    from inference.style_library import library_styles
-    from inference.styles import clip_styles, load_custom_styles
+    from inference.rsmt.style_library import library_styles
+    from inference.rsmt.styles import clip_styles, load_custom_styles
 
     named, library = library_styles(generator)
     styles, problems = clip_styles(generator, clips)
@@ -42,7 +42,7 @@ def style_colour(index: int, count: int):
 
 def blend_job(generator, a, b, t: float):
     """Job: a blended Style (its code from the encoder)."""
-    from inference.styles import Style, blend, style_codes
+    from inference.rsmt.styles import Style, blend, style_codes
 
     features = blend(a.features, b.features, t)
     return Style(features.name, features, style_codes(generator, [features])[0], "blend")
@@ -52,8 +52,8 @@ def load_job(generator, path: str):
     """Job: a Style from a saved style-code file (TransitionError naming the file)."""
     from pathlib import Path
 
-    from inference.styles import Style, style_codes
-    from inference.transition import StyleFeatures
+    from inference.rsmt.styles import Style, style_codes
+    from inference.rsmt.transition import StyleFeatures
 
     model = generator.model
     features = StyleFeatures.load(path, model.roles, model.cfg.style_frames - 1)
@@ -65,10 +65,10 @@ class StylePanel(QWidget):
         super().__init__(window)
         self.window = window
         self.ctx = context_for(window)
-        self.folder = style_folder  # None: inference.styles.style_dir()
+        self.folder = style_folder  # None: inference.rsmt.styles.style_dir()
         self.styles = []
         self.map = None
-        self.library = None  # the model's inference.style_library.StyleLibrary, if it has one
+        self.library = None  # the model's inference.rsmt.style_library.StyleLibrary, if it has one
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.list = QListWidget(self)
@@ -137,7 +137,7 @@ class StylePanel(QWidget):
         self.window.show_error("Styles", message)
 
     def _built(self, outcome) -> None:
-        from inference.styles import StyleMap
+        from inference.rsmt.styles import StyleMap
 
         styles, problems, self.library = outcome
         picked = self.ctx.style.name if self.ctx.style is not None else None
@@ -243,7 +243,7 @@ class StylePanel(QWidget):
 
     def save(self, name: str):
         """Save the picked style under `name` in the style folder; returns the path."""
-        from inference.styles import save_style
+        from inference.rsmt.styles import save_style
 
         style = self.ctx.style
         if style is None:

@@ -15,49 +15,17 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 
 from gui.loading import clip_from_motion
 from gui.panels.rsmt_context import context_for
-
-BACKENDS = (("torch", "PyTorch"), ("max", "MAX"), ("max-mojo", "MAX + Mojo"))
-TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
-
-
-def backend_status() -> dict[str, str]:
-    """Job: backend name -> "" when it can run a transition now, else why not (not compiled, not built)."""
-    from inference.backend import get_backend
-
-    status = {}
-    for name, _ in BACKENDS:
-        try:
-            backend = get_backend(name)
-        except (KeyError, ValueError, ImportError):  # e.g. max-mojo before its backend is registered
-            status[name] = "not available"
-            continue
-        missing = [k for k in TRANSITION_KINDS if not backend.ready(k)]
-        status[name] = f"not compiled: {', '.join(missing)} (python main.py compile)" if missing else ""
-        if not missing and hasattr(backend, "store"):
-            # MAX's InferenceSession() holds the GIL for ~100 ms (measured): make it now, while nothing is
-            # asked of the GUI, instead of in the middle of the first MAX transition or compare
-            backend.store.session()
-    return status
-
+from inference.backends.base import APP_BACKENDS, LABELS, MAX_BACKENDS
+from inference.rsmt.transition import backend_status
 
 def generate(generator, request, job):
-    """Job: (TransitionResult, its library clip) for `request`, reporting progress per network step and
-    stopping at the next network call when cancelled."""
-    total = generator.model.cfg.past_frames - 2 + request.length  # warm-up steps + generated frames
-    steps = 0
-
-    def hook(kind: str) -> None:
-        nonlocal steps
+    """Job: (TransitionResult, its library clip) for `request`, reporting progress per sampler step and
+    stopping at the next step when cancelled."""
+    def progress(done: int, total: int) -> None:
         job.check_cancelled()
-        if kind == "rsmt_sampler_step":
-            steps += 1
-            job.report_progress(steps / total, f"step {steps}/{total}")
+        job.report_progress(done / total, f"step {done}/{total}")
 
-    generator.hook = hook
-    try:
-        result = generator.generate(request)
-    finally:
-        generator.hook = None
+    result = generator.generate(request, progress=progress)
     return result, clip_from_motion(result.motion, f"{result.motion.name} ({result.backend}, seed {result.seed})")
 
 
@@ -93,7 +61,8 @@ class TransitionPanel(QWidget):
         self.style_label = QLabel(self)
         self.style_label.setWordWrap(True)
         self.backend = QComboBox(self)
-        for name, label in BACKENDS:
+        for name in APP_BACKENDS:
+            label = LABELS[name]
             self.backend.addItem(label, name)
         self.backend.setToolTip("PyTorch works at once; the MAX backends once their models are compiled\n"
                                 "(Models menu; done in the background on first launch)")
@@ -227,7 +196,8 @@ class TransitionPanel(QWidget):
     def _backends_checked(self, status: dict[str, str]) -> None:
         self.backend_status = status
         model: QStandardItemModel = self.backend.model()
-        for i, (name, label) in enumerate(BACKENDS):
+        for i, name in enumerate(APP_BACKENDS):
+            label = LABELS[name]
             why = status.get(name, "")
             item = model.item(i)
             item.setText(label if not why else f"{label} ({why.split(':')[0]})")
@@ -235,7 +205,7 @@ class TransitionPanel(QWidget):
             item.setEnabled(not why)
         if self._move_to_max:
             self._move_to_max = False
-            name = next((n for n in ("max-mojo", "max") if status.get(n) == ""), None)
+            name = next((n for n in MAX_BACKENDS if status.get(n) == ""), None)
             if name is not None:
                 self.backend.setCurrentIndex(self.backend.findData(name))
                 label = self.backend.currentText()
@@ -250,7 +220,7 @@ class TransitionPanel(QWidget):
     # -- generating ----------------------------------------------------------------------------------------
     def request(self):
         """The TransitionRequest the panel describes (ValueError when a clip is missing)."""
-        from inference.transition import TransitionRequest
+        from inference.rsmt.transition import TransitionRequest
 
         src, tgt = self._clip(self.source.combo), self._clip(self.target.combo)
         if src is None or tgt is None:
@@ -318,7 +288,7 @@ class TransitionPanel(QWidget):
                         and "humanoid3d_run" in names):
                     return False
                 self.set_demo_request()
-                backend = next((n for n in ("max-mojo", "max") if self.backend_status.get(n) == ""), "torch")
+                backend = next((n for n in MAX_BACKENDS if self.backend_status.get(n) == ""), "torch")
                 self.backend.setCurrentIndex(self.backend.findData(backend))
                 self.generate()
                 started = True

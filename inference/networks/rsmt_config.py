@@ -11,15 +11,11 @@ Several of these are literals in the official source (512, 256, 32, 10*3); here 
 the invariants the official code relies on are checked in ``validate``.
 
 ``lite`` is sized for CPU and for our ~1,600 frames of DeepMimic clips (see README numbers in the
-report / ``parameter_counts``): about 20x fewer sampler weights than ``paper``.
+report / ``rsmt_networks.parameter_counts``): about 20x fewer sampler weights than ``paper``.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from inference.weights import WeightSet
 
 PAPER_ROT_REP_IDX = (1, 5, 9, 10, 11, 12, 13, 15, 19)
 # DeepMimic humanoid3d (13 joints, motion.joint_roles.roles_for(humanoid3d_skeleton())): root, chest,
@@ -173,6 +169,16 @@ class RSMTConfig:
              "init_state_kernels must shrink past_frames-2 warm-up latents to one")
 
 
+# model kind (a runnable graph of a backend) -> the RSMT network (WeightSet config "network") whose weights it runs
+NETWORK_OF_KIND = {
+    "rsmt_phase": "rsmt_phase",
+    "rsmt_manifold_decoder": "rsmt_manifold",
+    "rsmt_sampler_style": "rsmt_sampler",
+    "rsmt_sampler_target": "rsmt_sampler",
+    "rsmt_sampler_step": "rsmt_sampler",
+    "rsmt_rollout": "rsmt_sampler",
+}
+TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")  # a transition runs these
 STEP_OUTPUTS = ("pos", "vel", "rot", "phase", "h", "c", "pred_phase", "A", "F")  # kind "rsmt_sampler_step"
 ROLLOUT_PER_FRAME = ("pos", "vel", "rot", "phase", "pred_phase", "A", "F")  # "rsmt_rollout" outputs per frame
 
@@ -190,7 +196,7 @@ def step_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
 
 
 def rollout_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
-    """Inputs of kind "rsmt_rollout" (contract: inference/maxgraphs/rollout.py): the step's, with a tta and a
+    """Inputs of kind "rsmt_rollout" (contract: inference/backends/max/graphs/rollout.py): the step's, with a tta and a
     noise row per frame for cfg.max_transition frames, and the number of frames to generate."""
     n = cfg.max_transition
     shapes = {k: v for k, v in step_input_shapes(cfg).items() if k not in ("tta", "noise")}
@@ -202,120 +208,3 @@ def rollout_output_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
     per = {"pos": step["pos"], "vel": step["vel"], "rot": step["rot"], "phase": step["phase"],
            "pred_phase": step["phase"], "A": (cfg.phase_dim, 1), "F": (cfg.phase_dim, 1)}
     return {k: (n, *per[k]) for k in ROLLOUT_PER_FRAME} | {"h": step["h"], "c": step["c"]}
-
-
-def parameter_counts(cfg: RSMTConfig) -> dict[str, int]:
-    """Trainable parameter counts of the three networks built from `cfg` (buffers excluded)."""
-    from inference.networks.deephase import PAE
-    from inference.networks.stylevae import StyleVAE
-    from inference.networks.transitionnet import TransitionSampler
-
-    def count(m):
-        return sum(p.numel() for p in m.parameters())
-
-    sampler = TransitionSampler(cfg)
-    return {"phase": count(PAE(cfg)), "manifold": count(StyleVAE(cfg)),
-            "sampler_trainable": count(sampler) - count(sampler.decoder), "sampler_decoder": count(sampler.decoder)}
-
-
-NETWORK_KINDS = ("rsmt_phase", "rsmt_manifold", "rsmt_sampler")
-
-
-def _network_class(kind: str):
-    from inference.networks.deephase import PAE
-    from inference.networks.stylevae import StyleVAE
-    from inference.networks.transitionnet import TransitionSampler
-
-    return {"rsmt_phase": PAE, "rsmt_manifold": StyleVAE, "rsmt_sampler": TransitionSampler}[kind]
-
-
-def network_weights(net) -> "WeightSet":
-    """A WeightSet holding `net`'s state_dict (float32, BatchNorm step counters left out) and its config
-    as {"network": kind, "rsmt": cfg.to_dict()}."""
-    from inference.weights import WeightSet
-
-    kind = next(k for k in NETWORK_KINDS if isinstance(net, _network_class(k)))
-    tensors = {k: v.detach().cpu().float().numpy().copy() for k, v in net.state_dict().items()
-               if not k.endswith("num_batches_tracked")}
-    return WeightSet({"network": kind, "rsmt": net.cfg.to_dict()}, tensors)
-
-
-def build_network(weights: "WeightSet", kind: str | None = None):
-    """The network described by `weights` (eval mode), every tensor checked by name and shape; a
-    WeightsError naming the file for a wrong config, a missing, extra or misshaped tensor."""
-    import torch
-
-    from inference.weights import WeightsError
-
-    where = weights.path or "weights"
-    stored = weights.config.get("network")
-    if stored not in NETWORK_KINDS:
-        raise WeightsError(f"{where}: config 'network' is {stored!r}, expected one of {list(NETWORK_KINDS)}")
-    if kind is not None and stored != kind:
-        raise WeightsError(f"{where}: holds a {stored} network, expected {kind}")
-    if not isinstance(weights.config.get("rsmt"), dict):
-        raise WeightsError(f"{where}: config has no 'rsmt' section with the network sizes")
-    try:
-        cfg = RSMTConfig.from_dict(weights.config["rsmt"])
-    except (TypeError, ValueError) as e:
-        raise WeightsError(f"{where}: bad RSMT config ({e})") from None
-    net = _network_class(stored)(cfg)
-    expected = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
-    extra = sorted(set(weights.tensors) - set(expected))
-    if extra:
-        raise WeightsError(f"{where}: unexpected tensors {extra[:5]}{' ...' if len(extra) > 5 else ''}")
-    state = {k: torch.from_numpy(weights.expect(k, tuple(v.shape)).astype("float32")) for k, v in expected.items()}
-    net.load_state_dict(state, strict=False)
-    return net.eval()
-
-
-# ---- torch backend Runner kinds (inference/torch_backend.py merges this table) --------------------
-def _runner(module, inputs, outputs):
-    from inference.torch_backend import ModuleRunner
-
-    return ModuleRunner(module, inputs, outputs)
-
-
-def _phase_runner(weights):
-    net = build_network(weights, "rsmt_phase")
-    return _runner(net, {"x": (3 * net.cfg.num_joints, net.cfg.pae_window)}, ("y", "p", "a", "f", "b"))
-
-
-def _manifold_decoder_runner(weights):
-    net = build_network(weights, "rsmt_manifold")
-    c = net.cfg
-    return _runner(net.decoder, {"latent": (c.latent_size,), "condition": (c.condition_size,), "phase": (c.phase_dim, 2)},
-                   ("pose_delta", "coefficients"))
-
-
-def _sampler_style_runner(weights):
-    from inference.networks.transitionnet import STYLE_FIELDS, SamplerStyleGraph
-
-    net = build_network(weights, "rsmt_sampler")
-    return _runner(SamplerStyleGraph(net), {"features": (net.cfg.style_channels, net.cfg.style_frames - 1)},
-                   STYLE_FIELDS)
-
-
-def _sampler_target_runner(weights):
-    from inference.networks.transitionnet import SamplerTargetGraph
-
-    net = build_network(weights, "rsmt_sampler")
-    c = net.cfg
-    return _runner(SamplerTargetGraph(net), {"target_pos": (c.n_pos, 3), "target_prev_pos": (c.n_pos, 3),
-                                             "target_rot": (c.num_joints, 6)}, ("target_latent",))
-
-
-def _sampler_step_runner(weights):
-    from inference.networks.transitionnet import SamplerStepGraph
-
-    graph = SamplerStepGraph(build_network(weights, "rsmt_sampler"))
-    return _runner(graph, graph.input_shapes(), STEP_OUTPUTS)
-
-
-TORCH_BUILDERS = {
-    "rsmt_phase": _phase_runner,  # x (B, 3J, 61) -> y, p, a, f, b
-    "rsmt_manifold_decoder": _manifold_decoder_runner,  # latent, condition, phase -> pose_delta, coefficients
-    "rsmt_sampler_style": _sampler_style_runner,  # features (B, 12(J-1), 119) -> 8 style tensors
-    "rsmt_sampler_target": _sampler_target_runner,  # target pos/prev pos/rot -> target_latent
-    "rsmt_sampler_step": _sampler_step_runner,  # one generated frame, see SamplerStepGraph
-}

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.panels.compare_panel import ComparePanel, error_matrix, name_tick_levels
-from inference.compare_transition import compare_transition
+from gui.panels.compare_panel import ComparePanel, name_tick_levels
+from parity.transition_report import error_matrix
+from parity.compare_transition import compare_transition
 from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
 
 pytestmark = pytest.mark.gl
@@ -37,7 +38,7 @@ def max_cache(compiled_max_cache):
 
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
-    from inference.models import random_rsmt_weights
+    from inference.rsmt.models import random_rsmt_weights
 
     folder = tmp_path_factory.mktemp("rsmt_lite")
     random_rsmt_weights(folder, seed=6)

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gui.panels.phase_panel import PhasePanel
-from inference.phases import clip_phases
+from inference.rsmt.phases import clip_phases
 from test_gui_transition_panel import make_window, weights_dir  # noqa: F401 -- the module fixture
 
 pytestmark = pytest.mark.gl
@@ -25,7 +25,7 @@ def test_circles_follow_the_timeline(qtbot, tmp_path, weights_dir):  # noqa: F81
     phases = panel.phases
     n = w.current.motion.num_frames
     assert phases.phase.shape == (n, 5) and phases.amplitude.shape == (n, 5) and phases.frequency.shape == (n, 5)
-    # the numbers are inference.phases.clip_phases' on the same clip
+    # the numbers are inference.rsmt.phases.clip_phases' on the same clip
     want = clip_phases(panel.ctx.generator, w.current.motion)
     np.testing.assert_allclose(phases.phase, want.phase, atol=1e-6)
     assert len(panel.points) == 5 and len(panel.amplitude_plot.listDataItems()) == 5

@@ -7,16 +7,17 @@ import time
 
 import pytest
 
-from gui.max_models import GUI_KINDS, RSMT_KINDS
-from inference.mef_store import COMPILING, MefStore
+from gui.max_models import GUI_KINDS
+from inference.networks.rsmt_config import TRANSITION_KINDS
+from inference.backends.max.store import COMPILING, MefStore
 from test_gui_transition_panel import MAX_GAP_MS, GapMeter, make_window
 
-pytestmark = pytest.mark.gl
+pytestmark = [pytest.mark.gl, pytest.mark.slow]  # compiles MAX graphs at start
 
 
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory):
-    from inference.models import random_rsmt_weights
+    from inference.rsmt.models import random_rsmt_weights
 
     folder = tmp_path_factory.mktemp("rsmt_lite")
     random_rsmt_weights(folder, seed=5)
@@ -55,7 +56,7 @@ def test_first_launch_works_on_pytorch_while_max_compiles(qtbot, tmp_path, monke
     w.close()  # cancels the compile: the worker process is stopped, nothing is left marked as compiling
     assert w.max_models.jobs.active_count() == 0
     store = MefStore()
-    assert all(store.status(k, "lite" if k in RSMT_KINDS else None) != COMPILING for k in GUI_KINDS)
+    assert all(store.status(k, "lite" if k in TRANSITION_KINDS else None) != COMPILING for k in GUI_KINDS)
 
 
 def test_moves_the_transition_panel_to_max_when_the_models_are_ready(qtbot, tmp_path, monkeypatch, weights_dir,

@@ -77,8 +77,8 @@ def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
     """A model folder with a style library (`styles build`; labels = the embedded training clips here): its
     named styles come first, each point in its style's colour, with the library's window codes as dots."""
     import cli
-    from inference.models import random_rsmt_weights
-    from inference.style_library import StyleLibrary
+    from inference.rsmt.models import random_rsmt_weights
+    from inference.rsmt.style_library import StyleLibrary
 
     monkeypatch.setenv("MOTION_STUDIO_DATA", str(tmp_path / "data"))
     folder = tmp_path / "model"

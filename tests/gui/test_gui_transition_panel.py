@@ -14,7 +14,7 @@ from gui.loading import load_embedded_clip
 from gui.main_window import MainWindow
 from gui.panels.rsmt_context import NO_WEIGHTS, SETTING
 from gui.panels.transition_panel import TransitionPanel
-from inference.models import random_rsmt_weights
+from inference.rsmt.models import random_rsmt_weights
 from motion.fk import world_positions
 
 pytestmark = pytest.mark.gl

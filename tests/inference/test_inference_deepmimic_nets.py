@@ -1,5 +1,5 @@
 """DeepMimic actor/critic in torch from the shipped policies, against a plain numpy implementation of the
-same maths, and the policy conversion cache of inference.policies."""
+same maths, and the policy conversion cache of inference.deepmimic.policies."""
 from __future__ import annotations
 
 import shutil
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from inference import policies
+from inference.deepmimic import policies
 from inference.networks.deepmimic import (EXPLORATION_NOISE, actor_from_weights, critic_from_weights,
                                           exploration_std)
-from inference.policies import POLICIES, TF_NAMES, load_policy, policy_checkpoint
-from inference.tfcheckpoint import read_checkpoint
+from inference.deepmimic.policies import POLICIES, TF_NAMES, load_policy, policy_checkpoint
+from inference.deepmimic.checkpoint import read_checkpoint
 from inference.weights import WeightSet, WeightsError
 
 

@@ -1,10 +1,10 @@
-"""Foot locking (inference/footlock.py) on a synthetic walker: root, two legs of hip-knee-ankle, whose planted
+"""Foot locking (inference/rsmt/footlock.py) on a synthetic walker: root, two legs of hip-knee-ankle, whose planted
 feet slide. After locking the planted ankles hold still, bone lengths stay, the ends are untouched."""
 from __future__ import annotations
 
 import numpy as np
 
-from inference.footlock import contacts, global_pose, hold_targets, legs, lock_feet, two_bone_ik
+from inference.rsmt.footlock import contacts, global_pose, hold_targets, legs, lock_feet, two_bone_ik
 from motion.rotations import quat_from_axis_angle
 
 PARENTS = (-1, 0, 1, 2, 0, 4, 5)  # root; right hip, knee, ankle; left hip, knee, ankle

@@ -18,11 +18,13 @@ import numpy as np
 import pytest
 
 import cli
-from inference.backend import BackendNotReady, get_backend
-from inference.max_backend import MaxBackend
-from inference.mef_store import MefStore, cache_root
-from inference.policies import load_policy
+from inference.backends.base import BackendNotReady, get_backend
+from inference.backends.max.backend import MaxBackend
+from inference.backends.max.store import MefStore, cache_root
+from inference.deepmimic.policies import load_policy
 from inference.weights import WeightSet, WeightsError
+
+pytestmark = pytest.mark.slow  # compiles MAX graphs (~50 s each with an empty MAX cache)
 
 KINDS = ("deepmimic_actor", "deepmimic_critic")
 OUTPUT = {"deepmimic_actor": "action", "deepmimic_critic": "value"}
@@ -128,8 +130,8 @@ def test_mef_reloads_in_a_fresh_process_without_compiling(compiled, walk, tmp_pa
     np.save(tmp_path / "states.npy", x)
     script = (
         "import json, sys, time, numpy as np\n"
-        "from inference.backend import get_backend\n"
-        "from inference.policies import load_policy\n"
+        "from inference.backends.base import get_backend\n"
+        "from inference.deepmimic.policies import load_policy\n"
         "w = load_policy('walk')\n"
         "b = get_backend('max')\n"
         "b.store.session()\n"  # the InferenceSession is per process; time the model load alone

@@ -2,9 +2,11 @@
 import numpy as np
 import pytest
 
-from inference.backend import BackendNotReady, get_backend
-from inference.models import load_rsmt
-from inference.policies import load_policy
+from inference.backends.base import BackendNotReady, get_backend
+from inference.rsmt.models import load_rsmt
+from inference.deepmimic.policies import load_policy
+
+pytestmark = pytest.mark.slow  # compiles MAX graphs (~50 s each with an empty MAX cache)
 
 
 @pytest.fixture(scope="module")

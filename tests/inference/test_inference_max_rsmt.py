@@ -15,15 +15,19 @@ import numpy as np
 import pytest
 import torch
 
-from inference.backend import get_backend
-from inference.max_backend import MaxBackend, MaxMojoBackend
-from inference.maxgraphs import rollout as rollout_graph
-from inference.mef_store import MefStore, cache_root
+from inference.backends.base import get_backend
+from inference.backends.max.backend import MaxBackend
+from inference.backends.mojo.backend import MaxMojoBackend
+from inference.backends.max.graphs import rollout as rollout_graph
+from inference.backends.max.store import MefStore, cache_root
 from inference.networks.deephase import PAE
-from inference.networks.rsmt_config import ROLLOUT_PER_FRAME, STEP_OUTPUTS, RSMTConfig, network_weights
+from inference.networks.rsmt_config import ROLLOUT_PER_FRAME, STEP_OUTPUTS, RSMTConfig
+from inference.networks.rsmt_networks import network_weights
 from inference.networks.stylevae import StyleVAE
 from inference.networks.transitionnet import STYLE_FIELDS, TransitionSampler
 from inference.weights import WeightSet, WeightsError
+
+pytestmark = pytest.mark.slow  # compiles MAX graphs (~50 s each with an empty MAX cache)
 
 KINDS = ("rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target",
          "rsmt_sampler_step", "rsmt_rollout")
@@ -182,7 +186,7 @@ def test_wrong_network_weights_are_rejected(compiled, nets):
 def test_graph_io_names_match_the_torch_runners(preset):
     """The step's inputs (one definition, rsmt_config.step_input_shapes) are the torch module's arguments, in
     order; the MAX builders keep their own copy of the style field names (they must not import torch)."""
-    from inference.maxgraphs import sampler
+    from inference.backends.max.graphs import sampler
     from inference.networks.transitionnet import SamplerStepGraph
 
     cfg = RSMTConfig.preset_named(preset)
@@ -197,9 +201,9 @@ def test_whole_transition_matches_torch(compiled, tmp_path_factory, monkeypatch,
     rollout) against torch: every generated joint position within 1e-4 file units, free-running."""
     from dataclasses import replace
 
-    from inference.compare import transition_request
-    from inference.models import random_rsmt_weights
-    from inference.transition import TransitionGenerator
+    from parity.compare import transition_request
+    from inference.rsmt.models import random_rsmt_weights
+    from inference.rsmt.transition import TransitionGenerator
 
     monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled.store.root.parent))  # the backends' stores: this one
     model = random_rsmt_weights(tmp_path_factory.mktemp("rsmt_lite"), seed=4)
@@ -219,7 +223,7 @@ def test_whole_transition_matches_torch(compiled, tmp_path_factory, monkeypatch,
 def test_ops_impl_mojo_swaps_in_the_custom_ops(kind, mojo_ops):
     """The same builder with ops_impl "mojo" calls the Mojo custom ops (timed against the composed ones and
     checked against torch by benchmarks/mojo_kernels.py, which compiles both); "composed" calls none."""
-    from inference.maxgraphs import builder
+    from inference.backends.max.graphs import builder
 
     structure = CFG.to_dict()
     composed = str(builder(kind).build(kind, structure, "composed").graph)

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 import cli
-from inference.backend import BackendNotReady
-from inference.max_backend import MaxBackend
-from inference.mef_store import EVENT_PREFIX, MefStore
-from inference.policies import load_policy
-from inference.timing import interleaved
+from inference.backends.base import BackendNotReady
+from inference.backends.max.backend import MaxBackend
+from inference.backends.max.store import EVENT_PREFIX, MefStore
+from inference.deepmimic.policies import load_policy
+from parity.timing import interleaved
+
+pytestmark = pytest.mark.slow  # compiles MAX graphs (~50 s each with an empty MAX cache)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +46,7 @@ def test_store_paths_are_per_graph_and_deterministic(store, tmp_path):
 def test_failed_compile_is_recorded_and_reported(store):
     """A worker job whose graph hash does not match fails fast (before any MAX compile)."""
     job = dict(store._entry("deepmimic_critic", None).job(), hash="0" * 64)
-    done = subprocess.run([sys.executable, "-m", "inference.compile_worker"], input=json.dumps({"jobs": [job]}),
+    done = subprocess.run([sys.executable, "-m", "inference.backends.max.compile_worker"], input=json.dumps({"jobs": [job]}),
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line[len(EVENT_PREFIX):]) for line in done.stdout.splitlines()

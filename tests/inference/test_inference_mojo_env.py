@@ -3,7 +3,7 @@ in the C environment, which made every later subprocess (CLI runs, MAX compile w
 import subprocess
 import sys
 
-from motion.mojo_build import extension
+from inference.backends.mojo.build import extension
 
 
 def test_children_stay_in_this_environment_after_loading_the_extension():

@@ -1,16 +1,18 @@
-"""The Mojo Python extension (build/mojo/motion_kernels.so): its FK (motion/fk_mojo.py) against motion.fk and
-its MLP kernel (inference/mojo_mlp.py) against the torch DeepMimic actor and critic."""
+"""The Mojo Python extension (build/mojo/motion_kernels.so): its FK (inference/backends/mojo/fk.py) against motion.fk and
+its MLP kernel (inference/backends/mojo/mlp.py) against the torch DeepMimic actor and critic."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from inference.mojo_mlp import MojoMlp, deepmimic_runner
+from inference.backends.mojo.mlp import MojoMlp, deepmimic_runner
 from inference.networks.deepmimic import actor_from_weights, critic_from_weights
-from inference.policies import load_policy
+from inference.deepmimic.policies import load_policy
 from inference.weights import WeightSet, WeightsError
-from motion import fk, fk_mojo, mojo_build
+from motion import fk
+from inference.backends.mojo import fk as fk_mojo
+from inference.backends.mojo import build as mojo_build
 from motion.deepmimic import load_embedded
 from motion.skeleton import Skeleton
 

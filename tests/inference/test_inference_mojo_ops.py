@@ -1,4 +1,4 @@
-"""Parity of the Mojo custom ops (inference/mojo_ops.py) with numpy/torch, through one real MAX graph.
+"""Parity of the Mojo custom ops (inference/backends/mojo/ops.py) with numpy/torch, through one real MAX graph.
 
 Compiling a graph costs 15-60 s, so every op sits in ONE graph with symbolic dims, compiled once per session
 and executed at two sets of sizes (batch 1 and odd sizes that exercise the kernels' vector tails).
@@ -35,7 +35,7 @@ def ops_model():
     from max.dtype import DType
     from max.graph import Graph, TensorType
 
-    from inference import mojo_ops
+    from inference.backends.mojo import ops as mojo_ops
 
     dtypes = {"f32": DType.float32, "i64": DType.int64}
     types = [TensorType(dtypes[d], shape, device=mojo_ops.CPU) for d, shape in _INPUTS.values()]

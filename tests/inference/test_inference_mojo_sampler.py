@@ -1,4 +1,4 @@
-"""The fused Mojo sampler (mojo/kernels/sampler.mojo via inference/mojo_sampler.py) against the torch
+"""The fused Mojo sampler (mojo/kernels/sampler.mojo via inference/backends/mojo/sampler.py) against the torch
 reference, without MAX: one step on the shipped lite weights and on random weights, a batch whose rows ask
 for different lengths in one rollout call, and unusable weights or inputs. Tolerance: 1e-4 absolute (fp32)."""
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.backend import get_backend
-from inference.compare import network_inputs, random_like
-from inference.models import load_rsmt
-from inference.mojo_sampler import SamplerRunner
+from inference.backends.base import get_backend
+from parity.compare import network_inputs, random_like
+from inference.rsmt.models import load_rsmt
+from inference.backends.mojo.sampler import SamplerRunner
 from inference.networks.rsmt_config import ROLLOUT_PER_FRAME, STEP_OUTPUTS
 from inference.weights import WeightSet, WeightsError
 

@@ -19,7 +19,8 @@ import pytest
 import torch
 
 from inference.networks.deephase import PAE
-from inference.networks.rsmt_config import RSMTConfig, build_network, network_weights
+from inference.networks.rsmt_config import RSMTConfig
+from inference.networks.rsmt_networks import build_network, network_weights
 from inference.networks.stylevae import StyleVAE
 from inference.networks.transitionnet import TransitionSampler
 from inference.weights import WeightsError

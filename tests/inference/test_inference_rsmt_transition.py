@@ -74,8 +74,8 @@ def test_style_changes_transition():
 def test_torch_backend_runners_match_the_module():
     import numpy as np
 
-    from inference.backend import get_backend
-    from inference.networks.rsmt_config import network_weights
+    from inference.backends.base import get_backend
+    from inference.networks.rsmt_networks import network_weights
 
     cfg = RSMTConfig.lite()
     torch.manual_seed(0)

@@ -1,14 +1,14 @@
-"""The style library helpers (inference.styles) on a random-weight lite RSMT model: codes from the sampler's
+"""The style library helpers (inference.rsmt.styles) on a random-weight lite RSMT model: codes from the sampler's
 style encoder, the PCA map, blends, and custom styles saved to / loaded from the user's data folder."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from inference.models import random_rsmt_weights
-from inference.styles import (StyleMap, blend, clip_styles, load_custom_styles, save_style, style_codes,
+from inference.rsmt.models import random_rsmt_weights
+from inference.rsmt.styles import (StyleMap, blend, clip_styles, load_custom_styles, save_style, style_codes,
                               style_dir)
-from inference.transition import TransitionError, TransitionGenerator
+from inference.rsmt.transition import TransitionError, TransitionGenerator
 from motion.deepmimic import load_embedded
 
 

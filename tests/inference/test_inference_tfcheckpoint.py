@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.policies import POLICIES, TF_NAMES, policy_checkpoint
-from inference.tfcheckpoint import (CheckpointReader, crc32c, mask_crc, read_checkpoint, shard_path,
+from inference.deepmimic.policies import POLICIES, TF_NAMES, policy_checkpoint
+from inference.deepmimic.checkpoint import (CheckpointReader, crc32c, mask_crc, read_checkpoint, shard_path,
                                     unmask_crc)
 from inference.weights import WeightsError
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.backend import get_backend
-from inference.policies import load_policy
-from inference.torch_backend import BUILDERS, TorchBackend
+from inference.backends.base import get_backend
+from inference.deepmimic.policies import load_policy
+from inference.backends.torch_backend import BUILDERS, TorchBackend
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The transition API (inference.transition) on a random-weight lite RSMT model: frame layout, world-space
+"""The transition API (inference.rsmt.transition) on a random-weight lite RSMT model: frame layout, world-space
 continuity with the source clip, determinism, bone lengths, BVH export, style codes, the whole-rollout
 path against the network's own rollout, and errors for bad requests."""
 from __future__ import annotations
@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from inference import backend as backend_module
-from inference.models import load_rsmt, missing_rsmt_files, random_rsmt_weights
-from inference.networks.rsmt_config import build_network
+from inference.backends import base as backend_module
+from inference.rsmt.models import load_rsmt, missing_rsmt_files, random_rsmt_weights
+from inference.networks.rsmt_networks import build_network
 from inference.networks.transitionnet import FrameState, TargetCode
 from inference.networks.transitionnet import StyleCode as NetStyleCode
-from inference.torch_backend import TorchBackend
-from inference.transition import (NETWORK_OUTPUTS, StyleFeatures, TransitionCancelled, TransitionError,
+from inference.backends.torch_backend import TorchBackend
+from inference.rsmt.transition import (NETWORK_OUTPUTS, StyleFeatures, TransitionCancelled, TransitionError,
                                   TransitionGenerator, TransitionRequest, canonical_frame)
 from inference.weights import WeightsError
 from motion import features as F
@@ -103,8 +103,10 @@ def test_same_seed_same_frames_other_seed_other_frames(generator, clips, result)
 def test_progress_reports_every_frame_and_can_cancel(generator, clips):
     seen = []
     generator.generate(request(clips, length=10), progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(k, 10) for k in range(1, 11)]
-    with pytest.raises(TransitionCancelled, match="after 3 of 10"):
+    total = generator.model.cfg.past_frames - 2 + 10  # the warm-up steps on the context, then one a frame
+    assert generator.total_steps(10) == total
+    assert seen == [(k, total) for k in range(total + 1)]
+    with pytest.raises(TransitionCancelled, match=f"after 3 of {total} steps"):
         generator.generate(request(clips, length=10), progress=lambda done, total: done < 3)
 
 
@@ -257,7 +259,7 @@ def test_step_loop_equals_the_networks_rollout(model, clips):
 
 
 class _RolloutRunner:
-    """The "rsmt_rollout" contract of inference/maxgraphs/rollout.py in torch: from a state, `length` steps
+    """The "rsmt_rollout" contract of inference/backends/max/graphs/rollout.py in torch: from a state, `length` steps
     into `max_transition` rows (rows past the length stay zero), then the final h, c."""
 
     def __init__(self, weights):

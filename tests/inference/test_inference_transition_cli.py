@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cli
-from inference.models import random_rsmt_weights
+from inference.rsmt.models import random_rsmt_weights
 from motion.bvh import read_bvh
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,8 +49,8 @@ def test_json_summary_and_output_file(weights, tmp_path, capsys):
 
 
 def test_saved_style_code_and_defaults(weights, tmp_path, capsys):
-    from inference.models import load_rsmt
-    from inference.transition import TransitionGenerator
+    from inference.rsmt.models import load_rsmt
+    from inference.rsmt.transition import TransitionGenerator
     from motion.deepmimic import load_embedded
 
     code_path = tmp_path / "jump.json"

@@ -1,11 +1,11 @@
-"""RSMT post-processing (inference/postprocess.py): which joints keep their predicted rotation, the FK fill
+"""RSMT post-processing (inference/rsmt/postprocess.py): which joints keep their predicted rotation, the FK fill
 of the rot_rep joints, the bone-length projection, and the swing towards predicted positions."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from inference.postprocess import (LANDING_FRAMES, fk_positions, from_to_rotation, kept_rotation_joints,
+from inference.rsmt.postprocess import (LANDING_FRAMES, fk_positions, from_to_rotation, kept_rotation_joints,
                                    land_on_target, local_rotations, project_bone_lengths, rsmt_pose)
 from motion.deepmimic import humanoid3d_skeleton
 from motion.fk import global_transforms

@@ -1,4 +1,4 @@
-"""The named style library (inference/style_library.py, `styles build|list`, `transition --style NAME`) on a
+"""The named style library (inference/rsmt/style_library.py, training/style_library.py, `styles build|list`, `transition --style NAME`) on a
 random-weight model and the embedded clips (style label = clip name)."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import cli
-from inference.models import load_rsmt, random_rsmt_weights
-from inference.style_library import LIBRARY_FILE, StyleLibrary
-from inference.styles import style_codes
-from inference.transition import TransitionError, TransitionGenerator
+from inference.rsmt.models import load_rsmt, random_rsmt_weights
+from inference.rsmt.style_library import LIBRARY_FILE, StyleLibrary
+from inference.rsmt.styles import style_codes
+from inference.rsmt.transition import TransitionError, TransitionGenerator
 from motion.bvh import read_bvh
 
 
@@ -74,8 +74,8 @@ def test_model_by_name(model_dir, tmp_path, capsys):
 
 
 def test_the_shipped_bandai_model_names_its_styles_and_skeleton():
-    from inference.models import MODEL_DIRS
-    from inference.style_library import model_library
+    from inference.rsmt.models import MODEL_DIRS
+    from inference.rsmt.style_library import model_library
 
     model = load_rsmt(MODEL_DIRS["bandai"])
     assert model.roles.names[0] == "Hips" and model.roles.num_joints == 21

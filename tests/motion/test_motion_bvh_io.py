@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from motion.errors import MotionFileError
+from motion.atomic import atomic_write
 from motion.fk import world_positions
-from motion.io import (atomic_write, load_motion, parse_clip_spec, resolve_clip, resolve_clip_frame,
-                       save_motion)
+from motion.io import load_motion, parse_clip_spec, resolve_clip, resolve_clip_frame, save_motion
 
 DATA = Path(__file__).parents[1] / "data" / "bvh"
 

@@ -147,3 +147,25 @@ def test_recorder_samples_the_physics_step_nearest_each_frame_time():
     assert np.abs(np.array(taken) - np.arange(26) / 25.0).max() <= 0.5 / 240 + 1e-12
     motion = rec.motion("fake")
     assert motion.fps == 25.0 and np.allclose(motion.root_positions[:, 0], taken)
+
+
+def test_cli_compare_refuses_what_the_live_run_cannot_do():
+    proc = subprocess.run([sys.executable, "main.py", "deepmimic", "--seconds", "1", "--compare", "torch",
+                           "--start-phase", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --compare runs from phase 0")
+
+
+def test_cli_compare_runs_every_control_step_through_max_too(compiled_max_cache, tmp_path, monkeypatch):
+    """`deepmimic --compare max`: the DeepMimic panel's live torch-vs-MAX run (sim.live) without a window."""
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled_max_cache(["deepmimic_actor"])))
+    out = tmp_path / "walk.bvh"
+    proc = subprocess.run([sys.executable, "main.py", "deepmimic", "--policy", "walk", "--seconds", "1",
+                           "--backend", "torch", "--compare", "max", "--out", str(out), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["compare"] == "max" and result["fell"] is False
+    assert result["compared_steps"] == result["control_steps"] > 20  # ~27 control steps a second
+    assert 0.0 < result["max_action_diff"] <= 1e-4  # two float32 implementations, not the same one
+    assert set(result["median_step_us"]) == {"torch", "max"}
+    assert read_bvh(out).num_frames == 31

@@ -142,7 +142,7 @@ def test_progress_bar_shows_steps_losses_and_eta():
 
 def test_train_phase_command_writes_loadable_weights_and_resumes(tmp_path, capsys):
     import cli
-    from inference.networks.rsmt_config import build_network
+    from inference.networks.rsmt_networks import build_network
     from inference.weights import WeightSet
 
     out = tmp_path / "phase"
@@ -170,7 +170,8 @@ def test_manifold_steps_train_and_export(tmp_path):
     """Two real manifold steps (lite preset, batch 4) on the embedded walk with an untrained PAE:
     finite losses, parameters move, and the export loads back as a manifold network."""
     from inference.networks.deephase import PAE
-    from inference.networks.rsmt_config import RSMTConfig, build_network, network_weights
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import build_network, network_weights
     from training.harness import StepContext
     from training.train_manifold import manifold_trainer
 
@@ -230,7 +231,8 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     """One real sampler step (lite preset, batch 2) on the embedded walk with untrained phase and
     manifold weights: finite losses, the style encoder and LSTM move, the manifold decoder does not."""
     from inference.networks.deephase import PAE
-    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
     from inference.networks.stylevae import StyleVAE
     from training.harness import StepContext
     from training.train_sampler import sampler_trainer
@@ -279,7 +281,8 @@ def test_init_starts_a_run_from_trained_weights(tmp_path, capsys):
     from cli import UserError
     from cli.train import start_from
     from inference.networks.deephase import PAE
-    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
     from inference.networks.stylevae import StyleVAE
     from inference.networks.transitionnet import TransitionSampler
     from inference.weights import WeightsError, WeightSet

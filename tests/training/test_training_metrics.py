@@ -261,7 +261,8 @@ def test_evaluate_reports_the_manifolds_teacher_forced_reconstruction(tmp_path, 
     import torch
 
     from inference.networks.deephase import PAE
-    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
     from inference.networks.stylevae import StyleVAE
     from motion.deepmimic import humanoid3d_skeleton
     from motion.joint_roles import roles_for
@@ -339,7 +340,8 @@ def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
     import torch
 
     from inference.networks.deephase import PAE
-    from inference.networks.rsmt_config import RSMTConfig, network_weights
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
     from inference.networks.transitionnet import TransitionSampler
     from motion.deepmimic import humanoid3d_skeleton
     from motion.joint_roles import roles_for

@@ -1,0 +1,98 @@
+"""Compiles MAX graphs into MEF files; run by `inference.backends.max.store.MefStore.ensure` as
+``python -m inference.backends.max.compile_worker`` in a fresh interpreter (MAX is not fork-safe, and a compile's
+1+ GB of memory is returned to the system when the worker exits).
+
+Reads ``{"jobs": [{"kind", "preset", "structure", "ops_impl", "hash", "stem"}, ...]}`` as JSON on stdin and
+prints one ``@@compile-event {json}`` line per state change (compiling / ready / failed / busy) on stdout.
+For each job it claims ``<stem>.compiling`` (its pid), compiles, writes ``<stem>.mef`` and ``<stem>.json``
+atomically, and records errors in ``<stem>.failed``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from motion.atomic import atomic_path
+
+from inference.backends.max.store import (COMPILING, EVENT_PREFIX, FAILED, READY, atomic_text, claim_alive,
+                                 cpu_target, max_version)
+
+
+def main() -> int:
+    jobs = json.load(sys.stdin)["jobs"]
+    session = None
+    for index, job in enumerate(jobs, start=1):
+        stem = Path(job["stem"])
+        claim = stem.with_name(stem.name + ".compiling")
+        if not _claim(claim):
+            _event(job, index, "busy", 0.0, f"pid {claim.read_text().strip()}")
+            continue
+        t0 = time.monotonic()
+        _event(job, index, COMPILING, 0.0)
+        try:
+            if session is None:
+                from max import engine
+
+                session = engine.InferenceSession()
+            done = (READY, _compile(session, job, stem), "")
+            stem.with_name(stem.name + ".failed").unlink(missing_ok=True)
+        except Exception as e:  # record it and go on with the next model
+            message = f"{type(e).__name__}: {e}"
+            atomic_text(stem.with_name(stem.name + ".failed"), message + "\n\n" + traceback.format_exc())
+            done = (FAILED, time.monotonic() - t0, message)
+        finally:
+            claim.unlink(missing_ok=True)  # before the event, so the caller sees the final status
+        _event(job, index, *done)
+    return 0
+
+
+def _compile(session, job: dict, stem: Path) -> float:
+    from inference.backends.max.graphs import builder
+
+    spec = builder(job["kind"]).build(job["kind"], job["structure"], job["ops_impl"])
+    if spec.structure_hash() != job["hash"]:
+        raise RuntimeError(f"the {job['kind']} graph built here differs from the one the store asked for "
+                           "(is the builder's IR deterministic?)")
+    t0 = time.monotonic()
+    compiled = session.compile(spec.graph)
+    compile_s = time.monotonic() - t0
+    meta = {"kind": job["kind"], "preset": job["preset"], "structure": job["structure"],
+            "ops_impl": job["ops_impl"], "hash": job["hash"], "inputs": list(spec.inputs),
+            "outputs": list(spec.outputs), "max_version": max_version(), "cpu_target": cpu_target(),
+            "compile_s": round(compile_s, 3), "compiled_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    atomic_text(stem.with_name(stem.name + ".json"), json.dumps(meta, indent=1))
+    mef = stem.with_name(stem.name + ".mef")  # written last: its presence means ready
+    with atomic_path(mef) as tmp:
+        compiled.export_mef(str(tmp))
+    return compile_s
+
+
+def _claim(marker: Path) -> bool:
+    """Write our pid into `marker` unless a live process holds it already."""
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if claim_alive(marker):
+                return False
+            marker.unlink(missing_ok=True)  # stale: its worker died
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        return True
+    return False
+
+
+def _event(job: dict, index: int, state: str, elapsed_s: float, message: str = "") -> None:
+    ev = {"kind": job["kind"], "preset": job["preset"], "index": index, "state": state,
+          "elapsed_s": round(elapsed_s, 3), "message": message}
+    print(EVENT_PREFIX + json.dumps(ev), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""The compiled-model store: MAX models compiled once, in a spawned process, and kept as MEF files.
+
+Compiling a MAX graph costs 40-80 s of one CPU core and over 1 GB of memory, while loading its MEF takes
+milliseconds. So the app never compiles in its own process: `MefStore.ensure` runs
+``python -m inference.backends.max.compile_worker`` (a fresh interpreter: MAX is not fork-safe) and relays its progress;
+`MefStore.load` only reads MEFs and binds weights to them.
+
+Layout under the cache root (``$MOTION_STUDIO_CACHE/max``, default ``~/.cache/motion-studio/max``,
+see inference/paths.py)::
+
+    modular/                                MODULAR_CACHE_DIR of the compile worker (MAX's kernel cache)
+    mef/max-<version>/<cpu target>/
+        <kind>-<hash>.mef                   the compiled model
+        <kind>-<hash>.json                  what it is: kind, structure, I/O names, compile time
+        <kind>-<hash>.compiling             pid of the worker compiling it right now
+        <kind>-<hash>.failed                the error of the last failed compile
+
+``<hash>`` hashes the graph's textual IR (never the weight values: those are external Weights), so one MEF
+serves every WeightSet of the same structure, and a changed builder gets a new file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from inference.backends.base import BackendNotReady
+from inference.backends.max.graphs import builder, kinds as known_kinds
+from inference.paths import cache_dir
+from inference.weights import WeightSet
+from motion.atomic import atomic_path
+
+MISSING, COMPILING, READY, FAILED = "missing", "compiling", "ready", "failed"
+EVENT_PREFIX = "@@compile-event "  # marks the worker's progress lines among anything else it prints
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def cache_root() -> Path:
+    """The app-owned MAX cache: ``$MOTION_STUDIO_CACHE/max``, else ``~/.cache/motion-studio/max``
+    (``$XDG_CACHE_HOME`` honoured)."""
+    return cache_dir("max")
+
+
+@lru_cache(maxsize=1)
+def max_version() -> str:
+    from importlib.metadata import version
+
+    return version("max")
+
+
+@lru_cache(maxsize=1)
+def cpu_target() -> str:
+    """Names the host CPU: MEFs hold code for the CPU they were compiled on (its ISA extensions)."""
+    ident = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
+        ident = info.get("model name", "").strip() + "|" + info.get("flags", "").strip()
+    except OSError:
+        pass
+    return f"{platform.machine()}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class CompileProgress:
+    """One progress report from `MefStore.ensure`.
+
+    state -- "compiling" (sent when a compile starts and then every `tick_s`), "ready", "failed", or
+             "busy" (another process is compiling this model)
+    """
+
+    kind: str
+    preset: str
+    index: int
+    total: int
+    state: str
+    elapsed_s: float
+    message: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.kind} ({self.index}/{self.total})"
+        if self.state == COMPILING:
+            return f"compiling {where} ... {self.elapsed_s:.1f} s"
+        if self.state == READY:
+            return f"compiled {where} in {self.elapsed_s:.1f} s"
+        if self.state == "busy":
+            return f"{where} is being compiled by another process ({self.message})"
+        return f"failed to compile {where} after {self.elapsed_s:.1f} s: {self.message}"
+
+
+class MaxRunner:
+    """Calls a loaded MAX model by name: runner(state=array) -> {"action": array}.
+
+    Keeps the weight arrays alive: MAX references them zero-copy."""
+
+    def __init__(self, kind: str, model, inputs: tuple[str, ...], outputs: tuple[str, ...],
+                 registry: dict[str, np.ndarray]):
+        self.kind, self._model, self.inputs, self.outputs = kind, model, inputs, outputs
+        self._registry = registry
+
+    def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        if set(arrays) != set(self.inputs):
+            raise ValueError(f"{self.kind} takes inputs {list(self.inputs)}, got {sorted(arrays)}")
+        args = [np.ascontiguousarray(arrays[name], dtype=np.float32) for name in self.inputs]
+        try:
+            results = self._model.execute(*args)
+        except ValueError as e:  # MAX names the mismatching shape; say which model and input
+            shapes = {name: a.shape for name, a in zip(self.inputs, args)}
+            raise ValueError(f"{self.kind}: inputs {shapes} do not fit the model ({e})") from None
+        return {name: r.to_numpy() for name, r in zip(self.outputs, results)}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One compilable model: a kind at one structure, and where its files live."""
+
+    kind: str
+    preset: str
+    structure: dict
+    ops_impl: str
+    digest: str
+    stem: Path
+
+    def file(self, suffix: str) -> Path:
+        return self.stem.with_name(self.stem.name + suffix)
+
+    def job(self) -> dict:
+        return {"kind": self.kind, "preset": self.preset, "structure": self.structure,
+                "ops_impl": self.ops_impl, "hash": self.digest, "stem": str(self.stem)}
+
+
+class MefStore:
+    """Status, compilation (in a worker process) and loading of compiled MAX models."""
+
+    def __init__(self, root: str | os.PathLike | None = None, ops_impl: str = "composed",
+                 kernel_cache: str | os.PathLike | None = None):
+        """root -- the store's folder (default: cache_root())
+        kernel_cache -- MODULAR_CACHE_DIR for compiles (default: root/modular); MAX reuses compiled
+                        kernels from it, so compiling a graph it has seen before takes seconds, not a minute
+        """
+        self.root = Path(root) if root is not None else cache_root()
+        self.kernel_cache = Path(kernel_cache) if kernel_cache is not None else self.root / "modular"
+        self.ops_impl = ops_impl
+        self.mef_dir = self.root / "mef" / f"max-{max_version()}" / cpu_target()
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._session = None
+
+    # -- what exists -------------------------------------------------------------------------------------
+    def presets(self, kind: str) -> dict[str, dict]:
+        return builder(kind).presets(kind)
+
+    def status(self, kind: str, preset: str | None = None) -> str:
+        """missing / compiling / ready / failed for `kind` at `preset` (default: its first preset)."""
+        return self._status(self._entry(kind, preset))
+
+    def failure(self, kind: str, preset: str | None = None) -> str | None:
+        """The error of the last failed compile, or None."""
+        failed = self._entry(kind, preset).file(".failed")
+        return failed.read_text() if failed.is_file() else None
+
+    def mef_path(self, kind: str, preset: str | None = None) -> Path:
+        return self._entry(kind, preset).file(".mef")
+
+    def info(self, kind: str, preset: str | None = None) -> dict | None:
+        """The metadata written beside a ready MEF (structure, compile_s, ...), or None."""
+        meta = self._entry(kind, preset).file(".json")
+        return json.loads(meta.read_text()) if meta.is_file() else None
+
+    # -- compiling ---------------------------------------------------------------------------------------
+    def ensure(self, kinds: Iterable[str] | None = None, progress: Callable[[CompileProgress], None] | None = None,
+               *, presets: Iterable[str] | None = None, force: bool = False,
+               cancel: threading.Event | None = None, tick_s: float = 1.0) -> dict[tuple[str, str], str]:
+        """Compile every preset of `kinds` (default: all kinds) that is not ready, in one spawned worker.
+
+        progress -- called in this thread with each CompileProgress
+        presets  -- only these preset names (default: every preset of each kind)
+        force    -- recompile ready ones too (MAX's own kernel cache makes that a warm compile)
+        cancel   -- set it to stop: the worker is killed and unfinished models stay missing
+        Returns {(kind, preset): status} for every preset asked for.
+        """
+        wanted = set(presets) if presets is not None else None
+        entries = [self._entry(k, p) for k in (list(kinds) if kinds is not None else known_kinds())
+                   for p in self.presets(k) if wanted is None or p in wanted]
+        todo, seen = [], set()
+        for e in entries:
+            if e.stem not in seen and (force or self._status(e) != READY):
+                todo.append(e)
+                seen.add(e.stem)
+        if todo:
+            self._run_worker(todo, progress or (lambda p: None), cancel, tick_s)
+        return {(e.kind, e.preset): self._status(e) for e in entries}
+
+    def _run_worker(self, todo: list[_Entry], progress, cancel, tick_s: float) -> None:
+        self.mef_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, MODULAR_TELEMETRY_ENABLED="0", MODULAR_CACHE_DIR=str(self.kernel_cache),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+        proc = subprocess.Popen([sys.executable, "-m", "inference.backends.max.compile_worker"], cwd=PROJECT_ROOT, env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, bufsize=1)
+        proc.stdin.write(json.dumps({"jobs": [e.job() for e in todo]}))
+        proc.stdin.close()
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+        other: list[str] = []  # anything else the worker printed, for the error message if it dies
+        current: CompileProgress | None = None
+        started = 0.0
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    proc.kill()
+                    break
+                try:
+                    line = lines.get(timeout=tick_s)
+                except queue.Empty:
+                    if current is not None:
+                        progress(replace(current, elapsed_s=time.monotonic() - started))
+                    continue
+                if line is None:
+                    break
+                if not line.startswith(EVENT_PREFIX):
+                    other.append(line.rstrip())
+                    continue
+                ev = json.loads(line[len(EVENT_PREFIX):])
+                report = CompileProgress(ev["kind"], ev["preset"], ev["index"], len(todo), ev["state"],
+                                         ev.get("elapsed_s", 0.0), ev.get("message", ""))
+                if report.state == COMPILING:
+                    current, started = report, time.monotonic()
+                else:
+                    current = None
+                progress(report)
+        except BaseException:  # e.g. the progress callback failed, or Ctrl-C: do not leave a compile running
+            proc.kill()
+            raise
+        finally:
+            proc.wait()
+            for e in todo:  # a killed or crashed worker leaves its claim behind
+                _release_claim(e.file(".compiling"), proc.pid)
+        if proc.returncode not in (0, None) and not (cancel is not None and cancel.is_set()):
+            for e in todo:
+                if self._status(e) == MISSING:
+                    tail = "\n".join(other[-20:]) or f"exit code {proc.returncode}"
+                    atomic_text(e.file(".failed"), f"compile worker died (exit code {proc.returncode}):\n{tail}")
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def load(self, kind: str, weights: WeightSet) -> MaxRunner:
+        """A runner for `kind` with these weights, from its MEF (never compiles).
+
+        BackendNotReady when the MEF is not there yet; WeightsError when the weights do not fit."""
+        b = builder(kind)
+        structure = b.structure(kind, weights)
+        preset = next((name for name, s in b.presets(kind).items() if s == structure), None)
+        entry = self._entry(kind, preset, structure)
+        mef = entry.file(".mef")
+        if not mef.is_file():
+            raise BackendNotReady(self._not_ready_message(entry))
+        registry = b.registry(kind, weights, structure)
+        from max import engine
+
+        try:
+            model = self.session().init(engine.read(mef), weights_registry=registry)
+        except Exception as e:  # a truncated or foreign file: MAX raises various types
+            raise BackendNotReady(f"MAX model {kind}: {mef} could not be loaded ({e}); "
+                                  f"recompile it with `python main.py compile --force`") from None
+        spec = self._specs(kind, _freeze(structure))
+        return MaxRunner(kind, model, spec.inputs, spec.outputs, registry)
+
+    def session(self):
+        """The process-wide MAX InferenceSession this store loads into (created on first use)."""
+        if self._session is None:
+            self._session = _shared_session()
+        return self._session
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _entry(self, kind: str, preset: str | None, structure: dict | None = None) -> _Entry:
+        if structure is None:
+            presets = self.presets(kind)
+            preset = next(iter(presets)) if preset is None else preset
+            if preset not in presets:
+                raise ValueError(f"{kind} has no preset {preset!r} (choose {', '.join(presets)})")
+            structure = presets[preset]
+        key = (kind, json.dumps(structure, sort_keys=True))
+        if key not in self._entries:
+            spec = self._specs(kind, _freeze(structure))
+            digest = spec.structure_hash()
+            self._entries[key] = _Entry(kind, preset or "custom", structure, self.ops_impl, digest,
+                                        self.mef_dir / f"{kind}-{digest[:16]}")
+        return self._entries[key]
+
+    def _specs(self, kind: str, frozen: str):
+        return _build_spec(kind, frozen, self.ops_impl)
+
+    def _status(self, e: _Entry) -> str:
+        if claim_alive(e.file(".compiling")):
+            return COMPILING
+        if e.file(".mef").is_file():
+            return READY
+        return FAILED if e.file(".failed").is_file() else MISSING
+
+    def _not_ready_message(self, e: _Entry) -> str:
+        state = self._status(e)
+        if e.preset == "custom":
+            return (f"MAX model {e.kind} has no compiled variant for these weights' sizes {e.structure} "
+                    f"(precompiled presets: {', '.join(self.presets(e.kind))})")
+        if state == COMPILING:
+            return f"MAX model {e.kind} is still compiling; try again when `python main.py compile` is done"
+        if state == FAILED:
+            return (f"MAX model {e.kind} failed to compile: {self.failure(e.kind, e.preset)}; "
+                    f"retry with `python main.py compile`")
+        return f"MAX model {e.kind} is not compiled yet: run `python main.py compile`"
+
+
+@lru_cache(maxsize=None)
+def _build_spec(kind: str, frozen_structure: str, ops_impl: str):
+    # MLIR's current context is per thread; MAX enters its default one only in the thread that first imports
+    # it. A graph built on another thread (the GUI checks models off its own thread) needs it entered there.
+    from max._mlir_context import ensure_default_mlir_context
+
+    with ensure_default_mlir_context():
+        return builder(kind).build(kind, json.loads(frozen_structure), ops_impl)
+
+
+@lru_cache(maxsize=1)
+def _shared_session():
+    from max import engine
+
+    return engine.InferenceSession()
+
+
+def _freeze(structure: dict) -> str:
+    return json.dumps(structure, sort_keys=True)
+
+
+def _pump(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def claim_alive(marker: Path) -> bool:
+    """Whether `marker` names a live process (a worker that died leaves a stale one)."""
+    try:
+        pid = int(marker.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _release_claim(marker: Path, pid: int) -> None:
+    try:
+        if int(marker.read_text().split()[0]) == pid:
+            marker.unlink()
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def atomic_text(target: Path, text: str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text)

@@ -1,0 +1,101 @@
+"""A normalised ReLU MLP (the DeepMimic actor and critic) run by a Mojo GEMV kernel, for batch-1 control.
+
+At batch 1 an MLP step is a chain of matrix-vector products: it reads every weight once and does two flops
+per weight, so it is bound by how fast the ~3 MB of weights stream in. The kernel
+(mojo/kernels/dense.mojo `dense_panels`, called through the `motion_kernels` extension) therefore reads
+weights re-laid out once, here, into panels of PANEL outputs stored input-major: a strictly sequential
+stream with PANEL accumulators held in registers. The normalisers stay explicit ((s - mean) / std, then
+y * std + mean) so the result matches torch to float32 rounding.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from inference.weights import WeightSet, WeightsError
+from inference.backends.mojo.build import extension
+
+
+def pack_panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.ndarray, np.ndarray]:
+    """(out, in) weight and (out,) bias -> panels (n_panels, in, panel) and the bias padded with zeros."""
+    n_out, n_in = weight.shape
+    n_panels = -(-n_out // panel)
+    padded = np.zeros((n_panels * panel, n_in), np.float32)
+    padded[:n_out] = weight
+    bias_padded = np.zeros(n_panels * panel, np.float32)
+    bias_padded[:n_out] = bias
+    return np.ascontiguousarray(padded.reshape(n_panels, panel, n_in).transpose(0, 2, 1)), bias_padded
+
+
+class MojoMlp:
+    """y = MLP((x - in_mean) / in_std) * out_std + out_mean, ReLU between layers; called with (batch, in)."""
+
+    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], in_norm: tuple[np.ndarray, np.ndarray],
+                 out_norm: tuple[np.ndarray, np.ndarray]):
+        self._kernels = extension()
+        panel = int(self._kernels.panel_width())
+        self.in_size = int(layers[0][0].shape[1])
+        self.out_size = int(layers[-1][0].shape[0])
+        self._arrays: list[np.ndarray] = []  # everything the kernel reads by address: kept alive here
+        norms = [np.ascontiguousarray(a, dtype=np.float32) for a in (*in_norm, *out_norm)]
+        widest = max(panel * -(-int(w.shape[0]) // panel) for w, _ in layers)
+        scratch = [np.zeros(max(widest, self.in_size), np.float32) for _ in range(2)]
+        spec = [len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms + scratch)]
+        for weight, bias in layers:
+            panels, bias_padded = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
+            spec += [weight.shape[1], panels.shape[0], panels.ctypes.data, bias_padded.ctypes.data]
+            self._arrays += [panels, bias_padded]
+        self._arrays += norms + scratch
+        self._spec = np.array(spec, np.int64)
+        self._spec_addr = self._spec.ctypes.data
+
+    @classmethod
+    def from_weights(cls, weights: WeightSet, prefix: str, in_norm: str, out_norm: str) -> "MojoMlp":
+        """From WeightSet tensors ``{prefix}.{i}.weight`` (out, in) / ``.bias`` and ``{norm}.mean/.std``
+        (the DeepMimic names: prefix "actor", in_norm "state_norm", out_norm "action_norm")."""
+        layers = []
+        while f"{prefix}.{len(layers)}.weight" in weights.tensors:
+            i = len(layers)
+            w = np.asarray(weights.tensors[f"{prefix}.{i}.weight"])
+            if w.ndim != 2 or (layers and w.shape[1] != layers[-1][0].shape[0]):
+                raise WeightsError(f"{weights.path or 'weights'}: {prefix}.{i}.weight has shape {w.shape}, which "
+                                   "does not chain with the previous layer")
+            layers.append((w, weights.expect(f"{prefix}.{i}.bias", (w.shape[0],))))
+        if not layers:
+            raise WeightsError(f"{weights.path or 'weights'}: no {prefix}.0.weight tensor")
+        n_in, n_out = layers[0][0].shape[1], layers[-1][0].shape[0]
+        return cls(layers, tuple(weights.expect(f"{in_norm}.{s}", (n_in,)) for s in ("mean", "std")),
+                   tuple(weights.expect(f"{out_norm}.{s}", (n_out,)) for s in ("mean", "std")))
+
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(batch, in) -> (batch, out) float32; `out` (preallocated, C-contiguous float32) avoids an allocation."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.in_size:
+            raise ValueError(f"input must be (batch, {self.in_size}), got {x.shape}")
+        if out is None:
+            out = np.empty((x.shape[0], self.out_size), np.float32)
+        elif out.shape != (x.shape[0], self.out_size) or out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float32 array of shape {(x.shape[0], self.out_size)}")
+        self._kernels.mlp_forward(self._spec_addr, x.ctypes.data, out.ctypes.data, x.shape[0])
+        return out
+
+
+_DEEPMIMIC = {  # kind -> (layer prefix, output normaliser, output name), as inference/backends/max/graphs/deepmimic.py
+    "deepmimic_actor": ("actor", "action_norm", "action"),
+    "deepmimic_critic": ("critic", "value_norm", "value"),
+}
+
+
+def deepmimic_runner(kind: str, weights: WeightSet):
+    """A backend Runner for a DeepMimic network on the Mojo kernel: runner(state=(B, S)) -> {"action": (B, A)}
+    for the actor, {"value": (B,)} for the critic (the names and shapes the torch and MAX runners use)."""
+    if kind not in _DEEPMIMIC:
+        raise ValueError(f"{kind!r} is not a DeepMimic network (choose {', '.join(_DEEPMIMIC)})")
+    prefix, out_norm, out_name = _DEEPMIMIC[kind]
+    mlp = MojoMlp.from_weights(weights, prefix, "state_norm", out_norm)
+    critic = kind == "deepmimic_critic"
+
+    def run(state: np.ndarray) -> dict[str, np.ndarray]:
+        y = mlp(state)
+        return {out_name: y[:, 0] if critic else y}
+
+    return run

@@ -1,0 +1,137 @@
+"""Foot locking for generated transitions: feet that touch the floor stay put.
+
+Ours, not RSMT's (which has no foot clean-up: foot contact is only a training loss). A generated transition
+can slide its feet while they are planted, and landing it on the target keyframe (`inference.rsmt.postprocess.
+land_on_target`) adds to that. Here each leg's first foot joint (the ankle: a foot joint whose parent is not
+one) is in contact where it is within 2.5 cm of its planted height, the height gate of RSMT's foot-skate
+metric (a height test alone: a generated foot that slides on the floor is exactly what must be caught, so
+its speed cannot be part of the test; measured on the held-out transitions, adding a speed limit of 2, 5 or
+10 cm per frame leaves most of the sliding in); during each contact it is held at one position, and the hip and knee are re-solved with
+two-bone IK so the ankle reaches it (the knee stays in the leg's current bending plane, the ankle keeps its
+world orientation, so the foot does not tilt). A few frames before and after a contact blend the hold in and
+out. The first and last frames are never moved: a contact that runs into the last frame is held where the
+last frame has it (the landed keyframe), one that starts at the first frame where the first frame has it
+(the hand-over from the context).
+
+Positions in the caller's units; y is up. Everything is float64 numpy on (frames, joints, ...) arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from inference.rsmt.postprocess import from_to_rotation, local_rotations
+from motion.fk import forward_kinematics
+from motion.rotations import matrix_to_quat, quat_to_matrix
+
+BLEND_FRAMES = 3  # frames over which a hold blends in before a contact and out after it
+HEIGHT_GATE_CM = 2.5  # contact: within this of the planted height (RSMT's foot-skate gate)
+_EPS = 1e-9
+
+
+def global_pose(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents) -> tuple[np.ndarray, np.ndarray]:
+    """Local quaternions (F, J, 4), root positions (F, 3), rest offsets (J, 3) -> global rotation matrices
+    (F, J, 3, 3) and positions (F, J, 3), float64 (from `motion.fk.forward_kinematics`)."""
+    pos, quats = forward_kinematics(np.asarray(local)[None], np.asarray(root)[None], np.asarray(offsets)[None], parents)
+    return quat_to_matrix(quats[0]).astype(np.float64), pos[0].astype(np.float64)
+
+
+def legs(parents, feet) -> list[tuple[int, int, int]]:
+    """(hip, knee, ankle) of every leg: the foot joints whose parent is not a foot joint, with their parent
+    and grandparent."""
+    feet = set(feet)
+    return [(parents[parents[f]], parents[f], f) for f in sorted(feet) if parents[f] not in feet]
+
+
+def contacts(ankle: np.ndarray, floor: float, height_gate: float) -> np.ndarray:
+    """(F,) bool: the joint (F, 3) is less than height_gate above the floor (or below it)."""
+    return ankle[:, 1] - floor < height_gate
+
+
+def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+    """Where the ankle should be (F, 3) and how strongly (F,) in [0, 1]: each run of contact frames held at
+    one position (the first frame's or the last frame's when the run touches an end, else the run's
+    first frame), blended in and out over `blend` frames; never at the first and last frame."""
+    n = len(ankle)
+    target, weight = ankle.copy(), np.zeros(n)
+    runs, start = [], None
+    for t in range(n + 1):
+        if t < n and contact[t] and start is None:
+            start = t
+        elif (t == n or not contact[t]) and start is not None:
+            runs.append((start, t - 1))
+            start = None
+    for s, e in runs:
+        anchor = ankle[n - 1] if e == n - 1 else ankle[s]
+        for t in range(max(s - blend, 0), min(e + blend, n - 1) + 1):
+            distance = s - t if t < s else (t - e if t > e else 0)
+            w = 1.0 - distance / (blend + 1)
+            w = w * w * (3.0 - 2.0 * w)
+            if w > weight[t]:
+                weight[t] = w
+                target[t] = anchor
+    weight[0] = weight[-1] = 0.0
+    return target, weight
+
+
+def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray, upper: float,
+                lower: float) -> tuple[np.ndarray, np.ndarray]:
+    """New knee and ankle positions (F, 3) for an ankle at `goal` (clamped to the leg's reach), the knee
+    kept in the plane of the hip, the goal and its current position."""
+    to_goal = goal - hip
+    d = np.linalg.norm(to_goal, axis=-1, keepdims=True)
+    u = to_goal / np.maximum(d, _EPS)
+    d = np.clip(d, abs(upper - lower) + 1e-6, upper + lower - 1e-6)
+    bend = knee - hip
+    v = bend - np.sum(bend * u, axis=-1, keepdims=True) * u
+    v_len = np.linalg.norm(v, axis=-1, keepdims=True)
+    fallback = np.cross(u, np.array([1.0, 0.0, 0.0]))  # a straight leg: bend towards any perpendicular
+    v = np.where(v_len > 1e-6, v / np.maximum(v_len, _EPS), fallback / np.maximum(
+        np.linalg.norm(fallback, axis=-1, keepdims=True), _EPS))
+    cos_a = np.clip((upper ** 2 + d ** 2 - lower ** 2) / (2 * upper * d), -1.0, 1.0)
+    new_knee = hip + upper * (cos_a * u + np.sqrt(1.0 - cos_a ** 2) * v)
+    return new_knee, hip + d * u
+
+
+def lock_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents, feet, floor: dict,
+              height_gate: float) -> np.ndarray:
+    """Local quaternions (F, J, 4) with the planted feet held (see the module docstring); root positions
+    (F, 3), rest offsets (J, 3), floor {ankle joint: its planted height}, height_gate in the same units."""
+    local = np.asarray(local, np.float64)
+    offsets = np.asarray(offsets, np.float64)
+    rot, pos = global_pose(local, np.asarray(root, np.float64), offsets, parents)
+    out_rot = rot.copy()
+    for h, k, a in legs(parents, feet):
+        goal, weight = hold_targets(pos[:, a], contacts(pos[:, a], floor[a], height_gate))
+        frames = weight > 0
+        if not frames.any():
+            continue
+        goal = pos[frames, a] + weight[frames, None] * (goal[frames] - pos[frames, a])
+        knee, ankle = two_bone_ik(pos[frames, h], pos[frames, k], pos[frames, a], goal,
+                                  np.linalg.norm(offsets[k]), np.linalg.norm(offsets[a]))
+        swing_hip = from_to_rotation(_unit(pos[frames, k] - pos[frames, h]), _unit(knee - pos[frames, h]))
+        hip_rot = swing_hip @ rot[frames, h]
+        moved_shin = swing_hip @ (pos[frames, a] - pos[frames, k])[..., None]
+        swing_knee = from_to_rotation(_unit(moved_shin[..., 0]), _unit(ankle - knee))
+        out_rot[frames, h] = hip_rot
+        out_rot[frames, k] = swing_knee @ swing_hip @ rot[frames, k]
+    return _local_from_global(out_rot, parents, local)
+
+
+def lock_planted_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, roles, reference_pos,
+                      cm_per_unit: float) -> np.ndarray:
+    """`lock_feet` with the standard gate for a motion in units of which `cm_per_unit` make a centimetre:
+    each ankle's planted height is the lowest 2% of its height over `reference_pos`, a list of (F, J, 3)
+    arrays in centimetres (the clips the transition joins)."""
+    floor = {a: float(np.quantile(np.concatenate([p[:, a, 1] for p in reference_pos]), 0.02)) / cm_per_unit
+             for _, _, a in legs(roles.parents, roles.feet)}
+    return lock_feet(local, root, offsets, roles.parents, roles.feet, floor, HEIGHT_GATE_CM / cm_per_unit)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), _EPS)
+
+
+def _local_from_global(rot: np.ndarray, parents, like: np.ndarray) -> np.ndarray:
+    """Global matrices (F, J, 3, 3) -> local quaternions, each kept on the hemisphere of `like`'s."""
+    q = local_rotations(matrix_to_quat(rot).astype(np.float64), parents)
+    return np.where(np.sum(q * like, axis=-1, keepdims=True) < 0, -q, q)

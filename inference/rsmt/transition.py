@@ -1,0 +1,566 @@
+"""Stylized motion transitions with RSMT: a source clip, a target keyframe and a style clip in, a playable
+`Motion` out, through any backend (`inference.backends.base`).
+
+Pipeline (`TransitionGenerator.generate`):
+1. Clips at 30 fps (`motion.resample.to_30fps`), joints in the model's feature order
+   (`motion.joint_roles`), world positions scaled to the training units (`RSMTModel.position_scale`).
+2. Target placement. The target keyframe comes from another clip, recorded somewhere else. "follow"
+   (default) turns the target clip about the vertical so it faces where the source faces at the source
+   frame, and moves it so its hips land where the source's hips get to when they keep their current
+   horizontal velocity for `length` frames; "world" uses the target clip where it was recorded (right
+   when source and target are two moments of one recording).
+3. Canonical frame of the transition window (RSMT Running_LongSeq: the 10 context frames and the 2
+   target frames): facing of the last context frame onto +X, mean hip XZ of the window at the origin
+   (`motion.features.facing_directions` / `yaw_to_x`, as `motion.features.canonicalize`).
+4. Phase of the last context frame from the PAE ("rsmt_phase") over the 61 velocities centred on it.
+   At clip ends the window is padded: a looping DeepMimic clip (meta "loop" == "wrap") is continued
+   with further cycles (`motion.resample.loop_cycles`); otherwise the first and last poses are held
+   (zero velocity), which lowers the amplitude of the phase near the ends. Context frames before the
+   clip's first frame are likewise that frame held.
+5. Style code ("rsmt_sampler_style") of `style_frames` (120) frames of the style clip, the centred ones
+   of a longer clip; a shorter one is looped or held like the phase window. A saved style code
+   (`StyleFeatures.save`: the 119 un-normalised per-frame features) skips reading a clip.
+6. Target code ("rsmt_sampler_target"), then the autoregressive rollout: the step graph
+   ("rsmt_sampler_step") once per warm-up context frame (only its recurrent state is used) and once per
+   generated frame, driven by the same Python loop for every backend; or, with `whole_rollout`, the
+   warm-up as before and then the generated frames from a backend's "rsmt_rollout" kind, one call per
+   `cfg.max_transition` frames (its contract: inference/backends/max/graphs/rollout.py).
+7. RSMT post-processing (`inference.rsmt.postprocess`), inverse kinematics to local rotations, and the
+   canonical frame undone so the transition continues the source clip in world space; then (unless
+   `land_on_target` is off) the last generated frames are blended onto the target keyframe so the last one is
+   exactly the keyframe and the hand-over to the target clip does not pop, and (unless `lock_feet` is off)
+   planted feet are held still (`inference.rsmt.footlock`).
+
+Length semantics are RSMT's: `length` generated frames follow the source frame and the last of them is
+the network's rendition of the target keyframe; the output then carries on with the target clip from the
+frame after the keyframe. Noise: N(0, 0.5^2) on the target embedding (RSMT's default), drawn from
+numpy's generator seeded with `seed`, so the same request gives the same frames on every run.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from inference.backends.base import APP_BACKENDS, get_backend
+from inference.networks.rsmt_config import TRANSITION_KINDS
+from inference.rsmt.footlock import lock_planted_feet
+from inference.rsmt.models import RSMTModel
+from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
+from motion import features as F
+from motion.joint_roles import JointRoles
+from motion.motion import Motion
+from motion.resample import hold_pad, loop_cycles, to_30fps
+from motion.rotations import matrix_to_6d, matrix_to_quat, quat_make_continuous, quat_mul
+
+MIN_LENGTH, MAX_LENGTH = 10, 60
+PLACEMENTS = ("follow", "world")
+STYLE_CODE_FORMAT = "motion-studio-style-code"
+NOISE_STD = 0.5  # TransitionNet: N(0, 0.5) target noise per sequence when none is given
+NETWORK_OUTPUTS = ("pos", "rot", "phase", "pred_phase", "A", "F")  # kept per generated frame
+STATE = ("pos", "vel", "rot", "phase", "h", "c")  # what one step hands the next
+
+
+class TransitionError(ValueError):
+    """The request cannot be met (bad length or frame, a clip on another skeleton, a bad style code)."""
+
+
+class TransitionCancelled(Exception):
+    """The progress callback asked to stop."""
+
+
+# --------------------------------------------------------------------------- style codes
+
+@dataclass
+class StyleFeatures:
+    """What the style encoder reads from a style clip, before normalisation: (style_frames - 1, J, 12)
+    per-frame facing-space features [position 3 | velocity 3 | 6D rotation 6] (`motion.features.
+    style_features`) in dataset units, feature joint order. Independent of the backend and of the
+    weights' statistics, so one saved code serves any model trained on the same skeleton."""
+
+    features: np.ndarray
+    joints: tuple[str, ...]
+    name: str = ""
+
+    def save(self, path: str | Path) -> None:
+        """`.npy` (the array alone) or `.json` (array, joint names and name), written atomically."""
+        from motion.atomic import atomic_write
+
+        path = Path(path)
+        if path.suffix.lower() == ".npy":
+            with atomic_write(path, "wb") as f:
+                np.save(f, self.features.astype(np.float32))
+        elif path.suffix.lower() == ".json":
+            with atomic_write(path) as f:
+                json.dump({"format": STYLE_CODE_FORMAT, "version": 1, "name": self.name, "joints": list(self.joints),
+                           "features": self.features.astype(np.float32).tolist()}, f)
+        else:
+            raise TransitionError(f"{path}: a style code is saved as .npy or .json")
+
+    @staticmethod
+    def load(path: str | Path, roles: JointRoles, frames: int) -> "StyleFeatures":
+        """A saved code, checked against the model's joints and style length (TransitionError naming the file)."""
+        path = Path(path)
+        shape = (frames, roles.num_joints, 12)
+        if not path.is_file():
+            raise TransitionError(f"{path}: style code file not found")
+        try:
+            if path.suffix.lower() == ".npy":
+                features, joints, name = np.load(path, allow_pickle=False), tuple(roles.names), path.stem
+            elif path.suffix.lower() == ".json":
+                d = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(d, dict) or d.get("format") != STYLE_CODE_FORMAT:
+                    raise ValueError(f"not a style code (no \"format\": \"{STYLE_CODE_FORMAT}\")")
+                features = np.asarray(d["features"], np.float32)
+                joints, name = tuple(d.get("joints", roles.names)), str(d.get("name", path.stem))
+            else:
+                raise ValueError("a style code is a .npy or .json file")
+        except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as e:
+            raise TransitionError(f"{path}: unreadable style code ({e})") from None
+        if features.shape != shape:
+            raise TransitionError(f"{path}: style code has shape {features.shape}, this model needs {shape} "
+                                  f"({frames} frames of {roles.num_joints} joints)")
+        if joints != tuple(roles.names):
+            raise TransitionError(f"{path}: style code is for joints {list(joints)}, the model has {list(roles.names)}")
+        if not np.all(np.isfinite(features)):
+            raise TransitionError(f"{path}: style code holds non-finite numbers")
+        return StyleFeatures(features.astype(np.float32), joints, name)
+
+
+# --------------------------------------------------------------------------- request and result
+
+@dataclass
+class TransitionRequest:
+    """source_frame / target_frame index the clips at their own frame rate; negative counts from the end.
+    style: a clip, its StyleFeatures, a saved style code path (.npy/.json) or None for the source clip.
+    context_frames / target_frames: how many source frames (ending at the source frame) and target
+    frames (after the keyframe) the result shows; None for all of them.
+    whole_rollout: generate with the backend's "rsmt_rollout" graph instead of one step call per frame.
+    land_on_target: end the generated frames exactly on the target keyframe (`inference.rsmt.postprocess.
+    land_on_target`); off, the last generated frame is where the network put it.
+    lock_feet: hold planted feet still during the generated frames (`inference.rsmt.footlock`)."""
+
+    source: Motion
+    target: Motion
+    length: int = 30
+    source_frame: int = -1
+    target_frame: int = 0
+    style: Motion | StyleFeatures | str | Path | None = None
+    seed: int = 0
+    backend: str = "torch"
+    context_frames: int | None = None
+    target_frames: int | None = None
+    target_placement: str = "follow"
+    whole_rollout: bool = False
+    land_on_target: bool = True
+    lock_feet: bool = True
+
+
+@dataclass
+class TransitionResult:
+    """motion -- source context + generated frames + target frames on the source skeleton, 30 fps
+    generated -- the slice of motion's frames the network made
+    network -- raw network outputs of the generated frames (`NETWORK_OUTPUTS`): pos (L, n_pos, 3), rot
+               (L, J, 6) canonical space and dataset units, phase / pred_phase (L, P, 2), A / F (L, P, 1)
+    network_positions -- (L, J, 3) world positions (file units, feature joint order `joint_names`) of
+               what the networks said, before the bone-length projection: the numbers to compare backends
+    timings -- milliseconds: "load" (backend runners, only the first time a generator uses a backend),
+               "prepare" (clips, placement, phase, style code), "rollout" (target code and the network
+               steps, warm-up included), "postprocess" (to a Motion), "total" (all but "load"); and
+               "ms_per_frame" = rollout / length
+    """
+
+    motion: Motion
+    generated: slice
+    network: dict[str, np.ndarray]
+    network_positions: np.ndarray
+    joint_names: tuple[str, ...]
+    timings: dict[str, float]
+    backend: str
+    seed: int
+
+    @property
+    def length(self) -> int:
+        return self.generated.stop - self.generated.start
+
+    @property
+    def context_frames(self) -> int:
+        return self.generated.start
+
+    @property
+    def target_frames(self) -> int:
+        return self.motion.num_frames - self.generated.stop
+
+    @property
+    def generated_mask(self) -> np.ndarray:
+        mask = np.zeros(self.motion.num_frames, bool)
+        mask[self.generated] = True
+        return mask
+
+    @property
+    def ms_per_frame(self) -> float:
+        return self.timings["ms_per_frame"]
+
+
+# --------------------------------------------------------------------------- clips
+
+@dataclass
+class _Clip:
+    """A clip at 30 fps with its world pose in feature order and dataset units."""
+
+    native: Motion  # as given
+    motion: Motion  # at 30 fps
+    roles: JointRoles  # the model's roles with this skeleton's joint indices
+    pos: np.ndarray  # (F, J, 3)
+    rot: np.ndarray  # (F, J, 3, 3)
+
+    def frame(self, index: int, what: str) -> int:
+        """A frame index of the native clip (negative from the end) -> the nearest 30 fps frame."""
+        n = self.native.num_frames
+        if not -n <= index < n:
+            raise TransitionError(f"{what} frame {index} is out of range: the clip has {n} frames")
+        t = (index % n) / self.native.fps
+        return min(int(round(t * F.FPS)), self.motion.num_frames - 1)
+
+
+def _feature_roles(roles: JointRoles, motion: Motion, what: str) -> JointRoles:
+    sk = motion.skeleton
+    missing = [n for n in roles.names if n not in sk.names]
+    if missing:
+        raise TransitionError(f"{what} clip {motion.source or motion.name!r}: its skeleton lacks the model's joints "
+                              f"{missing} (the model was trained on {list(roles.names)})")
+    order = tuple(sk.index(n) for n in roles.names)
+    if sk.parents[order[0]] != -1 or any(
+            (sk.parents[order[j]] != order[p]) if p >= 0 else False for j, p in enumerate(roles.parents)):
+        raise TransitionError(f"{what} clip {motion.source or motion.name!r}: its joint hierarchy differs from "
+                              f"the model's")
+    return replace(roles, source_index=order)
+
+
+def _extend(motion: Motion, roles: JointRoles, min_frames: int) -> Motion:
+    """At least `min_frames` frames: further cycles of a looping DeepMimic clip, else held end poses."""
+    if motion.num_frames >= min_frames:
+        return motion
+    if motion.meta.get("loop") == "wrap":
+        return loop_cycles(motion, roles, min_frames)
+    return hold_pad(motion, min_frames)
+
+
+# --------------------------------------------------------------------------- the generator
+
+class TransitionGenerator:
+    """Generates transitions with one model; backend runners are loaded on first use and kept."""
+
+    def __init__(self, model: RSMTModel):
+        self.model = model
+        self._runners: dict[tuple[str, str], object] = {}
+
+    # ---- backends ----------------------------------------------------------------------------
+    def load(self, backend: str, whole_rollout: bool = False) -> None:
+        """Load every runner a transition needs on `backend` now (BackendNotReady / WeightsError here)."""
+        for kind in TRANSITION_KINDS + (("rsmt_rollout",) if whole_rollout else ()):
+            self.runner(backend, kind)
+
+    def runner(self, backend: str, kind: str):
+        key = (backend, kind)
+        if key not in self._runners:
+            weights = self.model.phase if kind == "rsmt_phase" else self.model.sampler
+            self._runners[key] = get_backend(backend).load(kind, weights)
+        return self._runners[key]
+
+    # ---- clips -------------------------------------------------------------------------------
+    def _clip(self, motion: Motion, what: str) -> _Clip:
+        roles = _feature_roles(self.model.roles, motion, what)
+        m30 = to_30fps(motion)
+        pos, rot = F.global_pose(m30, roles, self.model.position_scale)
+        return _Clip(motion, m30, roles, pos.astype(np.float64), rot.astype(np.float64))
+
+    def style_features(self, style: Motion, name: str | None = None) -> StyleFeatures:
+        """The style code of a clip: its centred `style_frames` frames at 30 fps (looped or held when shorter)."""
+        roles = _feature_roles(self.model.roles, style, "style")
+        frames = self.model.cfg.style_frames
+        native_needed = int(math.ceil(frames * style.fps / F.FPS)) + 2
+        m30 = to_30fps(_extend(style, roles, native_needed))
+        if m30.num_frames < frames:  # resampling rounded the frame count down
+            m30 = to_30fps(_extend(style, roles, native_needed + int(math.ceil(style.fps / F.FPS)) + 2))
+        start = (m30.num_frames - frames) // 2
+        pos, rot = F.global_pose(m30, roles, self.model.position_scale)
+        feats = F.style_features(pos[start:start + frames], rot[start:start + frames], roles)
+        code = np.concatenate([feats["pos"], feats["vel"], feats["rot"]], axis=-1).astype(np.float32)
+        return StyleFeatures(code, tuple(self.model.roles.names), name or style.name)
+
+    def _style_input(self, code: StyleFeatures) -> np.ndarray:
+        """(1, 12(J-1), T-1) film-generator input: z-scored with the sampler's statistics, root dropped,
+        channel c*(J-1) + (j-1) (TransitionSampler.style_input)."""
+        t = self.model.sampler.tensors
+        f = code.features.astype(np.float64)
+        pos = (f[..., 0:3] - t["pos_mean"]) / t["pos_std"]
+        vel = (f[..., 3:6] - t["vel_mean"]) / t["vel_std"]
+        rot = (f[..., 6:12] - t["rot_mean"]) / t["rot_std"]
+        data = np.concatenate([pos, vel, rot], axis=-1)[:, 1:]  # (T-1, J-1, 12)
+        return data.transpose(2, 1, 0).reshape(1, -1, data.shape[0]).astype(np.float32)
+
+    def _phase(self, clip: _Clip, frame: int, backend: str) -> np.ndarray:
+        """(P, 2) phase-manifold vector of `frame` from the PAE over the 61 velocities centred on it."""
+        half = F.PAE_WINDOW // 2 + 1  # 31 poses before the frame, 30 after (features.phase_windows)
+        pos = clip.pos
+        if frame + F.PAE_WINDOW - half >= len(pos) and clip.native.meta.get("loop") == "wrap":
+            needed = int(math.ceil((frame + F.PAE_WINDOW) * clip.native.fps / F.FPS)) + 2
+            ext = to_30fps(_extend(clip.native, clip.roles, needed))
+            pos = F.global_pose(ext, clip.roles, self.model.position_scale)[0].astype(np.float64)
+        idx = np.clip(np.arange(frame - half, frame + F.PAE_WINDOW - half + 1), 0, len(pos) - 1)
+        x = F.pae_input(F.local_velocities(pos[idx], clip.roles)[None])
+        out = self.runner(backend, "rsmt_phase")(x=x)
+        return F.phase_manifold(out["a"][0, :, 0], out["p"][0, :, 0])
+
+    # ---- generate ----------------------------------------------------------------------------
+    def generate(self, request: TransitionRequest, progress: Callable[[int, int], bool | None] | None = None
+                 ) -> TransitionResult:
+        """The transition `request` asks for. progress(done, total) counts the sampler's steps, the warm-up
+        on the context and then the generated frames (`total_steps`): called with 0 before the first network
+        call, then after every step (every graph call on the whole-rollout path); returning False stops with
+        TransitionCancelled at that point."""
+        length = _check_request(request)
+        total = self.total_steps(length)
+
+        def step_done(done: int) -> None:
+            if progress is not None and progress(done, total) is False:
+                raise TransitionCancelled(f"cancelled after {done} of {total} steps")
+
+        step_done(0)
+        t_load = time.perf_counter()
+        self.load(request.backend, request.whole_rollout)
+        t_start = time.perf_counter()
+        cfg, roles, scale = self.model.cfg, self.model.roles, self.model.position_scale
+        src = self._clip(request.source, "source")
+        tgt = self._clip(request.target, "target")
+        sf, tf = src.frame(request.source_frame, "source"), tgt.frame(request.target_frame, "target")
+        code = self._style_features(request)
+        backend = request.backend
+
+        # target placement (dataset units)
+        yaw, shift = _placement(request.target_placement, src, sf, tgt, tf, length, cfg.past_frames)
+        tpos = tgt.pos @ yaw.T + shift
+        trot = yaw @ tgt.rot
+
+        # canonical frame of the window: C context frames and the two target frames
+        c = cfg.past_frames
+        ctx_idx = np.clip(np.arange(sf - c + 1, sf + 1), 0, None)
+        tgt_idx = np.array([max(tf - 1, 0), tf])
+        window_pos = np.concatenate([src.pos[ctx_idx], tpos[tgt_idx]])
+        canon, centre = canonical_frame(window_pos, roles, c - 1)
+        cpos = (window_pos - centre) @ canon.T
+        crot = matrix_to_6d(canon @ np.concatenate([src.rot[ctx_idx], trot[tgt_idx]]))
+
+        phase = self._phase(src, sf, backend)
+        style = self.runner(backend, "rsmt_sampler_style")(features=self._style_input(code))
+        noise = (NOISE_STD * np.random.default_rng(request.seed).standard_normal(2 * cfg.state_out)).astype(np.float32)
+        t_rollout = time.perf_counter()
+        net = self._rollout(backend, cpos, crot, phase, style, noise, length, request.whole_rollout, step_done)
+        t_post = time.perf_counter()
+
+        offsets = request.source.skeleton.offsets[list(src.roles.source_index)].astype(np.float64) * scale
+        pose = rsmt_pose(net["pos"], net["rot"], roles, offsets)
+        world_rot = canon.T @ pose.rotations  # undo the canonical frame
+        local = local_rotations(matrix_to_quat(world_rot).astype(np.float64), roles.parents)
+        hip = (pose.positions[:, 0] @ canon + centre) / scale
+        if request.land_on_target:
+            key_rot, key_root = _placed_target(tgt, tf, tf + 1, yaw, shift / scale)
+            local, hip = land_on_target(local, hip, key_rot[0], key_root[0])
+        if request.lock_feet:
+            local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tpos], scale)
+        network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
+        motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
+        t_end = time.perf_counter()
+        timings = {"load": 1e3 * (t_start - t_load), "prepare": 1e3 * (t_rollout - t_start),
+                   "rollout": 1e3 * (t_post - t_rollout),
+                   "postprocess": 1e3 * (t_end - t_post), "total": 1e3 * (t_end - t_start),
+                   "ms_per_frame": 1e3 * (t_post - t_rollout) / length}
+        return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings, backend,
+                                request.seed)
+
+    def total_steps(self, length: int) -> int:
+        """The sampler steps of a transition of `length` frames: the warm-up on the context, then one a frame."""
+        return self.model.cfg.past_frames - 2 + length
+
+    def _style_features(self, request: TransitionRequest) -> StyleFeatures:
+        style = request.style if request.style is not None else request.source
+        if isinstance(style, StyleFeatures):
+            shape = (self.model.cfg.style_frames - 1, self.model.roles.num_joints, 12)
+            if style.features.shape != shape or style.joints != tuple(self.model.roles.names):
+                raise TransitionError(f"style code {style.name!r} has shape {style.features.shape} for joints "
+                                      f"{list(style.joints)}; this model needs {shape} for "
+                                      f"{list(self.model.roles.names)}")
+            return style
+        if isinstance(style, (str, Path)):
+            return StyleFeatures.load(style, self.model.roles, self.model.cfg.style_frames - 1)
+        return self.style_features(style)
+
+    def _target_inputs(self, backend: str, cpos: np.ndarray, crot: np.ndarray) -> dict[str, np.ndarray]:
+        idx = list(self.model.cfg.pos_rep_idx)
+        target = {"target_pos": cpos[-1, idx][None], "target_prev_pos": cpos[-2, idx][None],
+                  "target_rot": crot[-1][None]}
+        target = {k: v.astype(np.float32) for k, v in target.items()}
+        latent = self.runner(backend, "rsmt_sampler_target")(**target)["target_latent"]
+        return {"target_pos": target["target_pos"], "target_rot": target["target_rot"], "target_latent": latent}
+
+    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole, step_done) -> dict[str, np.ndarray]:
+        """TransitionSampler.rollout through the backend's graphs. cpos/crot: (C + 2, J, ...) canonical
+        context frames, then the frame before the target keyframe and the keyframe; phase (P, 2) of the
+        last context frame; style: the eight style-code tensors ("rsmt_sampler_style"); noise (2 * state_out,);
+        step_done(steps so far) after every sampler step (see generate)."""
+        cfg = self.model.cfg
+        c = cfg.past_frames
+        step = self.runner(backend, "rsmt_sampler_step")
+        idx = list(cfg.pos_rep_idx)
+        pos, rot = cpos[:c, idx].astype(np.float32), crot[:c].astype(np.float32)
+        shared = {**self._target_inputs(backend, cpos, crot), **style}
+        h = np.zeros((1, cfg.rnn_size), np.float32)
+        cell = np.zeros((1, cfg.rnn_size), np.float32)
+        phase = phase[None].astype(np.float32)
+        tta = length + c - 1
+        for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
+            tta -= 1
+            out = step(pos=pos[i][None], vel=(pos[i] - pos[i - 1])[None], rot=rot[i][None], phase=phase, h=h, c=cell,
+                       tta=np.array([tta], np.float32), noise=noise[None], **shared)
+            h, cell = out["h"], out["c"]
+            step_done(i)
+        state = {"pos": pos[-1][None], "vel": (pos[-1] - pos[-2])[None], "rot": rot[-1][None], "phase": phase,
+                 "h": h, "c": cell}
+        if whole:
+            return self._rollout_graph(backend, state, shared, noise, length, lambda done: step_done(c - 2 + done))
+        frames: dict[str, list] = {k: [] for k in NETWORK_OUTPUTS}
+        for done in range(1, length + 1):
+            tta -= 1
+            out = step(**state, tta=np.array([tta], np.float32), noise=noise[None], **shared)
+            state = {k: out[k] for k in STATE}
+            for k in NETWORK_OUTPUTS:
+                frames[k].append(out[k][0])
+            step_done(c - 2 + done)
+        return {k: np.stack(v) for k, v in frames.items()}
+
+    def _rollout_graph(self, backend, state, shared, noise, length, frames_done) -> dict[str, np.ndarray]:
+        """The generated frames from "rsmt_rollout" calls of `max_transition` rows each, every call
+        continuing from the state the previous one ended in."""
+        rows = self.model.cfg.max_transition
+        run = self.runner(backend, "rsmt_rollout")
+        per_step_noise = np.broadcast_to(noise, (1, rows, len(noise))).astype(np.float32)
+        chunks, done = [], 0
+        while done < length:
+            n = min(rows, length - done)
+            tta = np.maximum(length - done - np.arange(rows), 0).astype(np.float32)[None]  # rows >= n are unused
+            out = run(**state, **shared, tta=tta, noise=per_step_noise, length=np.array([n], np.float32))
+            chunks.append({k: out[k][0, :n] for k in NETWORK_OUTPUTS})
+            state = {k: out[k][:, n - 1] for k in STATE[:4]} | {"h": out["h"], "c": out["c"]}
+            done += n
+            frames_done(done)
+        return {k: np.concatenate([ch[k] for ch in chunks]).astype(np.float32) for k in NETWORK_OUTPUTS}
+
+
+def backend_status() -> dict[str, str]:
+    """Backend name (APP_BACKENDS) -> "" when it can run a transition now, else why not (not compiled,
+    not built). A job for a worker thread: it may create MAX's session."""
+    status = {}
+    for name in APP_BACKENDS:
+        try:
+            backend = get_backend(name)
+        except (KeyError, ValueError, ImportError):  # e.g. max-mojo before its backend is registered
+            status[name] = "not available"
+            continue
+        missing = [k for k in TRANSITION_KINDS if not backend.ready(k)]
+        status[name] = f"not compiled: {', '.join(missing)} (python main.py compile)" if missing else ""
+        if not missing and hasattr(backend, "store"):
+            # MAX's InferenceSession() holds the GIL for ~100 ms (measured): make it now, while nothing is
+            # asked of the GUI, instead of in the middle of the first MAX transition or compare
+            backend.store.session()
+    return status
+
+
+def canonical_frame(window_pos: np.ndarray, roles: JointRoles, ref_frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R (3, 3), centre (3,)) of a window (T, J, 3): canonical positions are R (p - centre), canonical
+    rotations R @ rot, as `motion.features.canonicalize` with the facing of `ref_frame`."""
+    rot = F.yaw_to_x(F.facing_directions(window_pos[ref_frame], roles))
+    centre = window_pos[:, roles.hips].mean(axis=0) * np.array([1.0, 0.0, 1.0])
+    return rot, centre
+
+
+def _check_request(request: TransitionRequest) -> int:
+    length = request.length
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not MIN_LENGTH <= length <= MAX_LENGTH:
+        raise TransitionError(f"transition length must be {MIN_LENGTH}..{MAX_LENGTH} frames (at 30 fps), got {length}")
+    if request.target_placement not in PLACEMENTS:
+        raise TransitionError(f"target placement must be one of {', '.join(PLACEMENTS)}, "
+                              f"got {request.target_placement!r}")
+    for name in ("context_frames", "target_frames"):
+        value = getattr(request, name)
+        if value is not None and value < (1 if name == "context_frames" else 0):
+            raise TransitionError(f"{name} must be {'at least 1' if name == 'context_frames' else 'non-negative'}, "
+                                  f"got {value}")
+    return int(length)
+
+
+def _placement(how: str, src: _Clip, sf: int, tgt: _Clip, tf: int, length: int, past: int):
+    """(yaw (3, 3), shift (3,)) taking the target clip's world positions p to yaw p + shift."""
+    if how == "world":
+        return np.eye(3), np.zeros(3)
+    roles = src.roles
+    yaw = F.yaw_to_x(F.facing_directions(src.pos[sf], roles)).T @ F.yaw_to_x(F.facing_directions(tgt.pos[tf], roles))
+    k = min(sf, past - 1)
+    velocity = (src.pos[sf, roles.hips] - src.pos[sf - k, roles.hips]) / max(k, 1)
+    goal = src.pos[sf, roles.hips] + velocity * length
+    shift = goal - yaw @ tgt.pos[tf, roles.hips]
+    shift[1] = 0.0
+    return yaw, shift
+
+
+def _assemble(request: TransitionRequest, src: _Clip, sf: int, tgt: _Clip, tf: int, yaw: np.ndarray,
+              shift: np.ndarray, local: np.ndarray, hip: np.ndarray) -> tuple[Motion, slice]:
+    """Context + generated + target frames on the source skeleton. Source joints the model does not know
+    hold their pose of the source frame."""
+    sk = request.source.skeleton
+    order = list(src.roles.source_index)
+    n_ctx = sf + 1 if request.context_frames is None else min(request.context_frames, sf + 1)
+    ctx_rot = src.motion.rotations[sf + 1 - n_ctx: sf + 1]
+    ctx_trans = src.motion.translations[sf + 1 - n_ctx: sf + 1]
+
+    def on_source(rotations: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(rotations)
+        rot = np.repeat(src.motion.rotations[sf:sf + 1], n, axis=0)
+        trans = np.repeat(sk.offsets[None], n, axis=0)
+        rot[:, order] = rotations
+        trans[:, 0] = root
+        return rot, trans
+
+    gen_rot, gen_trans = on_source(local, hip)
+    t_end = tgt.motion.num_frames if request.target_frames is None else min(tgt.motion.num_frames,
+                                                                           tf + 1 + request.target_frames)
+    tgt_rot, tgt_trans = on_source(*_placed_target(tgt, tf + 1, t_end, yaw, shift))
+    tail = quat_make_continuous(np.concatenate([ctx_rot[-1:], gen_rot, tgt_rot]), axis=0)[1:]
+    rotations = np.concatenate([ctx_rot, tail])
+    translations = np.concatenate([ctx_trans, gen_trans, tgt_trans])
+    name = f"{request.source.name or 'source'}_to_{request.target.name or 'target'}"
+    motion = Motion(sk, rotations, translations, F.FPS, name=name)
+    return motion, slice(n_ctx, n_ctx + len(local))
+
+
+def _placed_target(tgt: _Clip, start: int, stop: int, yaw: np.ndarray, shift: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Frames start..stop-1 of the target clip where the placement puts them: local rotations (n, J, 4) in
+    feature order (the root's turned by `yaw`) and root positions (n, 3), file units."""
+    order = list(tgt.roles.source_index)
+    rot = tgt.motion.rotations[start:stop][:, order].astype(np.float64)
+    rot[:, 0] = quat_mul(np.broadcast_to(matrix_to_quat(yaw), rot[:, 0].shape), rot[:, 0])
+    root = tgt.motion.translations[start:stop, order[0]].astype(np.float64) @ yaw.T + shift
+    return rot, root
+
+
+def generate_transition(request: TransitionRequest, model: RSMTModel | None = None) -> TransitionResult:
+    """One transition with `model` (default: the weights in assets/rsmt_lite, `inference.rsmt.models.load_rsmt`)."""
+    from inference.rsmt.models import load_rsmt
+
+    return TransitionGenerator(model if model is not None else load_rsmt()).generate(request)

@@ -1,0 +1,434 @@
+"""Retargeting: a clip on one humanoid skeleton played on another (any joint names, bone axes, rest pose).
+
+How (the characterisation of MotionBuilder's HumanIK, in a few lines of algebra):
+
+1. Each rig's body parts come from `joint_roles.humanoid_parts` (or a user's JointMap JSON).
+2. Each rig has a rest pose: the pose with all local rotations zero when that is a standing body (legs
+   below the hips, left arm and left leg on the same side), else the clip's frame nearest to standing
+   with the limbs hanging down (Bandai Namco's bones run along local X, so its zero pose folds every bone
+   onto +X). A JointMap saved to JSON keeps that rest pose, so a round trip through such a rig is exact.
+3. In the rest pose every mapped joint gets a canonical frame K: x along the bone (towards the next part:
+   hips -> spine, thigh -> knee, foot -> toe ...; hands, heads and toes continue their parent's bone),
+   z the body's forward direction (up for feet and toes) made orthogonal to x. C = inv(rest world
+   rotation) * K is fixed in the joint's own frame, so in any frame G * C is where the part "points".
+4. Transfer: target G_t = W * G_s * C_s * inv(C_t), with W the rotation between the two rigs' world axes
+   (up and forward snapped to the nearest axis). Bone directions and twist therefore match in world
+   space whatever the local axes or rest rotations, and A -> B -> A gives A's rotations back exactly.
+5. Chains of different lengths (spine, neck) are parametrised by rest arc length from the hips (chest
+   top for the neck) and each target joint takes the slerp of the source frames around its parameter.
+   A part one rig lacks: a hand follows its forearm, a toe its foot; anything else (collars, CMU's
+   LHipJoint, fingers, twist bones, Bandai's static joint_Root) keeps its rest rotation.
+6. Hinges: on humanoid3d, whose knees and elbows bend about their local Z only, a limb's twist is moved
+   to the upper bone (`_onto_hinge`) so both bones point as in the source and the hinge stays a hinge.
+7. Root motion: the hips' world position times the ratio of leg lengths (thigh + shin), so the ground
+   (height 0) stays the ground and strides scale with the legs.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from motion.fk import global_transforms, world_positions
+from motion.joint_map import JointMap, Rig
+from motion.joint_roles import CHAIN_PARTS, JointRolesError, humanoid_parts
+from motion.motion import Motion
+from motion.rotations import (matrix_to_quat, quat_inv, quat_make_continuous, quat_mul, quat_rotate,
+                              quat_slerp)
+from motion.skeleton import Skeleton
+
+# Parts whose canonical frame uses the body's up axis as second axis (they point forward).
+_UP_SECONDARY = ("foot", "toe")
+# A part a rig lacks that follows another part of the same rig (same canonical frame at rest).
+_FOLLOWS = {"hand": "lower_arm", "toe": "foot"}
+
+
+class RetargetError(ValueError):
+    """A skeleton that cannot be mapped (message names the file and the parts)."""
+
+
+# --------------------------------------------------------------------------- rigs and rest poses
+
+def make_rig(motion: Motion, where=None) -> Rig:
+    """The rig of a clip found automatically: parts by name and hierarchy, rest pose as in the module doc.
+    RetargetError names the file and the parts that could not be found."""
+    where = where or motion.source or motion.name or "skeleton"
+    try:
+        parts = humanoid_parts(motion.skeleton, str(where))
+    except JointRolesError as e:
+        raise RetargetError(str(e)) from None
+    rig = Rig(motion.skeleton, parts, where=str(where))
+    if not _is_standing(rig) and motion.num_frames:
+        rig.rest_frame = _neutral_frame(motion, parts)
+        rig.rest = motion.rotations[rig.rest_frame].copy()
+    return rig
+
+
+def _neutral_frame(motion: Motion, parts: dict) -> int:
+    """The frame closest to standing with arms and legs hanging straight down (each limb bone's direction
+    against the hips-to-head direction summed); the twist of each bone is measured from this pose, so a
+    clip that starts mid-gesture still gets a rest pose like any other clip of the same rig."""
+    pos = global_transforms(motion.skeleton, motion.rotations, motion.translations)[1].astype(np.float64)
+    at = lambda part: pos[:, motion.skeleton.index(parts[part])]  # noqa: E731
+    up = at("head") - at("hips")
+    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-12)
+    score = np.zeros(motion.num_frames)
+    for s in ("left", "right"):
+        for a, b in (("upper_arm", "lower_arm"), ("upper_leg", "lower_leg"), ("lower_leg", "foot")):
+            bone = at(f"{s}_{b}") - at(f"{s}_{a}")
+            score += np.sum(bone * up, axis=-1) / np.maximum(np.linalg.norm(bone, axis=-1), 1e-12)
+    return int(np.argmin(score))
+
+
+def _rest_pose(rig: Rig) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations (J, 4) and positions (J, 3) of the rig's rest pose (root at the origin)."""
+    sk = rig.skeleton
+    trans = sk.offsets.copy()
+    trans[0] = 0.0
+    g, p = global_transforms(sk, rig.rest_rotations()[None], trans[None])
+    return g[0].astype(np.float64), p[0].astype(np.float64)
+
+
+def _unit(v) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 1e-9 else v * 0.0
+
+
+def _is_standing(rig: Rig) -> bool:
+    """Whether the rig's rest pose is a standing body: feet below the hips, left arm on the left leg's side."""
+    _, pos = _rest_pose(rig)
+    at = lambda part: pos[rig.skeleton.index(rig.parts[part])]  # noqa: E731
+    up = _unit(at("head") - at("hips"))
+    down_leg = _unit(at("left_foot") - at("left_upper_leg"))
+    left_legs = _unit(at("left_upper_leg") - at("right_upper_leg"))
+    left_arms = _unit(at("left_upper_arm") - at("right_upper_arm"))
+    return float(down_leg @ up) < -0.7 and float(left_legs @ left_arms) > 0.7
+
+
+def _body_axes(rig: Rig, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(left, up, forward) unit vectors of the rest pose."""
+    at = lambda part: pos[rig.skeleton.index(rig.parts[part])]  # noqa: E731
+    top = rig.parts["spine"][-1] if rig.parts["spine"] else rig.parts["head"]
+    up = _unit(pos[rig.skeleton.index(top)] - at("hips"))
+    left = at("left_upper_leg") - at("right_upper_leg") + at("left_upper_arm") - at("right_upper_arm")
+    left = _unit(left - (left @ up) * up)
+    return left, up, np.cross(left, up)
+
+
+def _snapped(v: np.ndarray, taken: int | None = None) -> np.ndarray:
+    """The signed world axis nearest to v (other than axis `taken`)."""
+    a = np.abs(v).copy()
+    if taken is not None:
+        a[taken] = -1
+    k = int(np.argmax(a))
+    out = np.zeros(3)
+    out[k] = math.copysign(1.0, v[k])
+    return out
+
+
+def world_axes(rig: Rig) -> np.ndarray:
+    """(3, 3) columns left, up, forward of the rig's world, snapped to the nearest world axes."""
+    _, pos = _rest_pose(rig)
+    _, up, fwd = _body_axes(rig, pos)
+    up_s = _snapped(up)
+    fwd_s = _snapped(fwd, taken=int(np.argmax(np.abs(up_s))))
+    return np.stack([np.cross(up_s, fwd_s), up_s, fwd_s], axis=1)
+
+
+def _aims(rig: Rig) -> dict[str, tuple[int, int]]:
+    """joint name -> (from joint, to joint) whose rest direction is its part's bone axis: the next joint of
+    its chain (hips .. spine .. neck .. head, collar .. hand, thigh .. toe) not at the same place (CMU's
+    LowerBack and Neck sit on their parents); the last one continues the bone before it, or points at its
+    End Site (a forearm or foot that ends its chain, as humanoid3d's)."""
+    sk, parts = rig.skeleton, rig.parts
+    _, pos = _rest_pose(rig)
+    torso = [parts["hips"]] + parts["spine"] + parts["neck"] + [parts["head"]]
+    limbs = (("collar", "upper_arm", "lower_arm", "hand"), ("upper_leg", "lower_leg", "foot", "toe"))
+    chains = [torso] + [[parts[f"{s}_{p}"] for p in limb] for s in ("left", "right") for limb in limbs]
+    limb_ends = {parts[f"{s}_{p}"] for s in ("left", "right") for p in ("lower_arm", "foot")}
+    apart = lambda a, b: np.linalg.norm(pos[a] - pos[b]) > 1e-6  # noqa: E731
+    aims = {}
+    for chain in chains:
+        chain = [sk.index(n) for n in chain if n is not None]
+        for i, a in enumerate(chain):
+            b = next((b for b in chain[i + 1:] if apart(a, b)), None)
+            if b is not None:
+                aims[sk.names[a]] = (a, b)
+            elif i == len(chain) - 1 and sk.names[a] in limb_ends and \
+                    np.linalg.norm(sk.end_sites.get(a, np.zeros(3))) > 1e-6:
+                aims[sk.names[a]] = (a, -1)
+            else:
+                before = next((p for p in chain[i - 1::-1] if apart(p, a)), None) if i else None
+                aims[sk.names[a]] = (a, a) if before is None else (before, a)
+    return aims
+
+
+def canonical_offsets(rig: Rig) -> dict[str, np.ndarray]:
+    """joint name -> C (4,): the canonical frame of the joint's part in the joint's own frame."""
+    rot, pos = _rest_pose(rig)
+    _, up, fwd = _body_axes(rig, pos)
+    out = {}
+    part_of = {n: p for p, v in rig.parts.items() for n in (v if isinstance(v, list) else [v]) if n}
+    for name, (a, b) in _aims(rig).items():
+        k = rig.skeleton.index(name)
+        if b < 0:  # towards the end site
+            x = quat_rotate(rot[k], rig.skeleton.end_sites[k]).astype(np.float64)
+        else:
+            x = pos[b] - pos[a]
+        if np.linalg.norm(x) < 1e-9:
+            raise RetargetError(f"{rig.where}: {rig.skeleton.names[k]!r} ({part_of[name]}): its bone has no "
+                                "length in the rest pose, so it has no direction to map")
+        x = _unit(x)
+        second = up if part_of[name].split("_")[-1] in _UP_SECONDARY else fwd
+        if abs(x @ second) > 0.95:
+            second = fwd if second is up else up
+        z = _unit(second - (second @ x) * x)
+        frame = np.stack([x, np.cross(z, x), z], axis=1)
+        out[name] = quat_mul(quat_inv(rot[k]), matrix_to_quat(frame)).astype(np.float64)
+    return out
+
+
+def leg_length(rig: Rig) -> float:
+    """Rest length of the left thigh plus shin (file units)."""
+    _, pos = _rest_pose(rig)
+    at = lambda part: pos[rig.skeleton.index(rig.parts[part])]  # noqa: E731
+    return float(np.linalg.norm(at("left_lower_leg") - at("left_upper_leg"))
+                 + np.linalg.norm(at("left_foot") - at("left_lower_leg")))
+
+
+def body_height(rig: Rig) -> float:
+    """Extent of the rest pose (joints and End Sites) along the rig's up axis (file units)."""
+    rot, pos = _rest_pose(rig)
+    ends = [pos[j] + quat_rotate(rot[j], e) for j, e in rig.skeleton.end_sites.items()]
+    up = world_axes(rig)[:, 1]
+    h = np.concatenate([pos, np.reshape(ends, (-1, 3))]) @ up
+    return float(h.max() - h.min())
+
+
+# --------------------------------------------------------------------------- transfer
+
+def _chain_params(rig: Rig, part: str) -> tuple[list[str], np.ndarray]:
+    """A chain with its two fixed ends (hips .. chest top, or chest top .. head) and a parameter in [0, 1]
+    for each: 0 and 1 at the ends, and for a joint in between the rest arc length of the middle of the
+    bone it turns (from it to the next joint not at the same place), so rigs that put a joint at the
+    start of a bone (CMU's LowerBack and Neck sit on their parents) line up with rigs that do not."""
+    p = rig.parts
+    if part == "spine":
+        names = [p["hips"]] + p["spine"]
+    else:
+        names = ([p["spine"][-1]] if p["spine"] else [p["hips"]]) + p["neck"] + [p["head"]]
+    _, pos = _rest_pose(rig)
+    idx = [rig.skeleton.index(n) for n in names]
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1))])
+    arc = arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(names))
+    u = arc.copy()
+    for i in range(1, len(names) - 1):
+        nxt = next((k for k in range(i + 1, len(names)) if arc[k] > arc[i] + 1e-9), len(names) - 1)
+        u[i] = (arc[i] + arc[nxt]) / 2
+    return names, u
+
+
+def _source_frames(source: Rig, g_src: np.ndarray) -> dict[str, np.ndarray]:
+    """part joint name -> (F, 4) world rotation of its canonical frame."""
+    c = canonical_offsets(source)
+    return {n: quat_mul(g_src[:, source.skeleton.index(n)], c[n]).astype(np.float64) for n in c}
+
+
+def _target_frames(source: Rig, target: Rig, q_src: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """target joint name -> (F, 4) world rotation of its canonical frame (in the source's world)."""
+    sp, tp = source.parts, target.parts
+    out: dict[str, np.ndarray] = {}
+    out[tp["hips"]] = q_src[sp["hips"]]
+    out[tp["head"]] = q_src[sp["head"]]
+    for part in CHAIN_PARTS:
+        s_names, s_u = _chain_params(source, part)
+        t_names, t_u = _chain_params(target, part)
+        if len(s_names) < 2 or len(t_names) < 2:  # no spine: the arms hang off the hips
+            continue
+        for name, u in zip(t_names[1:], t_u[1:]):
+            i = int(np.clip(np.searchsorted(s_u, u, side="left") - 1, 0, len(s_u) - 2))
+            t = np.clip((u - s_u[i]) / max(s_u[i + 1] - s_u[i], 1e-12), 0.0, 1.0)
+            out.setdefault(name, quat_slerp(q_src[s_names[i]], q_src[s_names[i + 1]], t).astype(np.float64))
+    for s in ("left", "right"):
+        for part in ("collar", "upper_arm", "lower_arm", "hand", "upper_leg", "lower_leg", "foot", "toe"):
+            t_name = tp[f"{s}_{part}"]
+            if t_name is None:
+                continue
+            s_name = sp[f"{s}_{part}"]
+            if s_name is None and part in _FOLLOWS:
+                s_name = sp[f"{s}_{_FOLLOWS[part]}"]
+            if s_name is not None:
+                out[t_name] = q_src[s_name]
+    return out
+
+
+def _chain_arc(rig: Rig, part: str) -> np.ndarray:
+    """Rest arc length (0 .. 1) of each joint of `_chain_params`' chain."""
+    names, _ = _chain_params(rig, part)
+    _, pos = _rest_pose(rig)
+    idx = [rig.skeleton.index(n) for n in names]
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1))])
+    return arc / arc[-1] if arc[-1] > 0 else np.linspace(0, 1, len(names))
+
+
+def _chain_length(rig: Rig, part: str) -> float:
+    names, _ = _chain_params(rig, part)
+    _, pos = _rest_pose(rig)
+    idx = [rig.skeleton.index(n) for n in names]
+    return float(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1).sum())
+
+
+def _aim_specs(source: Rig, target: Rig) -> dict[str, tuple[str, int, float]]:
+    """Target chain joints between the fixed ends -> (chain, the chain joint its bone ends at, that joint's
+    arc length). Their bones are swung to point where the source chain's curve is at that arc length, so
+    the chest and head land where the source's do even when the chains differ in length."""
+    specs = {}
+    for part in CHAIN_PARTS:
+        names, _ = _chain_params(target, part)
+        if len(names) < 3 or len(_chain_params(source, part)[0]) < 2:
+            continue
+        arc = _chain_arc(target, part)
+        for i in range(1, len(names) - 1):
+            k = next((k for k in range(i + 1, len(names)) if arc[k] > arc[i] + 1e-9), None)
+            if k is not None and int(target.skeleton.parents[target.skeleton.index(names[k])]) == \
+                    target.skeleton.index(names[i]):
+                specs[names[i]] = (part, target.skeleton.index(names[k]), float(arc[k]))
+    return specs
+
+
+def _curve_point(source: Rig, part: str, p_src: np.ndarray, u: float) -> np.ndarray:
+    """(F, 3) point of the source chain's polyline at arc length u, relative to the chain's start."""
+    names, _ = _chain_params(source, part)
+    arc = _chain_arc(source, part)
+    pts = p_src[:, [source.skeleton.index(n) for n in names]].astype(np.float64)
+    i = int(np.clip(np.searchsorted(arc, u, side="right") - 1, 0, len(arc) - 2))
+    t = np.clip((u - arc[i]) / max(arc[i + 1] - arc[i], 1e-12), 0.0, 1.0)
+    return pts[:, i] + t * (pts[:, i + 1] - pts[:, i]) - pts[:, 0]
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(F, 4) shortest rotations taking directions a to b (F, 3)."""
+    a, b = _unit_rows(a), _unit_rows(b)
+    q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), np.cross(a, b)], axis=-1)
+    return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
+
+
+def _hinge_joints(skeleton: Skeleton) -> tuple[str, ...]:
+    """Joints that only bend about their local Z: humanoid3d's knees and elbows (DeepMimic's revolute
+    joints; a DeepMimic file stores one angle for each)."""
+    from motion.deepmimic import JOINT_NAMES, REVOLUTE_JOINTS
+
+    return REVOLUTE_JOINTS if set(JOINT_NAMES) <= set(skeleton.names) else ()
+
+
+def _bone_vector(skeleton: Skeleton, j: int) -> np.ndarray:
+    """Joint j's bone in its own frame: its first child's offset, else its End Site."""
+    kids = skeleton.children(j)
+    return skeleton.offsets[kids[0]] if kids else skeleton.end_sites.get(j, np.zeros(3, np.float32))
+
+
+def _onto_hinge(upper: np.ndarray, lower: np.ndarray, upper_bone: np.ndarray, lower_bone: np.ndarray):
+    """World rotations (F, 4) of a limb whose lower joint is a hinge about its local Z: the upper bone
+    twisted about itself (its direction kept) so the lower bone's direction can be reached by a pure Z
+    rotation, and that rotation. Both bones then point exactly as before; only the twists change (a
+    source forearm's pronation becomes a turn of the upper arm, as a one-axis elbow has to show it)."""
+    upper, lower = upper.astype(np.float64), lower.astype(np.float64)
+    b = _unit_rows(quat_rotate(upper, upper_bone).astype(np.float64))
+    d = _unit_rows(quat_rotate(lower, lower_bone).astype(np.float64))
+    a = quat_rotate(upper, np.array([0.0, 0.0, 1.0])).astype(np.float64)
+    n_v = lower_bone / max(float(np.linalg.norm(lower_bone)), 1e-12)
+    a_par = np.sum(a * b, -1, keepdims=True) * b
+    a_perp = a - a_par
+    big_a = np.sum(d * a_perp, -1)
+    big_b = np.sum(d * np.cross(b, a_perp), -1)
+    want = n_v[2] - np.sum(d * a_par, -1)  # d . (twisted hinge axis) must equal the bone's own z share
+    r = np.hypot(big_a, big_b)
+    base = np.arctan2(big_b, big_a)
+    off = np.arccos(np.clip(want / np.maximum(r, 1e-12), -1.0, 1.0))
+    phi = np.where(np.abs(base - off) <= np.abs(base + off), base - off, base + off)
+    phi = np.where(r > 1e-9, (phi + np.pi) % (2 * np.pi) - np.pi, 0.0)
+    twist = np.concatenate([np.cos(phi / 2)[:, None], np.sin(phi / 2)[:, None] * b], axis=-1)
+    upper = quat_mul(twist, upper).astype(np.float64)
+    local_d = quat_rotate(quat_inv(upper), d).astype(np.float64)
+    theta = np.arctan2(n_v[0] * local_d[:, 1] - n_v[1] * local_d[:, 0], n_v[0] * local_d[:, 0] + n_v[1] * local_d[:, 1])
+    bend = np.stack([np.cos(theta / 2), 0 * theta, 0 * theta, np.sin(theta / 2)], axis=-1)
+    return upper, quat_mul(upper, bend).astype(np.float64)
+
+
+def _unit_rows(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, map_path=None,
+             target_where=None) -> tuple[Motion, JointMap]:
+    """`motion` played on `target`'s skeleton (the target clip only gives the skeleton and, for a rig whose
+    zero pose is not standing, its rest pose). Returns the new clip (source's fps, frame count and name)
+    and the JointMap used (given, or found automatically)."""
+    if joint_map is None:
+        joint_map = JointMap((make_rig(motion), make_rig(target, target_where)))
+    src = joint_map.rig_for(motion.skeleton, map_path)
+    dst = joint_map.rig_for(target.skeleton, map_path)
+    g_src, p_src = global_transforms(motion.skeleton, motion.rotations, motion.translations)
+    w_quat = matrix_to_quat(world_axes(dst) @ world_axes(src).T).astype(np.float64)
+    q_t = _target_frames(src, dst, _source_frames(src, g_src))
+    c_t = canonical_offsets(dst)
+    aims = _aim_specs(src, dst)
+    chain_scale = {part: _chain_length(dst, part) / max(_chain_length(src, part), 1e-12) for part in CHAIN_PARTS}
+    chain_start = {part: _chain_params(dst, part)[0][0] for part in CHAIN_PARTS}
+
+    sk = dst.skeleton
+    frames = motion.num_frames
+    rest = dst.rest_rotations().astype(np.float64)
+    rest_trans = sk.offsets.astype(np.float64).copy()
+    if dst.rest is not None and target.num_frames:  # a rig posed by a clip frame keeps that clip's root
+        rest_trans[0] = target.translations[0, 0]  # position (Bandai's static joint_Root)
+    hips = sk.index(dst.parts["hips"])
+    scale = leg_length(dst) / leg_length(src)
+    hips_world = quat_rotate(w_quat, p_src[:, motion.skeleton.index(src.parts["hips"])]).astype(np.float64) * scale
+
+    hinges = _hinge_joints(sk)
+    world = np.empty((frames, sk.num_joints, 4))
+    pos = np.empty((frames, sk.num_joints, 3))
+    local = np.empty_like(world)
+    translations = np.broadcast_to(rest_trans, (frames, sk.num_joints, 3)).copy()
+    for j in range(sk.num_joints):
+        parent = int(sk.parents[j])
+        name = sk.names[j]
+        if j == hips:
+            pos[:, j] = hips_world
+        else:
+            pos[:, j] = rest_trans[j] if parent < 0 else pos[:, parent] + quat_rotate(world[:, parent], rest_trans[j])
+        if name in q_t:
+            world[:, j] = quat_mul(quat_mul(w_quat, q_t[name]), quat_inv(c_t[name]))
+        else:
+            world[:, j] = rest[j] if parent < 0 else quat_mul(world[:, parent], rest[j])
+        if name in aims:
+            part, child, u = aims[name]
+            start = sk.index(chain_start[part])
+            goal = pos[:, start] + chain_scale[part] * quat_rotate(w_quat, _curve_point(src, part, p_src, u))
+            bone = quat_rotate(world[:, j], rest_trans[child])
+            world[:, j] = quat_mul(_swing(bone, goal - pos[:, j]), world[:, j])
+        if name in hinges:  # the twist goes to the parent so the joint bends about its axis only
+            world[:, parent], world[:, j] = _onto_hinge(world[:, parent], world[:, j], rest_trans[j],
+                                                        _bone_vector(sk, j))
+            grand = int(sk.parents[parent])
+            local[:, parent] = world[:, parent] if grand < 0 else quat_mul(quat_inv(world[:, grand]), world[:, parent])
+        local[:, j] = world[:, j] if parent < 0 else quat_mul(quat_inv(world[:, parent]), world[:, j])
+        if j == hips:
+            translations[:, j] = pos[:, j] if parent < 0 else \
+                quat_rotate(quat_inv(world[:, parent]), pos[:, j] - pos[:, parent])
+    local = quat_make_continuous(local.astype(np.float32), axis=0)
+    out = Motion(sk, local, translations, motion.fps, name=motion.name)
+    return out, joint_map
+
+
+def retarget_round_trip_error(motion: Motion, middle: Motion) -> tuple[float, float, Motion]:
+    """Retarget `motion` onto `middle`'s skeleton and back with the same map; returns the max world-position
+    error over the source's mapped joints (file units), that error over the body height, and the clip
+    that came back."""
+    there, joint_map = retarget(motion, middle)
+    back, _ = retarget(there, motion, joint_map)
+    rig = joint_map.rigs[0]
+    mapped = [motion.skeleton.index(n) for n in rig.mapped_joints()]
+    err = np.linalg.norm(world_positions(back)[:, mapped] - world_positions(motion)[:, mapped], axis=-1).max()
+    return float(err), float(err) / body_height(rig), back

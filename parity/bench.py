@@ -1,0 +1,322 @@
+"""Timings and memory of the backends side by side: PyTorch eager (the reference), MAX, ONNX Runtime and
+any other registered backend (e.g. a Mojo-kernel one) — backends are a list, never hard-coded pairs.
+
+For each case (each network kind at batch 1 and batch 64; the DeepMimic policy step as the controller calls
+it; the whole transition once the transition API exists) the backends run *interleaved* (inference/
+timing.py): medians of `runs` calls after `warmup` untimed ones, with `ratio_vs_torch` = median / torch's
+median (above 1: slower than PyTorch). Besides: how long loading each model took (MAX: reading its MEF),
+the resident memory of a worker process holding the model on one backend alone (parity/rss_probe.py),
+and, opt-in, cold and warm MAX compile times (a fresh MODULAR kernel cache in the spawned compile worker).
+
+`run_bench(config, progress, cancel)` is Qt-free; the GUI benchmark panel drives it from a worker thread.
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from inference.backends.base import ALL_BACKENDS, MAX_BACKENDS, Backend, BackendNotReady, get_backend
+from inference.networks.rsmt_config import TRANSITION_KINDS
+from parity.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, require_compiled
+from parity.timing import Timing, interleaved
+
+REFERENCE = "torch"
+POLICY_STEP = "deepmimic_policy_step"
+TRANSITION_LENGTHS = (20, 40)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    backends: tuple[str, ...] | None = None  # None: every registered backend that can run here
+    kinds: tuple[str, ...] | None = None  # None: every network kind the torch reference has
+    batches: tuple[int, ...] = (1, 64)
+    runs: int = 30
+    warmup: int = 5
+    policy: str = "walk"
+    preset: str = "lite"  # RSMT network sizes
+    memory: bool = True
+    compile_times: bool = False  # cold + warm MAX compiles: about a minute per model
+
+    @staticmethod
+    def quick() -> "BenchConfig":
+        """A smoke run: the DeepMimic cases only, few repeats (numbers are indicative, not stable)."""
+        return BenchConfig(kinds=DEEPMIMIC_KINDS, runs=5, warmup=1)
+
+
+@dataclass
+class BenchRow:
+    case: str
+    backend: str
+    batch: int
+    median_us: float
+    ratio_vs_torch: float | None
+    p10_us: float
+    p90_us: float
+    runs: int
+
+    @property
+    def items_per_s(self) -> float:
+        return self.batch * 1e6 / self.median_us
+
+
+@dataclass(frozen=True)
+class BenchProgress:
+    done: int
+    total: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.done}/{self.total}] {self.message}"
+
+
+@dataclass
+class BenchReport:
+    backends: list[str]
+    rows: list[BenchRow] = field(default_factory=list)
+    load: list[dict] = field(default_factory=list)  # {"case", "backend", "load_ms"}
+    memory: list[dict] = field(default_factory=list)  # rss_probe reports
+    compile: list[dict] = field(default_factory=list)  # {"kind", "mode": cold|warm, "compile_s", "wall_s"}
+    skipped: list[dict] = field(default_factory=list)  # {"case", "backend", "reason"}
+    cancelled: bool = False
+    seconds: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        rows = [dict(asdict(r), items_per_s=r.items_per_s) for r in self.rows]
+        return {"backends": self.backends, "rows": rows, "load": self.load, "memory": self.memory,
+                "compile": self.compile, "skipped": self.skipped, "cancelled": self.cancelled,
+                "seconds": round(self.seconds, 3), "meta": self.meta}
+
+    def table(self) -> str:
+        lines = []
+        head = f"{'case':<26} {'batch':>5} " + " ".join(f"{b + ' us':>12} {'x':>6}" for b in self.backends)
+        lines += ["median time per call (x = ratio to torch; above 1 is slower)", head, "-" * len(head)]
+        keyed = {(r.case, r.batch, r.backend): r for r in self.rows}
+        for case, batch in dict.fromkeys((r.case, r.batch) for r in self.rows):
+            cells = []
+            for b in self.backends:
+                r = keyed.get((case, batch, b))
+                cells.append(f"{r.median_us:>12.1f} {_ratio(r.ratio_vs_torch):>6}" if r else f"{'-':>12} {'':>6}")
+            lines.append(f"{case:<26} {batch:>5} " + " ".join(cells))
+        for name, path in self.meta.get("transition_path", {}).items():
+            lines.append(f"transition on {name}: {path}")
+        if self.load:
+            lines += ["", "model load (ms): " + ", ".join(f"{d['case']}/{d['backend']} {d['load_ms']:.1f}"
+                                                         for d in self.load)]
+        for m in self.memory:
+            lines.append(f"RSS {m['backend']}-only worker holding {m['kind']}: {m['called_mb']:.0f} MB "
+                         f"(after imports {m['imported_mb']:.0f} MB, peak {m['peak_mb']:.0f} MB)")
+        for c in self.compile:
+            lines.append(f"MAX compile {c['kind']} {c['mode']}: {c['compile_s']:.1f} s in the worker, "
+                         f"{c['wall_s']:.1f} s wall")
+        for s in self.skipped:
+            lines.append(f"skipped {s['case']} on {s['backend']}: {s['reason']}")
+        if self.cancelled:
+            lines.append("cancelled: the report is partial")
+        return "\n".join(lines)
+
+
+def _ratio(r: float | None) -> str:
+    return "" if r is None else f"{r:.2f}"
+
+
+class Cancelled(Exception):
+    pass
+
+
+def available_backends() -> list[str]:
+    """The registered backends, in ALL_BACKENDS order (a backend whose module registers nothing under
+    that name, e.g. max-mojo before it exists, is left out)."""
+    names = []
+    for name in ALL_BACKENDS:
+        try:
+            get_backend(name)
+        except (KeyError, ValueError, ImportError):
+            continue
+        names.append(name)
+    return names
+
+
+def _supports(backend: Backend, kind: str) -> bool:
+    """Whether `backend` has a network for `kind` at all (compiled or not: not compiled is an error)."""
+    return kind in backend.kinds()
+
+
+def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProgress], None] | None = None,
+              cancel: threading.Event | None = None) -> BenchReport:
+    """Run every case on every backend. BackendNotReady propagates (a MAX model that is not compiled);
+    a set `cancel` stops between steps and returns the partial report with `cancelled` set."""
+    from inference.backends.torch_backend import BUILDERS
+
+    t_start = time.monotonic()
+    names = list(config.backends) if config.backends else available_backends()
+    if REFERENCE not in names:
+        names.insert(0, REFERENCE)
+    backends = {n: get_backend(n) for n in names}
+    kinds = list(config.kinds) if config.kinds is not None else list(BUILDERS)
+    for backend in backends.values():
+        require_compiled(backend, [k for k in kinds if _supports(backend, k)], config.preset)
+    steps: list[tuple[str, Callable[[], None]]] = []
+    report = BenchReport(names, meta=_meta(config))
+    weights_of: dict[str, object] = {}
+
+    for kind in kinds:
+        steps.append((f"{kind}: batch {', '.join(map(str, config.batches))}",
+                      lambda kind=kind: _bench_kind(kind, backends, config, report, weights_of)))
+    if TRANSITION_KINDS[-1] in kinds:
+        for length in TRANSITION_LENGTHS:
+            steps.append((f"whole transition, {length} frames",
+                          lambda length=length: _bench_transition(length, backends, config, report)))
+    if "deepmimic_actor" in kinds:
+        steps.append((f"{POLICY_STEP} ({config.policy})", lambda: _bench_policy_step(backends, config, report)))
+    held = next((k for k in DEEPMIMIC_KINDS if k in kinds), None)  # a model with weights files on disk
+    if config.memory and held is not None:
+        for n in names:
+            steps.append((f"memory of a {n}-only worker", lambda n=n: _probe_memory(n, held, config, report)))
+    if config.compile_times:
+        from inference.backends.max.graphs import kinds as max_kinds
+
+        for kind in [k for k in kinds if k in max_kinds()]:
+            steps.append((f"cold + warm MAX compile of {kind}", lambda kind=kind: _compile_times(kind, report)))
+
+    say = progress or (lambda p: None)
+    for i, (message, step) in enumerate(steps):
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        say(BenchProgress(i, len(steps), message))
+        step()
+    else:
+        say(BenchProgress(len(steps), len(steps), "done"))
+    report.seconds = time.monotonic() - t_start
+    return report
+
+
+def _bench_kind(kind: str, backends: dict[str, Backend], config: BenchConfig, report: BenchReport,
+                weights_of: dict) -> None:
+    weights = weights_of.setdefault(kind, default_weights(kind, config.policy, config.preset))
+    runners = {}
+    for name, backend in backends.items():
+        if not _supports(backend, kind):
+            report.skipped.append({"case": kind, "backend": name, "reason": f"no {name} network for {kind}"})
+            continue
+        if name in MAX_BACKENDS:
+            backend.store.session()  # created once per process; not part of a model's load time
+        t0 = time.perf_counter()
+        try:
+            runners[name] = backend.load(kind, weights)
+        except BackendNotReady as e:  # e.g. a module torch.export cannot trace: listed, never replaced
+            if name == REFERENCE:
+                raise
+            report.skipped.append({"case": kind, "backend": name, "reason": str(e)})
+            continue
+        report.load.append({"case": kind, "backend": name, "load_ms": (time.perf_counter() - t0) * 1e3})
+    shapes = runners[REFERENCE].inputs
+    for batch in config.batches:
+        inputs = network_inputs(kind, weights, shapes, batch)
+        cases = {name: (lambda r=r: r(**inputs)) for name, r in runners.items()}
+        _add_rows(report, kind, batch, interleaved(cases, runs=config.runs, warmup=config.warmup))
+
+
+def _bench_transition(length: int, backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
+    """generate() of the fixed compare transition (parity.compare.transition_request), clips to Motion, each
+    backend on its fastest path: the whole rollout in one call where it has the "rsmt_rollout" kind, else one
+    step call per frame. Two rows per backend: the whole generate() ("transition_<L>f") and the network part
+    per generated frame ("transition_<L>f_per_frame": target code, warm-up and rollout, / length; the
+    median over the same runs)."""
+    from parity.compare import transition_model, transition_request
+    from inference.rsmt.transition import TransitionGenerator
+
+    model, _ = transition_model(config.preset)
+    request = transition_request(length)
+    case = f"transition_{length}f"
+    cases, results = {}, {}
+    for name, backend in backends.items():
+        if not all(_supports(backend, k) for k in TRANSITION_KINDS):
+            report.skipped.append({"case": case, "backend": name, "reason": f"no {name} networks for a transition"})
+            continue
+        whole = "rsmt_rollout" in backend.kinds()
+        gen = TransitionGenerator(model)
+        try:
+            gen.load(name, whole)
+        except BackendNotReady as e:
+            if name == REFERENCE:
+                raise
+            report.skipped.append({"case": case, "backend": name, "reason": str(e)})
+            continue
+        report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
+        results[name] = []
+        cases[name] = lambda gen=gen, name=name, whole=whole: results[name].append(
+            gen.generate(replace(request, backend=name, whole_rollout=whole)).timings["ms_per_frame"] * 1e3)
+    _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
+    warmup = config.warmup
+    _add_rows(report, f"{case}_per_frame", 1, {name: Timing(name, tuple(r[warmup:])) for name, r in results.items()})
+
+
+def _bench_policy_step(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
+    """ActorPolicy.__call__ on a real env state: what the simulation loop pays per control step."""
+    from sim.env import DeepMimicEnv
+    from sim.policy import ActorPolicy
+
+    with DeepMimicEnv(config.policy) as env:
+        env.reset()
+        state = env.state()
+    policies = {name: ActorPolicy(config.policy, name) for name, b in backends.items()
+                if _supports(b, "deepmimic_actor")}
+    cases = {name: (lambda p=p: p(state)) for name, p in policies.items()}
+    _add_rows(report, POLICY_STEP, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
+
+
+def _add_rows(report: BenchReport, case: str, batch: int, timings) -> None:
+    ref = timings.get(REFERENCE)
+    for name, t in timings.items():
+        p10, p90 = t.spread_us
+        report.rows.append(BenchRow(case, name, batch, t.median_us,
+                                    t.median_us / ref.median_us if ref is not None else None,
+                                    p10, p90, len(t.samples_us)))
+
+
+def _probe_memory(backend: str, kind: str, config: BenchConfig, report: BenchReport) -> None:
+    from inference.deepmimic.policies import load_policy
+    from parity.rss_probe import probe
+
+    report.memory.append(probe(backend, kind, load_policy(config.policy).path))
+
+
+def _compile_times(kind: str, report: BenchReport) -> None:
+    """Cold: a fresh store whose worker gets an empty MODULAR kernel cache. Warm: the same model recompiled
+    (--force) with that cache now filled, as `python main.py compile --force` does."""
+    from inference.backends.max.store import READY, MefStore
+
+    with tempfile.TemporaryDirectory(prefix="motion-studio-compile-") as tmp:
+        store = MefStore(Path(tmp) / "max", kernel_cache=Path(tmp) / "modular")
+        for mode, force in (("cold", False), ("warm", True)):
+            t0 = time.monotonic()
+            result = store.ensure([kind], force=force)
+            wall = time.monotonic() - t0
+            if any(state != READY for state in result.values()):
+                raise RuntimeError(f"{mode} compile of {kind} failed: {store.failure(kind)}")
+            report.compile.append({"kind": kind, "mode": mode, "compile_s": store.info(kind)["compile_s"],
+                                   "wall_s": wall})
+
+
+def _meta(config: BenchConfig) -> dict:
+    import os
+    import platform
+    from importlib.metadata import version
+
+    versions = {}
+    for pkg in ("torch", "max", "onnxruntime"):
+        try:
+            versions[pkg] = version(pkg)
+        except Exception:  # not installed: that backend is not in the list either
+            versions[pkg] = None
+    import torch
+
+    return {"config": asdict(config), "versions": versions, "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "machine": platform.machine(),
+            "python": platform.python_version()}

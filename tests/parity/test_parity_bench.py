@@ -1,0 +1,78 @@
+"""`bench`: every backend timed on the DeepMimic cases with real MAX models, real ONNX Runtime sessions
+(exported from the torch modules) and real worker processes for the memory probe. Timings are noisy on a
+shared machine, so only their consistency is asserted, never their values."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import cli
+from parity.bench import POLICY_STEP, BenchConfig, run_bench
+from test_parity_compare import KINDS
+
+BACKENDS = ("torch", "max", "onnx")
+
+
+@pytest.fixture(scope="module")
+def cache(compiled_max_cache):
+    mp = pytest.MonkeyPatch()
+    path = compiled_max_cache(KINDS)
+    mp.setenv("MOTION_STUDIO_CACHE", str(path))
+    yield path
+    mp.undo()
+
+
+def test_quick_bench_command_end_to_end(cache, tmp_path, capsys):
+    out_file = tmp_path / "bench.json"
+    assert cli.main(["bench", "--quick", "--runs", "3", "--backends", *BACKENDS, "--json", str(out_file)]) == 0
+    captured = capsys.readouterr()
+    assert "median time per call" in captured.out and "[6/6] done" in captured.err
+    report = json.loads(out_file.read_text())
+    assert report["backends"] == list(BACKENDS) and not report["cancelled"]
+    rows = report["rows"]
+    cases = {(r["case"], r["batch"]) for r in rows}
+    assert cases == {(k, b) for k in KINDS for b in (1, 64)} | {(POLICY_STEP, 1)}
+    by_key = {(r["case"], r["batch"], r["backend"]): r for r in rows}
+    assert len(by_key) == len(rows) == len(cases) * len(BACKENDS)  # every backend on every case, once
+    for r in rows:
+        assert r["runs"] == 3
+        assert 0 < r["p10_us"] <= r["median_us"] <= r["p90_us"]
+        torch_median = by_key[(r["case"], r["batch"], "torch")]["median_us"]
+        assert r["ratio_vs_torch"] == pytest.approx(r["median_us"] / torch_median, rel=1e-9)
+        assert r["items_per_s"] == pytest.approx(r["batch"] * 1e6 / r["median_us"])
+    assert {(d["case"], d["backend"]) for d in report["load"]} == {(k, b) for k in KINDS for b in BACKENDS}
+    assert all(d["load_ms"] > 0 for d in report["load"])
+    memory = {m["backend"]: m for m in report["memory"]}
+    assert set(memory) == set(BACKENDS)
+    for name, m in memory.items():
+        assert 0 < m["start_mb"] < m["imported_mb"] <= m["peak_mb"] and m["called_mb"] <= m["peak_mb"]
+        assert m["modules"] == {"torch": name == "torch", "max": name == "max", "onnxruntime": name == "onnx"}
+    assert report["compile"] == []  # opt-in only
+
+
+def test_progress_and_cancel(cache):
+    cancel = threading.Event()
+    seen = []
+
+    def progress(p):
+        seen.append((p.done, p.total, p.message))
+        cancel.set()  # during the first step: it finishes, nothing after it starts
+
+    config = BenchConfig(backends=("torch", "max"), kinds=("deepmimic_critic",), batches=(1,), runs=2, warmup=0,
+                         memory=True)
+    report = run_bench(config, progress, cancel)
+    # steps: the critic, then one memory probe per backend
+    assert seen == [(0, 3, "deepmimic_critic: batch 1")]
+    assert report.cancelled and report.memory == []
+    assert [(r.case, r.backend) for r in report.rows] == [("deepmimic_critic", "torch"), ("deepmimic_critic", "max")]
+    assert "cancelled" in report.table()
+
+
+def test_uncompiled_max_model_is_an_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path))
+    assert cli.main(["bench", "--quick", "--backends", "torch", "max", "--no-memory"]) == 2
+    assert "python main.py compile" in capsys.readouterr().err
+    assert cli.main(["bench", "--backends", "tensorflow"]) == 2
+    assert "unknown backend tensorflow" in capsys.readouterr().err
