@@ -101,7 +101,7 @@ def read_items_csv(path) -> list[BakeItem]:
 
 def check_specs(items: list[BakeItem]) -> None:
     """Every clip (with its frame) and style the items name exists and reads (MotionFileError if not)."""
-    from inference.rsmt.styles import resolve_style
+    from inference.rsmt.style_library import resolve_style
     from motion.io import resolve_clip_frame
 
     for spec, default in {(i.source, -1) for i in items} | {(i.target, 0) for i in items}:

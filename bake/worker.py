@@ -38,7 +38,7 @@ def _clip(spec: str, default_frame: int):
 
 @functools.lru_cache(maxsize=64)
 def _style(spec: str):
-    from inference.rsmt.styles import resolve_style
+    from inference.rsmt.style_library import resolve_style
 
     return resolve_style(spec)
 

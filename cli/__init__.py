@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bake": ("cli.bake", "many transitions at once (clip pairs x styles x seeds), on local processes or a Ray cluster"),
     "serve": ("cli.serve", "the HTTP service: transitions, compare, models, styles, Prometheus metrics"),
     "sequence": ("cli.sequence", "a sequence project (clips with a transition at each junction) as one take"),
+    "styles": ("cli.styles", "build or list a model's named style library (one style per style label)"),
 }
 
 

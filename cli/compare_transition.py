@@ -4,7 +4,7 @@ its export (BASE.json: the whole report; BASE.csv: per frame errors of both mode
 from __future__ import annotations
 
 from cli import UserError, print_json, stdout_to_stderr
-from cli.transition import add_request_arguments, build_request
+from cli.transition import add_request_arguments, build_request, load_model
 from inference.backends.base import MAX_BACKENDS
 
 
@@ -20,16 +20,16 @@ def run(args) -> int:
     from dataclasses import asdict
 
     from inference.backends.base import BackendNotReady
-    from inference.rsmt.models import load_rsmt
     from inference.rsmt.transition import TransitionError
     from inference.weights import WeightsError
     from parity.compare_transition import compare_transition
     from parity.transition_report import write_transition_report
 
-    request = build_request(args)
     try:
+        model = load_model(args)
+        request = build_request(args, model)
         with stdout_to_stderr():
-            report = compare_transition(request, load_rsmt(args.weights), args.against)
+            report = compare_transition(request, model, args.against)
     except (BackendNotReady, WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
     paths = write_transition_report(report, args.report) if args.report else []

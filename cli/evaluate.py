@@ -17,6 +17,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+import numpy as np
+
 from cli import UserError, print_json
 from training.benchmark import LENGTHS, PAST, SPLITS, embedded_benchmark, ground_truth_method, interpolation_method, \
     run_benchmark
@@ -34,6 +36,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--phase", default=None, metavar="WEIGHTS",
                         help="the phase network the sampler was trained with (default: phase.safetensors beside "
                              "the sampler)")
+    parser.add_argument("--model", choices=("humanoid3d", "bandai"), default=None,
+                        help="a shipped model by name instead of --sampler/--phase (humanoid3d: assets/rsmt_lite, "
+                             "bandai: assets/rsmt_bandai, scored on --data bandai-namco unless --data says otherwise)")
     parser.add_argument("--no-model", action="store_true", help="only the ground truth and interpolation rows")
     parser.add_argument("--split", choices=SPLITS, default=None,
                         help="score the held-out clips (default; sim for a sampler trained on every clip), the "
@@ -49,7 +54,16 @@ def add_arguments(parser) -> None:
                         help="the embedded clips to score as held-out, or 'none' (default: those the sampler was "
                              "trained without, as its weights record, else dance_b getup_faceup spinkick)")
     parser.add_argument("--by-clip", action="store_true",
-                        help="also score each clip's windows on their own (one table per clip)")
+                        help="also score each clip's windows on their own (one table per clip; per style with "
+                             "a data set folder)")
+    parser.add_argument("--data", default=None,
+                        help="'embedded' (default; bandai-namco with --model bandai), 'bandai-namco' or a Bandai Namco folder: score its held-out "
+                             "windows (the last 10%% of each style, training.bandai) with each window's own style "
+                             "from the training split")
+    parser.add_argument("--style-accuracy", action="store_true",
+                        help="with a data set: also fit a style classifier on the training split (its held-out "
+                             "accuracy is reported) and score 40-frame transitions between held-out 'normal' "
+                             "windows asked for each other style (training.style_classifier)")
 
 
 def _model_paths(args) -> tuple[str | None, str | None]:
@@ -63,6 +77,12 @@ def _model_paths(args) -> tuple[str | None, str | None]:
             raise UserError("--no-model and --sampler exclude each other")
         return None, None
     sampler = args.sampler
+    if args.model:
+        from inference.rsmt.models import MODEL_DIRS
+
+        if sampler:
+            raise UserError("--model and --sampler exclude each other")
+        sampler = str(MODEL_DIRS[args.model] / "sampler.safetensors")
     if sampler is None:
         default = DEFAULT_RSMT_DIR / "sampler.safetensors"
         if not default.is_file():
@@ -124,6 +144,8 @@ def _check_phase_dim(phase, phase_path: str, net, what: str) -> None:
 def run(args) -> int:
     from training.benchmark import sampler_method
 
+    if args.data is None:  # a model is scored on its own data: the bandai model's skeleton is not the clips'
+        args.data = "bandai-namco" if args.model == "bandai" else "embedded"
     bad = [n for n in args.lengths if not 2 <= n <= 55]
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
@@ -134,24 +156,38 @@ def run(args) -> int:
         args.split = "sim" if recorded == () and args.held_out is None else "test"
     if args.manifold and args.split == "sim":
         raise UserError("--manifold scores the embedded clips: use it with --split test or train")
-    held_out = _held_out(args, recorded)
-    data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn, split=args.split, held_out=held_out)
+    dataset = None
+    if args.data != "embedded":
+        if args.split == "sim" or args.held_out or args.manifold:
+            raise UserError("--split sim, --held-out and --manifold are for the embedded clips")
+        from cli.train import load_dataset
+        from training.benchmark import dataset_benchmark
+
+        dataset, held_out = load_dataset(args.data, args.seed), ()
+        data = dataset_benchmark(dataset, dataset.test if args.split == "test" else dataset.train, phase_fn,
+                                 style_from_training=True)
+    else:
+        if args.style_accuracy:
+            raise UserError("--style-accuracy needs a data set with styles: --data bandai-namco")
+        held_out = _held_out(args, recorded)
+        data = embedded_benchmark(seed=args.seed, phase_fn=phase_fn, split=args.split, held_out=held_out)
     methods = {"ground_truth": ground_truth_method, "interpolation": interpolation_method(data.parents)}
     try:
         if sampler is not None:
             if sampler.cfg.num_joints != len(data.parents):
-                raise ValueError(f"the sampler has {sampler.cfg.num_joints} joints, the embedded clips "
+                raise ValueError(f"the sampler has {sampler.cfg.num_joints} joints, the {args.data} data "
                                  f"{len(data.parents)}")
             methods["rsmt"] = sampler_method(sampler, data, seed=args.seed)
             methods["rsmt+cleanup"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
         rows = run_benchmark(data, methods, lengths=tuple(args.lengths), by_clip=args.by_clip)
         recon = _manifold_reconstruction(args, phase_path, phase_fn, held_out) if args.manifold else None
+        styles = _style_accuracy(args, dataset, data, sampler) if args.style_accuracy else None
     except ValueError as e:
-        raise UserError(f"{sampler_path or 'embedded clips'}: {e}") from None
+        raise UserError(f"{sampler_path or args.data}: {e}") from None
     windows = Counter(data.style_names[s] for s in data.window_styles)
     if args.json:
         print_json({"rows": rows, "sampler": sampler_path, "phase": phase_path, "split": args.split,
-                    "held_out": list(held_out),
+                    "data": args.data, "held_out": list(held_out), **({"style_accuracy": styles} if styles else {}),
                     "windows": data.num_windows, "past_frames": PAST,
                     "skate_height": data.skate_height, "foot_height": [float(h) for h in data.foot_height],
                     "units": "cm",
@@ -160,11 +196,14 @@ def run(args) -> int:
         return 0
     which = {"test": "held-out", "train": "training-clip", "sim": "simulated-performance"}[args.split]
     print(f"{data.num_windows} {which} windows, {PAST} context frames, 30 fps, positions in cm; held out: "
-          + (", ".join(c.removeprefix("humanoid3d_") for c in held_out) or "none"))
+          + (", ".join(c.removeprefix("humanoid3d_") for c in held_out) or "none") if dataset is None else
+          f"{data.num_windows} {which} windows of {args.data}, {PAST} context frames, 30 fps, positions in cm")
     _print_table([r for r in rows if r["clip"] == "all"])
     for clip in dict.fromkeys(r["clip"] for r in rows if r["clip"] != "all"):
         print(f"\n{clip} ({windows[clip]} windows)")
         _print_table(sorted((r for r in rows if r["clip"] == clip), key=lambda r: r["length"]))
+    if styles:
+        _print_style_accuracy(styles)
     if recon:
         print(f"\nmanifold reconstruction, teacher-forced ({args.manifold}): MSE of positions (/21 cm) and 6D "
               "rotations;\nrollout = 23 frames from the first two, one step = each frame from the true previous "
@@ -210,3 +249,36 @@ def _print_table(rows: list[dict]) -> None:
     print(f"{'method':<14} {'length':>6} " + " ".join(f"{c:>10}" for c in COLUMNS))
     for r in rows:
         print(f"{r['method']:<14} {r['length']:>6} " + " ".join(f"{r[c]:>10.4f}" for c in COLUMNS))
+
+
+def _style_accuracy(args, dataset, data, sampler) -> dict:
+    """{"classifier": its accuracy report, "rows": style_accuracy rows, "chance"} (training.style_classifier)."""
+    from training.benchmark import interpolation_method, sampler_method
+    from training.style_classifier import style_accuracy, train_classifier
+
+    classifier, report = train_classifier(dataset, args.seed)
+    methods = {"interpolation": lambda sub, style: interpolation_method(sub.parents)}
+    if sampler is not None:
+        methods["rsmt"] = lambda sub, style: sampler_method(sampler, sub, seed=args.seed, style=style)
+        methods["rsmt+cleanup"] = lambda sub, style: sampler_method(sampler, sub, seed=args.seed, pipeline="app",
+                                                                   style=style)
+    rows = style_accuracy(data, classifier, methods)
+    return {"classifier": report, "rows": rows, "chance": 1.0 / len(dataset.styles)}
+
+
+def _print_style_accuracy(styles: dict) -> None:
+    c = styles["classifier"]
+    print(f"\nstyle classifier (fitted on the training split): training accuracy {c['train_accuracy']:.3f}, "
+          f"held-out {c['heldout_accuracy']:.3f} on {c['heldout_stretches']} 40-frame stretches")
+    print("  " + "  ".join(f"{k} {v:.2f}" for k, v in c["per_style"].items()))
+    rows = styles["rows"]
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    print(f"\nstyle accuracy: 40-frame transitions between held-out 'normal' windows "
+          f"({rows[0]['transitions']}) asked for each style, fraction classified as that style "
+          f"(chance {styles['chance']:.3f})")
+    print(f"{'style':<14} " + " ".join(f"{m:>13}" for m in methods))
+    for style in dict.fromkeys(r["style"] for r in rows):
+        print(f"{style:<14} " + " ".join(f"{r['fraction']:>13.3f}" for m in methods for r in rows
+                                         if r["style"] == style and r["method"] == m))
+    print(f"{'mean':<14} " + " ".join(f"{np.mean([r['fraction'] for r in rows if r['method'] == m]):>13.3f}"
+                                      for m in methods))

@@ -20,7 +20,9 @@ DEFAULT_STEPS = {"phase": 3000, "manifold": 3000, "sampler": 3000}
 def add_arguments(parser) -> None:
     parser.add_argument("model", choices=MODELS, help="which network to train")
     parser.add_argument("--data", default="embedded",
-                        help="'embedded' (the DeepMimic clips, default) or a 100STYLE folder (Frame_Cuts.csv + style folders)")
+                        help="'embedded' (the DeepMimic clips, default), 'bandai-namco' (the shared Bandai Namco Research "
+                             "Motion Dataset 1), a Bandai Namco folder (dataset-1_*.bvh, data/ or data.zip) or a "
+                             "100STYLE folder (Frame_Cuts.csv + style folders)")
     parser.add_argument("--held-out", nargs="+", default=None, metavar="CLIP",
                         help="embedded clips to leave out of training, e.g. to validate on them with evaluate "
                              "--held-out, or 'none' to train on every clip (default: dance_b getup_faceup "
@@ -59,6 +61,7 @@ def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None, 
     """The training data named by --data, less the --held-out clips, with --limb-mix mixes and with --sim the
     simulated performances (UserError for unusable data)."""
     from motion.joint_roles import JointRolesError
+    from training.bandai import bandai_dataset, resolve
     from training.datasets import embedded_dataset
     from training.style100 import style100_dataset
 
@@ -71,9 +74,15 @@ def load_dataset(spec: str, seed: int, held_out: tuple[str, ...] | None = None, 
         if simulated:
             raise UserError("--sim adds performances of the embedded clips: use it with --data embedded")
         if held_out is not None:
-            raise UserError("--held-out names embedded clips; a 100STYLE folder keeps its own split")
+            raise UserError("--held-out names embedded clips; a data set folder keeps its own split")
+        bandai = resolve(spec)
+        if bandai is not None:
+            if limb_mix:
+                raise UserError("--limb-mix is for the embedded clips and 100STYLE")
+            return bandai_dataset(bandai, seed=seed)
         if not Path(spec).is_dir():
-            raise UserError(f"{spec}: not a folder (give a 100STYLE folder or 'embedded')")
+            raise UserError(f"{spec}: not a folder (give a 100STYLE or Bandai Namco folder, 'bandai-namco' or "
+                            f"'embedded')")
         return style100_dataset(spec, seed=seed, limb_mix=limb_mix)
     except JointRolesError as e:
         raise UserError(str(e)) from None

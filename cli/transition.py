@@ -1,7 +1,8 @@
-"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style CLIP|CODE] [--seed S]
-[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR] [--json]`: an RSMT transition from the
-source frame (default: the source clip's last frame) to the target keyframe (default: the target clip's
-first frame) in the style of a clip or a saved style code (.npy/.json; default: the source clip).
+"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE] [--seed S]
+[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT
+transition from the source frame (default: the source clip's last frame) to the target keyframe (default: the
+target clip's first frame) in a named style of the model's library (`styles build`), the style of a clip or a
+saved style code (.npy/.json; default: the source clip).
 OUT holds the source context, the generated frames (the last one is the network's target keyframe) and
 the rest of the target clip, at 30 fps on the source skeleton (`inference.rsmt.transition`)."""
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 
 from cli import UserError, print_json
 from inference.backends.base import APP_BACKENDS
+from inference.rsmt.models import MODEL_DIRS
 from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
 
 
@@ -31,11 +33,15 @@ def add_request_arguments(parser) -> None:
                         help="clip to arrive at (default frame: the first)")
     parser.add_argument("--length", type=int, default=30, metavar="N",
                         help=f"generated frames at 30 fps, {MIN_LENGTH}..{MAX_LENGTH} (default 30)")
-    parser.add_argument("--style", default=None, metavar="CLIP|CODE",
-                        help="style clip, or a saved style code .npy/.json (default: the source clip)")
+    parser.add_argument("--style", default=None, metavar="NAME|CLIP|CODE",
+                        help="a style of the model's library by name (e.g. angry; `styles list`), a style clip, "
+                             "or a saved style code .npy/.json (default: the source clip)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0); same seed, same frames")
     parser.add_argument("--weights", default=None, metavar="DIR",
                         help="RSMT weights folder with phase and sampler .safetensors/.json (default assets/rsmt_lite)")
+    parser.add_argument("--model", choices=tuple(MODEL_DIRS), default=None,
+                        help="a shipped model by name instead of --weights: humanoid3d (assets/rsmt_lite, the "
+                             "default) or bandai (assets/rsmt_bandai, trained on stylised motion capture)")
     parser.add_argument("--context", type=int, default=None, metavar="N",
                         help="source frames to keep before the transition, the source frame included (default all)")
     parser.add_argument("--target-placement", choices=PLACEMENTS, default="follow",
@@ -48,16 +54,26 @@ def add_request_arguments(parser) -> None:
                         help="leave planted feet as generated (default: hold feet that touch the floor still)")
 
 
-def build_request(args, backend: str = "torch", whole_rollout: bool = False):
-    """The TransitionRequest the request options ask for (MotionFileError naming a bad clip)."""
-    from inference.rsmt.styles import resolve_style
+def load_model(args):
+    """The model --model or --weights names (default the app's); WeightsError for unusable weights."""
+    from inference.rsmt.models import load_rsmt
+
+    if args.model and args.weights:
+        raise UserError("--model and --weights exclude each other")
+    return load_rsmt(MODEL_DIRS[args.model] if args.model else args.weights)
+
+
+def build_request(args, model, backend: str = "torch", whole_rollout: bool = False):
+    """The TransitionRequest the request options ask for, for `model` (MotionFileError naming a bad clip;
+    TransitionError for a bad style library)."""
+    from inference.rsmt.style_library import resolve_style
     from inference.rsmt.transition import TransitionRequest
     from motion.io import resolve_clip_frame
 
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
     return TransitionRequest(source, target, length=args.length, source_frame=source_frame,
-                             target_frame=target_frame, style=resolve_style(args.style), seed=args.seed,
+                             target_frame=target_frame, style=resolve_style(args.style, model), seed=args.seed,
                              backend=backend, context_frames=args.context,
                              target_placement=args.target_placement, whole_rollout=whole_rollout,
                              land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
@@ -65,15 +81,14 @@ def build_request(args, backend: str = "torch", whole_rollout: bool = False):
 
 def run(args) -> int:
     from inference.backends.base import BackendNotReady
-    from inference.rsmt.models import load_rsmt
     from inference.rsmt.transition import TransitionError, TransitionGenerator
     from inference.weights import WeightsError
     from motion.io import motion_file_type, save_motion
 
     motion_file_type(args.out)  # reject an unknown output type before any work
-    request = build_request(args, args.backend, args.whole_rollout)
     try:
-        model = load_rsmt(args.weights)
+        model = load_model(args)
+        request = build_request(args, model, args.backend, args.whole_rollout)
         result = TransitionGenerator(model).generate(request)
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None

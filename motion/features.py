@@ -179,18 +179,49 @@ def phase_manifold(amplitude: np.ndarray, shift: np.ndarray, amplitude_scale: fl
 
 # --------------------------------------------------------------------------- augmentation
 
-def mirror_global(pos: np.ndarray, rot: np.ndarray, roles: JointRoles) -> tuple[np.ndarray, np.ndarray]:
+def mirror_axes(offsets: np.ndarray, roles: JointRoles) -> np.ndarray:
+    """(J,) per joint, the axis of its own frame along which it mirrors its partner: the axis-aligned
+    reflection taking the joint's child offsets onto its partner's child offsets (`offsets` (J, 3), feature
+    order). Symmetric rest poses (100STYLE, humanoid3d) give the rest lateral axis everywhere; rigs whose
+    bones run along local X with mirrored frames (Maya-style, e.g. the Bandai Namco rig: left arm +X,
+    right arm -X, hips lateral in Y, chest in Z) give each joint its own. Where several axes fit (one
+    child along an axis, or none), the parent's is kept if it fits, else the first that fits."""
+    offsets = np.asarray(offsets, np.float64)
+    j = roles.num_joints
+    children = [[c for c in range(j) if roles.parents[c] == k] for k in range(j)]
+    scale = max(float(np.abs(offsets).max()), 1e-9)
+    axes = np.zeros(j, np.int64)
+    for k in range(j):
+        inherited = roles.lateral_axis if roles.parents[k] < 0 else int(axes[roles.parents[k]])
+        fits = []
+        for a in range(3):
+            flip = np.ones(3)
+            flip[a] = -1.0
+            err = max((np.abs(offsets[c] * flip - offsets[roles.mirror[c]]).max() for c in children[k]), default=0.0)
+            fits.append(err / scale)
+        ok = [a for a in range(3) if fits[a] < 2e-3]
+        axes[k] = inherited if inherited in ok or not ok and fits[inherited] <= min(fits) else (ok or [int(np.argmin(fits))])[0]
+    return axes
+
+
+def mirror_global(pos: np.ndarray, rot: np.ndarray, roles: JointRoles,
+                  offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Left/right mirror of world-space poses (RSMT Mirror on global positions and rotations).
 
-    Reflect world positions across the plane normal to the skeleton's lateral axis and swap the
-    left/right joints: p'_j = M p_m(j); rotations R'_j = M R_m(j) M (the reflection conjugates the
-    rotation, and the mirrored bones' rest offsets are the M-reflection of their partners', which
-    holds for symmetric skeletons such as 100STYLE and humanoid3d). Applying it twice is the identity."""
-    m = np.ones(3)
-    m[roles.lateral_axis] = -1.0
+    Reflect world positions with W, the reflection across the plane normal to the skeleton's horizontal
+    lateral axis (x when the rest lateral axis is y), and swap the left/right joints: p'_j = W p_m(j);
+    rotations R'_j = W R_m(j) X_j, X_j the reflection of j's own mirror axis (`mirror_axes` of the rest
+    `offsets`; without them every joint's is the rest lateral axis, which holds for symmetric skeletons
+    such as 100STYLE and humanoid3d), so R'_j carries j's child offsets onto the mirrored children.
+    Applying it twice is the identity."""
+    world = np.ones(3)
+    world[roles.lateral_axis if roles.lateral_axis != 1 else 0] = -1.0
+    axes = mirror_axes(offsets, roles) if offsets is not None else np.full(roles.num_joints, roles.lateral_axis)
+    local = np.ones((roles.num_joints, 3))
+    local[np.arange(roles.num_joints), axes] = -1.0
     swap = list(roles.mirror)
-    p = pos[..., swap, :] * m
-    r = rot[..., swap, :, :] * m[:, None] * m[None, :]
+    p = pos[..., swap, :] * world
+    r = world[:, None] * rot[..., swap, :, :] * local[:, None, :]
     return p.astype(np.float32), r.astype(np.float32)
 
 

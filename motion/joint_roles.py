@@ -38,10 +38,17 @@ STYLE100_ORDER = (
 
 # Name patterns (case-insensitive regular expressions, tried in order) for a skeleton we have no preset for.
 _LEFT_HIP = (r"left_?up_?leg", r"left_?hip", r"left_?thigh", r"^l_?hip$", r"^l_?thigh$", r"^l_?up_?leg$",
-             r"^lhip$", r"left_?femur", r"^lfemur$")
-_RIGHT_HIP = tuple(p.replace("left", "right").replace("l_?", "r_?").replace("^l", "^r") for p in _LEFT_HIP)
-_LEFT_FEET = (r"left_?(foot|ankle)", r"^l_?(foot|ankle)$", r"left_?toe", r"^l_?toe", r"^lfoot$", r"^ltoes?$")
-_RIGHT_FEET = tuple(p.replace("left", "right").replace("l_?", "r_?").replace("^l", "^r") for p in _LEFT_FEET)
+             r"^lhip$", r"left_?femur", r"^lfemur$", r"^upper_?leg_l$")
+_LEFT_FEET = (r"left_?(foot|ankle)", r"^l_?(foot|ankle)$", r"left_?toe", r"^l_?toe", r"^lfoot$", r"^ltoes?$",
+              r"^foot_l$")
+
+
+def _right(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.replace("left", "right").replace("l_?", "r_?").replace("^l", "^r").replace("_l$", "_r$")
+                 for p in patterns)
+
+
+_RIGHT_HIP, _RIGHT_FEET = _right(_LEFT_HIP), _right(_LEFT_FEET)
 _NECK = (r"neck", r"^head$")
 # Left/right name swaps (pattern, replacement) used to pair joints for mirroring, both directions.
 _SIDE_SWAPS = tuple((a, b) for l, r in (("Left", "Right"), ("left", "right"), ("LEFT", "RIGHT"))

@@ -2,6 +2,7 @@
 plus the Help dialogs. Writes docs/panel_<name>.png, docs/help_shortcuts.png and docs/help_about.png.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py [--out DIR] [--only TITLE ...]
+        [--weights MODEL_DIR]
 
 A panel with a `demo()` method is asked to put itself in a realistic state (start a short run, fill its
 plots) and the shot waits until its predicate says ready (or --timeout). `QWidget.grab()` paints widgets
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="TITLE", help="only these panels (dock titles)")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for each panel's demo state")
     parser.add_argument("--size", default="1500x940", help="window size WxH")
+    parser.add_argument("--weights", default=None, metavar="DIR",
+                        help="the RSMT model folder the panels use (default the app's default model)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -96,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     from gui.main_window import MainWindow
 
     settings_file = Path(tempfile.mkdtemp(prefix="motion-studio-shots-")) / "settings.ini"
-    window = MainWindow(settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    if args.weights:
+        from gui.panels.rsmt_context import SETTING
+
+        settings.setValue(SETTING, str(Path(args.weights).resolve()))
+    window = MainWindow(settings=settings)
     unknown = set(args.only or []) - set(window.panels)
     if unknown:
         print(f"error: no panel called {', '.join(sorted(unknown))} (panels: {', '.join(window.panels)})",

@@ -84,11 +84,9 @@ def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test",
     Positions are in centimetres, so the official 2.5 cm gate applies as is. phase_fn (PAE input ->
     (amplitude, shift), e.g. `training.train_manifold.phase_function`) adds phases and style clips.
     held_out: the clips to hold out (default `training.datasets.HELD_OUT_CLIPS`)."""
-    from motion.features import position_statistics
-    from training.datasets import DEEPMIMIC_SCALE, annotate_phases, benchmark_windows, embedded_dataset, style_clips
+    from training.datasets import DEEPMIMIC_SCALE, embedded_dataset
 
     data = embedded_dataset(seed=seed, held_out=held_out)
-    styles = data.styles
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     if split == "sim":
@@ -96,22 +94,39 @@ def embedded_benchmark(seed: int = 0, phase_fn=None, split: str = "test",
         scored = simulated_split(data.roles, DEEPMIMIC_SCALE, np.random.default_rng(seed), set())[1]
     else:
         scored = data.test if split == "test" else data.train
+    return dataset_benchmark(data, scored, phase_fn, DEEPMIMIC_SCALE / 100.0)
+
+
+def dataset_benchmark(data, scored: list, phase_fn=None, units_per_cm: float = 1.0,
+                      style_from_training: bool = False) -> BenchmarkData:
+    """Benchmark windows of the `scored` sequences of a MotionDataset `data`, statistics from its training
+    sequences. style_from_training: each window's style clips come from the training sequences of its style
+    (the style library's codes; a data set whose held-out pieces are too short for 120-frame style clips)
+    instead of the scored ones."""
+    from motion.features import position_statistics
+    from training.datasets import annotate_phases, benchmark_windows, style_clips
+
+    styles = data.styles
     test_seqs = scored if phase_fn is None else annotate_phases(scored, data.roles, phase_fn)
     test = benchmark_windows(test_seqs, data.roles, styles, with_phase=phase_fn is not None)
     train = benchmark_windows(data.train, data.roles, styles, with_phase=False)
     stats = position_statistics(train["pos"])
+    clips = None
+    if phase_fn is not None:
+        clips = style_clips(data.train if style_from_training else test_seqs, data.roles, styles)
     return BenchmarkData(
         windows=test, roles=data.roles, parents=data.roles.parents, feet=data.roles.feet,
         pos_mean=np.asarray(stats["mean"]), pos_std=np.asarray(stats["std"]),
-        skate_height=M.skate_height(DEEPMIMIC_SCALE / 100.0),
+        skate_height=M.skate_height(units_per_cm),
         foot_height=M.planted_foot_heights(train["pos"], data.roles.feet), offsets=np.asarray(data.offsets),
-        style_clips=None if phase_fn is None else style_clips(test_seqs, data.roles, styles),
-        window_styles=test["style"], style_names=tuple(styles))
+        style_clips=clips, window_styles=test["style"], style_names=tuple(styles))
 
 
-def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network") -> Method:
+def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network",
+                   style: int | None = None) -> Method:
     """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
-    style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style.
+    style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style, or with
+    `style` (an index into data.style_names) a clip of that style whatever the window's.
     pipeline: "network" (the raw outputs, as RSMT's benchmark) or "app" (post-processed and landed on the
     target keyframe, as the app's transitions: see the module docstring)."""
     import torch
@@ -123,7 +138,7 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
     rng = np.random.default_rng(seed)
     clips = data.style_clips
     pick = []
-    for s in data.window_styles:
+    for s in data.window_styles if style is None else np.full(data.num_windows, style):
         pool = np.nonzero(clips["style"] == s)[0]
         if len(pool) == 0:
             raise ValueError(f"no 120-frame style clip for style index {s}")

@@ -105,7 +105,8 @@ def make_sequence(motion: Motion, roles: JointRoles, scale: float, style: str, n
 
 def augment(seq: Sequence, roles: JointRoles, motion: Motion, scale: float, rng: np.random.Generator) -> list[Sequence]:
     """The sequence, its mirror image, and one RSMT TemporalScale copy of `motion` (its source)."""
-    mpos, mrot = F.mirror_global(seq.pos, seq.rot, roles)
+    offsets = motion.skeleton.offsets[list(roles.source_index)]
+    mpos, mrot = F.mirror_global(seq.pos, seq.rot, roles, offsets)
     scaled, gamma = F.random_temporal_scale(motion, rng)
     sca = make_sequence(scaled, roles, scale, seq.style, f"{seq.name}/scale{gamma:.2f}")
     return [seq, Sequence(f"{seq.name}/mirror", seq.style, mpos, mrot, "mirror"), replace(sca, variant="scale")]

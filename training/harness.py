@@ -56,6 +56,7 @@ def exporter(model: torch.nn.Module, device, dataset) -> Callable[[], object]:
         weights = network_weights(model.cpu().eval())
         model.to(device)
         weights.config["skeleton"] = dataset.skeleton_config()
+        weights.config["styles"] = dataset.styles
         return weights
 
     return export

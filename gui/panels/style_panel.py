@@ -1,7 +1,8 @@
-"""Style panel: the style library (one style per library clip the model can read, plus custom styles saved
-in the user's data folder), a 2-D PCA map of their style codes where a click picks a style, a blend of two
-styles, and save/load of custom styles (`inference.rsmt.styles`). The picked style is what the Transition
-panel uses."""
+"""Style panel: the style library (the model's named styles when it has a library,
+`inference.rsmt.style_library`; one style per library clip the model can read; custom styles saved in the user's
+data folder), a 2-D PCA map of their style codes where a click picks a style (named styles in one colour each,
+with the codes of their training windows as small dots of the same colour), a blend of two styles, and
+save/load of custom styles (`inference.rsmt.styles`). The picked style is what the Transition panel uses."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,12 +24,20 @@ def short_name(style: str) -> str:
 
 
 def build_library(generator, clips: dict, folder=None):
-    """Job: (styles, problems) of the clips and of the custom style files."""
+    """Job: (styles, problems, the model's StyleLibrary or None): its named styles, the clips' and the custom
+    style files'."""
+    from inference.rsmt.style_library import library_styles
     from inference.rsmt.styles import clip_styles, load_custom_styles
 
+    named, library = library_styles(generator)
     styles, problems = clip_styles(generator, clips)
     custom, bad = load_custom_styles(generator, folder)
-    return styles + custom, problems + bad
+    return named + styles + custom, problems + bad, library
+
+
+def style_colour(index: int, count: int):
+    """The map colour of the index-th of `count` named styles (hues around the wheel)."""
+    return pg.intColor(index, hues=max(count, 1), values=1, maxValue=255, minValue=150)
 
 
 def blend_job(generator, a, b, t: float):
@@ -59,6 +68,7 @@ class StylePanel(QWidget):
         self.folder = style_folder  # None: inference.rsmt.styles.style_dir()
         self.styles = []
         self.map = None
+        self.library = None  # the model's inference.rsmt.style_library.StyleLibrary, if it has one
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.list = QListWidget(self)
@@ -66,6 +76,8 @@ class StylePanel(QWidget):
         self.plot = pg.PlotWidget(self, title="style map (PCA of the style codes): click to pick")
         self.plot.setMenuEnabled(False)
         self.plot.getViewBox().setDefaultPadding(0.15)  # room for the names right of the points
+        self.windows_scatter = pg.ScatterPlotItem(size=5, pen=None)  # the named styles' training windows
+        self.plot.addItem(self.windows_scatter)
         self.scatter = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w", width=0.5))
         self.plot.addItem(self.scatter)
         self.labels: list[pg.TextItem] = []
@@ -127,7 +139,7 @@ class StylePanel(QWidget):
     def _built(self, outcome) -> None:
         from inference.rsmt.styles import StyleMap
 
-        styles, problems = outcome
+        styles, problems, self.library = outcome
         picked = self.ctx.style.name if self.ctx.style is not None else None
         self.styles = list(styles)
         self.map = StyleMap(np.stack([s.code for s in styles])) if styles else None
@@ -165,15 +177,25 @@ class StylePanel(QWidget):
         self.labels = []
         pts = self._points()
         row = self.list.currentRow()
-        self.scatter.setData(pos=pts, brush=[PICKED_BRUSH if i == row else POINT_BRUSH for i in range(len(pts))],
-                             data=list(range(len(pts))))
+        names = self.library.names if self.library is not None else []
+        colour = {n: style_colour(i, len(names)) for i, n in enumerate(names)}
+        self.scatter.setData(pos=pts, data=list(range(len(pts))), brush=[
+            PICKED_BRUSH if i == row else pg.mkBrush(colour[s.name]) if s.origin == "style" else POINT_BRUSH
+            for i, s in enumerate(self.styles)])
+        windows = np.zeros((0, 2), np.float32)
+        if self.library is not None and self.map is not None:
+            windows = self.map.project(self.library.clip_codes)
+            self.windows_scatter.setData(pos=windows, brush=[pg.mkBrush(colour[s]) for s in self.library.clip_styles])
+        else:
+            self.windows_scatter.clear()
         for s, (x, y) in zip(self.styles, pts):
             label = pg.TextItem(short_name(s.name), color=(220, 220, 220), anchor=(0, 1))
             label.setPos(float(x), float(y))
             self.plot.addItem(label)
             self.labels.append(label)
         if len(pts):  # room for the labels, which sit above and to the right of their points
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
+            every = np.concatenate([pts, windows])
+            lo, hi = every.min(axis=0), every.max(axis=0)
             span = np.maximum(hi - lo, 1e-9)
             self.plot.setXRange(lo[0] - 0.05 * span[0], hi[0] + LABEL_ROOM[0] * span[0], padding=0)
             self.plot.setYRange(lo[1] - 0.05 * span[1], hi[1] + LABEL_ROOM[1] * span[1], padding=0)

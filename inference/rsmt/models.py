@@ -22,6 +22,9 @@ from motion.joint_roles import JointRoles
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_RSMT_DIR = ASSETS_DIR / "rsmt_lite"
+# The shipped models by name (`--model NAME`): the DeepMimic humanoid3d clips' model and the one trained on the
+# Bandai Namco stylised motion capture (training.bandai; CC BY-NC 4.0, see its LICENSE.md).
+MODEL_DIRS = {"humanoid3d": DEFAULT_RSMT_DIR, "bandai": ASSETS_DIR / "rsmt_bandai"}
 RSMT_NETWORKS = ("phase", "manifold", "sampler")  # file stems of a model folder
 TRANSITION_NETWORKS = ("phase", "sampler")  # what generating a transition needs
 _KINDS = {"phase": "rsmt_phase", "manifold": "rsmt_manifold", "sampler": "rsmt_sampler"}

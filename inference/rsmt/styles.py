@@ -52,18 +52,6 @@ class Style:
     path: Path | None = None
 
 
-def resolve_style(spec: str | None) -> Motion | Path | None:
-    """A STYLE argument as a TransitionRequest takes it: a saved style code (.npy/.json path), else a clip
-    (embedded clip name or motion file, `motion.io.resolve_clip`); None stays None (the source clip)."""
-    if spec is None:
-        return None
-    if Path(spec).suffix.lower() in (".npy", ".json"):
-        return Path(spec)
-    from motion.io import resolve_clip
-
-    return resolve_clip(spec)
-
-
 def style_codes(generator: TransitionGenerator, features: list[StyleFeatures], backend: str = "torch") -> np.ndarray:
     """(N, D) codes of N styles in one batched call of the sampler's style encoder."""
     if not features:

@@ -71,3 +71,33 @@ def test_blend_save_and_load(qtbot, panel, tmp_path):
     custom = next(s for s in panel.styles if s.origin == "custom")
     assert custom.name == "my mix" and custom.path == path
     np.testing.assert_allclose(custom.code, mixed.code, rtol=1e-4, atol=1e-5)
+
+
+def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
+    """A model folder with a style library (`styles build`; labels = the embedded training clips here): its
+    named styles come first, each point in its style's colour, with the library's window codes as dots."""
+    import cli
+    from inference.rsmt.models import random_rsmt_weights
+    from inference.rsmt.style_library import StyleLibrary
+
+    monkeypatch.setenv("MOTION_STUDIO_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "model"
+    random_rsmt_weights(folder, seed=4)
+    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder)]) == 0
+    library = StyleLibrary.load(folder / "styles.npz")
+    w, _ = make_window(qtbot, tmp_path, folder)
+    p = w.findChild(StylePanel)
+    if p is None:
+        p = StylePanel(w)
+        w.add_panel("Styles", p, Qt.DockWidgetArea.RightDockWidgetArea)
+    count = len(library.names) + 3
+    qtbot.waitUntil(lambda: len(p.styles) == count and p.ctx.jobs.active_count() == 0, timeout=30_000)
+    assert [s.name for s in p.styles[:len(library.names)]] == library.names
+    assert {s.origin for s in p.styles[:len(library.names)]} == {"style"}
+    assert p.list.item(0).text() == f"{library.names[0]}  [style]"
+    brushes = [b.color().name() for b in p.scatter.data["brush"]]
+    assert len(set(brushes[:len(library.names)])) == len(library.names)  # one colour per named style
+    assert len(p.windows_scatter.data) == len(library.clip_codes)
+    p.pick(1)
+    assert p.ctx.style.name == library.names[1]
+    w.close()

@@ -1,0 +1,55 @@
+"""`styles build --data bandai-namco|DIR [--weights DIR] [--seed S]` writes the model's named style library
+(`inference.rsmt.style_library`: one style per style label of the training split, the medoid of its 120-frame
+windows, plus every window's code) to WEIGHTS/styles.npz; `styles list [--weights DIR] [--json]` lists it.
+`transition --style NAME` then takes a style by its label."""
+from __future__ import annotations
+
+from collections import Counter
+
+from cli import UserError, print_json
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("action", choices=("build", "list"), help="build the library or list it")
+    parser.add_argument("--weights", default=None, metavar="DIR",
+                        help="the model folder (phase + sampler; default the app's default model)")
+    parser.add_argument("--data", default=None,
+                        help="build: the data set the model was trained on ('bandai-namco' or a folder)")
+    parser.add_argument("--seed", type=int, default=0, help="build: the data set's augmentation seed (default 0)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args) -> int:
+    from inference.rsmt.models import load_rsmt
+    from inference.rsmt.style_library import LIBRARY_FILE, model_library
+    from inference.rsmt.transition import TransitionError, TransitionGenerator
+    from inference.weights import WeightsError
+    from training.style_library import build_library
+
+    try:
+        model = load_rsmt(args.weights)
+        if args.action == "build":
+            if not args.data:
+                raise UserError("styles build needs --data (the data set the model was trained on)")
+            from cli.train import load_dataset
+
+            dataset = load_dataset(args.data, args.seed)
+            if dataset.roles.names != model.roles.names:
+                raise UserError(f"{args.data}: its joints differ from the model's ({model.folder})")
+            library = build_library(TransitionGenerator(model), dataset)
+            library.save(model.folder / LIBRARY_FILE)
+        else:
+            library = model_library(model)
+            if library is None:
+                raise UserError(f"{model.folder}: no {LIBRARY_FILE} (make it with `styles build --data ...`)")
+    except (WeightsError, TransitionError) as e:
+        raise UserError(str(e)) from None
+    windows = Counter(library.clip_styles)
+    rows = [{"style": n, "windows": windows[n], "medoid": m} for n, m in zip(library.names, library.medoids)]
+    if args.json:
+        print_json({"library": str(model.folder / LIBRARY_FILE), "styles": rows})
+    else:
+        print(f"{model.folder / LIBRARY_FILE}: {len(rows)} styles from {len(library.clip_names)} training windows")
+        for r in rows:
+            print(f"  {r['style']:<16} {r['windows']:>4} windows   medoid {r['medoid']}")
+    return 0

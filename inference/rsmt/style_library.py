@@ -1,0 +1,101 @@
+"""A model's named styles (Qt-free): one style per style label of its training data, plus one code per
+training clip, kept beside the weights as `styles.npz` (`python main.py styles build`, which makes it with
+`training.style_library.build_library`).
+
+A transition takes a style as `StyleFeatures` (what the sampler's style encoder reads), not as a code, so
+the MAX graphs, blending and saved style files stay as they are. The named style of a label is therefore
+a real stretch of that label's motion: of the label's 120-frame style windows in the *training split*
+(held-out frames never enter), the one whose code is nearest to the label's mean code (the medoid). The
+file also holds every window's code with its clip and label (`clip_codes`) and each label's mean code
+(`style_codes`), for the style map.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.rsmt.transition import StyleFeatures, TransitionError
+
+LIBRARY_FILE = "styles.npz"
+FORMAT = "motion-studio-style-library/1"
+
+
+@dataclass
+class StyleLibrary:
+    names: list[str]  # style labels, sorted
+    features: np.ndarray  # (S, T, J, 12) each label's medoid window (StyleFeatures layout)
+    joints: tuple[str, ...]
+    style_codes: np.ndarray  # (S, D) each label's mean code
+    clip_names: list[str]  # one per training style window
+    clip_styles: list[str]
+    clip_codes: np.ndarray  # (N, D)
+    medoids: list[str]  # the clip each named style's window comes from
+
+    def style(self, name: str) -> StyleFeatures:
+        """The named style; TransitionError listing the names for an unknown one."""
+        if name not in self.names:
+            raise TransitionError(f"no style named {name!r} (styles: {', '.join(self.names)})")
+        return StyleFeatures(self.features[self.names.index(name)], self.joints, name)
+
+    def save(self, path: str | Path) -> None:
+        from motion.atomic import atomic_write
+
+        with atomic_write(Path(path), "wb") as f:
+            np.savez(f, format=FORMAT, names=np.array(self.names), features=self.features.astype(np.float32),
+                     joints=np.array(self.joints), style_codes=self.style_codes, clip_names=np.array(self.clip_names),
+                     clip_styles=np.array(self.clip_styles), clip_codes=self.clip_codes,
+                     medoids=np.array(self.medoids))
+
+    @staticmethod
+    def load(path: str | Path) -> "StyleLibrary":
+        """TransitionError naming the file when it is not a style library."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["format"]) != FORMAT:
+                    raise ValueError(f"format {str(z['format'])!r}, expected {FORMAT!r}")
+                lib = StyleLibrary([str(n) for n in z["names"]], z["features"], tuple(str(j) for j in z["joints"]),
+                                   z["style_codes"], [str(n) for n in z["clip_names"]],
+                                   [str(s) for s in z["clip_styles"]], z["clip_codes"], [str(m) for m in z["medoids"]])
+        except (OSError, KeyError, ValueError) as e:
+            raise TransitionError(f"{path}: not a style library ({e})") from None
+        if not np.isfinite(lib.features).all():
+            raise TransitionError(f"{path}: style library holds non-finite numbers")
+        return lib
+
+
+def model_library(model) -> StyleLibrary | None:
+    """The style library beside a model's weights (`RSMTModel.folder`), None when it has none."""
+    path = Path(model.folder) / LIBRARY_FILE if model.folder is not None else None
+    return StyleLibrary.load(path) if path is not None and path.is_file() else None
+
+
+def library_styles(generator, backend: str = "torch") -> tuple[list, StyleLibrary | None]:
+    """The named styles of the generator's model as `inference.rsmt.styles.Style`s (origin "style"; each code is
+    the encoder's for the named style's window, as for any other style, so blends place alike), and the
+    library itself (for its per-window codes); ([], None) for a model without one."""
+    from inference.rsmt.styles import Style, style_codes
+
+    library = model_library(generator.model)
+    if library is None:
+        return [], None
+    feats = [library.style(n) for n in library.names]
+    codes = style_codes(generator, feats, backend)
+    return [Style(n, f, c, "style") for n, f, c in zip(library.names, feats, codes)], library
+
+
+def resolve_style(spec: str | None, model=None):
+    """A STYLE argument as a TransitionRequest takes it: a saved style code (.npy/.json path), a named style of
+    `model`'s library (when given and the name is not a file), else a clip (embedded clip name or motion file,
+    `motion.io.resolve_clip`); None stays None (the source clip's own style)."""
+    if spec is None:
+        return None
+    if Path(spec).suffix.lower() in (".npy", ".json"):
+        return Path(spec)
+    from motion.io import resolve_clip
+
+    library = model_library(model) if model is not None and not Path(spec).exists() else None
+    if library is not None and spec in library.names:
+        return library.style(spec)
+    return resolve_clip(spec)

@@ -1,0 +1,86 @@
+"""The named style library (inference/rsmt/style_library.py, training/style_library.py, `styles build|list`, `transition --style NAME`) on a
+random-weight model and the embedded clips (style label = clip name)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import cli
+from inference.rsmt.models import load_rsmt, random_rsmt_weights
+from inference.rsmt.style_library import LIBRARY_FILE, StyleLibrary
+from inference.rsmt.styles import style_codes
+from inference.rsmt.transition import TransitionError, TransitionGenerator
+from motion.bvh import read_bvh
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("styles_model")
+    random_rsmt_weights(folder, seed=3)
+    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder)]) == 0
+    return folder
+
+
+def test_one_style_per_training_label_its_medoid(model_dir):
+    lib = StyleLibrary.load(model_dir / LIBRARY_FILE)
+    # the default held-out clips stay out of the library: training split only
+    assert "humanoid3d_spinkick" not in lib.names and "humanoid3d_walk" in lib.names
+    assert lib.names == sorted(set(lib.clip_styles))
+    model = load_rsmt(model_dir)
+    codes = style_codes(TransitionGenerator(model), [lib.style(n) for n in lib.names])
+    for i, name in enumerate(lib.names):
+        mine = lib.clip_codes[np.array(lib.clip_styles) == name]
+        np.testing.assert_allclose(lib.style_codes[i], mine.mean(axis=0), rtol=1e-5, atol=1e-6)
+        # the named style is the window nearest the mean code, and re-encoding it gives that window's code
+        nearest = mine[np.argmin(np.linalg.norm(mine - lib.style_codes[i], axis=1))]
+        np.testing.assert_allclose(codes[i], nearest, rtol=1e-4, atol=1e-5)
+    with pytest.raises(TransitionError, match="no style named 'sleepy'"):
+        lib.style("sleepy")
+
+
+def test_list_and_transition_by_name(model_dir, tmp_path, capsys):
+    assert cli.main(["styles", "list", "--weights", str(model_dir), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [r["style"] for r in listed["styles"]][:2] == ["humanoid3d_backflip", "humanoid3d_cartwheel"]
+    outs = {}
+    for style in ("humanoid3d_crawl", "humanoid3d_backflip"):
+        outs[style] = tmp_path / f"{style}.bvh"
+        assert cli.main(["transition", "--source", "humanoid3d_walk", "--target", "humanoid3d_run", "--length", "12",
+                         "--style", style, "--weights", str(model_dir), "--out", str(outs[style])]) == 0
+    a, b = (read_bvh(p).rotations for p in outs.values())
+    assert a.shape == b.shape and not np.allclose(a, b)  # the style reaches the frames
+
+
+def test_bad_library_file_is_named(tmp_path):
+    bad = tmp_path / LIBRARY_FILE
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(TransitionError, match="not a style library"):
+        StyleLibrary.load(bad)
+
+
+def test_build_needs_the_data(model_dir, capsys):
+    assert cli.main(["styles", "build", "--weights", str(model_dir)]) == 2
+    assert "needs --data" in capsys.readouterr().err
+
+
+def test_model_by_name(model_dir, tmp_path, capsys):
+    args = ["transition", "--source", "humanoid3d_walk", "--target", "humanoid3d_run", "--length", "8",
+            "--out", str(tmp_path / "t.bvh")]
+    assert cli.main([*args, "--model", "humanoid3d", "--weights", str(model_dir)]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--model", "humanoid3d", "--sampler", "x.safetensors"]) == 2
+
+
+def test_the_shipped_bandai_model_names_its_styles_and_skeleton():
+    from inference.rsmt.models import MODEL_DIRS
+    from inference.rsmt.style_library import model_library
+
+    model = load_rsmt(MODEL_DIRS["bandai"])
+    assert model.roles.names[0] == "Hips" and model.roles.num_joints == 21
+    assert model.sampler.config["styles"] == model_library(model).names
+    assert {"angry", "old", "normal", "tired"} <= set(model_library(model).names)
+    assert len(model_library(model).names) == 15
+    features = model_library(model).style("angry")
+    assert features.features.shape == (model.cfg.style_frames - 1, 21, 12)
