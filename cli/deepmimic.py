@@ -7,8 +7,11 @@ import math
 import time
 from pathlib import Path
 
-from cli import UserError, print_json, print_warnings
-from sim.env import POLICIES
+from cli import UserError, print_json, print_warnings, require_in_range
+from motion.motion import FPS_RANGE
+from sim.env import PHYSICS_DT, POLICIES
+
+PHYSICS_HZ = round(1.0 / PHYSICS_DT)
 
 
 def add_arguments(parser) -> None:
@@ -17,7 +20,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--backend", default="torch", choices=["torch", "max", "max-mojo"],
                         help="inference backend for the actor (default torch)")
     parser.add_argument("--out", help="save the simulated motion: .bvh or DeepMimic .txt")
-    parser.add_argument("--fps", type=float, default=30.0, help="frame rate of the saved motion (default 30)")
+    parser.add_argument("--fps", type=float, default=30.0,
+                        help=f"frame rate of the saved motion, up to the physics rate {PHYSICS_HZ} (default 30)")
     parser.add_argument("--start-phase", type=float, default=0.0,
                         help="start this far into the reference cycle, 0..1 (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -30,8 +34,7 @@ def run(args) -> int:
 
     if not args.seconds > 0 or not math.isfinite(args.seconds):
         raise UserError(f"--seconds must be a positive number, got {args.seconds}")
-    if not args.fps > 0:
-        raise UserError(f"--fps must be positive, got {args.fps}")
+    require_in_range("--fps", args.fps, FPS_RANGE[0], PHYSICS_HZ)  # a frame per physics step at most
     if not 0.0 <= args.start_phase < 1.0:
         raise UserError(f"--start-phase must be in [0, 1), got {args.start_phase}")
     if args.out:

@@ -6,10 +6,9 @@ OUT holds the source context, the generated frames (the last one is the network'
 the rest of the target clip, at 30 fps on the source skeleton (`inference.transition`)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from cli import UserError, print_json
+from cli import UserError, print_json, require_in_range
 from inference.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
 
 
@@ -61,6 +60,7 @@ def run(args) -> int:
     from motion.io import motion_file_type, resolve_clip_frame, save_motion
 
     motion_file_type(args.out)  # reject an unknown output type before any work
+    require_in_range("--seed", args.seed, 0, 2**64 - 1)  # numpy's generators take non-negative seeds
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
     request = TransitionRequest(source, target, length=args.length, source_frame=source_frame,
@@ -74,8 +74,7 @@ def run(args) -> int:
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
     except BackendNotReady as e:
-        print(f"error: {args.backend} backend: {e}", file=sys.stderr)
-        return 1
+        raise UserError(f"{args.backend} backend: {e}") from None
     save_motion(result.motion, args.out)
     summary = {"frames": result.motion.num_frames, "transition_frames": result.length, "backend": result.backend,
                "ms_per_frame": result.ms_per_frame, "context_frames": result.context_frames,

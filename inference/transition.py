@@ -51,6 +51,8 @@ from inference.models import RSMTModel
 from inference.footlock import lock_planted_feet
 from inference.postprocess import land_on_target, local_rotations, rsmt_pose
 from motion import features as F
+from motion.errors import MotionFileError
+from motion.files import read_json, read_npy
 from motion.joint_roles import JointRoles
 from motion.motion import Motion
 from motion.rotations import matrix_to_6d, matrix_to_quat, quat_make_continuous, quat_mul
@@ -108,15 +110,17 @@ class StyleFeatures:
             raise TransitionError(f"{path}: style code file not found")
         try:
             if path.suffix.lower() == ".npy":
-                features, joints, name = np.load(path, allow_pickle=False), tuple(roles.names), path.stem
+                features, joints, name = read_npy(path), tuple(roles.names), path.stem
             elif path.suffix.lower() == ".json":
-                d = json.loads(path.read_text(encoding="utf-8"))
+                d = read_json(path)
                 if not isinstance(d, dict) or d.get("format") != STYLE_CODE_FORMAT:
                     raise ValueError(f"not a style code (no \"format\": \"{STYLE_CODE_FORMAT}\")")
                 features = np.asarray(d["features"], np.float32)
                 joints, name = tuple(d.get("joints", roles.names)), str(d.get("name", path.stem))
             else:
                 raise ValueError("a style code is a .npy or .json file")
+        except MotionFileError as e:
+            raise TransitionError(str(e)) from None
         except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as e:
             raise TransitionError(f"{path}: unreadable style code ({e})") from None
         if features.shape != shape:
@@ -240,12 +244,13 @@ def _feature_roles(roles: JointRoles, motion: Motion, what: str) -> JointRoles:
 
 
 def _extend(motion: Motion, roles: JointRoles, min_frames: int) -> Motion:
-    """At least `min_frames` frames: further cycles of a looping DeepMimic clip, else held end poses."""
+    """At least `min_frames` frames: further cycles of a looping DeepMimic clip, else held end poses (also for a
+    1-frame clip, which has no cycle to repeat: its one frame would be the closing frame)."""
     from training.datasets import hold_pad, loop_cycles
 
     if motion.num_frames >= min_frames:
         return motion
-    if motion.meta.get("loop") == "wrap":
+    if motion.meta.get("loop") == "wrap" and motion.num_frames > 1:
         return loop_cycles(motion, roles, min_frames)
     return hold_pad(motion, min_frames)
 
