@@ -48,7 +48,7 @@ def scaled(motion: Motion, factor: float) -> Motion:
     """The clip with every length multiplied by `factor` (rotations unchanged). A factor that overflows
     float32 gives infinities, which the writer refuses with a clear error."""
     sk = motion.skeleton
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         skeleton = Skeleton(list(sk.names), sk.parents.copy(), sk.offsets * factor, list(sk.channels),
                             {j: offset * factor for j, offset in sk.end_sites.items()})
         return Motion(skeleton, motion.rotations.copy(), motion.translations * factor, motion.fps,
