@@ -131,3 +131,31 @@ def test_backend_not_ready_exits_2(weights, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty_cache"))
     code, err = transition(capsys, tmp_path, weights, "--backend", "max")
     assert code == 2 and err.startswith("error: max backend: ") and "not compiled" in err
+
+
+def test_a_policy_cache_with_nan_is_converted_again(tmp_path, monkeypatch):
+    from inference.policies import load_policy
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path))
+    first = load_policy("jump")
+    cached = tmp_path / "policies" / "humanoid3d_jump.safetensors"
+    tensors = load_file(str(cached))
+    tensors["actor.0.weight"][0, 0] = np.nan
+    save_file(tensors, str(cached))
+    again = load_policy("jump")
+    assert np.isfinite(again.tensors["actor.0.weight"]).all()
+    np.testing.assert_array_equal(again.tensors["actor.0.weight"], first.tensors["actor.0.weight"])
+    assert np.isfinite(load_file(str(cached))["actor.0.weight"]).all()  # and the cache was rewritten
+
+
+def test_an_unwritable_policy_cache_still_gives_the_policy(tmp_path, monkeypatch, caplog):
+    """The cache root is a regular file, so nothing can be created under it (as root, chmod cannot make a
+    folder read-only; this fails the same OSError path)."""
+    from inference.policies import load_policy
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(blocker))
+    weights = load_policy("walk")
+    assert weights.tensors["actor.0.weight"].shape == (1024, 197)
+    assert "cannot cache the converted policy" in caplog.text
