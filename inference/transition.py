@@ -120,7 +120,8 @@ class StyleFeatures:
             else:
                 raise ValueError("a style code is a .npy or .json file")
         except MotionFileError as e:
-            raise TransitionError(str(e)) from None
+            where = e.path if e.line is None else f"{e.path}:{e.line}"
+            raise TransitionError(f"{where}: unreadable style code ({e.problem})") from None
         except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as e:
             raise TransitionError(f"{path}: unreadable style code ({e})") from None
         if features.shape != shape:

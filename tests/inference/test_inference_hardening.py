@@ -104,8 +104,8 @@ def test_damaged_weights_give_an_error_or_a_finite_file(copy, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--seed", "-1"], "--seed must be between 0 and"),
-    (["--style", "STYLE.npy"], "STYLE.npy: header claims a (4194304, 4194304) float32 array"),
-    (["--style", "STYLE.json"], "STYLE.json: JSON nested too deeply"),
+    (["--style", "STYLE.npy"], "STYLE.npy: unreadable style code (header claims a (4194304, 4194304) float32"),
+    (["--style", "STYLE.json"], "STYLE.json: unreadable style code (JSON nested too deeply)"),
 ])
 def test_bad_requests_exit_2(weights, tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
