@@ -1,8 +1,7 @@
 """Mutation fuzzing of `info --json` on the real BVH files (../shared/bvh, ../shared/datasets):
 `python scripts/fuzz_info.py [--cases 10000] [--seed 0] [--workers 2]`.
 
-Each case takes one real file, applies 1-4 random byte-level mutations (insert a hostile token, replace or
-delete a span, flip a bit, duplicate a span, truncate, swap two lines) and runs `info FILE --json` in-process
+Each case takes one real file, applies 1-4 random byte-level mutations (tests/bvh_mutations.py) and runs `info FILE --json` in-process
 (`cli.main`, stdout and stderr captured) in a worker process. It counts
 - tracebacks: any exception out of cli.main (the CLI turns bad input into `error: ...`, exit 2),
 - hangs: a case still running after 20 s (SIGALRM in the worker),
@@ -28,10 +27,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-HOSTILE = [b"\xc2\xb3", b"\xd9\xa3", b"1e39", b"-1e308", b"1e-310", b"nan", b"inf", b"-", b".", b"+", b"1.2.3",
-           b"\x00", b"\r", b"\n", b"\t", b"{", b"}", b"ROOT", b"JOINT", b"End Site", b"CHANNELS", b"OFFSET",
-           b"MOTION", b"Frames:", b"Frame Time:", b"99999999999999999999", b"0", b"-0", b"1e15", b"Xposition",
-           b"Zrotation", b"\xff\xfe", b"\xef\xbb\xbf", b" ", b"J", b"3", b"CHANNELS 300", b"Frames: 1e9"]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from bvh_mutations import mutate  # noqa: E402 (tests/bvh_mutations.py, shared with the hypothesis fuzz test)
 HANG_SECONDS = 20
 
 
@@ -40,32 +37,6 @@ def source_files() -> list[Path]:
     if not files:
         sys.exit(f"no BVH files under {SHARED}/bvh or {SHARED}/datasets")
     return files
-
-
-def mutate(data: bytes, rng: np.random.Generator) -> bytes:
-    out = bytearray(data)
-    for _ in range(int(rng.integers(1, 5))):
-        at = int(rng.integers(0, len(out) + 1))
-        op = rng.choice(["insert", "replace", "delete", "flip", "duplicate", "truncate", "swap"])
-        token = HOSTILE[int(rng.integers(len(HOSTILE)))]
-        if op == "insert":
-            out[at:at] = token
-        elif op == "replace":
-            out[at:at + int(rng.integers(1, 16))] = token
-        elif op == "delete":
-            del out[at:at + int(rng.integers(1, 200))]
-        elif op == "flip" and at < len(out):
-            out[at] ^= 1 << int(rng.integers(8))
-        elif op == "duplicate":
-            out[at:at] = out[at:at + int(rng.integers(1, 400))]
-        elif op == "truncate":
-            del out[at:]
-        elif op == "swap":
-            lines = out.split(b"\n")
-            i, j = rng.integers(0, len(lines), 2)
-            lines[i], lines[j] = lines[j], lines[i]
-            out = bytearray(b"\n".join(lines))
-    return bytes(out)
 
 
 def _alarm(signum, frame):
@@ -107,7 +78,7 @@ def run_cases(job: tuple[list[int], int, str]) -> dict:
             src = files[int(rng.integers(len(files)))]
             data = cache.setdefault(src, src.read_bytes())
             path = Path(tmp) / f"case{case}.bvh"
-            path.write_bytes(mutate(data, rng))
+            path.write_bytes(mutate(data, rng, int(rng.integers(1, 5))))
             out, err = io.StringIO(), io.StringIO()
             kind = None
             signal.alarm(HANG_SECONDS)
