@@ -1,5 +1,5 @@
 """Mutation fuzzing of `info --json` on the real BVH files (../shared/bvh, ../shared/datasets):
-`python scripts/fuzz_info.py [--cases 10000] [--seed 0] [--workers 2]`.
+`python scripts/fuzz_info.py [--cases 10000] [--seed 0] [--workers 2] [--code CHECKOUT]`.
 
 Each case takes one real file, applies 1-4 random byte-level mutations (tests/bvh_mutations.py) and runs `info FILE --json` in-process
 (`cli.main`, stdout and stderr captured) in a worker process. It counts
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from bvh_mutations import mutate  # noqa: E402 (tests/bvh_mutations.py, shared with the hypothesis fuzz test)
+
 HANG_SECONDS = 20
 
 
@@ -62,11 +63,12 @@ def finite_json(text: str) -> bool:
         return False
 
 
-def run_cases(job: tuple[list[int], int, str]) -> dict:
-    """Worker: cases `ids` with seeds derived from `seed`; returns counts and the first failing cases."""
+def run_cases(job: tuple[list[int], int, str, str]) -> dict:
+    """Worker: cases `ids` with seeds derived from `seed`, through the CLI of the checkout `code`; returns
+    counts and the first failing cases."""
+    ids, seed, keep, code = job
+    sys.path.insert(0, code)
     import cli
-
-    ids, seed, keep = job
     files = source_files()
     cache = {}
     counts = {"cases": 0, "exit_0": 0, "exit_2": 0, "tracebacks": 0, "hangs": 0, "non_finite": 0, "bad_exit": 0}
@@ -121,14 +123,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", default="/tmp/fuzz_info", help="folder for failing inputs")
+    parser.add_argument("--code", default=str(ROOT),
+                        help="checkout whose CLI runs the cases (default this one; another for before/after)")
     args = parser.parse_args()
     files = source_files()
     ids = list(range(args.cases))
     batches = [ids[k:k + 250] for k in range(0, len(ids), 250)]
-    total = {"files": len(files), "seed": args.seed}
+    total = {"files": len(files), "seed": args.seed, "code": args.code}
     failures = []
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for result in pool.imap_unordered(run_cases, [(b, args.seed, args.keep) for b in batches]):
+        for result in pool.imap_unordered(run_cases, [(b, args.seed, args.keep, args.code) for b in batches]):
             for k, v in result["counts"].items():
                 total[k] = total.get(k, 0) + v
             failures.extend(result["failures"])
