@@ -16,6 +16,7 @@ import numpy as np
 
 from motion.errors import MotionFileError
 from motion.motion import Motion
+from motion.processes import process_alive
 
 MOTION_SUFFIXES = (".bvh", ".txt")  # BVH; DeepMimic motion (JSON text, as pybullet_data ships it)
 _FRAME_SUFFIX = re.compile(r"(.+):(-?\d+)")
@@ -138,20 +139,10 @@ def _remove_stale_temps(path: Path) -> None:
         return
     for p in siblings:
         m = _TEMP_RE.fullmatch(p.name)
-        if m is None or m["name"] != path.name or _process_exists(int(m["pid"])):
+        if m is None or m["name"] != path.name or process_alive(int(m["pid"])):
             continue
         with contextlib.suppress(OSError):
             p.unlink()
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 @contextlib.contextmanager
