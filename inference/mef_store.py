@@ -60,6 +60,7 @@ _log = logging.getLogger(__name__)
 class StoreNotWritable(OSError):
     """The store's folder cannot be created or written (read-only, deleted parent, full disk)."""
 EVENT_PREFIX = "@@compile-event "  # marks the worker's progress lines among anything else it prints
+WORKER_MODULE = "inference.compile_worker"  # run as `python -m`; only its processes hold `.compiling` markers
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -236,7 +237,7 @@ class MefStore:
         self.check_writable()
         env = dict(os.environ, MODULAR_TELEMETRY_ENABLED="0", MODULAR_CACHE_DIR=str(self.kernel_cache),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
-        proc = subprocess.Popen([sys.executable, "-m", "inference.compile_worker"], cwd=PROJECT_ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], cwd=PROJECT_ROOT, env=env,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, bufsize=1)
         proc.stdin.write(json.dumps({"jobs": [e.job() for e in todo]}))
@@ -439,10 +440,11 @@ def _complete(e: _Entry) -> bool:
 
 
 def claim_alive(marker: Path) -> bool:
-    """Whether `marker` names a live process: its pid runs and started when the marker says (a worker that
-    died leaves a stale marker, and its pid may since belong to another process)."""
+    """Whether `marker` names a live compile worker: its pid runs, started when the marker says, and runs
+    the worker module (a worker that died leaves a stale marker, and its pid may since belong to another
+    process)."""
     try:
-        return token_alive(marker.read_text())
+        return token_alive(marker.read_text(), command=WORKER_MODULE)
     except OSError:
         return False
 

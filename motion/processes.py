@@ -20,6 +20,15 @@ def process_started(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def process_command(pid: int) -> str | None:
+    """The command line of process `pid` (arguments joined by spaces), or None where /proc cannot say."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
 def process_token(pid: int | None = None) -> str:
     """`PID START` of this process (or `pid`), for a marker file."""
     pid = os.getpid() if pid is None else pid
@@ -42,11 +51,16 @@ def process_alive(pid: int, started: str | None = None) -> bool:
     return now is None or now == started
 
 
-def token_alive(token: str) -> bool:
-    """Whether the `PID [START]` text of a marker names a running process."""
+def token_alive(token: str, command: str | None = None) -> bool:
+    """Whether the `PID [START]` text of a marker names a running process (whose command line, where /proc
+    shows it, contains `command`: a marker without a start time, written by an older version, may name a
+    pid that now belongs to an unrelated process)."""
     parts = token.split()
     try:
         pid = int(parts[0])
     except (IndexError, ValueError):
         return False
-    return process_alive(pid, parts[1] if len(parts) > 1 else None)
+    if not process_alive(pid, parts[1] if len(parts) > 1 else None):
+        return False
+    running = process_command(pid) if command is not None else None
+    return running is None or command in running

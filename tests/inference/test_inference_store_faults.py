@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import cli
-from inference.mef_store import COMPILING, MISSING, READY, MefStore, claim_token
+from inference.mef_store import COMPILING, MISSING, READY, WORKER_MODULE, MefStore
 from inference.models import load_rsmt
 from motion.deepmimic import load_embedded
-from motion.processes import process_started
+from motion.processes import process_started, process_token
 
 TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
 
@@ -50,15 +50,16 @@ def test_a_sidecar_with_checksum_and_size_is_ready(store):
     assert store.status("deepmimic_actor") == READY
 
 
-def test_a_stale_marker_whose_pid_was_reused_does_not_block(store):
+def test_a_stale_marker_whose_pid_was_reused_does_not_block(store, worker_like):
     marker = store.mef_path("deepmimic_actor").with_suffix(".compiling")
     marker.parent.mkdir(parents=True)
-    started = process_started(os.getpid())
-    assert started is not None
-    marker.write_text(f"{os.getpid()} {int(started) + 12345}\n")  # our pid, but another process's start time
-    assert store.status("deepmimic_actor") == MISSING
-    marker.write_text(claim_token() + "\n")  # this very process
+    marker.write_text(process_token(worker_like.pid) + "\n")  # a live worker
     assert store.status("deepmimic_actor") == COMPILING
+    started = process_started(worker_like.pid)
+    marker.write_text(f"{worker_like.pid} {int(started) + 12345}\n")  # its pid, another process's start time
+    assert store.status("deepmimic_actor") == MISSING
+    marker.write_text("1\n")  # an older version's marker (pid only) naming a live process that is no worker
+    assert store.status("deepmimic_actor") == MISSING
 
 
 def test_compile_on_an_unwritable_store_exits_2(tmp_path, monkeypatch, capsys):
@@ -94,9 +95,9 @@ time.sleep(3)
 shutil.copy({str(done.mef_path("deepmimic_actor").with_suffix(".json"))!r}, {str(mef.with_suffix(".json"))!r})
 shutil.copy({str(done.mef_path("deepmimic_actor"))!r}, {str(mef)!r})
 os.unlink({str(marker)!r})
-"""])
+""", WORKER_MODULE])  # named on its command line, as a real worker's is
     try:
-        while not marker.exists():
+        while not marker.exists() or not marker.read_text().strip():
             assert other.poll() is None
         seen = []
         result = store.ensure(["deepmimic_actor"], seen.append, tick_s=0.2)
