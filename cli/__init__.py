@@ -34,6 +34,13 @@ class UserError(Exception):
     """A mistake in what the user asked for or gave us: printed as `error: ...`, exit code 2."""
 
 
+def require_in_range(option: str, value: float, low: float, high: float) -> None:
+    """The check of a numeric option with a valid range (NaN is outside every range): a UserError
+    `OPTION must be between LOW and HIGH, got VALUE` before any work starts."""
+    if not low <= value <= high:
+        raise UserError(f"{option} must be between {low:g} and {high:g}, got {value:g}")
+
+
 def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -24,7 +24,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from inference.backends.max.graphs import kinds as known_kinds
-    from inference.backends.max.store import READY, MefStore, cpu_target, max_version
+    from inference.backends.max.store import READY, MefStore, StoreNotWritable, cpu_target, max_version
 
     kinds = args.kinds or known_kinds()
     unknown = [k for k in kinds if k not in known_kinds()]
@@ -55,7 +55,10 @@ def run(args) -> int:
         print(("\r" if live else "") + str(p), file=out, flush=True)
 
     t0 = time.monotonic()
-    after = store.ensure(kinds, progress, presets=args.presets, force=args.force)
+    try:
+        after = store.ensure(kinds, progress, presets=args.presets, force=args.force)
+    except StoreNotWritable as e:  # e.g. --force on a read-only store: say so instead of exiting 0
+        raise UserError(str(e)) from None
     wall = time.monotonic() - t0
     rows = []
     for (kind, preset), state in after.items():

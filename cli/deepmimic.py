@@ -9,9 +9,12 @@ import math
 import time
 from pathlib import Path
 
-from cli import UserError, print_json, print_warnings
+from cli import UserError, print_json, print_warnings, require_in_range
 from inference.backends.base import APP_BACKENDS
-from sim.env import POLICIES
+from motion.motion import FPS_RANGE
+from sim.env import PHYSICS_DT, POLICIES
+
+PHYSICS_HZ = round(1.0 / PHYSICS_DT)
 
 
 def add_arguments(parser) -> None:
@@ -22,7 +25,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--compare", choices=APP_BACKENDS,
                         help="also run every control step's state through this backend and report the action difference")
     parser.add_argument("--out", help="save the simulated motion: .bvh or DeepMimic .txt")
-    parser.add_argument("--fps", type=float, default=30.0, help="frame rate of the saved motion (default 30)")
+    parser.add_argument("--fps", type=float, default=30.0,
+                        help=f"frame rate of the saved motion, up to the physics rate {PHYSICS_HZ} (default 30)")
     parser.add_argument("--start-phase", type=float, default=0.0,
                         help="start this far into the reference cycle, 0..1 (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -35,8 +39,7 @@ def run(args) -> int:
 
     if not args.seconds > 0 or not math.isfinite(args.seconds):
         raise UserError(f"--seconds must be a positive number, got {args.seconds}")
-    if not args.fps > 0:
-        raise UserError(f"--fps must be positive, got {args.fps}")
+    require_in_range("--fps", args.fps, FPS_RANGE[0], PHYSICS_HZ)  # a frame per physics step at most
     if not 0.0 <= args.start_phase < 1.0:
         raise UserError(f"--start-phase must be in [0, 1), got {args.start_phase}")
     if args.out:

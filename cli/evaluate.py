@@ -109,7 +109,12 @@ def _trained(sampler_path: str, phase_path: str):
     except WeightsError as e:
         raise UserError(str(e)) from None
     _check_phase_dim(phase, phase_path, sampler, "sampler")
-    recorded = weights.config.get("training", {}).get("held_out")
+    training = weights.config.get("training", {})
+    recorded = training.get("held_out") if isinstance(training, dict) else None
+    if not (isinstance(training, dict) and (recorded is None or isinstance(recorded, list)
+                                            and all(isinstance(c, str) for c in recorded))):
+        raise UserError(f"{weights.path}: config 'training' must be an object whose 'held_out' is a list of "
+                        f"clip names, got {training!r:.80}")
     return phase_fn, sampler, None if recorded is None else tuple(recorded)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from cli import UserError, print_warnings
 from motion.fk import world_positions
-from motion.atomic import atomic_write
+from motion.atomic import atomic_write, require_finite
 from motion.io import resolve_clip
 
 
@@ -21,6 +21,7 @@ def run(args) -> int:
     motion = resolve_clip(args.file)
     print_warnings(motion.warnings)
     positions = world_positions(motion).astype(np.float32)
+    require_finite(args.out, "joint positions", positions)
     with atomic_write(args.out, "wb") as f:
         np.save(f, positions)
     frames, joints, _ = positions.shape

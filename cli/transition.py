@@ -8,8 +8,9 @@ the rest of the target clip, at 30 fps on the source skeleton (`inference.rsmt.t
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from cli import UserError, print_json
+from cli import UserError, print_json, require_in_range
 from inference.backends.base import APP_BACKENDS
 from inference.rsmt.models import MODEL_DIRS
 from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
@@ -86,6 +87,7 @@ def run(args) -> int:
     from motion.io import motion_file_type, save_motion
 
     motion_file_type(args.out)  # reject an unknown output type before any work
+    require_in_range("--seed", args.seed, 0, 2**64 - 1)  # numpy's generators take non-negative seeds
     try:
         model = load_model(args)
         request = build_request(args, model, args.backend, args.whole_rollout)
@@ -93,8 +95,7 @@ def run(args) -> int:
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
     except BackendNotReady as e:
-        print(f"error: {args.backend} backend: {e}", file=sys.stderr)
-        return 1
+        raise UserError(f"{args.backend} backend: {e}") from None
     save_motion(result.motion, args.out)
     summary = {"frames": result.motion.num_frames, "transition_frames": result.length, "backend": result.backend,
                "ms_per_frame": result.ms_per_frame, "context_frames": result.context_frames,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from motion.atomic import atomic_path
+from motion.errors import MotionFileError
+from motion.files import read_json
 
 
 class WeightsError(ValueError):
@@ -27,6 +30,9 @@ class WeightSet:
 
     @staticmethod
     def load(path: str | os.PathLike) -> "WeightSet":
+        """Both files, checked: the config is a JSON object whose numbers are finite, every tensor holds
+        only finite numbers (a NaN weight would make every output NaN); WeightsError naming the file (and
+        the key or tensor) otherwise."""
         from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
@@ -36,13 +42,22 @@ class WeightSet:
             if not p.is_file():
                 raise WeightsError(f"{p}: file not found")
         try:
-            config = json.loads(cfg.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise WeightsError(f"{cfg}: not valid JSON ({e})") from None
+            config = read_json(cfg)
+        except MotionFileError as e:
+            raise WeightsError(str(e)) from None
+        if not isinstance(config, dict):
+            raise WeightsError(f"{cfg}: config must be a JSON object, found a {type(config).__name__}")
+        bad_key = _non_finite_key(config)
+        if bad_key is not None:
+            raise WeightsError(f"{cfg}: config value {bad_key!r} is not a finite number")
         try:
             tensors = load_file(str(st))
         except (SafetensorError, OSError, ValueError) as e:
             raise WeightsError(f"{st}: not a readable safetensors file ({e})") from None
+        for name, t in tensors.items():
+            if t.dtype.kind == "f" and not np.isfinite(t).all():
+                raise WeightsError(f"{st}: tensor {name!r} holds {int((~np.isfinite(t)).sum())} NaN or infinite "
+                                   f"numbers (a damaged file?)")
         return WeightSet(config, dict(tensors), st)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -68,3 +83,17 @@ class WeightSet:
         if tuple(t.shape) != tuple(shape):
             raise WeightsError(f"{where}: tensor {name!r} has shape {tuple(t.shape)}, expected {tuple(shape)}")
         return t
+
+
+def _non_finite_key(config: dict) -> str | None:
+    """The dotted key of the first NaN or infinite number in a JSON config, None if all are finite."""
+    stack: list[tuple[str, object]] = [("", config)]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return key
+        if isinstance(value, dict):
+            stack.extend((f"{key}.{k}" if key else str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
+    return None

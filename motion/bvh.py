@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from motion.errors import MotionFileError
-from motion.atomic import atomic_write
-from motion.motion import Motion
+from motion.atomic import atomic_write, require_finite_motion
+from motion.files import read_bytes
+from motion.motion import FPS_RANGE, MAX_ABS_VALUE, Motion, out_of_range
 from motion.rotations import euler_to_quat, quat_to_euler
 from motion.skeleton import POSITION_CHANNELS, ROTATION_CHANNELS, Skeleton
 
@@ -26,7 +27,8 @@ _CHANNEL_NAMES = {c.lower(): c for c in POSITION_CHANNELS + ROTATION_CHANNELS}
 _AXIS = {"X": 0, "Y": 1, "Z": 2}
 _FRAMES_RE = re.compile(r"frames\s*:?\s*(.*)", re.IGNORECASE)
 _FRAME_TIME_RE = re.compile(r"frame\s*time\s*:?\s*(.*)", re.IGNORECASE)
-DEFAULT_FPS = 30.0  # used when Frame Time is missing or not positive (with a warning)
+_COUNT_RE = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also accepts '³', which int() refuses
+DEFAULT_FPS = 30.0  # used when Frame Time is missing or gives an fps outside FPS_RANGE (with a warning)
 
 
 @dataclass
@@ -85,15 +87,10 @@ def parse_bvh(text: str, path) -> Motion:
 
 
 def _read_text(path) -> str:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise MotionFileError(path, "no such file") from None
-    except IsADirectoryError:
-        raise MotionFileError(path, "is a directory, not a motion file") from None
-    except OSError as e:
-        raise MotionFileError(path, f"cannot read: {e.strerror or e}") from None
-    if b"\0" in data:  # before decoding: binary data is seldom valid UTF-8
+    data = read_bytes(path)
+    if not data or data.isspace():
+        raise MotionFileError(path, "empty file, not a BVH file")
+    if b"\0" in data:
         raise MotionFileError(path, "binary data, not a BVH text file")
     try:
         return data.decode("utf-8-sig")
@@ -209,13 +206,13 @@ def _numbers(p: _Parse, toks, i: int, n: int, what: str) -> tuple[np.ndarray, in
             values.append(float(tok))
         except ValueError:
             raise p.error(f"{what} needs {n} numbers, found {_show(tok)}", tline) from None
-    if len(values) < n or not np.isfinite(values).all():
-        raise p.error(f"{what} needs {n} finite numbers", line)
+    if len(values) < n or out_of_range(np.array(values)).any():
+        raise p.error(f"{what} needs {n} finite numbers within +-{MAX_ABS_VALUE:g}", line)
     return np.array(values, dtype=np.float32), i + n
 
 
 def _channels(p: _Parse, toks, i: int, line: int) -> tuple[tuple[str, ...], int]:
-    if i >= len(toks) or not toks[i][0].isdigit():
+    if i >= len(toks) or not _COUNT_RE.fullmatch(toks[i][0]):
         raise p.error("CHANNELS must be followed by a channel count", line)
     n = int(toks[i][0])
     names = []
@@ -300,10 +297,12 @@ def _fps(p: _Parse, frame_time: float | None, line: int) -> float:
     if frame_time is None:
         p.warn(f"no 'Frame Time:' line; using {DEFAULT_FPS:g} fps", line)
         return DEFAULT_FPS
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        p.warn(f"Frame Time {frame_time:g} is not a positive duration; using {DEFAULT_FPS:g} fps", line)
+    fps = 1.0 / frame_time if np.isfinite(frame_time) and frame_time > 0 else 0.0
+    if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
+        p.warn(f"Frame Time {frame_time:g} is not a duration between {1 / FPS_RANGE[1]:g} and "
+               f"{1 / FPS_RANGE[0]:g} s; using {DEFAULT_FPS:g} fps", line)
         return DEFAULT_FPS
-    return 1.0 / frame_time
+    return fps
 
 
 def _frame_values(p: _Parse, start: int, num_channels: int, declared: int | None) -> np.ndarray:
@@ -314,7 +313,7 @@ def _frame_values(p: _Parse, start: int, num_channels: int, declared: int | None
             flat = np.array("\n".join(p.lines[start:]).split(), dtype=np.float64)
         except ValueError:
             _raise_bad_number(p, start)
-    if not np.isfinite(flat).all():
+    if out_of_range(flat).any():
         _raise_bad_number(p, start)
     if num_channels == 0:
         if flat.size:
@@ -392,11 +391,12 @@ def _raise_bad_number(p: _Parse, start: int):
     for k in range(start, len(p.lines)):
         for tok in p.lines[k].split():
             try:
-                ok = np.isfinite(float(tok))
+                ok = not out_of_range(np.array([float(tok)]))[0]
             except ValueError:
                 ok = False
             if not ok:
-                raise p.error(f"{_show(tok)} in the frame data is not a finite number", k + 1)
+                raise p.error(f"{_show(tok)} in the frame data is not a finite number within "
+                              f"+-{MAX_ABS_VALUE:g}", k + 1)
     raise AssertionError("unreachable: numpy rejected a value that float() accepts")
 
 
@@ -441,17 +441,19 @@ def _build_skeleton(p: _Parse, joints: list[_Joint]) -> Skeleton:
 
 def _unique_names(p: _Parse, joints: list[_Joint]) -> list[str]:
     """Skeleton names are unique: a repeated name gets `_2`, `_3`, ... (first free), with a warning;
-    an empty name becomes `joint<index>`."""
+    an empty name becomes `joint<index>`. Linear in the joint count: each base name remembers the
+    suffix its search stopped at (10,000 joints named `J` take milliseconds, not seconds)."""
     taken = {j.name for j in joints}
+    next_suffix: dict[str, int] = {}
     first_line: dict[str, int] = {}
     names = []
     for k, j in enumerate(joints):
         name = j.name
         if not name:
-            name = _free_name(f"joint{k}", taken)
+            name = _free_name(f"joint{k}", taken, next_suffix)
             p.warn(f"joint without a name; named it {name!r}", j.line)
         elif name in first_line:
-            base, name = name, _free_name(name, taken)
+            base, name = name, _free_name(name, taken, next_suffix)
             p.warn(f"duplicate joint name {base!r} (first at line {first_line[base]}); renamed to {name!r}",
                    j.line)
         taken.add(name)
@@ -460,12 +462,15 @@ def _unique_names(p: _Parse, joints: list[_Joint]) -> list[str]:
     return names
 
 
-def _free_name(base: str, taken: set[str]) -> str:
+def _free_name(base: str, taken: set[str], next_suffix: dict[str, int]) -> str:
+    """`base`, or `base_K` with the smallest free K >= 2. Names are only ever added to `taken`, so the
+    search for `base` resumes where it last stopped."""
     if base not in taken:
         return base
-    k = 2
+    k = next_suffix.get(base, 2)
     while f"{base}_{k}" in taken:
         k += 1
+    next_suffix[base] = k + 1
     return f"{base}_{k}"
 
 
@@ -510,13 +515,16 @@ def _channels_to_transforms(skeleton: Skeleton, values: np.ndarray) -> tuple[np.
 
 
 def write_bvh(motion: Motion, path, precision: int = 6) -> None:
-    """Write `motion` as BVH (`bvh_lines`), atomically."""
+    """Write `motion` as BVH (`bvh_lines`), atomically; MotionFileError before anything is written when it
+    holds NaN or infinity."""
+    require_finite_motion(path, motion)
     with atomic_write(path, "w") as f:
         f.writelines(bvh_lines(motion, precision))
 
 
 def bvh_text(motion: Motion, precision: int = 6) -> str:
     """`motion` as BVH text, exactly what `write_bvh` writes (e.g. for an HTTP response)."""
+    require_finite_motion(motion.name or "motion", motion)
     return "".join(bvh_lines(motion, precision))
 
 

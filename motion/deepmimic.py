@@ -37,8 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from motion.errors import MotionFileError
-from motion.atomic import atomic_write
-from motion.motion import Motion
+from motion.atomic import atomic_write, require_finite
+from motion.files import read_json
+from motion.motion import FPS_RANGE, MAX_ABS_VALUE, Motion, out_of_range
 from motion.skeleton import Skeleton
 
 DEEPMIMIC_SCALE = 100.0  # metres -> centimetres: the RSMT models' units for the humanoid3d clips
@@ -105,14 +106,7 @@ def humanoid3d_motion(root_positions: np.ndarray, rotations: np.ndarray, fps: fl
 def read_deepmimic(path: str | os.PathLike) -> Motion:
     """Read a DeepMimic motion file; MotionFileError names the file (and frame) on bad input."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise MotionFileError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise MotionFileError(path, f"cannot read ({e})") from None
-    except json.JSONDecodeError as e:
-        raise MotionFileError(path, f"not valid JSON ({e.msg})", e.lineno) from None
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("Frames"), list):
         raise MotionFileError(path, 'not a DeepMimic motion: no "Frames" list')
     rows = data["Frames"]
@@ -124,14 +118,15 @@ def read_deepmimic(path: str | os.PathLike) -> Motion:
             raise MotionFileError(path, f"frame {i}: expected {FRAME_WIDTH} numbers (humanoid3d), got {got}")
     try:
         frames = np.array(rows, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float64 (10**400)
         raise MotionFileError(path, "frames hold something that is not a number") from None
-    if not np.isfinite(frames).all():
-        bad = int(np.argwhere(~np.isfinite(frames))[0, 0])
-        raise MotionFileError(path, f"frame {bad}: not a finite number")
+    if out_of_range(frames).any():
+        bad = int(np.argwhere(out_of_range(frames))[0, 0])
+        raise MotionFileError(path, f"frame {bad}: not a finite number within +-{MAX_ABS_VALUE:g}")
     durations = frames[:, 0]
-    if not durations[0] > 0:
-        raise MotionFileError(path, f"frame 0: duration must be positive, got {durations[0]}")
+    if not 1.0 / FPS_RANGE[1] <= durations[0] <= 1.0 / FPS_RANGE[0]:
+        raise MotionFileError(path, f"frame 0: duration must be between {1.0 / FPS_RANGE[1]:g} and "
+                                    f"{1.0 / FPS_RANGE[0]:g} s, got {durations[0]:g}")
 
     warnings: list[str] = []
     rotations, translations = _frames_to_pose(frames, path, warnings)
@@ -200,6 +195,7 @@ def write_deepmimic(motion: Motion, path: str | os.PathLike, *, loop: str | None
     if durations.shape != (n,):
         raise ValueError(f"durations must have one entry per frame ({n}), got {durations.shape}")
     frames[:, 0] = durations
+    require_finite(path, "frames", frames)
     doc = {"Loop": loop, **(extra or {})}
     lines = ",\n".join("[" + ", ".join(f"{v:.10f}" for v in row) + "]" for row in frames)
     head = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in doc.items())

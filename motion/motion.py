@@ -7,6 +7,19 @@ import numpy as np
 
 from motion.skeleton import Skeleton
 
+# What a clip may hold; readers refuse (or repair, with a warning) anything outside, so every Motion that
+# reaches a network, forward kinematics or a writer is finite.
+FPS_RANGE = (0.01, 10_000.0)  # frames per second: a 100 s Frame Time up to 10 kHz capture
+MAX_FRAMES = 1_000_000  # what an operation may make of a clip (resampling): 9 h at 30 fps, ~1 GB for 31 joints
+MAX_ABS_VALUE = 1e15  # file units or degrees: float32 keeps ~7 digits, so a larger value has no meaningful
+#                       fraction, and FK's sums of such values stay far below float32's 3.4e38
+
+
+def out_of_range(values: np.ndarray) -> np.ndarray:
+    """Mask of the entries of `values` that are NaN, infinite or beyond +-MAX_ABS_VALUE."""
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(values) <= MAX_ABS_VALUE)
+
 
 @dataclass
 class Motion:
@@ -40,8 +53,8 @@ class Motion:
             raise ValueError(f"rotations must be (frames, {j}, 4), got {self.rotations.shape}")
         if self.translations.shape != self.rotations.shape[:2] + (3,):
             raise ValueError(f"translations must be {self.rotations.shape[:2] + (3,)}, got {self.translations.shape}")
-        if not self.fps > 0:
-            raise ValueError(f"fps must be positive, got {self.fps}")
+        if not FPS_RANGE[0] <= self.fps <= FPS_RANGE[1]:
+            raise ValueError(f"fps must be between {FPS_RANGE[0]:g} and {FPS_RANGE[1]:g}, got {self.fps}")
 
     @property
     def num_frames(self) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from motion.motion import Motion
+from motion.motion import MAX_FRAMES, Motion
 from motion.rotations import quat_slerp
 from motion.skeleton import Skeleton
 
@@ -49,6 +49,8 @@ def resample(motion: Motion, fps: float) -> Motion:
         return _derive(motion, motion.rotations.copy(), motion.translations.copy())
     frames = motion.num_frames
     count = int(round((frames - 1) * fps / motion.fps)) + 1
+    if count > MAX_FRAMES:
+        raise ValueError(f"resampling to {fps:g} fps would make {count:,} frames, more than {MAX_FRAMES:,}")
     where = np.minimum(np.arange(count) * (motion.fps / fps), frames - 1)  # in source frames
     i0 = np.floor(where).astype(np.int64)
     i1 = np.minimum(i0 + 1, frames - 1)

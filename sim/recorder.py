@@ -21,8 +21,8 @@ class MotionRecorder:
     """
 
     def __init__(self, fps: float = 30.0, half_step: float = 0.5 / 240.0):
-        if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        if not 0 < fps <= 0.5 / half_step:  # faster would record every physics step under a false frame rate
+            raise ValueError(f"fps must be positive and at most the physics rate {0.5 / half_step:g}, got {fps}")
         self.fps = float(fps)
         self._start: float | None = None
         self._tolerance = half_step

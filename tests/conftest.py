@@ -80,6 +80,24 @@ def compiled_max_cache(tmp_path_factory):
     return make
 
 
+@pytest.fixture
+def worker_like():
+    """A live process whose command line names the MAX compile worker module, as a real worker's does (the
+    store takes only such a process's `.compiling` marker for a live claim)."""
+    import subprocess
+    import sys
+
+    from inference.backends.max.store import WORKER_MODULE
+    from motion.processes import process_command
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", WORKER_MODULE])
+    while WORKER_MODULE not in (process_command(proc.pid) or ""):  # until the child has exec'd
+        assert proc.poll() is None
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
 @pytest.fixture(autouse=True)
 def _no_compile_at_start(monkeypatch):
     """Main windows do not start compiling MAX models in the background (gui.max_models) unless a test asks."""

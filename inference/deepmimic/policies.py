@@ -16,6 +16,7 @@ args file of its own; it uses walk's. Control runs at ``control_hz`` 30 on a ``s
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from pathlib import Path
@@ -179,5 +180,9 @@ def load_policy(name: str) -> WeightSet:
     weights = _cached(target, prefix, digests)
     if weights is None:
         weights = convert_checkpoint(prefix, name)
-        weights.save(target)
+        try:
+            weights.save(target)
+        except OSError as e:  # a read-only, full or deleted cache: the converted policy works all the same
+            logging.getLogger(__name__).warning(f"warning: {target}: cannot cache the converted policy "
+                                                f"({e.strerror or e}); converting again next time")
     return weights

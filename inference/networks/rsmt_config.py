@@ -15,9 +15,13 @@ report / ``rsmt_networks.parameter_counts``): about 20x fewer sampler weights th
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 PAPER_ROT_REP_IDX = (1, 5, 9, 10, 11, 12, 13, 15, 19)
+# The largest integer a config may hold (sizes, windows, joint counts): the paper's widest layer is 1024. A
+# larger number is a broken file, refused before torch allocates its layers (rnn_size 200000 would be 640 GB).
+MAX_CONFIG_INT = 4096
 # DeepMimic humanoid3d (13 joints, motion.joint_roles.roles_for(humanoid3d_skeleton())): root, chest,
 # neck, right_hip, right_knee, right_ankle, right_shoulder, right_elbow, left_hip, left_knee, left_ankle,
 # left_shoulder, left_elbow; chest, neck, hips and shoulders are carried by the torso (FK joints).
@@ -144,7 +148,7 @@ class RSMTConfig:
         unknown = sorted(set(d) - set(known))
         if unknown:
             raise ValueError(f"unknown RSMT config keys {unknown}")
-        kwargs = {k: tuple(int(x) for x in v) if isinstance(v, list) else v for k, v in d.items()}
+        kwargs = {k: _checked_value(k, v, known[k].type) for k, v in d.items()}
         cfg = RSMTConfig(**kwargs)
         cfg.validate()
         return cfg
@@ -208,3 +212,27 @@ def rollout_output_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
     per = {"pos": step["pos"], "vel": step["vel"], "rot": step["rot"], "phase": step["phase"],
            "pred_phase": step["phase"], "A": (cfg.phase_dim, 1), "F": (cfg.phase_dim, 1)}
     return {k: (n, *per[k]) for k in ROLLOUT_PER_FRAME} | {"h": step["h"], "c": step["c"]}
+
+
+def _checked_value(key: str, value, annotation: str):
+    """A config value of the field's declared type (annotations are strings here: `from __future__`):
+    integers (not floats, not bools) in 0..MAX_CONFIG_INT, finite floats, lists of such integers for
+    tuples, strings; ValueError naming the key otherwise."""
+    def integer(v) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_CONFIG_INT:
+            raise ValueError(f"RSMT config {key!r}: expected an integer from 0 to {MAX_CONFIG_INT}, got {v!r}")
+        return v
+
+    if annotation == "int":
+        return integer(value)
+    if annotation.startswith("tuple"):
+        if not isinstance(value, list):
+            raise ValueError(f"RSMT config {key!r}: expected a list of integers, got {value!r}")
+        return tuple(integer(v) for v in value)
+    if annotation == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"RSMT config {key!r}: expected a finite number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"RSMT config {key!r}: expected a string, got {value!r}")
+    return value

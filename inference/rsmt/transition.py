@@ -53,6 +53,8 @@ from inference.rsmt.footlock import lock_planted_feet
 from inference.rsmt.models import RSMTModel
 from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
 from motion import features as F
+from motion.errors import MotionFileError
+from motion.files import read_json, read_npy
 from motion.joint_roles import JointRoles
 from motion.motion import Motion
 from motion.resample import hold_pad, loop_cycles, to_30fps
@@ -111,15 +113,18 @@ class StyleFeatures:
             raise TransitionError(f"{path}: style code file not found")
         try:
             if path.suffix.lower() == ".npy":
-                features, joints, name = np.load(path, allow_pickle=False), tuple(roles.names), path.stem
+                features, joints, name = read_npy(path), tuple(roles.names), path.stem
             elif path.suffix.lower() == ".json":
-                d = json.loads(path.read_text(encoding="utf-8"))
+                d = read_json(path)
                 if not isinstance(d, dict) or d.get("format") != STYLE_CODE_FORMAT:
                     raise ValueError(f"not a style code (no \"format\": \"{STYLE_CODE_FORMAT}\")")
                 features = np.asarray(d["features"], np.float32)
                 joints, name = tuple(d.get("joints", roles.names)), str(d.get("name", path.stem))
             else:
                 raise ValueError("a style code is a .npy or .json file")
+        except MotionFileError as e:
+            where = e.path if e.line is None else f"{e.path}:{e.line}"
+            raise TransitionError(f"{where}: unreadable style code ({e.problem})") from None
         except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as e:
             raise TransitionError(f"{path}: unreadable style code ({e})") from None
         if features.shape != shape:
@@ -243,10 +248,11 @@ def _feature_roles(roles: JointRoles, motion: Motion, what: str) -> JointRoles:
 
 
 def _extend(motion: Motion, roles: JointRoles, min_frames: int) -> Motion:
-    """At least `min_frames` frames: further cycles of a looping DeepMimic clip, else held end poses."""
+    """At least `min_frames` frames: further cycles of a looping DeepMimic clip, else held end poses (also for a
+    1-frame clip, which has no cycle to repeat: its one frame would be the closing frame)."""
     if motion.num_frames >= min_frames:
         return motion
-    if motion.meta.get("loop") == "wrap":
+    if motion.meta.get("loop") == "wrap" and motion.num_frames > 1:
         return loop_cycles(motion, roles, min_frames)
     return hold_pad(motion, min_frames)
 

@@ -44,7 +44,8 @@ def test_deepmimic_to_bvh_and_back(tmp_path):
     (["clean.bvh", "out.fbx"], "out.fbx: unknown motion file type '.fbx'"),
     (["clean.bvh", "out.txt"], "out.txt: the skeleton is not humanoid3d"),
     (["clean.bvh", "out.bvh", "--scale", "0"], "--scale must be a positive number, got 0"),
-    (["clean.bvh", "out.bvh", "--fps", "nan"], "--fps must be a positive number, got nan"),
+    (["clean.bvh", "out.bvh", "--fps", "nan"], "--fps must be between 0.01 and 10000, got nan"),
+    (["clean.bvh", "out.bvh", "--fps", "1e9"], "--fps must be between 0.01 and 10000, got 1e+09"),
     (["bad_number.bvh", "out.bvh"], "bad_number.bvh:39: '2O.0' in the frame data is not a finite number"),
 ])
 def test_bad_conversions_exit_2_and_write_nothing(argv, message, tmp_path, capsys, monkeypatch):

@@ -204,7 +204,7 @@ def test_bad_style_code_files_name_the_file(generator, clips, tmp_path):
         StyleFeatures.load(wrong, roles, frames)
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")
-    with pytest.raises(TransitionError, match="garbage.json: unreadable style code"):
+    with pytest.raises(TransitionError, match=r"garbage.json:1: unreadable style code \(not valid JSON"):
         StyleFeatures.load(garbage, roles, frames)
     with pytest.raises(TransitionError, match="missing.npy: style code file not found"):
         generator.generate(request(clips, style=tmp_path / "missing.npy"))

@@ -164,7 +164,7 @@ def test_writer_warns_when_the_skeleton_is_in_other_units(tmp_path):
     ('{"Frames": [[0.03, 1, 2]]}', "frame 0: expected 44 numbers"),
     ('{"Frames": [[0.03' + ", 0" * 43 + "]]}", "zero quaternion"),
     ('{"Frames": [["a"' + ", 0" * 43 + "]]}", "not a number"),
-    ('{"Frames": [[0' + ", 1" * 43 + "]]}", "duration must be positive"),
+    ('{"Frames": [[0' + ", 1" * 43 + "]]}", "duration must be between 0.0001 and 100 s, got 0"),
 ])
 def test_bad_files_name_the_file_and_problem(tmp_path, content, message):
     bad = tmp_path / "bad.txt"
@@ -175,7 +175,7 @@ def test_bad_files_name_the_file_and_problem(tmp_path, content, message):
 
 
 def test_missing_file_and_unknown_clip(tmp_path):
-    with pytest.raises(MotionFileError, match="file not found"):
+    with pytest.raises(MotionFileError, match="no such file"):
         read_deepmimic(tmp_path / "nope.txt")
     with pytest.raises(MotionFileError, match="not an embedded clip"):
         load_embedded("humanoid3d_moonwalk")

@@ -4,11 +4,13 @@
 
 Reads ``{"jobs": [{"kind", "preset", "structure", "ops_impl", "hash", "stem"}, ...]}`` as JSON on stdin and
 prints one ``@@compile-event {json}`` line per state change (compiling / ready / failed / busy) on stdout.
-For each job it claims ``<stem>.compiling`` (its pid), compiles, writes ``<stem>.mef`` and ``<stem>.json``
-atomically, and records errors in ``<stem>.failed``.
+For each job it claims ``<stem>.compiling`` (its pid and start time), compiles, writes ``<stem>.json`` (with
+the MEF's SHA-256) and ``<stem>.mef`` atomically, and records errors in ``<stem>.failed``.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import sys
@@ -19,7 +21,7 @@ from pathlib import Path
 from motion.atomic import atomic_path
 
 from inference.backends.max.store import (COMPILING, EVENT_PREFIX, FAILED, READY, atomic_text, claim_alive,
-                                 cpu_target, max_version)
+                                          claim_token, cpu_target, max_version, record_failure)
 
 
 def main() -> int:
@@ -28,8 +30,13 @@ def main() -> int:
     for index, job in enumerate(jobs, start=1):
         stem = Path(job["stem"])
         claim = stem.with_name(stem.name + ".compiling")
-        if not _claim(claim):
-            _event(job, index, "busy", 0.0, f"pid {claim.read_text().strip()}")
+        try:
+            claimed = _claim(claim)
+        except OSError as e:  # a read-only or deleted store
+            _event(job, index, FAILED, 0.0, f"cannot write {claim.parent}: {e.strerror or e}")
+            continue
+        if not claimed:
+            _event(job, index, "busy", 0.0, f"pid {_read(claim)}")
             continue
         t0 = time.monotonic()
         _event(job, index, COMPILING, 0.0)
@@ -39,13 +46,15 @@ def main() -> int:
 
                 session = engine.InferenceSession()
             done = (READY, _compile(session, job, stem), "")
-            stem.with_name(stem.name + ".failed").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                stem.with_name(stem.name + ".failed").unlink(missing_ok=True)
         except Exception as e:  # record it and go on with the next model
             message = f"{type(e).__name__}: {e}"
-            atomic_text(stem.with_name(stem.name + ".failed"), message + "\n\n" + traceback.format_exc())
+            record_failure(stem.with_name(stem.name + ".failed"), message + "\n\n" + traceback.format_exc())
             done = (FAILED, time.monotonic() - t0, message)
         finally:
-            claim.unlink(missing_ok=True)  # before the event, so the caller sees the final status
+            with contextlib.suppress(OSError):
+                claim.unlink(missing_ok=True)  # before the event, so the caller sees the final status
         _event(job, index, *done)
     return 0
 
@@ -60,14 +69,16 @@ def _compile(session, job: dict, stem: Path) -> float:
     t0 = time.monotonic()
     compiled = session.compile(spec.graph)
     compile_s = time.monotonic() - t0
-    meta = {"kind": job["kind"], "preset": job["preset"], "structure": job["structure"],
-            "ops_impl": job["ops_impl"], "hash": job["hash"], "inputs": list(spec.inputs),
-            "outputs": list(spec.outputs), "max_version": max_version(), "cpu_target": cpu_target(),
-            "compile_s": round(compile_s, 3), "compiled_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    atomic_text(stem.with_name(stem.name + ".json"), json.dumps(meta, indent=1))
-    mef = stem.with_name(stem.name + ".mef")  # written last: its presence means ready
+    mef = stem.with_name(stem.name + ".mef")  # renamed into place last: with its sidecar, it means ready
     with atomic_path(mef) as tmp:
         compiled.export_mef(str(tmp))
+        data = tmp.read_bytes()  # the checksum of exactly what is renamed into place
+        meta = {"kind": job["kind"], "preset": job["preset"], "structure": job["structure"],
+                "ops_impl": job["ops_impl"], "hash": job["hash"], "inputs": list(spec.inputs),
+                "outputs": list(spec.outputs), "max_version": max_version(), "cpu_target": cpu_target(),
+                "compile_s": round(compile_s, 3), "compiled_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "mef_sha256": hashlib.sha256(data).hexdigest(), "mef_bytes": len(data)}
+        atomic_text(stem.with_name(stem.name + ".json"), json.dumps(meta, indent=1))
     return compile_s
 
 
@@ -83,9 +94,16 @@ def _claim(marker: Path) -> bool:
             marker.unlink(missing_ok=True)  # stale: its worker died
             continue
         with os.fdopen(fd, "w") as f:
-            f.write(f"{os.getpid()}\n")
+            f.write(claim_token() + "\n")
         return True
     return False
+
+
+def _read(marker: Path) -> str:
+    try:
+        return marker.read_text().strip()
+    except OSError:
+        return "?"
 
 
 def _event(job: dict, index: int, state: str, elapsed_s: float, message: str = "") -> None:

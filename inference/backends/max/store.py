@@ -11,22 +11,32 @@ see inference/paths.py)::
     modular/                                MODULAR_CACHE_DIR of the compile worker (MAX's kernel cache)
     mef/max-<version>/<cpu target>/
         <kind>-<hash>.mef                   the compiled model
-        <kind>-<hash>.json                  what it is: kind, structure, I/O names, compile time
-        <kind>-<hash>.compiling             pid of the worker compiling it right now
+        <kind>-<hash>.json                  what it is: kind, structure, I/O names, compile time, and the
+                                            SHA-256 and size of the .mef (written at compile time)
+        <kind>-<hash>.compiling             pid and start time of the worker compiling it right now
         <kind>-<hash>.failed                the error of the last failed compile
+
+Integrity: MAX crashes the process (SIGSEGV) on some damaged MEFs, so a MEF is handed to MAX only as the
+bytes whose SHA-256 matched its sidecar, read once (`engine.read` of those bytes, not of the path). A model
+whose MEF fails that check, or has no checksum (compiled by an older version), is deleted and compiled
+again before it is loaded. A model counts as ready only with a readable sidecar whose size matches its MEF.
 
 ``<hash>`` hashes the graph's textual IR (never the weight values: those are external Weights), so one MEF
 serves every WeightSet of the same structure, and a changed builder gets a new file.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
+import logging
 import os
 import platform
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -41,9 +51,16 @@ from inference.backends.max.graphs import builder, kinds as known_kinds
 from inference.paths import cache_dir
 from inference.weights import WeightSet
 from motion.atomic import atomic_path
+from motion.processes import process_token, token_alive
 
 MISSING, COMPILING, READY, FAILED = "missing", "compiling", "ready", "failed"
+_log = logging.getLogger(__name__)
+
+
+class StoreNotWritable(OSError):
+    """The store's folder cannot be created or written (read-only, deleted parent, full disk)."""
 EVENT_PREFIX = "@@compile-event "  # marks the worker's progress lines among anything else it prints
+WORKER_MODULE = "inference.backends.max.compile_worker"  # run as `python -m`; only its processes hold `.compiling` markers
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -167,16 +184,17 @@ class MefStore:
 
     def failure(self, kind: str, preset: str | None = None) -> str | None:
         """The error of the last failed compile, or None."""
-        failed = self._entry(kind, preset).file(".failed")
-        return failed.read_text() if failed.is_file() else None
+        try:
+            return self._entry(kind, preset).file(".failed").read_text(errors="replace")
+        except OSError:
+            return None
 
     def mef_path(self, kind: str, preset: str | None = None) -> Path:
         return self._entry(kind, preset).file(".mef")
 
     def info(self, kind: str, preset: str | None = None) -> dict | None:
         """The metadata written beside a ready MEF (structure, compile_s, ...), or None."""
-        meta = self._entry(kind, preset).file(".json")
-        return json.loads(meta.read_text()) if meta.is_file() else None
+        return _sidecar(self._entry(kind, preset))
 
     # -- compiling ---------------------------------------------------------------------------------------
     def ensure(self, kinds: Iterable[str] | None = None, progress: Callable[[CompileProgress], None] | None = None,
@@ -198,15 +216,28 @@ class MefStore:
             if e.stem not in seen and (force or self._status(e) != READY):
                 todo.append(e)
                 seen.add(e.stem)
-        if todo:
-            self._run_worker(todo, progress or (lambda p: None), cancel, tick_s)
+        progress = progress or (lambda p: None)
+        for _ in range(3):  # a model another process was compiling is waited for, then compiled if it is not ready
+            if not todo or (cancel is not None and cancel.is_set()):
+                break
+            self._run_worker(todo, progress, cancel, tick_s)
+            self._wait_for_other_compiles(todo, cancel, tick_s)
+            todo = [e for e in todo if self._status(e) == MISSING]
         return {(e.kind, e.preset): self._status(e) for e in entries}
 
+    def _wait_for_other_compiles(self, entries: list[_Entry], cancel, tick_s: float) -> None:
+        """Until no entry is claimed by a live process any more (another `compile`, the app at start)."""
+        while any(self._status(e) == COMPILING for e in entries):
+            if cancel is not None and cancel.wait(tick_s):
+                return
+            if cancel is None:
+                time.sleep(tick_s)
+
     def _run_worker(self, todo: list[_Entry], progress, cancel, tick_s: float) -> None:
-        self.mef_dir.mkdir(parents=True, exist_ok=True)
+        self.check_writable()
         env = dict(os.environ, MODULAR_TELEMETRY_ENABLED="0", MODULAR_CACHE_DIR=str(self.kernel_cache),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
-        proc = subprocess.Popen([sys.executable, "-m", "inference.backends.max.compile_worker"], cwd=PROJECT_ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], cwd=PROJECT_ROOT, env=env,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, bufsize=1)
         proc.stdin.write(json.dumps({"jobs": [e.job() for e in todo]}))
@@ -251,7 +282,17 @@ class MefStore:
             for e in todo:
                 if self._status(e) == MISSING:
                     tail = "\n".join(other[-20:]) or f"exit code {proc.returncode}"
-                    atomic_text(e.file(".failed"), f"compile worker died (exit code {proc.returncode}):\n{tail}")
+                    record_failure(e.file(".failed"), f"compile worker died (exit code {proc.returncode}):\n{tail}")
+
+    def check_writable(self) -> None:
+        """StoreNotWritable unless files can be created in the store's folder (made if missing)."""
+        try:
+            self.mef_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.mef_dir):
+                pass
+        except OSError as e:
+            raise StoreNotWritable(f"{self.mef_dir}: cannot write the compiled-model store "
+                                   f"({e.strerror or e})") from None
 
     # -- loading -----------------------------------------------------------------------------------------
     def load(self, kind: str, weights: WeightSet) -> MaxRunner:
@@ -265,16 +306,47 @@ class MefStore:
         mef = entry.file(".mef")
         if not mef.is_file():
             raise BackendNotReady(self._not_ready_message(entry))
+        data = self._verified_mef(entry)
+        if data is None:  # damaged, or without a checksum: never handed to MAX; compiled again instead
+            _log.warning(f"warning: {mef}: the compiled model does not match the SHA-256 recorded when it was "
+                         f"compiled; compiling it again")
+            for suffix in (".mef", ".json"):
+                with contextlib.suppress(OSError):
+                    entry.file(suffix).unlink()
+            try:
+                self.ensure_entry(entry)
+            except StoreNotWritable as e:
+                raise BackendNotReady(f"MAX model {kind}: {mef} is damaged and cannot be recompiled: {e}") from None
+            data = self._verified_mef(entry)
+            if data is None:
+                raise BackendNotReady(self._not_ready_message(entry))
         registry = b.registry(kind, weights, structure)
         from max import engine
 
         try:
-            model = self.session().init(engine.read(mef), weights_registry=registry)
+            model = self.session().init(engine.read(io.BytesIO(data)), weights_registry=registry)
         except Exception as e:  # a truncated or foreign file: MAX raises various types
             raise BackendNotReady(f"MAX model {kind}: {mef} could not be loaded ({e}); "
                                   f"recompile it with `python main.py compile --force`") from None
         spec = self._specs(kind, _freeze(structure))
         return MaxRunner(kind, model, spec.inputs, spec.outputs, registry)
+
+    def ensure_entry(self, entry: _Entry) -> str:
+        """Compile one model (any structure, not only a preset's) in a worker; its status afterwards."""
+        self._run_worker([entry], lambda p: None, None, 1.0)
+        self._wait_for_other_compiles([entry], None, 1.0)
+        return self._status(entry)
+
+    def _verified_mef(self, e: _Entry) -> bytes | None:
+        """The MEF's bytes if their SHA-256 is the one its sidecar recorded at compile time, else None."""
+        meta = _sidecar(e)
+        if meta is None or not isinstance(meta.get("mef_sha256"), str):
+            return None
+        try:
+            data = e.file(".mef").read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == meta["mef_sha256"] else None
 
     def session(self):
         """The process-wide MAX InferenceSession this store loads into (created on first use)."""
@@ -304,7 +376,7 @@ class MefStore:
     def _status(self, e: _Entry) -> str:
         if claim_alive(e.file(".compiling")):
             return COMPILING
-        if e.file(".mef").is_file():
+        if _complete(e):
             return READY
         return FAILED if e.file(".failed").is_file() else MISSING
 
@@ -348,19 +420,38 @@ def _pump(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
+def _sidecar(e: _Entry) -> dict | None:
+    """The metadata beside a MEF, or None when it is missing or unreadable (a damaged sidecar is not ready)."""
+    try:
+        meta = json.loads(e.file(".json").read_text())
+    except (OSError, ValueError, RecursionError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _complete(e: _Entry) -> bool:
+    """A MEF with a sidecar that records its checksum and its size (cheap; `load` checks the checksum)."""
+    meta = _sidecar(e)
+    try:
+        return meta is not None and isinstance(meta.get("mef_sha256"), str) and \
+            e.file(".mef").stat().st_size == meta.get("mef_bytes")
+    except OSError:
+        return False
+
+
 def claim_alive(marker: Path) -> bool:
-    """Whether `marker` names a live process (a worker that died leaves a stale one)."""
+    """Whether `marker` names a live compile worker: its pid runs, started when the marker says, and runs
+    the worker module (a worker that died leaves a stale marker, and its pid may since belong to another
+    process)."""
     try:
-        pid = int(marker.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
+        return token_alive(marker.read_text(), command=WORKER_MODULE)
+    except OSError:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+
+
+def claim_token() -> str:
+    """What a worker writes into the `.compiling` marker it holds."""
+    return process_token()
 
 
 def _release_claim(marker: Path, pid: int) -> None:
@@ -374,3 +465,10 @@ def _release_claim(marker: Path, pid: int) -> None:
 def atomic_text(target: Path, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text)
+
+
+def record_failure(target: Path, text: str) -> None:
+    """Write a `.failed` note if the store still takes writes (a deleted or read-only store does not, and
+    the failure is reported anyway)."""
+    with contextlib.suppress(OSError):
+        atomic_text(target, text)
