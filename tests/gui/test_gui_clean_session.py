@@ -14,7 +14,11 @@ from motion.deepmimic import embedded_clips
 pytestmark = pytest.mark.gl
 
 
-def test_every_panel_once_and_stderr_stays_empty(qtbot, tmp_path, capfd):
+def test_every_panel_once_and_stderr_stays_empty(qtbot, tmp_path, capfd, compiled_max_cache, monkeypatch):
+    from inference.networks.rsmt_config import TRANSITION_KINDS
+
+    # the panels' MAX models, compiled once per session (the app's own store may hold older ones)
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled_max_cache([*TRANSITION_KINDS, "deepmimic_actor"], "lite")))
     capfd.readouterr()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
