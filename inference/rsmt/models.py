@@ -93,8 +93,15 @@ class RSMTModel:
     @property
     def skeleton(self) -> Skeleton:
         """The skeleton the networks were trained on, from the sampler's "skeleton" config: joints in feature
-        order, rest offsets in file units. Clips on other rigs are retargeted onto it (`inference.rsmt.rigs`)."""
+        order, rest offsets in file units. Clips on other rigs are retargeted onto it (`inference.rsmt.rigs`).
+        The config holds no End Sites, which give the forearms and feet of humanoid3d (no wrist or toe joints)
+        their direction: a model on humanoid3d's joints takes humanoid3d's End Sites and channels."""
+        from motion.deepmimic import humanoid3d_skeleton
+
         offsets = np.asarray(self.sampler.config["skeleton"]["offsets"], np.float64) / self.position_scale
+        h3d = humanoid3d_skeleton()
+        if h3d.names == list(self.roles.names):
+            return Skeleton(h3d.names, h3d.parents, offsets, h3d.channels, h3d.end_sites)
         rot = ("Zrotation", "Xrotation", "Yrotation")
         channels = [("Xposition", "Yposition", "Zposition") + rot] + [rot] * (self.roles.num_joints - 1)
         return Skeleton(list(self.roles.names), np.asarray(self.roles.parents), offsets, channels)
