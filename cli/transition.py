@@ -4,7 +4,9 @@ transition from the source frame (default: the source clip's last frame) to the 
 target clip's first frame) in a named style of the model's library (`styles build`), the style of a clip or a
 saved style code (.npy/.json; default: the source clip).
 OUT holds the source context, the generated frames (the last one is the network's target keyframe) and
-the rest of the target clip, at 30 fps on the source skeleton (`inference.rsmt.transition`)."""
+the rest of the target clip, at 30 fps on the source skeleton (`inference.rsmt.transition`). Clips on another
+humanoid rig than the model's are retargeted onto it and the result back onto the source's skeleton
+(`inference.rsmt.rigs`; --map gives a joint map); --json's "retargeted" says which maps were used."""
 from __future__ import annotations
 
 import sys
@@ -53,6 +55,9 @@ def add_request_arguments(parser) -> None:
                              "onto the target keyframe so the hand-over to the target clip does not jump)")
     parser.add_argument("--no-foot-lock", action="store_true",
                         help="leave planted feet as generated (default: hold feet that touch the floor still)")
+    parser.add_argument("--map", action="append", default=[], metavar="MAP.json",
+                        help="joint map (retarget --save-map) for a clip that is not on the model's skeleton; "
+                             "repeat for several rigs (default: found from joint names and hierarchy)")
 
 
 def load_model(args):
@@ -70,6 +75,7 @@ def build_request(args, model, backend: str = "torch", whole_rollout: bool = Fal
     from inference.rsmt.style_library import resolve_style
     from inference.rsmt.transition import TransitionRequest
     from motion.io import resolve_clip_frame
+    from motion.joint_map import load_map
 
     source, source_frame = resolve_clip_frame(args.source, -1)
     target, target_frame = resolve_clip_frame(args.target, 0)
@@ -77,7 +83,8 @@ def build_request(args, model, backend: str = "torch", whole_rollout: bool = Fal
                              target_frame=target_frame, style=resolve_style(args.style, model), seed=args.seed,
                              backend=backend, context_frames=args.context,
                              target_placement=args.target_placement, whole_rollout=whole_rollout,
-                             land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock)
+                             land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock,
+                             joint_maps=tuple(load_map(p) for p in args.map))
 
 
 def run(args) -> int:
@@ -101,7 +108,7 @@ def run(args) -> int:
                "ms_per_frame": result.ms_per_frame, "context_frames": result.context_frames,
                "target_frames": result.target_frames, "generated": [result.generated.start, result.generated.stop],
                "fps": result.motion.fps, "seed": result.seed, "out": str(args.out),
-               "weights": str(model.folder), "timings_ms": result.timings}
+               "weights": str(model.folder), "timings_ms": result.timings, "retargeted": result.retargeted}
     if args.json:
         print_json(summary)
     else:
@@ -109,4 +116,6 @@ def run(args) -> int:
               f"{result.length} generated + {result.target_frames} target")
         print(f"{result.backend}: {result.ms_per_frame:.2f} ms per generated frame, "
               f"{result.timings['total']:.0f} ms in all")
+        for role, used in result.retargeted.items():
+            print(f"{role}: retargeted from {used['from']} onto the {used['to']} ({used['mapped']} joints mapped)")
     return 0

@@ -432,3 +432,19 @@ def retarget_round_trip_error(motion: Motion, middle: Motion) -> tuple[float, fl
     mapped = [motion.skeleton.index(n) for n in rig.mapped_joints()]
     err = np.linalg.norm(world_positions(back)[:, mapped] - world_positions(motion)[:, mapped], axis=-1).max()
     return float(err), float(err) / body_height(rig), back
+
+
+def rest_clip(skeleton: Skeleton, name: str) -> Motion:
+    """One frame of `skeleton`'s zero pose: a retarget target known only by its skeleton (a model's)."""
+    rotations = np.tile(np.float32([1, 0, 0, 0]), (1, skeleton.num_joints, 1))
+    return Motion(skeleton, rotations, skeleton.offsets[None].copy(), 30.0, name=name)
+
+
+def map_summary(joint_map: JointMap, skeleton: Skeleton) -> dict:
+    """What a map did to a clip on `skeleton`: the two rigs' names, how many of the clip's joints it maps
+    and which it leaves out (they keep their rest pose on the way there)."""
+    rig = joint_map.rig_for(skeleton, None)
+    other = next(r for r in joint_map.rigs if set(r.skeleton.names) != set(skeleton.names))
+    mapped = set(rig.mapped_joints())
+    return {"from": rig.where, "to": other.where, "mapped": len(mapped),
+            "unmapped": [n for n in skeleton.names if n not in mapped]}

@@ -16,9 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from inference.networks.rsmt_config import RSMTConfig
 from inference.weights import WeightsError, WeightSet
 from motion.joint_roles import JointRoles
+from motion.skeleton import Skeleton
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_RSMT_DIR = ASSETS_DIR / "rsmt_lite"
@@ -89,6 +92,22 @@ class RSMTModel:
         if not scale > 0:
             raise WeightsError(f"{where}: position_scale must be positive, got {scale}")
         return RSMTModel(phase, sampler, cfg, roles, scale, folder)
+
+    @property
+    def skeleton(self) -> Skeleton:
+        """The skeleton the networks were trained on, from the sampler's "skeleton" config: joints in feature
+        order, rest offsets in file units. Clips on other rigs are retargeted onto it (`inference.rsmt.rigs`).
+        The config holds no End Sites, which give the forearms and feet of humanoid3d (no wrist or toe joints)
+        their direction: a model on humanoid3d's joints takes humanoid3d's End Sites and channels."""
+        from motion.deepmimic import humanoid3d_skeleton
+
+        offsets = np.asarray(self.sampler.config["skeleton"]["offsets"], np.float64) / self.position_scale
+        h3d = humanoid3d_skeleton()
+        if h3d.names == list(self.roles.names):
+            return Skeleton(h3d.names, h3d.parents, offsets, h3d.channels, h3d.end_sites)
+        rot = ("Zrotation", "Xrotation", "Yrotation")
+        channels = [("Xposition", "Yposition", "Zposition") + rot] + [rot] * (self.roles.num_joints - 1)
+        return Skeleton(list(self.roles.names), np.asarray(self.roles.parents), offsets, channels)
 
 
 def _check_kind(weights: WeightSet, name: str) -> None:

@@ -40,8 +40,10 @@ class ClipPhases:
 
 
 def clip_phases(generator: TransitionGenerator, motion: Motion, backend: str = "torch") -> ClipPhases:
-    """Phases of every frame of `motion` (TransitionError if its skeleton lacks the model's joints)."""
+    """Phases of every frame of `motion`; a clip on another rig is retargeted onto the model's skeleton first
+    (TransitionError when it cannot be)."""
     model = generator.model
+    motion = generator.on_model(motion, "phase")[0]
     roles = _feature_roles(model.roles, motion, "phase")
     m30 = to_30fps(motion)
     n30 = m30.num_frames

@@ -4,6 +4,7 @@
 Pipeline (`TransitionGenerator.generate`):
 1. Clips at 30 fps (`motion.resample.to_30fps`), joints in the model's feature order
    (`motion.joint_roles`), world positions scaled to the training units (`RSMTModel.position_scale`).
+   A clip on another humanoid rig is first retargeted onto the model's skeleton (`inference.rsmt.rigs`).
 2. Target placement. The target keyframe comes from another clip, recorded somewhere else. "follow"
    (default) turns the target clip about the vertical so it faces where the source faces at the source
    frame, and moves it so its hips land where the source's hips get to when they keep their current
@@ -29,7 +30,8 @@ Pipeline (`TransitionGenerator.generate`):
    canonical frame undone so the transition continues the source clip in world space; then (unless
    `land_on_target` is off) the last generated frames are blended onto the target keyframe so the last one is
    exactly the keyframe and the hand-over to the target clip does not pop, and (unless `lock_feet` is off)
-   planted feet are held still (`inference.rsmt.footlock`).
+   planted feet are held still (`inference.rsmt.footlock`). A retargeted source: the frames are mapped
+   back onto the source's own skeleton, its context frames unchanged (`inference.rsmt.rigs.onto_source`).
 
 Length semantics are RSMT's: `length` generated frames follow the source frame and the last of them is
 the network's rendition of the target keyframe; the output then carries on with the target clip from the
@@ -41,7 +43,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -52,12 +54,15 @@ from inference.networks.rsmt_config import TRANSITION_KINDS
 from inference.rsmt.footlock import lock_planted_feet
 from inference.rsmt.models import RSMTModel
 from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
+from inference.rsmt.rigs import ModelRig, feature_order, onto_source
 from motion import features as F
 from motion.errors import MotionFileError
 from motion.files import read_json, read_npy
+from motion.joint_map import JointMap
 from motion.joint_roles import JointRoles
 from motion.motion import Motion
 from motion.resample import hold_pad, loop_cycles, to_30fps
+from motion.retarget import RetargetError, map_summary
 from motion.rotations import matrix_to_6d, matrix_to_quat, quat_make_continuous, quat_mul
 
 MIN_LENGTH, MAX_LENGTH = 10, 60
@@ -148,7 +153,9 @@ class TransitionRequest:
     whole_rollout: generate with the backend's "rsmt_rollout" graph instead of one step call per frame.
     land_on_target: end the generated frames exactly on the target keyframe (`inference.rsmt.postprocess.
     land_on_target`); off, the last generated frame is where the network put it.
-    lock_feet: hold planted feet still during the generated frames (`inference.rsmt.footlock`)."""
+    lock_feet: hold planted feet still during the generated frames (`inference.rsmt.footlock`).
+    joint_maps: maps (motion.joint_map) to retarget clips that are not on the model's skeleton with; a clip
+    none of them fits is mapped automatically (`inference.rsmt.rigs`)."""
 
     source: Motion
     target: Motion
@@ -164,6 +171,7 @@ class TransitionRequest:
     whole_rollout: bool = False
     land_on_target: bool = True
     lock_feet: bool = True
+    joint_maps: tuple[JointMap, ...] = ()
 
 
 @dataclass
@@ -178,6 +186,10 @@ class TransitionResult:
                "prepare" (clips, placement, phase, style code), "rollout" (target code and the network
                steps, warm-up included), "postprocess" (to a Motion), "total" (all but "load"); and
                "ms_per_frame" = rollout / length
+    retargeted -- clip role ("source", "target", "style") -> summary of the joint map that took that clip
+               onto the model's skeleton (`motion.retarget.map_summary`); only clips that needed one. A
+               retargeted source is mapped back: motion is on the source's skeleton (`inference.rsmt.rigs`);
+               network, network_positions and joint_names stay the model's
     """
 
     motion: Motion
@@ -188,6 +200,7 @@ class TransitionResult:
     timings: dict[str, float]
     backend: str
     seed: int
+    retargeted: dict[str, dict] = field(default_factory=dict)
 
     @property
     def length(self) -> int:
@@ -234,16 +247,9 @@ class _Clip:
 
 
 def _feature_roles(roles: JointRoles, motion: Motion, what: str) -> JointRoles:
-    sk = motion.skeleton
-    missing = [n for n in roles.names if n not in sk.names]
-    if missing:
-        raise TransitionError(f"{what} clip {motion.source or motion.name!r}: its skeleton lacks the model's joints "
-                              f"{missing} (the model was trained on {list(roles.names)})")
-    order = tuple(sk.index(n) for n in roles.names)
-    if sk.parents[order[0]] != -1 or any(
-            (sk.parents[order[j]] != order[p]) if p >= 0 else False for j, p in enumerate(roles.parents)):
-        raise TransitionError(f"{what} clip {motion.source or motion.name!r}: its joint hierarchy differs from "
-                              f"the model's")
+    order = feature_order(roles, motion.skeleton)
+    if isinstance(order, str):
+        raise TransitionError(f"{what} clip {motion.source or motion.name!r}: {order}")
     return replace(roles, source_index=order)
 
 
@@ -265,6 +271,7 @@ class TransitionGenerator:
     def __init__(self, model: RSMTModel):
         self.model = model
         self._runners: dict[tuple[str, str], object] = {}
+        self._rig: ModelRig | None = None
 
     # ---- backends ----------------------------------------------------------------------------
     def load(self, backend: str, whole_rollout: bool = False) -> None:
@@ -280,6 +287,17 @@ class TransitionGenerator:
         return self._runners[key]
 
     # ---- clips -------------------------------------------------------------------------------
+    def on_model(self, motion: Motion, what: str, maps: tuple[JointMap, ...] = ()) -> tuple[Motion, JointMap | None]:
+        """`motion` on the model's skeleton: itself, or retargeted (cached per clip) with the map returned;
+        TransitionError naming the clip's file and what could not be mapped."""
+        if self._rig is None:
+            self._rig = ModelRig(self.model.roles, self.model.skeleton)
+        try:
+            return self._rig.onto_model(motion, maps)
+        except (RetargetError, MotionFileError) as e:
+            raise TransitionError(f"{what} clip {motion.source or motion.name!r} is not on the model's skeleton "
+                                  f"and cannot be retargeted onto it: {e}") from None
+
     def _clip(self, motion: Motion, what: str) -> _Clip:
         roles = _feature_roles(self.model.roles, motion, what)
         m30 = to_30fps(motion)
@@ -287,7 +305,9 @@ class TransitionGenerator:
         return _Clip(motion, m30, roles, pos.astype(np.float64), rot.astype(np.float64))
 
     def style_features(self, style: Motion, name: str | None = None) -> StyleFeatures:
-        """The style code of a clip: its centred `style_frames` frames at 30 fps (looped or held when shorter)."""
+        """The style code of a clip: its centred `style_frames` frames at 30 fps (looped or held when shorter);
+        a clip on another rig is retargeted onto the model's skeleton first."""
+        style = self.on_model(style, "style")[0]
         roles = _feature_roles(self.model.roles, style, "style")
         frames = self.model.cfg.style_frames
         native_needed = int(math.ceil(frames * style.fps / F.FPS)) + 2
@@ -342,6 +362,15 @@ class TransitionGenerator:
         t_load = time.perf_counter()
         self.load(request.backend, request.whole_rollout)
         t_start = time.perf_counter()
+        given, retargeted, maps = request, {}, {}
+        clips = {"source": request.source, "target": request.target}
+        if isinstance(request.style, Motion):
+            clips["style"] = request.style
+        for role, clip in clips.items():
+            clips[role], maps[role] = self.on_model(clip, role, request.joint_maps)
+            if maps[role] is not None:
+                retargeted[role] = map_summary(maps[role], clip.skeleton)
+        request = replace(request, **clips)
         cfg, roles, scale = self.model.cfg, self.model.roles, self.model.position_scale
         src = self._clip(request.source, "source")
         tgt = self._clip(request.target, "target")
@@ -382,13 +411,15 @@ class TransitionGenerator:
             local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tpos], scale)
         network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
         motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
+        if maps["source"] is not None:
+            motion = onto_source(motion, given.source, maps["source"], sf, generated)
         t_end = time.perf_counter()
         timings = {"load": 1e3 * (t_start - t_load), "prepare": 1e3 * (t_rollout - t_start),
                    "rollout": 1e3 * (t_post - t_rollout),
                    "postprocess": 1e3 * (t_end - t_post), "total": 1e3 * (t_end - t_start),
                    "ms_per_frame": 1e3 * (t_post - t_rollout) / length}
         return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings, backend,
-                                request.seed)
+                                request.seed, retargeted)
 
     def total_steps(self, length: int) -> int:
         """The sampler steps of a transition of `length` frames: the warm-up on the context, then one a frame."""
