@@ -19,7 +19,7 @@ from bake.run import is_complete
 from motion.errors import MotionFileError
 
 ROOT = Path(__file__).resolve().parents[2]
-OTHER_RIG = ROOT / "tests" / "data" / "bvh" / "clean.bvh"  # lacks the model's joints: its items fail
+OTHER_RIG = ROOT / "tests" / "data" / "bvh" / "clean.bvh"  # not a humanoid rig (cannot be retargeted): its items fail
 ENV = {**os.environ, "MODULAR_TELEMETRY_ENABLED": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
@@ -66,7 +66,7 @@ def test_local_bake_records_failures_and_resumes(tmp_path):
     assert "1 items failed" in r.stderr
     manifest = json.loads((out / "manifest.json").read_text())["items"]
     assert [m["ok"] for m in manifest] == [True, True, False, True]
-    assert "lacks the model's joints" in manifest[2]["error"] and manifest[2]["out"] == "humanoid3d_walk__clean__source__s0__L30.bvh"
+    assert "cannot be retargeted" in manifest[2]["error"] and manifest[2]["out"] == "humanoid3d_walk__clean__source__s0__L30.bvh"
     assert all(m["ms"] > 0 for m in manifest) and set(manifest[0]) == {
         "source", "target", "style", "seed", "length", "out", "ok", "error", "ms"}
     first = outputs(out)

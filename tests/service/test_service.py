@@ -126,7 +126,7 @@ def _bad_requests() -> list[tuple[str, str, dict, int, str]]:
         ("blank BVH", t, {"json": {**WALK_TO_RUN, "source": {"bvh": "  \n"}}}, 400, "source.bvh: empty"),
         ("not a BVH", t, {"json": {**WALK_TO_RUN, "target": {"bvh": "hello"}}}, 400, "target.bvh"),
         ("BVH bad number", t, {"json": {**WALK_TO_RUN, "source": {"bvh": bad_number}}}, 400, "source.bvh:"),
-        ("BVH of another rig", t, {"json": {**WALK_TO_RUN, "source": {"bvh": clean}}}, 400, "lacks the model's joints"),
+        ("BVH of another rig", t, {"json": {**WALK_TO_RUN, "source": {"bvh": clean}}}, 400, "cannot be retargeted"),
         ("length too short", t, {"json": {**WALK_TO_RUN, "length": 5}}, 422, "length"),
         ("length too long", t, {"json": {**WALK_TO_RUN, "length": 61}}, 422, "length"),
         ("length not a number", t, {"json": {**WALK_TO_RUN, "length": "abc"}}, 422, "length"),
