@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bake.items import BakeItem
-from bake.worker import TRANSITION_KINDS, bake_item
+from bake.worker import bake_item
+from inference.networks.rsmt_config import TRANSITION_KINDS
 from motion.errors import MotionFileError
 from motion.atomic import atomic_write
 

@@ -9,11 +9,8 @@ from __future__ import annotations
 import functools
 import time
 
-import numpy as np
-
 from bake.items import BakeItem
 
-TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
 
 
 @functools.lru_cache(maxsize=None)
@@ -58,10 +55,7 @@ def bake_item(item: BakeItem, backend: str = "torch", weights: str | None = None
         request = TransitionRequest(source, target, length=item.length, source_frame=source_frame,
                                     target_frame=target_frame, style=_style(item.style) if item.style else None,
                                     seed=item.seed, backend=backend)
-        motion = generator.generate(request).motion
-        if not (np.isfinite(motion.rotations).all() and np.isfinite(motion.translations).all()):
-            raise ValueError("the transition holds non-finite numbers")
-        text, error = bvh_text(motion), None
+        text, error = bvh_text(generator.generate(request).motion), None  # bvh_text refuses NaN/inf
     except Exception as e:  # noqa: BLE001 -- recorded in the manifest; the bake goes on with the rest
         text, error = None, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
     return {"ok": error is None, "error": error, "ms": round(1e3 * (time.perf_counter() - t0), 3), "bvh": text}

@@ -9,9 +9,6 @@ humanoid rig than the model's are retargeted onto it and the result back onto th
 (`inference.rsmt.rigs`; --map gives a joint map); --json's "retargeted" says which maps were used."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cli import UserError, print_json, require_in_range
 from inference.backends.base import APP_BACKENDS
 from inference.rsmt.models import MODEL_DIRS

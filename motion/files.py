@@ -19,7 +19,6 @@ import json
 import math
 import os
 import stat
-from pathlib import Path
 
 import numpy as np
 

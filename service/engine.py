@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.backends.base import APP_BACKENDS
+from inference.networks.rsmt_config import TRANSITION_KINDS
 from motion.errors import MotionFileError
 from motion.io import MOTION_SUFFIXES, load_motion
 from motion.motion import Motion
 from service.metrics import Metrics
-from inference.backends.base import APP_BACKENDS
 from service.schemas import BvhClip, CompareBody, StyleCode, TransitionBody
 
-TRANSITION_KINDS = ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", "rsmt_sampler_step")
 
 
 class QueueFull(Exception):

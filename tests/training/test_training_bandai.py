@@ -1,7 +1,6 @@
 """The Bandai Namco data pipeline (`training.bandai`) on three excerpts of the data set (tests/data/bandai):
 labels, the folded root, the rig's roles and mirroring, the per-style split, zip extraction, `train --data`."""
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
