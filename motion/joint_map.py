@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from motion.errors import MotionFileError
+from motion.files import read_text
 from motion.joint_roles import CHAIN_PARTS, PARTS
 from motion.skeleton import Skeleton
 
@@ -85,14 +85,13 @@ def save_map(joint_map: JointMap, path) -> None:
 
 def load_map(path) -> JointMap:
     """Read and validate a JointMap JSON file; MotionFileError names the file and what is wrong."""
+    text = read_text(path)  # a regular file within the input size limit, UTF-8 (MotionFileError otherwise)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MotionFileError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise MotionFileError(path, f"cannot read: {e}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise MotionFileError(path, f"not JSON: {e.msg}", line=e.lineno) from None
+    except RecursionError:
+        raise MotionFileError(path, "JSON nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != MAP_FORMAT:
         raise MotionFileError(path, f"not a joint map (expected \"format\": \"{MAP_FORMAT}\")")
     if data.get("version") != MAP_VERSION:

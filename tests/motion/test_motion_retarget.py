@@ -305,3 +305,12 @@ def test_z_up_rig():
     assert np.all((hips[:, 2] > 80) & (hips[:, 2] < 90))  # humanoid3d's hips 0.85 m up -> ~85 cm up Z
     assert hips[-1, 1] < -100 and np.all(np.abs(hips[:, 0]) < 10)  # walks forward: the rig faces -Y
     assert retarget_round_trip_error(walk, rig)[1] < 1e-5
+
+
+def test_map_that_is_not_a_regular_file_is_refused_without_reading(tmp_path):
+    import os
+
+    path = tmp_path / "map.json"
+    os.mkfifo(path)  # reading it would block forever
+    with pytest.raises(MotionFileError, match=r"map\.json: is a FIFO, not a regular file"):
+        load_map(path)
