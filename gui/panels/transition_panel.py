@@ -62,6 +62,14 @@ def map_text(joint_map, skeleton, edited: bool) -> tuple[str, str]:
     return text, "\n".join(pairs + ([f"unmapped (rest pose): {', '.join(unmapped)}"] if unmapped else []))
 
 
+def maps_used(retargeted: dict) -> str:
+    """One line for a result's `retargeted` (role -> map_summary): which clips were retargeted, from what."""
+    if not retargeted:
+        return "no clip retargeted (all on the model's skeleton)"
+    return "retargeted: " + "; ".join(f"{role} {Path(used['from']).stem} -> model ({len(used['unmapped'])} unmapped)"
+                                      for role, used in retargeted.items())
+
+
 @dataclass
 class ClipChoice:
     """A clip and a frame picked in the panel, and the joint map line under them."""
@@ -400,7 +408,8 @@ class TransitionPanel(QWidget):
         self.window.timeline.play()
         self.result_label.setText(
             f"{clip.name}: {r.motion.num_frames} frames = {r.context_frames} context + {r.length} generated + "
-            f"{r.target_frames} target; {r.ms_per_frame:.2f} ms per generated frame on {r.backend}")
+            f"{r.target_frames} target; {r.ms_per_frame:.2f} ms per generated frame on {r.backend}; "
+            f"{maps_used(r.retargeted)}")
         self.window.log_message(f"transition: {self.result_label.text()}")
 
     # -- screenshots ---------------------------------------------------------------------------------------

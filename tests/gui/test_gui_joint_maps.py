@@ -88,7 +88,22 @@ def test_an_edited_map_is_used_saved_and_loaded(qtbot, window, tmp_path):
     before = len(w.library.clips())
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(w.library.clips()) == before + 1, timeout=60_000)
+    assert f"retargeted: source {BANDAI.stem} -> model (2 unmapped)" in panel.result_label.text()
     used = panel.result.retargeted["source"]
     assert sorted(used["unmapped"]) == ["Hand_L", "joint_Root"]
     bandai = w.library.clips()[1].motion
     assert panel.result.motion.skeleton.names == bandai.skeleton.names  # back on the source's skeleton
+
+
+def test_styles_of_clips_on_other_rigs_say_which_map_encoded_them(qtbot, window):
+    from gui.panels.style_panel import StylePanel
+
+    w, panel = window
+    styles = w.findChild(StylePanel)
+    rows = lambda: [styles.list.item(i) for i in range(styles.list.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: any(BANDAI.stem in r.text() for r in rows()), timeout=60_000)
+    item = next(r for r in rows() if r.text().startswith(BANDAI.stem))
+    assert item.text() == f"{BANDAI.stem}  [clip, map: auto ({BANDAI.stem} -> model), 1 joint unmapped]"
+    assert "left_upper_leg: UpperLeg_L -> left_hip" in item.toolTip().splitlines()
+    run = next(r for r in rows() if r.text().startswith("humanoid3d_run"))
+    assert run.text() == "humanoid3d_run  [clip]" and run.toolTip() == ""
