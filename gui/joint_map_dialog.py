@@ -5,6 +5,7 @@ joints from the hips up, comma-separated. Load... / Save... read and write the m
 `retarget --map / --save-map` and `transition --map` take the same files)."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from motion.errors import MotionFileError
@@ -51,14 +52,16 @@ class JointMapDialog(QDialog):
         self.error.setStyleSheet("color: #c03030")
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(620, 640)
+        self.resize(640, 780)
 
     def _fill(self, joint_map: JointMap) -> None:
         pairs = joint_map.pairs(self.skeleton)
         self.table.setRowCount(len(pairs))
         for row, (part, clip_joints, model_joints) in enumerate(pairs):
-            self.table.setItem(row, 0, QTableWidgetItem(part))
-            self.table.setItem(row, 1, QTableWidgetItem(", ".join(model_joints) or "-"))
+            for column, text in ((0, part), (1, ", ".join(model_joints) or "-")):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, column, item)
             combo = QComboBox(self.table)
             if part in CHAIN_PARTS:
                 combo.setEditable(True)

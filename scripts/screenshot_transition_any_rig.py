@@ -1,7 +1,8 @@
 """Render docs/transition_any_rig.png: a transition made in the GUI between two imported user clips on other
 rigs than the model's, cmu_01_01.bvh (CMU, 120 fps) frame 1500 -> a Bandai Namco clip's frame 30, with the
 shipped weights on the backend the panel picks (MAX + Mojo once its models are compiled): files opened as File > Open does, picked in the Transition panel (its map lines say which joint
-maps were found), generated, and paused inside the transition so the timeline's ranges show.
+maps were found), generated, and paused inside the transition so the timeline's ranges show. Also renders
+the joint map editor (Edit map... of the source) to docs/joint_map_editor.png.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_transition_any_rig.py [OUT.png]
         [--shared ../shared] [--size WxH]
@@ -22,6 +23,7 @@ from scripts.screenshots import _spin, grab_window, wait_for_rsmt  # noqa: E402 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "transition_any_rig.png"))
+    parser.add_argument("--editor-out", default=str(ROOT / "docs" / "joint_map_editor.png"))
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
     parser.add_argument("--size", default="1500x900", help="window size WxH")
     parser.add_argument("--timeout", type=float, default=180.0)
@@ -66,6 +68,11 @@ def main() -> int:
     grab_window(window).save(args.out)
     print(f"{args.out}: {window.width()}x{window.height()}; {panel.result_label.text()}")
     print(f"source {panel.source.map_label.text()}; target {panel.target.map_label.text()}")
+    dialog = panel.edit_map(panel.source)
+    _spin(app, 1.0)
+    dialog.grab().save(args.editor_out)
+    print(f"{args.editor_out}: {dialog.width()}x{dialog.height()}")
+    dialog.reject()
     window.close()
     return 0
 
