@@ -327,8 +327,8 @@ def _chords(source: Rig, target: Rig, q_src: dict, q_t: dict, p_src: np.ndarray,
     for part in CHAIN_PARTS:
         s_names, _ = _chain_params(source, part)
         t_names, _ = _chain_params(target, part)
-        if len(s_names) < 2 or len(t_names) < 2:
-            continue
+        if len(s_names) < 2 or len(t_names) < 2 or s_names[0] not in q_src or t_names[0] not in q_t:
+            continue  # e.g. a chest top the target has that a source without a spine gave no frame
         rest = [_rest_chord(rig, names) for rig, names in ((source, s_names), (target, t_names))]
         turn = _swing(rest[0][None], rest[1][None])[0]
         chord = p_src[:, source.skeleton.index(s_names[-1])] - p_src[:, source.skeleton.index(s_names[0])]
@@ -466,8 +466,9 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
     q_s = _source_frames(src, g_src)
     q_t = _target_frames(src, dst, q_s)
     c_t = canonical_offsets(dst)
-    aims = _aim_specs(src, dst)
     chords = _chords(src, dst, q_s, q_t, p_src, w_quat)
+    aims = {n: (part, child, u, on_ray and part in chords)
+            for n, (part, child, u, on_ray) in _aim_specs(src, dst).items()}
     arcs = _arc_chains(dst, aims, q_t, w_quat)
     bundle = {}  # chain -> (n, F, 3) its bones on the arc, once its first bending joint is placed
     chain_scale = {part: _chain_length(dst, part) / max(_chain_length(src, part), 1e-12) for part in CHAIN_PARTS}
