@@ -176,6 +176,22 @@ def test_joint_map_json_saves_edits_and_loads(tmp_path):
     assert not np.allclose(world_positions(swapped), world_positions(out), atol=1e-2)
 
 
+def test_a_map_edited_in_place_keeps_the_rest_pose_and_checks_the_parts():
+    """JointMap.with_parts (the GUI editor's OK): one rig's parts replaced, the other rig and the rest pose
+    kept, the same checks as a loaded file; pairs lists each part's joints on both rigs."""
+    src, dst = fixture("mixamo_65"), fixture("along_x")
+    _, jm = retarget(src, dst)
+    pairs = jm.pairs(dst.skeleton)
+    assert [p for p, _, _ in pairs][:4] == ["hips", "spine", "neck", "head"]
+    parts = {p: (mine if p in ("spine", "neck") else (mine[0] if mine else None)) for p, mine, _ in pairs}
+    edited = jm.with_parts(dst.skeleton, dict(parts, left_hand=None), "along_x")
+    assert edited.rig_for(dst.skeleton, None).parts["left_hand"] is None
+    np.testing.assert_array_equal(edited.rig_for(dst.skeleton, None).rest, jm.rig_for(dst.skeleton, None).rest)
+    assert edited.rig_for(src.skeleton, None).parts == jm.rig_for(src.skeleton, None).parts
+    with pytest.raises(MotionFileError, match=r"along_x: edited map: required part\(s\) not given: \['left_foot'\]"):
+        jm.with_parts(dst.skeleton, dict(parts, left_foot=None), "along_x")
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d.update(version=9), "unsupported joint map version 9"),
     (lambda d: d["rigs"][0]["parts"].update(tail="Hips"), "rig 1: unknown part(s) ['tail']"),
