@@ -66,6 +66,21 @@ class JointMap:
         return json.dumps({"format": MAP_FORMAT, "version": MAP_VERSION,
                            "rigs": [r.to_dict() for r in self.rigs]}, indent=1)
 
+    def with_parts(self, skeleton: Skeleton, parts: dict, where: str) -> "JointMap":
+        """This map with the parts of `skeleton`'s rig replaced (a user's edit), checked as a loaded map's
+        are: MotionFileError naming `where` and the part that is wrong. The rest pose is kept."""
+        rig = self.rig_for(skeleton, None)
+        checked = _rig_from_dict({"joints": list(skeleton.names), "parts": parts}, f"{where}: edited map")
+        edited = Rig(skeleton, checked.parts, rig.rest, rig.rest_frame, where=rig.where)
+        return JointMap(tuple(edited if set(r.skeleton.names) == set(skeleton.names) else r for r in self.rigs))
+
+    def pairs(self, skeleton: Skeleton) -> list[tuple[str, list[str], list[str]]]:
+        """(part, `skeleton`'s joints, the other rig's joints) for every part, in joint_roles.PARTS order."""
+        rig = self.rig_for(skeleton, None)
+        other = next(r for r in self.rigs if set(r.skeleton.names) != set(skeleton.names))
+        as_list = lambda v: [n for n in (v if isinstance(v, list) else [v]) if n]  # noqa: E731
+        return [(p, as_list(rig.parts.get(p)), as_list(other.parts.get(p))) for p in PARTS]
+
     def rig_for(self, skeleton: Skeleton, path) -> Rig:
         for rig in self.rigs:
             if set(rig.skeleton.names) == set(skeleton.names):

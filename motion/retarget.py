@@ -16,6 +16,13 @@ How (the characterisation of MotionBuilder's HumanIK, in a few lines of algebra)
    space whatever the local axes or rest rotations, and A -> B -> A gives A's rotations back exactly.
 5. Chains of different lengths (spine, neck) are parametrised by rest arc length from the hips (chest
    top for the neck) and each target joint takes the slerp of the source frames around its parameter.
+   Their bones are then placed: the chord of each chain (its start to its end: hips to chest top, chest
+   top to head), in the start joint's canonical frame, is carried over turned by the fixed rotation
+   between the two rigs' rest chords, and the chain ends on it (`_chords`), so the chest and head come
+   back where they were after a round trip through a rig that can reach them. In between, a target with
+   no more bending joints than the source follows the source's curve; one with more lays its bones on an
+   arc (`_arc_bones`), since the source's single kink (Bandai bends its spine only at 64% of its height,
+   CMU from the hips up) says nothing of how the body bends between.
    A part one rig lacks: a hand follows its forearm, a toe its foot; anything else (collars, CMU's
    LHipJoint, fingers, twist bones, Bandai's static joint_Root) keeps its rest rotation.
 6. Hinges: on humanoid3d, whose knees and elbows bend about their local Z only, a limb's twist is moved
@@ -278,22 +285,107 @@ def _chain_length(rig: Rig, part: str) -> float:
     return float(np.linalg.norm(np.diff(pos[idx], axis=0), axis=1).sum())
 
 
-def _aim_specs(source: Rig, target: Rig) -> dict[str, tuple[str, int, float]]:
+def _aim_specs(source: Rig, target: Rig) -> dict[str, tuple[str, int, float, bool]]:
     """Target chain joints between the fixed ends -> (chain, the chain joint its bone ends at, that joint's
-    arc length). Their bones are swung to point where the source chain's curve is at that arc length, so
-    the chest and head land where the source's do even when the chains differ in length."""
+    arc length, on_ray). A bone with on_ray False is swung to point where the source chain's curve is at
+    that arc length (the source has at least as many bending joints, so its curve says where the bone is);
+    with on_ray True the chain ends on its chord (`_chords`): the chain's last bending bone aims there, and
+    in a chain whose source has fewer bending joints all of them lie on an arc (`_arc_bones`): a rig that
+    bends its spine at one joint says nothing of how another bends between its joints, and its kink is
+    where its own bones happen to meet, not where the body bends."""
     specs = {}
     for part in CHAIN_PARTS:
         names, _ = _chain_params(target, part)
         if len(names) < 3 or len(_chain_params(source, part)[0]) < 2:
             continue
         arc = _chain_arc(target, part)
+        found = {}
         for i in range(1, len(names) - 1):
             k = next((k for k in range(i + 1, len(names)) if arc[k] > arc[i] + 1e-9), None)
             if k is not None and int(target.skeleton.parents[target.skeleton.index(names[k])]) == \
                     target.skeleton.index(names[i]):
-                specs[names[i]] = (part, target.skeleton.index(names[k]), float(arc[k]))
+                found[names[i]] = (part, target.skeleton.index(names[k]), float(arc[k]))
+        straight = len(_bending(source, part)) < len(found)
+        for n, spec in found.items():
+            specs[n] = spec + (straight or n == list(found)[-1],)
     return specs
+
+
+def _bending(rig: Rig, part: str) -> list[str]:
+    """The chain's joints between its fixed ends whose bone has a length (they bend the chain)."""
+    names, _ = _chain_params(rig, part)
+    arc = _chain_arc(rig, part)
+    return [n for i, n in enumerate(names[1:-1], 1) if arc[i + 1:].size and arc[i + 1:].max() > arc[i] + 1e-9]
+
+
+def _chords(source: Rig, target: Rig, q_src: dict, q_t: dict, p_src: np.ndarray, w_quat: np.ndarray) -> dict:
+    """chain -> (F, 3) unit direction of the target chain's chord (its start joint to its end joint) in the
+    target's world: the source chord in the source start joint's canonical frame, turned by the fixed
+    rotation between the two rigs' rest chords in those frames. The inverse retarget turns it back, so a
+    chord survives a round trip exactly (where the middle rig can reach it)."""
+    out = {}
+    for part in CHAIN_PARTS:
+        s_names, _ = _chain_params(source, part)
+        t_names, _ = _chain_params(target, part)
+        if len(s_names) < 2 or len(t_names) < 2 or s_names[0] not in q_src or t_names[0] not in q_t:
+            continue  # e.g. a chest top the target has that a source without a spine gave no frame
+        rest = [_rest_chord(rig, names) for rig, names in ((source, s_names), (target, t_names))]
+        turn = _swing(rest[0][None], rest[1][None])[0]
+        chord = p_src[:, source.skeleton.index(s_names[-1])] - p_src[:, source.skeleton.index(s_names[0])]
+        local = quat_rotate(quat_inv(q_src[s_names[0]]), chord.astype(np.float64))
+        world = quat_rotate(quat_mul(w_quat, q_t[t_names[0]]), quat_rotate(turn, local))
+        out[part] = _unit_rows(world.astype(np.float64))
+    return out
+
+
+def _arc_chains(target: Rig, aims: dict, q_t: dict, w_quat: np.ndarray) -> dict:
+    """chain -> ((F, 3) direction of its end joint's bone, [(joint, child)] of its bending joints) for the
+    target chains whose bending bones all end on the chord (`_aim_specs`' on_ray) and that have several."""
+    sk, out = target.skeleton, {}
+    for name, (part, child, _, on_ray) in aims.items():
+        if on_ray:
+            out.setdefault(part, []).append((sk.index(name), child))
+    ends = {part: _chain_params(target, part)[0][-1] for part in out}
+    return {part: (quat_rotate(quat_mul(w_quat, q_t[ends[part]]), np.array([1.0, 0.0, 0.0])).astype(np.float64),
+                   bending) for part, bending in out.items() if len(bending) > 1}
+
+
+def _arc_bones(u, tangent, origin, start, lengths):
+    """(n, F, 3) bone vectors of a chain's n bending bones (from `start`) on a circular arc: symmetric about
+    the chord direction u and ending along `tangent` (the end joint's bone: a neck bent under a tilted head
+    is bent towards it), then swung together so the chain ends on the chord ray from `origin`. The shape of
+    a chain whose source bends it at fewer joints: a smooth bend, not a straight line with one kink."""
+    tangent, n = _unit_rows(tangent), len(lengths)
+    axis = np.cross(u, tangent)
+    alpha = np.arctan2(np.linalg.norm(axis, axis=-1), np.sum(u * tangent, axis=-1))
+    axis = _unit_rows(axis)
+    bones = []
+    for i, length in enumerate(lengths):
+        a = alpha * ((2 * i + 1) / n - 1)
+        q = np.concatenate([np.cos(a / 2)[:, None], np.sin(a / 2)[:, None] * axis], axis=-1)
+        bones.append(length * quat_rotate(q, u).astype(np.float64))
+    v = np.sum(bones, axis=0)
+    end = _on_ray(origin, u, start, np.linalg.norm(v, axis=-1))
+    q = _swing(v, end - start)
+    return np.stack([quat_rotate(q, b).astype(np.float64) for b in bones])
+
+
+def _rest_chord(rig: Rig, names: list[str]) -> np.ndarray:
+    """Unit rest direction from the chain's first joint to its last in the first joint's canonical frame."""
+    rot, pos = _rest_pose(rig)
+    a, e = rig.skeleton.index(names[0]), rig.skeleton.index(names[-1])
+    frame = quat_mul(rot[a], canonical_offsets(rig)[names[0]])
+    return _unit(quat_rotate(quat_inv(frame), pos[e] - pos[a]).astype(np.float64))
+
+
+def _on_ray(origin: np.ndarray, u: np.ndarray, start: np.ndarray, length: float) -> np.ndarray:
+    """(F, 3) the point of the ray origin + t u (t >= 0) at `length` from `start`, the farther one; where the
+    ray passes further away, its point nearest to `start`."""
+    w = start - origin
+    b = np.sum(u * w, axis=-1)
+    disc = b * b - (np.sum(w * w, axis=-1) - length * length)
+    t = np.where(disc >= 0, b + np.sqrt(np.maximum(disc, 0.0)), np.maximum(b, 0.0))
+    return origin + t[:, None] * u
 
 
 def _curve_point(source: Rig, part: str, p_src: np.ndarray, u: float) -> np.ndarray:
@@ -370,13 +462,18 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
     dst = joint_map.rig_for(target.skeleton, map_path)
     g_src, p_src = global_transforms(motion.skeleton, motion.rotations, motion.translations)
     w_quat = matrix_to_quat(world_axes(dst) @ world_axes(src).T).astype(np.float64)
-    q_t = _target_frames(src, dst, _source_frames(src, g_src))
+    sk = dst.skeleton
+    q_s = _source_frames(src, g_src)
+    q_t = _target_frames(src, dst, q_s)
     c_t = canonical_offsets(dst)
-    aims = _aim_specs(src, dst)
+    chords = _chords(src, dst, q_s, q_t, p_src, w_quat)
+    aims = {n: (part, child, u, on_ray and part in chords)
+            for n, (part, child, u, on_ray) in _aim_specs(src, dst).items()}
+    arcs = _arc_chains(dst, aims, q_t, w_quat)
+    bundle = {}  # chain -> (n, F, 3) its bones on the arc, once its first bending joint is placed
     chain_scale = {part: _chain_length(dst, part) / max(_chain_length(src, part), 1e-12) for part in CHAIN_PARTS}
     chain_start = {part: _chain_params(dst, part)[0][0] for part in CHAIN_PARTS}
 
-    sk = dst.skeleton
     frames = motion.num_frames
     rest = dst.rest_rotations().astype(np.float64)
     rest_trans = sk.offsets.astype(np.float64).copy()
@@ -403,9 +500,18 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
         else:
             world[:, j] = rest[j] if parent < 0 else quat_mul(world[:, parent], rest[j])
         if name in aims:
-            part, child, u = aims[name]
+            part, child, u, on_ray = aims[name]
             start = sk.index(chain_start[part])
-            goal = pos[:, start] + chain_scale[part] * quat_rotate(w_quat, _curve_point(src, part, p_src, u))
+            if on_ray and part in arcs:
+                tangent, bending = arcs[part]
+                if part not in bundle:
+                    bundle[part] = _arc_bones(chords[part], tangent, pos[:, start], pos[:, j],
+                                              [float(np.linalg.norm(rest_trans[c])) for _, c in bending])
+                goal = pos[:, j] + bundle[part][[m for m, _ in bending].index(j)]
+            elif on_ray:
+                goal = _on_ray(pos[:, start], chords[part], pos[:, j], float(np.linalg.norm(rest_trans[child])))
+            else:
+                goal = pos[:, start] + chain_scale[part] * quat_rotate(w_quat, _curve_point(src, part, p_src, u))
             bone = quat_rotate(world[:, j], rest_trans[child])
             world[:, j] = quat_mul(_swing(bone, goal - pos[:, j]), world[:, j])
         if name in hinges:  # the twist goes to the parent so the joint bends about its axis only

@@ -1,4 +1,4 @@
-"""Render docs/retarget_cmu.png: the 3-D view with cmu_01_01.bvh (left) beside the same clip retargeted onto
+"""Render docs/retarget_viewer.png: the 3-D view with cmu_01_01.bvh (left) beside the same clip retargeted onto
 a Bandai Namco skeleton (middle) and onto humanoid3d (right), at one frame, in cm, side by side, each
 turned to face the camera.
 
@@ -27,7 +27,7 @@ SPREAD = np.array([-np.sin(np.radians(AZIMUTH)), 0.0, -np.cos(np.radians(AZIMUTH
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "retarget_cmu.png"))
+    parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "retarget_viewer.png"))
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"))
     parser.add_argument("--frame", type=int, default=1500)
     args = parser.parse_args()

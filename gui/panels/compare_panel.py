@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from gui.loading import clip_from_motion
 from gui.panels.backend_colors import BACKEND_COLORS
 from gui.panels.rsmt_context import context_for
+from gui.panels.transition_panel import maps_used
 from inference.backends.base import LABELS, MAX_BACKENDS
 from parity.transition_report import error_matrix, write_transition_report
 from viewer.skeleton_view import SkeletonView
@@ -238,7 +239,7 @@ class ComparePanel(QWidget):
         self.summary.setText(
             f"{rep.reference} vs {rep.candidate}, {rep.length} frames, {label}: largest error "
             f"{per_frame.max():.3g} cm (frame {int(per_frame.argmax())}); median step latency "
-            + ", ".join(f"{k} {v:.0f} us" for k, v in med.items()))
+            + ", ".join(f"{k} {v:.0f} us" for k, v in med.items()) + f"; {maps_used(self.reference.retargeted)}")
 
     def set_cursor(self, index: int) -> None:
         if self.report is None:

@@ -24,15 +24,22 @@ def short_name(style: str) -> str:
 
 
 def build_library(generator, clips: dict, folder=None):
-    """Job: (styles, problems, the model's StyleLibrary or None): its named styles, the clips' and the custom
-    style files'."""
+    """Job: (styles, problems, the model's StyleLibrary or None, {clip style name: (map line, pairs)} for the
+    clips on other rigs, retargeted onto the model's skeleton to be encoded): its named styles, the clips'
+    and the custom style files'."""
+    from gui.panels.transition_panel import map_text
     from inference.rsmt.style_library import library_styles
     from inference.rsmt.styles import clip_styles, load_custom_styles
 
     named, library = library_styles(generator)
     styles, problems = clip_styles(generator, clips)
     custom, bad = load_custom_styles(generator, folder)
-    return named + styles + custom, problems + bad, library
+    maps = {}
+    for s in styles:
+        used = generator.on_model(clips[s.name], "style")[1]  # cached by clip_styles' retarget
+        if used is not None:
+            maps[s.name] = map_text(used, clips[s.name].skeleton, edited=False)
+    return named + styles + custom, problems + bad, library, maps
 
 
 def style_colour(index: int, count: int):
@@ -69,6 +76,7 @@ class StylePanel(QWidget):
         self.styles = []
         self.map = None
         self.library = None  # the model's inference.rsmt.style_library.StyleLibrary, if it has one
+        self.maps: dict[str, tuple[str, str]] = {}  # clip style -> (map line, pairs) for clips on other rigs
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.list = QListWidget(self)
@@ -139,7 +147,7 @@ class StylePanel(QWidget):
     def _built(self, outcome) -> None:
         from inference.rsmt.styles import StyleMap
 
-        styles, problems, self.library = outcome
+        styles, problems, self.library, self.maps = outcome
         picked = self.ctx.style.name if self.ctx.style is not None else None
         self.styles = list(styles)
         self.map = StyleMap(np.stack([s.code for s in styles])) if styles else None
@@ -153,7 +161,9 @@ class StylePanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for s in self.styles:
-            self.list.addItem(f"{s.name}  [{s.origin}]")
+            line, pairs = self.maps.get(s.name, ("", ""))
+            self.list.addItem(f"{s.name}  [{s.origin}{', ' + line if line else ''}]")
+            self.list.item(self.list.count() - 1).setToolTip(pairs)
         row = names.index(picked) if picked in names else -1
         self.list.setCurrentRow(row)
         self.list.blockSignals(False)

@@ -3,16 +3,24 @@ generated RSMT transition out, added to the clip library and played (File > Expo
 
 Generating runs on the RSMT job runner (`gui.panels.rsmt_context`): progress per generated frame, Cancel
 stops it at the next network call, and a newer Generate supersedes an older one (its result is dropped).
+
+A source or target clip on another rig than the model's is retargeted onto it (`inference.rsmt.rigs`); the
+"map" line under each clip says which joint map is used (found automatically when the clip is picked, on
+the RSMT job runner; the tooltip lists the pairs), and Edit map... opens `gui.joint_map_dialog` to fix it:
+the edited map is used for that clip from then on.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from gui.joint_map_dialog import JointMapDialog
 from gui.loading import clip_from_motion
 from gui.panels.rsmt_context import context_for
 from inference.backends.base import APP_BACKENDS, LABELS, MAX_BACKENDS
@@ -34,12 +42,44 @@ def generate(generator, request, job):
     return result, clip_from_motion(result.motion, name, ranges=ranges)
 
 
+def find_map(generator, motion, maps, role: str):
+    """Job: the JointMap that takes `motion` onto the model's skeleton (None: it is on it already), the first
+    of `maps` that fits or one found automatically (TransitionError: the clip cannot be mapped). The clip
+    retargeted on the way is cached, so generating with the same map does not redo it."""
+    return generator.on_model(motion, role, maps)[1]
+
+
+def map_text(joint_map, skeleton, edited: bool) -> tuple[str, str]:
+    """The map line of a clip and its tooltip (the pairs, then the clip's joints the map leaves out)."""
+    from motion.retarget import map_summary
+
+    summary = map_summary(joint_map, skeleton)
+    unmapped = summary["unmapped"]
+    text = (f"map: {'edited' if edited else 'auto'} ({Path(summary['from']).stem} -> model), "
+            f"{len(unmapped)} joint{'s' * (len(unmapped) != 1)} unmapped")
+    pairs = [f"{part}: {', '.join(mine) or '-'} -> {', '.join(model) or '-'}"
+             for part, mine, model in joint_map.pairs(skeleton)]
+    return text, "\n".join(pairs + ([f"unmapped (rest pose): {', '.join(unmapped)}"] if unmapped else []))
+
+
+def maps_used(retargeted: dict) -> str:
+    """One line for a result's `retargeted` (role -> map_summary): which clips were retargeted, from what."""
+    if not retargeted:
+        return "no clip retargeted (all on the model's skeleton)"
+    return "retargeted: " + "; ".join(f"{role} {Path(used['from']).stem} -> model ({len(used['unmapped'])} unmapped)"
+                                      for role, used in retargeted.items())
+
+
 @dataclass
 class ClipChoice:
-    """A clip and a frame picked in the panel."""
+    """A clip and a frame picked in the panel, and the joint map line under them."""
 
     combo: QComboBox
     frame: QSpinBox
+    role: str = ""
+    map_label: QLabel | None = None
+    map_button: QPushButton | None = None
+    joint_map: object = None  # the JointMap the clip is retargeted with (None: on the model's skeleton)
 
 
 class TransitionPanel(QWidget):
@@ -50,6 +90,7 @@ class TransitionPanel(QWidget):
         self.result = None  # the last TransitionResult
         self.result_clip = None
         self.backend_status: dict[str, str] = {}
+        self.edited_maps: dict[int, tuple[object, object]] = {}  # id(clip) -> (clip, edited JointMap)
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -100,7 +141,9 @@ class TransitionPanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Source", self._row(self.source, "source"))
+        form.addRow("", self._map_row(self.source))
         form.addRow("Target", self._row(self.target, "target"))
+        form.addRow("", self._map_row(self.target))
         form.addRow("Length", self.length)
         form.addRow("Style", self.style_label)
         form.addRow("Seed", self.seed)
@@ -140,8 +183,22 @@ class TransitionPanel(QWidget):
         combo.setMinimumContentsLength(14)
         frame = QSpinBox(self)
         frame.setToolTip(f"{what} frame (of the clip's own frame rate)")
-        combo.currentIndexChanged.connect(lambda _=0, c=combo, f=frame: self._clip_picked(c, f))
-        return ClipChoice(combo, frame)
+        choice = ClipChoice(combo, frame, what)
+        combo.currentIndexChanged.connect(lambda _=0, c=choice: self._clip_picked(c.combo, c.frame, c))
+        return choice
+
+    def _map_row(self, choice: ClipChoice) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        choice.map_label = QLabel(row)
+        choice.map_label.setWordWrap(True)
+        choice.map_button = QPushButton("Edit map...", row)
+        choice.map_button.setToolTip(f"which joint of the {choice.role} clip is which part of the model's skeleton")
+        choice.map_button.clicked.connect(lambda: self.edit_map(choice))
+        layout.addWidget(choice.map_label, 1)
+        layout.addWidget(choice.map_button)
+        return row
 
     def _row(self, choice: ClipChoice, what: str) -> QWidget:
         row = QWidget(self)
@@ -165,16 +222,71 @@ class TransitionPanel(QWidget):
             choice.combo.addItems(names)
             choice.combo.setCurrentIndex(max(names.index(current) if current in names else 0, 0))
             choice.combo.blockSignals(False)
-            self._clip_picked(choice.combo, choice.frame)
+            self._clip_picked(choice.combo, choice.frame, choice)
 
     def _clip(self, combo: QComboBox):
         clips = self.window.library.clips()
         i = combo.currentIndex()
         return clips[i] if 0 <= i < len(clips) else None
 
-    def _clip_picked(self, combo: QComboBox, frame: QSpinBox) -> None:
+    def _clip_picked(self, combo: QComboBox, frame: QSpinBox, choice: ClipChoice | None = None) -> None:
         clip = self._clip(combo)
         frame.setRange(0, max(clip.motion.num_frames - 1, 0) if clip else 0)
+        if choice is not None:
+            self.refresh_map(choice)
+
+    # -- joint maps ----------------------------------------------------------------------------------------
+    def _edited_map(self, clip):
+        entry = self.edited_maps.get(id(clip))
+        return entry[1] if entry is not None and entry[0] is clip else None
+
+    def refresh_map(self, choice: ClipChoice) -> None:
+        """Find the map of the choice's clip on the RSMT runner; its line says which (or why none)."""
+        clip = self._clip(choice.combo)
+        choice.joint_map = None
+        choice.map_button.setEnabled(False)
+        if clip is None or not self.ctx.ready:
+            choice.map_label.setText("map: -")
+            choice.map_label.setToolTip("")
+            return
+        choice.map_label.setText("map: ...")
+        edited = self._edited_map(clip)
+        self.ctx.submit(find_map, self.ctx.generator, clip.motion, (edited,) if edited else (), choice.role,
+                        key=f"map-{choice.role}", description=f"joint map of {clip.name}",
+                        on_result=lambda used, c=choice, k=clip: self._map_found(c, k, used),
+                        on_error=lambda message, c=choice: self._map_failed(c, message))
+
+    def _map_found(self, choice: ClipChoice, clip, joint_map) -> None:
+        choice.joint_map = joint_map
+        if joint_map is None:
+            choice.map_label.setText("map: none needed (the model's skeleton)")
+            choice.map_label.setToolTip("")
+            return
+        text, tip = map_text(joint_map, clip.motion.skeleton, self._edited_map(clip) is not None)
+        choice.map_label.setText(text)
+        choice.map_label.setToolTip(tip)
+        choice.map_button.setEnabled(True)
+
+    def _map_failed(self, choice: ClipChoice, message: str) -> None:
+        choice.map_label.setText(f"map: none ({message})")
+        choice.map_label.setToolTip(message)
+
+    def edit_map(self, choice: ClipChoice) -> JointMapDialog | None:
+        """Open the joint map editor for the choice's clip; once accepted, its map is used for that clip."""
+        clip = self._clip(choice.combo)
+        if clip is None or choice.joint_map is None:
+            return None
+        dialog = JointMapDialog(self, choice.joint_map, clip.motion.skeleton, clip.name)
+        dialog.accepted.connect(lambda: self._map_edited(clip, dialog.edited_map))
+        dialog.open()
+        return dialog
+
+    def _map_edited(self, clip, joint_map) -> None:
+        self.edited_maps[id(clip)] = (clip, joint_map)
+        self.window.log_message(f"joint map of {clip.name} edited")
+        for choice in (self.source, self.target):
+            if self._clip(choice.combo) is clip:
+                self.refresh_map(choice)
 
     def set_from_timeline(self, choice: ClipChoice) -> None:
         clip = self.window.current
@@ -196,6 +308,8 @@ class TransitionPanel(QWidget):
     def _model_changed(self) -> None:
         self.status.setText(self.ctx.status_text())
         self.generate_button.setEnabled(self.ctx.ready)
+        for choice in (self.source, self.target):
+            self.refresh_map(choice)
         if self.ctx.ready:  # which backends can run it (importing MAX takes a while: on the worker)
             self.ctx.submit(backend_status, key="backend-status", description="check backends",
                                  on_result=self._backends_checked)
@@ -241,10 +355,12 @@ class TransitionPanel(QWidget):
         if src is None or tgt is None:
             raise ValueError("choose a source and a target clip")
         style = self.ctx.style.features if self.ctx.style is not None else None
+        maps = tuple(m for m in (self._edited_map(src), self._edited_map(tgt)) if m is not None)
         return TransitionRequest(src.motion, tgt.motion, length=self.length.value(),
                                  source_frame=self.source.frame.value(), target_frame=self.target.frame.value(),
                                  style=style, seed=self.seed.value(), backend=self.backend.currentData(),
-                                 land_on_target=self.landing.isChecked(), lock_feet=self.foot_lock.isChecked())
+                                 land_on_target=self.landing.isChecked(), lock_feet=self.foot_lock.isChecked(),
+                                 joint_maps=maps)
 
     def generate(self) -> None:
         if not self.ctx.ready:
@@ -292,7 +408,8 @@ class TransitionPanel(QWidget):
         self.window.timeline.play()
         self.result_label.setText(
             f"{clip.name}: {r.motion.num_frames} frames = {r.context_frames} context + {r.length} generated + "
-            f"{r.target_frames} target; {r.ms_per_frame:.2f} ms per generated frame on {r.backend}")
+            f"{r.target_frames} target; {r.ms_per_frame:.2f} ms per generated frame on {r.backend}; "
+            f"{maps_used(r.retargeted)}")
         self.window.log_message(f"transition: {self.result_label.text()}")
 
     # -- screenshots ---------------------------------------------------------------------------------------
