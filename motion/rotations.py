@@ -95,14 +95,28 @@ def quat_inv(q) -> np.ndarray:
     return _f32(q * np.array([1.0, -1.0, -1.0, -1.0]) / np.where(n2 == 0.0, 1.0, n2))
 
 
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b of 3-vectors (..., 3), leading dims broadcast, in the inputs' dtype (not float32 like the rest
+    of this module): np.cross's arithmetic without its axis handling, several times faster on the small
+    arrays of per-request post-processing."""
+    a, b = np.asarray(a), np.asarray(b)
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b))
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    out[..., 0] = a1 * b2 - a2 * b1
+    out[..., 1] = a2 * b0 - a0 * b2
+    out[..., 2] = a0 * b1 - a1 * b0
+    return out
+
+
 def quat_rotate(q, v) -> np.ndarray:
     """Rotate 3-vectors v by unit quaternions q; leading dims broadcast."""
     q, v = _f64(q), _f64(v)
     _check_last(q, 4, "quaternion")
     _check_last(v, 3, "vector")
     w, u = q[..., :1], q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return _f32(v + w * t + np.cross(u, t))
+    t = 2.0 * cross(u, v)
+    return _f32(v + w * t + cross(u, t))
 
 
 def quat_slerp(a, b, t) -> np.ndarray:
@@ -228,7 +242,7 @@ def _sixd_to_matrix64(d: np.ndarray) -> np.ndarray:
     r0 = a / np.linalg.norm(a, axis=-1, keepdims=True)
     b = b - np.sum(r0 * b, axis=-1, keepdims=True) * r0
     r1 = b / np.linalg.norm(b, axis=-1, keepdims=True)
-    return np.stack([r0, r1, np.cross(r0, r1)], axis=-2)
+    return np.stack([r0, r1, cross(r0, r1)], axis=-2)
 
 
 def sixd_to_matrix(d) -> np.ndarray:
