@@ -24,6 +24,8 @@ def depth_levels(parents) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
 
 @lru_cache(maxsize=64)
 def _depth_levels(parents: tuple[int, ...]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    if not parents or parents[0] >= 0 or any(not 0 <= p < j for j, p in enumerate(parents) if j):
+        raise ValueError(f"parents must be -1 for joint 0 and an earlier joint for every other, got {list(parents)}")
     depth = [0] * len(parents)
     for j in range(1, len(parents)):
         depth[j] = depth[parents[j]] + 1
@@ -50,7 +52,10 @@ def global_transforms(skeleton: Skeleton, rotations, translations) -> tuple[np.n
         raise ValueError(f"rotations must be (frames, {num_joints}, 4), got {rotations.shape}")
     if translations.shape != rotations.shape[:2] + (3,):
         raise ValueError(f"translations must be {rotations.shape[:2] + (3,)}, got {translations.shape}")
+    return _world_transforms(skeleton.parents, rotations, translations)
 
+
+def _world_transforms(parents, rotations: np.ndarray, translations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # (components, joints, frames): rot[c, j] is a contiguous row over frames
     rot = np.ascontiguousarray(rotations.transpose(2, 1, 0), dtype=np.float64)
     pos = np.ascontiguousarray(translations.transpose(2, 1, 0), dtype=np.float64)
@@ -58,9 +63,9 @@ def global_transforms(skeleton: Skeleton, rotations, translations) -> tuple[np.n
     world_pos = np.empty_like(pos)
     world_rot[:, 0] = rot[:, 0]
     world_pos[:, 0] = pos[:, 0]
-    for joints, parents in depth_levels(skeleton.parents):
-        pw, px, py, pz = world_rot[:, parents]
-        ox, oy, oz = world_pos[:, parents]
+    for joints, of in depth_levels(parents):
+        pw, px, py, pz = world_rot[:, of]
+        ox, oy, oz = world_pos[:, of]
         # child origin: parent origin + parent world rotation applied to the local translation
         # (v + 2w(u x v) + 2u x (u x v), with u the vector part)
         vx, vy, vz = pos[:, joints]
@@ -91,10 +96,11 @@ def forward_kinematics(local_rot: np.ndarray, root: np.ndarray, offsets: np.ndar
     positions (B, T, 3), per-sample offsets (B, J, 3), parents (J,) -> global positions (B, T, J, 3) and
     global quaternions (B, T, J, 4), float32 (`global_transforms`)."""
     b, t, j, _ = local_rot.shape
+    if len(parents) != j:
+        raise ValueError(f"{len(parents)} parents for {j} joints")
     trans = np.broadcast_to(offsets[:, None], (b, t, j, 3)).copy()
     trans[:, :, 0] = root
-    skeleton = Skeleton([f"j{i}" for i in range(j)], np.asarray(parents), np.zeros((j, 3)), [()] * j)
-    quats, pos = global_transforms(skeleton, local_rot.reshape(b * t, j, 4), trans.reshape(b * t, j, 3))
+    quats, pos = _world_transforms(parents, local_rot.reshape(b * t, j, 4), trans.reshape(b * t, j, 3))
     return pos.reshape(b, t, j, 3), quats.reshape(b, t, j, 4)
 
 

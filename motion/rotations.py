@@ -209,14 +209,18 @@ def _matrix_to_quat64(m: np.ndarray) -> np.ndarray:
     m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
     m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
     m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
-    cands = np.stack([
-        np.stack([1 + m00 + m11 + m22, m21 - m12, m02 - m20, m10 - m01], axis=-1),
-        np.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], axis=-1),
-        np.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], axis=-1),
-        np.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], axis=-1),
-    ], axis=-2)  # row k is 4 * q_k * q; pick the row with the largest q_k
-    k = np.argmax(np.stack([m00 + m11 + m22, m00, m11, m22], axis=-1), axis=-1)
-    q = np.take_along_axis(cands, k[..., None, None], axis=-2)[..., 0, :]
+    cands = np.empty(m.shape[:-2] + (4, 4))  # row k is 4 * q_k * q; pick the row with the largest q_k
+    cands[..., 0, 0], cands[..., 1, 1] = 1 + m00 + m11 + m22, 1 + m00 - m11 - m22
+    cands[..., 2, 2], cands[..., 3, 3] = 1 - m00 + m11 - m22, 1 - m00 - m11 + m22
+    cands[..., 0, 1] = cands[..., 1, 0] = m21 - m12
+    cands[..., 0, 2] = cands[..., 2, 0] = m02 - m20
+    cands[..., 0, 3] = cands[..., 3, 0] = m10 - m01
+    cands[..., 1, 2] = cands[..., 2, 1] = m01 + m10
+    cands[..., 1, 3] = cands[..., 3, 1] = m02 + m20
+    cands[..., 2, 3] = cands[..., 3, 2] = m12 + m21
+    diagonal = np.empty(m.shape[:-2] + (4,))
+    diagonal[..., 0], diagonal[..., 1], diagonal[..., 2], diagonal[..., 3] = m00 + m11 + m22, m00, m11, m22
+    q = np.take_along_axis(cands, np.argmax(diagonal, axis=-1)[..., None, None], axis=-2)[..., 0, :]
     q = _normalize64(q)
     return np.where(q[..., :1] < 0.0, -q, q)
 

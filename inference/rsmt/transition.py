@@ -495,26 +495,25 @@ class TransitionGenerator:
         h = np.zeros((1, cfg.rnn_size), np.float32)
         cell = np.zeros((1, cfg.rnn_size), np.float32)
         phase = phase[None].astype(np.float32)
-        tta = length + c - 1
+        # time to arrival of every step: length + c - 2 at the first warm-up step, then one less each step
+        tta = np.arange(length + c - 2, 0, -1, dtype=np.float32)[:, None]
+        vel = pos[1:] - pos[:-1]
+        fixed = {**shared, "noise": noise[None]}  # the inputs every step call shares
         for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
-            tta -= 1
-            out = step(pos=pos[i][None], vel=(pos[i] - pos[i - 1])[None], rot=rot[i][None], phase=phase, h=h, c=cell,
-                       tta=np.array([tta], np.float32), noise=noise[None], **shared)
+            out = step(pos=pos[i][None], vel=vel[i - 1][None], rot=rot[i][None], phase=phase, h=h, c=cell,
+                       tta=tta[i - 1], **fixed)
             h, cell = out["h"], out["c"]
             step_done(i)
-        state = {"pos": pos[-1][None], "vel": (pos[-1] - pos[-2])[None], "rot": rot[-1][None], "phase": phase,
-                 "h": h, "c": cell}
+        state = {"pos": pos[-1][None], "vel": vel[-1][None], "rot": rot[-1][None], "phase": phase, "h": h, "c": cell}
         if whole:
             return self._rollout_graph(backend, state, shared, noise, length, lambda done: step_done(c - 2 + done))
-        frames: dict[str, list] = {k: [] for k in NETWORK_OUTPUTS}
+        frames = []
         for done in range(1, length + 1):
-            tta -= 1
-            out = step(**state, tta=np.array([tta], np.float32), noise=noise[None], **shared)
+            out = step(**state, tta=tta[c - 3 + done], **fixed)
             state = {k: out[k] for k in STATE}
-            for k in NETWORK_OUTPUTS:
-                frames[k].append(out[k][0])
+            frames.append(out)
             step_done(c - 2 + done)
-        return {k: np.stack(v) for k, v in frames.items()}
+        return {k: np.concatenate([f[k] for f in frames]) for k in NETWORK_OUTPUTS}
 
     def _rollout_graph(self, backend, state, shared, noise, length, frames_done) -> dict[str, np.ndarray]:
         """The generated frames from "rsmt_rollout" calls of `max_transition` rows each, every call
