@@ -102,7 +102,8 @@ class BenchReport:
 
     def table(self) -> str:
         lines = []
-        head = f"{'case':<26} {'batch':>5} " + " ".join(f"{b + ' us':>12} {'x':>6}" for b in self.backends)
+        width = max([26] + [len(r.case) for r in self.rows])
+        head = f"{'case':<{width}} {'batch':>5} " + " ".join(f"{b + ' us':>12} {'x':>6}" for b in self.backends)
         lines += ["median time per call (x = ratio to torch; above 1 is slower)", head, "-" * len(head)]
         keyed = {(r.case, r.batch, r.backend): r for r in self.rows}
         for case, batch in dict.fromkeys((r.case, r.batch) for r in self.rows):
@@ -110,7 +111,7 @@ class BenchReport:
             for b in self.backends:
                 r = keyed.get((case, batch, b))
                 cells.append(f"{r.median_us:>12.1f} {_ratio(r.ratio_vs_torch):>6}" if r else f"{'-':>12} {'':>6}")
-            lines.append(f"{case:<26} {batch:>5} " + " ".join(cells))
+            lines.append(f"{case:<{width}} {batch:>5} " + " ".join(cells))
         lines += self._e2e_table()
         for name, path in self.meta.get("transition_path", {}).items():
             lines.append(f"transition on {name}: {path}")

@@ -14,6 +14,7 @@ about 2.5 GB/s even a 2,752-frame, 31-joint CMU clip costs about a millisecond p
 """
 from __future__ import annotations
 
+import threading
 import zlib
 from collections import OrderedDict
 from typing import Callable, Hashable, TypeVar
@@ -46,28 +47,33 @@ def clip_key(motion: Motion) -> tuple:
 
 class ClipCache:
     """An LRU map from (what, key...) to a value computed once (`get`). A clip's entries hold the clip, so
-    its identity stays its own while they are kept."""
+    its identity stays its own while they are kept. Safe to share between threads (the GUI's workers): two
+    threads missing the same key at once both build it, and the second result is kept."""
 
     def __init__(self, size: int = DEFAULT_SIZE):
         self.size = size
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
         """The value cached under `key`, else build() (cached unless it raises)."""
-        if key in self._entries:
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return self._entries[key]
-        self.misses += 1
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key]
+            self.misses += 1
         value = build()
-        self._entries[key] = value
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
         return value
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
