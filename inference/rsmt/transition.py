@@ -306,7 +306,7 @@ class TransitionGenerator:
                                   f"and cannot be retargeted onto it: {e}") from None
 
     def _clip(self, motion: Motion, what: str) -> _Clip:
-        """`motion` (on the model's skeleton) at 30 fps with its pose: cached per clip content."""
+        """`motion` (on the model's skeleton) at 30 fps with its pose, cached per clip (`clips`)."""
         def build() -> _Clip:
             roles = _feature_roles(self.model.roles, motion, what)
             m30 = to_30fps(motion)
@@ -333,8 +333,7 @@ class TransitionGenerator:
         start = (m30.num_frames - frames) // 2
         pos, rot = F.global_pose(m30, roles, self.model.position_scale)
         feats = F.style_features(pos[start:start + frames], rot[start:start + frames], roles)
-        code = np.concatenate([feats["pos"], feats["vel"], feats["rot"]], axis=-1).astype(np.float32)
-        return code
+        return np.concatenate([feats["pos"], feats["vel"], feats["rot"]], axis=-1).astype(np.float32)
 
     def style_outputs(self, backend: str, code: StyleFeatures) -> dict[str, np.ndarray]:
         """The style encoder's outputs ("rsmt_sampler_style") for a style code on `backend`, cached per code
