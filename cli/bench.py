@@ -1,6 +1,8 @@
-"""`python main.py bench [--quick] [--json F] [--backends B ...] [--kinds K ...] [--runs N] [--compile-times]`:
-latency (batch 1) and throughput (batch 64) of every network and of the DeepMimic policy step on PyTorch,
-MAX, ONNX Runtime (and any other registered backend), interleaved medians with ratios against PyTorch;
+"""`python main.py bench [--quick] [--e2e] [--json F] [--backends B ...] [--kinds K ...] [--runs N]
+[--compile-times]`: the end-to-end transition (request to finished Motion, 10/30/60 frames, with speed-ups over
+PyTorch and ONNX Runtime and a prepare / networks / post breakdown), latency (batch 1) and throughput (batch 64)
+of every network and of the DeepMimic policy step on PyTorch, MAX, ONNX Runtime (and any other registered
+backend), interleaved medians with ratios against PyTorch;
 model load times, the memory of a worker holding the model on one backend alone, and (opt-in, about a
 minute per model) cold and warm MAX compile times.
 
@@ -20,6 +22,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="DeepMimic networks only, 5 runs each: a smoke test, not stable numbers")
     parser.add_argument("--json", metavar="F", help="write the JSON report to F ('-': stdout instead of the table)")
+    parser.add_argument("--e2e", action="store_true",
+                        help="only the end-to-end transition rows (transition_e2e_*): no network rows or memory probes")
     parser.add_argument("--backends", nargs="+", metavar="B",
                         help="backends to time (default: every registered one; torch is always included)")
     parser.add_argument("--kinds", nargs="+", metavar="KIND", help="network kinds to time (default: all)")
@@ -51,7 +55,8 @@ def run(args) -> int:
         if unknown:
             raise UserError(f"unknown model kind {', '.join(unknown)} (known: {', '.join(BUILDERS)})")
         config = replace(config, kinds=tuple(args.kinds))
-    config = replace(config, policy=args.policy, memory=not args.no_memory, compile_times=args.compile_times)
+    config = replace(config, policy=args.policy, memory=not args.no_memory, compile_times=args.compile_times,
+                     e2e_only=args.e2e)
     to_stdout = args.json == "-"
     try:
         with stdout_to_stderr():

@@ -2,9 +2,10 @@
 any other registered backend (e.g. a Mojo-kernel one) — backends are a list, never hard-coded pairs.
 
 For each case (each network kind at batch 1 and batch 64; the DeepMimic policy step as the controller calls
-it; the whole transition once the transition API exists) the backends run *interleaved* (inference/
+it; the end-to-end transition, `transition_e2e_<L>f`) the backends run *interleaved* (inference/
 timing.py): medians of `runs` calls after `warmup` untimed ones, with `ratio_vs_torch` = median / torch's
-median (above 1: slower than PyTorch). Besides: how long loading each model took (MAX: reading its MEF),
+median (above 1: slower than PyTorch). The end-to-end rows are also printed as speed-ups over torch and over
+ONNX Runtime (`PEER`), with their prepare / networks / post breakdown (`_bench_transition_e2e`). Besides: how long loading each model took (MAX: reading its MEF),
 the resident memory of a worker process holding the model on one backend alone (parity/rss_probe.py),
 and, opt-in, cold and warm MAX compile times (a fresh MODULAR kernel cache in the spawned compile worker).
 
@@ -21,12 +22,19 @@ from typing import Callable
 
 from inference.backends.base import ALL_BACKENDS, MAX_BACKENDS, Backend, BackendNotReady, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
+from inference.rsmt.transition import TransitionGenerator
 from parity.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, require_compiled
 from parity.timing import Timing, interleaved
 
 REFERENCE = "torch"
+PEER = "onnx"  # the outside peer the end-to-end speed-ups are also given against
 POLICY_STEP = "deepmimic_policy_step"
-TRANSITION_LENGTHS = (20, 40)
+TRANSITION_LENGTHS = (10, 30, 60)
+E2E = "transition_e2e"
+E2E_PARTS = ("prepare", "networks", "post")  # the breakdown rows: f"{case}_{part}"
+RIG_LENGTH = 30  # the variant with a source on another rig: CMU 01_01 from the shared data, when it is there
+RIG_SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "bvh" / "cmu_01_01.bvh"
+RIG_SOURCE_FRAME = 400  # 120 fps: 3.3 s in, walking
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class BenchConfig:
     preset: str = "lite"  # RSMT network sizes
     memory: bool = True
     compile_times: bool = False  # cold + warm MAX compiles: about a minute per model
+    e2e_only: bool = False  # only the end-to-end transition rows
 
     @staticmethod
     def quick() -> "BenchConfig":
@@ -93,7 +102,8 @@ class BenchReport:
 
     def table(self) -> str:
         lines = []
-        head = f"{'case':<26} {'batch':>5} " + " ".join(f"{b + ' us':>12} {'x':>6}" for b in self.backends)
+        width = max([26] + [len(r.case) for r in self.rows])
+        head = f"{'case':<{width}} {'batch':>5} " + " ".join(f"{b + ' us':>12} {'x':>6}" for b in self.backends)
         lines += ["median time per call (x = ratio to torch; above 1 is slower)", head, "-" * len(head)]
         keyed = {(r.case, r.batch, r.backend): r for r in self.rows}
         for case, batch in dict.fromkeys((r.case, r.batch) for r in self.rows):
@@ -101,7 +111,8 @@ class BenchReport:
             for b in self.backends:
                 r = keyed.get((case, batch, b))
                 cells.append(f"{r.median_us:>12.1f} {_ratio(r.ratio_vs_torch):>6}" if r else f"{'-':>12} {'':>6}")
-            lines.append(f"{case:<26} {batch:>5} " + " ".join(cells))
+            lines.append(f"{case:<{width}} {batch:>5} " + " ".join(cells))
+        lines += self._e2e_table()
         for name, path in self.meta.get("transition_path", {}).items():
             lines.append(f"transition on {name}: {path}")
         if self.load:
@@ -118,6 +129,35 @@ class BenchReport:
         if self.cancelled:
             lines.append("cancelled: the report is partial")
         return "\n".join(lines)
+
+
+    def _e2e_table(self) -> list[str]:
+        """The end-to-end transition rows in ms, with speed-ups over torch and over ONNX Runtime side by side
+        (above 1: faster) and the breakdown of each backend's median request."""
+        keyed = {(r.case, r.backend): r for r in self.rows}
+        cases = [c for c in dict.fromkeys(r.case for r in self.rows)
+                 if c.startswith(E2E) and not c.endswith(tuple(f"_{p}" for p in E2E_PARTS))]
+        if not cases:
+            return []
+        head = f"{'case':<26} " + " ".join(f"{b + ' ms':>12} {'/torch':>6} {'/' + PEER:>6}" for b in self.backends)
+        lines = ["", "end-to-end transition, batch 1: request to finished Motion, style code cached (ms; /torch and "
+                 f"/{PEER}: speed-up over them, above 1 is faster)", head, "-" * len(head)]
+        for case in cases:
+            ref, peer = keyed.get((case, REFERENCE)), keyed.get((case, PEER))
+            cells = []
+            for b in self.backends:
+                r = keyed.get((case, b))
+                if r is None:
+                    cells.append(f"{'-':>12} {'':>6} {'':>6}")
+                    continue
+                up = lambda other: f"{other.median_us / r.median_us:.2f}" if other else ""  # noqa: E731
+                cells.append(f"{r.median_us / 1e3:>12.2f} {up(ref):>6} {up(peer):>6}")
+            lines.append(f"{case:<26} " + " ".join(cells))
+            for part in E2E_PARTS:
+                parts = [keyed.get((f"{case}_{part}", b)) for b in self.backends]
+                lines.append(f"{'  ' + part:<26} " + " ".join(
+                    f"{r.median_us / 1e3:>12.2f} {'':>6} {'':>6}" if r else f"{'-':>12} {'':>6} {'':>6}" for r in parts))
+        return lines
 
 
 def _ratio(r: float | None) -> str:
@@ -158,19 +198,24 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
         names.insert(0, REFERENCE)
     backends = {n: get_backend(n) for n in names}
     kinds = list(config.kinds) if config.kinds is not None else list(BUILDERS)
+    if config.e2e_only:  # no network rows, no policy step, no memory probes
+        kinds = [k for k in kinds if k in TRANSITION_KINDS]
     for backend in backends.values():
         require_compiled(backend, [k for k in kinds if _supports(backend, k)], config.preset)
     steps: list[tuple[str, Callable[[], None]]] = []
     report = BenchReport(names, meta=_meta(config))
     weights_of: dict[str, object] = {}
 
-    for kind in kinds:
+    for kind in [] if config.e2e_only else kinds:
         steps.append((f"{kind}: batch {', '.join(map(str, config.batches))}",
                       lambda kind=kind: _bench_kind(kind, backends, config, report, weights_of)))
     if TRANSITION_KINDS[-1] in kinds:
+        generators: dict[str, _TimedGenerator] = {}  # one per backend, its caches kept across the cases
         for length in TRANSITION_LENGTHS:
-            steps.append((f"whole transition, {length} frames",
-                          lambda length=length: _bench_transition(length, backends, config, report)))
+            steps.append((f"end-to-end transition, {length} frames", lambda length=length: _bench_transition_e2e(
+                length, backends, config, report, generators)))
+        steps.append((f"end-to-end transition, {RIG_LENGTH} frames, source on another rig",
+                      lambda: _bench_transition_e2e(RIG_LENGTH, backends, config, report, generators, rig=True)))
     if "deepmimic_actor" in kinds:
         steps.append((f"{POLICY_STEP} ({config.policy})", lambda: _bench_policy_step(backends, config, report)))
     held = next((k for k in DEEPMIMIC_KINDS if k in kinds), None)  # a model with weights files on disk
@@ -222,39 +267,93 @@ def _bench_kind(kind: str, backends: dict[str, Backend], config: BenchConfig, re
         _add_rows(report, kind, batch, interleaved(cases, runs=config.runs, warmup=config.warmup))
 
 
-def _bench_transition(length: int, backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
-    """generate() of the fixed compare transition (parity.compare.transition_request), clips to Motion, each
-    backend on its fastest path: the whole rollout in one call where it has the "rsmt_rollout" kind, else one
-    step call per frame. Two rows per backend: the whole generate() ("transition_<L>f") and the network part
-    per generated frame ("transition_<L>f_per_frame": target code, warm-up and rollout, / length; the
-    median over the same runs)."""
+class _TimedGenerator(TransitionGenerator):
+    """A generator that adds up the time spent inside backend calls (`network_s`): the breakdown's networks."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.network_s = 0.0
+
+    def runner(self, backend: str, kind: str):
+        run = super().runner(backend, kind)
+
+        def timed(**inputs):
+            t0 = time.perf_counter()
+            try:
+                return run(**inputs)
+            finally:
+                self.network_s += time.perf_counter() - t0
+
+        return timed
+
+
+def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: BenchConfig, report: BenchReport,
+                          generators: dict, rig: bool = False) -> None:
+    """The headline case: generate() of the fixed compare transition (parity.compare.transition_request: walk ->
+    run in the jump's style), request to finished Motion: clip preparation, placement, phase, target code,
+    rollout, post-processing with landing and foot locking. As the GUI and the service run it: one generator
+    per backend kept across requests, so what depends on a clip alone (its 30 fps pose, the style code) is
+    computed once (`inference.rsmt.clip_cache`), and each backend on its faster rollout path (`_fastest_path`).
+    With `rig`, the source is CMU 01_01 (31 joints, 120 fps): retargeted onto the model's skeleton (cached) and
+    the result back onto the CMU skeleton (every request). Rows: f"transition_e2e_{length}f[_rig]" (wall time of
+    generate(), interleaved), and its breakdown f"..._{part}" for E2E_PARTS: networks (inside backend calls),
+    post (post-processing, retargeting back included), prepare (the rest: clips, windows, rollout loop)."""
     from parity.compare import transition_model, transition_request
-    from inference.rsmt.transition import TransitionGenerator
 
     model, _ = transition_model(config.preset)
     request = transition_request(length)
-    case = f"transition_{length}f"
-    cases, results = {}, {}
+    case = f"{E2E}_{length}f" + ("_rig" if rig else "")
+    if rig:
+        if not RIG_SOURCE.is_file():
+            report.skipped.append({"case": case, "backend": "all", "reason": f"{RIG_SOURCE} is not there"})
+            return
+        from motion.bvh import read_bvh
+
+        request = replace(request, source=read_bvh(RIG_SOURCE), source_frame=RIG_SOURCE_FRAME)
+    cases, parts = {}, {}
     for name, backend in backends.items():
         if not all(_supports(backend, k) for k in TRANSITION_KINDS):
             report.skipped.append({"case": case, "backend": name, "reason": f"no {name} networks for a transition"})
             continue
-        whole = "rsmt_rollout" in backend.kinds()
-        gen = TransitionGenerator(model)
-        try:
-            gen.load(name, whole)
-        except BackendNotReady as e:
-            if name == REFERENCE:
-                raise
-            report.skipped.append({"case": case, "backend": name, "reason": str(e)})
-            continue
-        report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
-        results[name] = []
-        cases[name] = lambda gen=gen, name=name, whole=whole: results[name].append(
-            gen.generate(replace(request, backend=name, whole_rollout=whole)).timings["ms_per_frame"] * 1e3)
+        if name not in generators:
+            gen = _TimedGenerator(model)
+            try:
+                gen.load(name, "rsmt_rollout" in backend.kinds())
+            except BackendNotReady as e:
+                if name == REFERENCE:
+                    raise
+                report.skipped.append({"case": case, "backend": name, "reason": str(e)})
+                continue
+            whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds())
+            report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
+            generators[name] = (gen, whole)
+        gen, whole = generators[name]
+        parts[name] = {p: [] for p in E2E_PARTS}
+        cases[name] = lambda gen=gen, r=replace(request, backend=name, whole_rollout=whole), out=parts[name]: \
+            _generate_timed(gen, r, out)
     _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
-    warmup = config.warmup
-    _add_rows(report, f"{case}_per_frame", 1, {name: Timing(name, tuple(r[warmup:])) for name, r in results.items()})
+    for part in E2E_PARTS:
+        _add_rows(report, f"{case}_{part}", 1, {name: Timing(name, tuple(p[part][config.warmup:]))
+                                                for name, p in parts.items()})
+
+
+def _generate_timed(gen: _TimedGenerator, request, parts: dict[str, list]) -> None:
+    gen.network_s = 0.0
+    timings = gen.generate(request).timings
+    networks = gen.network_s * 1e3
+    parts["networks"].append(networks * 1e3)  # us, like every row
+    parts["post"].append(timings["postprocess"] * 1e3)
+    parts["prepare"].append((timings["total"] - networks - timings["postprocess"]) * 1e3)
+
+
+def _fastest_path(gen: TransitionGenerator, request, has_whole: bool, runs: int = 3) -> bool:
+    """Whether the whole-rollout graph beats one step call per frame for this backend (medians of `runs`
+    interleaved calls after one warm-up each); False when the backend has no "rsmt_rollout"."""
+    if not has_whole:
+        return False
+    paths = {whole: (lambda whole=whole: gen.generate(replace(request, whole_rollout=whole))) for whole in (False, True)}
+    t = interleaved(paths, runs=max(runs, 2), warmup=1)
+    return t[True].median_us < t[False].median_us
 
 
 def _bench_policy_step(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:

@@ -298,7 +298,10 @@ class BenchPanel(QWidget):
             self.plot.removeItem(bar)
         self.legend.clear()
         self.bars = []
-        groups = list(dict.fromkeys((r.case, r.batch) for r in report.rows))
+        from parity.bench import E2E_PARTS
+
+        parts = tuple(f"_{p}" for p in E2E_PARTS)  # the end-to-end breakdown: in the table, not among the bars
+        groups = list(dict.fromkeys((r.case, r.batch) for r in report.rows if not r.case.endswith(parts)))
         others = [b for b in report.backends if b != "torch" and any(r.backend == b for r in report.rows)]
         if not groups or not others:
             return
@@ -366,4 +369,5 @@ class BenchPanel(QWidget):
 
 
 def _short(case: str) -> str:
-    return case.replace("deepmimic_", "dm_").replace("rsmt_sampler_", "sampler_").replace("rsmt_", "")
+    return (case.replace("deepmimic_", "dm_").replace("rsmt_sampler_", "sampler_").replace("rsmt_", "")
+            .replace("transition_e2e_", "e2e_"))

@@ -13,7 +13,8 @@ out. The first and last frames are never moved: a contact that runs into the las
 last frame has it (the landed keyframe), one that starts at the first frame where the first frame has it
 (the hand-over from the context).
 
-Positions in the caller's units; y is up. Everything is float64 numpy on (frames, joints, ...) arrays.
+Positions in the caller's units; y is up. Everything is float64 numpy on (frames, joints, ...) arrays,
+vectorised over frames and legs (it runs on every transition request).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from inference.rsmt.postprocess import from_to_rotation, local_rotations
 from motion.fk import forward_kinematics
-from motion.rotations import matrix_to_quat, quat_to_matrix
+from motion.rotations import cross, matrix_to_quat, quat_to_matrix
 
 BLEND_FRAMES = 3  # frames over which a hold blends in before a contact and out after it
 HEIGHT_GATE_CM = 2.5  # contact: within this of the planted height (RSMT's foot-skate gate)
@@ -53,30 +54,27 @@ def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAM
     first frame), blended in and out over `blend` frames; never at the first and last frame."""
     n = len(ankle)
     target, weight = ankle.copy(), np.zeros(n)
-    runs, start = [], None
-    for t in range(n + 1):
-        if t < n and contact[t] and start is None:
-            start = t
-        elif (t == n or not contact[t]) and start is not None:
-            runs.append((start, t - 1))
-            start = None
-    for s, e in runs:
-        anchor = ankle[n - 1] if e == n - 1 else ankle[s]
-        for t in range(max(s - blend, 0), min(e + blend, n - 1) + 1):
-            distance = s - t if t < s else (t - e if t > e else 0)
-            w = 1.0 - distance / (blend + 1)
-            w = w * w * (3.0 - 2.0 * w)
-            if w > weight[t]:
-                weight[t] = w
-                target[t] = anchor
+    edges = np.diff(np.concatenate([[0], np.asarray(contact, np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1  # runs starts[r]..ends[r]
+    if len(starts):
+        t = np.arange(n)
+        distance = np.maximum(np.maximum(starts[:, None] - t, t - ends[:, None]), 0)  # (runs, frames)
+        w = 1.0 - distance / (blend + 1)
+        w = np.where(distance <= blend, w * w * (3.0 - 2.0 * w), 0.0)
+        best = np.argmax(w, axis=0)  # the strongest run of each frame, the earliest on a tie
+        weight = w[best, t]
+        anchors = np.where((ends == n - 1)[:, None], ankle[n - 1], ankle[starts])
+        held = weight > 0
+        target[held] = anchors[best[held]]
     weight[0] = weight[-1] = 0.0
     return target, weight
 
 
-def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray, upper: float,
-                lower: float) -> tuple[np.ndarray, np.ndarray]:
+def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray, upper,
+                lower) -> tuple[np.ndarray, np.ndarray]:
     """New knee and ankle positions (F, 3) for an ankle at `goal` (clamped to the leg's reach), the knee
-    kept in the plane of the hip, the goal and its current position."""
+    kept in the plane of the hip, the goal and its current position; upper, lower: the bone lengths (floats,
+    or (F, 1) for legs of several lengths)."""
     to_goal = goal - hip
     d = np.linalg.norm(to_goal, axis=-1, keepdims=True)
     u = to_goal / np.maximum(d, _EPS)
@@ -84,7 +82,7 @@ def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.n
     bend = knee - hip
     v = bend - np.sum(bend * u, axis=-1, keepdims=True) * u
     v_len = np.linalg.norm(v, axis=-1, keepdims=True)
-    fallback = np.cross(u, np.array([1.0, 0.0, 0.0]))  # a straight leg: bend towards any perpendicular
+    fallback = cross(u, np.array([1.0, 0.0, 0.0]))  # a straight leg: bend towards any perpendicular
     v = np.where(v_len > 1e-6, v / np.maximum(v_len, _EPS), fallback / np.maximum(
         np.linalg.norm(fallback, axis=-1, keepdims=True), _EPS))
     cos_a = np.clip((upper ** 2 + d ** 2 - lower ** 2) / (2 * upper * d), -1.0, 1.0)
@@ -100,19 +98,21 @@ def lock_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents,
     offsets = np.asarray(offsets, np.float64)
     rot, pos = global_pose(local, np.asarray(root, np.float64), offsets, parents)
     out_rot = rot.copy()
-    for h, k, a in legs(parents, feet):
-        goal, weight = hold_targets(pos[:, a], contacts(pos[:, a], floor[a], height_gate))
-        frames = weight > 0
-        if not frames.any():
-            continue
-        goal = pos[frames, a] + weight[frames, None] * (goal[frames] - pos[frames, a])
-        knee, ankle = two_bone_ik(pos[frames, h], pos[frames, k], pos[frames, a], goal,
-                                  np.linalg.norm(offsets[k]), np.linalg.norm(offsets[a]))
-        swing_hip = from_to_rotation(_unit(pos[frames, k] - pos[frames, h]), _unit(knee - pos[frames, h]))
-        hip_rot = swing_hip @ rot[frames, h]
-        moved_shin = swing_hip @ (pos[frames, a] - pos[frames, k])[..., None]
+    chains = legs(parents, feet)
+    if chains:
+        held = [hold_targets(pos[:, a], contacts(pos[:, a], floor[a], height_gate)) for _, _, a in chains]
+        weight = np.stack([w for _, w in held], axis=1)  # (F, legs)
+        frames, leg = np.nonzero(weight > 0)  # every held (frame, leg) at once
+        h, k, a = (np.asarray(j)[leg] for j in zip(*chains))
+        goal = np.stack([g for g, _ in held], axis=1)[frames, leg]
+        p_h, p_k, p_a = pos[frames, h], pos[frames, k], pos[frames, a]
+        goal = p_a + weight[frames, leg, None] * (goal - p_a)
+        knee, ankle = two_bone_ik(p_h, p_k, p_a, goal, np.linalg.norm(offsets[k], axis=-1)[:, None],
+                                  np.linalg.norm(offsets[a], axis=-1)[:, None])
+        swing_hip = from_to_rotation(_unit(p_k - p_h), _unit(knee - p_h))
+        moved_shin = swing_hip @ (p_a - p_k)[..., None]
         swing_knee = from_to_rotation(_unit(moved_shin[..., 0]), _unit(ankle - knee))
-        out_rot[frames, h] = hip_rot
+        out_rot[frames, h] = swing_hip @ rot[frames, h]
         out_rot[frames, k] = swing_knee @ swing_hip @ rot[frames, k]
     return _local_from_global(out_rot, parents, local)
 

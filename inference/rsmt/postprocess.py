@@ -20,7 +20,9 @@ motion it was trained on, tens of centimetres on motion it has not seen), and th
 frame after the keyframe, so without it the hand-over pops.
 
 All functions work in float64 on (frames, joints, ...) arrays in feature joint order
-(`motion.joint_roles`) and return float64.
+(`motion.joint_roles`) and return float64. They run once per transition request, on a few dozen frames: each
+step is vectorised over frames and joints (a walk down the hierarchy goes level by level, `motion.fk.
+depth_levels`), because at that size the cost is the number of numpy calls, not the arithmetic.
 """
 from __future__ import annotations
 
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from motion.fk import depth_levels
 from motion.joint_roles import JointRoles
-from motion.rotations import quat_inv, quat_mul, quat_slerp, sixd_to_matrix
+from motion.rotations import cross, quat_inv, quat_mul, quat_slerp, sixd_to_matrix
 
 _EPS32 = float(np.finfo(np.float32).eps)
 
@@ -64,9 +67,8 @@ def fk_positions(rot: np.ndarray, hip: np.ndarray, offsets: np.ndarray, parents)
     (F, 3) and rest offsets (J, 3): p_j = p_parent + R_parent offset_j (RSMT rot_to_pos)."""
     pos = np.empty(rot.shape[:-1])
     pos[:, 0] = hip
-    for j in range(1, len(parents)):
-        p = parents[j]
-        pos[:, j] = pos[:, p] + rot[:, p] @ offsets[j]
+    for joints, of in depth_levels(parents):
+        pos[:, joints] = pos[:, of] + np.einsum("fjab,jb->fja", rot[:, of], offsets[joints])
     return pos
 
 
@@ -74,10 +76,9 @@ def project_bone_lengths(pos: np.ndarray, offsets: np.ndarray, parents) -> np.nd
     """Each joint moved along (its position - its parent's already projected position) to the rest bone
     length, parents first (RSMT scale_pos_to_bonelen). The hip stays."""
     out = pos.copy()
-    lengths = np.linalg.norm(offsets, axis=-1)
-    for j in range(1, len(parents)):
-        p = parents[j]
-        out[:, j] = out[:, p] + _normalize(pos[:, j] - out[:, p]) * lengths[j]
+    lengths = np.linalg.norm(offsets, axis=-1)[:, None]
+    for joints, of in depth_levels(parents):
+        out[:, joints] = out[:, of] + _normalize(pos[:, joints] - out[:, of]) * lengths[joints]
     return out
 
 
@@ -86,14 +87,14 @@ def secondary_axes(offsets: np.ndarray) -> np.ndarray:
     closer to Y than to X (RSMT find_secondary_axis). Rows of zero offsets are meaningless."""
     v = _normalize(offsets)
     ref = np.where((np.abs(v[:, 0]) > np.abs(v[:, 1]))[:, None], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0])
-    return _normalize(np.cross(v, ref))
+    return _normalize(cross(v, ref))
 
 
 def from_to_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The smallest rotation matrices (..., 3, 3) taking unit vectors a onto unit vectors b (...,3);
     opposite vectors give a half turn about an axis perpendicular to a."""
     a, b = np.broadcast_arrays(a, b)
-    v = np.cross(a, b)
+    v = cross(a, b)
     c = np.sum(a * b, axis=-1)
     k = np.zeros(a.shape[:-1] + (3, 3))  # cross-product matrix of v
     k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
@@ -103,7 +104,7 @@ def from_to_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     rot = np.eye(3) + k + (k @ k) * scale[..., None, None]
     if np.any(opposite):
         helper = np.where((np.abs(a[..., 0]) < 0.9)[..., None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
-        u = _normalize(np.cross(a, helper))
+        u = _normalize(cross(a, helper))
         half_turn = 2.0 * u[..., :, None] * u[..., None, :] - np.eye(3)
         rot = np.where(opposite[..., None, None], half_turn, rot)
     return rot
@@ -116,17 +117,17 @@ def swing_to_positions(rot: np.ndarray, pos: np.ndarray, offsets: np.ndarray, pa
     about the bone as well as the bone direction allows (change_pos_to_rot)."""
     out = rot.copy()
     children = _children(parents)
-    axes = secondary_axes(offsets)
-    for j in range(len(parents)):
-        if j in kept or len(children[j]) != 1:
-            continue
-        k = children[j][0]
-        bone = _normalize(pos[:, k] - pos[:, j])  # (F, 3)
-        swing = from_to_rotation(_normalize(offsets[k])[None], bone)  # (F, 3, 3)
-        tangent = swing @ axes[k]  # where the swing alone puts the secondary axis
-        wanted = rot[:, j] @ axes[k]  # where the predicted rotation puts it
-        wanted = _normalize(wanted - np.sum(wanted * bone, axis=-1, keepdims=True) * bone)
-        out[:, j] = from_to_rotation(tangent, wanted) @ swing
+    j = [j for j in range(len(parents)) if j not in kept and len(children[j]) == 1]  # all at once
+    if not j:
+        return out
+    k = [children[i][0] for i in j]
+    axes = secondary_axes(offsets)[k]  # (n, 3)
+    bone = _normalize(pos[:, k] - pos[:, j])  # (F, n, 3)
+    swing = from_to_rotation(_normalize(offsets[k])[None], bone)  # (F, n, 3, 3)
+    tangent = np.einsum("fnab,nb->fna", swing, axes)  # where the swing alone puts the secondary axis
+    wanted = np.einsum("fnab,nb->fna", rot[:, j], axes)  # where the predicted rotation puts it
+    wanted = _normalize(wanted - np.sum(wanted * bone, axis=-1, keepdims=True) * bone)
+    out[:, j] = from_to_rotation(tangent, wanted) @ swing
     return out
 
 

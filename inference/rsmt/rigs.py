@@ -18,6 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from inference.rsmt.clip_cache import clip_key
 from inference.rsmt.postprocess import land_on_target
 from motion.errors import MotionFileError
 from motion.joint_map import JointMap
@@ -46,13 +47,13 @@ def feature_order(roles: JointRoles, skeleton: Skeleton) -> tuple[int, ...] | st
 
 
 class ModelRig:
-    """Clips onto a model's skeleton, cached per clip object (clips are not edited in place: every
-    operation makes a new Motion), and transitions back onto the source's skeleton."""
+    """Clips onto a model's skeleton, cached per clip (its identity and content: `inference.rsmt.clip_cache.
+    clip_key`), and transitions back onto the source's skeleton."""
 
     def __init__(self, roles: JointRoles, skeleton: Skeleton):
         self.roles = roles
         self.rest = rest_clip(skeleton, MODEL_RIG)
-        self._cache: OrderedDict[tuple, tuple[Motion, Motion, JointMap]] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[Motion, Motion, JointMap, JointMap | None]] = OrderedDict()
 
     def onto_model(self, motion: Motion, maps: tuple[JointMap, ...] = ()) -> tuple[Motion, JointMap | None]:
         """`motion` itself when it is on the model's skeleton, else retargeted onto it with the first of `maps`
@@ -61,13 +62,13 @@ class ModelRig:
         if not isinstance(feature_order(self.roles, motion.skeleton), str):
             return motion, None
         joint_map = next((m for m in maps if self._fits(m, motion.skeleton)), None)
-        key = (id(motion), id(motion.rotations), id(motion.translations), id(joint_map))
+        key = (clip_key(motion), id(joint_map))
         hit = self._cache.get(key)
-        if hit is not None and hit[0] is motion:
+        if hit is not None:
             self._cache.move_to_end(key)
             return hit[1], hit[2]
         on_model, used = retarget(motion, self.rest, joint_map, target_where=MODEL_RIG)
-        self._cache[key] = (motion, on_model, used)
+        self._cache[key] = (motion, on_model, used, joint_map)  # holding both keeps their ids theirs
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return on_model, used

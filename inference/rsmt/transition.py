@@ -51,6 +51,7 @@ import numpy as np
 
 from inference.backends.base import APP_BACKENDS, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
+from inference.rsmt.clip_cache import ClipCache, checksum, clip_key
 from inference.rsmt.footlock import lock_planted_feet
 from inference.rsmt.models import RSMTModel
 from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
@@ -229,13 +230,16 @@ class TransitionResult:
 
 @dataclass
 class _Clip:
-    """A clip at 30 fps with its world pose in feature order and dataset units."""
+    """A clip at 30 fps with its world pose in feature order and dataset units; what depends on the clip
+    alone, so `TransitionGenerator` keeps it per clip (`inference.rsmt.clip_cache`)."""
 
     native: Motion  # as given
     motion: Motion  # at 30 fps
     roles: JointRoles  # the model's roles with this skeleton's joint indices
     pos: np.ndarray  # (F, J, 3)
     rot: np.ndarray  # (F, J, 3, 3)
+    facing: np.ndarray  # (F, J, 3) each frame's positions in its own facing space (`motion.features.frame_facing`)
+    looped_facing: np.ndarray | None = None  # the same of a looping clip continued past its end (`_phase`)
 
     def frame(self, index: int, what: str) -> int:
         """A frame index of the native clip (negative from the end) -> the nearest 30 fps frame."""
@@ -266,10 +270,13 @@ def _extend(motion: Motion, roles: JointRoles, min_frames: int) -> Motion:
 # --------------------------------------------------------------------------- the generator
 
 class TransitionGenerator:
-    """Generates transitions with one model; backend runners are loaded on first use and kept."""
+    """Generates transitions with one model; backend runners are loaded on first use and kept, and so is what
+    each request derives from its clips alone (`clips`: 30 fps pose, PAE inputs, style features, style
+    encoder outputs per backend; `inference.rsmt.clip_cache`)."""
 
-    def __init__(self, model: RSMTModel):
+    def __init__(self, model: RSMTModel, clips: ClipCache | None = None):
         self.model = model
+        self.clips = clips if clips is not None else ClipCache()
         self._runners: dict[tuple[str, str], object] = {}
         self._rig: ModelRig | None = None
 
@@ -299,15 +306,24 @@ class TransitionGenerator:
                                   f"and cannot be retargeted onto it: {e}") from None
 
     def _clip(self, motion: Motion, what: str) -> _Clip:
-        roles = _feature_roles(self.model.roles, motion, what)
-        m30 = to_30fps(motion)
-        pos, rot = F.global_pose(m30, roles, self.model.position_scale)
-        return _Clip(motion, m30, roles, pos.astype(np.float64), rot.astype(np.float64))
+        """`motion` (on the model's skeleton) at 30 fps with its pose, cached per clip (`clips`)."""
+        def build() -> _Clip:
+            roles = _feature_roles(self.model.roles, motion, what)
+            m30 = to_30fps(motion)
+            pos, rot = F.global_pose(m30, roles, self.model.position_scale)
+            pos = pos.astype(np.float64)
+            return _Clip(motion, m30, roles, pos, rot.astype(np.float64), F.frame_facing(pos, roles)[1])
+
+        return self.clips.get(("clip", clip_key(motion)), build)
 
     def style_features(self, style: Motion, name: str | None = None) -> StyleFeatures:
         """The style code of a clip: its centred `style_frames` frames at 30 fps (looped or held when shorter);
-        a clip on another rig is retargeted onto the model's skeleton first."""
+        a clip on another rig is retargeted onto the model's skeleton first. Cached per clip (`clips`)."""
         style = self.on_model(style, "style")[0]
+        code = self.clips.get(("style", clip_key(style)), lambda: (style, self._style_code(style)))[1]
+        return StyleFeatures(code.copy(), tuple(self.model.roles.names), name or style.name)
+
+    def _style_code(self, style: Motion) -> np.ndarray:
         roles = _feature_roles(self.model.roles, style, "style")
         frames = self.model.cfg.style_frames
         native_needed = int(math.ceil(frames * style.fps / F.FPS)) + 2
@@ -317,8 +333,16 @@ class TransitionGenerator:
         start = (m30.num_frames - frames) // 2
         pos, rot = F.global_pose(m30, roles, self.model.position_scale)
         feats = F.style_features(pos[start:start + frames], rot[start:start + frames], roles)
-        code = np.concatenate([feats["pos"], feats["vel"], feats["rot"]], axis=-1).astype(np.float32)
-        return StyleFeatures(code, tuple(self.model.roles.names), name or style.name)
+        return np.concatenate([feats["pos"], feats["vel"], feats["rot"]], axis=-1).astype(np.float32)
+
+    def style_outputs(self, backend: str, code: StyleFeatures) -> dict[str, np.ndarray]:
+        """The style encoder's outputs ("rsmt_sampler_style") for a style code on `backend`, cached per code
+        content and backend (copies: a backend may reuse its output buffers)."""
+        def run() -> dict[str, np.ndarray]:
+            out = self.runner(backend, "rsmt_sampler_style")(features=self._style_input(code))
+            return {k: np.array(v, copy=True) for k, v in out.items()}
+
+        return self.clips.get(("style outputs", backend, checksum(code.features)), run)
 
     def _style_input(self, code: StyleFeatures) -> np.ndarray:
         """(1, 12(J-1), T-1) film-generator input: z-scored with the sampler's statistics, root dropped,
@@ -334,13 +358,17 @@ class TransitionGenerator:
     def _phase(self, clip: _Clip, frame: int, backend: str) -> np.ndarray:
         """(P, 2) phase-manifold vector of `frame` from the PAE over the 61 velocities centred on it."""
         half = F.PAE_WINDOW // 2 + 1  # 31 poses before the frame, 30 after (features.phase_windows)
-        pos = clip.pos
-        if frame + F.PAE_WINDOW - half >= len(pos) and clip.native.meta.get("loop") == "wrap":
-            needed = int(math.ceil((frame + F.PAE_WINDOW) * clip.native.fps / F.FPS)) + 2
-            ext = to_30fps(_extend(clip.native, clip.roles, needed))
-            pos = F.global_pose(ext, clip.roles, self.model.position_scale)[0].astype(np.float64)
-        idx = np.clip(np.arange(frame - half, frame + F.PAE_WINDOW - half + 1), 0, len(pos) - 1)
-        x = F.pae_input(F.local_velocities(pos[idx], clip.roles)[None])
+        facing = clip.facing
+        if frame + F.PAE_WINDOW - half >= len(facing) and clip.native.meta.get("loop") == "wrap":
+            if clip.looped_facing is None:  # once per clip: long enough for a window on its last frame
+                needed = int(math.ceil((len(facing) - 1 + F.PAE_WINDOW) * clip.native.fps / F.FPS)) + 2
+                ext = to_30fps(_extend(clip.native, clip.roles, needed))
+                pos = F.global_pose(ext, clip.roles, self.model.position_scale)[0].astype(np.float64)
+                clip.looped_facing = F.frame_facing(pos, clip.roles)[1]
+            facing = clip.looped_facing
+        idx = np.clip(np.arange(frame - half, frame + F.PAE_WINDOW - half + 1), 0, len(facing) - 1)
+        velocities = (facing[idx[1:]] - facing[idx[:-1]]).astype(np.float32)  # F.local_velocities of pos[idx]
+        x = F.pae_input(velocities[None])
         out = self.runner(backend, "rsmt_phase")(x=x)
         return F.phase_manifold(out["a"][0, :, 0], out["p"][0, :, 0])
 
@@ -375,25 +403,24 @@ class TransitionGenerator:
         src = self._clip(request.source, "source")
         tgt = self._clip(request.target, "target")
         sf, tf = src.frame(request.source_frame, "source"), tgt.frame(request.target_frame, "target")
-        code = self._style_features(request)
         backend = request.backend
+        style = self.style_outputs(backend, self._style_features(request))
 
-        # target placement (dataset units)
+        # target placement (dataset units), of the two target frames the window holds
         yaw, shift = _placement(request.target_placement, src, sf, tgt, tf, length, cfg.past_frames)
-        tpos = tgt.pos @ yaw.T + shift
-        trot = yaw @ tgt.rot
-
-        # canonical frame of the window: C context frames and the two target frames
         c = cfg.past_frames
         ctx_idx = np.clip(np.arange(sf - c + 1, sf + 1), 0, None)
         tgt_idx = np.array([max(tf - 1, 0), tf])
-        window_pos = np.concatenate([src.pos[ctx_idx], tpos[tgt_idx]])
+        tpos = tgt.pos[tgt_idx] @ yaw.T + shift
+        trot = yaw @ tgt.rot[tgt_idx]
+
+        # canonical frame of the window: C context frames and the two target frames
+        window_pos = np.concatenate([src.pos[ctx_idx], tpos])
         canon, centre = canonical_frame(window_pos, roles, c - 1)
         cpos = (window_pos - centre) @ canon.T
-        crot = matrix_to_6d(canon @ np.concatenate([src.rot[ctx_idx], trot[tgt_idx]]))
+        crot = matrix_to_6d(canon @ np.concatenate([src.rot[ctx_idx], trot]))
 
         phase = self._phase(src, sf, backend)
-        style = self.runner(backend, "rsmt_sampler_style")(features=self._style_input(code))
         noise = (NOISE_STD * np.random.default_rng(request.seed).standard_normal(2 * cfg.state_out)).astype(np.float32)
         t_rollout = time.perf_counter()
         net = self._rollout(backend, cpos, crot, phase, style, noise, length, request.whole_rollout, step_done)
@@ -408,7 +435,8 @@ class TransitionGenerator:
             key_rot, key_root = _placed_target(tgt, tf, tf + 1, yaw, shift / scale)
             local, hip = land_on_target(local, hip, key_rot[0], key_root[0])
         if request.lock_feet:
-            local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tpos], scale)
+            # heights of the clips joined: the placement turns about the vertical, so the target's are its own
+            local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tgt.pos], scale)
         network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
         motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
         if maps["source"] is not None:
@@ -435,7 +463,13 @@ class TransitionGenerator:
                                       f"{list(self.model.roles.names)}")
             return style
         if isinstance(style, (str, Path)):
-            return StyleFeatures.load(style, self.model.roles, self.model.cfg.style_frames - 1)
+            path = Path(style)
+            try:
+                stat = path.stat()
+                key = ("style file", str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+            except OSError:  # StyleFeatures.load says what is wrong with it
+                key = ("style file", str(path), None, None)
+            return self.clips.get(key, lambda: StyleFeatures.load(path, self.model.roles, self.model.cfg.style_frames - 1))
         return self.style_features(style)
 
     def _target_inputs(self, backend: str, cpos: np.ndarray, crot: np.ndarray) -> dict[str, np.ndarray]:
@@ -460,26 +494,25 @@ class TransitionGenerator:
         h = np.zeros((1, cfg.rnn_size), np.float32)
         cell = np.zeros((1, cfg.rnn_size), np.float32)
         phase = phase[None].astype(np.float32)
-        tta = length + c - 1
+        # time to arrival of every step: length + c - 2 at the first warm-up step, then one less each step
+        tta = np.arange(length + c - 2, 0, -1, dtype=np.float32)[:, None]
+        vel = pos[1:] - pos[:-1]
+        fixed = {**shared, "noise": noise[None]}  # the inputs every step call shares
         for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
-            tta -= 1
-            out = step(pos=pos[i][None], vel=(pos[i] - pos[i - 1])[None], rot=rot[i][None], phase=phase, h=h, c=cell,
-                       tta=np.array([tta], np.float32), noise=noise[None], **shared)
+            out = step(pos=pos[i][None], vel=vel[i - 1][None], rot=rot[i][None], phase=phase, h=h, c=cell,
+                       tta=tta[i - 1], **fixed)
             h, cell = out["h"], out["c"]
             step_done(i)
-        state = {"pos": pos[-1][None], "vel": (pos[-1] - pos[-2])[None], "rot": rot[-1][None], "phase": phase,
-                 "h": h, "c": cell}
+        state = {"pos": pos[-1][None], "vel": vel[-1][None], "rot": rot[-1][None], "phase": phase, "h": h, "c": cell}
         if whole:
             return self._rollout_graph(backend, state, shared, noise, length, lambda done: step_done(c - 2 + done))
-        frames: dict[str, list] = {k: [] for k in NETWORK_OUTPUTS}
+        frames = []
         for done in range(1, length + 1):
-            tta -= 1
-            out = step(**state, tta=np.array([tta], np.float32), noise=noise[None], **shared)
+            out = step(**state, tta=tta[c - 3 + done], **fixed)
             state = {k: out[k] for k in STATE}
-            for k in NETWORK_OUTPUTS:
-                frames[k].append(out[k][0])
+            frames.append(out)
             step_done(c - 2 + done)
-        return {k: np.stack(v) for k, v in frames.items()}
+        return {k: np.concatenate([f[k] for f in frames]) for k in NETWORK_OUTPUTS}
 
     def _rollout_graph(self, backend, state, shared, noise, length, frames_done) -> dict[str, np.ndarray]:
         """The generated frames from "rsmt_rollout" calls of `max_transition` rows each, every call
