@@ -10,18 +10,9 @@ import pytest
 
 import cli
 from parity.bench import POLICY_STEP, BenchConfig, run_bench
-from test_parity_compare import KINDS
+from parity.compare import DEEPMIMIC_KINDS as KINDS
 
 BACKENDS = ("torch", "max", "onnx")
-
-
-@pytest.fixture(scope="module")
-def cache(compiled_max_cache):
-    mp = pytest.MonkeyPatch()
-    path = compiled_max_cache(KINDS)
-    mp.setenv("MOTION_STUDIO_CACHE", str(path))
-    yield path
-    mp.undo()
 
 
 def test_quick_bench_command_end_to_end(cache, tmp_path, capsys):
