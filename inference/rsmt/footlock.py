@@ -9,9 +9,9 @@ its speed cannot be part of the test; measured on the held-out transitions, addi
 10 cm per frame leaves most of the sliding in); during each contact it is held at one position, and the hip and knee are re-solved with
 two-bone IK so the ankle reaches it (the knee stays in the leg's current bending plane, the ankle keeps its
 world orientation, so the foot does not tilt). A few frames before and after a contact blend the hold in and
-out. The first and last frames are never moved: a contact that runs into the last frame is held where the
-last frame has it (the landed keyframe), one that starts at the first frame where the first frame has it
-(the hand-over from the context).
+out. The first and last frames are never moved (the hand-over from the context, the landed keyframe): a
+contact whose blend would reach one of them glides to that frame's position instead of being held
+(`hold_targets`).
 
 Positions in the caller's units; y is up. Everything is float64 numpy on (frames, joints, ...) arrays.
 """
@@ -49,8 +49,12 @@ def contacts(ankle: np.ndarray, floor: float, height_gate: float) -> np.ndarray:
 
 def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAMES) -> tuple[np.ndarray, np.ndarray]:
     """Where the ankle should be (F, 3) and how strongly (F,) in [0, 1]: each run of contact frames held at
-    one position (the first frame's or the last frame's when the run touches an end, else the run's
-    first frame), blended in and out over `blend` frames; never at the first and last frame."""
+    the position of its first frame, blended in and out over `blend` frames; never at the first and last
+    frame. Those two never move (the hand-over from the context, the landed keyframe), so a run whose blend
+    reaches one of them cannot fade out there: its hold glides instead, from the first frame's position to
+    the run's start, and from the run's start to the last frame's position over the rest of the transition.
+    A hold cut off at the last frame jumped the foot by what it had slid meanwhile (0.64 m in one frame at the
+    run > walk junction of a walk > run > walk sequence, where landing drags a planted foot along)."""
     n = len(ankle)
     target, weight = ankle.copy(), np.zeros(n)
     runs, start = [], None
@@ -60,15 +64,21 @@ def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAM
         elif (t == n or not contact[t]) and start is not None:
             runs.append((start, t - 1))
             start = None
+    frames = np.arange(n)[:, None]
     for s, e in runs:
-        anchor = ankle[n - 1] if e == n - 1 else ankle[s]
-        for t in range(max(s - blend, 0), min(e + blend, n - 1) + 1):
+        lo, hi = max(s - blend, 0), min(e + blend, n - 1)
+        hold = np.repeat(ankle[s][None], n, axis=0)
+        if lo == 0 and s > 0:  # from the first frame's position to the run's start
+            hold = np.where(frames < s, ankle[0] + (frames / s) * (ankle[s] - ankle[0]), hold)
+        if hi == n - 1 and s < n - 1:  # from the run's start to the last frame's position
+            hold = np.where(frames > s, ankle[s] + ((frames - s) / (n - 1 - s)) * (ankle[n - 1] - ankle[s]), hold)
+        for t in range(lo, hi + 1):
             distance = s - t if t < s else (t - e if t > e else 0)
             w = 1.0 - distance / (blend + 1)
             w = w * w * (3.0 - 2.0 * w)
             if w > weight[t]:
                 weight[t] = w
-                target[t] = anchor
+                target[t] = hold[t]
     weight[0] = weight[-1] = 0.0
     return target, weight
 
