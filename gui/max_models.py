@@ -88,7 +88,8 @@ class MaxModels(QObject):
     ready = Signal()  # every GUI model is compiled now
     stateChanged = Signal(str)  # "checking" | "compiling" | "ready" | "failed: why" | "cancelled"
     progress = Signal(float, str)  # fraction of the current compile job, "compiling KIND (i/n) ... 31 s"
-    finished = Signal(object)  # after each compile job: the (kind, preset) still missing of all asked for
+    finished = Signal(object, object)  # after each compile job: (the models it was asked for, those still
+    # missing, None when the job itself failed)
 
     def __init__(self, window):
         super().__init__(window)
@@ -98,6 +99,7 @@ class MaxModels(QObject):
         self.jobs = JobRunner(self)
         self._cancel = threading.Event()
         self._queued: list[tuple[str, str | None]] = []  # asked for while a job runs: compiled after it
+        self._asked: list[tuple[str, str | None]] = []  # those the running job compiles
         self.label = QLabel(window)
         self.label.setToolTip("MAX models the panels use (compiled once, in a separate process, then cached)")
         window.statusBar().addPermanentWidget(self.label)
@@ -112,7 +114,8 @@ class MaxModels(QObject):
         self._queued += [m for m in models if m not in self._queued]
         if self.jobs.active_count():
             return
-        models, self._queued = self._queued, []
+        self._asked, self._queued = self._queued, []
+        models = self._asked
         self._cancel.clear()
         self._set("checking")
         self.jobs.submit(compile_models, models, self._cancel, key="compile", with_job=True,
@@ -144,7 +147,7 @@ class MaxModels(QObject):
         self._next(None)
 
     def _next(self, missing) -> None:
-        self.finished.emit(missing)
+        self.finished.emit(self._asked, missing)
         if self._queued and not self._cancel.is_set():
             self.compile([])
 

@@ -264,9 +264,9 @@ class BenchPanel(QWidget):
         if self._compiling:
             self._progress(fraction, text)
 
-    def _compile_finished(self, still_missing) -> None:
-        if not self._compiling:
-            return
+    def _compile_finished(self, asked, still_missing) -> None:
+        if not self._compiling or not set(self.missing or []) <= set(asked):
+            return  # not the compile of our models (e.g. the one at start, ours queued behind it)
         self._compiling = False
         if still_missing is None or set(still_missing) & set(self.missing or []):
             self._set_running(False)
@@ -465,4 +465,9 @@ def _names(models) -> str:
 
 
 def _short(case: str) -> str:
-    return case.replace("deepmimic_", "dm_").replace("rsmt_sampler_", "sampler_").replace("rsmt_", "")
+    """A case's name short enough that the cases' labels do not run into each other in a narrow dock
+    (the table keeps the full names)."""
+    for long, short in (("deepmimic_", ""), ("rsmt_sampler_", ""), ("rsmt_manifold_", ""), ("rsmt_", ""),
+                        ("policy_step", "policy"), ("transition_", "trans "), ("_per_frame", "/fr")):
+        case = case.replace(long, short)
+    return case

@@ -35,6 +35,8 @@ CANDIDATES = tuple(reversed(MAX_BACKENDS))  # against torch
 ERROR_PEN = pg.mkPen((90, 200, 255), width=2)
 PNG_WIDTH = 2400  # exported plots: 8 inches at 300 dpi
 PLOT_MIN_HEIGHT = 230  # px: titles, axes with their labels and a readable curve
+OVERLAY_WIDTH = 200  # px: the overlaid skeletons beside the plots
+TITLE_SIZE = "9pt"  # plot titles: a title is as wide as its text, and the three plots share one row
 MODES = ("free_running", "teacher_forced")
 
 
@@ -122,6 +124,7 @@ class ComparePanel(QWidget):
         self.compile_button.clicked.connect(self.compile_missing)
         self.missing: list = []  # (kind, preset) the chosen candidate lacks, found by the last Compare
         self._pending = None  # the request to compare once the missing models are compiled
+        self._compiling = False  # our compile is running in window.max_models
         window.max_models.progress.connect(self._compile_progress)
         window.max_models.finished.connect(self._compile_finished)
         self.export_button = QPushButton("Export report...", self)
@@ -134,20 +137,25 @@ class ComparePanel(QWidget):
         # window size), never shorter than PLOT_MIN_HEIGHT: the dock keeps room for their axes
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.setMinimumHeight(PLOT_MIN_HEIGHT)
-        self.error_plot = self.plots.addPlot(row=0, col=0, title="largest joint error per frame")
+        self.plots.ci.setContentsMargins(2, 4, 12, 2)  # the width goes to the plots (the colour scale's labels last)
+        self.plots.ci.layout.setHorizontalSpacing(2)
+        self.error_plot = self.plots.addPlot(row=0, col=0)
+        self.error_plot.setTitle("largest joint error", size=TITLE_SIZE)
         self.error_plot.setLabel("left", "error (cm)")
         self.error_plot.setLabel("bottom", "generated frame")
         self.error_curve = self.error_plot.plot(pen=ERROR_PEN)
-        self.latency_plot = self.plots.addPlot(row=0, col=1, title="latency per generated frame")
+        self.latency_plot = self.plots.addPlot(row=0, col=1)
+        self.latency_plot.setTitle("step latency", size=TITLE_SIZE)
         self.latency_plot.setLabel("left", "latency (µs)")
         self.latency_plot.setLabel("bottom", "generated frame")
         self.latency_curves = {}
         self.warmup: set[str] = set()  # backends whose curve is their first run: flagged as warm-up
-        self.heat_plot = self.plots.addPlot(row=0, col=2, title="error per joint (cm)")
+        self.heat_plot = self.plots.addPlot(row=0, col=2)
+        self.heat_plot.setTitle("error per joint", size=TITLE_SIZE)
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heat_plot.addItem(self.heatmap)
-        self.heat_scale = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), label="cm", interactive=False)
+        self.heat_scale = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), label="cm", interactive=False, width=15)
         self.heat_scale.setImageItem(self.heatmap, insert_in=self.heat_plot)
         self.heat_plot.setLabel("bottom", "joint")
         self.heat_plot.setLabel("left", "generated frame")
@@ -160,11 +168,12 @@ class ComparePanel(QWidget):
             plot.setRange(xRange=(0, 30), yRange=(0, 1), padding=0)
 
         self.view = SkeletonView(self)
-        self.view.widget.setMinimumSize(240, 200)
+        self.view.widget.setMinimumSize(OVERLAY_WIDTH, 200)
         splitter = QSplitter(self)
         splitter.addWidget(self.view.widget)
         splitter.addWidget(self.plots)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([OVERLAY_WIDTH, 4 * OVERLAY_WIDTH])  # the plots take the rest: they need the width
 
         bar = QHBoxLayout()
         for w in (QLabel("Candidate", self), self.candidate, self.compare_button, self.compile_button,
@@ -237,18 +246,20 @@ class ComparePanel(QWidget):
         """Compile the candidate's missing models through the window's MaxModels, then compare."""
         if not self.missing:
             return
+        self._compiling = True
         self.compile_button.setEnabled(False)
         self.compare_button.setEnabled(False)
         self.summary.setText(f"compiling {', '.join(k for k, _ in self.missing)} ...")
         self.window.max_models.compile(self.missing)
 
     def _compile_progress(self, fraction: float, text: str) -> None:
-        if self._pending is not None and not self.compile_button.isEnabled():
+        if self._compiling:
             self.summary.setText(f"{text} (then the compare runs)")
 
-    def _compile_finished(self, still_missing) -> None:
-        if self._pending is None or self.compile_button.isEnabled():
-            return  # not our compile
+    def _compile_finished(self, asked, still_missing) -> None:
+        if not self._compiling or not set(self.missing) <= set(asked):
+            return  # not the compile of our models (e.g. the one at start, ours queued behind it)
+        self._compiling = False
         request, self._pending = self._pending, None
         self.compare_button.setEnabled(self.ctx.ready)
         self.compile_button.setVisible(False)
@@ -291,7 +302,7 @@ class ComparePanel(QWidget):
             style = Qt.PenStyle.DashLine if name in self.warmup else Qt.PenStyle.SolidLine
             self.latency_curves[name].setPen(pg.mkPen(BACKEND_COLORS.get(name, (160, 220, 120)), width=2, style=style))
             self.latency_curves[name].setData(np.arange(rep.length), np.asarray(rep.latency_us[name]))
-        self.latency_plot.setTitle(self.latency_title())
+        self.latency_plot.setTitle(self.latency_title(), size=TITLE_SIZE)
         self.export_button.setEnabled(True)
         for plot in (self.error_plot, self.latency_plot, self.heat_plot):
             plot.enableAutoRange()
@@ -306,9 +317,11 @@ class ComparePanel(QWidget):
         keys = []
         for name in (rep.reference, rep.candidate):
             r, g, b = BACKEND_COLORS.get(name, (160, 220, 120))
-            note = " (first run: warm-up, dashed)" if name in self.warmup else ""
-            keys.append(f'<span style="color: rgb({r},{g},{b})">&#9473; {LABELS.get(name, name)}{note}</span>')
-        return "latency per generated frame<br>" + " &nbsp; ".join(keys)
+            dashed = name in self.warmup
+            keys.append(f'<span style="color: rgb({r},{g},{b})">{"- -" if dashed else "&#9473;"} '
+                        f'{LABELS.get(name, name)}</span>')
+        note = " (- - warm-up)" if self.warmup else ""
+        return f"step latency{note}<br>" + " ".join(keys)
 
     def per_frame_cm(self) -> np.ndarray:
         return np.asarray(getattr(self.report, self.mode)["per_frame_cm"])

@@ -281,9 +281,9 @@ class DeepMimicPanel(QWidget):
         if self.compiling:
             self._show_progress(fraction, text)
 
-    def _compile_finished(self, still_missing) -> None:
-        if not self.compiling:
-            return
+    def _compile_finished(self, asked, still_missing) -> None:
+        if not self.compiling or (KIND, None) not in asked:
+            return  # not the compile of our model (e.g. the one at start, ours queued behind it)
         self.compiling = False
         self.progress.setVisible(False)
         if still_missing is None or (KIND, None) in still_missing:

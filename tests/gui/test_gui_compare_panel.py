@@ -118,6 +118,26 @@ def test_comparing_again_replaces_the_compared_clip(compared, qtbot):
     assert not w.error_dialogs, w.error_dialogs[0].text()
     assert [n for n in w.library.names() if "(compared)" in n] == names
     assert w.current is panel.clip and w.library.current() is panel.clip
+    # both backends have run before in this process: no warm-up flag, solid curves, the legend in the title
+    assert panel.warmup == set() and "warm-up" not in panel.latency_plot.titleLabel.text
+    assert all(c.opts["pen"].style() == Qt.PenStyle.SolidLine for c in panel.latency_curves.values())
+    assert "PyTorch" in panel.latency_plot.titleLabel.text and "MAX" in panel.latency_plot.titleLabel.text
+
+
+def test_a_backends_first_run_is_flagged_as_warm_up(compared, qtbot, monkeypatch):
+    from gui.panels import compare_panel
+
+    w, panel, _ = compared
+    monkeypatch.setattr(compare_panel, "_COMPARED", {"torch"})  # as if MAX had not run in this process yet
+    before = panel.report
+    panel.compare()
+    qtbot.waitUntil(lambda: panel.report is not before or bool(w.error_dialogs), timeout=120_000)
+    qtbot.waitUntil(lambda: "warm-up" in panel.latency_plot.titleLabel.text, timeout=5_000)
+    assert panel.warmup == {"max"} and "(- - warm-up)" in panel.latency_plot.titleLabel.text
+    assert "- - MAX" in panel.latency_plot.titleLabel.text and "- - PyTorch" not in panel.latency_plot.titleLabel.text
+    assert panel.latency_curves["max"].opts["pen"].style() == Qt.PenStyle.DashLine
+    assert panel.latency_curves["torch"].opts["pen"].style() == Qt.PenStyle.SolidLine
+    assert compare_panel._COMPARED == {"torch", "max"}
 
 
 def test_export_writes_json_csv_and_png(compared, tmp_path):
