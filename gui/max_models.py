@@ -10,6 +10,10 @@ status bar ("MAX: compiling rsmt_phase (2/5) ... 31 s"). When every model is rea
 the panels re-check their backends, so the MAX entries become selectable, and the Transition panel moves
 from PyTorch to MAX + Mojo unless the user picked its backend by hand; the status bar says so.
 Nothing is ever swapped silently: until then, MAX entries say "not compiled".
+
+A panel that needs other models (the Benchmark's networks, a Compare candidate) asks `compile(models)`, so the
+user never has to leave the app for `python main.py compile`: the same worker, after any compile already
+running, with `progress` while it runs and `finished` (what is still missing) when it is done.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ SETTING = "max/compile_at_start"
 ENV = "MOTION_STUDIO_COMPILE_AT_START"
 GUI_KINDS = TRANSITION_KINDS + ("deepmimic_actor",)
 PRESET = "lite"  # the size of the shipped RSMT weights (assets/rsmt_lite)
+GUI_MODELS = tuple((k, PRESET if k in TRANSITION_KINDS else None) for k in GUI_KINDS)  # (kind, preset)
 
 
 def compile_at_start(settings) -> bool:
@@ -36,29 +41,32 @@ def compile_at_start(settings) -> bool:
     return str(settings.value(SETTING, "true")).lower() == "true"
 
 
-def missing_models() -> list[str]:
-    """GUI_KINDS that the store has no compiled model for (at the default size)."""
+def missing_models(models=GUI_MODELS) -> list[tuple[str, str | None]]:
+    """Those (kind, preset) of `models` that the store has no compiled model for (preset None: the kind's
+    only one)."""
     from inference.backends.max.store import READY, MefStore
 
     store = MefStore()
-    return [k for k in GUI_KINDS if store.status(k, PRESET if k in TRANSITION_KINDS else None) != READY]
+    return [(k, p) for k, p in models if store.status(k, p) != READY]
 
 
-def compile_models(cancel: threading.Event, job) -> list[str]:
-    """Compile the missing GUI models (spawned worker); returns those still missing (empty: all ready)."""
+def compile_models(models, cancel: threading.Event, job) -> tuple[list[tuple[str, str | None]], bool]:
+    """Compile those of `models` that are missing (the store's spawned worker, one at a time); returns
+    (those still missing, empty when all are ready; whether every model the panels use is ready)."""
     from inference.backends.max.store import MefStore
 
     store = MefStore()
-    todo = missing_models()
-    for i, kind in enumerate(todo):
+    todo = missing_models(models)
+    for i, (kind, preset) in enumerate(todo):
         if cancel.is_set():
             break
 
         def progress(p, i=i, kind=kind):
-            job.report_progress(i / len(todo), f"compiling {kind} ({i + 1}/{len(todo)}) ... {p.elapsed_s:.0f} s")
+            job.report_progress((i + min(p.elapsed_s / 60.0, 0.95)) / len(todo),
+                                f"compiling {kind} ({i + 1}/{len(todo)}) ... {p.elapsed_s:.0f} s")
 
-        store.ensure([kind], progress, presets=[PRESET] if kind in TRANSITION_KINDS else None, cancel=cancel)
-    return missing_models()
+        store.ensure([kind], progress, presets=None if preset is None else [preset], cancel=cancel)
+    return missing_models(models), not missing_models(GUI_MODELS)
 
 
 def _enter_max_context_on_this_thread() -> None:
@@ -74,10 +82,14 @@ def _enter_max_context_on_this_thread() -> None:
 
 
 class MaxModels(QObject):
-    """Owned by the main window (`window.max_models`); see the module docstring."""
+    """Owned by the main window (`window.max_models`); see the module docstring. Panels that need other
+    models (the benchmark's) ask `compile(models)` and hear `finished`."""
 
     ready = Signal()  # every GUI model is compiled now
     stateChanged = Signal(str)  # "checking" | "compiling" | "ready" | "failed: why" | "cancelled"
+    progress = Signal(float, str)  # fraction of the current compile job, "compiling KIND (i/n) ... 31 s"
+    finished = Signal(object, object)  # after each compile job: (the models it was asked for, those still
+    # missing, None when the job itself failed)
 
     def __init__(self, window):
         super().__init__(window)
@@ -86,43 +98,70 @@ class MaxModels(QObject):
         self.state = "idle"
         self.jobs = JobRunner(self)
         self._cancel = threading.Event()
+        self._queued: list[tuple[str, str | None]] = []  # asked for while a job runs: compiled after it
+        self._asked: list[tuple[str, str | None]] = []  # those the running job compiles
         self.label = QLabel(window)
         self.label.setToolTip("MAX models the panels use (compiled once, in a separate process, then cached)")
         window.statusBar().addPermanentWidget(self.label)
 
     def start(self) -> None:
-        """Check the store and compile what is missing, in the background."""
+        """Check the store and compile what the panels use that is missing, in the background."""
+        self.compile(GUI_MODELS)
+
+    def compile(self, models) -> None:
+        """Compile those of `models` ((kind, preset) pairs) that are missing, in the background, after any
+        compile already running; `finished` says what is still missing after it."""
+        self._queued += [m for m in models if m not in self._queued]
         if self.jobs.active_count():
             return
+        self._asked, self._queued = self._queued, []
+        models = self._asked
         self._cancel.clear()
         self._set("checking")
-        self.jobs.submit(compile_models, self._cancel, key="compile", with_job=True, description="compile MAX models",
-                         on_result=self._done, on_error=self._failed, on_progress=self._progress)
+        self.jobs.submit(compile_models, models, self._cancel, key="compile", with_job=True,
+                         description="compile MAX models", on_result=self._done, on_error=self._failed,
+                         on_progress=self._progress)
 
     def _progress(self, fraction: float, text: str) -> None:
         self._set("compiling")
         self.label.setText(f"MAX: {text}")
+        self.progress.emit(fraction, text)
 
-    def _done(self, missing: list[str]) -> None:
-        if missing:
-            self._set("cancelled" if self._cancel.is_set() else f"failed: {', '.join(missing)} not compiled")
-            return
+    def _done(self, outcome: tuple[list, bool]) -> None:
+        missing, gui_ready = outcome
         compiled_now = self.state == "compiling"
-        self._set("ready")
-        if compiled_now:
-            self.window.statusBar().showMessage("MAX models compiled: the MAX backends are ready", 10_000)
-        self.ready.emit()
+        if missing:
+            self._set("cancelled" if self._cancel.is_set() else
+                      f"failed: {', '.join(k for k, _ in missing)} not compiled")
+        else:
+            self._set("ready" if gui_ready else "idle")
+            if compiled_now:
+                self.window.statusBar().showMessage("MAX models compiled", 10_000)
+        self._next(missing)
+        if gui_ready and not missing:
+            self.ready.emit()
 
     def _failed(self, message: str) -> None:
         self._set(f"failed: {message}")
         self.window.log_message(f"compiling the MAX models failed: {message}")
+        self._next(None)
+
+    def _next(self, missing) -> None:
+        self.finished.emit(self._asked, missing)
+        if self._queued and not self._cancel.is_set():
+            self.compile([])
 
     def _set(self, state: str) -> None:
         self.state = state
-        self.label.setText({"checking": "MAX: checking models", "ready": "MAX: ready",
+        self.label.setText({"checking": "MAX: checking models", "ready": "MAX: ready", "idle": "",
                             "compiling": self.label.text(), "cancelled": "MAX: compile cancelled"}.get(
             state, f"MAX: {state}"))
         self.stateChanged.emit(state)
+
+    def cancel(self) -> None:
+        """Stop the running compile (its worker is killed; unfinished models stay missing) and drop the queue."""
+        self._queued = []
+        self._cancel.set()
 
     def shutdown(self) -> None:
         self._cancel.set()

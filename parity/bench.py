@@ -23,7 +23,7 @@ from typing import Callable
 from inference.backends.base import ALL_BACKENDS, MAX_BACKENDS, Backend, BackendNotReady, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
 from inference.rsmt.transition import TransitionGenerator
-from parity.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, require_compiled
+from parity.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, not_compiled, require_compiled
 from parity.timing import Timing, interleaved
 
 REFERENCE = "torch"
@@ -186,20 +186,42 @@ def _supports(backend: Backend, kind: str) -> bool:
     return kind in backend.kinds()
 
 
+def _selection(config: BenchConfig) -> tuple[list[str], list[str]]:
+    """(backend names, torch first; network kinds) a run of `config` covers."""
+    from inference.backends.torch_backend import BUILDERS
+
+    names = list(config.backends) if config.backends else available_backends()
+    if REFERENCE not in names:
+        names.insert(0, REFERENCE)
+    kinds = list(config.kinds) if config.kinds is not None else list(BUILDERS)
+    if config.e2e_only:  # no network rows, no policy step, no memory probes
+        kinds = [k for k in kinds if k in TRANSITION_KINDS]
+    return names, kinds
+
+
+def missing_models(config: BenchConfig) -> list[tuple[str, str | None]]:
+    """(kind, preset) of every MAX model a run of `config` needs that is not compiled yet: the networks it
+    times (run_bench refuses to start without them) and, when it times the whole transition, that
+    transition's (else skipped). The benchmark panel offers to compile them (gui.max_models)."""
+    names, kinds = _selection(config)
+    missing = []
+    for name in names:
+        backend = get_backend(name)
+        needed = [k for k in kinds if _supports(backend, k)]
+        if TRANSITION_KINDS[-1] in kinds and all(_supports(backend, k) for k in TRANSITION_KINDS):
+            whole = [k for k in ("rsmt_rollout",) if _supports(backend, k)]
+            needed += [k for k in (*TRANSITION_KINDS, *whole) if k not in needed]
+        missing += not_compiled(backend, needed, config.preset)
+    return list(dict.fromkeys(missing))
+
+
 def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProgress], None] | None = None,
               cancel: threading.Event | None = None) -> BenchReport:
     """Run every case on every backend. BackendNotReady propagates (a MAX model that is not compiled);
     a set `cancel` stops between steps and returns the partial report with `cancelled` set."""
-    from inference.backends.torch_backend import BUILDERS
-
     t_start = time.monotonic()
-    names = list(config.backends) if config.backends else available_backends()
-    if REFERENCE not in names:
-        names.insert(0, REFERENCE)
+    names, kinds = _selection(config)
     backends = {n: get_backend(n) for n in names}
-    kinds = list(config.kinds) if config.kinds is not None else list(BUILDERS)
-    if config.e2e_only:  # no network rows, no policy step, no memory probes
-        kinds = [k for k in kinds if k in TRANSITION_KINDS]
     for backend in backends.values():
         require_compiled(backend, [k for k in kinds if _supports(backend, k)], config.preset)
     steps: list[tuple[str, Callable[[], None]]] = []

@@ -64,17 +64,23 @@ def comparable_kinds(candidate: str) -> list[str]:
     return [k for k in get_backend(candidate).kinds() if k in reference]
 
 
-def require_compiled(backend: Backend, kinds, preset: str = "lite") -> None:
-    """For a MEF-backed backend: BackendNotReady naming every kind not compiled yet, before any work starts
-    (the DeepMimic kinds have one preset; RSMT kinds are checked at `preset`)."""
+def not_compiled(backend: Backend, kinds, preset: str = "lite") -> list[tuple[str, str | None]]:
+    """(kind, preset) of each of `kinds` that `backend` runs from a compiled MAX model (MEF) not compiled yet
+    (the DeepMimic kinds have one preset, None; RSMT kinds are checked at `preset`)."""
     needed = backend.compiled_kinds(kinds)
     if not needed:
-        return
+        return []
     from inference.backends.max.store import READY
 
-    store = backend.store
-    missing = [k for k in needed if store.status(k, None if k in DEEPMIMIC_KINDS else preset) != READY]
+    wanted = [(k, None if k in DEEPMIMIC_KINDS else preset) for k in needed]
+    return [(k, p) for k, p in wanted if backend.store.status(k, p) != READY]
+
+
+def require_compiled(backend: Backend, kinds, preset: str = "lite") -> None:
+    """For a MEF-backed backend: BackendNotReady naming every kind not compiled yet, before any work starts."""
+    missing = [k for k, _ in not_compiled(backend, kinds, preset)]
     if missing:
+        store = backend.store
         raise BackendNotReady(f"{backend.name} models not compiled yet: {', '.join(missing)} "
                               f"(store {store.mef_dir}): run `python main.py compile`")
 

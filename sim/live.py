@@ -49,25 +49,6 @@ def backend_states() -> dict[str, str]:
     return states
 
 
-def compile_actor(backends: list[str], cancel: threading.Event, job) -> dict[str, str]:
-    """Compile the DeepMimic actor for each backend (spawned compile worker); returns backend_states()."""
-    from inference.backends.base import get_backend
-    from inference.backends.max.store import READY
-
-    for i, name in enumerate(backends):
-        store = get_backend(name).store
-
-        def progress(p, i=i, name=name):
-            job.report_progress(i / len(backends), f"{name}: {p}")
-
-        result = store.ensure([KIND], progress, cancel=cancel)
-        if cancel.is_set():
-            break
-        if any(state != READY for state in result.values()):
-            raise RuntimeError(f"compiling the {name} DeepMimic actor failed: {store.failure(KIND)}")
-    return backend_states()
-
-
 @dataclass
 class StepRecord:
     time: float

@@ -98,6 +98,7 @@ def compiled_max_cache(tmp_path_factory):
             copy(shared, store, kind, p)
         return cache
 
+    make.kernel_cache = app.kernel_cache  # link a store's `modular` here: its compiles are warm (seconds)
     return make
 
 

@@ -1,5 +1,10 @@
 """Benchmark panel: `parity.bench.run_bench` on a worker thread, with progress, Cancel, a bar chart of
 each backend's time relative to PyTorch (per case), the table, and Export JSON (the `bench --json` object).
+
+Whenever the cases or backends change, the MAX models the run would need are checked off the GUI thread
+(`parity.bench.missing_models`); missing ones are offered as "Compile N missing models", compiled by the
+window's `gui.max_models.MaxModels` (the Models menu's compile path) with progress here, and then the
+benchmark runs.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from gui.workers import JobRunner
 from inference.backends.base import LABELS
 
 TABLE_COLUMNS = ("case", "batch", "backend", "median µs", "p10-p90 µs", "× torch")
+PLOT_MIN_HEIGHT = 240  # px: the legend row, the bars and the two-line case labels
 
 
 def bench_choices() -> tuple[list[str], list[str]]:
@@ -85,6 +91,12 @@ class BenchPanel(QWidget):
         self.run_button.setToolTip("Run the benchmark on a worker thread")
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Stop after the current step; the partial results are kept")
+        self.compile_button = QPushButton("Compile missing models", self)
+        self.compile_button.setToolTip("Compile the MAX models the ticked cases need (a separate process,\n"
+                                       "about a minute each, then cached), then run the benchmark")
+        self.compile_button.setVisible(False)
+        self.missing: list | None = None  # (kind, preset) the ticked run needs compiled; None: not checked yet
+        self._compiling = False
         self.export_button = QPushButton("Export JSON...", self)
         self.export_button.setToolTip("Save the report as JSON (the same object as `python main.py bench --json`)")
         self.progress = QProgressBar(self)
@@ -93,14 +105,17 @@ class BenchPanel(QWidget):
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
 
-        self.plot = pg.PlotWidget(self)
-        self.plot.setToolTip("Median time of each backend divided by PyTorch's, per case (below 1: faster)")
+        # the legend in a row of its own above the plot, so that it never covers a bar
+        self.chart = pg.GraphicsLayoutWidget(self)
+        self.chart.setToolTip("Median time of each backend divided by PyTorch's, per case (below 1: faster)")
+        self.chart.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self.legend = pg.LegendItem(colCount=4)
+        self.chart.addItem(self.legend, row=0, col=0)
+        self.plot = self.chart.addPlot(row=1, col=0)
         self.plot.setLabel("left", "time / torch time")
+        self.plot.setLabel("bottom", "case, batch size")
         self.plot.showGrid(y=True, alpha=0.3)
-        self.plot.setMinimumHeight(180)
         self.plot.addLine(y=1.0, pen=pg.mkPen((200, 200, 200), style=Qt.PenStyle.DashLine))
-        # one row at the top right on a dark box, above the bars (_draw_bars leaves headroom for it)
-        self.legend = self.plot.addLegend(offset=(-5, 2), brush=pg.mkBrush(0, 0, 0, 200))
         self.table = QTableWidget(0, len(TABLE_COLUMNS), self)
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.setToolTip("Median time per call; × torch above 1 means slower than PyTorch")
@@ -118,7 +133,7 @@ class BenchPanel(QWidget):
         form.addRow("Runs", repeats)
         form.addRow(self.memory_box)
         buttons = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button, self.export_button):
+        for b in (self.run_button, self.compile_button, self.cancel_button, self.export_button):
             buttons.addWidget(b)
         inner = QWidget(self)  # in a scroll area: the dock may be shorter than all of this
         layout = QVBoxLayout(inner)
@@ -128,7 +143,7 @@ class BenchPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.plot, 2)
+        layout.addWidget(self.chart, 2)
         layout.addWidget(self.table, 1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -142,6 +157,9 @@ class BenchPanel(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self.export_dialog)
+        self.compile_button.clicked.connect(self.compile_missing)
+        window.max_models.progress.connect(self._compile_progress)
+        window.max_models.finished.connect(self._compile_finished)
         self.batches_edit.editingFinished.connect(lambda: self.settings.setValue("bench/batches", self.batches_edit.text()))
         self.runs_box.valueChanged.connect(lambda v: self.settings.setValue("bench/runs", v))
         self.warmup_box.valueChanged.connect(lambda v: self.settings.setValue("bench/warmup", v))
@@ -187,6 +205,7 @@ class BenchPanel(QWidget):
             self.backend_boxes[name] = box
         self.status.setText("Choose cases and backends, then Run.")
         self.run_button.setEnabled(True)
+        self._check_missing()
 
     def _setting_list(self, key: str, default: list[str]) -> list[str]:
         value = self.settings.value(key, default)
@@ -195,6 +214,71 @@ class BenchPanel(QWidget):
     def _save_choices(self, *_) -> None:
         self.settings.setValue("bench/kinds", self.kinds())
         self.settings.setValue("bench/backends", self.backends())
+        self._check_missing()
+
+    # -- MAX models the run needs ----------------------------------------------------------------------------
+    def _check_missing(self, then_run: bool = False) -> None:
+        """Which MAX models the ticked run needs and lacks, off the GUI thread (building the graphs to hash
+        them takes seconds the first time); then_run: start the benchmark if none is missing."""
+        from parity.bench import missing_models
+
+        self.missing = None
+        try:
+            config = self.config()
+        except ValueError:
+            return
+        self.jobs.submit(missing_models, config, key="missing", description="check the MAX models",
+                         on_result=lambda missing: self._missing_known(missing, then_run), on_error=self._failed)
+
+    def _missing_known(self, missing: list, then_run: bool) -> None:
+        self.missing = missing
+        self._show_missing()
+        if then_run and not missing:
+            self._start()
+        elif then_run:
+            self._set_running(False)
+            self.status.setText(f"Not compiled for MAX yet: {_names(missing)}. Press \"{self.compile_button.text()}\" "
+                                f"(about a minute each; they are cached), or untick those cases or the MAX backends.")
+
+    def _show_missing(self) -> None:
+        n = len(self.missing or [])
+        self.compile_button.setText(f"Compile {n} missing model{'s' if n != 1 else ''}")
+        self.compile_button.setToolTip(f"Not compiled yet: {_names(self.missing or [])}.\nCompile them (a separate "
+                                       f"process, about a minute each, then cached), then run the benchmark")
+        self.compile_button.setVisible(n > 0 or self._compiling)
+        self.compile_button.setEnabled(n > 0 and not self.running)
+
+    def compile_missing(self) -> None:
+        """Compile the missing models through the window's MaxModels, then run the benchmark."""
+        if not self.missing:
+            return
+        self._compiling = True
+        self._set_running(True)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.status.setText(f"Compiling {_names(self.missing)} ...")
+        self.window.log_message(f"bench: compiling the MAX models {_names(self.missing)}")
+        self.window.max_models.compile(self.missing)
+
+    def _compile_progress(self, fraction: float, text: str) -> None:
+        if self._compiling:
+            self._progress(fraction, text)
+
+    def _compile_finished(self, asked, still_missing) -> None:
+        if not self._compiling or not set(self.missing or []) <= set(asked):
+            return  # not the compile of our models (e.g. the one at start, ours queued behind it)
+        self._compiling = False
+        if still_missing is None or set(still_missing) & set(self.missing or []):
+            self._set_running(False)
+            self._check_missing()
+            if self._cancel.is_set():
+                self.status.setText("Compile cancelled: the models it had not finished are still missing.")
+                return
+            failed = _names([m for m in self.missing or [] if still_missing is None or m in still_missing])
+            self._failed(f"compiling {failed} did not finish ({self.window.max_models.state})")
+            return
+        self.window.log_message("bench: MAX models compiled; running the benchmark")
+        self._check_missing(then_run=True)
 
     def kinds(self) -> list[str]:
         return [k for k, b in self.case_boxes.items() if b.isChecked()]
@@ -221,15 +305,22 @@ class BenchPanel(QWidget):
                            memory=self.memory_box.isChecked())
 
     def run(self) -> None:
+        """Check the MAX models the ticked run needs, then run it (or offer to compile what is missing)."""
         if not self.kinds():
             self.window.show_error("Benchmark", "No case selected: tick at least one network under Cases.")
             return
         try:
-            config = self.config()
+            self.config()
         except ValueError as e:
             self.window.show_error("Benchmark", f"{e}. Example: 1, 64")
             return
         self._cancel.clear()
+        self._set_running(True)
+        self.status.setText("Checking the MAX models...")
+        self._check_missing(then_run=True)
+
+    def _start(self) -> None:
+        config = self.config()
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.status.setText("Starting...")
@@ -240,6 +331,8 @@ class BenchPanel(QWidget):
 
     def cancel(self) -> None:
         self._cancel.set()
+        if self._compiling:
+            self.window.max_models.cancel()
         self.status.setText("Cancelling after the current step...")
 
     def _set_running(self, running: bool) -> None:
@@ -250,6 +343,7 @@ class BenchPanel(QWidget):
         for w in (self.cases_group, self.backends_group, self.batches_edit, self.runs_box, self.warmup_box,
                   self.memory_box):
             w.setEnabled(not running)
+        self.compile_button.setEnabled(bool(self.missing) and not running)
 
     def _progress(self, fraction: float, text: str) -> None:
         self.progress.setValue(int(round(100 * fraction)))
@@ -274,8 +368,7 @@ class BenchPanel(QWidget):
     def _failed(self, message: str) -> None:
         self._set_running(False)
         self.status.setText(f"Error: {message}")
-        hint = ("Compile the MAX models first: `python main.py compile` (or Compile in the DeepMimic panel for the "
-                "policy network), or untick the MAX backends." if "compile" in message.lower()
+        hint = ("Press \"Compile missing models\" in this panel, or untick the MAX backends." if "compil" in message.lower()
                 else "Untick the case or backend that failed and run again; details are in the Log.")
         self.window.show_error("Benchmark", f"{message}\n{hint}")
 
@@ -319,12 +412,13 @@ class BenchPanel(QWidget):
             color = BACKEND_COLORS.get(backend, (160, 220, 120))
             bar = pg.BarGraphItem(x=xs, height=heights, width=width * 0.9, brush=pg.mkBrush(*color),
                                   pen=pg.mkPen(None), name=LABELS.get(backend, backend))
-            self.plot.addItem(bar)  # a named item joins the legend by itself
+            self.plot.addItem(bar)
+            self.legend.addItem(bar, bar.opts["name"])
             self.bars.append(bar)
         labels = [(g, f"{_short(case)}\nb{batch}") for g, (case, batch) in enumerate(groups)]
         self.plot.getAxis("bottom").setTicks([labels])
         self.plot.setXRange(-0.6, len(groups) - 0.4)
-        self.plot.setYRange(0, 1.3 * tallest, padding=0)  # the top 23% stays free for the legend
+        self.plot.setYRange(0, 1.05 * tallest, padding=0)
 
     def export_dialog(self) -> None:
         if self.report is None:
@@ -368,6 +462,15 @@ class BenchPanel(QWidget):
         self.jobs.shutdown()
 
 
+def _names(models) -> str:
+    """(kind, preset) pairs as 'rsmt_phase (lite), deepmimic_critic'."""
+    return ", ".join(k if p is None else f"{k} ({p})" for k, p in models)
+
+
 def _short(case: str) -> str:
-    return (case.replace("deepmimic_", "dm_").replace("rsmt_sampler_", "sampler_").replace("rsmt_", "")
-            .replace("transition_e2e_", "e2e_"))
+    """A case's name short enough that the cases' labels do not run into each other in a narrow dock
+    (the table keeps the full names)."""
+    for long, short in (("deepmimic_", ""), ("rsmt_sampler_", ""), ("rsmt_manifold_", ""), ("rsmt_", ""),
+                        ("policy_step", "policy"), ("transition_e2e_", "e2e_"), ("transition_", "trans "), ("_per_frame", "/fr")):
+        case = case.replace(long, short)
+    return case

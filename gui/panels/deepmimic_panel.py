@@ -3,8 +3,8 @@
 Threads: the simulation (`sim.live.LiveSimulation.run`) steps on the panel's own `JobRunner` thread, paced
 to real time. It never signals per step: it leaves the newest pose and the new step records in a
 `sim.live.Mailbox`, and a GUI timer running at the view's frame rate takes them, so a pose the GUI had no
-time to show is dropped, never queued. Compiling MAX models runs `MefStore.ensure` (a spawned process) on a
-second runner.
+time to show is dropped, never queued. Compiling the policy's MAX model is the window's
+`gui.max_models.MaxModels` (the Models menu's compile path: a spawned process, off the GUI thread).
 
 Backends are never swapped behind the user's back: one whose model is not compiled shows "not compiled",
 Run stays disabled and a Compile button offers to build it. With a comparison backend selected, every
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from gui.loading import clip_from_motion
 from gui.workers import JobRunner
 from inference.backends.base import APP_BACKENDS
-from sim.live import KIND, LiveSimulation, Mailbox, RunOutcome, backend_states, compile_actor
+from sim.live import KIND, LiveSimulation, Mailbox, RunOutcome, backend_states
 
 POLICIES = ("walk", "walk_COMenabled", "jump", "backflip", "spinkick")  # sim.env.POLICIES (checked in tests)
 BACKENDS = APP_BACKENDS
@@ -48,8 +48,7 @@ class DeepMimicPanel(QWidget):
         self.sim = LiveSimulation()
         self.mailbox = Mailbox()
         self.jobs = JobRunner(self)  # its own thread: runs never queue behind file loads, nor loads behind runs
-        self.compile_jobs = JobRunner(self)
-        self._compile_cancel = threading.Event()
+        self.compiling = False  # our model is compiling in window.max_models
         self._stop = threading.Event()
         self.states: dict[str, str] = {}
         self.outcome: RunOutcome | None = None
@@ -58,6 +57,8 @@ class DeepMimicPanel(QWidget):
         self.preparing = False
         self._started = False
         window.max_models.ready.connect(self._recheck)
+        window.max_models.progress.connect(self._compile_progress)
+        window.max_models.finished.connect(self._compile_finished)
         self._times: list[float] = []
         self._rewards: list[float] = []
         self._diffs: list[float] = []
@@ -244,7 +245,7 @@ class DeepMimicPanel(QWidget):
     def _update_controls(self) -> None:
         known = bool(self.states)
         not_ready = self._not_ready() if known else []
-        compiling = self.compile_jobs.active_count() > 0
+        compiling = self.compiling
         self.compile_button.setVisible(bool(not_ready) or compiling)
         self.compile_button.setEnabled(bool(not_ready) and not compiling and not self.running)
         can_run = known and not not_ready and not self.running and not compiling and not self.preparing
@@ -269,25 +270,31 @@ class DeepMimicPanel(QWidget):
         todo = self._not_ready()
         if not todo:
             return
-        self._compile_cancel.clear()
+        self.compiling = True
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.status.setText(f"Compiling the {KIND} model for {', '.join(todo)} in a separate process...")
-        self.compile_jobs.submit(compile_actor, todo, self._compile_cancel, key="compile", with_job=True,
-                                 description=f"compile {KIND}", on_progress=self._show_progress,
-                                 on_result=self._compiled, on_error=self._compile_failed)
+        self.window.max_models.compile([(KIND, None)])
         self._update_controls()
 
-    def _compiled(self, states: dict[str, str]) -> None:
+    def _compile_progress(self, fraction: float, text: str) -> None:
+        if self.compiling:
+            self._show_progress(fraction, text)
+
+    def _compile_finished(self, asked, still_missing) -> None:
+        if not self.compiling or (KIND, None) not in asked:
+            return  # not the compile of our model (e.g. the one at start, ours queued behind it)
+        self.compiling = False
         self.progress.setVisible(False)
+        if still_missing is None or (KIND, None) in still_missing:
+            self._update_controls()
+            if self.window.max_models.state != "cancelled":
+                self.window.show_error("Compile", f"compiling {KIND} did not finish ({self.window.max_models.state})."
+                                       "\nSee the Log; run `python main.py compile` in a terminal for the full "
+                                       "compiler output.")
+            return
         self.window.statusBar().showMessage("DeepMimic policy network compiled", 5000)
-        self._states_known(states)
-
-    def _compile_failed(self, message: str) -> None:
-        self.progress.setVisible(False)
-        self._update_controls()
-        self.window.show_error("Compile", f"{message}\nSee the Log; run `python main.py compile` in a terminal "
-                               "for the full compiler output.")
+        self._recheck()
 
     def _show_progress(self, fraction: float, text: str) -> None:
         if self.progress.maximum() == 0 and not self.preparing:
@@ -333,8 +340,8 @@ class DeepMimicPanel(QWidget):
     def stop(self) -> None:
         if self.running:
             self._stop.set()
-        if self.compile_jobs.active_count():
-            self._compile_cancel.set()
+        if self.compiling:
+            self.window.max_models.cancel()
 
     def _drain(self) -> None:
         pose, steps = self.mailbox.take()
@@ -413,7 +420,5 @@ class DeepMimicPanel(QWidget):
         """Window closing: stop the run and any compile, wait for the threads, close the pybullet worlds."""
         self.timer.stop()
         self._stop.set()
-        self._compile_cancel.set()
-        self.compile_jobs.shutdown()
         self.jobs.shutdown()
         self.sim.close()

@@ -9,9 +9,9 @@ its speed cannot be part of the test; measured on the held-out transitions, addi
 10 cm per frame leaves most of the sliding in); during each contact it is held at one position, and the hip and knee are re-solved with
 two-bone IK so the ankle reaches it (the knee stays in the leg's current bending plane, the ankle keeps its
 world orientation, so the foot does not tilt). A few frames before and after a contact blend the hold in and
-out. The first and last frames are never moved: a contact that runs into the last frame is held where the
-last frame has it (the landed keyframe), one that starts at the first frame where the first frame has it
-(the hand-over from the context).
+out. The first and last frames are never moved (the hand-over from the context, the landed keyframe): a
+contact whose blend would reach one of them glides to that frame's position instead of being held
+(`hold_targets`).
 
 Positions in the caller's units; y is up. Everything is float64 numpy on (frames, joints, ...) arrays,
 vectorised over frames and legs (it runs on every transition request).
@@ -50,8 +50,12 @@ def contacts(ankle: np.ndarray, floor: float, height_gate: float) -> np.ndarray:
 
 def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAMES) -> tuple[np.ndarray, np.ndarray]:
     """Where the ankle should be (F, 3) and how strongly (F,) in [0, 1]: each run of contact frames held at
-    one position (the first frame's or the last frame's when the run touches an end, else the run's
-    first frame), blended in and out over `blend` frames; never at the first and last frame."""
+    the position of its first frame, blended in and out over `blend` frames; never at the first and last
+    frame. Those two never move (the hand-over from the context, the landed keyframe), so a run whose blend
+    reaches one of them cannot fade out there: its hold glides instead, from the first frame's position to
+    the run's start, and from the run's start to the last frame's position over the rest of the transition.
+    A hold cut off at the last frame jumped the foot by what it had slid meanwhile (0.64 m in one frame at the
+    run > walk junction of a walk > run > walk sequence, where landing drags a planted foot along)."""
     n = len(ankle)
     target, weight = ankle.copy(), np.zeros(n)
     edges = np.diff(np.concatenate([[0], np.asarray(contact, np.int8), [0]]))
@@ -63,9 +67,17 @@ def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAM
         w = np.where(distance <= blend, w * w * (3.0 - 2.0 * w), 0.0)
         best = np.argmax(w, axis=0)  # the strongest run of each frame, the earliest on a tie
         weight = w[best, t]
-        anchors = np.where((ends == n - 1)[:, None], ankle[n - 1], ankle[starts])
+        s = starts[:, None, None]
+        tt = t[None, :, None]
+        at_start = ankle[starts][:, None, :]  # (runs, 1, 3)
+        hold = np.broadcast_to(at_start, (len(starts), n, 3))
+        glide_in = ((starts - blend <= 0) & (starts > 0))[:, None, None] & (tt < s)
+        into = ankle[0] + (tt / np.maximum(s, 1)) * (at_start - ankle[0])
+        glide_out = ((ends + blend >= n - 1) & (starts < n - 1))[:, None, None] & (tt > s)
+        out_of = at_start + ((tt - s) / np.maximum(n - 1 - s, 1)) * (ankle[n - 1] - at_start)
+        hold = np.where(glide_out, out_of, np.where(glide_in, into, hold))
         held = weight > 0
-        target[held] = anchors[best[held]]
+        target[held] = hold[best[held], t[held]]
     weight[0] = weight[-1] = 0.0
     return target, weight
 

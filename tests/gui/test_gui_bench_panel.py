@@ -72,7 +72,11 @@ def test_quick_benchmark_shows_bars_table_and_exports(qtbot, panel, tmp_path):
         assert list(bar.opts["height"]) == pytest.approx(expected)
         assert all(h > 0 for h in expected)
     tallest = max(max(bar.opts["height"]) for bar in panel.bars)
-    assert panel.plot.getViewBox().viewRange()[1][1] >= 1.29 * max(tallest, 1.0)  # headroom for the legend
+    assert panel.plot.getViewBox().viewRange()[1][1] >= max(tallest, 1.0)  # every bar whole
+    qtbot.wait(50)  # laid out
+    legend, bars_area = panel.legend.sceneBoundingRect(), panel.plot.getViewBox().sceneBoundingRect()
+    assert legend.height() > 0 and legend.bottom() <= bars_area.top()  # the legend is above the bars, never on them
+    assert panel.plot.getAxis("left").labelText and panel.plot.getAxis("bottom").labelText
     assert timed == others, report.skipped
 
     out = tmp_path / "bench.json"
@@ -91,3 +95,51 @@ def test_bad_batch_sizes_say_what_to_type(qtbot, panel):
     assert not panel.running
     text = panel.window.error_dialogs[0].text()
     assert "batch sizes" in text and "Example: 1, 64" in text
+
+
+def test_missing_models_are_compiled_from_the_panel_then_benchmarked(qtbot, tmp_path, monkeypatch,
+                                                                     compiled_max_cache):
+    """A store with the actor only: ticking the critic offers "Compile 1 missing model" (no terminal); Run says
+    what is missing instead of failing; the button compiles it with the real compile worker through the
+    window's MaxModels (progress in the panel), then the benchmark runs with the critic on MAX."""
+    from inference.backends.max.store import READY, MefStore
+
+    cache = compiled_max_cache(("deepmimic_actor",))
+    (cache / "max" / "modular").symlink_to(compiled_max_cache.kernel_cache)  # a warm compile: seconds
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(cache))
+    assert MefStore().status("deepmimic_critic") != READY
+    w = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), load_embedded=False)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w.view):
+        w.show()
+    w.panels["Benchmark"].raise_()
+    panel = w.panels["Benchmark"].widget()
+    qtbot.waitUntil(lambda: bool(panel.case_boxes) and panel.run_button.isEnabled(), timeout=30_000)
+    for kind, box in panel.case_boxes.items():
+        box.setChecked(kind in ("deepmimic_actor", "deepmimic_critic"))
+    for name, box in panel.backend_boxes.items():
+        box.setChecked(name in ("torch", "max"))
+    panel.batches_edit.setText("1")
+    panel.runs_box.setValue(3)
+    panel.warmup_box.setValue(1)
+    panel.memory_box.setChecked(False)
+    qtbot.waitUntil(lambda: panel.missing is not None, timeout=60_000)
+    assert panel.missing == [("deepmimic_critic", None)]
+    assert panel.compile_button.isVisible() and panel.compile_button.text() == "Compile 1 missing model"
+
+    panel.run_button.click()  # not compiled: the panel says so and offers the button, no error, no run
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    assert panel.report is None and not w.error_dialogs
+    assert "deepmimic_critic" in panel.status.text() and "Compile 1 missing model" in panel.status.text()
+
+    texts = []
+    w.max_models.progress.connect(lambda fraction, text: texts.append(text))
+    qtbot.mouseClick(panel.compile_button, Qt.MouseButton.LeftButton)
+    assert panel.running and not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.report is not None and not panel.running, timeout=600_000)
+    assert not w.error_dialogs, [d.text() for d in w.error_dialogs]
+    assert MefStore().status("deepmimic_critic") == READY
+    assert any(t.startswith("compiling deepmimic_critic (1/1)") for t in texts)
+    assert ("deepmimic_critic", "max") in {(r.case, r.backend) for r in panel.report.rows}
+    assert panel.missing == [] and not panel.compile_button.isVisible()
+    w.close()

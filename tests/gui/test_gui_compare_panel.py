@@ -118,6 +118,26 @@ def test_comparing_again_replaces_the_compared_clip(compared, qtbot):
     assert not w.error_dialogs, w.error_dialogs[0].text()
     assert [n for n in w.library.names() if "(compared)" in n] == names
     assert w.current is panel.clip and w.library.current() is panel.clip
+    # both backends have run before in this process: no warm-up flag, solid curves, the legend in the title
+    assert panel.warmup == set() and "warm-up" not in panel.latency_plot.titleLabel.text
+    assert all(c.opts["pen"].style() == Qt.PenStyle.SolidLine for c in panel.latency_curves.values())
+    assert "PyTorch" in panel.latency_plot.titleLabel.text and "MAX" in panel.latency_plot.titleLabel.text
+
+
+def test_a_backends_first_run_is_flagged_as_warm_up(compared, qtbot, monkeypatch):
+    from gui.panels import compare_panel
+
+    w, panel, _ = compared
+    monkeypatch.setattr(compare_panel, "_COMPARED", {"torch"})  # as if MAX had not run in this process yet
+    before = panel.report
+    panel.compare()
+    qtbot.waitUntil(lambda: panel.report is not before or bool(w.error_dialogs), timeout=120_000)
+    qtbot.waitUntil(lambda: "warm-up" in panel.latency_plot.titleLabel.text, timeout=5_000)
+    assert panel.warmup == {"max"} and "(- - warm-up)" in panel.latency_plot.titleLabel.text
+    assert "- - MAX" in panel.latency_plot.titleLabel.text and "- - PyTorch" not in panel.latency_plot.titleLabel.text
+    assert panel.latency_curves["max"].opts["pen"].style() == Qt.PenStyle.DashLine
+    assert panel.latency_curves["torch"].opts["pen"].style() == Qt.PenStyle.SolidLine
+    assert compare_panel._COMPARED == {"torch", "max"}
 
 
 def test_export_writes_json_csv_and_png(compared, tmp_path):
@@ -154,3 +174,34 @@ def test_latency_curves_one_colour_per_backend_and_the_heatmap_has_a_scale(compa
     assert colours == {name: BACKEND_COLORS[name] for name in colours}
     matrix, _ = error_matrix(rep, panel.mode)
     assert panel.heat_scale.levels() == pytest.approx((0.0, float(np.max(matrix))))
+
+
+def test_a_candidate_missing_models_is_compiled_from_the_panel(qtbot, tmp_path, weights_dir, compiled_max_cache,
+                                                               monkeypatch):
+    """A store without the lite style encoder: Compare offers "Compile 1 missing model" instead of an error;
+    the button compiles it with the real compile worker through the window's MaxModels, then compares."""
+    from inference.backends.max.store import READY, MefStore
+
+    cache = compiled_max_cache(tuple(k for k in KINDS if k != "rsmt_sampler_style"), "lite")
+    (cache / "max" / "modular").symlink_to(compiled_max_cache.kernel_cache)  # a warm compile: seconds
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(cache))
+    w, transition = make_window(qtbot, tmp_path, weights_dir)
+    qtbot.waitUntil(lambda: transition.ctx.ready, timeout=30_000)
+    panel = w.findChild(ComparePanel)
+    transition.set_source("humanoid3d_walk", 30)
+    transition.set_target("humanoid3d_run", 4)
+    transition.length.setValue(LENGTH)
+    panel.candidate.setCurrentIndex(panel.candidate.findData("max"))
+    panel.compare()
+    qtbot.waitUntil(lambda: panel.compile_button.isVisible(), timeout=60_000)
+    assert panel.missing == [("rsmt_sampler_style", "lite")] and not w.error_dialogs
+    assert panel.compile_button.text() == "Compile 1 missing model" and "rsmt_sampler_style" in panel.summary.text()
+    assert panel.report is None
+
+    qtbot.mouseClick(panel.compile_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.export_button.isEnabled() or bool(w.error_dialogs), timeout=600_000)
+    assert not w.error_dialogs, w.error_dialogs[0].text()
+    assert MefStore().status("rsmt_sampler_style", "lite") == READY
+    assert panel.report.candidate == "max" and panel.report.length == LENGTH
+    assert not panel.compile_button.isVisible()
+    w.close()

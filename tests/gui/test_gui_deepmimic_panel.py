@@ -121,7 +121,8 @@ def test_stop_keeps_the_motion_so_far(qtbot, window):
     assert panel.outcome.motion.num_frames >= 10
 
 
-def test_uncompiled_backend_offers_compile_instead_of_falling_back(qtbot, window, monkeypatch, tmp_path):
+def test_uncompiled_backend_offers_compile_instead_of_falling_back(qtbot, window, monkeypatch, tmp_path,
+                                                                   compiled_max_cache):
     monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty-cache"))  # a store with no MEFs
     panel = _panel(qtbot, window)
     assert panel.states["max"] == "not compiled"
@@ -132,3 +133,13 @@ def test_uncompiled_backend_offers_compile_instead_of_falling_back(qtbot, window
     assert not panel.run_button.isEnabled()
     assert "not compiled" in panel.status.text() and "Compile" in panel.status.text()
     assert "Compile" in panel.run_button.toolTip()
+
+    # Compile: the window's MaxModels (the Models menu's path) compiles it, then the backend can run
+    (tmp_path / "empty-cache" / "max").mkdir(parents=True)
+    (tmp_path / "empty-cache" / "max" / "modular").symlink_to(compiled_max_cache.kernel_cache)  # warm: seconds
+    qtbot.mouseClick(panel.compile_button, Qt.MouseButton.LeftButton)
+    assert panel.compiling and not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.states.get("max") == "ready" or bool(window.error_dialogs), timeout=600_000)
+    assert not window.error_dialogs, window.error_dialogs[0].text()
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=30_000)
+    assert not panel.compiling and not panel.compile_button.isVisible()

@@ -84,3 +84,24 @@ def test_a_backend_chosen_by_hand_stays(qtbot, tmp_path, monkeypatch, weights_di
     qtbot.waitUntil(lambda: panel.backend_status.get("max") == "", timeout=60_000)
     assert panel.backend.currentData() == "torch"
     w.close()
+
+
+def test_a_panels_compile_asked_during_another_runs_after_it(qtbot, tmp_path, monkeypatch, weights_dir,
+                                                            compiled_max_cache):
+    """MaxModels.compile while a compile runs (the one at start, another panel's): queued, compiled after it
+    by the same worker, and `finished` tells each asker which models its job was for."""
+    cache = tmp_path / "empty-cache"
+    (cache / "max").mkdir(parents=True)
+    (cache / "max" / "modular").symlink_to(compiled_max_cache.kernel_cache)  # warm compiles: seconds
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(cache))
+    w, _ = make_window(qtbot, tmp_path, weights_dir)
+    done = []
+    w.max_models.finished.connect(lambda asked, missing: done.append((list(asked), missing)))
+    w.max_models.compile([("deepmimic_actor", None)])
+    w.max_models.compile([("deepmimic_critic", None)])  # while the first runs: queued
+    qtbot.waitUntil(lambda: len(done) == 2, timeout=600_000)
+    assert done == [([("deepmimic_actor", None)], []), ([("deepmimic_critic", None)], [])]
+    store = MefStore()
+    assert store.status("deepmimic_actor") == store.status("deepmimic_critic") == "ready"
+    assert w.max_models.state == "idle"  # the transition networks the panels use are still missing
+    w.close()

@@ -14,7 +14,8 @@ OFFSETS = np.array([[0, 0, 0], [0.1, -0.05, 0], [0, -0.4, 0], [0, -0.4, 0],
 
 
 def sliding_walk(frames: int = 30):
-    """The root glides forward 0.5 cm per frame with bent knees, so both feet, near the floor, slide along."""
+    """The root glides forward 0.5 cm per frame with bent knees, so both feet, near the floor, slide along;
+    it is 5 cm higher over the first and last 8 frames (feet in the air there)."""
     bend = np.zeros((frames, 7, 4))
     bend[..., 0] = 1.0
     hip_flex = quat_from_axis_angle(np.array([1.0, 0, 0]), -0.3)
@@ -22,7 +23,8 @@ def sliding_walk(frames: int = 30):
     bend[:, [1, 4]] = hip_flex
     bend[:, [2, 5]] = knee_flex
     bend[:, [3, 6]] = quat_from_axis_angle(np.array([1.0, 0, 0]), -0.3)
-    root = np.stack([np.zeros(frames), np.full(frames, 0.8), 0.005 * np.arange(frames)], axis=-1)
+    height = np.where((np.arange(frames) < 8) | (np.arange(frames) >= frames - 8), 0.85, 0.8)
+    root = np.stack([np.zeros(frames), height, 0.005 * np.arange(frames)], axis=-1)
     return bend, root
 
 
@@ -46,23 +48,50 @@ def test_contact_runs_are_held_and_blend_in_and_out():
     target, weight = hold_targets(ankle, contact, blend=2)
     assert np.all(weight[4:7] == 1.0) and np.all(target[4:7] == ankle[4])
     assert 0 < weight[3] < 1 and 0 < weight[7] < 1 and weight[0] == weight[-1] == 0
-    contact[:] = True  # one run over everything: held at the last frame's position, the ends untouched
+    contact[:] = True  # one run over everything: the ends stay, so the hold glides from the first to the last
     target, weight = hold_targets(ankle, contact)
-    assert np.all(target == ankle[-1]) and weight[0] == weight[-1] == 0
+    np.testing.assert_allclose(target, ankle, atol=1e-12)
+    assert weight[0] == weight[-1] == 0
+
+
+def held(ankle: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    target, weight = hold_targets(ankle, contact)
+    return ankle + weight[:, None] * (target - ankle)
+
+
+def test_a_hold_cut_off_by_the_last_frame_glides_instead_of_jumping():
+    """Regression (walk > run > walk sequence): a planted foot that landing drags 12 cm a frame, in contact until
+    two frames before the last (the landed keyframe, which never moves). Held at its first contact position,
+    the hold could not fade out before the last frame and the foot jumped 0.73 m there."""
+    n = 30
+    ankle = np.stack([0.12 * np.arange(n), np.zeros(n), np.zeros(n)], axis=-1)
+    contact = np.zeros(n, bool)
+    contact[22:n - 2] = True
+    steps = np.linalg.norm(np.diff(held(ankle, contact), axis=0), axis=-1)
+    assert steps[-5:].max() <= 0.12 + 1e-9  # onto the last frame no faster than the foot was (held: 0.73 m)
+    contact[:] = False
+    contact[2:8] = True  # the same at the start: a run whose blend-in is cut off by the first frame
+    steps = np.linalg.norm(np.diff(held(ankle, contact), axis=0), axis=-1)
+    assert steps[:2].max() <= 0.12 + 1e-9  # (held: 0.22 m)
+    contact[:] = False
+    contact[10:14] = True  # a run in the middle is still held still
+    out = held(ankle, contact)
+    assert np.all(out[10:14] == ankle[10])
 
 
 def test_planted_feet_stop_sliding():
     local, root = sliding_walk()
     _, before = global_pose(local, root, OFFSETS, PARENTS)
     floor = {a: float(before[:, a, 1].min()) for a in FEET}
-    assert np.all(contacts(before[:, 3], floor[3], 0.025))  # low: planted throughout
+    assert np.all(contacts(before[8:-8, 3], floor[3], 0.025))  # low: planted in the middle
+    assert not np.any(contacts(before[:8, 3], floor[3], 0.025))
     assert not np.any(contacts(before[:, 3], floor[3] - 0.03, 0.025))  # 3 cm up: in the air
     locked = lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025)
     rot, after = global_pose(locked, root, OFFSETS, PARENTS)
     for a in FEET:
         slide_before = np.linalg.norm(np.diff(before[1:-1, a], axis=0), axis=-1).max()
-        slide_after = np.linalg.norm(np.diff(after[4:-4, a], axis=0), axis=-1).max()
-        assert slide_before > 0.0049 and slide_after < 1e-6  # held (at the last frame, where the run ends)
+        slide_after = np.linalg.norm(np.diff(after[8:-8, a], axis=0), axis=-1).max()
+        assert slide_before > 0.0049 and slide_after < 1e-6  # held where the contact began
     np.testing.assert_allclose(after[[0, -1]], before[[0, -1]], atol=1e-6)  # first and last frame kept
     bones = np.linalg.norm(after[:, 1:] - after[:, list(PARENTS[1:])], axis=-1)
     np.testing.assert_allclose(bones, np.broadcast_to(np.linalg.norm(OFFSETS[1:], axis=-1), bones.shape), atol=1e-6)

@@ -146,3 +146,29 @@ def test_cli_bad_input_is_one_error_line(weights, tmp_path, capsys, edit, messag
     assert code == 2
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "take.bvh").exists()
+
+
+def test_walk_run_walk_hands_over_without_a_foot_pop():
+    """Regression: with the shipped weights, walk > run > walk moved the right ankle 0.64 m in one frame two
+    frames before the run > walk keyframe (a foot-lock hold cut off by the landed last frame). Over the landing
+    frames of each transition and the hand-over into the next clip, no ankle may move much further in a frame
+    than it does anywhere in the two clips the transition joins (a generated swing runs up to ~1.1 times the
+    run's fastest; the pop was 2.4 times)."""
+    from inference.rsmt.postprocess import LANDING_FRAMES
+    from motion.fk import world_positions
+
+    sequence = Sequence([TrackClip("humanoid3d_walk"), TrackClip("humanoid3d_run"), TrackClip("humanoid3d_walk")],
+                        [Junction(30), Junction(30)])
+    result = render(sequence, TransitionGenerator(load_rsmt()))
+    ankles = [i for i, n in enumerate(result.motion.skeleton.names) if n.endswith("ankle")]
+    assert len(ankles) == 2
+
+    def steps(motion) -> np.ndarray:  # (F - 1,) the larger of the two ankles' moves from each frame to the next
+        return np.linalg.norm(np.diff(world_positions(motion)[:, ankles], axis=0), axis=-1).max(axis=-1)
+
+    own = {name: steps(load_embedded(name)).max() for name in ("humanoid3d_walk", "humanoid3d_run")}
+    take = steps(result.motion)
+    for seg in result.segments[1::2]:
+        joined = max(own[sequence.clips[seg.index].clip], own[sequence.clips[seg.index + 1].clip])
+        landing = take[seg.stop - LANDING_FRAMES - 1:seg.stop]  # into each landing frame and into the next clip
+        assert landing.max() <= 1.25 * joined, (seg, landing.round(3), joined)

@@ -88,14 +88,20 @@ def hold_targets_reference(ankle, contact, blend=footlock.BLEND_FRAMES):
         elif (t == n or not contact[t]) and start is not None:
             runs.append((start, t - 1))
             start = None
+    frames = np.arange(n)[:, None]
     for s, e in runs:
-        anchor = ankle[n - 1] if e == n - 1 else ankle[s]
-        for t in range(max(s - blend, 0), min(e + blend, n - 1) + 1):
+        lo, hi = max(s - blend, 0), min(e + blend, n - 1)
+        hold = np.repeat(ankle[s][None], n, axis=0)
+        if lo == 0 and s > 0:  # from the first frame's position to the run's start
+            hold = np.where(frames < s, ankle[0] + (frames / s) * (ankle[s] - ankle[0]), hold)
+        if hi == n - 1 and s < n - 1:  # from the run's start to the last frame's position
+            hold = np.where(frames > s, ankle[s] + ((frames - s) / (n - 1 - s)) * (ankle[n - 1] - ankle[s]), hold)
+        for t in range(lo, hi + 1):
             distance = s - t if t < s else (t - e if t > e else 0)
             w = 1.0 - distance / (blend + 1)
             w = w * w * (3.0 - 2.0 * w)
             if w > weight[t]:
-                weight[t], target[t] = w, anchor
+                weight[t], target[t] = w, hold[t]
     weight[0] = weight[-1] = 0.0
     return target, weight
 

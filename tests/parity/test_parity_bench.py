@@ -10,18 +10,9 @@ import pytest
 
 import cli
 from parity.bench import POLICY_STEP, BenchConfig, run_bench
-from test_parity_compare import KINDS
+from parity.compare import DEEPMIMIC_KINDS as KINDS
 
 BACKENDS = ("torch", "max", "onnx")
-
-
-@pytest.fixture(scope="module")
-def cache(compiled_max_cache):
-    mp = pytest.MonkeyPatch()
-    path = compiled_max_cache(KINDS)
-    mp.setenv("MOTION_STUDIO_CACHE", str(path))
-    yield path
-    mp.undo()
 
 
 def test_quick_bench_command_end_to_end(cache, tmp_path, capsys):
@@ -76,3 +67,17 @@ def test_uncompiled_max_model_is_an_error(tmp_path, monkeypatch, capsys):
     assert "python main.py compile" in capsys.readouterr().err
     assert cli.main(["bench", "--backends", "tensorflow"]) == 2
     assert "unknown backend tensorflow" in capsys.readouterr().err
+
+
+def test_missing_models_lists_what_a_run_needs_compiled(tmp_path, monkeypatch):
+    """What the benchmark panel offers to compile: each MAX model (kind, preset) the ticked cases need once,
+    the whole transition's networks with the sampler step, none that a Mojo kernel or torch runs."""
+    from parity.bench import missing_models
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path))  # an empty store
+    assert missing_models(BenchConfig(backends=("torch", "onnx"), kinds=KINDS)) == []
+    assert missing_models(BenchConfig(backends=("torch", "max"), kinds=KINDS)) == [(k, None) for k in KINDS]
+    assert missing_models(BenchConfig(backends=("max-mojo",), kinds=KINDS)) == []  # the Mojo MLP
+    transition = missing_models(BenchConfig(backends=("max", "max-mojo"), kinds=("rsmt_sampler_step",)))
+    assert transition == [("rsmt_sampler_step", "lite"), ("rsmt_phase", "lite"), ("rsmt_sampler_style", "lite"),
+                          ("rsmt_sampler_target", "lite"), ("rsmt_rollout", "lite")]

@@ -1,6 +1,6 @@
 """`compare`: torch vs MAX parity on the DeepMimic networks (real MAX models, real pybullet episode).
 
-The MEF store lives in a temporary MOTION_STUDIO_CACHE (conftest's compiled_max_cache)."""
+The MEF store lives in a temporary MOTION_STUDIO_CACHE (the `cache` fixture of tests/parity/conftest.py)."""
 from __future__ import annotations
 
 import json
@@ -10,20 +10,10 @@ import pytest
 
 import cli
 from inference.backends.base import BackendNotReady, get_backend
-from parity.compare import (compare_network, default_weights, errors, random_like,
-                               record_episode, compare_episode, run_compare)
+from parity.compare import (DEEPMIMIC_KINDS as KINDS, compare_network, default_weights, errors, random_like,
+                            record_episode, compare_episode, run_compare)
 
-KINDS = ("deepmimic_actor", "deepmimic_critic")
 TOL = 1e-4  # float32, absolute, single step
-
-
-@pytest.fixture(scope="module")
-def cache(compiled_max_cache):
-    mp = pytest.MonkeyPatch()
-    path = compiled_max_cache(KINDS)
-    mp.setenv("MOTION_STUDIO_CACHE", str(path))
-    yield path
-    mp.undo()
 
 
 def test_errors_are_absolute_and_relative_to_the_reference_range():
