@@ -3,13 +3,15 @@ training_step does it ("pretrain" mode, no initial-state predictor), on top of a
 whose MoE decoder is copied in and frozen:
 
 - data: canonical 61-frame content windows with PAE phases and 120-frame style clips
-  (`training.datasets.sampler_windows`); each content window is paired with a random style clip of
-  its style, then the style clips are shuffled within the batch before the style encoder, as RSMT's
-  get_film_code does in training (randperm over the batch). So a window's motion is not its style
-  code's: the sampler must follow the context and the target, and the style code can only modulate.
-  (Keeping the pairing, as our first defaults did, lets the code name the clip the window comes from.)
-  Style features are z-scored with the training clips' statistics, which are stored in the sampler's
-  buffers (they ship with the weights);
+  (`training.datasets.sampler_windows`). Every batch is of one style, as RSMT's (Style100Dataset_phase
+  cuts each style's windows into batches of its own, and StyleVAE_DataModule fetches a batch of style clips
+  of that style, get_style_batch_for_train): a style drawn uniformly (keep_equal: every style gives as
+  many batches), its windows, and random style clips of the same style (`style_batch`). So a window's
+  style code is of its style but, as a rule, of another clip of it: the code must carry the style, and
+  cannot name the clip. (Our first trainer drew the batch across styles and permuted the clips over it,
+  so most windows got another style's code; the sampler learnt to ignore the code, and transitions asked
+  for any style came out alike.) Style features are z-scored with the training clips' statistics, which
+  are stored in the sampler's buffers (they ship with the weights);
 - a step: 10 context frames, a transition of `length` frames whose last frame is the target
   keyframe (target_id = 10 + length); `TransitionSampler.rollout` with N(0, 0.5^2) target noise;
   the rot_rep joints' positions from FK of the predicted global rotations;
@@ -82,10 +84,14 @@ def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, o
     return losses
 
 
-def shuffled_style_clips(rng: np.random.Generator, row_styles: np.ndarray, by_style: dict) -> np.ndarray:
-    """Style clip index per row of a batch: one clip of each row's own style, then shuffled within the
-    batch (RSMT get_film_code's randperm in training; see the module docstring)."""
-    return rng.permutation([rng.choice(by_style[s]) for s in row_styles])
+def style_batch(rng: np.random.Generator, by_style: dict, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(content window rows, style clip indices) of one training batch, all of one style (see the module
+    docstring). by_style: {style: (its window rows, its style clips)}. A style with fewer windows or clips
+    than the batch repeats some."""
+    style = list(by_style)[int(rng.integers(len(by_style)))]
+    rows, clips = by_style[style]
+    return (rng.choice(rows, size=batch, replace=len(rows) < batch),
+            rng.choice(clips, size=batch, replace=len(clips) < batch))
 
 
 def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
@@ -124,9 +130,11 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
 
     t = {k: torch.from_numpy(np.ascontiguousarray(content[k])).to(device) for k in ("pos", "rot", "phase", "A", "S")}
     clip_features = {k: torch.from_numpy(clips[k]).to(device) for k in ("pos", "vel", "rot")}
-    # clips of each content window's style; a style without a 120-frame clip borrows from all clips
-    by_style = {s: np.nonzero(clips["style"] == s)[0] for s in np.unique(content["style"])}
-    by_style = {s: c if len(c) else np.arange(len(clips["pos"])) for s, c in by_style.items()}
+    # each style's windows and clips; a style without a 120-frame clip borrows from all clips
+    every_clip = np.arange(len(clips["pos"]))
+    by_style = {s: (np.nonzero(content["style"] == s)[0], np.nonzero(clips["style"] == s)[0])
+                for s in np.unique(content["style"])}
+    by_style = {s: (w, c if len(c) else every_clip) for s, (w, c) in by_style.items()}
     offsets = torch.from_numpy(np.asarray(dataset.offsets, np.float32)).to(device)
     parents, feet = dataset.roles.parents, dataset.roles.feet
     n = len(t["pos"])
@@ -136,8 +144,7 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     longest = min(cfg.max_transition, t["pos"].shape[1] - past)
 
     def step(ctx: StepContext) -> dict:
-        rows = ctx.rng.choice(n, size=batch, replace=False)
-        pick = shuffled_style_clips(ctx.rng, content["style"][rows], by_style)
+        rows, pick = style_batch(ctx.rng, by_style, batch)
         current_max = min(longest, int(round(START_MAX + (cfg.max_transition - START_MAX) * min(ctx.step / ramp, 1.0))))
         length = int(ctx.rng.integers(MIN_LENGTH, current_max + 1))
         noise = torch.from_numpy((0.5 * ctx.rng.standard_normal((batch, 2 * cfg.state_out))).astype(np.float32))
