@@ -38,6 +38,7 @@ class BenchConfig:
     warmup: int = 5
     policy: str = "walk"
     preset: str = "lite"  # RSMT network sizes
+    model: str | None = None  # a shipped transition model (humanoid3d, bandai): its trained weights and transitions
     memory: bool = True
     compile_times: bool = False  # cold + warm MAX compiles: about a minute per model
 
@@ -198,7 +199,7 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
 
 def _bench_kind(kind: str, backends: dict[str, Backend], config: BenchConfig, report: BenchReport,
                 weights_of: dict) -> None:
-    weights = weights_of.setdefault(kind, default_weights(kind, config.policy, config.preset))
+    weights = weights_of.setdefault(kind, default_weights(kind, config.policy, config.preset, model=config.model))
     runners = {}
     for name, backend in backends.items():
         if not _supports(backend, kind):
@@ -231,7 +232,7 @@ def _bench_transition(length: int, backends: dict[str, Backend], config: BenchCo
     from parity.compare import transition_model, transition_request
     from inference.rsmt.transition import TransitionGenerator
 
-    model, _ = transition_model(config.preset)
+    model, _ = transition_model(config.preset, model=config.model)
     request = transition_request(length)
     case = f"transition_{length}f"
     cases, results = {}, {}

@@ -76,3 +76,21 @@ def test_uncompiled_max_model_is_an_error(tmp_path, monkeypatch, capsys):
     assert "python main.py compile" in capsys.readouterr().err
     assert cli.main(["bench", "--backends", "tensorflow"]) == 2
     assert "unknown backend tensorflow" in capsys.readouterr().err
+
+
+def test_bench_a_shipped_model(compiled_max_cache, monkeypatch, capsys):
+    """`bench --model bandai`: the Bandai Namco model's networks with its trained weights, and whole
+    transitions with it, on torch and MAX (its own 21-joint graphs), every case on both."""
+    from test_parity_compare import BANDAI_KINDS
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled_max_cache(BANDAI_KINDS, "bandai")))
+    assert cli.main(["bench", "--model", "bandai", "--backends", "torch", "max", "--runs", "2", "--no-memory",
+                     "--json", "-"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["meta"]["config"]["model"] == "bandai" and report["meta"]["config"]["preset"] == "bandai"
+    assert report["skipped"] == []
+    networks = set(BANDAI_KINDS) - {"rsmt_rollout"}
+    transitions = {f"transition_{n}f{part}" for n in (20, 40) for part in ("", "_per_frame")}
+    assert {(r["case"], r["backend"]) for r in report["rows"]} == {
+        (c, b) for c in networks | transitions for b in ("torch", "max")}
+    assert report["meta"]["transition_path"] == {"torch": "one step call per frame", "max": "whole rollout"}
