@@ -17,8 +17,12 @@ whose MoE decoder is copied in and frozen:
   the rot_rep joints' positions from FK of the predicted global rotations;
 - transition length: drawn uniformly from [MIN_LENGTH, current max]; the max grows from 20 to 40
   over the first 3 epochs (RSMT seq_scheduler from 20 to max_seq 40);
-- loss = L1 pos/21 + L1 6D + L1 last pos/21 + 0.5 L1 last 6D + 0.5 (MSE phase + MSE A + MSE F +
-  MSE slerped phase) + 0.01 foot contact (RSMT weights);
+- loss = L1 pos/21 + L1 6D + L1 last pos/21 + 0.5 L1 last 6D + 0.5 (MSE phase + MSE A + MSE slerped
+  phase) / s + 0.5 MSE F + 0.01 foot contact (RSMT weights). s = the training windows' mean squared
+  phase-vector norm (`phase_scale`): RSMT's weights are for phase vectors of about unit size (the PAE
+  amplitudes of 100STYLE, divided by 0.1); another data set's phases can be much larger (Bandai Namco's:
+  norm 9, s about 85), and unscaled their terms were 90% of the loss while the pose terms stopped improving
+  (assets/rsmt_bandai/evaluation.md). The logged phase, A and slerp_phase are the unscaled MSEs;
 - Adam(lr 1e-3, betas (0.5, 0.9), amsgrad), weight decay 1e-4 on the style (film) encoder only;
   the decoder and the initial-state predictor are not trained.
 Left out, as in the manifold trainer: the bone-length projection on a random 10% of steps.
@@ -43,6 +47,7 @@ MIN_LENGTH, START_MAX, RAMP_EPOCHS = 10, 20, 3
 EDGE_MEAN = 21.0
 WEIGHTS = {"pos": 1.0, "rot": 1.0, "last_pos": 1.0, "last_rot": 0.5, "phase": 0.5, "A": 0.5, "F": 0.5,
            "slerp_phase": 0.5, "contact": 0.01}
+PHASE_TERMS = ("phase", "A", "slerp_phase")  # divided by the phase scale in the total
 TRAINED = ("film_generator", "target_encoder", "embedding_style", "offset_encoder", "state_encoder", "LSTMCell",
            "phase_predictor")
 
@@ -55,9 +60,10 @@ def wrapped_frequency(shift: torch.Tensor, dt: float) -> torch.Tensor:
 
 
 def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, offsets, parents, feet, past: int,
-                 length: int, noise) -> dict[str, torch.Tensor]:
+                 length: int, noise, phase_scale: float = 1.0) -> dict[str, torch.Tensor]:
     """Losses of one batch: content windows pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2),
-    amp/shift (N, T, P, 1); style: the StyleCode of the paired clips; noise (N, 2*state_out)."""
+    amp/shift (N, T, P, 1); style: the StyleCode of the paired clips; noise (N, 2*state_out); phase_scale:
+    what the phase, A and slerped-phase terms are divided by in the total (`phase_scale`)."""
     target = past + length - 1
     out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
                         rot[:, target], style, length, noise=noise)
@@ -80,8 +86,13 @@ def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, o
     contact = torch.where(contact < 0.01, torch.zeros_like(contact), contact)
     speed2 = ((pred_pos[:, 1:, feet] - pred_pos[:, :-1, feet]) ** 2).sum(-1) + 1e-6
     losses["contact"] = (speed2 * contact).sum() / max(int(torch.count_nonzero(contact)), 1)
-    losses["loss"] = sum(WEIGHTS[k] * v for k, v in losses.items())
+    losses["loss"] = sum(WEIGHTS[k] * v / (phase_scale if k in PHASE_TERMS else 1.0) for k, v in losses.items())
     return losses
+
+
+def phase_scale(phase: np.ndarray) -> float:
+    """The mean squared norm of the phase vectors (..., P, 2) of the training windows (see the module docstring)."""
+    return max(float(np.mean(np.sum(np.square(phase, dtype=np.float64), axis=-1))), 1e-6)
 
 
 def style_batch(rng: np.random.Generator, by_style: dict, batch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +140,7 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         _set_statistics(model, style_statistics(clips), device)
 
     t = {k: torch.from_numpy(np.ascontiguousarray(content[k])).to(device) for k in ("pos", "rot", "phase", "A", "S")}
+    scale = phase_scale(content["phase"])
     clip_features = {k: torch.from_numpy(clips[k]).to(device) for k in ("pos", "vel", "rot")}
     # each style's windows and clips; a style without a 120-frame clip borrows from all clips
     every_clip = np.arange(len(clips["pos"]))
@@ -152,10 +164,11 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         c = torch.from_numpy(np.asarray(pick)).to(device)
         style = model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
         losses = sampler_loss(model, t["pos"][r], t["rot"][r], t["phase"][r], t["A"][r], t["S"][r], style, offsets,
-                              parents, feet, past, length, noise.to(device))
+                              parents, feet, past, length, noise.to(device), scale)
         optimizer.zero_grad()
         losses["loss"].backward()
         optimizer.step()
         return losses
 
-    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n)}, exporter(model, device, dataset))
+    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n),
+                                            "phase_scale": round(scale, 3)}, exporter(model, device, dataset))

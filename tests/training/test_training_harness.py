@@ -257,6 +257,34 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     assert float(model.pos_std) != 1.0  # style statistics were filled in from the training clips
 
 
+def test_phase_terms_are_scaled_to_unit_phase_vectors():
+    """The total divides the phase, A and slerped-phase terms by the training phases' mean squared norm (RSMT's
+    weights are for unit-size phase vectors); the logged terms stay the plain MSEs."""
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.transitionnet import TransitionSampler
+    from training.train_sampler import PHASE_TERMS, WEIGHTS, phase_scale, sampler_loss
+
+    phase = np.zeros((3, 4, 5, 2))
+    phase[..., 0] = 3.0
+    assert phase_scale(phase) == 9.0
+    data = _small_dataset()
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    torch.manual_seed(0)
+    model = TransitionSampler(cfg).eval()
+    gen = torch.Generator().manual_seed(1)
+    n, t, j, p = 2, 25, cfg.num_joints, cfg.phase_dim
+    pos, rot = 50 * torch.randn(n, t, j, 3, generator=gen), torch.randn(n, t, j, 6, generator=gen)
+    ph, amp, shift = torch.randn(n, t, p, 2, generator=gen), torch.rand(n, t, p, 1, generator=gen), torch.rand(n, t, p, 1, generator=gen)
+    style = model.encode_style(torch.randn(n, cfg.style_channels, cfg.style_frames - 1, generator=gen))
+    offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
+    with torch.no_grad():
+        plain, scaled = (sampler_loss(model, pos, rot, ph, amp, shift, style, offsets, data.roles.parents,
+                                      data.roles.feet, 10, 12, torch.zeros(n, 2 * cfg.state_out), s) for s in (1.0, 4.0))
+    assert all(torch.equal(plain[k], scaled[k]) for k in plain if k != "loss")
+    phase_part = sum(WEIGHTS[k] * plain[k] for k in PHASE_TERMS)
+    assert float(plain["loss"] - scaled["loss"]) == pytest.approx(0.75 * float(phase_part), rel=1e-5)
+
+
 def test_each_batch_is_of_one_style():
     """A batch's windows and style clips are all of one style, as RSMT's batches (so a window's style code
     is of its own style), the clips mostly not in the windows' order, and every style gets batches; a
