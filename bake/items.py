@@ -99,15 +99,16 @@ def read_items_csv(path) -> list[BakeItem]:
     return _unique(items)
 
 
-def check_specs(items: list[BakeItem]) -> None:
-    """Every clip (with its frame) and style the items name exists and reads (MotionFileError if not)."""
+def check_specs(items: list[BakeItem], model=None) -> None:
+    """Every clip (with its frame) and style the items name exists and reads (MotionFileError if not); a style
+    may be a named style of `model`'s library (`inference.rsmt.models.RSMTModel`, the one the bake runs)."""
     from inference.rsmt.style_library import resolve_style
     from motion.io import resolve_clip_frame
 
     for spec, default in {(i.source, -1) for i in items} | {(i.target, 0) for i in items}:
         resolve_clip_frame(spec, default)
     for spec in {i.style for i in items if i.style}:
-        style = resolve_style(spec)
+        style = resolve_style(spec, model)
         if isinstance(style, Path) and not style.is_file():
             raise MotionFileError(style, "style code file not found")
 

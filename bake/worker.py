@@ -34,10 +34,11 @@ def _clip(spec: str, default_frame: int):
 
 
 @functools.lru_cache(maxsize=64)
-def _style(spec: str):
+def _style(spec: str, backend: str, weights: str | None):
+    """The item's style: a named style of the model's library (e.g. `angry`), a style code file or a clip."""
     from inference.rsmt.style_library import resolve_style
 
-    return resolve_style(spec)
+    return resolve_style(spec, _generator(backend, weights).model)
 
 
 def bake_item(item: BakeItem, backend: str = "torch", weights: str | None = None) -> dict:
@@ -53,7 +54,7 @@ def bake_item(item: BakeItem, backend: str = "torch", weights: str | None = None
         source, source_frame = _clip(item.source, -1)
         target, target_frame = _clip(item.target, 0)
         request = TransitionRequest(source, target, length=item.length, source_frame=source_frame,
-                                    target_frame=target_frame, style=_style(item.style) if item.style else None,
+                                    target_frame=target_frame, style=_style(item.style, backend, weights) if item.style else None,
                                     seed=item.seed, backend=backend)
         text, error = bvh_text(generator.generate(request).motion), None  # bvh_text refuses NaN/inf
     except Exception as e:  # noqa: BLE001 -- recorded in the manifest; the bake goes on with the rest

@@ -28,7 +28,8 @@ def add_arguments(parser) -> None:
                         help="clips to pair (embedded clip names, motion files, folders of them)")
     parser.add_argument("--items", metavar="ITEMS.csv", help="bake the rows of this CSV instead of clip pairs")
     parser.add_argument("--styles", nargs="+", metavar="STYLE",
-                        help="style clips or saved style codes .npy/.json (default: each item's source clip)")
+                        help="named styles of the model (e.g. angry with --weights assets/rsmt_bandai), style clips or "
+                             "saved style codes .npy/.json (default: each item's source clip)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="N", help="noise seeds (default 0)")
     parser.add_argument("--lengths", nargs="+", type=int, default=[30], metavar="L",
                         help=f"generated frames at 30 fps, {MIN_LENGTH}..{MAX_LENGTH} (default 30)")
@@ -41,6 +42,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                         help="run the items as Ray tasks on the cluster at ADDRESS (default: the running one)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+
+def _model(weights: str | None):
+    """The model the bake runs, for its named styles (UserError for unusable weights)."""
+    from inference.rsmt.models import load_rsmt
+    from inference.weights import WeightsError
+
+    try:
+        return load_rsmt(weights)
+    except WeightsError as e:
+        raise UserError(str(e)) from None
 
 
 def run(args) -> int:
@@ -57,7 +69,8 @@ def run(args) -> int:
                                                                           args.lengths)
     except ValueError as e:
         raise UserError(str(e)) from None
-    check_specs(items)  # an unknown clip or style file: one error now, not one per item
+    check_specs(items, _model(args.weights) if any(i.style for i in items) else None)  # an unknown clip or
+    # style: one error now, not one per item
     try:
         summary = run_bake(items, args.out, backend=args.backend, weights=args.weights, workers=args.workers,
                            ray_address=args.ray, progress=progress_bar())

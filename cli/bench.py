@@ -1,10 +1,11 @@
-"""`python main.py bench [--quick] [--e2e] [--json F] [--backends B ...] [--kinds K ...] [--runs N]
+"""`python main.py bench [--quick] [--e2e] [--json F] [--backends B ...] [--kinds K ...] [--model M] [--runs N]
 [--compile-times]`: the end-to-end transition (request to finished Motion, 10/30/60 frames, with speed-ups over
 PyTorch and ONNX Runtime and a prepare / networks / post breakdown), latency (batch 1) and throughput (batch 64)
 of every network and of the DeepMimic policy step on PyTorch, MAX, ONNX Runtime (and any other registered
 backend), interleaved medians with ratios against PyTorch;
 model load times, the memory of a worker holding the model on one backend alone, and (opt-in, about a
-minute per model) cold and warm MAX compile times.
+minute per model) cold and warm MAX compile times. `--model bandai` times that shipped model's networks with its
+trained weights and whole transitions with it.
 
 `--json F` writes the report to F (`-` for stdout) and keeps the table on the terminal."""
 from __future__ import annotations
@@ -30,6 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--runs", type=int, help="timed runs per case (default 30; --quick: 5)")
     parser.add_argument("--policy", default="walk", help="DeepMimic policy whose weights are timed (default walk)")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-backend worker memory probes")
+    parser.add_argument("--model", choices=("humanoid3d", "bandai"), default=None,
+                        help="time a shipped transition model: its RSMT networks (unless --kinds says otherwise) "
+                             "with its trained weights at its sizes, and whole transitions with it")
     parser.add_argument("--compile-times", action="store_true",
                         help="also measure cold and warm MAX compiles (fresh kernel cache; ~1 min per model)")
 
@@ -55,6 +59,12 @@ def run(args) -> int:
         if unknown:
             raise UserError(f"unknown model kind {', '.join(unknown)} (known: {', '.join(BUILDERS)})")
         config = replace(config, kinds=tuple(args.kinds))
+    if args.model:
+        from inference.networks.rsmt_config import NETWORK_OF_KIND
+        from inference.rsmt.models import model_preset
+
+        config = replace(config, model=args.model, preset=model_preset(args.model),
+                         kinds=config.kinds if args.kinds else tuple(k for k in BUILDERS if k in NETWORK_OF_KIND))
     config = replace(config, policy=args.policy, memory=not args.no_memory, compile_times=args.compile_times,
                      e2e_only=args.e2e)
     to_stdout = args.json == "-"

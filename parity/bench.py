@@ -46,6 +46,7 @@ class BenchConfig:
     warmup: int = 5
     policy: str = "walk"
     preset: str = "lite"  # RSMT network sizes
+    model: str | None = None  # a shipped transition model (humanoid3d, bandai): its trained weights and transitions
     memory: bool = True
     compile_times: bool = False  # cold + warm MAX compiles: about a minute per model
     e2e_only: bool = False  # only the end-to-end transition rows
@@ -265,7 +266,7 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
 
 def _bench_kind(kind: str, backends: dict[str, Backend], config: BenchConfig, report: BenchReport,
                 weights_of: dict) -> None:
-    weights = weights_of.setdefault(kind, default_weights(kind, config.policy, config.preset))
+    weights = weights_of.setdefault(kind, default_weights(kind, config.policy, config.preset, model=config.model))
     runners = {}
     for name, backend in backends.items():
         if not _supports(backend, kind):
@@ -322,7 +323,7 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
     post (post-processing, retargeting back included), prepare (the rest: clips, windows, rollout loop)."""
     from parity.compare import transition_model, transition_request
 
-    model, _ = transition_model(config.preset)
+    model, _ = transition_model(config.preset, model=config.model)
     request = transition_request(length)
     case = f"{E2E}_{length}f" + ("_rig" if rig else "")
     if rig:

@@ -100,13 +100,19 @@ def random_like(weights: WeightSet, seed: int) -> WeightSet:
     return WeightSet(dict(weights.config), tensors)
 
 
-def default_weights(kind: str, policy: str = "walk", preset: str = "lite", seed: int = 0) -> WeightSet:
-    """The weights a kind is compared with: the shipped DeepMimic policy, or for RSMT networks a freshly
-    initialised network of `preset` (torch's own init, seeded)."""
+def default_weights(kind: str, policy: str = "walk", preset: str = "lite", seed: int = 0,
+                    model: str | None = None) -> WeightSet:
+    """The weights a kind is compared with: the shipped DeepMimic policy, for RSMT networks the trained
+    weights of the shipped `model` (humanoid3d, bandai) when one is named, else a freshly initialised
+    network of `preset` (torch's own init, seeded)."""
     if kind in DEEPMIMIC_KINDS:
         from inference.deepmimic.policies import load_policy
 
         return load_policy(policy)
+    if kind in _RSMT_NETWORK and model is not None:
+        from inference.rsmt.models import model_weights
+
+        return model_weights(model, _RSMT_NETWORK[kind].removeprefix("rsmt_"))
     if kind in _RSMT_NETWORK:
         import torch
 
@@ -204,8 +210,10 @@ def _timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
 # ---- the whole report -----------------------------------------------------------------------------
 def run_compare(models: list[str] | None = None, *, candidate: str = "max", preset: str = "lite",
                 policy: str = "walk", episode_seconds: float = 3.0, seed: int = 0,
-                progress: Callable[[str], None] | None = None) -> CompareReport:
+                progress: Callable[[str], None] | None = None, model: str | None = None) -> CompareReport:
     """Every comparable network (or just `models`), plus the DeepMimic episode when the actor is among them.
+    model: a shipped RSMT model (humanoid3d, bandai): its RSMT networks (every comparable one unless `models`
+    names some) with its trained weights (rows labelled with its name) at its sizes, and the transition with it.
 
     Raises BackendNotReady when a candidate model is not compiled, ValueError for an unknown model."""
     say = progress or (lambda message: None)
@@ -213,6 +221,11 @@ def run_compare(models: list[str] | None = None, *, candidate: str = "max", pres
     reference, other = get_backend("torch"), get_backend(candidate)
     known = comparable_kinds(candidate)
     report = CompareReport("torch", candidate)
+    if model is not None:
+        from inference.rsmt.models import model_preset
+
+        preset = model_preset(model)
+        known = [k for k in known if k in _RSMT_NETWORK]
     wanted = models or known
     for kind in wanted:
         if kind not in known:
@@ -220,8 +233,8 @@ def run_compare(models: list[str] | None = None, *, candidate: str = "max", pres
     require_compiled(other, wanted, preset)
     for kind in wanted:
         say(f"comparing {kind}")
-        base = default_weights(kind, policy, preset, seed)
-        for label, weights in (("default", base), ("random", random_like(base, seed + 1))):
+        base = default_weights(kind, policy, preset, seed, model)
+        for label, weights in ((model or "default", base), ("random", random_like(base, seed + 1))):
             ref_runner, cand_runner = reference.load(kind, weights), other.load(kind, weights)
             report.rows += compare_network(kind, weights, ref_runner, cand_runner, seed=seed, label=label)
             if kind == "deepmimic_actor" and label == "default" and episode_seconds > 0:
@@ -230,7 +243,7 @@ def run_compare(models: list[str] | None = None, *, candidate: str = "max", pres
                 report.rows.append(compare_episode(episode, weights, ref_runner, cand_runner, "torch", candidate))
     if "rsmt_sampler_step" in wanted:
         say("comparing a whole transition (free-running and teacher-forced)")
-        report.rows += transition_rows(candidate, preset, seed)
+        report.rows += transition_rows(candidate, preset, seed, model=model)
     for kind in _RSMT_NETWORK:
         if models is None and kind not in known:
             report.skipped.append({"model": kind, "reason": f"no {candidate} graph for it yet"})
@@ -238,13 +251,16 @@ def run_compare(models: list[str] | None = None, *, candidate: str = "max", pres
     return report
 
 
-def transition_model(preset: str = "lite", seed: int = 0):
-    """The shipped RSMT model (assets/rsmt_lite) when it is there, else untrained weights of `preset` written to
-    a temporary folder: (model, "default" | "random")."""
+def transition_model(preset: str = "lite", seed: int = 0, model: str | None = None):
+    """The shipped `model` when one is named (label: its name); else the default RSMT model (assets/rsmt_lite)
+    when it is there, else untrained weights of `preset` written to a temporary folder: (model, "default" |
+    "random")."""
     import tempfile
 
-    from inference.rsmt.models import DEFAULT_RSMT_DIR, load_rsmt, missing_rsmt_files, random_rsmt_weights
+    from inference.rsmt.models import DEFAULT_RSMT_DIR, MODEL_DIRS, load_rsmt, missing_rsmt_files, random_rsmt_weights
 
+    if model is not None:
+        return load_rsmt(MODEL_DIRS[model]), model
     if preset == "lite" and not missing_rsmt_files(DEFAULT_RSMT_DIR):
         return load_rsmt(), "default"
     with tempfile.TemporaryDirectory(prefix="motion-studio-rsmt-") as tmp:
@@ -261,9 +277,10 @@ def transition_request(length: int = 20, seed: int = 0):
                              style=clips["jump"], seed=seed)
 
 
-def transition_rows(candidate: str, preset: str = "lite", seed: int = 0, length: int = 20) -> list[CompareRow]:
-    model, label = transition_model(preset, seed)
-    report = compare_transition(transition_request(length, seed), model, candidate)
+def transition_rows(candidate: str, preset: str = "lite", seed: int = 0, length: int = 20,
+                    model: str | None = None) -> list[CompareRow]:
+    rsmt, label = transition_model(preset, seed, model)
+    report = compare_transition(transition_request(length, seed), rsmt, candidate)
     rows = report.rows
     for r in rows:
         r.weights = label

@@ -3,20 +3,26 @@ training_step does it ("pretrain" mode, no initial-state predictor), on top of a
 whose MoE decoder is copied in and frozen:
 
 - data: canonical 61-frame content windows with PAE phases and 120-frame style clips
-  (`training.datasets.sampler_windows`); each content window is paired with a random style clip of
-  its style, then the style clips are shuffled within the batch before the style encoder, as RSMT's
-  get_film_code does in training (randperm over the batch). So a window's motion is not its style
-  code's: the sampler must follow the context and the target, and the style code can only modulate.
-  (Keeping the pairing, as our first defaults did, lets the code name the clip the window comes from.)
-  Style features are z-scored with the training clips' statistics, which are stored in the sampler's
-  buffers (they ship with the weights);
+  (`training.datasets.sampler_windows`). Every batch is of one style, as RSMT's (Style100Dataset_phase
+  cuts each style's windows into batches of its own, and StyleVAE_DataModule fetches a batch of style clips
+  of that style, get_style_batch_for_train): a style drawn uniformly (keep_equal: every style gives as
+  many batches), its windows, and random style clips of the same style (`style_batch`). So a window's
+  style code is of its style but, as a rule, of another clip of it: the code must carry the style, and
+  cannot name the clip. (Our first trainer drew the batch across styles and permuted the clips over it,
+  so most windows got another style's code; the sampler learnt to ignore the code, and transitions asked
+  for any style came out alike.) Style features are z-scored with the training clips' statistics, which
+  are stored in the sampler's buffers (they ship with the weights);
 - a step: 10 context frames, a transition of `length` frames whose last frame is the target
   keyframe (target_id = 10 + length); `TransitionSampler.rollout` with N(0, 0.5^2) target noise;
   the rot_rep joints' positions from FK of the predicted global rotations;
 - transition length: drawn uniformly from [MIN_LENGTH, current max]; the max grows from 20 to 40
   over the first 3 epochs (RSMT seq_scheduler from 20 to max_seq 40);
-- loss = L1 pos/21 + L1 6D + L1 last pos/21 + 0.5 L1 last 6D + 0.5 (MSE phase + MSE A + MSE F +
-  MSE slerped phase) + 0.01 foot contact (RSMT weights);
+- loss = L1 pos/21 + L1 6D + L1 last pos/21 + 0.5 L1 last 6D + 0.5 (MSE phase + MSE A + MSE slerped
+  phase) / s + 0.5 MSE F + 0.01 foot contact (RSMT weights). s = the training windows' mean squared
+  phase-vector norm (`phase_scale`): RSMT's weights are for phase vectors of about unit size (the PAE
+  amplitudes of 100STYLE, divided by 0.1); another data set's phases can be much larger (Bandai Namco's:
+  norm 9, s about 85), and unscaled their terms were 90% of the loss while the pose terms stopped improving
+  (assets/rsmt_bandai/evaluation.md). The logged phase, A and slerp_phase are the unscaled MSEs;
 - Adam(lr 1e-3, betas (0.5, 0.9), amsgrad), weight decay 1e-4 on the style (film) encoder only;
   the decoder and the initial-state predictor are not trained.
 Left out, as in the manifold trainer: the bone-length projection on a random 10% of steps.
@@ -41,6 +47,7 @@ MIN_LENGTH, START_MAX, RAMP_EPOCHS = 10, 20, 3
 EDGE_MEAN = 21.0
 WEIGHTS = {"pos": 1.0, "rot": 1.0, "last_pos": 1.0, "last_rot": 0.5, "phase": 0.5, "A": 0.5, "F": 0.5,
            "slerp_phase": 0.5, "contact": 0.01}
+PHASE_TERMS = ("phase", "A", "slerp_phase")  # divided by the phase scale in the total
 TRAINED = ("film_generator", "target_encoder", "embedding_style", "offset_encoder", "state_encoder", "LSTMCell",
            "phase_predictor")
 
@@ -53,9 +60,10 @@ def wrapped_frequency(shift: torch.Tensor, dt: float) -> torch.Tensor:
 
 
 def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, offsets, parents, feet, past: int,
-                 length: int, noise) -> dict[str, torch.Tensor]:
+                 length: int, noise, phase_scale: float = 1.0) -> dict[str, torch.Tensor]:
     """Losses of one batch: content windows pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2),
-    amp/shift (N, T, P, 1); style: the StyleCode of the paired clips; noise (N, 2*state_out)."""
+    amp/shift (N, T, P, 1); style: the StyleCode of the paired clips; noise (N, 2*state_out); phase_scale:
+    what the phase, A and slerped-phase terms are divided by in the total (`phase_scale`)."""
     target = past + length - 1
     out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
                         rot[:, target], style, length, noise=noise)
@@ -78,14 +86,23 @@ def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, o
     contact = torch.where(contact < 0.01, torch.zeros_like(contact), contact)
     speed2 = ((pred_pos[:, 1:, feet] - pred_pos[:, :-1, feet]) ** 2).sum(-1) + 1e-6
     losses["contact"] = (speed2 * contact).sum() / max(int(torch.count_nonzero(contact)), 1)
-    losses["loss"] = sum(WEIGHTS[k] * v for k, v in losses.items())
+    losses["loss"] = sum(WEIGHTS[k] * v / (phase_scale if k in PHASE_TERMS else 1.0) for k, v in losses.items())
     return losses
 
 
-def shuffled_style_clips(rng: np.random.Generator, row_styles: np.ndarray, by_style: dict) -> np.ndarray:
-    """Style clip index per row of a batch: one clip of each row's own style, then shuffled within the
-    batch (RSMT get_film_code's randperm in training; see the module docstring)."""
-    return rng.permutation([rng.choice(by_style[s]) for s in row_styles])
+def phase_scale(phase: np.ndarray) -> float:
+    """The mean squared norm of the phase vectors (..., P, 2) of the training windows (see the module docstring)."""
+    return max(float(np.mean(np.sum(np.square(phase, dtype=np.float64), axis=-1))), 1e-6)
+
+
+def style_batch(rng: np.random.Generator, by_style: dict, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(content window rows, style clip indices) of one training batch, all of one style (see the module
+    docstring). by_style: {style: (its window rows, its style clips)}. A style with fewer windows or clips
+    than the batch repeats some."""
+    style = list(by_style)[int(rng.integers(len(by_style)))]
+    rows, clips = by_style[style]
+    return (rng.choice(rows, size=batch, replace=len(rows) < batch),
+            rng.choice(clips, size=batch, replace=len(clips) < batch))
 
 
 def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
@@ -123,10 +140,13 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         _set_statistics(model, style_statistics(clips), device)
 
     t = {k: torch.from_numpy(np.ascontiguousarray(content[k])).to(device) for k in ("pos", "rot", "phase", "A", "S")}
+    scale = phase_scale(content["phase"])
     clip_features = {k: torch.from_numpy(clips[k]).to(device) for k in ("pos", "vel", "rot")}
-    # clips of each content window's style; a style without a 120-frame clip borrows from all clips
-    by_style = {s: np.nonzero(clips["style"] == s)[0] for s in np.unique(content["style"])}
-    by_style = {s: c if len(c) else np.arange(len(clips["pos"])) for s, c in by_style.items()}
+    # each style's windows and clips; a style without a 120-frame clip borrows from all clips
+    every_clip = np.arange(len(clips["pos"]))
+    by_style = {s: (np.nonzero(content["style"] == s)[0], np.nonzero(clips["style"] == s)[0])
+                for s in np.unique(content["style"])}
+    by_style = {s: (w, c if len(c) else every_clip) for s, (w, c) in by_style.items()}
     offsets = torch.from_numpy(np.asarray(dataset.offsets, np.float32)).to(device)
     parents, feet = dataset.roles.parents, dataset.roles.feet
     n = len(t["pos"])
@@ -136,8 +156,7 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     longest = min(cfg.max_transition, t["pos"].shape[1] - past)
 
     def step(ctx: StepContext) -> dict:
-        rows = ctx.rng.choice(n, size=batch, replace=False)
-        pick = shuffled_style_clips(ctx.rng, content["style"][rows], by_style)
+        rows, pick = style_batch(ctx.rng, by_style, batch)
         current_max = min(longest, int(round(START_MAX + (cfg.max_transition - START_MAX) * min(ctx.step / ramp, 1.0))))
         length = int(ctx.rng.integers(MIN_LENGTH, current_max + 1))
         noise = torch.from_numpy((0.5 * ctx.rng.standard_normal((batch, 2 * cfg.state_out))).astype(np.float32))
@@ -145,10 +164,11 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         c = torch.from_numpy(np.asarray(pick)).to(device)
         style = model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
         losses = sampler_loss(model, t["pos"][r], t["rot"][r], t["phase"][r], t["A"][r], t["S"][r], style, offsets,
-                              parents, feet, past, length, noise.to(device))
+                              parents, feet, past, length, noise.to(device), scale)
         optimizer.zero_grad()
         losses["loss"].backward()
         optimizer.step()
         return losses
 
-    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n)}, exporter(model, device, dataset))
+    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n),
+                                            "phase_scale": round(scale, 3)}, exporter(model, device, dataset))

@@ -123,6 +123,37 @@ def _config(weights: WeightSet) -> RSMTConfig:
         raise WeightsError(f"{weights.path or 'weights'}: bad or missing 'rsmt' config ({e})") from None
 
 
+def model_sizes() -> dict[str, dict]:
+    """{model name: its networks' sizes (`RSMTConfig.to_dict`)} for each shipped model (`MODEL_DIRS`) whose
+    sizes are not a preset's (humanoid3d's are `lite`'s): the MAX graphs are compiled for these under the
+    model's name, as for the presets. A model folder without a readable sampler config is left out."""
+    from motion.files import read_json
+
+    presets = [RSMTConfig.lite().to_dict(), RSMTConfig.paper().to_dict()]
+    out = {}
+    for name, folder in MODEL_DIRS.items():
+        try:
+            sizes = RSMTConfig.from_dict(read_json(folder / "sampler.json")["rsmt"]).to_dict()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if sizes not in presets:
+            out[name] = sizes
+    return out
+
+
+def model_weights(name: str, network: str) -> WeightSet:
+    """A shipped model's trained weights of one network ("phase", "manifold" or "sampler")."""
+    return WeightSet.load(MODEL_DIRS[name] / network)
+
+
+def model_preset(name: str) -> str:
+    """The preset a shipped model's MAX graphs are compiled under: its own name when it has sizes of its own
+    (`model_sizes`), else lite (humanoid3d)."""
+    if name not in MODEL_DIRS:
+        raise ValueError(f"no shipped model {name!r} (choose {', '.join(MODEL_DIRS)})")
+    return name if name in model_sizes() else "lite"
+
+
 def load_rsmt(folder: str | Path | None = None) -> RSMTModel:
     """The transition model in `folder` (default: assets/rsmt_lite). A WeightsError lists every missing
     file at once and says how to make them."""

@@ -12,10 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bake.items import BakeItem, cross_items, read_items_csv
 from bake.run import is_complete
+from motion.bvh import read_bvh
 from motion.errors import MotionFileError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +155,26 @@ def test_ray_bake_matches_local_bit_for_bit(tmp_path, ray_cluster):
     # an unreachable cluster is the user's mistake: one clear error, exit 2
     r = bake(*args, "--out", tmp_path / "nowhere", "--ray", f"127.0.0.1:{_free_port()}")
     assert r.returncode == 2 and "cannot connect to the Ray cluster" in r.stderr
+
+
+def test_bake_takes_the_models_named_styles(tmp_path):
+    """A named style of the model's library (`angry` of the Bandai Namco model) bakes as `transition --style
+    angry` makes it; an unknown name is one clear error before any item runs."""
+    weights = ROOT / "assets" / "rsmt_bandai"
+    args = ["--clips", "humanoid3d_walk", "humanoid3d_run", "--styles", "angry", "--lengths", 10, "--weights", weights]
+    r = bake(*args, "--out", tmp_path / "out", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["done"] == 2
+    baked = outputs(tmp_path / "out")["humanoid3d_walk__humanoid3d_run__angry__s0__L10.bvh"]
+    t = subprocess.run([sys.executable, "main.py", "transition", "--source", "humanoid3d_walk", "--target",
+                        "humanoid3d_run", "--style", "angry", "--length", "10", "--weights", str(weights),
+                        "--out", str(tmp_path / "one.bvh")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                       timeout=600)
+    assert t.returncode == 0, t.stderr
+    # the same request (the bake worker runs torch on one thread, so the last digits may differ)
+    (tmp_path / "baked.bvh").write_bytes(baked)
+    a, b = read_bvh(tmp_path / "baked.bvh"), read_bvh(tmp_path / "one.bvh")
+    assert a.num_frames == b.num_frames and np.allclose(a.rotations, b.rotations, atol=1e-4)
+    assert np.allclose(a.translations, b.translations, atol=1e-3)
+    r = bake(*args[:4], "no-such-style", *args[5:], "--out", tmp_path / "bad")
+    assert r.returncode == 2 and "no-such-style" in r.stderr and not (tmp_path / "bad" / "manifest.json").exists()

@@ -102,3 +102,19 @@ def test_interleaved_timing_runs_every_case_alike():
     result = interleaved({"a": case("a"), "b": case("b")}, runs=5, warmup=2, calls_per_run=3)
     assert calls == {"a": 2 + 15, "b": 2 + 15}
     assert all(len(t.samples_us) == 5 and t.median_us > 0 for t in result.values())
+
+
+def test_shipped_models_with_their_own_sizes_are_presets(store):
+    """The Bandai Namco model (lite networks on 21 joints) is a preset of every RSMT graph under its name, so
+    `compile` builds its graphs and its weights load on MAX; humanoid3d's sizes are lite's."""
+    from inference.networks.rsmt_config import NETWORK_OF_KIND
+    from inference.rsmt.models import model_preset, model_weights
+
+    sampler = model_weights("bandai", "sampler")
+    for kind in NETWORK_OF_KIND:
+        presets = store.presets(kind)
+        assert list(presets)[:2] == ["lite", "paper"] and presets["bandai"] == sampler.config["rsmt"]
+        assert presets["bandai"]["num_joints"] == 21
+    assert (model_preset("bandai"), model_preset("humanoid3d")) == ("bandai", "lite")
+    with pytest.raises(BackendNotReady, match="rsmt_sampler_step is not compiled yet"):
+        MaxBackend(store).load("rsmt_sampler_step", sampler)

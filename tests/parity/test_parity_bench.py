@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import cli
-from parity.bench import POLICY_STEP, BenchConfig, run_bench
+from parity.bench import POLICY_STEP, TRANSITION_LENGTHS, BenchConfig, run_bench
 from parity.compare import DEEPMIMIC_KINDS as KINDS
 
 BACKENDS = ("torch", "max", "onnx")
@@ -81,3 +81,21 @@ def test_missing_models_lists_what_a_run_needs_compiled(tmp_path, monkeypatch):
     transition = missing_models(BenchConfig(backends=("max", "max-mojo"), kinds=("rsmt_sampler_step",)))
     assert transition == [("rsmt_sampler_step", "lite"), ("rsmt_phase", "lite"), ("rsmt_sampler_style", "lite"),
                           ("rsmt_sampler_target", "lite"), ("rsmt_rollout", "lite")]
+
+
+def test_bench_a_shipped_model(compiled_max_cache, monkeypatch, capsys):
+    """`bench --model bandai`: the Bandai Namco model's networks with its trained weights, and whole
+    transitions with it, on torch and MAX (its own 21-joint graphs), every case on both."""
+    from test_parity_compare import BANDAI_KINDS
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled_max_cache(BANDAI_KINDS, "bandai")))
+    assert cli.main(["bench", "--model", "bandai", "--backends", "torch", "max", "--runs", "2", "--no-memory",
+                     "--json", "-"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["meta"]["config"]["model"] == "bandai" and report["meta"]["config"]["preset"] == "bandai"
+    assert all(s["case"].endswith("_rig") for s in report["skipped"])  # only the CMU source may be absent
+    networks = set(BANDAI_KINDS) - {"rsmt_rollout"}
+    transitions = {f"transition_e2e_{n}f" for n in TRANSITION_LENGTHS}
+    rows = {(r["case"], r["backend"]) for r in report["rows"]}
+    assert {(c, b) for c in networks | transitions for b in ("torch", "max")} <= rows
+    assert report["meta"]["transition_path"] == {"torch": "one step call per frame", "max": "whole rollout"}

@@ -86,3 +86,27 @@ def test_uncompiled_models_are_an_error_not_a_torch_fallback(tmp_path, monkeypat
     assert cli.main(["compare", "--model", "no_such_model"]) == 2
     assert "no model 'no_such_model'" in capsys.readouterr().err
 
+
+
+BANDAI_KINDS = ("rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target",
+                "rsmt_sampler_step", "rsmt_rollout")
+
+
+def test_compare_a_shipped_model(compiled_max_cache, monkeypatch, capsys):
+    """`compare --model bandai`: the Bandai Namco model's networks (21 joints: its own MAX graphs) with its
+    trained weights and with random ones, and a whole transition with it, MAX within tolerance of torch."""
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(compiled_max_cache(BANDAI_KINDS, "bandai")))
+    assert cli.main(["compare", "--model", "bandai", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    single = [r for r in rows if r["mode"] == "single-step"]
+    assert {r["model"] for r in single} == set(BANDAI_KINDS) - {"rsmt_rollout"}
+    assert {(r["weights"], r["batch"]) for r in single} == {(w, b) for w in ("bandai", "random") for b in (1, 64)}
+    for r in single:
+        assert r["max_rel"] <= 1e-4, r
+    transition = [r for r in rows if r["mode"] != "single-step"]
+    assert {r["weights"] for r in transition} == {"bandai"} and {"free-running", "teacher-forced"} <= {
+        r["mode"] for r in transition}
+    for r in transition:
+        assert r["max_rel"] <= 1e-4, r
+    assert cli.main(["compare", "--model", "bandai", "humanoid3d"]) == 2
+    assert "one shipped model at a time" in capsys.readouterr().err

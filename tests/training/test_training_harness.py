@@ -257,21 +257,55 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     assert float(model.pos_std) != 1.0  # style statistics were filled in from the training clips
 
 
-def test_style_clips_are_shuffled_within_the_batch():
-    """The batch's style clips are those of its rows' styles, but not in row order (RSMT trains with the
-    style codes permuted over the batch, so a window's style code does not name its clip)."""
-    from training.train_sampler import shuffled_style_clips
+def test_phase_terms_are_scaled_to_unit_phase_vectors():
+    """The total divides the phase, A and slerped-phase terms by the training phases' mean squared norm (RSMT's
+    weights are for unit-size phase vectors); the logged terms stay the plain MSEs."""
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.transitionnet import TransitionSampler
+    from training.train_sampler import PHASE_TERMS, WEIGHTS, phase_scale, sampler_loss
 
-    by_style = {"walk": np.array([0, 1]), "run": np.array([2, 3]), "jump": np.array([4, 5])}
-    row_styles = np.array(["walk", "run", "jump", "walk", "run", "jump", "walk", "run"])
+    phase = np.zeros((3, 4, 5, 2))
+    phase[..., 0] = 3.0
+    assert phase_scale(phase) == 9.0
+    data = _small_dataset()
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    torch.manual_seed(0)
+    model = TransitionSampler(cfg).eval()
+    gen = torch.Generator().manual_seed(1)
+    n, t, j, p = 2, 25, cfg.num_joints, cfg.phase_dim
+    pos, rot = 50 * torch.randn(n, t, j, 3, generator=gen), torch.randn(n, t, j, 6, generator=gen)
+    ph, amp, shift = torch.randn(n, t, p, 2, generator=gen), torch.rand(n, t, p, 1, generator=gen), torch.rand(n, t, p, 1, generator=gen)
+    style = model.encode_style(torch.randn(n, cfg.style_channels, cfg.style_frames - 1, generator=gen))
+    offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
+    with torch.no_grad():
+        plain, scaled = (sampler_loss(model, pos, rot, ph, amp, shift, style, offsets, data.roles.parents,
+                                      data.roles.feet, 10, 12, torch.zeros(n, 2 * cfg.state_out), s) for s in (1.0, 4.0))
+    assert all(torch.equal(plain[k], scaled[k]) for k in plain if k != "loss")
+    phase_part = sum(WEIGHTS[k] * plain[k] for k in PHASE_TERMS)
+    assert float(plain["loss"] - scaled["loss"]) == pytest.approx(0.75 * float(phase_part), rel=1e-5)
+
+
+def test_each_batch_is_of_one_style():
+    """A batch's windows and style clips are all of one style, as RSMT's batches (so a window's style code
+    is of its own style), the clips mostly not in the windows' order, and every style gets batches; a
+    style with fewer windows than the batch repeats some."""
+    from training.train_sampler import style_batch
+
+    by_style = {"walk": (np.arange(0, 40), np.array([0, 1, 2])), "run": (np.arange(40, 45), np.array([3, 4])),
+                "jump": (np.arange(45, 90), np.array([5, 6, 7, 8]))}
+    style_of_row = {r: s for s, (rows, _) in by_style.items() for r in rows}
+    style_of_clip = {c: s for s, (_, clips) in by_style.items() for c in clips}
     rng = np.random.default_rng(0)
-    clip_style = {c: s for s, clips in by_style.items() for c in clips}
-    mismatched = 0
-    for _ in range(20):
-        picks = shuffled_style_clips(rng, row_styles, by_style)
-        assert sorted(clip_style[c] for c in picks) == sorted(row_styles)  # same styles in the batch
-        mismatched += sum(clip_style[c] != s for c, s in zip(picks, row_styles))
-    assert mismatched > 20 * len(row_styles) // 3  # most rows get another style's clip
+    seen = set()
+    for _ in range(30):
+        rows, clips = style_batch(rng, by_style, 8)
+        assert len(rows) == len(clips) == 8
+        styles = {style_of_row[r] for r in rows} | {style_of_clip[c] for c in clips}
+        assert len(styles) == 1
+        seen |= styles
+        if styles != {"run"}:  # enough windows: no window twice
+            assert len(set(rows)) == 8
+    assert seen == set(by_style)
 
 
 def test_init_starts_a_run_from_trained_weights(tmp_path, capsys):

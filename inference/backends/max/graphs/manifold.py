@@ -11,7 +11,8 @@ multiply-and-sum, since softmax coefficients far from the maximum can be subnorm
 elementwise products on x86 very slow (the torch engineer's finding).
 
 Structure of every RSMT kind = the network's ``RSMTConfig.to_dict()`` (from the WeightSet's config
-``"rsmt"``); presets are ``lite`` (the default, first) and ``paper``.
+``"rsmt"``); presets are ``lite`` (the default, first), ``paper`` and the shipped models with sizes of their
+own (``bandai``).
 
 Weights: every graph ``Weight`` is named like the WeightSet tensor it is fed from, except the *derived*
 ones, computed on the numpy side at load time from the same WeightSet and named ``derived.<module>.<what>``
@@ -35,8 +36,12 @@ KINDS = ("rsmt_manifold_decoder",)
 
 # ---- the builder protocol, shared by the RSMT builder modules ---------------------------------------------
 def presets(kind: str) -> dict[str, dict]:
+    """lite, paper, and the sizes of each shipped model that has sizes of its own, under its name (bandai:
+    the lite networks on its 21 joints; `inference.rsmt.models.model_sizes`)."""
+    from inference.rsmt.models import model_sizes
+
     _check_kind(kind)
-    return {"lite": RSMTConfig.lite().to_dict(), "paper": RSMTConfig.paper().to_dict()}
+    return {"lite": RSMTConfig.lite().to_dict(), "paper": RSMTConfig.paper().to_dict(), **model_sizes()}
 
 
 def structure(kind: str, weights: WeightSet) -> dict:
