@@ -3,7 +3,6 @@
 Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free tests never import Qt here.
 - QSettings go to a per-test temporary folder (no test reads or writes the user's real settings).
 - A test that leaves a QThread running fails (a running QThread that gets collected aborts the process).
-- Windows the tests leave behind are deleted by Qt at the end of the session (see pytest_sessionfinish).
 - Main windows do not compile MAX models at start (MOTION_STUDIO_COMPILE_AT_START=0) unless a test sets it.
 - Tests that need compiled MAX models are marked `slow` (`pytest -m "not slow"` is the fast subset).
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
@@ -24,26 +23,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "compiled_max_cache" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """Delete the top-level widgets the tests leave (qtbot closes its widgets but does not delete them) while
-    the QApplication still runs. Left to Python's exit, the garbage collector can delete a view's QOpenGLWindow
-    before ~QApplication destroys the window container holding it, and the process ends with a segmentation
-    fault (exit 139) after every test passed."""
-    import sys
-
-    if "PySide6.QtWidgets" not in sys.modules:
-        return
-    from PySide6.QtCore import QEvent
-    from PySide6.QtWidgets import QApplication
-
-    if QApplication.instance() is None:
-        return
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-        widget.deleteLater()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def pytest_runtest_setup(item):
