@@ -12,21 +12,12 @@ from PySide6.QtCore import Qt
 
 from gui.loading import load_clip_file
 from motion.joint_map import load_map
-from tests.gui.test_gui_transition_panel import make_window
+from tests.gui.test_gui_transition_panel import make_window, weights_dir  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.gl
 DATA = Path(__file__).resolve().parents[1] / "data"
 BANDAI = DATA / "bandai" / "dataset-1_walk_angry_001.bvh"
 MIXAMO = DATA / "retarget" / "mixamo_65.bvh"
-
-
-@pytest.fixture(scope="module")
-def weights_dir(tmp_path_factory):
-    from inference.rsmt.models import random_rsmt_weights
-
-    folder = tmp_path_factory.mktemp("rsmt_lite")
-    random_rsmt_weights(folder, seed=4)
-    return folder
 
 
 @pytest.fixture
