@@ -177,14 +177,17 @@ def _show(tok: str) -> str:
 
 
 def _joint_name(toks, i: int, line: int) -> tuple[str, int]:
-    """The rest of the keyword's line is the name (spaces allowed); a trailing '{' is not part of it."""
+    """The rest of the keyword's line is the name (spaces allowed); a trailing '{' is not part of it, nor are
+    more braces before it ("JOINT Hips {{" names "Hips", as written back it would otherwise read as "Hips"
+    and a stray '{')."""
     parts = []
     while i < len(toks) and toks[i][1] == line and toks[i][0] != "{":
         parts.append(toks[i][0])
         i += 1
     name = " ".join(parts)
     if name.endswith("{"):  # "JOINT Hips{"
-        name = name[:-1].rstrip()
+        while name.endswith("{"):
+            name = name[:-1].rstrip()
         i -= 1
         toks[i] = ("{", line)
     return name, i

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motion.bvh import _parse_plain_decimals, read_bvh
+from motion.bvh import _parse_plain_decimals, read_bvh, write_bvh
 from motion.errors import MotionFileError
 from motion.fk import world_positions
 from motion.rotations import euler_to_quat, quat_mul
@@ -144,6 +144,18 @@ def test_names_with_colons_and_spaces_are_kept():
     names = load("names_colons_spaces.bvh").skeleton.names
     # whitespace inside a name collapses to one space ("Left  Up Leg" in the file)
     assert names == ["mixamorig:Hips", "mixamorig:Spine", "Head Top", "Left Up Leg", "mixamorig:Left Foot"]
+
+
+@pytest.mark.parametrize("line", ["ROOT Hips{", "ROOT Hips {{", "ROOT Hips{ {{", "ROOT Hips {{{"])
+def test_braces_ending_the_name_line_are_not_part_of_the_name(line, tmp_path):
+    """Found by the fuzz test: "Hips {" as a name wrote back as "ROOT Hips {" and that read back as "Hips"
+    and a stray '{'."""
+    text = (DATA / "clean.bvh").read_text().replace("ROOT Hips", line, 1).replace(f"{line}\n{{", line, 1)
+    (tmp_path / "a.bvh").write_text(text)
+    motion = read_bvh(tmp_path / "a.bvh")
+    assert motion.skeleton.names == CLEAN_NAMES
+    write_bvh(motion, tmp_path / "b.bvh")
+    assert read_bvh(tmp_path / "b.bvh").skeleton.names == CLEAN_NAMES
 
 
 def test_duplicate_names_get_the_first_free_numbered_suffix_with_a_warning():
