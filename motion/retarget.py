@@ -42,7 +42,7 @@ from motion.joint_map import JointMap, Rig
 from motion.joint_roles import CHAIN_PARTS, JointRolesError, humanoid_parts
 from motion.lru import LruCache, content
 from motion.motion import Motion
-from motion.rotations import (matrix_to_quat, quat_inv, quat_make_continuous, quat_mul, quat_rotate,
+from motion.rotations import (cross, matrix_to_quat, quat_inv, quat_make_continuous, quat_mul, quat_rotate,
                               quat_slerp)
 from motion.skeleton import Skeleton
 
@@ -369,7 +369,7 @@ def _arc_bones(u, tangent, origin, start, lengths):
     is bent towards it), then swung together so the chain ends on the chord ray from `origin`. The shape of
     a chain whose source bends it at fewer joints: a smooth bend, not a straight line with one kink."""
     tangent, n = _unit_rows(tangent), len(lengths)
-    axis = np.cross(u, tangent)
+    axis = cross(u, tangent)
     alpha = np.arctan2(np.linalg.norm(axis, axis=-1), np.sum(u * tangent, axis=-1))
     axis = _unit_rows(axis)
     bones = []
@@ -421,7 +421,7 @@ def _curve_point(spec: tuple[np.ndarray, float], p_src: np.ndarray) -> np.ndarra
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(F, 4) shortest rotations taking directions a to b (F, 3)."""
     a, b = _unit_rows(a), _unit_rows(b)
-    q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), np.cross(a, b)], axis=-1)
+    q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), cross(a, b)], axis=-1)
     return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
 
 
@@ -452,7 +452,7 @@ def _onto_hinge(upper: np.ndarray, lower: np.ndarray, upper_bone: np.ndarray, lo
     a_par = np.sum(a * b, -1, keepdims=True) * b
     a_perp = a - a_par
     big_a = np.sum(d * a_perp, -1)
-    big_b = np.sum(d * np.cross(b, a_perp), -1)
+    big_b = np.sum(d * cross(b, a_perp), -1)
     want = n_v[2] - np.sum(d * a_par, -1)  # d . (twisted hinge axis) must equal the bone's own z share
     r = np.hypot(big_a, big_b)
     base = np.arctan2(big_b, big_a)
@@ -549,10 +549,11 @@ def _make_plan(source: Rig, target: Rig) -> _Plan:
     levels = []
     for joints, parents in ((np.array([0]), None),) + depth_levels(sk.parents):
         has_frame = np.array([j in framed_row for j in joints], bool)
-        levels.append(_Level(joints, parents, joints[has_frame], np.array([framed_row[j] for j in joints[has_frame]], int),
-                             joints[~has_frame], None if parents is None else parents[~has_frame],
+        rows = np.array([framed_row[j] for j in joints[has_frame]], int)
+        levels.append(_Level(joints, parents, joints[has_frame], rows, joints[~has_frame],
+                             None if parents is None else parents[~has_frame],
                              tuple(int(j) for j in joints if j in aims), tuple(int(j) for j in joints if j in hinges)))
-    return _Plan(w_quat=w_quat, src_joints=np.array([sk_s.index(n) for n in c_s]),
+    plan = _Plan(w_quat=w_quat, src_joints=np.array([sk_s.index(n) for n in c_s]),
                  src_canon=np.stack([c_s[n] for n in c_s]), copies=copies,
                  slerps=(tuple(b[0] for b in blends), np.array([b[1] for b in blends], int),
                          np.array([b[2] for b in blends], int), np.array([b[3] for b in blends])),
@@ -561,6 +562,8 @@ def _make_plan(source: Rig, target: Rig) -> _Plan:
                  rest=target.rest_rotations().astype(np.float64), offsets=offsets,
                  hips=sk.index(target.parts["hips"]), src_hips=sk_s.index(source.parts["hips"]),
                  scale=leg_length(target) / leg_length(source), levels=tuple(levels))
+    _read_only(*(v for v in vars(plan).values() if isinstance(v, np.ndarray)))
+    return plan
 
 
 def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, map_path=None,
@@ -571,7 +574,8 @@ def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, 
 
     What depends on the two rigs alone comes from `_plan` (cached); the frames are placed down the target's
     hierarchy one depth level at a time, each step vectorised over the level's joints and the frames; only
-    the few aimed chain joints and hinges are placed one by one."""
+    the few aimed chain joints, then the hinges, of a level are placed one by one. Local rotations are taken
+    once all world rotations are final (a hinge turns its parent; humanoid3d's hinges have no siblings)."""
     if joint_map is None:
         joint_map = JointMap((make_rig(motion), make_rig(target, target_where)))
     src = joint_map.rig_for(motion.skeleton, map_path)
