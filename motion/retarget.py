@@ -33,14 +33,16 @@ How (the characterisation of MotionBuilder's HumanIK, in a few lines of algebra)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from motion.fk import global_transforms, world_positions
+from motion.fk import depth_levels, global_transforms, world_positions
 from motion.joint_map import JointMap, Rig
 from motion.joint_roles import CHAIN_PARTS, JointRolesError, humanoid_parts
+from motion.lru import LruCache, content
 from motion.motion import Motion
-from motion.rotations import (matrix_to_quat, quat_inv, quat_make_continuous, quat_mul, quat_rotate,
+from motion.rotations import (cross, matrix_to_quat, quat_inv, quat_make_continuous, quat_mul, quat_rotate,
                               quat_slerp)
 from motion.skeleton import Skeleton
 
@@ -52,6 +54,33 @@ _FOLLOWS = {"hand": "lower_arm", "toe": "foot"}
 
 class RetargetError(ValueError):
     """A skeleton that cannot be mapped (message names the file and the parts)."""
+
+
+# --------------------------------------------------------------------------- what depends on the rigs alone
+
+# Rest poses per skeleton and rest pose, and `_Plan`s per pair of rigs: a transition maps every request back
+# onto its source's skeleton with the same two rigs, and their analysis (rest poses, canonical frames, chain
+# parameters) cost some 50 ms of a 55 ms retarget of 31 frames. Keyed by content, so a skeleton or map that
+# is edited (in place or as a copy) is analysed again.
+_CACHE = LruCache(size=32)
+
+
+def _skeleton_key(sk: Skeleton) -> tuple:
+    return (tuple(sk.names), content(sk.parents), content(sk.offsets),
+            tuple((int(j), content(e)) for j, e in sorted(sk.end_sites.items())))
+
+
+def _rig_key(rig: Rig) -> tuple:
+    """Everything of a rig its analysis reads: skeleton, parts (in their order) and rest pose; not `where`,
+    which only errors name (and a rig whose analysis fails is not cached)."""
+    parts = tuple((p, tuple(v) if isinstance(v, list) else v) for p, v in rig.parts.items())
+    return _skeleton_key(rig.skeleton), parts, content(rig.rest_rotations())
+
+
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
 
 
 # --------------------------------------------------------------------------- rigs and rest poses
@@ -88,11 +117,17 @@ def _neutral_frame(motion: Motion, parts: dict) -> int:
 
 
 def _rest_pose(rig: Rig) -> tuple[np.ndarray, np.ndarray]:
-    """World rotations (J, 4) and positions (J, 3) of the rig's rest pose (root at the origin)."""
-    sk = rig.skeleton
+    """World rotations (J, 4) and positions (J, 3) of the rig's rest pose (root at the origin); read-only,
+    cached per skeleton and rest pose (`_CACHE`)."""
+    rest = rig.rest_rotations()
+    return _CACHE.get(("rest pose", _skeleton_key(rig.skeleton), content(rest)),
+                      lambda: _read_only(*_measure_rest_pose(rig.skeleton, rest)))
+
+
+def _measure_rest_pose(sk: Skeleton, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     trans = sk.offsets.copy()
     trans[0] = 0.0
-    g, p = global_transforms(sk, rig.rest_rotations()[None], trans[None])
+    g, p = global_transforms(sk, rest[None], trans[None])
     return g[0].astype(np.float64), p[0].astype(np.float64)
 
 
@@ -235,18 +270,14 @@ def _chain_params(rig: Rig, part: str) -> tuple[list[str], np.ndarray]:
     return names, u
 
 
-def _source_frames(source: Rig, g_src: np.ndarray) -> dict[str, np.ndarray]:
-    """part joint name -> (F, 4) world rotation of its canonical frame."""
-    c = canonical_offsets(source)
-    return {n: quat_mul(g_src[:, source.skeleton.index(n)], c[n]).astype(np.float64) for n in c}
-
-
-def _target_frames(source: Rig, target: Rig, q_src: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """target joint name -> (F, 4) world rotation of its canonical frame (in the source's world)."""
+def _target_sources(source: Rig, target: Rig) -> dict[str, tuple[str, str | None, float]]:
+    """target joint name -> (source joint a, source joint b, t): the target joint's canonical frame is the
+    slerp of those two source joints' frames at t (a chain joint between two source joints), or a's frame
+    where b is None (the same part, or the part it follows)."""
     sp, tp = source.parts, target.parts
-    out: dict[str, np.ndarray] = {}
-    out[tp["hips"]] = q_src[sp["hips"]]
-    out[tp["head"]] = q_src[sp["head"]]
+    out: dict[str, tuple[str, str | None, float]] = {}
+    out[tp["hips"]] = (sp["hips"], None, 0.0)
+    out[tp["head"]] = (sp["head"], None, 0.0)
     for part in CHAIN_PARTS:
         s_names, s_u = _chain_params(source, part)
         t_names, t_u = _chain_params(target, part)
@@ -255,7 +286,7 @@ def _target_frames(source: Rig, target: Rig, q_src: dict[str, np.ndarray]) -> di
         for name, u in zip(t_names[1:], t_u[1:]):
             i = int(np.clip(np.searchsorted(s_u, u, side="left") - 1, 0, len(s_u) - 2))
             t = np.clip((u - s_u[i]) / max(s_u[i + 1] - s_u[i], 1e-12), 0.0, 1.0)
-            out.setdefault(name, quat_slerp(q_src[s_names[i]], q_src[s_names[i + 1]], t).astype(np.float64))
+            out.setdefault(name, (s_names[i], s_names[i + 1], float(t)))
     for s in ("left", "right"):
         for part in ("collar", "upper_arm", "lower_arm", "hand", "upper_leg", "lower_leg", "foot", "toe"):
             t_name = tp[f"{s}_{part}"]
@@ -265,7 +296,7 @@ def _target_frames(source: Rig, target: Rig, q_src: dict[str, np.ndarray]) -> di
             if s_name is None and part in _FOLLOWS:
                 s_name = sp[f"{s}_{_FOLLOWS[part]}"]
             if s_name is not None:
-                out[t_name] = q_src[s_name]
+                out[t_name] = (s_name, None, 0.0)
     return out
 
 
@@ -318,36 +349,18 @@ def _bending(rig: Rig, part: str) -> list[str]:
     return [n for i, n in enumerate(names[1:-1], 1) if arc[i + 1:].size and arc[i + 1:].max() > arc[i] + 1e-9]
 
 
-def _chords(source: Rig, target: Rig, q_src: dict, q_t: dict, p_src: np.ndarray, w_quat: np.ndarray) -> dict:
+def _chords(plan: "_Plan", q_s: np.ndarray, q_t: dict, p_src: np.ndarray) -> dict:
     """chain -> (F, 3) unit direction of the target chain's chord (its start joint to its end joint) in the
     target's world: the source chord in the source start joint's canonical frame, turned by the fixed
-    rotation between the two rigs' rest chords in those frames. The inverse retarget turns it back, so a
-    chord survives a round trip exactly (where the middle rig can reach it)."""
+    rotation between the two rigs' rest chords in those frames (`_Plan.chords`). The inverse retarget turns
+    it back, so a chord survives a round trip exactly (where the middle rig can reach it)."""
     out = {}
-    for part in CHAIN_PARTS:
-        s_names, _ = _chain_params(source, part)
-        t_names, _ = _chain_params(target, part)
-        if len(s_names) < 2 or len(t_names) < 2 or s_names[0] not in q_src or t_names[0] not in q_t:
-            continue  # e.g. a chest top the target has that a source without a spine gave no frame
-        rest = [_rest_chord(rig, names) for rig, names in ((source, s_names), (target, t_names))]
-        turn = _swing(rest[0][None], rest[1][None])[0]
-        chord = p_src[:, source.skeleton.index(s_names[-1])] - p_src[:, source.skeleton.index(s_names[0])]
-        local = quat_rotate(quat_inv(q_src[s_names[0]]), chord.astype(np.float64))
-        world = quat_rotate(quat_mul(w_quat, q_t[t_names[0]]), quat_rotate(turn, local))
+    for part, (row, t_start, first, last, turn) in plan.chords.items():
+        chord = p_src[:, last] - p_src[:, first]
+        local = quat_rotate(quat_inv(q_s[:, row]), chord.astype(np.float64))
+        world = quat_rotate(quat_mul(plan.w_quat, q_t[t_start]), quat_rotate(turn, local))
         out[part] = _unit_rows(world.astype(np.float64))
     return out
-
-
-def _arc_chains(target: Rig, aims: dict, q_t: dict, w_quat: np.ndarray) -> dict:
-    """chain -> ((F, 3) direction of its end joint's bone, [(joint, child)] of its bending joints) for the
-    target chains whose bending bones all end on the chord (`_aim_specs`' on_ray) and that have several."""
-    sk, out = target.skeleton, {}
-    for name, (part, child, _, on_ray) in aims.items():
-        if on_ray:
-            out.setdefault(part, []).append((sk.index(name), child))
-    ends = {part: _chain_params(target, part)[0][-1] for part in out}
-    return {part: (quat_rotate(quat_mul(w_quat, q_t[ends[part]]), np.array([1.0, 0.0, 0.0])).astype(np.float64),
-                   bending) for part, bending in out.items() if len(bending) > 1}
 
 
 def _arc_bones(u, tangent, origin, start, lengths):
@@ -356,7 +369,7 @@ def _arc_bones(u, tangent, origin, start, lengths):
     is bent towards it), then swung together so the chain ends on the chord ray from `origin`. The shape of
     a chain whose source bends it at fewer joints: a smooth bend, not a straight line with one kink."""
     tangent, n = _unit_rows(tangent), len(lengths)
-    axis = np.cross(u, tangent)
+    axis = cross(u, tangent)
     alpha = np.arctan2(np.linalg.norm(axis, axis=-1), np.sum(u * tangent, axis=-1))
     axis = _unit_rows(axis)
     bones = []
@@ -388,20 +401,27 @@ def _on_ray(origin: np.ndarray, u: np.ndarray, start: np.ndarray, length: float)
     return origin + t[:, None] * u
 
 
-def _curve_point(source: Rig, part: str, p_src: np.ndarray, u: float) -> np.ndarray:
-    """(F, 3) point of the source chain's polyline at arc length u, relative to the chain's start."""
+def _curve_spec(source: Rig, part: str, u: float) -> tuple[np.ndarray, float]:
+    """The source chain's polyline at arc length u: (source joints [chain start, segment start, segment end],
+    t along the segment); `_curve_point` gives its (F, 3) points."""
     names, _ = _chain_params(source, part)
     arc = _chain_arc(source, part)
-    pts = p_src[:, [source.skeleton.index(n) for n in names]].astype(np.float64)
     i = int(np.clip(np.searchsorted(arc, u, side="right") - 1, 0, len(arc) - 2))
     t = np.clip((u - arc[i]) / max(arc[i + 1] - arc[i], 1e-12), 0.0, 1.0)
-    return pts[:, i] + t * (pts[:, i + 1] - pts[:, i]) - pts[:, 0]
+    return np.array([source.skeleton.index(names[k]) for k in (0, i, i + 1)]), float(t)
+
+
+def _curve_point(spec: tuple[np.ndarray, float], p_src: np.ndarray) -> np.ndarray:
+    """(F, 3) point of the source chain's polyline at `_curve_spec`'s arc length, relative to the chain's start."""
+    joints, t = spec
+    pts = p_src[:, joints].astype(np.float64)
+    return pts[:, 1] + t * (pts[:, 2] - pts[:, 1]) - pts[:, 0]
 
 
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(F, 4) shortest rotations taking directions a to b (F, 3)."""
     a, b = _unit_rows(a), _unit_rows(b)
-    q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), np.cross(a, b)], axis=-1)
+    q = np.concatenate([1.0 + np.sum(a * b, axis=-1, keepdims=True), cross(a, b)], axis=-1)
     return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
 
 
@@ -432,7 +452,7 @@ def _onto_hinge(upper: np.ndarray, lower: np.ndarray, upper_bone: np.ndarray, lo
     a_par = np.sum(a * b, -1, keepdims=True) * b
     a_perp = a - a_par
     big_a = np.sum(d * a_perp, -1)
-    big_b = np.sum(d * np.cross(b, a_perp), -1)
+    big_b = np.sum(d * cross(b, a_perp), -1)
     want = n_v[2] - np.sum(d * a_par, -1)  # d . (twisted hinge axis) must equal the bone's own z share
     r = np.hypot(big_a, big_b)
     base = np.arctan2(big_b, big_a)
@@ -451,78 +471,173 @@ def _unit_rows(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
+@dataclass(frozen=True)
+class _Level:
+    """One depth level of the target skeleton as `retarget` places it (`_Plan.levels`)."""
+
+    joints: np.ndarray  # the level's joints ...
+    parents: np.ndarray | None  # ... and their parents (None: the root)
+    framed: np.ndarray  # the joints with a canonical frame ...
+    framed_rows: np.ndarray  # ... and their rows in `_Plan.framed`
+    plain: np.ndarray  # the others (they keep their rest rotation) ...
+    plain_parents: np.ndarray  # ... and their parents
+    aims: tuple[int, ...]  # joints swung to aim their bone (`_Plan.aims`)
+    hinges: tuple[int, ...]  # hinge joints (`_Plan.hinges`)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What `retarget` from one rig onto another needs of the two rigs alone; `_plan` caches it per pair."""
+
+    w_quat: np.ndarray  # (4,) the source's world axes onto the target's
+    src_joints: np.ndarray  # (S,) the source joints with a canonical frame ...
+    src_canon: np.ndarray  # (S, 4) ... and their canonical offsets C
+    copies: dict  # target joint name -> row of `src_joints` whose frame it takes
+    slerps: tuple  # (target joint names, rows a, rows b, (n,) t): frames slerped between two source frames
+    framed: tuple[str, ...]  # the target joints with a canonical frame (joint order) ...
+    canon_inv: np.ndarray  # (T, 4) ... and the inverse of their canonical offsets
+    chords: dict  # chain -> (row of its source start, target start name, source start joint, end joint, turn)
+    aims: dict  # target joint -> (chain, child, on_ray, chain start joint, `_curve_spec` or None, chain scale)
+    arcs: dict  # chain -> (its end joint's name, bending joints in order, their bone lengths)
+    hinges: dict  # target hinge joint -> its bone vector
+    rest: np.ndarray  # (J, 4) target rest rotations
+    offsets: np.ndarray  # (J, 3) target rest translations (a clip-posed rig's root comes from its clip)
+    hips: int  # target hips joint
+    src_hips: int  # source hips joint
+    scale: float  # leg length ratio, target over source
+    levels: tuple[_Level, ...]
+
+
+def _plan(source: Rig, target: Rig) -> _Plan:
+    """The pair's `_Plan`, cached per content of the two rigs (`_rig_key`)."""
+    return _CACHE.get(("plan", _rig_key(source), _rig_key(target)), lambda: _make_plan(source, target))
+
+
+def _make_plan(source: Rig, target: Rig) -> _Plan:
+    w_quat = matrix_to_quat(world_axes(target) @ world_axes(source).T).astype(np.float64)
+    c_s = canonical_offsets(source)
+    c_t = canonical_offsets(target)
+    sk_s, sk = source.skeleton, target.skeleton
+    row = {n: i for i, n in enumerate(c_s)}
+    sources = _target_sources(source, target)
+    copies = {n: row[a] for n, (a, b, _) in sources.items() if b is None}
+    blends = [(n, row[a], row[b], t) for n, (a, b, t) in sources.items() if b is not None]
+    framed = tuple(n for n in sk.names if n in sources)
+    chords = {}
+    for part in CHAIN_PARTS:
+        s_names, _ = _chain_params(source, part)
+        t_names, _ = _chain_params(target, part)
+        if len(s_names) < 2 or len(t_names) < 2 or s_names[0] not in c_s or t_names[0] not in sources:
+            continue  # e.g. a chest top the target has that a source without a spine gave no frame
+        rest = [_rest_chord(rig, names) for rig, names in ((source, s_names), (target, t_names))]
+        chords[part] = (row[s_names[0]], t_names[0], sk_s.index(s_names[0]), sk_s.index(s_names[-1]),
+                        _swing(rest[0][None], rest[1][None])[0])
+    offsets = sk.offsets.astype(np.float64)
+    aims, bending = {}, {}
+    for name, (part, child, u, on_ray) in _aim_specs(source, target).items():
+        on_ray = on_ray and part in chords
+        scale = _chain_length(target, part) / max(_chain_length(source, part), 1e-12)
+        aims[sk.index(name)] = (part, child, on_ray, sk.index(_chain_params(target, part)[0][0]),
+                                None if on_ray else _curve_spec(source, part, u), scale)
+        if on_ray:
+            bending.setdefault(part, []).append((sk.index(name), child))
+    # chains whose bending bones all end on the chord and that have several: laid on an arc (`_arc_bones`)
+    arcs = {part: (_chain_params(target, part)[0][-1], [j for j, _ in b],
+                   [float(np.linalg.norm(offsets[c])) for _, c in b]) for part, b in bending.items() if len(b) > 1}
+    hinges = {sk.index(n): _bone_vector(sk, sk.index(n)) for n in _hinge_joints(sk)}
+    framed_row = {sk.index(n): i for i, n in enumerate(framed)}
+    levels = []
+    for joints, parents in ((np.array([0]), None),) + depth_levels(sk.parents):
+        has_frame = np.array([j in framed_row for j in joints], bool)
+        rows = np.array([framed_row[j] for j in joints[has_frame]], int)
+        levels.append(_Level(joints, parents, joints[has_frame], rows, joints[~has_frame],
+                             None if parents is None else parents[~has_frame],
+                             tuple(int(j) for j in joints if j in aims), tuple(int(j) for j in joints if j in hinges)))
+    plan = _Plan(w_quat=w_quat, src_joints=np.array([sk_s.index(n) for n in c_s]),
+                 src_canon=np.stack([c_s[n] for n in c_s]), copies=copies,
+                 slerps=(tuple(b[0] for b in blends), np.array([b[1] for b in blends], int),
+                         np.array([b[2] for b in blends], int), np.array([b[3] for b in blends])),
+                 framed=framed, canon_inv=quat_inv(np.stack([c_t[n] for n in framed])),
+                 chords=chords, aims=aims, arcs=arcs, hinges=hinges,
+                 rest=target.rest_rotations().astype(np.float64), offsets=offsets,
+                 hips=sk.index(target.parts["hips"]), src_hips=sk_s.index(source.parts["hips"]),
+                 scale=leg_length(target) / leg_length(source), levels=tuple(levels))
+    _read_only(*(v for v in vars(plan).values() if isinstance(v, np.ndarray)))
+    return plan
+
+
 def retarget(motion: Motion, target: Motion, joint_map: JointMap | None = None, map_path=None,
              target_where=None) -> tuple[Motion, JointMap]:
     """`motion` played on `target`'s skeleton (the target clip only gives the skeleton and, for a rig whose
     zero pose is not standing, its rest pose). Returns the new clip (source's fps, frame count and name)
-    and the JointMap used (given, or found automatically)."""
+    and the JointMap used (given, or found automatically).
+
+    What depends on the two rigs alone comes from `_plan` (cached); the frames are placed down the target's
+    hierarchy one depth level at a time, each step vectorised over the level's joints and the frames; only
+    the few aimed chain joints, then the hinges, of a level are placed one by one. Local rotations are taken
+    once all world rotations are final (a hinge turns its parent; humanoid3d's hinges have no siblings)."""
     if joint_map is None:
         joint_map = JointMap((make_rig(motion), make_rig(target, target_where)))
     src = joint_map.rig_for(motion.skeleton, map_path)
     dst = joint_map.rig_for(target.skeleton, map_path)
+    plan = _plan(src, dst)
     g_src, p_src = global_transforms(motion.skeleton, motion.rotations, motion.translations)
-    w_quat = matrix_to_quat(world_axes(dst) @ world_axes(src).T).astype(np.float64)
-    sk = dst.skeleton
-    q_s = _source_frames(src, g_src)
-    q_t = _target_frames(src, dst, q_s)
-    c_t = canonical_offsets(dst)
-    chords = _chords(src, dst, q_s, q_t, p_src, w_quat)
-    aims = {n: (part, child, u, on_ray and part in chords)
-            for n, (part, child, u, on_ray) in _aim_specs(src, dst).items()}
-    arcs = _arc_chains(dst, aims, q_t, w_quat)
+    sk, w_quat = dst.skeleton, plan.w_quat
+    q_s = quat_mul(g_src[:, plan.src_joints], plan.src_canon).astype(np.float64)  # (F, S, 4) source frames
+    q_t = {n: q_s[:, r] for n, r in plan.copies.items()}
+    names, rows_a, rows_b, t = plan.slerps
+    if names:
+        blended = quat_slerp(q_s[:, rows_a], q_s[:, rows_b], t).astype(np.float64)
+        q_t.update((n, blended[:, i]) for i, n in enumerate(names))
+    framed = quat_mul(quat_mul(w_quat, np.stack([q_t[n] for n in plan.framed], axis=1)), plan.canon_inv)
+    chords = _chords(plan, q_s, q_t, p_src)
+    tangents = {part: quat_rotate(quat_mul(w_quat, q_t[end]), np.array([1.0, 0.0, 0.0])).astype(np.float64)
+                for part, (end, _, _) in plan.arcs.items()}
     bundle = {}  # chain -> (n, F, 3) its bones on the arc, once its first bending joint is placed
-    chain_scale = {part: _chain_length(dst, part) / max(_chain_length(src, part), 1e-12) for part in CHAIN_PARTS}
-    chain_start = {part: _chain_params(dst, part)[0][0] for part in CHAIN_PARTS}
 
     frames = motion.num_frames
-    rest = dst.rest_rotations().astype(np.float64)
-    rest_trans = sk.offsets.astype(np.float64).copy()
+    rest = plan.rest
+    rest_trans = plan.offsets.copy()
     if dst.rest is not None and target.num_frames:  # a rig posed by a clip frame keeps that clip's root
         rest_trans[0] = target.translations[0, 0]  # position (Bandai's static joint_Root)
-    hips = sk.index(dst.parts["hips"])
-    scale = leg_length(dst) / leg_length(src)
-    hips_world = quat_rotate(w_quat, p_src[:, motion.skeleton.index(src.parts["hips"])]).astype(np.float64) * scale
+    hips_world = quat_rotate(w_quat, p_src[:, plan.src_hips]).astype(np.float64) * plan.scale
 
-    hinges = _hinge_joints(sk)
     world = np.empty((frames, sk.num_joints, 4))
     pos = np.empty((frames, sk.num_joints, 3))
-    local = np.empty_like(world)
-    translations = np.broadcast_to(rest_trans, (frames, sk.num_joints, 3)).copy()
-    for j in range(sk.num_joints):
-        parent = int(sk.parents[j])
-        name = sk.names[j]
-        if j == hips:
-            pos[:, j] = hips_world
+    for level in plan.levels:
+        joints, parents = level.joints, level.parents
+        if parents is None:
+            pos[:, joints] = rest_trans[joints]
+            world[:, level.plain] = rest[level.plain]
         else:
-            pos[:, j] = rest_trans[j] if parent < 0 else pos[:, parent] + quat_rotate(world[:, parent], rest_trans[j])
-        if name in q_t:
-            world[:, j] = quat_mul(quat_mul(w_quat, q_t[name]), quat_inv(c_t[name]))
-        else:
-            world[:, j] = rest[j] if parent < 0 else quat_mul(world[:, parent], rest[j])
-        if name in aims:
-            part, child, u, on_ray = aims[name]
-            start = sk.index(chain_start[part])
-            if on_ray and part in arcs:
-                tangent, bending = arcs[part]
+            pos[:, joints] = pos[:, parents] + quat_rotate(world[:, parents], rest_trans[joints])
+            world[:, level.plain] = quat_mul(world[:, level.plain_parents], rest[level.plain])
+        if plan.hips in joints:
+            pos[:, plan.hips] = hips_world
+        world[:, level.framed] = framed[:, level.framed_rows]
+        for j in level.aims:
+            part, child, on_ray, start, curve, chain_scale = plan.aims[j]
+            if on_ray and part in plan.arcs:
+                _, bending, lengths = plan.arcs[part]
                 if part not in bundle:
-                    bundle[part] = _arc_bones(chords[part], tangent, pos[:, start], pos[:, j],
-                                              [float(np.linalg.norm(rest_trans[c])) for _, c in bending])
-                goal = pos[:, j] + bundle[part][[m for m, _ in bending].index(j)]
+                    bundle[part] = _arc_bones(chords[part], tangents[part], pos[:, start], pos[:, j], lengths)
+                goal = pos[:, j] + bundle[part][bending.index(j)]
             elif on_ray:
                 goal = _on_ray(pos[:, start], chords[part], pos[:, j], float(np.linalg.norm(rest_trans[child])))
             else:
-                goal = pos[:, start] + chain_scale[part] * quat_rotate(w_quat, _curve_point(src, part, p_src, u))
+                goal = pos[:, start] + chain_scale * quat_rotate(w_quat, _curve_point(curve, p_src))
             bone = quat_rotate(world[:, j], rest_trans[child])
             world[:, j] = quat_mul(_swing(bone, goal - pos[:, j]), world[:, j])
-        if name in hinges:  # the twist goes to the parent so the joint bends about its axis only
-            world[:, parent], world[:, j] = _onto_hinge(world[:, parent], world[:, j], rest_trans[j],
-                                                        _bone_vector(sk, j))
-            grand = int(sk.parents[parent])
-            local[:, parent] = world[:, parent] if grand < 0 else quat_mul(quat_inv(world[:, grand]), world[:, parent])
-        local[:, j] = world[:, j] if parent < 0 else quat_mul(quat_inv(world[:, parent]), world[:, j])
-        if j == hips:
-            translations[:, j] = pos[:, j] if parent < 0 else \
-                quat_rotate(quat_inv(world[:, parent]), pos[:, j] - pos[:, parent])
+        for j in level.hinges:  # the twist goes to the parent so the joint bends about its axis only
+            parent = int(sk.parents[j])
+            world[:, parent], world[:, j] = _onto_hinge(world[:, parent], world[:, j], rest_trans[j], plan.hinges[j])
+    local = np.empty_like(world)
+    local[:, 0] = world[:, 0]
+    local[:, 1:] = quat_mul(quat_inv(world[:, sk.parents[1:]]), world[:, 1:])
+    translations = np.broadcast_to(rest_trans, (frames, sk.num_joints, 3)).copy()
+    parent = int(sk.parents[plan.hips])
+    translations[:, plan.hips] = pos[:, plan.hips] if parent < 0 else \
+        quat_rotate(quat_inv(world[:, parent]), pos[:, plan.hips] - pos[:, parent])
     local = quat_make_continuous(local.astype(np.float32), axis=0)
     out = Motion(sk, local, translations, motion.fps, name=motion.name)
     return out, joint_map

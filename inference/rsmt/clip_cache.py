@@ -14,27 +14,12 @@ about 2.5 GB/s even a 2,752-frame, 31-joint CMU clip costs about a millisecond p
 """
 from __future__ import annotations
 
-import threading
-import zlib
-from collections import OrderedDict
-from typing import Callable, Hashable, TypeVar
-
 import numpy as np
 
+from motion.lru import LruCache, checksum
 from motion.motion import Motion
 
-T = TypeVar("T")
 DEFAULT_SIZE = 64  # entries, not clips: a clip has a few (its pose, its style features, a code per backend)
-
-
-def checksum(*arrays: np.ndarray) -> tuple:
-    """Shapes, dtypes and a CRC-32 of the bytes of the arrays."""
-    crc, shapes = 0, []
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        shapes.append((a.dtype.str, a.shape))
-        crc = zlib.crc32(memoryview(a).cast("B"), crc)
-    return tuple(shapes), crc
 
 
 def clip_key(motion: Motion) -> tuple:
@@ -45,35 +30,9 @@ def clip_key(motion: Motion) -> tuple:
             checksum(np.asarray(sk.parents), np.asarray(sk.offsets), motion.rotations, motion.translations))
 
 
-class ClipCache:
-    """An LRU map from (what, key...) to a value computed once (`get`). A clip's entries hold the clip, so
-    its identity stays its own while they are kept. Safe to share between threads (the GUI's workers): two
-    threads missing the same key at once both build it, and the second result is kept."""
+class ClipCache(LruCache):
+    """An LRU map from (what, key...) to a value computed once (`motion.lru.LruCache.get`). A clip's entries
+    hold the clip, so its identity stays its own while they are kept."""
 
     def __init__(self, size: int = DEFAULT_SIZE):
-        self.size = size
-        self._entries: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The value cached under `key`, else build() (cached unless it raises)."""
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]
-            self.misses += 1
-        value = build()
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        super().__init__(size)
