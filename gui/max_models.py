@@ -4,11 +4,14 @@ PyTorch and its MAX backends come in when their models are ready.
 When the main window is shown (and Models > Compile MAX models at start is on: the default; the environment
 variable MOTION_STUDIO_COMPILE_AT_START=0/1 overrides it, for tests and scripted runs) `MaxModels.start()` checks the compiled-model store for
 the models the panels use (`GUI_KINDS`: the four networks of a transition at the default lite size, and the
-DeepMimic actor). Any missing one is compiled by the store's spawned compile worker, one at a time, on a
-runner of its own (so loading clips or generating on PyTorch never waits for it); progress shows in the
-status bar ("MAX: compiling rsmt_phase (2/5) ... 31 s"). When every model is ready, `ready` is emitted:
-the panels re-check their backends, so the MAX entries become selectable, and the Transition panel moves
-from PyTorch to MAX + Mojo unless the user picked its backend by hand; the status bar says so.
+DeepMimic actor). The missing ones are compiled by the store's spawned compile workers (one per core) on a
+runner of its own (so loading clips or generating on PyTorch never waits for it): first the MAX graphs a
+transition on MAX + Mojo needs (`first_kinds`), then the rest, each group smallest first. Progress shows in the
+status bar ("MAX: compiling rsmt_phase, rsmt_sampler_style: 1/5 models done, about 1 min 30 s left").
+`ready` is emitted when that first group is ready and again when every model is: the panels re-check their
+backends, so the MAX entries become selectable, and the Transition panel moves from PyTorch to MAX + Mojo
+unless the user picked its backend by hand; the status bar says so. Quitting stops the compile; the models
+finished by then stay, and the next start compiles only the rest.
 Nothing is ever swapped silently: until then, MAX entries say "not compiled".
 """
 from __future__ import annotations
@@ -36,28 +39,53 @@ def compile_at_start(settings) -> bool:
     return str(settings.value(SETTING, "true")).lower() == "true"
 
 
-def missing_models() -> list[str]:
-    """GUI_KINDS that the store has no compiled model for (at the default size)."""
+def missing_models(kinds=GUI_KINDS) -> list[str]:
+    """Those of `kinds` (default GUI_KINDS) that the store has no compiled model for (at the default size)."""
     from inference.backends.max.store import READY, MefStore
 
     store = MefStore()
-    return [k for k in GUI_KINDS if store.status(k, PRESET if k in TRANSITION_KINDS else None) != READY]
+    return [k for k in kinds if store.status(k, _preset(store, k)) != READY]
 
 
-def compile_models(cancel: threading.Event, job) -> list[str]:
-    """Compile the missing GUI models (spawned worker); returns those still missing (empty: all ready)."""
-    from inference.backends.max.store import MefStore
+def _preset(store, kind: str) -> str:
+    return PRESET if kind in TRANSITION_KINDS else next(iter(store.presets(kind)))
+
+
+def first_kinds() -> list[str]:
+    """The models a transition on MAX + Mojo loads from MEFs (its sampler step is a Mojo extension)."""
+    from inference.backends.mojo.backend import MaxMojoBackend
+
+    return MaxMojoBackend().compiled_kinds(TRANSITION_KINDS)
+
+
+def compile_models(cancel: threading.Event, first_ready, job) -> list[str]:
+    """Compile the missing GUI models (spawned workers), `first_kinds()` first; `first_ready()` is called (on
+    this thread) once those are ready and others are still to come. Returns the GUI kinds still missing
+    (empty: all ready)."""
+    from inference.backends.max.store import COMPILING, READY, MefStore
 
     store = MefStore()
     todo = missing_models()
-    for i, kind in enumerate(todo):
-        if cancel.is_set():
-            break
+    first = first_kinds()
+    waiting = set(first) & set(todo)
+    if todo and not waiting:
+        first_ready()
+    running: dict[str, None] = {}
 
-        def progress(p, i=i, kind=kind):
-            job.report_progress(i / len(todo), f"compiling {kind} ({i + 1}/{len(todo)}) ... {p.elapsed_s:.0f} s")
+    def progress(p) -> None:
+        if p.state == COMPILING:
+            running[p.kind] = None
+        else:
+            running.pop(p.kind, None)
+        if p.state == READY and p.kind in waiting:
+            waiting.discard(p.kind)
+            if not waiting:
+                first_ready()
+        now = f"compiling {', '.join(running)}: " if running else ""
+        job.report_progress(p.done / p.total, now + p.overall())
 
-        store.ensure([kind], progress, presets=[PRESET] if kind in TRANSITION_KINDS else None, cancel=cancel)
+    if todo:
+        store.ensure(todo, progress, presets=sorted({_preset(store, k) for k in todo}), cancel=cancel, first=first)
     return missing_models()
 
 
@@ -76,7 +104,8 @@ def _enter_max_context_on_this_thread() -> None:
 class MaxModels(QObject):
     """Owned by the main window (`window.max_models`); see the module docstring."""
 
-    ready = Signal()  # every GUI model is compiled now
+    ready = Signal()  # more MAX models are compiled: first_kinds() (transitions on MAX + Mojo), then all
+    _firstReady = Signal()  # emitted on the compile thread; its slot runs on the GUI thread
     stateChanged = Signal(str)  # "checking" | "compiling" | "ready" | "failed: why" | "cancelled"
 
     def __init__(self, window):
@@ -86,6 +115,7 @@ class MaxModels(QObject):
         self.state = "idle"
         self.jobs = JobRunner(self)
         self._cancel = threading.Event()
+        self._firstReady.connect(self._first_done)
         self.label = QLabel(window)
         self.label.setToolTip("MAX models the panels use (compiled once, in a separate process, then cached)")
         window.statusBar().addPermanentWidget(self.label)
@@ -96,12 +126,19 @@ class MaxModels(QObject):
             return
         self._cancel.clear()
         self._set("checking")
-        self.jobs.submit(compile_models, self._cancel, key="compile", with_job=True, description="compile MAX models",
-                         on_result=self._done, on_error=self._failed, on_progress=self._progress)
+        self.jobs.submit(compile_models, self._cancel, self._firstReady.emit, key="compile", with_job=True,
+                         description="compile MAX models", on_result=self._done, on_error=self._failed,
+                         on_progress=self._progress)
 
     def _progress(self, fraction: float, text: str) -> None:
         self._set("compiling")
         self.label.setText(f"MAX: {text}")
+
+    def _first_done(self) -> None:
+        """The models of a transition on MAX + Mojo are ready (the others may still compile)."""
+        if self.state == "compiling":
+            self.window.statusBar().showMessage("MAX models for transitions compiled: MAX + Mojo is ready", 10_000)
+        self.ready.emit()
 
     def _done(self, missing: list[str]) -> None:
         if missing:
