@@ -40,11 +40,16 @@ def run(args) -> int:
     if unknown:
         raise UserError(f"no MAX graph for {', '.join(unknown)} (known: {', '.join(known_kinds())})")
     store = MefStore()
-    before = {(k, p): store.status(k, p) for k in kinds for p in store.presets(k)
-              if not args.presets or p in args.presets}
+    out = sys.stderr if args.json else sys.stdout
+    if not args.kinds:  # every kind that has a graph on this device
+        kinds = [k for k in kinds if _builds(store, k, out)]
+    try:
+        before = {(k, p): store.status(k, p) for k in kinds for p in store.presets(k)
+                  if not args.presets or p in args.presets}
+    except ValueError as e:  # a kind that has no graph on this device
+        raise UserError(str(e)) from None
     if not before:
         raise UserError(f"none of {', '.join(kinds)} has a preset {' or '.join(args.presets)}")
-    out = sys.stderr if args.json else sys.stdout
     print(f"MAX {max_version()}, {device} target {device_target(device)}, store {store.mef_dir}", file=out, flush=True)
     for (kind, preset), state in before.items():
         if state == READY and not args.force:
@@ -87,3 +92,13 @@ def run(args) -> int:
         print_json({"rows": rows, "max_version": max_version(), "device": device, "target": device_target(device),
                     "store": str(store.mef_dir), "jobs": jobs, "wall_s": round(wall, 3)})
     return 1 if failed else 0
+
+
+def _builds(store, kind: str, out) -> bool:
+    """Whether `kind`'s graph builds for the store's device; says why not (e.g. a CPU-only graph on a GPU)."""
+    try:
+        store.status(kind)
+        return True
+    except ValueError as e:
+        print(f"{kind}: skipped on {store.device}: {e}", file=out, flush=True)
+        return False

@@ -94,3 +94,24 @@ def test_overall_progress_reads_models_done_and_time_left():
     assert p.overall() == "2/5 models done, about 1 min 20 s left"
     assert CompileProgress("x", "p", 1, 5, "compiling", 3.0).overall() == "0/5 models done"
     assert CompileProgress("x", "p", 5, 5, "ready", 3.0, done=5, eta_s=0.0).overall() == "5/5 models done"
+
+
+def test_every_graph_builds_for_a_gpu_with_its_inputs_there_except_the_cpu_only_rollout():
+    """Building needs no GPU (compiling and running do): the device switch reaches every builder."""
+    from max._mlir_context import ensure_default_mlir_context
+    from max.graph import DeviceRef
+
+    from inference.backends.max.graphs import builder, kinds
+    from inference.backends.max.store import build_spec
+
+    with ensure_default_mlir_context():
+        for kind in kinds():
+            structure = next(iter(builder(kind).presets(kind).values()))
+            if kind == "rsmt_rollout":
+                with pytest.raises(ValueError, match="CPU only"):
+                    build_spec(kind, structure, "composed", "gpu")
+                continue
+            gpu, cpu = (build_spec(kind, structure, "composed", d) for d in ("gpu", "cpu"))
+            assert all(v.type.device == DeviceRef.GPU() for v in gpu.graph.inputs), kind
+            assert all(v.type.device == DeviceRef.CPU() for v in cpu.graph.inputs), kind
+            assert gpu.structure_hash() != cpu.structure_hash()

@@ -77,6 +77,11 @@ def device_scope(device: str):
         _DEVICE.reset(token)
 
 
+def device_name() -> str:
+    """"cpu" or "gpu": where the graph being built runs (see device_scope)."""
+    return _DEVICE.get()
+
+
 def device_ref() -> DeviceRef:
     """Where the graph being built runs (see device_scope)."""
     return DeviceRef.GPU() if _DEVICE.get() == "gpu" else DeviceRef.CPU()
@@ -103,7 +108,7 @@ def graph_kwargs(ops_impl: str) -> dict:
     package (``custom_extensions``), without which a graph calling inference.backends.mojo.ops fails to compile."""
     check_ops_impl(ops_impl)
     if ops_impl == "mojo":
-        if _DEVICE.get() != "cpu":
+        if device_name() != "cpu":
             raise ValueError("the Mojo custom ops (ops_impl mojo) run on the CPU only; use ops_impl composed")
         from inference.backends.mojo.ops import custom_extensions
 

@@ -25,7 +25,7 @@ import numpy as np
 from max.dtype import DType
 from max.graph import ops
 
-from inference.backends.max.graphs.common import GraphSpec, device_ref, ops_scope
+from inference.backends.max.graphs.common import GraphSpec, device_name, device_ref, ops_scope
 from inference.backends.max.graphs.manifold import (Params, config, declared_weights, finish, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.backends.max.graphs import sampler
@@ -45,6 +45,9 @@ def frames(cfg: RSMTConfig) -> int:
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     if kind not in KINDS:
         raise ValueError(f"{kind} is not built by inference.backends.max.graphs.rollout")
+    if device_name() != "cpu":  # MAX keeps ops.while_loop's predicate on the CPU
+        raise ValueError(f"{kind} runs on the CPU only (its loop counter must live on the CPU); "
+                         "on a GPU, a transition runs the sampler step by step")
     cfg = config(structure)
     n = frames(cfg)
     names = rollout_input_shapes(cfg)
