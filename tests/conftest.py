@@ -47,7 +47,9 @@ def compiled_max_cache(tmp_path_factory):
     (the kinds that come in sizes, RSMT's, at `preset`, e.g. "lite"; the DeepMimic kinds have one size).
     Each graph is compiled at most once per session, by the real compile workers (one per core) with the
     app's MAX kernel cache, into one session store that every call copies from (MEFs the app's own store
-    already has are copied there first: same graph hash = the same model)."""
+    already has are copied there first: same graph hash = the same model). The folder's kernel cache is the
+    app's too (a link), so a test that makes the app compile a model again there (a damaged MEF) hits MAX's
+    cache instead of compiling cold (a cold rsmt_phase is the slowest graph: ~4 CPU-minutes)."""
     import shutil
 
     from inference.backends.max.store import READY, MefStore, cache_root
@@ -71,6 +73,8 @@ def compiled_max_cache(tmp_path_factory):
         cache = tmp_path_factory.mktemp("motion-studio-cache")
         store = MefStore(cache / "max", kernel_cache=app.kernel_cache)
         store.mef_dir.mkdir(parents=True, exist_ok=True)
+        app.kernel_cache.mkdir(parents=True, exist_ok=True)
+        (cache / "max" / "modular").symlink_to(app.kernel_cache)  # a recompile in a test is a kernel-cache hit
         for kind, p in wanted:
             copy(shared, store, kind, p)
         return cache

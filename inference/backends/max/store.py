@@ -1,7 +1,8 @@
 """The compiled-model store: MAX models compiled once, in a spawned process, and kept as MEF files.
 
-Compiling a MAX graph costs 40-80 s of one CPU core and over 1 GB of memory, while loading its MEF takes
-milliseconds. So the app never compiles in its own process: `MefStore.ensure` runs
+Compiling a MAX graph costs 40 s (a DeepMimic MLP) to over 4 minutes (rsmt_phase) of one CPU core and
+1-2 GB of memory, growing with the graph's size; MAX's kernel cache (``modular/``) makes compiling the same
+graph again a matter of seconds but does not speed up a new graph. Loading a MEF takes milliseconds. So the app never compiles in its own process: `MefStore.ensure` runs
 ``python -m inference.backends.max.compile_worker`` (a fresh interpreter: MAX is not fork-safe) and relays its progress;
 `MefStore.load` only reads MEFs and binds weights to them. A compile uses one core, so `ensure` runs one
 worker per core (`compile_jobs`), smallest graph first, and reports overall progress (models done / total,
