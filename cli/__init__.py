@@ -41,6 +41,24 @@ def require_in_range(option: str, value: float, low: float, high: float) -> None
         raise UserError(f"{option} must be between {low:g} and {high:g}, got {value:g}")
 
 
+def add_device_argument(parser) -> None:
+    """--device for the commands that run MAX backends (see inference/backends/max/device.py)."""
+    parser.add_argument("--device", choices=("cpu", "gpu", "auto"), default="cpu",
+                        help="where the MAX backends compile for and run: cpu (default), gpu, or auto (a GPU "
+                             "when MAX finds one, else the CPU); torch, ONNX Runtime and the Mojo extensions "
+                             "stay on the CPU")
+
+
+def use_device(choice: str) -> str:
+    """Make --device `choice` this run's MAX device ("cpu" or "gpu"); a UserError when there is no GPU."""
+    from inference.backends.max.device import NoGpu, select
+
+    try:
+        return select(choice)
+    except NoGpu as e:
+        raise UserError(f"--device {choice}: {e}") from None
+
+
 def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -15,13 +15,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from cli import UserError, print_json, stdout_to_stderr
+from cli import UserError, add_device_argument, print_json, stdout_to_stderr, use_device
 from motion.atomic import atomic_write
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="DeepMimic networks only, 5 runs each: a smoke test, not stable numbers")
+    add_device_argument(parser)
     parser.add_argument("--json", metavar="F", help="write the JSON report to F ('-': stdout instead of the table)")
     parser.add_argument("--e2e", action="store_true",
                         help="only the end-to-end transition rows (transition_e2e_*): no network rows or memory probes")
@@ -39,6 +40,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    use_device(args.device)  # before any backend is made: MAX's device is chosen per run
     from inference.backends.base import ALL_BACKENDS, BackendNotReady
     from parity.bench import BenchConfig, run_bench
     from inference.backends.torch_backend import BUILDERS

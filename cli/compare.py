@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import UserError, print_json, stdout_to_stderr
+from cli import UserError, add_device_argument, print_json, stdout_to_stderr, use_device
 from inference.backends.base import ALL_BACKENDS
 from sim.env import POLICIES
 
@@ -28,10 +28,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--episode-seconds", type=float, default=3.0,
                         help="simulated seconds of the recorded DeepMimic episode, 0 to skip (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the inputs and random weights (default 0)")
+    add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args) -> int:
+    use_device(args.device)  # before any backend is made: MAX's device is chosen per run
     from inference.backends.base import BackendNotReady
     from parity.compare import run_compare
     from inference.weights import WeightsError

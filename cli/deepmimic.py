@@ -9,7 +9,7 @@ import math
 import time
 from pathlib import Path
 
-from cli import UserError, print_json, print_warnings, require_in_range
+from cli import UserError, add_device_argument, print_json, print_warnings, require_in_range, use_device
 from inference.backends.base import APP_BACKENDS
 from motion.motion import FPS_RANGE
 from sim.env import PHYSICS_DT, POLICIES
@@ -29,10 +29,12 @@ def add_arguments(parser) -> None:
                         help=f"frame rate of the saved motion, up to the physics rate {PHYSICS_HZ} (default 30)")
     parser.add_argument("--start-phase", type=float, default=0.0,
                         help="start this far into the reference cycle, 0..1 (default 0)")
+    add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args) -> int:
+    use_device(args.device)  # before any backend is made: MAX's device is chosen per run
     from inference.backends.base import BackendNotReady
     from inference.weights import WeightsError
     from sim.runner import DeepMimicRun

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cli import UserError, print_json
+from cli import UserError, add_device_argument, print_json, use_device
 
 
 def add_arguments(parser) -> None:
@@ -14,10 +14,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
     parser.add_argument("--weights", default=None, metavar="DIR",
                         help="RSMT weights folder with phase and sampler .safetensors/.json (default assets/rsmt_lite)")
+    add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
 
 def run(args) -> int:
+    use_device(args.device)  # before any backend is made: MAX's device is chosen per run
     from inference.backends.base import BackendNotReady
     from inference.rsmt.models import load_rsmt
     from inference.rsmt.sequence import render_sequence

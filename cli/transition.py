@@ -9,7 +9,7 @@ humanoid rig than the model's are retargeted onto it and the result back onto th
 (`inference.rsmt.rigs`; --map gives a joint map); --json's "retargeted" says which maps were used."""
 from __future__ import annotations
 
-from cli import UserError, print_json, require_in_range
+from cli import UserError, add_device_argument, print_json, require_in_range, use_device
 from inference.backends.base import APP_BACKENDS
 from inference.rsmt.models import MODEL_DIRS
 from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
@@ -22,6 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
     parser.add_argument("--whole-rollout", action="store_true",
                         help="run the backend's one-call rollout model (rsmt_rollout) instead of the step loop")
+    add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
 
@@ -85,6 +86,7 @@ def build_request(args, model, backend: str = "torch", whole_rollout: bool = Fal
 
 
 def run(args) -> int:
+    use_device(args.device)  # before any backend is made: MAX's device is chosen per run
     from inference.backends.base import BackendNotReady
     from inference.rsmt.transition import TransitionError, TransitionGenerator
     from inference.weights import WeightsError

@@ -439,6 +439,8 @@ def _meta(config: BenchConfig) -> dict:
             versions[pkg] = None
     import torch
 
+    from inference.backends.max.device import current as max_device
+
     return {"config": asdict(config), "versions": versions, "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "machine": platform.machine(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "max_device": max_device()}

@@ -45,9 +45,11 @@ def qapp_cls():
 def compiled_max_cache(tmp_path_factory):
     """make(kinds, preset=None) -> a temporary MOTION_STUDIO_CACHE folder whose MEF store has `kinds` ready
     (the kinds that come in sizes, RSMT's, at `preset`, e.g. "lite"; the DeepMimic kinds have one size).
-    Each graph is compiled at most once per session, by the real compile worker with the app's MAX kernel
-    cache, into one session store that every call copies from (MEFs the app's own store already has are
-    copied there first: same graph hash = the same model)."""
+    Each graph is compiled at most once per session, by the real compile workers (one per core) with the
+    app's MAX kernel cache, into one session store that every call copies from (MEFs the app's own store
+    already has are copied there first: same graph hash = the same model). The folder's kernel cache is the
+    app's too (a link), so a test that makes the app compile a model again there (a damaged MEF) hits MAX's
+    cache instead of compiling cold (a cold rsmt_phase is the slowest graph: ~4 CPU-minutes)."""
     import shutil
 
     from inference.backends.max.store import READY, MefStore, cache_root
@@ -61,18 +63,18 @@ def compiled_max_cache(tmp_path_factory):
             shutil.copy2(path, target.mef_dir / path.name)
 
     def make(kinds, preset: str | None = None):
-        sized = [k for k in kinds if preset in shared.presets(k)]  # the RSMT kinds; the others have one size
-        wanted = [(k, preset if k in sized else None) for k in kinds]
+        # the RSMT kinds at `preset`; the others have one size
+        wanted = [(k, preset if preset in shared.presets(k) else next(iter(shared.presets(k)))) for k in kinds]
         for kind, p in wanted:
             if shared.status(kind, p) != READY and app.status(kind, p) == READY:
                 copy(app, shared, kind, p)
-        status = shared.ensure(sized, presets=[preset]) if sized else {}
-        rest = [k for k in kinds if k not in sized]
-        status |= shared.ensure(rest) if rest else {}
+        status = shared.ensure(kinds, presets={p for _, p in wanted})  # one pool of workers, one per core
         assert all(s == READY for s in status.values()), {k: shared.failure(*k) for k in status}
         cache = tmp_path_factory.mktemp("motion-studio-cache")
         store = MefStore(cache / "max", kernel_cache=app.kernel_cache)
         store.mef_dir.mkdir(parents=True, exist_ok=True)
+        app.kernel_cache.mkdir(parents=True, exist_ok=True)
+        (cache / "max" / "modular").symlink_to(app.kernel_cache)  # a recompile in a test is a kernel-cache hit
         for kind, p in wanted:
             copy(shared, store, kind, p)
         return cache

@@ -35,7 +35,10 @@ def test_first_launch_works_on_pytorch_while_max_compiles(qtbot, tmp_path, monke
     monkeypatch.setenv("MOTION_STUDIO_COMPILE_AT_START", "1")
     w, panel = make_window(qtbot, tmp_path, weights_dir)
     qtbot.waitUntil(lambda: w.max_models.state == "compiling", timeout=60_000)
-    assert w.max_models.label.text().startswith("MAX: compiling rsmt_phase (1/")
+    # the models of a transition on MAX + Mojo come first, the smallest (the target encoder) first of all
+    qtbot.waitUntil(lambda: "rsmt_sampler_target" in w.max_models.label.text(), timeout=60_000)
+    assert w.max_models.label.text().startswith("MAX: compiling ")
+    assert w.max_models.label.text().endswith(": 0/5 models done"), w.max_models.label.text()
     qtbot.waitUntil(lambda: bool(panel.backend_status), timeout=60_000)
     items = panel.backend.model()
     assert panel.backend.currentData() == "torch" and items.item(0).isEnabled()

@@ -14,7 +14,7 @@ import pytest
 import cli
 from inference.backends.base import BackendNotReady
 from inference.backends.max.backend import MaxBackend
-from inference.backends.max.store import EVENT_PREFIX, MefStore
+from inference.backends.max.store import EVENT_PREFIX, MefStore, cache_root
 from inference.deepmimic.policies import load_policy
 from parity.timing import interleaved
 
@@ -44,15 +44,19 @@ def test_store_paths_are_per_graph_and_deterministic(store, tmp_path):
 
 
 def test_failed_compile_is_recorded_and_reported(store):
-    """A worker job whose graph hash does not match fails fast (before any MAX compile)."""
-    job = dict(store._entry("deepmimic_critic", None).job(), hash="0" * 64)
-    done = subprocess.run([sys.executable, "-m", "inference.backends.max.compile_worker"], input=json.dumps({"jobs": [job]}),
+    """Worker jobs (one JSON line each) whose graph hash does not match fail fast (before any MAX compile),
+    and the worker goes on with the next line."""
+    jobs = [dict(store._entry(kind, None).job(), hash="0" * 64) for kind in ("deepmimic_critic", "deepmimic_actor")]
+    done = subprocess.run([sys.executable, "-m", "inference.backends.max.compile_worker"],
+                          input="".join(json.dumps(job) + "\n" for job in jobs),
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line[len(EVENT_PREFIX):]) for line in done.stdout.splitlines()
               if line.startswith(EVENT_PREFIX)]
-    assert [e["state"] for e in events] == ["compiling", "failed"]
-    assert store.status("deepmimic_critic") == "failed"
+    assert [(e["kind"], e["state"]) for e in events] == [
+        ("deepmimic_critic", "compiling"), ("deepmimic_critic", "failed"),
+        ("deepmimic_actor", "compiling"), ("deepmimic_actor", "failed")]
+    assert store.status("deepmimic_critic") == store.status("deepmimic_actor") == "failed"
     assert "differs" in store.failure("deepmimic_critic")
     with pytest.raises(BackendNotReady, match="deepmimic_critic failed to compile"):
         MaxBackend(store).load("deepmimic_critic", load_policy("walk"))
@@ -72,6 +76,27 @@ def test_cancel_kills_the_worker_and_leaves_the_model_missing(store):
     assert result == {("deepmimic_actor", "humanoid3d"): "missing"}
     assert not store.mef_path("deepmimic_actor").with_suffix(".compiling").exists()
     assert time.monotonic() - t0 < 30  # killed, not compiled to the end
+
+
+def test_a_cancelled_compile_keeps_the_finished_models_and_the_next_run_compiles_only_the_rest(tmp_path):
+    """As when the app quits while compiling: what was finished stays, and the next run resumes."""
+    store = MefStore(tmp_path / "max", kernel_cache=cache_root() / "modular")  # warm kernel cache: seconds each
+    kinds = ["deepmimic_critic", "deepmimic_actor"]
+    assert store.plan(kinds) == [("deepmimic_actor", "humanoid3d"), ("deepmimic_critic", "humanoid3d")]
+    cancel, seen = threading.Event(), []
+
+    def progress(p):
+        seen.append(p)
+        if p.state == "ready":
+            cancel.set()  # quit as soon as one model is done
+
+    first = store.ensure(kinds, progress, cancel=cancel, jobs=1, tick_s=0.2)
+    assert first == {("deepmimic_critic", "humanoid3d"): "missing", ("deepmimic_actor", "humanoid3d"): "ready"}
+    assert (seen[-1].kind, seen[-1].state, seen[-1].done, seen[-1].total) == ("deepmimic_actor", "ready", 1, 2)
+    assert not list(store.mef_dir.glob("*.compiling"))
+    again = []
+    assert store.ensure(kinds, again.append, jobs=1, tick_s=0.2) == {(k, "humanoid3d"): "ready" for k in kinds}
+    assert {(p.kind, p.index, p.total) for p in again} == {("deepmimic_critic", 1, 1)}
 
 
 def test_stale_compiling_marker_is_ignored(store, worker_like):

@@ -1,15 +1,19 @@
 """The compiled-model store: MAX models compiled once, in a spawned process, and kept as MEF files.
 
-Compiling a MAX graph costs 40-80 s of one CPU core and over 1 GB of memory, while loading its MEF takes
-milliseconds. So the app never compiles in its own process: `MefStore.ensure` runs
+Compiling a MAX graph costs 40 s (a DeepMimic MLP) to over 4 minutes (rsmt_phase) of one CPU core and
+1-2 GB of memory, growing with the graph's size; MAX's kernel cache (``modular/``) makes compiling the same
+graph again a matter of seconds but does not speed up a new graph. Loading a MEF takes milliseconds. So the app never compiles in its own process: `MefStore.ensure` runs
 ``python -m inference.backends.max.compile_worker`` (a fresh interpreter: MAX is not fork-safe) and relays its progress;
-`MefStore.load` only reads MEFs and binds weights to them.
+`MefStore.load` only reads MEFs and binds weights to them. A compile uses one core, so `ensure` runs one
+worker per core (`compile_jobs`), smallest graph first, and reports overall progress (models done / total,
+an estimate of the time left). Each model is written the moment it is done: a cancelled or killed run (the
+app quit) keeps the finished ones, and the next run compiles only the rest.
 
 Layout under the cache root (``$MOTION_STUDIO_CACHE/max``, default ``~/.cache/motion-studio/max``,
 see inference/paths.py)::
 
     modular/                                MODULAR_CACHE_DIR of the compile worker (MAX's kernel cache)
-    mef/max-<version>/<cpu target>/
+    mef/max-<version>/<device target>/    the CPU's model and ISA flags (``x86_64-<hash>``) or ``gpu-<arch>``
         <kind>-<hash>.mef                   the compiled model
         <kind>-<hash>.json                  what it is: kind, structure, I/O names, compile time, and the
                                             SHA-256 and size of the .mef (written at compile time)
@@ -23,6 +27,10 @@ again before it is loaded. A model counts as ready only with a readable sidecar 
 
 ``<hash>`` hashes the graph's textual IR (never the weight values: those are external Weights), so one MEF
 serves every WeightSet of the same structure, and a changed builder gets a new file.
+
+No MEF is shipped with the project: a MEF holds machine code for the CPU it was compiled on (on this
+project's AVX-512 host its object code uses zmm registers and ``simd_width=16`` kernels), which a CPU
+without those extensions cannot run, so each machine compiles its own, once.
 """
 from __future__ import annotations
 
@@ -34,12 +42,14 @@ import logging
 import os
 import platform
 import queue
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections import deque
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -47,6 +57,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from inference.backends.base import BackendNotReady
+from inference.backends.max import device as devices
 from inference.backends.max.graphs import builder, kinds as known_kinds
 from inference.paths import cache_dir
 from inference.weights import WeightSet
@@ -90,12 +101,53 @@ def cpu_target() -> str:
     return f"{platform.machine()}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
 
 
+@lru_cache(maxsize=None)
+def device_target(device: str) -> str:
+    """Names what a MEF for `device` is compiled for: the host CPU (`cpu_target`) or the GPU's architecture."""
+    if device == "cpu":
+        return cpu_target()
+    from max.driver import accelerator_architecture_name
+
+    return "gpu-" + re.sub(r"[^A-Za-z0-9_.-]", "_", accelerator_architecture_name())
+
+
+COMPILE_JOBS_ENV = "MOTION_STUDIO_COMPILE_JOBS"
+COMPILE_PEAK_BYTES = 2_200_000_000  # a cold compile's peak resident memory (rsmt_phase: 2.1 GB here)
+
+
+def compile_jobs() -> int:
+    """How many models `ensure` compiles at once: $MOTION_STUDIO_COMPILE_JOBS, else one per CPU core this
+    process may use (a compile is mostly single-threaded), as many as the available memory holds."""
+    env = os.environ.get(COMPILE_JOBS_ENV, "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        with open("/proc/meminfo") as f:
+            meminfo = dict(line.split(":", 1) for line in f if ":" in line)
+        available = int(meminfo["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        return max(1, cores)
+    return max(1, min(cores, available // COMPILE_PEAK_BYTES))
+
+
+def _duration(seconds: float) -> str:
+    """"45 s", "2 min 5 s"."""
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
 @dataclass(frozen=True)
 class CompileProgress:
     """One progress report from `MefStore.ensure`.
 
-    state -- "compiling" (sent when a compile starts and then every `tick_s`), "ready", "failed", or
-             "busy" (another process is compiling this model)
+    kind, preset -- the model it is about; index -- its place in the compile order (smallest first)
+    total  -- how many models this `ensure` compiles
+    state  -- "compiling" (sent when a compile starts and then every `tick_s` while it runs), "ready",
+              "failed", or "busy" (another process is compiling this model)
+    elapsed_s -- how long this model has compiled (its compile time, once ready)
+    done   -- models finished (ready or failed) so far; eta_s -- estimated seconds until all are, None until
+              the first one has finished (the estimate assumes the rest take as long as the slowest so far)
     """
 
     kind: str
@@ -105,6 +157,13 @@ class CompileProgress:
     state: str
     elapsed_s: float
     message: str = ""
+    done: int = 0
+    eta_s: float | None = None
+
+    def overall(self) -> str:
+        """"2/5 models done, about 1 min 20 s left"."""
+        left = f", about {_duration(self.eta_s)} left" if self.eta_s is not None and self.done < self.total else ""
+        return f"{self.done}/{self.total} models done{left}"
 
     def __str__(self) -> str:
         where = f"{self.kind} ({self.index}/{self.total})"
@@ -120,33 +179,44 @@ class CompileProgress:
 class MaxRunner:
     """Calls a loaded MAX model by name: runner(state=array) -> {"action": array}.
 
-    Keeps the weight arrays alive: MAX references them zero-copy."""
+    Keeps the weight arrays alive: MAX references them zero-copy. On a GPU the inputs are copied to the
+    device and the outputs back to host memory."""
 
     def __init__(self, kind: str, model, inputs: tuple[str, ...], outputs: tuple[str, ...],
-                 registry: dict[str, np.ndarray]):
+                 registry: dict[str, np.ndarray], device=None):
         self.kind, self._model, self.inputs, self.outputs = kind, model, inputs, outputs
         self._registry = registry
+        self._device = device  # a max.driver Accelerator, or None: the host CPU
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         if set(arrays) != set(self.inputs):
             raise ValueError(f"{self.kind} takes inputs {list(self.inputs)}, got {sorted(arrays)}")
         args = [np.ascontiguousarray(arrays[name], dtype=np.float32) for name in self.inputs]
+        if self._device is not None:
+            from max.driver import Buffer
+
+            args = [Buffer.from_numpy(a).to(self._device) for a in args]
         try:
             results = self._model.execute(*args)
         except ValueError as e:  # MAX names the mismatching shape; say which model and input
-            shapes = {name: a.shape for name, a in zip(self.inputs, args)}
+            shapes = {name: tuple(a.shape) for name, a in zip(self.inputs, args)}
             raise ValueError(f"{self.kind}: inputs {shapes} do not fit the model ({e})") from None
+        if self._device is not None:
+            from max.driver import CPU
+
+            results = [r.to(CPU()) for r in results]
         return {name: r.to_numpy() for name, r in zip(self.outputs, results)}
 
 
 @dataclass(frozen=True)
 class _Entry:
-    """One compilable model: a kind at one structure, and where its files live."""
+    """One compilable model: a kind at one structure on one device, and where its files live."""
 
     kind: str
     preset: str
     structure: dict
     ops_impl: str
+    device: str
     digest: str
     stem: Path
 
@@ -154,23 +224,28 @@ class _Entry:
         return self.stem.with_name(self.stem.name + suffix)
 
     def job(self) -> dict:
-        return {"kind": self.kind, "preset": self.preset, "structure": self.structure,
-                "ops_impl": self.ops_impl, "hash": self.digest, "stem": str(self.stem)}
+        return {"kind": self.kind, "preset": self.preset, "structure": self.structure, "ops_impl": self.ops_impl,
+                "device": self.device, "hash": self.digest, "stem": str(self.stem)}
 
 
 class MefStore:
-    """Status, compilation (in a worker process) and loading of compiled MAX models."""
+    """Status, compilation (in worker processes) and loading of compiled MAX models."""
 
     def __init__(self, root: str | os.PathLike | None = None, ops_impl: str = "composed",
-                 kernel_cache: str | os.PathLike | None = None):
+                 kernel_cache: str | os.PathLike | None = None, device: str | None = None):
         """root -- the store's folder (default: cache_root())
         kernel_cache -- MODULAR_CACHE_DIR for compiles (default: root/modular); MAX reuses compiled
                         kernels from it, so compiling a graph it has seen before takes seconds, not a minute
+        device -- "cpu" or "gpu" (default: this process's choice, inference.backends.max.device.current());
+                  part of every model's key: the MEFs of each device live in a folder of their own
         """
         self.root = Path(root) if root is not None else cache_root()
         self.kernel_cache = Path(kernel_cache) if kernel_cache is not None else self.root / "modular"
         self.ops_impl = ops_impl
-        self.mef_dir = self.root / "mef" / f"max-{max_version()}" / cpu_target()
+        self.device = devices.resolve(device) if device is not None else devices.current()
+        if self.device == "gpu" and ops_impl != "composed":
+            raise ValueError(f"ops_impl {ops_impl!r} runs on the CPU only (the Mojo custom ops); use composed")
+        self.mef_dir = self.root / "mef" / f"max-{max_version()}" / device_target(self.device)
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._session = None
 
@@ -199,31 +274,63 @@ class MefStore:
     # -- compiling ---------------------------------------------------------------------------------------
     def ensure(self, kinds: Iterable[str] | None = None, progress: Callable[[CompileProgress], None] | None = None,
                *, presets: Iterable[str] | None = None, force: bool = False,
-               cancel: threading.Event | None = None, tick_s: float = 1.0) -> dict[tuple[str, str], str]:
-        """Compile every preset of `kinds` (default: all kinds) that is not ready, in one spawned worker.
+               cancel: threading.Event | None = None, tick_s: float = 1.0, jobs: int | None = None,
+               first: Iterable[str] = ()) -> dict[tuple[str, str], str]:
+        """Compile every preset of `kinds` (default: all kinds) that is not ready, in spawned workers.
 
         progress -- called in this thread with each CompileProgress
         presets  -- only these preset names (default: every preset of each kind)
         force    -- recompile ready ones too (MAX's own kernel cache makes that a warm compile)
-        cancel   -- set it to stop: the worker is killed and unfinished models stay missing
+        cancel   -- set it to stop: the workers are killed; models finished by then stay, the others missing
+        jobs     -- how many compile at once (default: `compile_jobs()`)
+        first    -- kinds to compile before the others (e.g. those the user's first action needs); each
+                    group goes smallest graph first, the quickest compile
         Returns {(kind, preset): status} for every preset asked for.
         """
-        wanted = set(presets) if presets is not None else None
-        entries = [self._entry(k, p) for k in (list(kinds) if kinds is not None else known_kinds())
-                   for p in self.presets(k) if wanted is None or p in wanted]
-        todo, seen = [], set()
-        for e in entries:
-            if e.stem not in seen and (force or self._status(e) != READY):
-                todo.append(e)
-                seen.add(e.stem)
-        progress = progress or (lambda p: None)
+        return self._ensure(self._entries_for(kinds, presets), progress, force, cancel, tick_s, jobs, first)
+
+    def ensure_models(self, models: Iterable[tuple[str, str | None]],
+                      progress: Callable[[CompileProgress], None] | None = None, *,
+                      cancel: threading.Event | None = None, first: Iterable[str] = ()) -> dict[tuple[str, str], str]:
+        """`ensure` for exact (kind, preset) pairs (preset None: the kind's only one), as the GUI asks for them."""
+        return self._ensure([self._entry(k, p) for k, p in models], progress, False, cancel, 1.0, None, first)
+
+    def _ensure(self, entries: list[_Entry], progress, force: bool, cancel, tick_s: float, jobs,
+                first: Iterable[str]) -> dict[tuple[str, str], str]:
+        todo = [e for e in self._order(entries, first) if force or self._status(e) != READY]
+        tally = _Tally(todo, jobs or compile_jobs(), progress or (lambda p: None))
         for _ in range(3):  # a model another process was compiling is waited for, then compiled if it is not ready
             if not todo or (cancel is not None and cancel.is_set()):
                 break
-            self._run_worker(todo, progress, cancel, tick_s)
+            self._run_workers(todo, tally, cancel, tick_s)
             self._wait_for_other_compiles(todo, cancel, tick_s)
             todo = [e for e in todo if self._status(e) == MISSING]
         return {(e.kind, e.preset): self._status(e) for e in entries}
+
+    def plan(self, kinds: Iterable[str] | None = None, *, presets: Iterable[str] | None = None,
+             first: Iterable[str] = ()) -> list[tuple[str, str]]:
+        """(kind, preset) of every model `ensure` would consider, in the order it compiles them."""
+        return [(e.kind, e.preset) for e in self._order(self._entries_for(kinds, presets), first)]
+
+    def _entries_for(self, kinds, presets) -> list[_Entry]:
+        wanted = set(presets) if presets is not None else None
+        return [self._entry(k, p) for k in (list(kinds) if kinds is not None else known_kinds())
+                for p in self.presets(k) if wanted is None or p in wanted]
+
+    def _order(self, entries: list[_Entry], first: Iterable[str]) -> list[_Entry]:
+        """`first` kinds ahead of the others, each group smallest graph first (the quickest compile);
+        one entry per model (two presets of the same structure are one model)."""
+        first = set(first)
+        order, seen = [], set()
+        for e in sorted(entries, key=lambda e: (e.kind not in first, self._size(e))):
+            if e.stem not in seen:
+                order.append(e)
+                seen.add(e.stem)
+        return order
+
+    def _size(self, e: _Entry) -> int:
+        """How big `e`'s graph is (lines of IR): compile time grows with it, so it orders the compiles."""
+        return str(self._specs(e.kind, _freeze(e.structure)).graph).count("\n")
 
     def _wait_for_other_compiles(self, entries: list[_Entry], cancel, tick_s: float) -> None:
         """Until no entry is claimed by a live process any more (another `compile`, the app at start)."""
@@ -233,56 +340,67 @@ class MefStore:
             if cancel is None:
                 time.sleep(tick_s)
 
-    def _run_worker(self, todo: list[_Entry], progress, cancel, tick_s: float) -> None:
+    def _run_workers(self, todo: list[_Entry], tally: "_Tally", cancel, tick_s: float) -> None:
+        """Compile `todo` on up to `tally.jobs` worker processes, each given its next model when it is done."""
         self.check_writable()
         env = dict(os.environ, MODULAR_TELEMETRY_ENABLED="0", MODULAR_CACHE_DIR=str(self.kernel_cache),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
-        proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], cwd=PROJECT_ROOT, env=env,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1)
-        proc.stdin.write(json.dumps({"jobs": [e.job() for e in todo]}))
-        proc.stdin.close()
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
-        other: list[str] = []  # anything else the worker printed, for the error message if it dies
-        current: CompileProgress | None = None
-        started = 0.0
+        pending = deque(todo)
+        events: queue.Queue[tuple[_Worker, str | None]] = queue.Queue()
+        workers: list[_Worker] = []
+        cancelled = lambda: cancel is not None and cancel.is_set()  # noqa: E731
+
+        def feed(w: _Worker) -> None:
+            if pending and not cancelled():
+                w.give(pending.popleft())
+            else:
+                w.close()
+
+        for _ in range(min(tally.jobs, len(pending))):
+            workers.append(_Worker(env, events))
+            feed(workers[-1])
+        live = len(workers)
         try:
-            while True:
-                if cancel is not None and cancel.is_set():
-                    proc.kill()
+            while live:
+                if cancelled():
                     break
                 try:
-                    line = lines.get(timeout=tick_s)
+                    w, line = events.get(timeout=tick_s)
                 except queue.Empty:
-                    if current is not None:
-                        progress(replace(current, elapsed_s=time.monotonic() - started))
+                    for w in workers:
+                        if w.compiling:
+                            tally.report(w.entry, COMPILING, time.monotonic() - w.started)
                     continue
-                if line is None:
-                    break
+                if line is None:  # the worker exited
+                    live -= 1
+                    w.proc.wait()
+                    if w.entry is not None and not cancelled():  # it died in the middle of a model
+                        tail = "\n".join(w.other[-20:]) or f"exit code {w.proc.returncode}"
+                        record_failure(w.entry.file(".failed"),
+                                       f"compile worker died (exit code {w.proc.returncode}):\n{tail}")
+                        tally.report(w.entry, FAILED, time.monotonic() - w.started, "compile worker died")
+                        w.entry = None
+                        if pending:  # the rest go to a new worker
+                            workers.append(_Worker(env, events))
+                            feed(workers[-1])
+                            live += 1
+                    continue
                 if not line.startswith(EVENT_PREFIX):
-                    other.append(line.rstrip())
+                    w.other.append(line.rstrip())
                     continue
                 ev = json.loads(line[len(EVENT_PREFIX):])
-                report = CompileProgress(ev["kind"], ev["preset"], ev["index"], len(todo), ev["state"],
-                                         ev.get("elapsed_s", 0.0), ev.get("message", ""))
-                if report.state == COMPILING:
-                    current, started = report, time.monotonic()
-                else:
-                    current = None
-                progress(report)
-        except BaseException:  # e.g. the progress callback failed, or Ctrl-C: do not leave a compile running
-            proc.kill()
-            raise
-        finally:
-            proc.wait()
-            for e in todo:  # a killed or crashed worker leaves its claim behind
-                _release_claim(e.file(".compiling"), proc.pid)
-        if proc.returncode not in (0, None) and not (cancel is not None and cancel.is_set()):
-            for e in todo:
-                if self._status(e) == MISSING:
-                    tail = "\n".join(other[-20:]) or f"exit code {proc.returncode}"
-                    record_failure(e.file(".failed"), f"compile worker died (exit code {proc.returncode}):\n{tail}")
+                if ev["state"] == COMPILING:
+                    w.compiling, w.started = True, time.monotonic()
+                    tally.report(w.entry, COMPILING, 0.0)
+                    continue
+                entry, w.entry, w.compiling = w.entry, None, False
+                tally.report(entry, ev["state"], ev.get("elapsed_s", 0.0), ev.get("message", ""))
+                feed(w)
+        finally:  # cancelled, or the progress callback failed, or Ctrl-C: leave no compile running
+            for w in workers:
+                w.stop()
+                for e in todo:  # a killed or crashed worker leaves its claim behind
+                    _release_claim(e.file(".compiling"), w.proc.pid)
 
     def check_writable(self) -> None:
         """StoreNotWritable unless files can be created in the store's folder (made if missing)."""
@@ -329,11 +447,12 @@ class MefStore:
             raise BackendNotReady(f"MAX model {kind}: {mef} could not be loaded ({e}); "
                                   f"recompile it with `python main.py compile --force`") from None
         spec = self._specs(kind, _freeze(structure))
-        return MaxRunner(kind, model, spec.inputs, spec.outputs, registry)
+        on = _accelerator() if self.device == "gpu" else None
+        return MaxRunner(kind, model, spec.inputs, spec.outputs, registry, on)
 
     def ensure_entry(self, entry: _Entry) -> str:
         """Compile one model (any structure, not only a preset's) in a worker; its status afterwards."""
-        self._run_worker([entry], lambda p: None, None, 1.0)
+        self._run_workers([entry], _Tally([entry], 1, lambda p: None), None, 1.0)
         self._wait_for_other_compiles([entry], None, 1.0)
         return self._status(entry)
 
@@ -351,7 +470,7 @@ class MefStore:
     def session(self):
         """The process-wide MAX InferenceSession this store loads into (created on first use)."""
         if self._session is None:
-            self._session = _shared_session()
+            self._session = _shared_session(self.device)
         return self._session
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -366,12 +485,12 @@ class MefStore:
         if key not in self._entries:
             spec = self._specs(kind, _freeze(structure))
             digest = spec.structure_hash()
-            self._entries[key] = _Entry(kind, preset or "custom", structure, self.ops_impl, digest,
+            self._entries[key] = _Entry(kind, preset or "custom", structure, self.ops_impl, self.device, digest,
                                         self.mef_dir / f"{kind}-{digest[:16]}")
         return self._entries[key]
 
     def _specs(self, kind: str, frozen: str):
-        return _build_spec(kind, frozen, self.ops_impl)
+        return _build_spec(kind, frozen, self.ops_impl, self.device)
 
     def _status(self, e: _Entry) -> str:
         if claim_alive(e.file(".compiling")):
@@ -393,31 +512,114 @@ class MefStore:
         return f"MAX model {e.kind} is not compiled yet: run `python main.py compile`"
 
 
+def build_spec(kind: str, structure: dict, ops_impl: str, device: str):
+    """The GraphSpec of `kind` at `structure`, built for `device` ("cpu" or "gpu")."""
+    from inference.backends.max.graphs.common import device_scope
+
+    with device_scope(device):
+        return builder(kind).build(kind, structure, ops_impl)
+
+
 @lru_cache(maxsize=None)
-def _build_spec(kind: str, frozen_structure: str, ops_impl: str):
+def _build_spec(kind: str, frozen_structure: str, ops_impl: str, device: str):
     # MLIR's current context is per thread; MAX enters its default one only in the thread that first imports
     # it. A graph built on another thread (the GUI checks models off its own thread) needs it entered there.
     from max._mlir_context import ensure_default_mlir_context
 
     with ensure_default_mlir_context():
-        return builder(kind).build(kind, json.loads(frozen_structure), ops_impl)
+        return build_spec(kind, json.loads(frozen_structure), ops_impl, device)
+
+
+def new_session(device: str):
+    """A MAX InferenceSession that runs on `device` ("cpu", or "gpu": the first accelerator, plus the host)."""
+    from max import engine
+
+    return engine.InferenceSession(devices=[_accelerator()]) if device == "gpu" else engine.InferenceSession()
 
 
 @lru_cache(maxsize=1)
-def _shared_session():
-    from max import engine
+def _accelerator():
+    from max.driver import Accelerator
 
-    return engine.InferenceSession()
+    return Accelerator()
+
+
+@lru_cache(maxsize=None)
+def _shared_session(device: str):
+    return new_session(device)
 
 
 def _freeze(structure: dict) -> str:
     return json.dumps(structure, sort_keys=True)
 
 
-def _pump(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
+class _Worker:
+    """One compile worker process, given one model at a time (see compile_worker); its output lines go to
+    `events` as (worker, line), then (worker, None) when it exits."""
+
+    def __init__(self, env: dict, events: queue.Queue):
+        self.proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], cwd=PROJECT_ROOT, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1)
+        self.entry: _Entry | None = None  # the model it is working on
+        self.compiling, self.started = False, 0.0
+        self.other: list[str] = []  # anything else it printed, for the error message if it dies
+        threading.Thread(target=_pump, args=(self, events), daemon=True).start()
+
+    def give(self, entry: _Entry) -> None:
+        self.entry = entry
+        try:
+            self.proc.stdin.write(json.dumps(entry.job()) + "\n")
+            self.proc.stdin.flush()
+        except OSError:  # it died already: its exit is reported through `events`
+            pass
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.close()
+
+
+def _pump(worker: _Worker, events: queue.Queue) -> None:
+    for line in worker.proc.stdout:
+        events.put((worker, line))
+    events.put((worker, None))
+
+
+class _Tally:
+    """Overall progress of one `ensure`: numbers each model in compile order, counts the finished ones and
+    estimates the time left (the remaining models at the slowest compile time seen so far, over the number
+    of workers)."""
+
+    def __init__(self, todo: list[_Entry], jobs: int, progress: Callable[[CompileProgress], None]):
+        self.index = {e.stem: i for i, e in enumerate(todo, start=1)}
+        self.total, self.jobs, self.progress = len(todo), max(1, jobs), progress
+        self.finished: dict[Path, float] = {}
+        self.running: dict[Path, tuple[float, float]] = {}  # stem -> (elapsed, when reported)
+
+    def report(self, e: _Entry, state: str, elapsed_s: float, message: str = "") -> None:
+        if state == COMPILING:
+            self.running[e.stem] = (elapsed_s, time.monotonic())
+        else:
+            self.running.pop(e.stem, None)
+            if state in (READY, FAILED):
+                self.finished[e.stem] = elapsed_s
+        self.progress(CompileProgress(e.kind, e.preset, self.index.get(e.stem, 1), self.total, state, elapsed_s,
+                                      message, len(self.finished), self._eta()))
+
+    def _eta(self) -> float | None:
+        if not self.finished:
+            return None
+        per_model = max(self.finished.values())
+        now = time.monotonic()
+        running = [max(per_model - (elapsed + now - at), 0.0) for elapsed, at in self.running.values()]
+        waiting = self.total - len(self.finished) - len(running)
+        return (sum(running) + max(waiting, 0) * per_model) / min(self.jobs, max(self.total - len(self.finished), 1))
 
 
 def _sidecar(e: _Entry) -> dict | None:

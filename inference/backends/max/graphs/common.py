@@ -6,6 +6,9 @@ MAX primitives, ``"mojo"`` swaps in the Mojo custom ops of inference/backends/mo
 ELU, the mixture-of-experts blend, the LSTM cell), without touching the builders' layer structure. A builder
 opens `ops_scope(ops_impl)` around its graph (which also gives the Graph the kernel package it then needs);
 the shared layer helpers ask `use_mojo_ops()` instead of taking the switch as one more argument each.
+
+The device a graph runs on (``--device``, inference/backends/max/device.py) is the same kind of switch:
+`device_scope(device)` around a build, and every input, weight and constant asks `device_ref()`.
 """
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from pathlib import Path
 from max.dtype import DType
 from max.graph import DeviceRef, Graph, TensorType, TensorValue, Weight
 
-CPU = DeviceRef.CPU()
 OPS_IMPLS = ("composed", "mojo")  # "mojo": Mojo custom ops from inference/backends/mojo/ops.py, see graph_kwargs
 BATCH = "batch"  # the symbolic leading dimension of every input and output
 
@@ -60,6 +62,29 @@ def check_ops_impl(ops_impl: str) -> None:
 
 
 _OPS_IMPL: ContextVar[str] = ContextVar("ops_impl", default="composed")
+_DEVICE: ContextVar[str] = ContextVar("device", default="cpu")
+
+
+@contextmanager
+def device_scope(device: str):
+    """``with device_scope("gpu"):`` graphs built inside run on the first GPU ("cpu": the default)."""
+    if device not in ("cpu", "gpu"):
+        raise ValueError(f"unknown device {device!r} (choose cpu, gpu)")
+    token = _DEVICE.set(device)
+    try:
+        yield
+    finally:
+        _DEVICE.reset(token)
+
+
+def device_name() -> str:
+    """"cpu" or "gpu": where the graph being built runs (see device_scope)."""
+    return _DEVICE.get()
+
+
+def device_ref() -> DeviceRef:
+    """Where the graph being built runs (see device_scope)."""
+    return DeviceRef.GPU() if _DEVICE.get() == "gpu" else DeviceRef.CPU()
 
 
 @contextmanager
@@ -83,6 +108,8 @@ def graph_kwargs(ops_impl: str) -> dict:
     package (``custom_extensions``), without which a graph calling inference.backends.mojo.ops fails to compile."""
     check_ops_impl(ops_impl)
     if ops_impl == "mojo":
+        if device_name() != "cpu":
+            raise ValueError("the Mojo custom ops (ops_impl mojo) run on the CPU only; use ops_impl composed")
         from inference.backends.mojo.ops import custom_extensions
 
         return {"custom_extensions": custom_extensions()}
@@ -90,13 +117,13 @@ def graph_kwargs(ops_impl: str) -> dict:
 
 
 def batched_input(width: int) -> TensorType:
-    """A float32 (batch, width) input on the CPU, batch symbolic."""
-    return TensorType(DType.float32, (BATCH, width), device=CPU)
+    """A float32 (batch, width) input on the graph's device, batch symbolic."""
+    return TensorType(DType.float32, (BATCH, width), device=device_ref())
 
 
 def weight(graph: Graph, name: str, shape: tuple[int, ...]) -> TensorValue:
     """A float32 external weight `name`, supplied at load time from the WeightSet tensor of the same name."""
-    return graph.add_weight(Weight(name, DType.float32, shape, CPU))
+    return graph.add_weight(Weight(name, DType.float32, shape, device_ref()))
 
 
 def linear(graph: Graph, x: TensorValue, prefix: str, n_in: int, n_out: int) -> TensorValue:

@@ -27,7 +27,7 @@ import numpy as np
 from max.dtype import DType
 from max.graph import Graph, TensorType, TensorValue, Weight, ops
 
-from inference.backends.max.graphs.common import BATCH, CPU, GraphSpec, ops_scope, use_mojo_ops
+from inference.backends.max.graphs.common import BATCH, GraphSpec, device_ref, ops_scope, use_mojo_ops
 from inference.networks.rsmt_config import NETWORK_OF_KIND, RSMTConfig
 from inference.weights import WeightSet, WeightsError
 
@@ -71,7 +71,7 @@ class Params:
     def __call__(self, name: str, shape: tuple[int, ...]) -> TensorValue:
         shape = tuple(int(s) for s in shape)
         if name not in self._values:
-            self._values[name] = self.graph.add_weight(Weight(name, DType.float32, shape, CPU))
+            self._values[name] = self.graph.add_weight(Weight(name, DType.float32, shape, device_ref()))
             self.shapes[name] = shape
         elif self.shapes[name] != shape:
             raise ValueError(f"weight {name} declared with shapes {self.shapes[name]} and {shape}")
@@ -120,8 +120,8 @@ def registry(kind: str, weights: WeightSet, structure: dict) -> dict[str, np.nda
 
 
 def input_type(*shape) -> TensorType:
-    """A float32 input (batch, *shape) on the CPU, batch symbolic."""
-    return TensorType(DType.float32, (BATCH, *shape), device=CPU)
+    """A float32 input (batch, *shape) on the graph's device, batch symbolic."""
+    return TensorType(DType.float32, (BATCH, *shape), device=device_ref())
 
 
 def config(cfg_dict: dict) -> RSMTConfig:

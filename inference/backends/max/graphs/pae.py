@@ -26,7 +26,7 @@ import numpy as np
 from max.dtype import DType
 from max.graph import TensorValue, ops
 
-from inference.backends.max.graphs.common import CPU, GraphSpec, ops_scope, use_mojo_ops
+from inference.backends.max.graphs.common import GraphSpec, device_ref, ops_scope, use_mojo_ops
 from inference.backends.max.graphs.manifold import (Params, config, finish, input_type, make_registry, presets,  # noqa: F401
                                           structure)
 from inference.networks.rsmt_config import RSMTConfig
@@ -73,7 +73,7 @@ def conv1d_same(p: Params, x: TensorValue, name: str, c_in: int, c_out: int, k: 
     The zeros are concatenated explicitly: ``ops.conv2d(padding=(0, 0, 30, 30))`` with this 61-tap filter
     gave wrong values on CPU in MAX 26.7 (max error 4.6 vs torch on random data; the explicit padding
     matches to 8e-6), checked by hand with a one-conv graph."""
-    pad = ops.broadcast_to(ops.constant(0.0, DType.float32, device=CPU), [x.shape[0], 1, (k - 1) // 2, c_in])
+    pad = ops.broadcast_to(ops.constant(0.0, DType.float32, device=device_ref()), [x.shape[0], 1, (k - 1) // 2, c_in])
     return ops.conv2d(ops.concat([pad, x, pad], axis=2), p(f"derived.{name}.weight", (1, k, c_in, c_out)),
                       bias=p(f"derived.{name}.bias", (c_out,)))
 
@@ -98,8 +98,8 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
         latent = ops.permute(ops.squeeze(y, 1), [0, 2, 1])  # (B, M, T)
 
         cos, sin = dft_tables(t)
-        re = latent @ ops.constant(cos, DType.float32, device=CPU)  # (B, M, K)
-        im = latent @ ops.constant(sin, DType.float32, device=CPU)
+        re = latent @ ops.constant(cos, DType.float32, device=device_ref())  # (B, M, K)
+        im = latent @ ops.constant(sin, DType.float32, device=device_ref())
         power = re[:, :, 1:] * re[:, :, 1:] + im[:, :, 1:] * im[:, :, 1:]
         total = ops.sum(power, axis=-1)  # (B, M, 1)
         freq = ops.sum(p("freqs", (t // 2,)) * power, axis=-1) / total / time_scale

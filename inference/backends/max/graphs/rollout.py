@@ -25,7 +25,7 @@ import numpy as np
 from max.dtype import DType
 from max.graph import ops
 
-from inference.backends.max.graphs.common import CPU, GraphSpec, ops_scope
+from inference.backends.max.graphs.common import GraphSpec, device_name, device_ref, ops_scope
 from inference.backends.max.graphs.manifold import (Params, config, declared_weights, finish, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.backends.max.graphs import sampler
@@ -45,6 +45,9 @@ def frames(cfg: RSMTConfig) -> int:
 def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
     if kind not in KINDS:
         raise ValueError(f"{kind} is not built by inference.backends.max.graphs.rollout")
+    if device_name() != "cpu":  # MAX keeps ops.while_loop's predicate on the CPU
+        raise ValueError(f"{kind} runs on the CPU only (its loop counter must live on the CPU); "
+                         "on a GPU, a transition runs the sampler step by step")
     cfg = config(structure)
     n = frames(cfg)
     names = rollout_input_shapes(cfg)
@@ -57,10 +60,10 @@ def build(kind: str, structure: dict, ops_impl: str = "composed") -> GraphSpec:
         args = dict(zip(names, (v.tensor for v in graph.inputs)))
         fixed = {k: v for k, v in args.items() if k not in STATE + ("tta", "noise", "length")}
         steps = ops.cast(ops.min(ops.squeeze(ops.max(ops.floor(args["length"]), axis=0), 0), float(n)), DType.int64)
-        rows = ops.constant(np.arange(n, dtype=np.int64), DType.int64, device=CPU)
-        zeros = [ops.broadcast_to(ops.constant(0.0, DType.float32, device=CPU),
+        rows = ops.constant(np.arange(n, dtype=np.int64), DType.int64, device=device_ref())
+        zeros = [ops.broadcast_to(ops.constant(0.0, DType.float32, device=device_ref()),
                                   [args["pos"].shape[0], *out_shapes[k]]) for k in ROLLOUT_PER_FRAME]
-        start = [ops.constant(0, DType.int64, device=CPU), *(args[k] for k in STATE), *zeros]
+        start = [ops.constant(0, DType.int64, device=device_ref()), *(args[k] for k in STATE), *zeros]
 
         def keep_going(i, *_):
             return i < steps

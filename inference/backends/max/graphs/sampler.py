@@ -25,7 +25,7 @@ import numpy as np
 from max.dtype import DType
 from max.graph import TensorValue, ops
 
-from inference.backends.max.graphs.common import CPU, GraphSpec, ops_scope, use_mojo_ops
+from inference.backends.max.graphs.common import GraphSpec, device_ref, ops_scope, use_mojo_ops
 from inference.backends.max.graphs.manifold import (Params, config, decoder, elu, finish, flat, input_type,  # noqa: F401
                                           make_registry, presets, structure)
 from inference.backends.max.graphs.pae import rscf
@@ -111,8 +111,8 @@ def next_phase(last_phase, amp, freq, dt: float) -> TensorValue:
 
 def _safe_norm(v: TensorValue) -> TensorValue:
     n = _norm2(v)
-    return ops.where(ops.abs(n) < FLOAT32_EPS, ops.broadcast_to(ops.constant(FLOAT32_EPS, DType.float32, device=CPU),
-                                                                 n.shape), n)
+    small = ops.abs(n) < FLOAT32_EPS
+    return ops.where(small, ops.broadcast_to(ops.constant(FLOAT32_EPS, DType.float32, device=device_ref()), n.shape), n)
 
 
 def slerp_half(p0: TensorValue, p1: TensorValue) -> TensorValue:
