@@ -3,6 +3,7 @@
 Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free tests never import Qt here.
 - QSettings go to a per-test temporary folder (no test reads or writes the user's real settings).
 - A test that leaves a QThread running fails (a running QThread that gets collected aborts the process).
+- The windows pytest-qt closes after a test are deleted then, not at exit (see pytest_runtest_teardown).
 - Main windows do not compile MAX models at start (MOTION_STUDIO_COMPILE_AT_START=0) unless a test sets it.
 - Tests that need compiled MAX models are marked `slow` (`pytest -m "not slow"` is the fast subset).
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
@@ -23,6 +24,22 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "compiled_max_cache" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    """After pytest-qt's teardown: delete the windows it closed (its `deleteLater` hands a window to Qt, and
+    only a running event loop deletes it). Left to the end of the session, such a window outlives the view
+    it embeds: at exit PySide deletes the Python-owned QOpenGLWindow first, then ~QApplication destroys the
+    window's container, which reaches for it (a segmentation fault, exit 139, after every test passed)."""
+    result = yield
+    if _QT_FIXTURES & set(getattr(item, "fixturenames", ())):
+        from PySide6.QtCore import QEvent
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return result
 
 
 def pytest_runtest_setup(item):
