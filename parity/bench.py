@@ -317,6 +317,10 @@ def _meta(config: BenchConfig) -> dict:
             versions[pkg] = None
     import torch
 
+    from inference.backends.mojo.dense import default_threads
+    from inference.backends.onnx_backend import session_settings
+
     return {"config": asdict(config), "versions": versions, "cpu_count": os.cpu_count(),
+            "onnx_session": session_settings(), "mojo_threads": default_threads(),
             "torch_threads": torch.get_num_threads(), "machine": platform.machine(),
             "python": platform.python_version()}

@@ -8,7 +8,8 @@ from std.os import abort
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
-from kernels.dense import ACT_NONE, ACT_RELU, PANEL, dense_panels
+from kernels.dense import ACT_NONE, ACT_RELU, PANEL
+from kernels.gemm import gemm_panels
 from kernels.kinematics import check_parents, fk_frames
 from kernels.pointers import F32Ptr, I64Ptr
 from kernels.sampler import Sampler
@@ -31,12 +32,14 @@ def fk(parents: PythonObject, rot: PythonObject, trans: PythonObject, out_rot: P
 
 
 def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObject,
-                rows_obj: PythonObject) raises -> PythonObject:
-    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels.
+                rows_obj: PythonObject, scratch_addr: PythonObject) raises -> PythonObject:
+    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels, every layer one
+    GEMM over all rows (kernels.gemm.gemm_panels).
 
-    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, &scratch_a,
-    &scratch_b, then per layer: n_in, n_panels, &weight_panels, &bias_padded]; both scratch buffers hold
-    the widest padded layer. y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
+    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then
+    per layer: n_in, n_out, n_panels, &weight_panels, &bias_padded] (panels of PANEL outputs); scratch holds 2 * rows * widest floats
+    (widest: the widest of the input and every layer's outputs).
+    y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
     """
     var spec = I64Ptr(unsafe_from_address=Int(py=spec_addr))
     var x = _f32(x_addr)
@@ -49,25 +52,46 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
     var in_std = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=4]))
     var out_mean = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=5]))
     var out_std = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=6]))
-    var scratch_a = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=7]))
-    var scratch_b = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=8]))
+    var widest = Int(spec[unsafe_offset=7])
+    var threads = Int(spec[unsafe_offset=8])
+    var src = _f32(scratch_addr)
+    var dst = src.unsafe_offset(rows * widest)
     for r in range(rows):
         var xr = x.unsafe_offset(r * in_size)
+        var sr = src.unsafe_offset(r * in_size)
         for i in range(in_size):
-            scratch_a[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
-        var src = scratch_a
-        var dst = scratch_b
-        for layer in range(n_layers):
-            var s = 9 + 4 * layer
-            dense_panels(src, Int(spec[unsafe_offset=s]), F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 2])),
-                         F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 3])), Int(spec[unsafe_offset=s + 1]),
-                         dst, ACT_RELU if layer < n_layers - 1 else ACT_NONE)
-            var t = src
-            src = dst
-            dst = t
+            sr[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
+    for layer in range(n_layers):
+        var s = 9 + 5 * layer
+        var n_in = Int(spec[unsafe_offset=s])
+        var n_out = Int(spec[unsafe_offset=s + 1])
+        gemm_panels(src, rows, n_in, rows, 0, n_in, F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 3])),
+                    F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 4])), PANEL, Int(spec[unsafe_offset=s + 2]),
+                    n_out, dst, n_out, ACT_RELU if layer < n_layers - 1 else ACT_NONE, threads)
+        var t = src
+        src = dst
+        dst = t
+    for r in range(rows):
         var yr = y.unsafe_offset(r * out_size)
+        var sr = src.unsafe_offset(r * out_size)
         for i in range(out_size):
-            yr[unsafe_offset=i] = src[unsafe_offset=i] * out_std[unsafe_offset=i] + out_mean[unsafe_offset=i]
+            yr[unsafe_offset=i] = sr[unsafe_offset=i] * out_std[unsafe_offset=i] + out_mean[unsafe_offset=i]
+    return PythonObject(None)
+
+
+def dense(layer_addr: PythonObject, a_addr: PythonObject, rows: PythonObject, lda: PythonObject,
+          group_rows: PythonObject, group_stride: PythonObject, y_addr: PythonObject,
+          ldy: PythonObject) raises -> PythonObject:
+    """One packed dense layer over `rows` rows (kernels.gemm.gemm_panels); strides in floats.
+
+    layer (int64): [n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded, activation, threads].
+    """
+    var layer = I64Ptr(unsafe_from_address=Int(py=layer_addr))
+    gemm_panels(_f32(a_addr), Int(py=rows), Int(py=lda), Int(py=group_rows), Int(py=group_stride),
+                Int(layer[unsafe_offset=0]), F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=4])),
+                F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=5])), Int(layer[unsafe_offset=2]),
+                Int(layer[unsafe_offset=3]), Int(layer[unsafe_offset=1]), _f32(y_addr), Int(py=ldy),
+                Int(layer[unsafe_offset=6]), Int(layer[unsafe_offset=7]))
     return PythonObject(None)
 
 
@@ -176,7 +200,8 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
     try:
         var b = PythonModuleBuilder("motion_kernels")
         b.def_function[fk]("fk", docstring="fk(parents, rot, trans, out_rot, out_pos, (frames, joints))")
-        b.def_function[mlp_forward]("mlp_forward", docstring="mlp_forward(spec, x, y, rows)")
+        b.def_function[mlp_forward]("mlp_forward", docstring="mlp_forward(spec, x, y, rows, scratch)")
+        b.def_function[dense]("dense", docstring="dense(layer, a, rows, lda, group_rows, group_stride, y, ldy)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
         b.def_function[sampler_scratch_floats]("sampler_scratch_floats", docstring="sampler_scratch_floats(spec)")
         b.def_function[sampler_steps]("sampler_steps", docstring="sampler_steps(spec, scratch, io, rows)")

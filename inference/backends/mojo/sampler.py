@@ -3,7 +3,7 @@ max-mojo backend: kinds "rsmt_sampler_step" and "rsmt_rollout", with the same in
 shapes as the torch and MAX runners (`inference.networks.rsmt_config.step_input_shapes`,
 `rollout_input_shapes`).
 
-At load time every dense layer of the step is packed into panels (`inference.backends.mojo.mlp.pack_panels`); the
+At load time every dense layer of the step is packed into panels (`inference.backends.mojo.dense.pack_panels`); the
 LSTM's two matrices become one [W_ih | W_hh] applied to [x | h] with the biases summed, and each mixture
 layer's experts are stacked along the outputs. The `spec` handed to the kernel lists dims, a few scalars
 and these packed arrays by address, in the order sampler.mojo reads them; this object keeps every one of
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.backends.mojo.mlp import pack_panels
+from inference.backends.mojo.dense import pack_panels
 from inference.networks.rsmt_config import (STEP_OUTPUTS, RSMTConfig, rollout_input_shapes,
                                             rollout_output_shapes, step_input_shapes)
 from inference.weights import WeightSet, WeightsError
