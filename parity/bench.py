@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from inference.backends.base import ALL_BACKENDS, MAX_BACKENDS, Backend, BackendNotReady, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
 from parity.compare import DEEPMIMIC_KINDS, default_weights, network_inputs, require_compiled
@@ -27,6 +29,8 @@ from parity.timing import Timing, interleaved
 REFERENCE = "torch"
 POLICY_STEP = "deepmimic_policy_step"
 TRANSITION_LENGTHS = (20, 40)
+BATCHED_TRANSITIONS = "transitions_batched"  # rows: N transitions' sampler work in one batch (inference/rsmt/batch.py)
+BATCHED_LENGTH = 30
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,9 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
         for length in TRANSITION_LENGTHS:
             steps.append((f"whole transition, {length} frames",
                           lambda length=length: _bench_transition(length, backends, config, report)))
+    if TRANSITION_KINDS[-1] in kinds:
+        steps.append((f"batched transitions, batch {', '.join(map(str, BATCHED_SIZES))}",
+                      lambda: _bench_batched_transitions(backends, config, report)))
     if "deepmimic_actor" in kinds:
         steps.append((f"{POLICY_STEP} ({config.policy})", lambda: _bench_policy_step(backends, config, report)))
     held = next((k for k in DEEPMIMIC_KINDS if k in kinds), None)  # a model with weights files on disk
@@ -255,6 +262,57 @@ def _bench_transition(length: int, backends: dict[str, Backend], config: BenchCo
     _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
     warmup = config.warmup
     _add_rows(report, f"{case}_per_frame", 1, {name: Timing(name, tuple(r[warmup:])) for name, r in results.items()})
+
+
+BATCHED_SIZES = (1, 8, 64)
+
+
+def rollout_inputs(gen, n: int, length: int, seed: int = 0) -> list:
+    """`n` seeded transitions' sampler inputs (inference.rsmt.batch.RolloutInputs) of `length` frames: random
+    canonical context and target frames, phase, noise, and the style code of random film features (torch)."""
+    from inference.rsmt.batch import RolloutInputs
+
+    cfg = gen.model.cfg
+    rng = np.random.default_rng(seed)
+    style = gen.runner(REFERENCE, "rsmt_sampler_style")
+    items = []
+    for _ in range(n):
+        frames = cfg.past_frames + 2
+        code = style(features=rng.standard_normal((1, cfg.style_channels, cfg.style_frames - 1)).astype(np.float32))
+        items.append(RolloutInputs(0.3 * rng.standard_normal((frames, cfg.num_joints, 3)),
+                                   rng.standard_normal((frames, cfg.num_joints, 6)),
+                                   rng.standard_normal((cfg.phase_dim, 2)), {k: v.copy() for k, v in code.items()},
+                                   0.5 * rng.standard_normal(2 * cfg.state_out), length))
+    return items
+
+
+def _bench_batched_transitions(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
+    """The sampler work of N transitions of BATCHED_LENGTH frames in one batch (target encoder, warm-up,
+    generated frames; inference.rsmt.batch.rollout_batch), each backend on its fastest path (whole rollouts
+    where it has "rsmt_rollout"): one row per batch size; items_per_s is transitions per second."""
+    from inference.rsmt.batch import rollout_batch
+    from inference.rsmt.transition import TransitionGenerator
+    from parity.compare import transition_model
+
+    model, _ = transition_model(config.preset)
+    gen = TransitionGenerator(model)
+    usable = {}
+    for name, backend in backends.items():
+        whole = "rsmt_rollout" in backend.kinds()
+        try:
+            gen.load(name, whole)
+        except BackendNotReady as e:
+            if name == REFERENCE:
+                raise
+            report.skipped.append({"case": BATCHED_TRANSITIONS, "backend": name, "reason": str(e)})
+            continue
+        usable[name] = whole
+    for n in BATCHED_SIZES:
+        items = rollout_inputs(gen, n, BATCHED_LENGTH)
+        cases = {name: (lambda name=name, whole=whole: rollout_batch(gen, name, items, whole))
+                 for name, whole in usable.items()}
+        runs = max(3, config.runs // (4 if n > 8 else 1))  # a batch of 64 transitions takes about a second
+        _add_rows(report, BATCHED_TRANSITIONS, n, interleaved(cases, runs=runs, warmup=min(config.warmup, 2)))
 
 
 def _bench_policy_step(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
