@@ -108,6 +108,8 @@ class BenchReport:
             lines.append(f"{case:<26} {batch:>5} " + " ".join(cells))
         for name, path in self.meta.get("transition_path", {}).items():
             lines.append(f"transition on {name}: {path}")
+        if "onnx_session" in self.meta:
+            lines.append(f"onnx session: {self.meta['onnx_session']}; max-mojo GEMM threads: {self.meta['mojo_threads']}")
         if self.load:
             lines += ["", "model load (ms): " + ", ".join(f"{d['case']}/{d['backend']} {d['load_ms']:.1f}"
                                                          for d in self.load)]
