@@ -37,7 +37,7 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
     GEMM over all rows (kernels.gemm.gemm_panels).
 
     spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then
-    per layer: n_in, n_out, n_panels, &weight_panels, &bias_padded] (panels of PANEL outputs); scratch holds 2 * rows * widest floats
+    per layer: n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded]; scratch holds 2 * rows * widest floats
     (widest: the widest of the input and every layer's outputs).
     y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
     """
@@ -62,12 +62,13 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
         for i in range(in_size):
             sr[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
     for layer in range(n_layers):
-        var s = 9 + 5 * layer
+        var s = 9 + 6 * layer
         var n_in = Int(spec[unsafe_offset=s])
         var n_out = Int(spec[unsafe_offset=s + 1])
-        gemm_panels(src, rows, n_in, rows, 0, n_in, F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 3])),
-                    F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 4])), PANEL, Int(spec[unsafe_offset=s + 2]),
-                    n_out, dst, n_out, ACT_RELU if layer < n_layers - 1 else ACT_NONE, threads)
+        gemm_panels(src, rows, n_in, rows, 0, n_in, F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 4])),
+                    F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 5])), Int(spec[unsafe_offset=s + 2]),
+                    Int(spec[unsafe_offset=s + 3]), n_out, dst, n_out, ACT_RELU if layer < n_layers - 1 else ACT_NONE,
+                    threads)
         var t = src
         src = dst
         dst = t

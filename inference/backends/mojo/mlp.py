@@ -3,9 +3,9 @@
 At batch 1 an MLP step is a chain of matrix-vector products: it reads every weight once and does two flops
 per weight, so it is bound by how fast the ~3 MB of weights stream in. The kernel (mojo/kernels/gemm.mojo
 `gemm_panels`, called through the `motion_kernels` extension) therefore reads weights re-laid out once,
-here, into panels of PANEL outputs stored input-major: a strictly sequential stream with PANEL
-accumulators per row held in registers, each weight vector serving four rows of a batch. The normalisers stay explicit ((s - mean) / std, then
-y * std + mean) so the result matches torch to float32 rounding.
+here, into panels of 16 to 64 outputs stored input-major: a strictly sequential stream with a panel of
+accumulators per row held in registers, each weight vector serving four rows of a batch. The normalisers
+stay explicit ((s - mean) / std, then y * std + mean) so the result matches torch to float32 rounding.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from inference.weights import WeightSet, WeightsError
 from inference.backends.mojo.build import extension
-from inference.backends.mojo.dense import default_threads, pack_panels
+from inference.backends.mojo.dense import default_threads, pack_panels, panel_for
 
 
 class MojoMlp:
@@ -25,7 +25,6 @@ class MojoMlp:
     def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], in_norm: tuple[np.ndarray, np.ndarray],
                  out_norm: tuple[np.ndarray, np.ndarray], threads: int | None = None):
         self._kernels = extension()
-        panel = int(self._kernels.panel_width())
         self.in_size = int(layers[0][0].shape[1])
         self.out_size = int(layers[-1][0].shape[0])
         self._arrays: list[np.ndarray] = []  # everything the kernel reads by address: kept alive here
@@ -34,8 +33,10 @@ class MojoMlp:
         spec = [len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms), self._widest,
                 default_threads() if threads is None else threads]
         for weight, bias in layers:
+            panel = panel_for(weight.shape[0])
             panels, bias_padded = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
-            spec += [weight.shape[1], weight.shape[0], panels.shape[0], panels.ctypes.data, bias_padded.ctypes.data]
+            spec += [weight.shape[1], weight.shape[0], panel, panels.shape[0], panels.ctypes.data,
+                     bias_padded.ctypes.data]
             self._arrays += [panels, bias_padded]
         self._arrays += norms
         self._spec = np.array(spec, np.int64)
