@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from inference.backends.base import ALL_BACKENDS, MAX_BACKENDS, Backend, BackendNotReady, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
 from inference.rsmt.transition import TransitionGenerator
@@ -35,6 +37,8 @@ E2E_PARTS = ("prepare", "networks", "post")  # the breakdown rows: f"{case}_{par
 RIG_LENGTH = 30  # the variant with a source on another rig: CMU 01_01 from the shared data, when it is there
 RIG_SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "bvh" / "cmu_01_01.bvh"
 RIG_SOURCE_FRAME = 400  # 120 fps: 3.3 s in, walking
+BATCHED_TRANSITIONS = "transitions_batched"  # rows: N transitions' sampler work in one batch (inference/rsmt/batch.py)
+BATCHED_LENGTH = 30
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ class BenchReport:
         lines += self._e2e_table()
         for name, path in self.meta.get("transition_path", {}).items():
             lines.append(f"transition on {name}: {path}")
+        if "onnx_session" in self.meta:
+            lines.append(f"onnx session: {self.meta['onnx_session']}; max-mojo GEMM threads: {self.meta['mojo_threads']}")
         if self.load:
             lines += ["", "model load (ms): " + ", ".join(f"{d['case']}/{d['backend']} {d['load_ms']:.1f}"
                                                          for d in self.load)]
@@ -239,6 +245,8 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
                 length, backends, config, report, generators)))
         steps.append((f"end-to-end transition, {RIG_LENGTH} frames, source on another rig",
                       lambda: _bench_transition_e2e(RIG_LENGTH, backends, config, report, generators, rig=True)))
+        steps.append((f"batched transitions, batch {', '.join(map(str, BATCHED_SIZES))}",
+                      lambda: _bench_batched_transitions(backends, config, report)))
     if "deepmimic_actor" in kinds:
         steps.append((f"{POLICY_STEP} ({config.policy})", lambda: _bench_policy_step(backends, config, report)))
     held = next((k for k in DEEPMIMIC_KINDS if k in kinds), None)  # a model with weights files on disk
@@ -379,6 +387,57 @@ def _fastest_path(gen: TransitionGenerator, request, has_whole: bool, runs: int 
     return t[True].median_us < t[False].median_us
 
 
+BATCHED_SIZES = (1, 8, 64)
+
+
+def rollout_inputs(gen, n: int, length: int, seed: int = 0) -> list:
+    """`n` seeded transitions' sampler inputs (inference.rsmt.batch.RolloutInputs) of `length` frames: random
+    canonical context and target frames, phase, noise, and the style code of random film features (torch)."""
+    from inference.rsmt.batch import RolloutInputs
+
+    cfg = gen.model.cfg
+    rng = np.random.default_rng(seed)
+    style = gen.runner(REFERENCE, "rsmt_sampler_style")
+    items = []
+    for _ in range(n):
+        frames = cfg.past_frames + 2
+        code = style(features=rng.standard_normal((1, cfg.style_channels, cfg.style_frames - 1)).astype(np.float32))
+        items.append(RolloutInputs(0.3 * rng.standard_normal((frames, cfg.num_joints, 3)),
+                                   rng.standard_normal((frames, cfg.num_joints, 6)),
+                                   rng.standard_normal((cfg.phase_dim, 2)), {k: v.copy() for k, v in code.items()},
+                                   0.5 * rng.standard_normal(2 * cfg.state_out), length))
+    return items
+
+
+def _bench_batched_transitions(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
+    """The sampler work of N transitions of BATCHED_LENGTH frames in one batch (target encoder, warm-up,
+    generated frames; inference.rsmt.batch.rollout_batch), each backend on its fastest path (whole rollouts
+    where it has "rsmt_rollout"): one row per batch size; items_per_s is transitions per second."""
+    from inference.rsmt.batch import rollout_batch
+    from inference.rsmt.transition import TransitionGenerator
+    from parity.compare import transition_model
+
+    model, _ = transition_model(config.preset, model=config.model)
+    gen = TransitionGenerator(model)
+    usable = {}
+    for name, backend in backends.items():
+        whole = "rsmt_rollout" in backend.kinds()
+        try:
+            gen.load(name, whole)
+        except BackendNotReady as e:
+            if name == REFERENCE:
+                raise
+            report.skipped.append({"case": BATCHED_TRANSITIONS, "backend": name, "reason": str(e)})
+            continue
+        usable[name] = whole
+    for n in BATCHED_SIZES:
+        items = rollout_inputs(gen, n, BATCHED_LENGTH)
+        cases = {name: (lambda name=name, whole=whole: rollout_batch(gen, name, items, whole))
+                 for name, whole in usable.items()}
+        runs = max(3, config.runs // (4 if n > 8 else 1))  # a batch of 64 transitions takes about a second
+        _add_rows(report, BATCHED_TRANSITIONS, n, interleaved(cases, runs=runs, warmup=min(config.warmup, 2)))
+
+
 def _bench_policy_step(backends: dict[str, Backend], config: BenchConfig, report: BenchReport) -> None:
     """ActorPolicy.__call__ on a real env state: what the simulation loop pays per control step."""
     from sim.env import DeepMimicEnv
@@ -440,7 +499,10 @@ def _meta(config: BenchConfig) -> dict:
     import torch
 
     from inference.backends.max.device import current as max_device
+    from inference.backends.mojo.dense import default_threads
+    from inference.backends.onnx_backend import session_settings
 
     return {"config": asdict(config), "versions": versions, "cpu_count": os.cpu_count(),
+            "onnx_session": session_settings(), "mojo_threads": default_threads(),
             "torch_threads": torch.get_num_threads(), "machine": platform.machine(),
             "python": platform.python_version(), "max_device": max_device()}

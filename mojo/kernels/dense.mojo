@@ -1,9 +1,10 @@
-"""Batch-1 dense-layer building blocks (GEMV) on raw float32 rows.
+"""Dense-layer building blocks on raw float32 rows.
 
 Two weight layouts, chosen per use:
-- *panels* (the Python-extension MLP): the (out, in) matrix re-laid out once as blocks of PANEL outputs,
-  each block stored input-major (block, in, PANEL). One GEMV then streams the weights strictly in order
-  (ideal for the hardware prefetcher) and keeps PANEL accumulators in vector registers: no horizontal sums.
+- *panels* (the Python-extension MLP, sampler and networks; the GEMM is gemm.mojo): the (out, in) matrix
+  re-laid out once as blocks of PANEL outputs, each block stored input-major (block, in, PANEL). A GEMV then
+  streams the weights strictly in order (ideal for the hardware prefetcher) and keeps PANEL accumulators
+  in vector registers: no horizontal sums.
 - *torch rows* (the MAX custom ops, which take the WeightSet tensors zero-copy): four output rows at a time,
   each a contiguous dot product with x, vectorised over the input axis.
 """
@@ -13,25 +14,9 @@ from kernels.pointers import F32Ptr
 
 comptime LANES = 8  # float32 lanes of an AVX2 register
 comptime PANEL = 8 * LANES  # outputs per panel: 8 independent accumulators hide the FMA latency
-comptime ACT_NONE = 0  # activations dense_panels applies to its outputs
+comptime ACT_NONE = 0  # activations gemm.mojo applies to its outputs
 comptime ACT_RELU = 1
 comptime ACT_ELU = 2
-
-
-def dense_panels(x: F32Ptr, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int, y: F32Ptr, act: Int):
-    """Y[0 : n_panels*PANEL] = act(W x + b) with W packed as panels (n_panels, n_in, PANEL),
-    b padded to n_panels*PANEL; padded outputs get their (zero) padding weights, so y must hold them."""
-    for blk in range(n_panels):
-        var acc = b.unsafe_load[width=PANEL](blk * PANEL)
-        var wp = w.unsafe_offset(blk * n_in * PANEL)
-        for i in range(n_in):
-            acc = wp.unsafe_load[width=PANEL](0).fma(SIMD[DType.float32, PANEL](x[unsafe_offset=i]), acc)
-            wp = wp.unsafe_offset(PANEL)
-        if act == ACT_RELU:
-            acc = max(acc, SIMD[DType.float32, PANEL](0))
-        elif act == ACT_ELU:
-            acc = acc.gt(0).select(acc, exp(min(acc, 0)) - 1)
-        y.unsafe_store(blk * PANEL, acc)
 
 
 @always_inline

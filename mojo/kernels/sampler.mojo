@@ -1,11 +1,13 @@
 """The RSMT sampler (TransitionNet_phase, inference/networks/transitionnet.py) as one Mojo function per
-frame and per whole transition, for batch-1 generation.
+frame and per whole transition, for one transition or a batch of them.
 
 Why: at batch 1 a sampler step is about 20 matrix-vector products and 40 small vector operations. PyTorch
 pays its per-op dispatch on every one of them (~3 ms per lite step here), MAX its ~25 us per `execute`,
 and both leave the weights in torch's row layout. Here every dense layer is packed once into panels
 (dense.mojo) and streamed once per frame, every intermediate lives in one scratch arena, and a whole
-transition is one call from Python.
+transition is one call from Python. A batch of rows (many transitions: baking) runs every dense layer as
+one GEMM over the rows (gemm.mojo), each weight panel streamed once per four rows; the small per-row work
+(norms, attention over the style tokens, phase update, expert blend) loops over the rows in between.
 
 The maths follows TransitionSampler.step / lstm_input (see there for the official-code references):
 state, offset and style embedding (AdaIN + attention over the style tokens) -> LSTMCell -> phase
@@ -19,7 +21,8 @@ written (SpecReader) and closed by a sentinel, so a layout mismatch raises inste
 from std.collections import List
 from std.math import cos, exp, sin, sqrt, tanh
 
-from kernels.dense import ACT_ELU, ACT_NONE, PANEL, dense_panels, dot1, softmax_into
+from kernels.dense import ACT_ELU, ACT_NONE, PANEL, dot1, softmax_into
+from kernels.gemm import gemm_panels
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime SPEC_BEGIN = 0x52534D54  # "RSMT"
@@ -61,8 +64,23 @@ struct Dense(Copyable, Movable):
     var w: F32Ptr
     var b: F32Ptr
 
-    def apply(self, x: F32Ptr, y: F32Ptr, act: Int):
-        dense_panels(x, self.n_in, self.w, self.b, self.n_panels, y, act)
+    def apply(self, x: F32Ptr, y: F32Ptr, act: Int, rows: Int, stride: Int, threads: Int):
+        """Rows x[r * stride :] -> y[r * stride :] for r < rows: one GEMM, each weight panel streamed once
+        per 4 rows (a GEMV at batch 1)."""
+        gemm_panels(x, rows, stride, rows, 0, self.n_in, self.w, self.b, PANEL, self.n_panels, self.n_out, y,
+                    stride, act, threads)
+
+
+@fieldwise_init
+struct Rows(Copyable, Movable):
+    """Row r of a (rows, ...) float32 array at ptr + r * stride (floats)."""
+
+    var ptr: F32Ptr
+    var stride: Int
+
+    @always_inline
+    def at(self, r: Int) -> F32Ptr:
+        return self.ptr.unsafe_offset(r * self.stride)
 
 
 struct SpecReader:
@@ -151,7 +169,8 @@ def _adain_elu(x: F32Ptr, n: Int, gamma: F32Ptr, beta: F32Ptr):
 
 
 struct Sampler:
-    """The dims, layers and scratch buffers of one sampler; `step` is one generated (or warm-up) frame."""
+    """The dims, layers and scratch buffers of one sampler; `step` is one generated (or warm-up) frame of a
+    batch of rows (each scratch buffer holds a row per batch row, `ws` floats apart)."""
 
     var n_pos: Int
     var joints: Int
@@ -169,7 +188,7 @@ struct Sampler:
     var pe_small: F32Ptr  # (max_tta + 1, state_out)
     var pe_style: F32Ptr  # (max_tta + 1, style)
     var layers: List[Dense]
-    # scratch (each padded to whole panels: dense layers write their padding outputs too)
+    # scratch: `rows` rows of `ws` floats each
     var enc_in: F32Ptr
     var hidden: F32Ptr
     var state: F32Ptr
@@ -192,9 +211,12 @@ struct Sampler:
     var dec_h: F32Ptr
     var pose_delta: F32Ptr
     var scratch_floats: Int
+    var ws: Int  # floats from one row of a scratch buffer to the next
+    var threads: Int
 
-    def __init__(out self, spec: I64Ptr, scratch_addr: Int) raises:
-        """Read the spec; carve the scratch arena from scratch_addr (0: only count scratch_floats)."""
+    def __init__(out self, spec: I64Ptr, scratch_addr: Int, rows: Int, threads: Int) raises:
+        """Read the spec; carve a scratch arena for `rows` rows from scratch_addr (0: only count
+        scratch_floats); large layers may use up to `threads` threads."""
         var r = SpecReader(spec)
         if r.int() != SPEC_BEGIN:
             raise Error("sampler spec: bad header (not written by inference/mojo_sampler.py?)")
@@ -223,28 +245,31 @@ struct Sampler:
         var widest = 0
         for i in range(N_DENSE):
             widest = max(widest, max(_padded(self.layers[i].n_out), _padded(self.layers[i].n_in)))
-
-        self.enc_in = _take(at, widest)
-        self.hidden = _take(at, widest)
-        self.state = _take(at, widest)
-        self.offset = _take(at, widest)
-        self.emb = _take(at, widest)
-        self.normed = _take(at, widest)
-        self.query = _take(at, widest)
-        self.scores = _take(at, self.tokens)
-        self.context = _take(at, widest)
-        self.lstm_in = _take(at, widest)
-        self.gates = _take(at, widest)
-        self.pred_in = _take(at, widest)
-        self.pred_a = _take(at, widest)
-        self.pred_b = _take(at, widest)
-        self.pred_out = _take(at, widest)
-        self.dec_in = _take(at, widest)
-        self.gate = _take(at, widest)
-        self.alpha = _take(at, self.experts)
-        self.experts_out = _take(at, widest)
-        self.dec_h = _take(at, widest)
-        self.pose_delta = _take(at, widest)
+        widest = max(widest, _padded(self.tokens))
+        self.ws = widest
+        self.threads = threads
+        var size = rows * widest
+        self.enc_in = _take(at, size)
+        self.hidden = _take(at, size)
+        self.state = _take(at, size)
+        self.offset = _take(at, size)
+        self.emb = _take(at, size)
+        self.normed = _take(at, size)
+        self.query = _take(at, size)
+        self.scores = _take(at, size)
+        self.context = _take(at, size)
+        self.lstm_in = _take(at, size)
+        self.gates = _take(at, size)
+        self.pred_in = _take(at, size)
+        self.pred_a = _take(at, size)
+        self.pred_b = _take(at, size)
+        self.pred_out = _take(at, size)
+        self.dec_in = _take(at, size)
+        self.gate = _take(at, size)
+        self.alpha = _take(at, size)
+        self.experts_out = _take(at, size)
+        self.dec_h = _take(at, size)
+        self.pose_delta = _take(at, size)
         self.scratch_floats = (at - scratch_addr) // 4
         self._check()
 
@@ -282,89 +307,128 @@ struct Sampler:
                 var what = "inputs" if i % 2 == 0 else "outputs"
                 raise Error(t"sampler spec: dense layer {i // 2} has {got[i]} {what}, the network needs {expect[i]}")
 
-    def _attention(self, x: F32Ptr, n: Int, f: Int, k: Int, keys: F32Ptr, values: F32Ptr):
-        """ATNBlock in place: x += k(softmax_t(keys[t] . f(row_norm(x)) / sqrt(S)) values)."""
+    @always_inline
+    def row(self, buffer: F32Ptr, r: Int) -> F32Ptr:
+        """Row r of a scratch buffer."""
+        return buffer.unsafe_offset(r * self.ws)
+
+    def _dense(self, layer: Int, x: F32Ptr, y: F32Ptr, act: Int, rows: Int):
+        """Scratch rows x -> scratch rows y through dense layer `layer`."""
+        self.layers[layer].apply(x, y, act, rows, self.ws, self.threads)
+
+    def _attention(self, x: F32Ptr, n: Int, f: Int, k: Int, keys: Rows, values: Rows, rows: Int):
+        """ATNBlock in place on scratch rows x: x += k(softmax_t(keys[t] . f(row_norm(x)) / sqrt(S)) values)."""
         var s = self.style
-        _row_norm(x, self.normed, n)
-        self.layers[f].apply(self.normed, self.query, ACT_NONE)
+        for r in range(rows):
+            _row_norm(self.row(x, r), self.row(self.normed, r), n)
+        self._dense(f, self.normed, self.query, ACT_NONE, rows)
         var scale = 1.0 / sqrt(Float32(s))
-        for t in range(self.tokens):
-            self.scores[unsafe_offset=t] = dot1(keys.unsafe_offset(t * s), self.query, s) * scale
-        softmax_into(self.scores, self.scores, self.tokens)
-        for i in range(s):
-            self.context[unsafe_offset=i] = 0
-        for t in range(self.tokens):
-            var a = self.scores[unsafe_offset=t]
-            var vt = values.unsafe_offset(t * s)
-            for i in range(s):
-                self.context[unsafe_offset=i] += a * vt[unsafe_offset=i]
-        self.layers[k].apply(self.context, self.query, ACT_NONE)
-        for i in range(n):
-            x[unsafe_offset=i] += self.query[unsafe_offset=i]
+        for r in range(rows):
+            var scores = self.row(self.scores, r)
+            var query = self.row(self.query, r)
+            var context = self.row(self.context, r)
+            var kr = keys.at(r)
+            var vr = values.at(r)
+            for t in range(self.tokens):
+                scores[unsafe_offset=t] = dot1(kr.unsafe_offset(t * s), query, s) * scale
+            softmax_into(scores, scores, self.tokens)
+            _weighted_sum(scores, vr, self.tokens, s, context)
+        self._dense(k, self.context, self.query, ACT_NONE, rows)
+        for r in range(rows):
+            var xr = self.row(x, r)
+            var qr = self.row(self.query, r)
+            for i in range(n):
+                xr[unsafe_offset=i] += qr[unsafe_offset=i]
 
-    def _encode(self, first: Int, w0: Float32, c0: Float32, w1: Float32, c1: Float32, dst: F32Ptr):
-        """StateEncoder: PLU(L1(PLU(L0(enc_in))))."""
-        self.layers[first].apply(self.enc_in, self.hidden, ACT_NONE)
-        _plu_inplace(self.hidden, self.layers[first].n_out, w0, c0)
-        self.layers[first + 1].apply(self.hidden, dst, ACT_NONE)
-        _plu_inplace(dst, self.layers[first + 1].n_out, w1, c1)
+    def _encode(self, first: Int, w0: Float32, c0: Float32, w1: Float32, c1: Float32, dst: F32Ptr, rows: Int):
+        """StateEncoder on every row: PLU(L1(PLU(L0(enc_in))))."""
+        self._dense(first, self.enc_in, self.hidden, ACT_NONE, rows)
+        for r in range(rows):
+            _plu_inplace(self.row(self.hidden, r), self.layers[first].n_out, w0, c0)
+        self._dense(first + 1, self.hidden, dst, ACT_NONE, rows)
+        for r in range(rows):
+            _plu_inplace(self.row(dst, r), self.layers[first + 1].n_out, w1, c1)
 
-    def lstm(self, pos: F32Ptr, vel: F32Ptr, rot: F32Ptr, h: F32Ptr, c: F32Ptr, target_pos: F32Ptr,
-             target_rot: F32Ptr, target_latent: F32Ptr, emb_gamma: F32Ptr, emb_beta: F32Ptr, emb_keys: F32Ptr,
-             emb_values: F32Ptr, tta: Float32, noise: F32Ptr, h_out: F32Ptr, c_out: F32Ptr):
-        """Lstm_input + LSTMCell (a warm-up frame is just this); leaves h_target at lstm_in[S : S + 2 SO]."""
+    def lstm(self, rows: Int, pos: Rows, vel: Rows, rot: Rows, h: Rows, c: Rows, target_pos: Rows, target_rot: Rows,
+             target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows, emb_values: Rows, tta: Rows,
+             noise: Rows, h_out: Rows, c_out: Rows):
+        """Lstm_input + LSTMCell for `rows` rows (a warm-up frame is just this); leaves each row's h_target at
+        lstm_in[S : S + 2 SO]."""
         var n = self.n_pos
         var j = self.joints
         var so = self.state_out
         var s = self.style
         var rnn = self.rnn
         # state encoder input: [pos - hip | vel | 6D]
-        for i in range(n):
-            for a in range(3):
-                self.enc_in[unsafe_offset=3 * i + a] = pos[unsafe_offset=3 * i + a] - pos[unsafe_offset=a]
-        _copy(vel, self.enc_in.unsafe_offset(3 * n), 3 * n)
-        _copy(rot, self.enc_in.unsafe_offset(6 * n), 6 * j)
+        for r in range(rows):
+            var e = self.row(self.enc_in, r)
+            var p = pos.at(r)
+            for i in range(n):
+                for a in range(3):
+                    e[unsafe_offset=3 * i + a] = p[unsafe_offset=3 * i + a] - p[unsafe_offset=a]
+            _copy(vel.at(r), e.unsafe_offset(3 * n), 3 * n)
+            _copy(rot.at(r), e.unsafe_offset(6 * n), 6 * j)
         self._encode(STATE0, self.plu[unsafe_offset=0], self.plu[unsafe_offset=1], self.plu[unsafe_offset=2],
-                     self.plu[unsafe_offset=3], self.state)
+                     self.plu[unsafe_offset=3], self.state, rows)
         # offset encoder input: [target pos - pos | target 6D - 6D]
-        for i in range(3 * n):
-            self.enc_in[unsafe_offset=i] = target_pos[unsafe_offset=i] - pos[unsafe_offset=i]
-        for i in range(6 * j):
-            self.enc_in[unsafe_offset=3 * n + i] = target_rot[unsafe_offset=i] - rot[unsafe_offset=i]
+        for r in range(rows):
+            var e = self.row(self.enc_in, r)
+            var p = pos.at(r)
+            var tp = target_pos.at(r)
+            var q = rot.at(r)
+            var tq = target_rot.at(r)
+            for i in range(3 * n):
+                e[unsafe_offset=i] = tp[unsafe_offset=i] - p[unsafe_offset=i]
+            for i in range(6 * j):
+                e[unsafe_offset=3 * n + i] = tq[unsafe_offset=i] - q[unsafe_offset=i]
         self._encode(OFFSET0, self.plu[unsafe_offset=4], self.plu[unsafe_offset=5], self.plu[unsafe_offset=6],
-                     self.plu[unsafe_offset=7], self.offset)
+                     self.plu[unsafe_offset=7], self.offset, rows)
         # style embedding: ELU(ATN(ELU(AdaIN(linear(state)))))
-        self.layers[EMB_LINEAR].apply(self.state, self.emb, ACT_NONE)
-        _adain_elu(self.emb, s, emb_gamma, emb_beta)
-        self._attention(self.emb, s, EMB_ATN_F, EMB_ATN_K, emb_keys, emb_values)
-        _elu_inplace(self.emb, s)
+        self._dense(EMB_LINEAR, self.state, self.emb, ACT_NONE, rows)
+        for r in range(rows):
+            _adain_elu(self.row(self.emb, r), s, emb_gamma.at(r), emb_beta.at(r))
+        self._attention(self.emb, s, EMB_ATN_F, EMB_ATN_K, emb_keys, emb_values, rows)
+        for r in range(rows):
+            _elu_inplace(self.row(self.emb, r), s)
         # time-to-arrival encodings and target noise (TransitionNet.concat)
-        var t_long = Int(tta)  # tta.long(): truncation
-        var t = min(max(t_long, 0), self.max_tta)
-        var noise_weight = min(max((Float32(t_long) - 5.0) / 25.0, 0.0), 1.0)
-        var pe = self.pe_small.unsafe_offset(t * so)
-        var pe_s = self.pe_style.unsafe_offset(t * s)
-        for i in range(s):
-            self.lstm_in[unsafe_offset=i] = self.emb[unsafe_offset=i] + pe_s[unsafe_offset=i]
-        for i in range(so):
-            self.lstm_in[unsafe_offset=s + i] = self.offset[unsafe_offset=i] + pe[unsafe_offset=i] + noise_weight * noise[unsafe_offset=i]
-            self.lstm_in[unsafe_offset=s + so + i] = target_latent[unsafe_offset=i] + pe[unsafe_offset=i] + noise_weight * noise[unsafe_offset=so + i]
-        _copy(h, self.lstm_in.unsafe_offset(s + 2 * so), rnn)
+        for r in range(rows):
+            var t_long = Int(tta.at(r)[unsafe_offset=0])  # tta.long(): truncation
+            var t = min(max(t_long, 0), self.max_tta)
+            var noise_weight = min(max((Float32(t_long) - 5.0) / 25.0, 0.0), 1.0)
+            var pe = self.pe_small.unsafe_offset(t * so)
+            var pe_s = self.pe_style.unsafe_offset(t * s)
+            var li = self.row(self.lstm_in, r)
+            var em = self.row(self.emb, r)
+            var off = self.row(self.offset, r)
+            var tl = target_latent.at(r)
+            var nz = noise.at(r)
+            for i in range(s):
+                li[unsafe_offset=i] = em[unsafe_offset=i] + pe_s[unsafe_offset=i]
+            for i in range(so):
+                li[unsafe_offset=s + i] = off[unsafe_offset=i] + pe[unsafe_offset=i] + noise_weight * nz[unsafe_offset=i]
+                li[unsafe_offset=s + so + i] = tl[unsafe_offset=i] + pe[unsafe_offset=i] + noise_weight * nz[unsafe_offset=so + i]
+            _copy(h.at(r), li.unsafe_offset(s + 2 * so), rnn)
         # LSTMCell, gates in torch's order (i, f, g, o)
-        self.layers[LSTM].apply(self.lstm_in, self.gates, ACT_NONE)
-        for u in range(rnn):
-            var c_new = _sigmoid(self.gates[unsafe_offset=rnn + u]) * c[unsafe_offset=u] + _sigmoid(
-                self.gates[unsafe_offset=u]) * tanh(self.gates[unsafe_offset=2 * rnn + u])
-            c_out[unsafe_offset=u] = c_new
-            h_out[unsafe_offset=u] = _sigmoid(self.gates[unsafe_offset=3 * rnn + u]) * tanh(c_new)
+        self._dense(LSTM, self.lstm_in, self.gates, ACT_NONE, rows)
+        for r in range(rows):
+            var g = self.row(self.gates, r)
+            var cr = c.at(r)
+            var co = c_out.at(r)
+            var ho = h_out.at(r)
+            for u in range(rnn):
+                var c_new = _sigmoid(g[unsafe_offset=rnn + u]) * cr[unsafe_offset=u] + _sigmoid(
+                    g[unsafe_offset=u]) * tanh(g[unsafe_offset=2 * rnn + u])
+                co[unsafe_offset=u] = c_new
+                ho[unsafe_offset=u] = _sigmoid(g[unsafe_offset=3 * rnn + u]) * tanh(c_new)
 
-    def step(self, pos: F32Ptr, vel: F32Ptr, rot: F32Ptr, phase: F32Ptr, h: F32Ptr, c: F32Ptr, target_pos: F32Ptr,
-             target_rot: F32Ptr, target_latent: F32Ptr, emb_gamma: F32Ptr, emb_beta: F32Ptr, emb_keys: F32Ptr,
-             emb_values: F32Ptr, pred_gamma: F32Ptr, pred_beta: F32Ptr, pred_keys: F32Ptr, pred_values: F32Ptr,
-             tta: Float32, noise: F32Ptr, pos_out: F32Ptr, vel_out: F32Ptr, rot_out: F32Ptr, phase_out: F32Ptr,
-             h_out: F32Ptr, c_out: F32Ptr, pred_phase_out: F32Ptr, amp_out: F32Ptr, freq_out: F32Ptr):
-        """One generated frame (TransitionSampler.step). h_out and c_out may be h and c (both are read before
-        they are written); no other output may alias an input."""
+    def step(self, rows: Int, pos: Rows, vel: Rows, rot: Rows, phase: Rows, h: Rows, c: Rows, target_pos: Rows,
+             target_rot: Rows, target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows,
+             emb_values: Rows, pred_gamma: Rows, pred_beta: Rows, pred_keys: Rows, pred_values: Rows, tta: Rows,
+             noise: Rows, pos_out: Rows, vel_out: Rows, rot_out: Rows, phase_out: Rows, h_out: Rows, c_out: Rows,
+             pred_phase_out: Rows, amp_out: Rows, freq_out: Rows):
+        """One generated frame (TransitionSampler.step) of `rows` independent rows, every dense layer one GEMM
+        over the rows. h_out and c_out may be h and c (both are read before they are written); no other
+        output may alias an input."""
         var n = self.n_pos
         var j = self.joints
         var p = self.phases
@@ -372,100 +436,147 @@ struct Sampler:
         var so = self.state_out
         var s = self.style
         var rnn = self.rnn
-        self.lstm(pos, vel, rot, h, c, target_pos, target_rot, target_latent, emb_gamma, emb_beta, emb_keys,
+        self.lstm(rows, pos, vel, rot, h, c, target_pos, target_rot, target_latent, emb_gamma, emb_beta, emb_keys,
                   emb_values, tta, noise, h_out, c_out)
         # phase predictor: [h' | last phase | h_target] -> ELU -> 512 -> AdaIN, ELU, ATN -> ELU -> ELU -> out
-        _copy(h_out, self.pred_in, rnn)
-        _copy(phase, self.pred_in.unsafe_offset(rnn), 2 * p)
-        _copy(self.lstm_in.unsafe_offset(s), self.pred_in.unsafe_offset(rnn + 2 * p), 2 * so)
-        self.layers[PRED0].apply(self.pred_in, self.pred_a, ACT_ELU)
-        self.layers[PRED1].apply(self.pred_a, self.pred_b, ACT_NONE)
-        _adain_elu(self.pred_b, s, pred_gamma, pred_beta)
-        self._attention(self.pred_b, s, PRED_ATN_F, PRED_ATN_K, pred_keys, pred_values)
-        _elu_inplace(self.pred_b, s)
-        self.layers[PRED2].apply(self.pred_b, self.pred_a, ACT_ELU)
-        self.layers[PRED_MLP].apply(self.pred_a, self.pred_out, ACT_NONE)
-        var head = self.pred_out
-        var hip_vel = head.unsafe_offset(4 * p)
-        var hip_rot_delta = head.unsafe_offset(4 * p + 3)
-        var latent = head.unsafe_offset(4 * p + 9)
-        _copy(head, pred_phase_out, 2 * p)
-        _copy(head.unsafe_offset(2 * p), amp_out, p)
-        _copy(head.unsafe_offset(3 * p), freq_out, p)
-        # phase update: rotate the unit last phase by 2 pi F dt, scale by A, halfway slerp with the prediction
-        for k in range(p):
-            var x = phase[unsafe_offset=2 * k]
-            var y = phase[unsafe_offset=2 * k + 1]
-            var norm = max(sqrt(x * x + y * y), EPS32)
-            x /= norm
-            y /= norm
-            var theta = Float32(2.0 * PI) * freq_out[unsafe_offset=k] * self.dt
-            var ct = cos(theta)
-            var st = sin(theta)
-            var amp = amp_out[unsafe_offset=k]
-            var x0 = amp * (x * ct - y * st)
-            var y0 = amp * (x * st + y * ct)
-            var x1 = pred_phase_out[unsafe_offset=2 * k]
-            var y1 = pred_phase_out[unsafe_offset=2 * k + 1]
-            var a0 = _safe(sqrt(x0 * x0 + y0 * y0))
-            var a1 = _safe(sqrt(x1 * x1 + y1 * y1))
-            var mx = 0.5 * (x0 / a0 + x1 / a1)
-            var my = 0.5 * (y0 / a0 + y1 / a1)
-            var m = _safe(sqrt(mx * mx + my * my))
-            var scale = 0.5 * (a0 + a1) / m
-            phase_out[unsafe_offset=2 * k] = mx * scale
-            phase_out[unsafe_offset=2 * k + 1] = my * scale
-        # decoder condition [pos - hip | vel | hip vel | 6D | hip 6D] and the next hip rotation
-        var cond = self.dec_in
-        for i in range(n):
-            for a in range(3):
-                cond[unsafe_offset=3 * i + a] = pos[unsafe_offset=3 * i + a] - pos[unsafe_offset=a]
-        _copy(vel, cond.unsafe_offset(3 * n), 3 * n)
-        _copy(hip_vel, cond.unsafe_offset(6 * n), 3)
-        _copy(rot, cond.unsafe_offset(6 * n + 3), 6 * j)
-        for i in range(6):
-            rot_out[unsafe_offset=i] = hip_rot_delta[unsafe_offset=i] + rot[unsafe_offset=i]
-        _copy(rot_out, cond.unsafe_offset(6 * n + 3 + 6 * j), 6)
+        for r in range(rows):
+            var pi = self.row(self.pred_in, r)
+            _copy(h_out.at(r), pi, rnn)
+            _copy(phase.at(r), pi.unsafe_offset(rnn), 2 * p)
+            _copy(self.row(self.lstm_in, r).unsafe_offset(s), pi.unsafe_offset(rnn + 2 * p), 2 * so)
+        self._dense(PRED0, self.pred_in, self.pred_a, ACT_ELU, rows)
+        self._dense(PRED1, self.pred_a, self.pred_b, ACT_NONE, rows)
+        for r in range(rows):
+            _adain_elu(self.row(self.pred_b, r), s, pred_gamma.at(r), pred_beta.at(r))
+        self._attention(self.pred_b, s, PRED_ATN_F, PRED_ATN_K, pred_keys, pred_values, rows)
+        for r in range(rows):
+            _elu_inplace(self.row(self.pred_b, r), s)
+        self._dense(PRED2, self.pred_b, self.pred_a, ACT_ELU, rows)
+        self._dense(PRED_MLP, self.pred_a, self.pred_out, ACT_NONE, rows)
         var cond_size = 6 * n + 6 * j + 9
-        _copy(latent, cond.unsafe_offset(cond_size), z)
+        for r in range(rows):
+            var head = self.row(self.pred_out, r)
+            var hip_vel = head.unsafe_offset(4 * p)
+            var hip_rot_delta = head.unsafe_offset(4 * p + 3)
+            var latent = head.unsafe_offset(4 * p + 9)
+            var last = phase.at(r)
+            var pred_phase = pred_phase_out.at(r)
+            var amp_r = amp_out.at(r)
+            var freq_r = freq_out.at(r)
+            var phase_r = phase_out.at(r)
+            _copy(head, pred_phase, 2 * p)
+            _copy(head.unsafe_offset(2 * p), amp_r, p)
+            _copy(head.unsafe_offset(3 * p), freq_r, p)
+            # phase update: rotate the unit last phase by 2 pi F dt, scale by A, halfway slerp with the prediction
+            for k in range(p):
+                var x = last[unsafe_offset=2 * k]
+                var y = last[unsafe_offset=2 * k + 1]
+                var norm = max(sqrt(x * x + y * y), EPS32)
+                x /= norm
+                y /= norm
+                var theta = Float32(2.0 * PI) * freq_r[unsafe_offset=k] * self.dt
+                var ct = cos(theta)
+                var st = sin(theta)
+                var amp = amp_r[unsafe_offset=k]
+                var x0 = amp * (x * ct - y * st)
+                var y0 = amp * (x * st + y * ct)
+                var x1 = pred_phase[unsafe_offset=2 * k]
+                var y1 = pred_phase[unsafe_offset=2 * k + 1]
+                var a0 = _safe(sqrt(x0 * x0 + y0 * y0))
+                var a1 = _safe(sqrt(x1 * x1 + y1 * y1))
+                var mx = 0.5 * (x0 / a0 + x1 / a1)
+                var my = 0.5 * (y0 / a0 + y1 / a1)
+                var m = _safe(sqrt(mx * mx + my * my))
+                var scale = 0.5 * (a0 + a1) / m
+                phase_r[unsafe_offset=2 * k] = mx * scale
+                phase_r[unsafe_offset=2 * k + 1] = my * scale
+            # decoder condition [pos - hip | vel | hip vel | 6D | hip 6D | z] and the next hip rotation
+            var cond = self.row(self.dec_in, r)
+            var pr = pos.at(r)
+            var qr = rot.at(r)
+            var ro = rot_out.at(r)
+            for i in range(n):
+                for a in range(3):
+                    cond[unsafe_offset=3 * i + a] = pr[unsafe_offset=3 * i + a] - pr[unsafe_offset=a]
+            _copy(vel.at(r), cond.unsafe_offset(3 * n), 3 * n)
+            _copy(hip_vel, cond.unsafe_offset(6 * n), 3)
+            _copy(qr, cond.unsafe_offset(6 * n + 3), 6 * j)
+            for i in range(6):
+                ro[unsafe_offset=i] = hip_rot_delta[unsafe_offset=i] + qr[unsafe_offset=i]
+            _copy(ro, cond.unsafe_offset(6 * n + 3 + 6 * j), 6)
+            _copy(latent, cond.unsafe_offset(cond_size), z)
+            # gate input [phase | z]
+            var gate = self.row(self.gate, r)
+            _copy(phase_r, gate, 2 * p)
+            _copy(latent, gate.unsafe_offset(2 * p), z)
         # gate: softmax(G2(ELU(G1(ELU(G0([phase | z]))))))
-        _copy(phase_out, self.gate, 2 * p)
-        _copy(latent, self.gate.unsafe_offset(2 * p), z)
-        self.layers[GATE0].apply(self.gate, self.pred_a, ACT_ELU)
-        self.layers[GATE1].apply(self.pred_a, self.pred_b, ACT_ELU)
-        self.layers[GATE2].apply(self.pred_b, self.pred_a, ACT_NONE)
-        softmax_into(self.pred_a, self.alpha, self.experts)
+        self._dense(GATE0, self.gate, self.pred_a, ACT_ELU, rows)
+        self._dense(GATE1, self.pred_a, self.pred_b, ACT_ELU, rows)
+        self._dense(GATE2, self.pred_b, self.pred_a, ACT_NONE, rows)
+        for r in range(rows):
+            softmax_into(self.row(self.pred_a, r), self.row(self.alpha, r), self.experts)
         # experts: ELU(blend(E0 [cond | z])) -> ELU(blend(E1 [h | z])) -> blend(mlp h)
         var v = self.layers[EXPERT1].n_out // self.experts
-        self.layers[EXPERT0].apply(cond, self.experts_out, ACT_NONE)
-        self._blend(self.experts_out, v, self.dec_h)
-        _elu_inplace(self.dec_h, v)
-        _copy(latent, self.dec_h.unsafe_offset(v), z)
-        self.layers[EXPERT1].apply(self.dec_h, self.experts_out, ACT_NONE)
-        self._blend(self.experts_out, v, self.dec_in)
-        _elu_inplace(self.dec_in, v)
-        self.layers[EXPERT_MLP].apply(self.dec_in, self.experts_out, ACT_NONE)
-        self._blend(self.experts_out, self.pose_out, self.pose_delta)
-        # next pose: the hip moves by the predicted velocity, the others by the decoder's deltas
-        var d_rot = self.pose_delta.unsafe_offset(3 * n)
-        for a in range(3):
-            vel_out[unsafe_offset=a] = hip_vel[unsafe_offset=a]
-        for i in range(3, 3 * n):
-            vel_out[unsafe_offset=i] = self.pose_delta[unsafe_offset=i]
-        for i in range(3 * n):
-            pos_out[unsafe_offset=i] = pos[unsafe_offset=i] + vel_out[unsafe_offset=i]
-        for i in range(6, 6 * j):
-            rot_out[unsafe_offset=i] = d_rot[unsafe_offset=i] + rot[unsafe_offset=i]
+        self._dense(EXPERT0, self.dec_in, self.experts_out, ACT_NONE, rows)
+        for r in range(rows):
+            var dh = self.row(self.dec_h, r)
+            self._blend(r, self.row(self.experts_out, r), v, dh)
+            _elu_inplace(dh, v)
+            _copy(self.row(self.pred_out, r).unsafe_offset(4 * p + 9), dh.unsafe_offset(v), z)
+        self._dense(EXPERT1, self.dec_h, self.experts_out, ACT_NONE, rows)
+        for r in range(rows):
+            var di = self.row(self.dec_in, r)
+            self._blend(r, self.row(self.experts_out, r), v, di)
+            _elu_inplace(di, v)
+        self._dense(EXPERT_MLP, self.dec_in, self.experts_out, ACT_NONE, rows)
+        for r in range(rows):
+            var delta = self.row(self.pose_delta, r)
+            self._blend(r, self.row(self.experts_out, r), self.pose_out, delta)
+            # next pose: the hip moves by the predicted velocity, the others by the decoder's deltas
+            var hip_vel = self.row(self.pred_out, r).unsafe_offset(4 * p)
+            var d_rot = delta.unsafe_offset(3 * n)
+            var vo = vel_out.at(r)
+            var po = pos_out.at(r)
+            var pr = pos.at(r)
+            var qr = rot.at(r)
+            var ro = rot_out.at(r)
+            for a in range(3):
+                vo[unsafe_offset=a] = hip_vel[unsafe_offset=a]
+            for i in range(3, 3 * n):
+                vo[unsafe_offset=i] = delta[unsafe_offset=i]
+            for i in range(3 * n):
+                po[unsafe_offset=i] = pr[unsafe_offset=i] + vo[unsafe_offset=i]
+            for i in range(6, 6 * j):
+                ro[unsafe_offset=i] = d_rot[unsafe_offset=i] + qr[unsafe_offset=i]
 
-    def _blend(self, stacked: F32Ptr, n_out: Int, y: F32Ptr):
-        """Y[o] = sum_e alpha_e stacked[e * n_out + o]."""
+    def _blend(self, r: Int, stacked: F32Ptr, n_out: Int, y: F32Ptr):
+        """Y[o] = sum_e alpha_e stacked[e * n_out + o] with row r's gate coefficients."""
+        var alpha = self.row(self.alpha, r)
         for o in range(n_out):
             y[unsafe_offset=o] = 0
         for e in range(self.experts):
-            var a = self.alpha[unsafe_offset=e]
+            var a = alpha[unsafe_offset=e]
             var ye = stacked.unsafe_offset(e * n_out)
             for o in range(n_out):
                 y[unsafe_offset=o] += a * ye[unsafe_offset=o]
+
+
+def _weighted_sum(weights: F32Ptr, rows: F32Ptr, n: Int, width: Int, y: F32Ptr):
+    """Y[0:width] = sum_t weights[t] rows[t * width : (t + 1) * width], vectorised over the width."""
+    comptime W = 16
+    var i = 0
+    while i + W <= width:
+        var acc = SIMD[DType.float32, W](0)
+        for t in range(n):
+            acc = rows.unsafe_load[width=W](t * width + i).fma(SIMD[DType.float32, W](weights[unsafe_offset=t]), acc)
+        y.unsafe_store(i, acc)
+        i += W
+    while i < width:
+        var acc = Float32(0)
+        for t in range(n):
+            acc += weights[unsafe_offset=t] * rows[unsafe_offset=t * width + i]
+        y[unsafe_offset=i] = acc
+        i += 1
 
 
 @always_inline

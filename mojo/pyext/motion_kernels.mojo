@@ -8,10 +8,11 @@ from std.os import abort
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
-from kernels.dense import ACT_NONE, ACT_RELU, PANEL, dense_panels
+from kernels.dense import ACT_NONE, ACT_RELU, PANEL
+from kernels.gemm import gemm_panels
 from kernels.kinematics import check_parents, fk_frames
 from kernels.pointers import F32Ptr, I64Ptr
-from kernels.sampler import Sampler
+from kernels.sampler import Rows, Sampler
 
 
 def _f32(addr: PythonObject) raises -> F32Ptr:
@@ -31,12 +32,14 @@ def fk(parents: PythonObject, rot: PythonObject, trans: PythonObject, out_rot: P
 
 
 def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObject,
-                rows_obj: PythonObject) raises -> PythonObject:
-    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels.
+                rows_obj: PythonObject, scratch_addr: PythonObject) raises -> PythonObject:
+    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels, every layer one
+    GEMM over all rows (kernels.gemm.gemm_panels).
 
-    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, &scratch_a,
-    &scratch_b, then per layer: n_in, n_panels, &weight_panels, &bias_padded]; both scratch buffers hold
-    the widest padded layer. y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
+    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then
+    per layer: n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded]; scratch holds 2 * rows * widest floats
+    (widest: the widest of the input and every layer's outputs).
+    y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
     """
     var spec = I64Ptr(unsafe_from_address=Int(py=spec_addr))
     var x = _f32(x_addr)
@@ -49,78 +52,102 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
     var in_std = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=4]))
     var out_mean = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=5]))
     var out_std = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=6]))
-    var scratch_a = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=7]))
-    var scratch_b = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=8]))
+    var widest = Int(spec[unsafe_offset=7])
+    var threads = Int(spec[unsafe_offset=8])
+    var src = _f32(scratch_addr)
+    var dst = src.unsafe_offset(rows * widest)
     for r in range(rows):
         var xr = x.unsafe_offset(r * in_size)
+        var sr = src.unsafe_offset(r * in_size)
         for i in range(in_size):
-            scratch_a[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
-        var src = scratch_a
-        var dst = scratch_b
-        for layer in range(n_layers):
-            var s = 9 + 4 * layer
-            dense_panels(src, Int(spec[unsafe_offset=s]), F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 2])),
-                         F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 3])), Int(spec[unsafe_offset=s + 1]),
-                         dst, ACT_RELU if layer < n_layers - 1 else ACT_NONE)
-            var t = src
-            src = dst
-            dst = t
+            sr[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
+    for layer in range(n_layers):
+        var s = 9 + 6 * layer
+        var n_in = Int(spec[unsafe_offset=s])
+        var n_out = Int(spec[unsafe_offset=s + 1])
+        gemm_panels(src, rows, n_in, rows, 0, n_in, F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 4])),
+                    F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 5])), Int(spec[unsafe_offset=s + 2]),
+                    Int(spec[unsafe_offset=s + 3]), n_out, dst, n_out, ACT_RELU if layer < n_layers - 1 else ACT_NONE,
+                    threads)
+        var t = src
+        src = dst
+        dst = t
+    for r in range(rows):
         var yr = y.unsafe_offset(r * out_size)
+        var sr = src.unsafe_offset(r * out_size)
         for i in range(out_size):
-            yr[unsafe_offset=i] = src[unsafe_offset=i] * out_std[unsafe_offset=i] + out_mean[unsafe_offset=i]
+            yr[unsafe_offset=i] = sr[unsafe_offset=i] * out_std[unsafe_offset=i] + out_mean[unsafe_offset=i]
     return PythonObject(None)
 
 
-def sampler_scratch_floats(spec_addr: PythonObject) raises -> PythonObject:
-    """Floats of scratch the sampler of this spec needs (also validates the spec: raises on a bad one)."""
-    return PythonObject(Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), 0).scratch_floats)
+def dense(layer_addr: PythonObject, a_addr: PythonObject, rows: PythonObject, lda: PythonObject,
+          group_rows: PythonObject, group_stride: PythonObject, y_addr: PythonObject,
+          ldy: PythonObject) raises -> PythonObject:
+    """One packed dense layer over `rows` rows (kernels.gemm.gemm_panels); strides in floats.
+
+    layer (int64): [n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded, activation, threads].
+    """
+    var layer = I64Ptr(unsafe_from_address=Int(py=layer_addr))
+    gemm_panels(_f32(a_addr), Int(py=rows), Int(py=lda), Int(py=group_rows), Int(py=group_stride),
+                Int(layer[unsafe_offset=0]), F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=4])),
+                F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=5])), Int(layer[unsafe_offset=2]),
+                Int(layer[unsafe_offset=3]), Int(layer[unsafe_offset=1]), _f32(y_addr), Int(py=ldy),
+                Int(layer[unsafe_offset=6]), Int(layer[unsafe_offset=7]))
+    return PythonObject(None)
+
+
+def sampler_scratch_floats(spec_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
+    """Floats of scratch the sampler of this spec needs for `rows` rows (also validates the spec: raises on
+    a bad one)."""
+    return PythonObject(Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), 0, Int(py=rows), 1).scratch_floats)
 
 
 @always_inline
-def _io(io: I64Ptr, i: Int, row: Int, size: Int) -> F32Ptr:
-    """Row `row` of the i-th array of an io table (row-major (rows, size) float32 arrays)."""
-    return F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * row * size)
+def _rows(io: I64Ptr, i: Int, stride: Int, offset: Int = 0) -> Rows:
+    """The i-th array of an io table as rows `stride` floats apart, from float `offset` of each row."""
+    return Rows(F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * offset), stride)
 
 
 def sampler_steps(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
-                  rows_obj: PythonObject) raises -> PythonObject:
-    """One sampler step (kind "rsmt_sampler_step") for each of `rows` independent rows.
+                  rows_obj: PythonObject, threads: PythonObject) raises -> PythonObject:
+    """One sampler step (kind "rsmt_sampler_step") of `rows` independent rows, each dense layer one GEMM over
+    the rows; scratch sized by sampler_scratch_floats(spec, rows).
 
     io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
     emb_gamma, emb_beta, emb_keys, emb_values, pred_gamma, pred_beta, pred_keys, pred_values, tta, noise,
     then of the outputs pos, vel, rot, phase, h, c, pred_phase, A, F; each (rows, ...) C-contiguous float32.
     """
-    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr))
+    var rows = Int(py=rows_obj)
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows, Int(py=threads))
     var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
     var np3 = 3 * m.n_pos
     var j6 = 6 * m.joints
     var p2 = 2 * m.phases
     var ts = m.tokens * m.style
-    for r in range(Int(py=rows_obj)):
-        m.step(_io(io, 0, r, np3), _io(io, 1, r, np3), _io(io, 2, r, j6), _io(io, 3, r, p2),
-               _io(io, 4, r, m.rnn), _io(io, 5, r, m.rnn), _io(io, 6, r, np3), _io(io, 7, r, j6),
-               _io(io, 8, r, m.state_out), _io(io, 9, r, m.style), _io(io, 10, r, m.style), _io(io, 11, r, ts),
-               _io(io, 12, r, ts), _io(io, 13, r, m.style), _io(io, 14, r, m.style), _io(io, 15, r, ts),
-               _io(io, 16, r, ts), _io(io, 17, r, 1)[unsafe_offset=0], _io(io, 18, r, 2 * m.state_out),
-               _io(io, 19, r, np3), _io(io, 20, r, np3), _io(io, 21, r, j6), _io(io, 22, r, p2),
-               _io(io, 23, r, m.rnn), _io(io, 24, r, m.rnn), _io(io, 25, r, p2), _io(io, 26, r, m.phases),
-               _io(io, 27, r, m.phases))
+    m.step(rows, _rows(io, 0, np3), _rows(io, 1, np3), _rows(io, 2, j6), _rows(io, 3, p2), _rows(io, 4, m.rnn),
+           _rows(io, 5, m.rnn), _rows(io, 6, np3), _rows(io, 7, j6), _rows(io, 8, m.state_out),
+           _rows(io, 9, m.style), _rows(io, 10, m.style), _rows(io, 11, ts), _rows(io, 12, ts),
+           _rows(io, 13, m.style), _rows(io, 14, m.style), _rows(io, 15, ts), _rows(io, 16, ts), _rows(io, 17, 1),
+           _rows(io, 18, 2 * m.state_out), _rows(io, 19, np3), _rows(io, 20, np3), _rows(io, 21, j6),
+           _rows(io, 22, p2), _rows(io, 23, m.rnn), _rows(io, 24, m.rnn), _rows(io, 25, p2),
+           _rows(io, 26, m.phases), _rows(io, 27, m.phases))
     return PythonObject(None)
 
 
 def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
-                    rows_obj: PythonObject, frames_obj: PythonObject) raises -> PythonObject:
-    """The generated frames of a transition (kind "rsmt_rollout", see inference/maxgraphs/rollout.py) for
-    each of `rows` rows: max(length over the rows) steps (at most `frames`), step k writing output row k.
+                    rows_obj: PythonObject, frames_obj: PythonObject, threads: PythonObject) raises -> PythonObject:
+    """The generated frames of a transition (kind "rsmt_rollout", see inference/backends/max/graphs/rollout.py)
+    for each of `rows` rows: max(length over the rows) steps (at most `frames`), every step of all rows at
+    once (Sampler.step), step k writing output row k.
 
     io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
     the eight style tensors (as sampler_steps), tta (frames,), noise (frames, 2 state_out), length (),
     then of the outputs pos, vel, rot, phase, pred_phase, A, F (each (frames, ...)), h, c. Output rows past
     the steps taken are left as the caller made them (zeros).
     """
-    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr))
-    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
     var rows = Int(py=rows_obj)
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows, Int(py=threads))
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
     var frames = Int(py=frames_obj)
     var np3 = 3 * m.n_pos
     var j6 = 6 * m.joints
@@ -128,41 +155,28 @@ def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr
     var ts = m.tokens * m.style
     var so2 = 2 * m.state_out
     var steps = 0
+    var length = _rows(io, 19, 1)
     for r in range(rows):
-        steps = max(steps, Int(_io(io, 19, r, 1)[unsafe_offset=0]))  # floor of a non-negative length
+        steps = max(steps, Int(length.at(r)[unsafe_offset=0]))  # floor of a non-negative length
     steps = min(steps, frames)
-    for r in range(rows):
-        var pos = _io(io, 0, r, np3)
-        var vel = _io(io, 1, r, np3)
-        var rot = _io(io, 2, r, j6)
-        var phase = _io(io, 3, r, p2)
-        var h = _io(io, 4, r, m.rnn)
-        var c = _io(io, 5, r, m.rnn)
-        var tta = _io(io, 17, r, frames)
-        var noise = _io(io, 18, r, frames * so2)
-        var pos_out = _io(io, 20, r, frames * np3)
-        var vel_out = _io(io, 21, r, frames * np3)
-        var rot_out = _io(io, 22, r, frames * j6)
-        var phase_out = _io(io, 23, r, frames * p2)
-        var pred_out = _io(io, 24, r, frames * p2)
-        var amp_out = _io(io, 25, r, frames * m.phases)
-        var freq_out = _io(io, 26, r, frames * m.phases)
-        var h_out = _io(io, 27, r, m.rnn)
-        var c_out = _io(io, 28, r, m.rnn)
-        for k in range(steps):
-            var h_in = h if k == 0 else h_out  # the step reads h and c before it writes them
-            var c_in = c if k == 0 else c_out
-            m.step(pos, vel, rot, phase, h_in, c_in, _io(io, 6, r, np3), _io(io, 7, r, j6),
-                   _io(io, 8, r, m.state_out), _io(io, 9, r, m.style), _io(io, 10, r, m.style),
-                   _io(io, 11, r, ts), _io(io, 12, r, ts), _io(io, 13, r, m.style), _io(io, 14, r, m.style),
-                   _io(io, 15, r, ts), _io(io, 16, r, ts), tta[unsafe_offset=k], noise.unsafe_offset(k * so2),
-                   pos_out.unsafe_offset(k * np3), vel_out.unsafe_offset(k * np3), rot_out.unsafe_offset(k * j6),
-                   phase_out.unsafe_offset(k * p2), h_out, c_out, pred_out.unsafe_offset(k * p2),
-                   amp_out.unsafe_offset(k * m.phases), freq_out.unsafe_offset(k * m.phases))
-            pos = pos_out.unsafe_offset(k * np3)
-            vel = vel_out.unsafe_offset(k * np3)
-            rot = rot_out.unsafe_offset(k * j6)
-            phase = phase_out.unsafe_offset(k * p2)
+    var h_out = _rows(io, 27, m.rnn)
+    var c_out = _rows(io, 28, m.rnn)
+    for k in range(steps):
+        # step k reads the state step k - 1 wrote (the inputs at k = 0); h and c are read before written
+        var prev = k - 1
+        m.step(rows, _rows(io, 0, np3) if k == 0 else _rows(io, 20, frames * np3, prev * np3),
+               _rows(io, 1, np3) if k == 0 else _rows(io, 21, frames * np3, prev * np3),
+               _rows(io, 2, j6) if k == 0 else _rows(io, 22, frames * j6, prev * j6),
+               _rows(io, 3, p2) if k == 0 else _rows(io, 23, frames * p2, prev * p2),
+               _rows(io, 4, m.rnn) if k == 0 else h_out.copy(), _rows(io, 5, m.rnn) if k == 0 else c_out.copy(),
+               _rows(io, 6, np3), _rows(io, 7, j6), _rows(io, 8, m.state_out), _rows(io, 9, m.style),
+               _rows(io, 10, m.style), _rows(io, 11, ts), _rows(io, 12, ts), _rows(io, 13, m.style),
+               _rows(io, 14, m.style), _rows(io, 15, ts), _rows(io, 16, ts), _rows(io, 17, frames, k),
+               _rows(io, 18, frames * so2, k * so2), _rows(io, 20, frames * np3, k * np3),
+               _rows(io, 21, frames * np3, k * np3), _rows(io, 22, frames * j6, k * j6),
+               _rows(io, 23, frames * p2, k * p2), h_out.copy(), c_out.copy(),
+               _rows(io, 24, frames * p2, k * p2), _rows(io, 25, frames * m.phases, k * m.phases),
+               _rows(io, 26, frames * m.phases, k * m.phases))
     return PythonObject(None)
 
 
@@ -176,12 +190,14 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
     try:
         var b = PythonModuleBuilder("motion_kernels")
         b.def_function[fk]("fk", docstring="fk(parents, rot, trans, out_rot, out_pos, (frames, joints))")
-        b.def_function[mlp_forward]("mlp_forward", docstring="mlp_forward(spec, x, y, rows)")
+        b.def_function[mlp_forward]("mlp_forward", docstring="mlp_forward(spec, x, y, rows, scratch)")
+        b.def_function[dense]("dense", docstring="dense(layer, a, rows, lda, group_rows, group_stride, y, ldy)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
-        b.def_function[sampler_scratch_floats]("sampler_scratch_floats", docstring="sampler_scratch_floats(spec)")
-        b.def_function[sampler_steps]("sampler_steps", docstring="sampler_steps(spec, scratch, io, rows)")
+        b.def_function[sampler_scratch_floats]("sampler_scratch_floats",
+                                               docstring="sampler_scratch_floats(spec, rows)")
+        b.def_function[sampler_steps]("sampler_steps", docstring="sampler_steps(spec, scratch, io, rows, threads)")
         b.def_function[sampler_rollout]("sampler_rollout",
-                                        docstring="sampler_rollout(spec, scratch, io, rows, frames)")
+                                        docstring="sampler_rollout(spec, scratch, io, rows, frames, threads)")
         return b.finalize()
     except e:
         abort(t"motion_kernels: module init failed: {e}")

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 import cli
-from parity.bench import (E2E, E2E_PARTS, POLICY_STEP, RIG_LENGTH, RIG_SOURCE, TRANSITION_LENGTHS, BenchConfig,
-                          run_bench)
+from parity.bench import (BATCHED_TRANSITIONS, E2E, E2E_PARTS, POLICY_STEP, RIG_LENGTH, RIG_SOURCE,
+                          TRANSITION_LENGTHS, BenchConfig, run_bench)
 from parity.compare import DEEPMIMIC_KINDS as KINDS
 
 BACKENDS = ("torch", "max", "onnx")
@@ -102,6 +102,6 @@ def test_bench_a_shipped_model(compiled_max_cache, monkeypatch, capsys):
     e2e = {f"{E2E}_{n}f" for n in TRANSITION_LENGTHS} | ({rig} if rig_runs else set())
     transitions = e2e | {f"{case}_{part}" for case in e2e for part in E2E_PARTS}
     assert {(r["case"], r["backend"]) for r in report["rows"]} == {
-        (c, b) for c in networks | transitions for b in ("torch", "max")}
+        (c, b) for c in networks | transitions | {BATCHED_TRANSITIONS} for b in ("torch", "max")}
     paths = report["meta"]["transition_path"]  # each backend on its faster rollout path (bench._fastest_path)
     assert set(paths) == {"torch", "max"} and set(paths.values()) <= {"one step call per frame", "whole rollout"}

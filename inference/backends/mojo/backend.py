@@ -14,15 +14,17 @@ class MaxMojoBackend(MaxBackend):
     - deepmimic_actor, deepmimic_critic: the Mojo GEMV MLP (inference/backends/mojo/mlp.py), one control step per call;
     - rsmt_sampler_step, rsmt_rollout: the fused sampler (inference/backends/mojo/sampler.py), a frame or a whole
       transition per call;
-    - every other kind (the once-per-request PAE phase, style and target encoders, the manifold decoder):
-      its MAX graph, the same compiled model (MEF) as the max backend.
+    - the once-per-request networks (PAE phase, style and target encoders, manifold decoder): their layers
+      and convolutions on the multi-threaded Mojo GEMM (inference/backends/mojo/networks.py), which beats
+      both a MAX graph's per-call dispatch at batch 1 and its kernels at batch 64.
 
     `runner_impl(kind)` says which path a kind takes. The Mojo custom ops inside MAX graphs (atan2, ELU, MoE
     blend, LSTM cell, FK, 6D) are the graph builders' ops_impl="mojo" switch, timed against the composed ops
     by benchmarks/mojo_kernels.py. Not built Mojo kernels make a kind BackendNotReady, never torch."""
 
     name = "max-mojo"
-    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic", "rsmt_sampler_step", "rsmt_rollout")
+    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic", "rsmt_sampler_step", "rsmt_rollout", "rsmt_phase",
+                       "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target")
 
     def runner_impl(self, kind: str) -> str | None:
         if kind in self.EXTENSION_KINDS:
@@ -45,6 +47,10 @@ class MaxMojoBackend(MaxBackend):
                 from inference.backends.mojo.mlp import deepmimic_runner
 
                 return deepmimic_runner(kind, weights)
+            from inference.backends.mojo.networks import RUNNERS
+
+            if kind in RUNNERS:
+                return RUNNERS[kind](weights)
             from inference.backends.mojo.sampler import SamplerRunner
 
             return SamplerRunner(kind, weights)

@@ -1,11 +1,11 @@
-"""A normalised ReLU MLP (the DeepMimic actor and critic) run by a Mojo GEMV kernel, for batch-1 control.
+"""A normalised ReLU MLP (the DeepMimic actor and critic) run by the Mojo GEMM kernel, from batch-1 control to batches.
 
 At batch 1 an MLP step is a chain of matrix-vector products: it reads every weight once and does two flops
-per weight, so it is bound by how fast the ~3 MB of weights stream in. The kernel
-(mojo/kernels/dense.mojo `dense_panels`, called through the `motion_kernels` extension) therefore reads
-weights re-laid out once, here, into panels of PANEL outputs stored input-major: a strictly sequential
-stream with PANEL accumulators held in registers. The normalisers stay explicit ((s - mean) / std, then
-y * std + mean) so the result matches torch to float32 rounding.
+per weight, so it is bound by how fast the ~3 MB of weights stream in. The kernel (mojo/kernels/gemm.mojo
+`gemm_panels`, called through the `motion_kernels` extension) therefore reads weights re-laid out once,
+here, into panels of 16 to 64 outputs stored input-major: a strictly sequential stream with a panel of
+accumulators per row held in registers, each weight vector serving four rows of a batch. The normalisers
+stay explicit ((s - mean) / std, then y * std + mean) so the result matches torch to float32 rounding.
 """
 from __future__ import annotations
 
@@ -13,40 +13,39 @@ import numpy as np
 
 from inference.weights import WeightSet, WeightsError
 from inference.backends.mojo.build import extension
-
-
-def pack_panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.ndarray, np.ndarray]:
-    """(out, in) weight and (out,) bias -> panels (n_panels, in, panel) and the bias padded with zeros."""
-    n_out, n_in = weight.shape
-    n_panels = -(-n_out // panel)
-    padded = np.zeros((n_panels * panel, n_in), np.float32)
-    padded[:n_out] = weight
-    bias_padded = np.zeros(n_panels * panel, np.float32)
-    bias_padded[:n_out] = bias
-    return np.ascontiguousarray(padded.reshape(n_panels, panel, n_in).transpose(0, 2, 1)), bias_padded
+from inference.backends.mojo.dense import default_threads, pack_panels, panel_for
 
 
 class MojoMlp:
-    """y = MLP((x - in_mean) / in_std) * out_std + out_mean, ReLU between layers; called with (batch, in)."""
+    """y = MLP((x - in_mean) / in_std) * out_std + out_mean, ReLU between layers; called with (batch, in).
+
+    One call into the extension per batch; every layer is one GEMM over the batch (mojo/kernels/gemm.mojo),
+    multi-threaded when the layer is big enough (batch 64, not batch 1)."""
 
     def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], in_norm: tuple[np.ndarray, np.ndarray],
-                 out_norm: tuple[np.ndarray, np.ndarray]):
+                 out_norm: tuple[np.ndarray, np.ndarray], threads: int | None = None):
         self._kernels = extension()
-        panel = int(self._kernels.panel_width())
         self.in_size = int(layers[0][0].shape[1])
         self.out_size = int(layers[-1][0].shape[0])
         self._arrays: list[np.ndarray] = []  # everything the kernel reads by address: kept alive here
         norms = [np.ascontiguousarray(a, dtype=np.float32) for a in (*in_norm, *out_norm)]
-        widest = max(panel * -(-int(w.shape[0]) // panel) for w, _ in layers)
-        scratch = [np.zeros(max(widest, self.in_size), np.float32) for _ in range(2)]
-        spec = [len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms + scratch)]
+        self._widest = max(self.in_size, *(int(w.shape[0]) for w, _ in layers))
+        spec = [len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms), self._widest,
+                default_threads() if threads is None else threads]
         for weight, bias in layers:
+            panel = panel_for(weight.shape[0])
             panels, bias_padded = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
-            spec += [weight.shape[1], panels.shape[0], panels.ctypes.data, bias_padded.ctypes.data]
+            spec += [weight.shape[1], weight.shape[0], panel, panels.shape[0], panels.ctypes.data,
+                     bias_padded.ctypes.data]
             self._arrays += [panels, bias_padded]
-        self._arrays += norms + scratch
+        self._arrays += norms
         self._spec = np.array(spec, np.int64)
         self._spec_addr = self._spec.ctypes.data
+        self._scratch = np.empty(0, np.float32)  # 2 * rows * widest, grown on demand
+
+    def set_threads(self, threads: int) -> None:
+        """At most `threads` threads per layer from now on (1: the calling thread only)."""
+        self._spec[8] = max(1, int(threads))
 
     @classmethod
     def from_weights(cls, weights: WeightSet, prefix: str, in_norm: str, out_norm: str) -> "MojoMlp":
@@ -75,7 +74,10 @@ class MojoMlp:
             out = np.empty((x.shape[0], self.out_size), np.float32)
         elif out.shape != (x.shape[0], self.out_size) or out.dtype != np.float32 or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous float32 array of shape {(x.shape[0], self.out_size)}")
-        self._kernels.mlp_forward(self._spec_addr, x.ctypes.data, out.ctypes.data, x.shape[0])
+        rows = x.shape[0]
+        if self._scratch.size < 2 * rows * self._widest:
+            self._scratch = np.empty(2 * rows * self._widest, np.float32)
+        self._kernels.mlp_forward(self._spec_addr, x.ctypes.data, out.ctypes.data, rows, self._scratch.ctypes.data)
         return out
 
 

@@ -3,7 +3,7 @@ max-mojo backend: kinds "rsmt_sampler_step" and "rsmt_rollout", with the same in
 shapes as the torch and MAX runners (`inference.networks.rsmt_config.step_input_shapes`,
 `rollout_input_shapes`).
 
-At load time every dense layer of the step is packed into panels (`inference.backends.mojo.mlp.pack_panels`); the
+At load time every dense layer of the step is packed into panels (`inference.backends.mojo.dense.pack_panels`); the
 LSTM's two matrices become one [W_ih | W_hh] applied to [x | h] with the biases summed, and each mixture
 layer's experts are stacked along the outputs. The `spec` handed to the kernel lists dims, a few scalars
 and these packed arrays by address, in the order sampler.mojo reads them; this object keeps every one of
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.backends.mojo.mlp import pack_panels
+from inference.backends.mojo.dense import default_threads, pack_panels
 from inference.networks.rsmt_config import (STEP_OUTPUTS, RSMTConfig, rollout_input_shapes,
                                             rollout_output_shapes, step_input_shapes)
 from inference.weights import WeightSet, WeightsError
@@ -79,10 +79,12 @@ class MojoSampler:
         spec.append(SPEC_END)
         self._spec = np.array(spec, np.int64)
         try:
-            floats = int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data))
+            floats = int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data, 1))
         except Exception as e:  # the kernel checks that the layer sizes chain as the network's
             raise WeightsError(f"{weights.path or 'weights'}: {e}") from None
-        self._scratch = np.zeros(floats, np.float32)
+        self._scratch = np.zeros(floats, np.float32)  # for one row; grown for larger batches
+        self._scratch_rows = 1
+        self.threads = default_threads()
         self.step_inputs = step_input_shapes(cfg)
         self.rollout_inputs = rollout_input_shapes(cfg)
         self._step_outputs = dict(zip(STEP_OUTPUTS, (self.step_inputs[k] for k in STEP_OUTPUTS[:6])))
@@ -113,7 +115,11 @@ class MojoSampler:
             arrays.append(a)
         out = {k: np.zeros((rows, *tail), np.float32) for k, tail in outputs.items()}
         table = np.array([a.ctypes.data for a in arrays + list(out.values())], np.int64)
-        fn(self._spec.ctypes.data, self._scratch.ctypes.data, table.ctypes.data, rows, *extra)
+        if rows > self._scratch_rows:
+            self._scratch = np.zeros(int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data, rows)),
+                                     np.float32)
+            self._scratch_rows = rows
+        fn(self._spec.ctypes.data, self._scratch.ctypes.data, table.ctypes.data, rows, *extra, self.threads)
         return out
 
     def step(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
@@ -126,8 +132,9 @@ class MojoSampler:
 
 
 class SamplerRunner:
-    """A backend Runner for "rsmt_sampler_step" or "rsmt_rollout" on the Mojo kernel. One scratch arena per
-    runner: a runner is not to be called from two threads at once."""
+    """A backend Runner for "rsmt_sampler_step" or "rsmt_rollout" on the Mojo kernel, at any batch (rows run
+    together: each dense layer one GEMM over them). One scratch arena per runner, grown to the largest batch
+    seen: a runner is not to be called from two threads at once."""
 
     def __init__(self, kind: str, weights: WeightSet):
         if kind not in KINDS:

@@ -1,0 +1,91 @@
+"""Dense layers and 1-D convolutions on the multi-threaded Mojo GEMM (mojo/kernels/gemm.mojo), for any batch.
+
+`PackedDense` packs a torch (out, in) weight once into panels (`pack_panels`) and applies act(x W^T + b) to
+(rows, in) arrays with one call into the `motion_kernels` extension. `PackedDense.conv1d` packs a torch
+Conv1d (out, in, K) so that the same kernel computes the convolution over channels-last (B, T, in) frames:
+row t of a batch item reads the K * in floats from frame t on, exactly the im2col row, without a copy.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from inference.backends.mojo.build import extension
+
+ACTIVATIONS = {"none": 0, "relu": 1, "elu": 2, "tanh": 3}  # kernels.dense / kernels.gemm ACT_* codes
+PANELS = (16, 32, 64)  # the panel widths kernels.gemm has micro-kernels for
+
+
+def default_threads() -> int:
+    """Threads a large layer may use: MOTION_MOJO_THREADS if set, else one less than the CPUs this process
+    may run on (at least 1). Why one less: a GEMM's parallel section waits for its slowest thread, and on a
+    busy machine a woken helper thread may wait milliseconds for a core (measured on this project's 2-core
+    machine at load 11: a 64 x 197 -> 1024 -> 512 -> 36 MLP took 0.9 ms on one thread, 2.5 ms on two); the
+    app's own threads (GUI, simulation) need that core too."""
+    value = os.environ.get("MOTION_MOJO_THREADS", "")
+    return max(1, int(value)) if value.isdigit() else max(1, len(os.sched_getaffinity(0)) - 1)
+
+
+def panel_for(n_out: int) -> int:
+    """The narrowest panel width holding n_out outputs (wider layers use the widest, in several panels)."""
+    return next((p for p in PANELS if n_out <= p), PANELS[-1])
+
+
+def pack_panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.ndarray, np.ndarray]:
+    """(out, in) weight and (out,) bias -> panels (n_panels, in, panel) and the bias padded with zeros."""
+    n_out, n_in = weight.shape
+    n_panels = -(-n_out // panel)
+    padded = np.zeros((n_panels * panel, n_in), np.float32)
+    padded[:n_out] = weight
+    bias_padded = np.zeros(n_panels * panel, np.float32)
+    bias_padded[:n_out] = bias
+    return np.ascontiguousarray(padded.reshape(n_panels, panel, n_in).transpose(0, 2, 1)), bias_padded
+
+
+class PackedDense:
+    """y = act(x W^T + b): W (out, in) and b (out,) float32, packed once."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, act: str = "none", threads: int | None = None):
+        self._kernels = extension()
+        self.n_out, self.n_in = (int(s) for s in weight.shape)
+        panel = panel_for(self.n_out)
+        self._panels, self._bias = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
+        self.threads = default_threads() if threads is None else threads
+        self._layer = np.array([self.n_in, self.n_out, panel, self._panels.shape[0], self._panels.ctypes.data,
+                                self._bias.ctypes.data, ACTIVATIONS[act], self.threads], np.int64)
+        self._layer_addr = self._layer.ctypes.data
+        self._run = self._kernels.dense
+
+    @classmethod
+    def conv1d(cls, weight: np.ndarray, bias: np.ndarray, act: str = "none") -> "PackedDense":
+        """A torch Conv1d weight (out, in, K): its im2col matrix, inputs ordered (k, in) as channels-last
+        frames lay them out."""
+        c_out, c_in, k = weight.shape
+        return cls(np.ascontiguousarray(np.asarray(weight).transpose(0, 2, 1).reshape(c_out, k * c_in)), bias, act)
+
+    def set_threads(self, threads: int) -> None:
+        """At most `threads` threads per call from now on (1: the calling thread only)."""
+        self.threads = self._layer[7] = max(1, int(threads))
+
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(rows, in) -> (rows, out); x is made C-contiguous float32 if it is not."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        rows = x.shape[0]
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"input must be (rows, {self.n_in}), got {x.shape}")
+        if out is None:
+            out = np.empty((rows, self.n_out), np.float32)
+        self._run(self._layer_addr, x.ctypes.data, rows, self.n_in, rows, 0, out.ctypes.data, self.n_out)
+        return out
+
+    def frames(self, x: np.ndarray, c_in: int, t_out: int) -> np.ndarray:
+        """The convolution over channels-last frames x (B, T, c_in) (already padded, T >= t_out + K - 1)
+        -> (B, t_out, out): output frame t reads input frames t .. t+K-1."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        b, t, c = x.shape
+        if c != c_in or self.n_in % c_in or t < t_out + self.n_in // c_in - 1:
+            raise ValueError(f"frames must be (batch, >= {t_out + self.n_in // c_in - 1}, {c_in}), got {x.shape}")
+        out = np.empty((b, t_out, self.n_out), np.float32)
+        self._run(self._layer_addr, x.ctypes.data, b * t_out, c_in, t_out, t * c_in, out.ctypes.data, self.n_out)
+        return out

@@ -1,0 +1,225 @@
+"""The once-per-request RSMT networks on the Mojo GEMM (inference/backends/mojo/dense.py), for max-mojo:
+
+- ``rsmt_sampler_target``: the target encoder (two dense layers, PLU);
+- ``rsmt_manifold_decoder``: the mixture-of-experts gate decoder (gate MLP, softmax, three expert layers:
+  one GEMM over the experts stacked along the outputs, blended by a batched matmul as the torch reference);
+- ``rsmt_phase``: the periodic autoencoder, its four 61-tap convolutions as GEMMs over channels-last
+  frames (BatchNorm folded in, tanh in the kernel), the spectrum and phase in numpy;
+- ``rsmt_sampler_style``: the FiLM generator's valid convolutions (ReLU in the kernel) and the style
+  code's dense layers over every token of the batch at once.
+
+Why: at batch 1 MAX pays ~25 us per `execute` plus its per-op dispatch, more than these small networks
+compute; at batch 64 every dense layer and convolution is one multi-threaded GEMM here. Input and output
+names and shapes are the torch runners' (inference/backends/torch_backend.py); the maths follows the torch
+modules (inference/networks/deephase.py, stylevae.py, transitionnet.py), float32 throughout.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from inference.backends.mojo.dense import PackedDense
+from inference.networks.rsmt_config import RSMTConfig
+from inference.weights import WeightSet, WeightsError
+
+KINDS = ("rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target")
+NORM_EPS = np.float32(1e-5)
+
+
+def _config(weights: WeightSet, network: str) -> RSMTConfig:
+    where = weights.path or "weights"
+    if weights.config.get("network") != network:
+        raise WeightsError(f"{where}: holds a {weights.config.get('network')!r} network, expected {network!r}")
+    try:
+        return RSMTConfig.from_dict(weights.config["rsmt"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise WeightsError(f"{where}: bad RSMT config ({e})") from None
+
+
+def _linear(weights: WeightSet, prefix: str, n_in: int, n_out: int, act: str = "none") -> PackedDense:
+    return PackedDense(weights.expect(f"{prefix}.weight", (n_out, n_in)), weights.expect(f"{prefix}.bias", (n_out,)),
+                       act)
+
+
+def _elu(x: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _padded(x: np.ndarray, pad: int) -> np.ndarray:
+    """(B, T, C) -> (B, T + 2 pad, C) with zero frames on both ends."""
+    out = np.zeros((x.shape[0], x.shape[1] + 2 * pad, x.shape[2]), np.float32)
+    out[:, pad:pad + x.shape[1]] = x
+    return out
+
+
+def _check(inputs: dict[str, tuple[int, ...]], arrays: dict[str, np.ndarray], kind: str) -> list[np.ndarray]:
+    if set(arrays) != set(inputs):
+        raise ValueError(f"{kind} takes inputs {list(inputs)}, got {sorted(arrays)}")
+    out = []
+    for name, tail in inputs.items():
+        a = np.ascontiguousarray(arrays[name], dtype=np.float32)
+        if a.shape[1:] != tail or a.ndim != len(tail) + 1:
+            raise ValueError(f"{kind}: input {name!r} has shape {a.shape}, expected (batch, {tail})")
+        out.append(a)
+    return out
+
+
+class TargetEncoderRunner:
+    """target_pos, target_prev_pos (B, n_pos, 3), target_rot (B, J, 6) -> {"target_latent": (B, state_out)}."""
+
+    def __init__(self, weights: WeightSet):
+        cfg = _config(weights, "rsmt_sampler")
+        self.inputs = {"target_pos": (cfg.n_pos, 3), "target_prev_pos": (cfg.n_pos, 3),
+                       "target_rot": (cfg.num_joints, 6)}
+        self.outputs = ("target_latent",)
+        sizes = (cfg.state_size, cfg.state_hidden, cfg.state_out)
+        self._layers = [_linear(weights, f"target_encoder.layers.{i}", sizes[i], sizes[i + 1]) for i in (0, 1)]
+        self._plu = [(weights.expect(f"target_encoder.acts.{i}.w", (1,))[0],
+                      weights.expect(f"target_encoder.acts.{i}.c", (1,))[0]) for i in (0, 1)]
+
+    def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        pos, prev, rot = _check(self.inputs, arrays, "rsmt_sampler_target")
+        b = pos.shape[0]
+        x = np.concatenate([(pos - pos[:, 0:1]).reshape(b, -1), (pos - prev).reshape(b, -1), rot.reshape(b, -1)], -1)
+        for layer, (w, c) in zip(self._layers, self._plu):
+            x = layer(x)
+            x = np.maximum(w * (x + c) - c, np.minimum(w * (x - c) + c, x))
+        return {"target_latent": x}
+
+
+class ManifoldDecoderRunner:
+    """latent (B, Z), condition (B, C), phase (B, P, 2) -> {"pose_delta": (B, out), "coefficients": (B, E)}."""
+
+    def __init__(self, weights: WeightSet, prefix: str = "decoder"):
+        cfg = _config(weights, "rsmt_manifold")
+        g, h, e, z = cfg.gate_hidden, cfg.vae_hidden, cfg.num_experts, cfg.latent_size
+        self.inputs = {"latent": (z,), "condition": (cfg.condition_size,), "phase": (cfg.phase_dim, 2)}
+        self.outputs = ("pose_delta", "coefficients")
+        self._gate = [_linear(weights, f"{prefix}.gate.0", 2 * cfg.phase_dim + z, g, "elu"),
+                      _linear(weights, f"{prefix}.gate.2", g, g, "elu"), _linear(weights, f"{prefix}.gate.4", g, e)]
+        self._experts = []
+        for name, n_in, n_out in (("linears.0", cfg.condition_size + z, h), ("linears.1", h + z, h),
+                                  ("mlp", h, cfg.pose_delta_size)):
+            w = weights.expect(f"{prefix}.{name}.weight", (e, n_out, n_in))
+            b = weights.expect(f"{prefix}.{name}.bias", (e, n_out))
+            self._experts.append((PackedDense(w.reshape(e * n_out, n_in), b.reshape(-1)), e, n_out))
+
+    def _blend(self, i: int, x: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+        """sum_e c_e (W_e x + b_e) as a batched matmul (subnormal coefficients make elementwise products slow)."""
+        layer, e, n_out = self._experts[i]
+        return np.matmul(coefficients[:, None, :], layer(x).reshape(-1, e, n_out))[:, 0]
+
+    def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        latent, condition, phase = _check(self.inputs, arrays, "rsmt_manifold_decoder")
+        x = np.concatenate([phase.reshape(phase.shape[0], -1), latent], -1)
+        for layer in self._gate:
+            x = layer(x)
+        coefficients = _softmax(x)
+        x = _elu(self._blend(0, np.concatenate([condition, latent], -1), coefficients))
+        x = _elu(self._blend(1, np.concatenate([x, latent], -1), coefficients))
+        return {"pose_delta": self._blend(2, x, coefficients), "coefficients": coefficients}
+
+
+class PhaseRunner:
+    """x (B, 3J, T) -> {"y": (B, 3J, T), "p", "a", "f", "b": (B, M, 1)} (deephase.PAE.forward)."""
+
+    def __init__(self, weights: WeightSet):
+        from inference.backends.max.graphs.pae import derived_tensors
+
+        cfg = _config(weights, "rsmt_phase")
+        self.c_in, self.m, self.t = 3 * cfg.num_joints, cfg.phase_dim, cfg.pae_window
+        self.pad = (self.t - 1) // 2
+        self.time_scale = np.float32(cfg.pae_key_range / self.t)
+        self.inputs = {"x": (self.c_in, self.t)}
+        self.outputs = ("y", "p", "a", "f", "b")
+        derived = derived_tensors(weights, cfg)  # BatchNorm folded into each convolution, RSCF (1, K, Cin, Cout)
+
+        def conv(name: str, act: str) -> PackedDense:
+            w = derived[f"derived.{name}.weight"][0]  # (K, Cin, Cout): the im2col inputs in (k, c) order
+            return PackedDense(np.ascontiguousarray(w.reshape(-1, w.shape[-1]).T), derived[f"derived.{name}.bias"], act)
+
+        self._convs = [(conv("conv1", "tanh"), self.c_in), (conv("conv2", "tanh"), cfg.num_joints)]
+        self._deconvs = [(conv("deconv1", "tanh"), self.m), (conv("deconv2", "none"), cfg.num_joints)]
+        angle = 2.0 * np.pi * np.arange(self.t)[:, None] * np.arange(self.t // 2 + 1)[None, :] / self.t
+        self._dft = np.concatenate([np.cos(angle), np.sin(angle)], 1).astype(np.float32)  # (T, 2K) as deephase
+        self._freqs = weights.expect("freqs", (self.t // 2,))
+        self._args = weights.expect("args", (self.t,))
+        self._tpi = weights.expect("tpi", (1,))[0]
+        self._fc = [(weights.expect(f"parallel_fc{i}.weight", (self.m, self.t)),
+                     weights.expect(f"parallel_fc{i}.bias", (self.m,))) for i in (0, 1)]
+        self._bn_scale, self._bn_shift = derived["derived.bn.scale"], derived["derived.bn.shift"]
+
+    def _stack(self, x: np.ndarray, convs) -> np.ndarray:
+        for conv, c_in in convs:
+            x = conv.frames(_padded(x, self.pad), c_in, self.t)
+        return x
+
+    def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        (x,) = _check(self.inputs, arrays, "rsmt_phase")
+        latent = self._stack(x.transpose(0, 2, 1), self._convs).transpose(0, 2, 1)  # (B, M, T)
+        spectrum = np.matmul(latent, self._dft)
+        half = self._dft.shape[1] // 2
+        re, im = spectrum[..., :half], spectrum[..., half:]
+        power = re[..., 1:] ** 2 + im[..., 1:] ** 2
+        total = power.sum(-1)
+        freq = (self._freqs * power).sum(-1) / total / self.time_scale
+        amp = np.float32(2.0) * np.sqrt(total) / np.float32(self.t)
+        offset = re[..., 0] / np.float32(self.t)
+        v = np.stack([(latent * w).sum(-1) + b for w, b in self._fc], -1) * self._bn_scale + self._bn_shift
+        phase = np.arctan2(v[..., 1], v[..., 0]) / self._tpi
+        p, a, f, b = (q[..., None] for q in (phase, amp, freq, offset))
+        y = a * np.sin(self._tpi * (f * self._args + p)) + b  # (B, M, T)
+        y = self._stack(y.transpose(0, 2, 1), self._deconvs)
+        return {"y": np.ascontiguousarray(y.transpose(0, 2, 1)), "p": p, "a": a, "f": f, "b": b}
+
+
+class StyleRunner:
+    """features (B, 12(J-1), style_frames - 1) -> the eight StyleCode tensors (transitionnet.encode_style)."""
+
+    SITES = ("embedding_style", "phase_predictor")
+
+    def __init__(self, weights: WeightSet):
+        from inference.networks.transitionnet import STYLE_FIELDS
+
+        cfg = _config(weights, "rsmt_sampler")
+        s = self.style = cfg.style_dim
+        self.inputs = {"features": (cfg.style_channels, cfg.style_frames - 1)}
+        self.outputs = STYLE_FIELDS
+        self._convs = []
+        for name, k, c_in in zip(("conv_pre", "conv_pre2", "conv0", "conv1"), cfg.film_kernels,
+                                 (cfg.style_channels, s, s, s)):
+            w = weights.expect(f"film_generator.{name}.weight", (s, c_in, k))
+            self._convs.append((PackedDense.conv1d(w, weights.expect(f"film_generator.{name}.bias", (s,)), "relu"),
+                                c_in, k))
+        self._sites = [(_linear(weights, f"{site}.adains.0.affine2", s, s, "elu"),
+                        _linear(weights, f"{site}.adains.0.affine4", s, 2 * s),
+                        _linear(weights, f"{site}.atns.0.g", s, s), _linear(weights, f"{site}.atns.0.h", s, s))
+                       for site in self.SITES]
+
+    def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        (features,) = _check(self.inputs, arrays, "rsmt_sampler_style")
+        x = features.transpose(0, 2, 1)  # (B, T, C) channels-last frames
+        for conv, c_in, k in self._convs:
+            x = conv.frames(x, c_in, x.shape[1] - k + 1)
+        tokens = x  # (B, T', S)
+        b, t, s = tokens.shape
+        mean = tokens.mean((1, 2), keepdims=True)
+        d = tokens - mean
+        normed = (d / np.sqrt((d * d).mean((1, 2), keepdims=True) + NORM_EPS)).reshape(b * t, s)
+        pooled = tokens.mean(1)
+        flat = tokens.reshape(b * t, s)
+        out = {}
+        for prefix, (affine2, affine4, g, h) in zip(("emb", "pred"), self._sites):
+            gamma_beta = affine4(affine2(pooled))
+            out[f"{prefix}_gamma"], out[f"{prefix}_beta"] = gamma_beta[:, :s], gamma_beta[:, s:]
+            out[f"{prefix}_keys"] = g(normed).reshape(b, t, s)
+            out[f"{prefix}_values"] = h(flat).reshape(b, t, s)
+        return {name: out[name] for name in self.outputs}
+
+
+RUNNERS = {"rsmt_phase": PhaseRunner, "rsmt_manifold_decoder": ManifoldDecoderRunner,
+           "rsmt_sampler_style": StyleRunner, "rsmt_sampler_target": TargetEncoderRunner}

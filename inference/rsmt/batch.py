@@ -1,0 +1,90 @@
+"""Many transitions' sampler work in one batch: the target encoder, the warm-up on the context and the
+generated frames of N transitions run as batch-N network calls (for baking and evaluation sweeps), instead
+of N batch-1 calls each.
+
+`RolloutInputs` is what `TransitionGenerator.generate` hands its rollout for one transition (canonical
+context and target frames, phase, style code, noise, length); `rollout_batch` returns, per transition, the
+same frames `TransitionGenerator._rollout` returns for it alone. Transitions of different lengths share the
+batch: every row steps until the longest is done, and each keeps its own first `length` frames (past its
+end a row steps at time-to-arrival 0, and those frames are dropped).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.rsmt.transition import NETWORK_OUTPUTS, STATE, TransitionGenerator
+
+
+@dataclass(frozen=True)
+class RolloutInputs:
+    cpos: np.ndarray  # (C + 2, J, 3) canonical positions: C context frames, the frame before the target, the target
+    crot: np.ndarray  # (C + 2, J, 6) their 6D rotations
+    phase: np.ndarray  # (P, 2) phase of the last context frame
+    style: dict[str, np.ndarray]  # the eight "rsmt_sampler_style" outputs, batch 1
+    noise: np.ndarray  # (2 * state_out,)
+    length: int  # generated frames
+
+
+def rollout_batch(gen: TransitionGenerator, backend: str, items: list[RolloutInputs], whole: bool = False
+                  ) -> list[dict[str, np.ndarray]]:
+    """The generated frames ({NETWORK_OUTPUTS: (length, ...)}) of every transition of `items`, in order, from
+    batch-len(items) calls: "rsmt_sampler_step" per step, or with `whole` the warm-up by steps and the frames
+    by "rsmt_rollout" calls (backends that have it)."""
+    if not items:
+        return []
+    cfg = gen.model.cfg
+    c, idx = cfg.past_frames, list(cfg.pos_rep_idx)
+    n = len(items)
+    lengths = np.array([it.length for it in items])
+    cpos = np.stack([it.cpos for it in items])
+    crot = np.stack([it.crot for it in items])
+    pos, rot = cpos[:, :c, idx].astype(np.float32), crot[:, :c].astype(np.float32)
+    target = {"target_pos": cpos[:, -1, idx], "target_prev_pos": cpos[:, -2, idx], "target_rot": crot[:, -1]}
+    target = {k: v.astype(np.float32) for k, v in target.items()}
+    latent = gen.runner(backend, "rsmt_sampler_target")(**target)["target_latent"]
+    shared = {"target_pos": target["target_pos"], "target_rot": target["target_rot"], "target_latent": latent,
+              **{k: np.concatenate([it.style[k] for it in items]) for k in items[0].style}}
+    noise = np.stack([it.noise for it in items]).astype(np.float32)
+    step = gen.runner(backend, "rsmt_sampler_step")
+    h = np.zeros((n, cfg.rnn_size), np.float32)
+    cell = np.zeros((n, cfg.rnn_size), np.float32)
+    phase = np.stack([it.phase for it in items]).astype(np.float32)
+    tta = (lengths + c - 1).astype(np.float32)
+    for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
+        tta -= 1
+        out = step(pos=pos[:, i], vel=pos[:, i] - pos[:, i - 1], rot=rot[:, i], phase=phase, h=h, c=cell,
+                   tta=np.maximum(tta, 0), noise=noise, **shared)
+        h, cell = out["h"], out["c"]
+    state = {"pos": pos[:, -1], "vel": pos[:, -1] - pos[:, -2], "rot": rot[:, -1], "phase": phase, "h": h, "c": cell}
+    longest = int(lengths.max())
+    if whole:
+        frames = _whole(gen, backend, state, shared, noise, lengths)
+    else:
+        steps = []
+        for _ in range(longest):
+            tta -= 1
+            out = step(**state, tta=np.maximum(tta, 0), noise=noise, **shared)
+            state = {k: out[k] for k in STATE}
+            steps.append({k: out[k] for k in NETWORK_OUTPUTS})
+        frames = {k: np.stack([s[k] for s in steps], 1) for k in NETWORK_OUTPUTS}  # (N, longest, ...)
+    return [{k: np.ascontiguousarray(frames[k][r, :lengths[r]], dtype=np.float32) for k in NETWORK_OUTPUTS}
+            for r in range(n)]
+
+
+def _whole(gen, backend, state, shared, noise, lengths) -> dict[str, np.ndarray]:
+    """The generated frames from "rsmt_rollout" calls of `max_transition` steps each (as
+    TransitionGenerator._rollout_graph), every row at its own time to arrival: (N, longest, ...)."""
+    rows = gen.model.cfg.max_transition
+    run = gen.runner(backend, "rsmt_rollout")
+    per_step_noise = np.ascontiguousarray(np.broadcast_to(noise[:, None], (len(lengths), rows, noise.shape[1])))
+    chunks, done, longest = [], 0, int(lengths.max())
+    while done < longest:
+        k = min(rows, longest - done)
+        tta = np.maximum(lengths[:, None] - done - np.arange(rows)[None], 0).astype(np.float32)
+        out = run(**state, **shared, tta=tta, noise=per_step_noise, length=np.full(len(lengths), k, np.float32))
+        chunks.append({name: out[name][:, :k] for name in NETWORK_OUTPUTS})
+        state = {name: out[name][:, k - 1] for name in STATE[:4]} | {"h": out["h"], "c": out["c"]}
+        done += k
+    return {name: np.concatenate([ch[name] for ch in chunks], 1) for name in NETWORK_OUTPUTS}

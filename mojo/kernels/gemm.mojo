@@ -1,0 +1,155 @@
+"""Batched dense layers (GEMM) on panel-packed weights, multi-threaded with MAX's `parallelize`.
+
+Y[r, o] = act(sum_i A(r)[i] W[i, o] + b[o]) for `rows` input rows A(r), W packed as in dense.mojo (panels of
+PANEL outputs, input-major). Row r of A starts at a + (r // group_rows) * group_stride + (r % group_rows) * lda:
+- a linear layer: one group, lda = n_in;
+- a 1-D convolution over (T, Cin) channels-last frames, one group per batch item: row t reads the K * Cin
+  floats from frame t on (lda = Cin), whose flattening (k, c) is the im2col row, without copying it.
+
+Panels are 16, 32 or 64 outputs wide (the narrowest that holds the layer: a 13-channel convolution wastes
+no 51 of 64 lanes). Micro-kernel: R rows x one panel of W outputs (8 x 16, 4 x 32, 4 x 64: 8 to 16 AVX-512
+accumulators), so every weight vector loaded serves R rows. Work items are (row block, panel) pairs, run by `parallelize` when the layer is big
+enough to pay the task hand-off; small layers run on the calling thread.
+"""
+from std.math import exp, tanh
+
+from max.algorithm.backend.cpu.parallelize import parallelize
+
+from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU, PANEL
+from kernels.pointers import F32Ptr
+
+comptime ACT_TANH = 3
+comptime BLOCK_ROWS = 32  # rows per work item
+# below this many multiply-adds a layer runs on the calling thread: on this loaded 2-core machine handing work
+# to a second thread cost ~0.5 ms at batch 1 (a 1024 x 197 layer: 33 us alone), and paid off only from about
+# batch 16 of such a layer on
+comptime PARALLEL_MACS = 4_000_000
+
+
+@always_inline
+def _act[W: Int](acc: SIMD[DType.float32, W], act: Int) -> SIMD[DType.float32, W]:
+    if act == ACT_RELU:
+        return max(acc, SIMD[DType.float32, W](0))
+    if act == ACT_ELU:
+        return acc.gt(0).select(acc, exp(min(acc, 0)) - 1)
+    if act == ACT_TANH:
+        return tanh(acc)
+    return acc
+
+
+@always_inline
+def _store[W: Int](y: F32Ptr, v: SIMD[DType.float32, W], valid: Int):
+    if valid == W:
+        y.unsafe_store(0, v)
+    else:
+        for j in range(valid):
+            y[unsafe_offset=j] = v[j]
+
+
+@always_inline
+def _row(a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int) -> F32Ptr:
+    return a.unsafe_offset((r // group_rows) * group_stride + (r % group_rows) * lda)
+
+
+def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
+                          b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int):
+    """Rows r0 .. r0+R-1 (R <= 8) of one panel of width W: w is the panel (n_in, W), b its bias, y its first
+    output. The accumulators are spelled out (acc0..acc7, only the first R used) to stay in registers."""
+    var x0 = _row(a, r0 + min(0, R - 1), lda, group_rows, group_stride)
+    var x1 = _row(a, r0 + min(1, R - 1), lda, group_rows, group_stride)
+    var x2 = _row(a, r0 + min(2, R - 1), lda, group_rows, group_stride)
+    var x3 = _row(a, r0 + min(3, R - 1), lda, group_rows, group_stride)
+    var x4 = _row(a, r0 + min(4, R - 1), lda, group_rows, group_stride)
+    var x5 = _row(a, r0 + min(5, R - 1), lda, group_rows, group_stride)
+    var x6 = _row(a, r0 + min(6, R - 1), lda, group_rows, group_stride)
+    var x7 = _row(a, r0 + min(7, R - 1), lda, group_rows, group_stride)
+    var bias = b.unsafe_load[width=W](0)
+    var acc0 = bias
+    var acc1 = bias
+    var acc2 = bias
+    var acc3 = bias
+    var acc4 = bias
+    var acc5 = bias
+    var acc6 = bias
+    var acc7 = bias
+    var wp = w
+    for i in range(n_in):
+        var wv = wp.unsafe_load[width=W](0)
+        acc0 = wv.fma(SIMD[DType.float32, W](x0[unsafe_offset=i]), acc0)
+        comptime if R > 1:
+            acc1 = wv.fma(SIMD[DType.float32, W](x1[unsafe_offset=i]), acc1)
+        comptime if R > 2:
+            acc2 = wv.fma(SIMD[DType.float32, W](x2[unsafe_offset=i]), acc2)
+        comptime if R > 3:
+            acc3 = wv.fma(SIMD[DType.float32, W](x3[unsafe_offset=i]), acc3)
+        comptime if R > 4:
+            acc4 = wv.fma(SIMD[DType.float32, W](x4[unsafe_offset=i]), acc4)
+        comptime if R > 5:
+            acc5 = wv.fma(SIMD[DType.float32, W](x5[unsafe_offset=i]), acc5)
+        comptime if R > 6:
+            acc6 = wv.fma(SIMD[DType.float32, W](x6[unsafe_offset=i]), acc6)
+        comptime if R > 7:
+            acc7 = wv.fma(SIMD[DType.float32, W](x7[unsafe_offset=i]), acc7)
+        wp = wp.unsafe_offset(W)
+    _store[W](y.unsafe_offset((r0 + 0) * ldy), _act[W](acc0, act), valid)
+    comptime if R > 1:
+        _store[W](y.unsafe_offset((r0 + 1) * ldy), _act[W](acc1, act), valid)
+    comptime if R > 2:
+        _store[W](y.unsafe_offset((r0 + 2) * ldy), _act[W](acc2, act), valid)
+    comptime if R > 3:
+        _store[W](y.unsafe_offset((r0 + 3) * ldy), _act[W](acc3, act), valid)
+    comptime if R > 4:
+        _store[W](y.unsafe_offset((r0 + 4) * ldy), _act[W](acc4, act), valid)
+    comptime if R > 5:
+        _store[W](y.unsafe_offset((r0 + 5) * ldy), _act[W](acc5, act), valid)
+    comptime if R > 6:
+        _store[W](y.unsafe_offset((r0 + 6) * ldy), _act[W](acc6, act), valid)
+    comptime if R > 7:
+        _store[W](y.unsafe_offset((r0 + 7) * ldy), _act[W](acc7, act), valid)
+
+
+def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
+                           w: F32Ptr, b: F32Ptr, n_out: Int, y: F32Ptr, ldy: Int, act: Int, item: Int, n_panels: Int):
+    """Work item `item`: panel item % n_panels over rows block item // n_panels."""
+    var panel = item % n_panels
+    var r0 = (item // n_panels) * BLOCK_ROWS
+    var r1 = min(r0 + BLOCK_ROWS, rows)
+    var wp = w.unsafe_offset(panel * n_in * W)
+    var bp = b.unsafe_offset(panel * W)
+    var yp = y.unsafe_offset(panel * W)
+    var valid = min(W, n_out - panel * W)
+    var r = r0
+    while r + R <= r1:
+        _tile[W, R](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act)
+        r += R
+    while r < r1:
+        _tile[W, 1](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act)
+        r += 1
+
+
+def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
+                          b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int):
+    var blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
+    var items = blocks * n_panels
+    if workers < 2 or items < 2 or rows * n_in * n_panels * W < PARALLEL_MACS:
+        for item in range(items):
+            _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, item, n_panels)
+        return
+
+    def work(item: Int) {var a, var rows, var lda, var group_rows, var group_stride, var n_in, var w, var b,
+                         var n_out, var y, var ldy, var act, var n_panels}:
+        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, item, n_panels)
+
+    parallelize(work, items, min(workers, items))
+
+
+def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
+                b: F32Ptr, panel: Int, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int):
+    """Y[r, 0:n_out] = act(A(r) W + b) for r < rows (see the module docstring); y's row stride is ldy.
+    W is packed in panels of `panel` (16, 32 or 64) outputs; at most `workers` threads."""
+    if panel == 16:
+        _gemm[16, 8](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, workers)
+    elif panel == 32:
+        _gemm[32, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, workers)
+    else:
+        _gemm[PANEL, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, workers)

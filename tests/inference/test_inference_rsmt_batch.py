@@ -1,0 +1,37 @@
+"""Batched transitions (inference/rsmt/batch.py): N transitions' sampler work in one batch gives each the
+frames TransitionGenerator._rollout gives it alone, on every backend path that has no MAX compile."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from inference.rsmt.batch import rollout_batch
+from inference.rsmt.transition import NETWORK_OUTPUTS, TransitionGenerator
+from parity.bench import rollout_inputs
+from parity.compare import transition_model
+
+TOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return TransitionGenerator(transition_model("lite")[0])
+
+
+@pytest.mark.parametrize("backend,whole", [("torch", False), ("onnx", False), ("max-mojo", False),
+                                           ("max-mojo", True)])
+def test_a_batch_gives_each_transition_its_single_rollout(gen, backend, whole):
+    items = [replace(item, length=length) for item, length in zip(rollout_inputs(gen, 3, 8, seed=2), (8, 3, 6))]
+    gen.load(backend, whole)
+    batched = rollout_batch(gen, backend, items, whole)
+    assert len(batched) == len(items)
+    for item, got in zip(items, batched):
+        alone = gen._rollout(backend, item.cpos, item.crot, item.phase, item.style, item.noise, item.length, whole,
+                             lambda done: None)
+        for name in NETWORK_OUTPUTS:
+            assert got[name].shape == alone[name].shape and got[name].shape[0] == item.length
+            assert np.isfinite(got[name]).all()
+            assert np.abs(got[name] - alone[name]).max() <= TOL, (backend, name)
+    assert rollout_batch(gen, backend, [], whole) == []
