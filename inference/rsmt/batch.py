@@ -1,20 +1,25 @@
-"""Many transitions' sampler work in one batch: the target encoder, the warm-up on the context and the
-generated frames of N transitions run as batch-N network calls (for baking and evaluation sweeps), instead
-of N batch-1 calls each.
+"""The sampler's rollout of N transitions in one batch: the target encoder, the warm-up on the context and
+the generated frames of N transitions run as batch-N network calls (baking, evaluation sweeps), instead of
+N batch-1 calls each. One transition (`TransitionGenerator.generate`) is the batch of one: this is the only
+rollout through the backends' networks.
 
-`RolloutInputs` is what `TransitionGenerator.generate` hands its rollout for one transition (canonical
-context and target frames, phase, style code, noise, length); `rollout_batch` returns, per transition, the
-same frames `TransitionGenerator._rollout` returns for it alone. Transitions of different lengths share the
+`RolloutInputs` is what `TransitionGenerator.generate` hands the rollout for one transition (canonical
+context and target frames, phase, style code, noise, length). Transitions of different lengths share the
 batch: every row steps until the longest is done, and each keeps its own first `length` frames (past its
 end a row steps at time-to-arrival 0, and those frames are dropped).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from inference.rsmt.transition import NETWORK_OUTPUTS, STATE, TransitionGenerator
+if TYPE_CHECKING:
+    from inference.rsmt.transition import TransitionGenerator
+
+NETWORK_OUTPUTS = ("pos", "rot", "phase", "pred_phase", "A", "F")  # kept per generated frame
+STATE = ("pos", "vel", "rot", "phase", "h", "c")  # what one step hands the next
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,15 @@ class RolloutInputs:
     length: int  # generated frames
 
 
-def rollout_batch(gen: TransitionGenerator, backend: str, items: list[RolloutInputs], whole: bool = False
-                  ) -> list[dict[str, np.ndarray]]:
-    """The generated frames ({NETWORK_OUTPUTS: (length, ...)}) of every transition of `items`, in order, from
-    batch-len(items) calls: "rsmt_sampler_step" per step, or with `whole` the warm-up by steps and the frames
-    by "rsmt_rollout" calls (backends that have it)."""
+def rollout_batch(gen: TransitionGenerator, backend: str, items: list[RolloutInputs], whole: bool = False,
+                  step_done: Callable[[int], None] | None = None) -> list[dict[str, np.ndarray]]:
+    """TransitionSampler.rollout through the backend's networks: the generated frames ({NETWORK_OUTPUTS:
+    (length, ...)}) of every transition of `items`, in order, from batch-len(items) calls of
+    "rsmt_sampler_step" per step, or with `whole` the warm-up by steps and the frames by "rsmt_rollout"
+    calls (backends that have it). step_done(steps so far) after every sampler step (warm-up steps first)."""
     if not items:
         return []
+    step_done = step_done or (lambda steps: None)
     cfg = gen.model.cfg
     c, idx = cfg.past_frames, list(cfg.pos_rep_idx)
     n = len(items)
@@ -51,40 +58,43 @@ def rollout_batch(gen: TransitionGenerator, backend: str, items: list[RolloutInp
     h = np.zeros((n, cfg.rnn_size), np.float32)
     cell = np.zeros((n, cfg.rnn_size), np.float32)
     phase = np.stack([it.phase for it in items]).astype(np.float32)
-    tta = (lengths + c - 1).astype(np.float32)
+    tta = (lengths + c - 1).astype(np.float32)  # time to arrival: length + c - 2 at the first warm-up step
     for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
         tta -= 1
         out = step(pos=pos[:, i], vel=pos[:, i] - pos[:, i - 1], rot=rot[:, i], phase=phase, h=h, c=cell,
                    tta=np.maximum(tta, 0), noise=noise, **shared)
         h, cell = out["h"], out["c"]
+        step_done(i)
     state = {"pos": pos[:, -1], "vel": pos[:, -1] - pos[:, -2], "rot": rot[:, -1], "phase": phase, "h": h, "c": cell}
     longest = int(lengths.max())
     if whole:
-        frames = _whole(gen, backend, state, shared, noise, lengths)
+        frames = _whole(gen, backend, state, shared, noise, lengths, lambda done: step_done(c - 2 + done))
     else:
         steps = []
-        for _ in range(longest):
+        for done in range(1, longest + 1):
             tta -= 1
             out = step(**state, tta=np.maximum(tta, 0), noise=noise, **shared)
             state = {k: out[k] for k in STATE}
             steps.append({k: out[k] for k in NETWORK_OUTPUTS})
+            step_done(c - 2 + done)
         frames = {k: np.stack([s[k] for s in steps], 1) for k in NETWORK_OUTPUTS}  # (N, longest, ...)
     return [{k: np.ascontiguousarray(frames[k][r, :lengths[r]], dtype=np.float32) for k in NETWORK_OUTPUTS}
             for r in range(n)]
 
 
-def _whole(gen, backend, state, shared, noise, lengths) -> dict[str, np.ndarray]:
-    """The generated frames from "rsmt_rollout" calls of `max_transition` steps each (as
-    TransitionGenerator._rollout_graph), every row at its own time to arrival: (N, longest, ...)."""
+def _whole(gen, backend, state, shared, noise, lengths, frames_done) -> dict[str, np.ndarray]:
+    """The generated frames from "rsmt_rollout" calls of `max_transition` steps each, every call continuing
+    from the state the previous one ended in, every row at its own time to arrival: (N, longest, ...)."""
     rows = gen.model.cfg.max_transition
     run = gen.runner(backend, "rsmt_rollout")
     per_step_noise = np.ascontiguousarray(np.broadcast_to(noise[:, None], (len(lengths), rows, noise.shape[1])))
     chunks, done, longest = [], 0, int(lengths.max())
     while done < longest:
         k = min(rows, longest - done)
-        tta = np.maximum(lengths[:, None] - done - np.arange(rows)[None], 0).astype(np.float32)
+        tta = np.maximum(lengths[:, None] - done - np.arange(rows)[None], 0).astype(np.float32)  # rows >= k unused
         out = run(**state, **shared, tta=tta, noise=per_step_noise, length=np.full(len(lengths), k, np.float32))
         chunks.append({name: out[name][:, :k] for name in NETWORK_OUTPUTS})
         state = {name: out[name][:, k - 1] for name in STATE[:4]} | {"h": out["h"], "c": out["c"]}
         done += k
+        frames_done(done)
     return {name: np.concatenate([ch[name] for ch in chunks], 1) for name in NETWORK_OUTPUTS}

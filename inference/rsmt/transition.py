@@ -51,6 +51,7 @@ import numpy as np
 
 from inference.backends.base import APP_BACKENDS, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
+from inference.rsmt.batch import RolloutInputs, rollout_batch
 from inference.rsmt.clip_cache import ClipCache, checksum, clip_key
 from inference.rsmt.footlock import lock_planted_feet
 from inference.rsmt.models import RSMTModel
@@ -70,8 +71,6 @@ MIN_LENGTH, MAX_LENGTH = 10, 60
 PLACEMENTS = ("follow", "world")
 STYLE_CODE_FORMAT = "motion-studio-style-code"
 NOISE_STD = 0.5  # TransitionNet: N(0, 0.5) target noise per sequence when none is given
-NETWORK_OUTPUTS = ("pos", "rot", "phase", "pred_phase", "A", "F")  # kept per generated frame
-STATE = ("pos", "vel", "rot", "phase", "h", "c")  # what one step hands the next
 
 
 class TransitionError(ValueError):
@@ -423,7 +422,8 @@ class TransitionGenerator:
         phase = self._phase(src, sf, backend)
         noise = (NOISE_STD * np.random.default_rng(request.seed).standard_normal(2 * cfg.state_out)).astype(np.float32)
         t_rollout = time.perf_counter()
-        net = self._rollout(backend, cpos, crot, phase, style, noise, length, request.whole_rollout, step_done)
+        net = rollout_batch(self, backend, [RolloutInputs(cpos, crot, phase, style, noise, length)],
+                            request.whole_rollout, step_done)[0]
         t_post = time.perf_counter()
 
         offsets = request.source.skeleton.offsets[list(src.roles.source_index)].astype(np.float64) * scale
@@ -471,65 +471,6 @@ class TransitionGenerator:
                 key = ("style file", str(path), None, None)
             return self.clips.get(key, lambda: StyleFeatures.load(path, self.model.roles, self.model.cfg.style_frames - 1))
         return self.style_features(style)
-
-    def _target_inputs(self, backend: str, cpos: np.ndarray, crot: np.ndarray) -> dict[str, np.ndarray]:
-        idx = list(self.model.cfg.pos_rep_idx)
-        target = {"target_pos": cpos[-1, idx][None], "target_prev_pos": cpos[-2, idx][None],
-                  "target_rot": crot[-1][None]}
-        target = {k: v.astype(np.float32) for k, v in target.items()}
-        latent = self.runner(backend, "rsmt_sampler_target")(**target)["target_latent"]
-        return {"target_pos": target["target_pos"], "target_rot": target["target_rot"], "target_latent": latent}
-
-    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole, step_done) -> dict[str, np.ndarray]:
-        """TransitionSampler.rollout through the backend's graphs. cpos/crot: (C + 2, J, ...) canonical
-        context frames, then the frame before the target keyframe and the keyframe; phase (P, 2) of the
-        last context frame; style: the eight style-code tensors ("rsmt_sampler_style"); noise (2 * state_out,);
-        step_done(steps so far) after every sampler step (see generate)."""
-        cfg = self.model.cfg
-        c = cfg.past_frames
-        step = self.runner(backend, "rsmt_sampler_step")
-        idx = list(cfg.pos_rep_idx)
-        pos, rot = cpos[:c, idx].astype(np.float32), crot[:c].astype(np.float32)
-        shared = {**self._target_inputs(backend, cpos, crot), **style}
-        h = np.zeros((1, cfg.rnn_size), np.float32)
-        cell = np.zeros((1, cfg.rnn_size), np.float32)
-        phase = phase[None].astype(np.float32)
-        # time to arrival of every step: length + c - 2 at the first warm-up step, then one less each step
-        tta = np.arange(length + c - 2, 0, -1, dtype=np.float32)[:, None]
-        vel = pos[1:] - pos[:-1]
-        fixed = {**shared, "noise": noise[None]}  # the inputs every step call shares
-        for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
-            out = step(pos=pos[i][None], vel=vel[i - 1][None], rot=rot[i][None], phase=phase, h=h, c=cell,
-                       tta=tta[i - 1], **fixed)
-            h, cell = out["h"], out["c"]
-            step_done(i)
-        state = {"pos": pos[-1][None], "vel": vel[-1][None], "rot": rot[-1][None], "phase": phase, "h": h, "c": cell}
-        if whole:
-            return self._rollout_graph(backend, state, shared, noise, length, lambda done: step_done(c - 2 + done))
-        frames = []
-        for done in range(1, length + 1):
-            out = step(**state, tta=tta[c - 3 + done], **fixed)
-            state = {k: out[k] for k in STATE}
-            frames.append(out)
-            step_done(c - 2 + done)
-        return {k: np.concatenate([f[k] for f in frames]) for k in NETWORK_OUTPUTS}
-
-    def _rollout_graph(self, backend, state, shared, noise, length, frames_done) -> dict[str, np.ndarray]:
-        """The generated frames from "rsmt_rollout" calls of `max_transition` rows each, every call
-        continuing from the state the previous one ended in."""
-        rows = self.model.cfg.max_transition
-        run = self.runner(backend, "rsmt_rollout")
-        per_step_noise = np.broadcast_to(noise, (1, rows, len(noise))).astype(np.float32)
-        chunks, done = [], 0
-        while done < length:
-            n = min(rows, length - done)
-            tta = np.maximum(length - done - np.arange(rows), 0).astype(np.float32)[None]  # rows >= n are unused
-            out = run(**state, **shared, tta=tta, noise=per_step_noise, length=np.array([n], np.float32))
-            chunks.append({k: out[k][0, :n] for k in NETWORK_OUTPUTS})
-            state = {k: out[k][:, n - 1] for k in STATE[:4]} | {"h": out["h"], "c": out["c"]}
-            done += n
-            frames_done(done)
-        return {k: np.concatenate([ch[k] for ch in chunks]).astype(np.float32) for k in NETWORK_OUTPUTS}
 
 
 def backend_status() -> dict[str, str]:

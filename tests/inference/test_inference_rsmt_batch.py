@@ -1,5 +1,6 @@
 """Batched transitions (inference/rsmt/batch.py): N transitions' sampler work in one batch gives each the
-frames TransitionGenerator._rollout gives it alone, on every backend path that has no MAX compile."""
+frames it gets alone (the batch of one `TransitionGenerator.generate` runs), on every backend path that has no
+MAX compile; rows of different lengths keep their own."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from inference.rsmt.batch import rollout_batch
-from inference.rsmt.transition import NETWORK_OUTPUTS, TransitionGenerator
+from inference.rsmt.batch import NETWORK_OUTPUTS, rollout_batch
+from inference.rsmt.transition import TransitionGenerator
 from parity.bench import rollout_inputs
 from parity.compare import transition_model
 
@@ -28,8 +29,9 @@ def test_a_batch_gives_each_transition_its_single_rollout(gen, backend, whole):
     batched = rollout_batch(gen, backend, items, whole)
     assert len(batched) == len(items)
     for item, got in zip(items, batched):
-        alone = gen._rollout(backend, item.cpos, item.crot, item.phase, item.style, item.noise, item.length, whole,
-                             lambda done: None)
+        steps = []
+        alone = rollout_batch(gen, backend, [item], whole, steps.append)[0]
+        assert steps[-1] == gen.model.cfg.past_frames - 2 + item.length  # progress: every step, warm-up first
         for name in NETWORK_OUTPUTS:
             assert got[name].shape == alone[name].shape and got[name].shape[0] == item.length
             assert np.isfinite(got[name]).all()

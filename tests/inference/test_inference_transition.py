@@ -15,8 +15,9 @@ from inference.networks.rsmt_networks import build_network
 from inference.networks.transitionnet import FrameState, TargetCode
 from inference.networks.transitionnet import StyleCode as NetStyleCode
 from inference.backends.torch_backend import TorchBackend
-from inference.rsmt.transition import (NETWORK_OUTPUTS, StyleFeatures, TransitionCancelled, TransitionError,
-                                  TransitionGenerator, TransitionRequest, canonical_frame)
+from inference.rsmt.batch import NETWORK_OUTPUTS, rollout_batch
+from inference.rsmt.transition import (StyleFeatures, TransitionCancelled, TransitionError, TransitionGenerator,
+                                       TransitionRequest, canonical_frame)
 from inference.weights import WeightsError
 from motion import features as F
 from motion.bvh import read_bvh, write_bvh
@@ -235,19 +236,16 @@ def test_missing_weights_are_listed(tmp_path):
 
 # ---- the rollout loop against the network's own, and the whole-rollout path --------------------------
 
-class _Recording(TransitionGenerator):
-    """Keeps the canonical inputs of the last rollout."""
-
-    def _rollout(self, backend, cpos, crot, phase, style, noise, length, whole, progress=None):
-        self.inputs = (cpos, crot, phase, style, noise, length)
-        return super()._rollout(backend, cpos, crot, phase, style, noise, length, whole, progress)
-
-
-def test_step_loop_equals_the_networks_rollout(model, clips):
+def test_step_loop_equals_the_networks_rollout(model, clips, monkeypatch):
     """The backend step loop (warm-up, time-to-arrival, state hand-over) gives TransitionSampler.rollout's frames."""
-    gen = _Recording(model)
-    res = gen.generate(request(clips))
-    cpos, crot, phase, style, noise, length = gen.inputs
+    import inference.rsmt.transition as transition
+
+    seen = []
+    monkeypatch.setattr(transition, "rollout_batch", lambda gen, backend, items, *a: seen.extend(items) or
+                        rollout_batch(gen, backend, items, *a))
+    res = TransitionGenerator(model).generate(request(clips))
+    (item,) = seen
+    cpos, crot, phase, style, noise, length = item.cpos, item.crot, item.phase, item.style, item.noise, item.length
     c = model.cfg.past_frames
     net = build_network(model.sampler, "rsmt_sampler")
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32))[None]  # noqa: E731
