@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bake.items import BakeItem
-from bake.worker import bake_item
+from bake.worker import bake_items
 from inference.networks.rsmt_config import TRANSITION_KINDS
 from motion.errors import MotionFileError
 from motion.atomic import atomic_write
@@ -45,10 +45,12 @@ def is_complete(path: Path) -> bool:
 
 
 def run_bake(items: list[BakeItem], out_dir, backend: str = "torch", weights: str | None = None, workers: int = 1,
-             ray_address: str | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+             ray_address: str | None = None, progress: Callable[[int, int], None] | None = None,
+             batch: int = 1) -> dict:
     """Bake `items` into `out_dir`; returns the summary {items, done, skipped, failed, seconds}.
     ray_address None: `workers` local processes; else Ray tasks on that cluster ("auto": the one
-    RAY_ADDRESS or a local `ray start` names), at most `workers` at a time."""
+    RAY_ADDRESS or a local `ray start` names), at most `workers` at a time. Each process or task bakes
+    `batch` items at once, their sampler work in one batch (`bake.worker.bake_items`)."""
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     try:
@@ -70,8 +72,9 @@ def run_bake(items: list[BakeItem], out_dir, backend: str = "torch", weights: st
             todo.append(item)
     skipped, done, failed = len(records), 0, 0
     last_write = time.monotonic()
-    run = _run_local(todo, backend, weights, workers) if ray_address is None else \
-        _run_ray(todo, backend, weights, workers, ray_address)
+    batches = [todo[i:i + batch] for i in range(0, len(todo), batch)]
+    run = _run_local(batches, backend, weights, workers) if ray_address is None else \
+        _run_ray(batches, backend, weights, workers, ray_address)
     try:
         for n, (item, outcome) in enumerate(run, start=1):
             ok, error = outcome["ok"], outcome["error"]
@@ -125,27 +128,27 @@ def _check_backend(backend: str) -> None:
                         f"(run `python main.py compile` first)")
 
 
-def _run_local(items: list[BakeItem], backend: str, weights: str | None, workers: int
+def _run_local(batches: list[list[BakeItem]], backend: str, weights: str | None, workers: int
                ) -> Iterator[tuple[BakeItem, dict]]:
-    """(item, outcome) as they finish, from `workers` spawned processes (MAX is not fork-safe)."""
+    """(item, outcome) as their batches finish, from `workers` spawned processes (MAX is not fork-safe)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    if not items:
+    if not batches:
         return
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {pool.submit(bake_item, item, backend, weights): item for item in items}
+        futures = {pool.submit(bake_items, items, backend, weights): items for items in batches}
         for future in as_completed(futures):
-            yield futures[future], _outcome(future.result)
+            yield from zip(futures[future], _outcomes(future.result, len(futures[future])))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_ray(items: list[BakeItem], backend: str, weights: str | None, workers: int, address: str
+def _run_ray(batches: list[list[BakeItem]], backend: str, weights: str | None, workers: int, address: str
              ) -> Iterator[tuple[BakeItem, dict]]:
-    """(item, outcome) as they finish, from Ray tasks (at most `workers` in flight) on the cluster at
-    `address`. The workers import this project from PROJECT_ROOT (the same path on every node)."""
+    """(item, outcome) as their batches finish, from Ray tasks (one per batch, at most `workers` in flight) on
+    the cluster at `address`. The workers import this project from PROJECT_ROOT (the same path on every node)."""
     import ray
 
     _check_reachable(address)
@@ -156,18 +159,19 @@ def _run_ray(items: list[BakeItem], backend: str, weights: str | None, workers: 
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise BakeError(f"cannot connect to the Ray cluster at {address}: {e}") from None
     try:
-        task = ray.remote(num_cpus=1, max_retries=0)(bake_item)
-        queue, pending = iter(items), {}
+        task = ray.remote(num_cpus=1, max_retries=0)(bake_items)
+        queue, pending = iter(batches), {}
         while True:
-            for item in queue:
-                pending[task.remote(item, backend, weights)] = item
+            for items in queue:
+                pending[task.remote(items, backend, weights)] = items
                 if len(pending) >= workers:
                     break
             if not pending:
                 return
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
-                yield pending.pop(ref), _outcome(lambda: ray.get(ref))
+                items = pending.pop(ref)
+                yield from zip(items, _outcomes(lambda: ray.get(ref), len(items)))
     finally:
         ray.shutdown()
 
@@ -185,12 +189,12 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         raise BakeError(f"cannot connect to the Ray cluster at {address}: {e.strerror or e}") from None
 
 
-def _outcome(get: Callable[[], dict]) -> dict:
-    """A worker's outcome; a worker that died (crash, killed) is that item's failure."""
+def _outcomes(get: Callable[[], list[dict]], n: int) -> list[dict]:
+    """A worker's outcomes for a batch of `n` items; a worker that died (crash, killed) is each item's failure."""
     try:
         return get()
-    except Exception as e:  # noqa: BLE001 -- recorded; the other items go on
-        return {"ok": False, "error": f"worker failed: {type(e).__name__}: {e}", "ms": None, "bvh": None}
+    except Exception as e:  # noqa: BLE001 -- recorded; the other batches go on
+        return [{"ok": False, "error": f"worker failed: {type(e).__name__}: {e}", "ms": None, "bvh": None}] * n
 
 
 def progress_bar(label: str = "bake") -> Callable[[int, int], None]:

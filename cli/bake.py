@@ -1,5 +1,5 @@
 """`bake --clips CLIP... [--styles STYLE...] [--seeds N...] [--lengths L...] --out DIR [--backend B]
-[--workers N] [--ray [ADDRESS]] [--items ITEMS.csv] [--json]`: many transitions at once (`bake.run`).
+[--workers N] [--batch N] [--ray [ADDRESS]] [--items ITEMS.csv] [--json]`: many transitions at once (`bake.run`).
 
 Items: every ordered pair of the clips (a folder stands for its motion files) x styles x seeds x lengths,
 or the rows of a CSV (header: source,target[,style][,seed][,length]). One BVH per item in DIR and
@@ -39,6 +39,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--weights", default=None, metavar="DIR", help="RSMT weights folder (default assets/rsmt_lite)")
     parser.add_argument("--workers", type=_workers, default=1, metavar="N",
                         help="items computed at once: local processes, or Ray tasks in flight (default 1)")
+    parser.add_argument("--batch", type=_workers, default=1, metavar="N",
+                        help="items each process or task bakes at once, their sampler work as one batch (default 1; "
+                             "on max-mojo the outputs are the same bits at any batch, on torch and onnx the last "
+                             "digits can depend on the batch an item shared)")
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                         help="run the items as Ray tasks on the cluster at ADDRESS (default: the running one)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -73,7 +77,7 @@ def run(args) -> int:
     # style: one error now, not one per item
     try:
         summary = run_bake(items, args.out, backend=args.backend, weights=args.weights, workers=args.workers,
-                           ray_address=args.ray, progress=progress_bar())
+                           ray_address=args.ray, progress=progress_bar(), batch=args.batch)
     except BakeError as e:
         raise UserError(str(e)) from None
     if args.json:

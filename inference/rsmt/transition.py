@@ -249,6 +249,25 @@ class _Clip:
         return min(int(round(t * F.FPS)), self.motion.num_frames - 1)
 
 
+@dataclass
+class _Prepared:
+    """One request's work before the sampler (`TransitionGenerator._prepare`), what its post-processing needs."""
+
+    given: TransitionRequest  # as asked
+    request: TransitionRequest  # its clips on the model's skeleton
+    maps: dict  # clip role -> the joint map that took it there, or None
+    retargeted: dict[str, dict]
+    src: _Clip
+    sf: int
+    tgt: _Clip
+    tf: int
+    yaw: np.ndarray  # target placement (dataset units)
+    shift: np.ndarray
+    canon: np.ndarray  # canonical frame of the window
+    centre: np.ndarray
+    inputs: RolloutInputs
+
+
 def _feature_roles(roles: JointRoles, motion: Motion, what: str) -> JointRoles:
     order = feature_order(roles, motion.skeleton)
     if isinstance(order, str):
@@ -378,8 +397,7 @@ class TransitionGenerator:
         on the context and then the generated frames (`total_steps`): called with 0 before the first network
         call, then after every step (every graph call on the whole-rollout path); returning False stops with
         TransitionCancelled at that point."""
-        length = _check_request(request)
-        total = self.total_steps(length)
+        total = self.total_steps(_check_request(request))
 
         def step_done(done: int) -> None:
             if progress is not None and progress(done, total) is False:
@@ -389,6 +407,46 @@ class TransitionGenerator:
         t_load = time.perf_counter()
         self.load(request.backend, request.whole_rollout)
         t_start = time.perf_counter()
+        prepared = self._prepare(request)
+        t_rollout = time.perf_counter()
+        net = rollout_batch(self, request.backend, [prepared.inputs], request.whole_rollout, step_done)[0]
+        return self._finish(prepared, net, t_load, t_start, t_rollout, time.perf_counter())
+
+    def generate_batch(self, requests: list[TransitionRequest]) -> list[TransitionResult | Exception]:
+        """The transitions `requests` ask for (one backend and rollout path, any lengths), their sampler work
+        in one batch (`inference.rsmt.batch`): baking. Each request's outcome in its place: its result, or
+        the error that stopped it (a bad request never stops the others). Each result's "rollout" timing is
+        its share of the batch's; "load" is not timed per item (0)."""
+        if not requests:
+            return []
+        backend, whole = requests[0].backend, requests[0].whole_rollout
+        if any((r.backend, r.whole_rollout) != (backend, whole) for r in requests):
+            raise ValueError("a batch of transitions runs on one backend and one rollout path")
+        self.load(backend, whole)
+        outcomes: list = []
+        for request in requests:
+            t_start = time.perf_counter()
+            try:
+                _check_request(request)
+                outcomes.append((self._prepare(request), t_start, time.perf_counter()))
+            except ValueError as e:  # a bad request: TransitionError, MotionFileError, RetargetError, ...
+                outcomes.append(e)
+        ready = [i for i, o in enumerate(outcomes) if not isinstance(o, Exception)]
+        t_rollout = time.perf_counter()
+        nets = rollout_batch(self, backend, [outcomes[i][0].inputs for i in ready], whole)
+        share = (time.perf_counter() - t_rollout) / max(len(ready), 1)
+        for i, net in zip(ready, nets):
+            prepared, t_start, t_prepared = outcomes[i]
+            try:
+                outcomes[i] = self._finish(prepared, net, t_start, t_start, t_prepared, t_prepared + share,
+                                           post_start=time.perf_counter())
+            except ValueError as e:
+                outcomes[i] = e
+        return outcomes
+
+    def _prepare(self, request: TransitionRequest) -> _Prepared:
+        """Everything before the sampler: the clips on the model's skeleton at 30 fps, the placed target, the
+        canonical window, phase, style code and noise."""
         given, retargeted, maps = request, {}, {}
         clips = {"source": request.source, "target": request.target}
         if isinstance(request.style, Motion):
@@ -398,11 +456,11 @@ class TransitionGenerator:
             if maps[role] is not None:
                 retargeted[role] = map_summary(maps[role], clip.skeleton)
         request = replace(request, **clips)
-        cfg, roles, scale = self.model.cfg, self.model.roles, self.model.position_scale
+        cfg, roles = self.model.cfg, self.model.roles
         src = self._clip(request.source, "source")
         tgt = self._clip(request.target, "target")
         sf, tf = src.frame(request.source_frame, "source"), tgt.frame(request.target_frame, "target")
-        backend = request.backend
+        backend, length = request.backend, request.length
         style = self.style_outputs(backend, self._style_features(request))
 
         # target placement (dataset units), of the two target frames the window holds
@@ -421,11 +479,17 @@ class TransitionGenerator:
 
         phase = self._phase(src, sf, backend)
         noise = (NOISE_STD * np.random.default_rng(request.seed).standard_normal(2 * cfg.state_out)).astype(np.float32)
-        t_rollout = time.perf_counter()
-        net = rollout_batch(self, backend, [RolloutInputs(cpos, crot, phase, style, noise, length)],
-                            request.whole_rollout, step_done)[0]
-        t_post = time.perf_counter()
+        return _Prepared(given, request, maps, retargeted, src, sf, tgt, tf, yaw, shift, canon, centre,
+                         RolloutInputs(cpos, crot, phase, style, noise, length))
 
+    def _finish(self, p: _Prepared, net: dict[str, np.ndarray], t_load: float, t_start: float, t_rollout: float,
+                t_post: float, post_start: float | None = None) -> TransitionResult:
+        """The generated frames `net` as a Motion on the source's skeleton (landing, foot locking, back onto
+        the source's rig), with the timings of the stages (seconds from perf_counter; the post-processing
+        is timed from `post_start`, default `t_post`)."""
+        post_start = t_post if post_start is None else post_start
+        request, roles, scale = p.request, self.model.roles, self.model.position_scale
+        src, sf, tgt, tf, yaw, shift, canon, centre = p.src, p.sf, p.tgt, p.tf, p.yaw, p.shift, p.canon, p.centre
         offsets = request.source.skeleton.offsets[list(src.roles.source_index)].astype(np.float64) * scale
         pose = rsmt_pose(net["pos"], net["rot"], roles, offsets)
         world_rot = canon.T @ pose.rotations  # undo the canonical frame
@@ -439,15 +503,15 @@ class TransitionGenerator:
             local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tgt.pos], scale)
         network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
         motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
-        if maps["source"] is not None:
-            motion = onto_source(motion, given.source, maps["source"], sf, generated)
+        if p.maps["source"] is not None:
+            motion = onto_source(motion, p.given.source, p.maps["source"], sf, generated)
         t_end = time.perf_counter()
+        post = t_end - post_start
         timings = {"load": 1e3 * (t_start - t_load), "prepare": 1e3 * (t_rollout - t_start),
-                   "rollout": 1e3 * (t_post - t_rollout),
-                   "postprocess": 1e3 * (t_end - t_post), "total": 1e3 * (t_end - t_start),
-                   "ms_per_frame": 1e3 * (t_post - t_rollout) / length}
-        return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings, backend,
-                                request.seed, retargeted)
+                   "rollout": 1e3 * (t_post - t_rollout), "postprocess": 1e3 * post,
+                   "total": 1e3 * (t_post - t_start + post), "ms_per_frame": 1e3 * (t_post - t_rollout) / request.length}
+        return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings,
+                                request.backend, request.seed, p.retargeted)
 
     def total_steps(self, length: int) -> int:
         """The sampler steps of a transition of `length` frames: the warm-up on the context, then one a frame."""

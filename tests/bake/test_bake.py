@@ -85,6 +85,25 @@ def test_local_bake_records_failures_and_resumes(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left behind
 
 
+def test_batched_bake_on_max_mojo_gives_the_unbatched_bits(tmp_path):
+    """`--batch 4`: the items' sampler work in one batch per process (rows of different lengths, a failing item
+    among them) gives, on max-mojo, the files of a bake one item at a time (its GEMM computes every row on its
+    own), and the failing item fails alone."""
+    items = tmp_path / "items.csv"
+    items.write_text("source,target,style,seed,length\n" + "\n".join([
+        "humanoid3d_walk,humanoid3d_run,,0,10", f"humanoid3d_walk,{OTHER_RIG},,0,10",
+        "humanoid3d_run,humanoid3d_walk,humanoid3d_jump,1,25", "humanoid3d_run,humanoid3d_walk,,2,40"]) + "\n")
+    runs = {}
+    for batch in (1, 4):
+        r = bake("--items", items, "--out", tmp_path / f"b{batch}", "--backend", "max-mojo", "--batch", batch,
+                 "--workers", 2 if batch == 1 else 1, "--json")
+        assert r.returncode == 1 and json.loads(r.stdout)["failed"] == 1, r.stderr
+        manifest = json.loads((tmp_path / f"b{batch}" / "manifest.json").read_text())["items"]
+        assert [m["ok"] for m in manifest] == [True, False, True, True] and "cannot be retargeted" in manifest[1]["error"]
+        runs[batch] = outputs(tmp_path / f"b{batch}")
+    assert len(runs[1]) == 3 and runs[4] == runs[1]
+
+
 def test_killed_bake_resumes_to_the_same_outputs(tmp_path):
     args = ["--clips", "humanoid3d_walk", "humanoid3d_run", "--seeds", 0, 1, 2, "--lengths", 10]
     out = tmp_path / "out"
