@@ -5,13 +5,12 @@ When the main window is shown (and Models > Compile MAX models at start is on: t
 variable MOTION_STUDIO_COMPILE_AT_START=0/1 overrides it, for tests and scripted runs) `MaxModels.start()` checks the compiled-model store for
 the models the panels use (`GUI_KINDS`: the four networks of a transition at the default lite size, and the
 DeepMimic actor). The missing ones are compiled by the store's spawned compile workers (one per core) on a
-runner of its own (so loading clips or generating on PyTorch never waits for it): first the MAX graphs a
-transition on MAX + Mojo needs (`first_kinds`), then the rest, each group smallest first. Progress shows in the
+runner of its own (so loading clips or generating never waits for it), smallest first. MAX + Mojo needs none of
+them (every network runs on the Mojo extension), so transitions run on it from the start. Progress shows in the
 status bar ("MAX: compiling rsmt_phase, rsmt_sampler_style: 1/5 models done, about 1 min 30 s left").
-`ready` is emitted when that first group is ready and again when every model is: the panels re-check their
-backends, so the MAX entries become selectable, and the Transition panel moves from PyTorch to MAX + Mojo
-unless the user picked its backend by hand; the status bar says so. Quitting stops the compile; the models
-finished by then stay, and the next start compiles only the rest.
+`ready` is emitted when every model is: the panels re-check their backends, so the MAX entries become
+selectable; the status bar says so. Quitting stops the compile; the models finished by then stay, and the
+next start compiles only the rest.
 Nothing is ever swapped silently: until then, MAX entries say "not compiled".
 
 A panel that needs other models (the Benchmark's networks, a Compare candidate) asks `compile(models)`, so the
@@ -53,25 +52,12 @@ def missing_models(models=GUI_MODELS) -> list[tuple[str, str | None]]:
     return [(k, p) for k, p in models if store.status(k, p) != READY]
 
 
-def first_kinds() -> list[str]:
-    """The models a transition on MAX + Mojo loads from MEFs (its sampler step is a Mojo extension)."""
-    from inference.backends.mojo.backend import MaxMojoBackend
+def compile_models(models, cancel: threading.Event, job) -> tuple[list[tuple[str, str | None]], bool]:
+    """Compile those of `models` that are missing (the store's spawned workers, one per core, smallest first);
+    returns (those still missing, empty when all are ready; whether every model the panels use is ready)."""
+    from inference.backends.max.store import COMPILING, MefStore
 
-    return MaxMojoBackend().compiled_kinds(TRANSITION_KINDS)
-
-
-def compile_models(models, cancel: threading.Event, first_ready, job) -> tuple[list[tuple[str, str | None]], bool]:
-    """Compile those of `models` that are missing (the store's spawned workers, one per core), `first_kinds()`
-    first; `first_ready()` is called (on this thread) once those are ready and others are still to come.
-    Returns (those still missing, empty when all are ready; whether every model the panels use is ready)."""
-    from inference.backends.max.store import COMPILING, READY, MefStore
-
-    store = MefStore()
     todo = missing_models(models)
-    first = first_kinds()
-    waiting = {k for k, _ in todo if k in first}
-    if todo and not waiting:
-        first_ready()
     running: dict[str, None] = {}
 
     def progress(p) -> None:
@@ -79,15 +65,11 @@ def compile_models(models, cancel: threading.Event, first_ready, job) -> tuple[l
             running[p.kind] = None
         else:
             running.pop(p.kind, None)
-        if p.state == READY and p.kind in waiting:
-            waiting.discard(p.kind)
-            if not waiting:
-                first_ready()
         now = f"compiling {', '.join(running)}: " if running else ""
         job.report_progress(p.done / p.total, now + p.overall())
 
     if todo:
-        store.ensure_models(todo, progress, cancel=cancel, first=first)
+        MefStore().ensure_models(todo, progress, cancel=cancel)
     return missing_models(models), not missing_models(GUI_MODELS)
 
 
@@ -107,8 +89,7 @@ class MaxModels(QObject):
     """Owned by the main window (`window.max_models`); see the module docstring. Panels that need other
     models (the benchmark's) ask `compile(models)` and hear `finished`."""
 
-    ready = Signal()  # more MAX models are compiled: first_kinds() (transitions on MAX + Mojo), then all
-    _firstReady = Signal()  # emitted on the compile thread; its slot runs on the GUI thread
+    ready = Signal()  # every GUI model is compiled now
     stateChanged = Signal(str)  # "checking" | "compiling" | "ready" | "failed: why" | "cancelled"
     progress = Signal(float, str)  # fraction of the current compile job, "compiling KIND (i/n) ... 31 s"
     finished = Signal(object, object)  # after each compile job: (the models it was asked for, those still
@@ -123,7 +104,6 @@ class MaxModels(QObject):
         self._cancel = threading.Event()
         self._queued: list[tuple[str, str | None]] = []  # asked for while a job runs: compiled after it
         self._asked: list[tuple[str, str | None]] = []  # those the running job compiles
-        self._firstReady.connect(self._first_done)
         self.label = QLabel(window)
         self.label.setToolTip("MAX models the panels use (compiled once, in a separate process, then cached)")
         window.statusBar().addPermanentWidget(self.label)
@@ -142,7 +122,7 @@ class MaxModels(QObject):
         models = self._asked
         self._cancel.clear()
         self._set("checking")
-        self.jobs.submit(compile_models, models, self._cancel, self._firstReady.emit, key="compile", with_job=True,
+        self.jobs.submit(compile_models, models, self._cancel, key="compile", with_job=True,
                          description="compile MAX models", on_result=self._done, on_error=self._failed,
                          on_progress=self._progress)
 
@@ -150,12 +130,6 @@ class MaxModels(QObject):
         self._set("compiling")
         self.label.setText(f"MAX: {text}")
         self.progress.emit(fraction, text)
-
-    def _first_done(self) -> None:
-        """The models of a transition on MAX + Mojo are ready (the others may still compile)."""
-        if self.state == "compiling":
-            self.window.statusBar().showMessage("MAX models for transitions compiled: MAX + Mojo is ready", 10_000)
-        self.ready.emit()
 
     def _done(self, outcome: tuple[list, bool]) -> None:
         missing, gui_ready = outcome

@@ -113,7 +113,7 @@ class TransitionPanel(QWidget):
         self.backend.setToolTip("PyTorch works at once; the MAX backends once their models are compiled\n"
                                 "(Models menu; done in the background on first launch)")
         self._backend_chosen = False  # by the user: then a MAX backend becoming ready does not move it
-        self._move_to_max = False
+        self._move_to_max = True  # off PyTorch onto the first MAX backend that can run (at start: MAX + Mojo)
         self.backend.activated.connect(lambda _=0: setattr(self, "_backend_chosen", True))
         window.max_models.ready.connect(self._max_ready)
         self.landing = QCheckBox("Land on the target keyframe", self)
@@ -333,13 +333,13 @@ class TransitionPanel(QWidget):
             item.setToolTip(why or "ready")
             item.setEnabled(not why)
         if self._move_to_max:
-            self._move_to_max = False
+            self._move_to_max = True  # off PyTorch onto the first MAX backend that can run (at start: MAX + Mojo)
             name = next((n for n in MAX_BACKENDS if status.get(n) == ""), None)
             if name is not None:
                 self.backend.setCurrentIndex(self.backend.findData(name))
                 label = self.backend.currentText()
-                self.window.statusBar().showMessage(f"MAX models ready: transitions now run on {label}", 10_000)
-                self.window.log_message(f"MAX models compiled: the Transition panel switched from PyTorch to {label}")
+                self.window.statusBar().showMessage(f"Transitions run on {label}", 10_000)
+                self.window.log_message(f"Transition panel: switched from PyTorch to {label} (ready)")
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "RSMT weights folder", str(self.ctx.models_dir))

@@ -87,6 +87,7 @@ def window(qtbot, tmp_path, weights_dir, monkeypatch):
     w, panel = make_window(qtbot, tmp_path, weights_dir)
     qtbot.waitUntil(lambda: panel.ctx.ready, timeout=30_000)
     qtbot.waitUntil(lambda: panel.ctx.jobs.active_count() == 0, timeout=30_000)  # the panels' first jobs
+    qtbot.waitUntil(lambda: bool(panel.backend_status), timeout=30_000)  # then on MAX + Mojo (nothing to compile)
     yield w, panel
     w.close()
 
@@ -114,8 +115,8 @@ def test_generate_adds_a_playing_clip_with_context_transition_and_target(qtbot, 
     run = w.library.clips()[w.library.names().index("humanoid3d_run")].motion
     # 31 context frames (source frames 0..30) + 20 generated + the run's frames after its keyframe 4
     assert clip is panel.result_clip and clip.motion.num_frames == 31 + 20 + (run.num_frames - 5)
-    assert (result.context_frames, result.length, result.seed, result.backend) == (31, 20, 5, "torch")
-    assert clip.name == "humanoid3d_walk_to_humanoid3d_run (own style, torch, seed 5)"
+    assert (result.context_frames, result.length, result.seed, result.backend) == (31, 20, 5, "max-mojo")
+    assert clip.name == "humanoid3d_walk_to_humanoid3d_run (own style, max-mojo, seed 5)"
     assert clip.ranges == [("context", 0, 31), ("generated", 31, 51), ("target", 51, clip.motion.num_frames)]
     assert w.timeline.ranges.ranges == clip.ranges and clip.keyframes == [30, 50]
     assert w.view._keyframes.visible() and clip.contacts is not None and not clip.contacts[:31].any()
@@ -179,5 +180,5 @@ def test_regenerate_in_place_replaces_the_result_as_settings_change(qtbot, windo
     panel.length.setValue(25)
     qtbot.waitUntil(lambda: panel.result.length == 25, timeout=60_000)
     assert len(w.library.clips()) == count and first not in w.library.clips()
-    assert w.current is panel.result_clip and panel.result_clip.name.endswith("(own style, torch, seed 3)")
+    assert w.current is panel.result_clip and panel.result_clip.name.endswith("(own style, max-mojo, seed 3)")
     assert [b - a for k, a, b in w.timeline.ranges.ranges if k == "generated"] == [25]

@@ -274,8 +274,8 @@ class MefStore:
     # -- compiling ---------------------------------------------------------------------------------------
     def ensure(self, kinds: Iterable[str] | None = None, progress: Callable[[CompileProgress], None] | None = None,
                *, presets: Iterable[str] | None = None, force: bool = False,
-               cancel: threading.Event | None = None, tick_s: float = 1.0, jobs: int | None = None,
-               first: Iterable[str] = ()) -> dict[tuple[str, str], str]:
+               cancel: threading.Event | None = None, tick_s: float = 1.0, jobs: int | None = None
+               ) -> dict[tuple[str, str], str]:
         """Compile every preset of `kinds` (default: all kinds) that is not ready, in spawned workers.
 
         progress -- called in this thread with each CompileProgress
@@ -283,21 +283,19 @@ class MefStore:
         force    -- recompile ready ones too (MAX's own kernel cache makes that a warm compile)
         cancel   -- set it to stop: the workers are killed; models finished by then stay, the others missing
         jobs     -- how many compile at once (default: `compile_jobs()`)
-        first    -- kinds to compile before the others (e.g. those the user's first action needs); each
-                    group goes smallest graph first, the quickest compile
         Returns {(kind, preset): status} for every preset asked for.
         """
-        return self._ensure(self._entries_for(kinds, presets), progress, force, cancel, tick_s, jobs, first)
+        return self._ensure(self._entries_for(kinds, presets), progress, force, cancel, tick_s, jobs)
 
     def ensure_models(self, models: Iterable[tuple[str, str | None]],
                       progress: Callable[[CompileProgress], None] | None = None, *,
-                      cancel: threading.Event | None = None, first: Iterable[str] = ()) -> dict[tuple[str, str], str]:
+                      cancel: threading.Event | None = None) -> dict[tuple[str, str], str]:
         """`ensure` for exact (kind, preset) pairs (preset None: the kind's only one), as the GUI asks for them."""
-        return self._ensure([self._entry(k, p) for k, p in models], progress, False, cancel, 1.0, None, first)
+        return self._ensure([self._entry(k, p) for k, p in models], progress, False, cancel, 1.0, None)
 
-    def _ensure(self, entries: list[_Entry], progress, force: bool, cancel, tick_s: float, jobs,
-                first: Iterable[str]) -> dict[tuple[str, str], str]:
-        todo = [e for e in self._order(entries, first) if force or self._status(e) != READY]
+    def _ensure(self, entries: list[_Entry], progress, force: bool, cancel, tick_s: float, jobs
+                ) -> dict[tuple[str, str], str]:
+        todo = [e for e in self._order(entries) if force or self._status(e) != READY]
         tally = _Tally(todo, jobs or compile_jobs(), progress or (lambda p: None))
         for _ in range(3):  # a model another process was compiling is waited for, then compiled if it is not ready
             if not todo or (cancel is not None and cancel.is_set()):
@@ -307,22 +305,21 @@ class MefStore:
             todo = [e for e in todo if self._status(e) == MISSING]
         return {(e.kind, e.preset): self._status(e) for e in entries}
 
-    def plan(self, kinds: Iterable[str] | None = None, *, presets: Iterable[str] | None = None,
-             first: Iterable[str] = ()) -> list[tuple[str, str]]:
+    def plan(self, kinds: Iterable[str] | None = None, *, presets: Iterable[str] | None = None
+             ) -> list[tuple[str, str]]:
         """(kind, preset) of every model `ensure` would consider, in the order it compiles them."""
-        return [(e.kind, e.preset) for e in self._order(self._entries_for(kinds, presets), first)]
+        return [(e.kind, e.preset) for e in self._order(self._entries_for(kinds, presets))]
 
     def _entries_for(self, kinds, presets) -> list[_Entry]:
         wanted = set(presets) if presets is not None else None
         return [self._entry(k, p) for k in (list(kinds) if kinds is not None else known_kinds())
                 for p in self.presets(k) if wanted is None or p in wanted]
 
-    def _order(self, entries: list[_Entry], first: Iterable[str]) -> list[_Entry]:
-        """`first` kinds ahead of the others, each group smallest graph first (the quickest compile);
-        one entry per model (two presets of the same structure are one model)."""
-        first = set(first)
+    def _order(self, entries: list[_Entry]) -> list[_Entry]:
+        """Smallest graph first (the quickest compile); one entry per model (two presets of the same structure
+        are one model)."""
         order, seen = [], set()
-        for e in sorted(entries, key=lambda e: (e.kind not in first, self._size(e))):
+        for e in sorted(entries, key=self._size):
             if e.stem not in seen:
                 order.append(e)
                 seen.add(e.stem)
