@@ -245,8 +245,9 @@ def run_bench(config: BenchConfig = BenchConfig(), progress: Callable[[BenchProg
                 length, backends, config, report, generators)))
         steps.append((f"end-to-end transition, {RIG_LENGTH} frames, source on another rig",
                       lambda: _bench_transition_e2e(RIG_LENGTH, backends, config, report, generators, rig=True)))
-        steps.append((f"batched transitions, batch {', '.join(map(str, BATCHED_SIZES))}",
-                      lambda: _bench_batched_transitions(backends, config, report)))
+        if not config.e2e_only:
+            steps.append((f"batched transitions, batch {', '.join(map(str, BATCHED_SIZES))}",
+                          lambda: _bench_batched_transitions(backends, config, report)))
     if "deepmimic_actor" in kinds:
         steps.append((f"{POLICY_STEP} ({config.policy})", lambda: _bench_policy_step(backends, config, report)))
     held = next((k for k in DEEPMIMIC_KINDS if k in kinds), None)  # a model with weights files on disk
