@@ -11,12 +11,9 @@ end a row steps at time-to-arrival 0, and those frames are dropped).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from inference.rsmt.transition import TransitionGenerator
 
 NETWORK_OUTPUTS = ("pos", "rot", "phase", "pred_phase", "A", "F")  # kept per generated frame
 STATE = ("pos", "vel", "rot", "phase", "h", "c")  # what one step hands the next
@@ -32,12 +29,12 @@ class RolloutInputs:
     length: int  # generated frames
 
 
-def rollout_batch(gen: TransitionGenerator, backend: str, items: list[RolloutInputs], whole: bool = False,
+def rollout_batch(gen, backend: str, items: list[RolloutInputs], whole: bool = False,
                   step_done: Callable[[int], None] | None = None) -> list[dict[str, np.ndarray]]:
-    """TransitionSampler.rollout through the backend's networks: the generated frames ({NETWORK_OUTPUTS:
-    (length, ...)}) of every transition of `items`, in order, from batch-len(items) calls of
-    "rsmt_sampler_step" per step, or with `whole` the warm-up by steps and the frames by "rsmt_rollout"
-    calls (backends that have it). step_done(steps so far) after every sampler step (warm-up steps first)."""
+    """TransitionSampler.rollout through the runners of `gen` (a TransitionGenerator) on `backend`: the
+    generated frames ({NETWORK_OUTPUTS: (length, ...)}) of every transition of `items`, in order, from
+    batch-len(items) calls of "rsmt_sampler_step" per step, or with `whole` the warm-up by steps and the
+    frames by "rsmt_rollout" calls (backends that have it). step_done(steps so far) after every sampler step (warm-up steps first)."""
     if not items:
         return []
     step_done = step_done or (lambda steps: None)

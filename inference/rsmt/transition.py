@@ -509,7 +509,8 @@ class TransitionGenerator:
         post = t_end - post_start
         timings = {"load": 1e3 * (t_start - t_load), "prepare": 1e3 * (t_rollout - t_start),
                    "rollout": 1e3 * (t_post - t_rollout), "postprocess": 1e3 * post,
-                   "total": 1e3 * (t_post - t_start + post), "ms_per_frame": 1e3 * (t_post - t_rollout) / request.length}
+                   "total": 1e3 * (t_post - t_start + post),
+                   "ms_per_frame": 1e3 * (t_post - t_rollout) / request.length}
         return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings,
                                 request.backend, request.seed, p.retargeted)
 
