@@ -512,7 +512,7 @@ class TransitionGenerator:
         if p.maps["source"] is not None:
             motion = onto_source(motion, p.given.source, p.maps["source"], sf, generated)
         if request.output_fps is not None and request.output_fps != motion.fps:
-            motion, generated = at_fps(motion, generated, p.given.source, sf, request.output_fps)
+            motion, generated = _at_fps(motion, generated, p.given.source, sf, request.output_fps)
         t_end = time.perf_counter()
         post = t_end - post_start
         timings = {"load": 1e3 * (t_start - t_load), "prepare": 1e3 * (t_rollout - t_start),
@@ -635,7 +635,7 @@ def _assemble(request: TransitionRequest, src: _Clip, sf: int, tgt: _Clip, tf: i
     return motion, slice(n_ctx, n_ctx + len(local))
 
 
-def at_fps(motion: Motion, generated: slice, source: Motion, source_frame: int, fps: float
+def _at_fps(motion: Motion, generated: slice, source: Motion, source_frame: int, fps: float
            ) -> tuple[Motion, slice]:
     """A 30 fps result (context, generated, target frames) at `fps`, and where its generated frames are: the
     generated frames are those after the last context frame up to the last generated one's time. When `fps`
