@@ -1,13 +1,16 @@
 """`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE] [--seed S]
-[--backend torch|max|max-mojo] --out OUT.bvh [--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT
-transition from the source frame (default: the source clip's last frame) to the target keyframe (default: the
-target clip's first frame) in a named style of the model's library (`styles build`), the style of a clip or a
-saved style code (.npy/.json; default: the source clip).
-OUT holds the source context, the generated frames (the last one is the network's target keyframe) and
-the rest of the target clip, at 30 fps on the source skeleton (`inference.rsmt.transition`). Clips on another
-humanoid rig than the model's are retargeted onto it and the result back onto the source's skeleton
-(`inference.rsmt.rigs`; --map gives a joint map); --json's "retargeted" says which maps were used."""
+[--backend torch|max|max-mojo] --out OUT.bvh [--fps source|F] [--weights DIR | --model humanoid3d|bandai]
+[--json]`: an RSMT transition from the source frame (default: the source clip's last frame) to the target
+keyframe (default: the target clip's first frame) in a named style of the model's library (`styles build`),
+the style of a clip or a saved style code (.npy/.json; default: the source clip).
+OUT holds the source context, the generated frames (the last one is the network's target keyframe) and the
+rest of the target clip, at 30 fps (--fps: another rate, e.g. the source's own) on the source skeleton
+(`inference.rsmt.transition`). Clips on another humanoid rig than the model's are retargeted onto it and the
+result back onto the source's skeleton (`inference.rsmt.rigs`; --map gives a joint map); --json's
+"retargeted" says which maps were used."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 from cli import UserError, add_device_argument, print_json, require_in_range, use_device
 from inference.backends.base import APP_BACKENDS
@@ -22,6 +25,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, metavar="OUT.bvh", help="output motion file (.bvh or DeepMimic .txt)")
     parser.add_argument("--whole-rollout", action="store_true",
                         help="run the backend's one-call rollout model (rsmt_rollout) instead of the step loop")
+    parser.add_argument("--fps", default=None, metavar="source|F",
+                        help="frame rate of OUT: 'source' (the source clip's own: a 120 fps clip keeps all its "
+                             "context frames) or a number (default: the model's 30 fps)")
     add_device_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
 
@@ -85,6 +91,17 @@ def build_request(args, model, backend: str = "torch", whole_rollout: bool = Fal
                              joint_maps=tuple(load_map(p) for p in args.map))
 
 
+def _output_fps(text: str | None, source) -> float | None:
+    if text is None:
+        return None
+    if text == "source":
+        return float(source.fps)
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"--fps must be 'source' or a number, got {text!r}") from None
+
+
 def run(args) -> int:
     use_device(args.device)  # before any backend is made: MAX's device is chosen per run
     from inference.backends.base import BackendNotReady
@@ -97,6 +114,7 @@ def run(args) -> int:
     try:
         model = load_model(args)
         request = build_request(args, model, args.backend, args.whole_rollout)
+        request = replace(request, output_fps=_output_fps(args.fps, request.source))
         result = TransitionGenerator(model).generate(request)
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
@@ -111,7 +129,7 @@ def run(args) -> int:
     if args.json:
         print_json(summary)
     else:
-        print(f"{args.out}: {summary['frames']} frames at 30 fps = {result.context_frames} source + "
+        print(f"{args.out}: {summary['frames']} frames at {result.motion.fps:g} fps = {result.context_frames} source + "
               f"{result.length} generated + {result.target_frames} target")
         print(f"{result.backend}: {result.ms_per_frame:.2f} ms per generated frame, "
               f"{result.timings['total']:.0f} ms in all")

@@ -62,7 +62,8 @@ from motion.errors import MotionFileError
 from motion.files import read_json, read_npy
 from motion.joint_map import JointMap
 from motion.joint_roles import JointRoles
-from motion.motion import Motion
+from motion.motion import FPS_RANGE, Motion
+from motion.ops import resample, slice_frames
 from motion.resample import hold_pad, loop_cycles, to_30fps
 from motion.retarget import RetargetError, map_summary
 from motion.rotations import matrix_to_6d, matrix_to_quat, quat_make_continuous, quat_mul
@@ -155,7 +156,11 @@ class TransitionRequest:
     land_on_target`); off, the last generated frame is where the network put it.
     lock_feet: hold planted feet still during the generated frames (`inference.rsmt.footlock`).
     joint_maps: maps (motion.joint_map) to retarget clips that are not on the model's skeleton with; a clip
-    none of them fits is mapped automatically (`inference.rsmt.rigs`)."""
+    none of them fits is mapped automatically (`inference.rsmt.rigs`).
+    output_fps: the result's frame rate (None: the model's 30 fps). At a whole multiple of 30 the context frames
+    are the source clip's own frames at that rate (a 120 fps source keeps all of them) and the rest is the
+    30 fps result resampled (`motion.ops.resample`: rotations slerped); otherwise all of it is resampled.
+    """
 
     source: Motion
     target: Motion
@@ -172,6 +177,7 @@ class TransitionRequest:
     land_on_target: bool = True
     lock_feet: bool = True
     joint_maps: tuple[JointMap, ...] = ()
+    output_fps: float | None = None
 
 
 @dataclass
@@ -505,6 +511,8 @@ class TransitionGenerator:
         motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
         if p.maps["source"] is not None:
             motion = onto_source(motion, p.given.source, p.maps["source"], sf, generated)
+        if request.output_fps is not None and request.output_fps != motion.fps:
+            motion, generated = _at_fps(motion, generated, p.given.source, sf, request.output_fps)
         t_end = time.perf_counter()
         post = t_end - post_start
         timings = {"load": 1e3 * (t_start - t_load), "prepare": 1e3 * (t_rollout - t_start),
@@ -577,6 +585,9 @@ def _check_request(request: TransitionRequest) -> int:
         if value is not None and value < (1 if name == "context_frames" else 0):
             raise TransitionError(f"{name} must be {'at least 1' if name == 'context_frames' else 'non-negative'}, "
                                   f"got {value}")
+    fps = request.output_fps
+    if fps is not None and not (isinstance(fps, (int, float, np.floating)) and FPS_RANGE[0] <= fps <= FPS_RANGE[1]):
+        raise TransitionError(f"output fps must be {FPS_RANGE[0]:g}..{FPS_RANGE[1]:g}, got {fps!r}")
     return int(length)
 
 
@@ -622,6 +633,28 @@ def _assemble(request: TransitionRequest, src: _Clip, sf: int, tgt: _Clip, tf: i
     name = f"{request.source.name or 'source'}_to_{request.target.name or 'target'}"
     motion = Motion(sk, rotations, translations, F.FPS, name=name)
     return motion, slice(n_ctx, n_ctx + len(local))
+
+
+def _at_fps(motion: Motion, generated: slice, source: Motion, source_frame: int, fps: float
+           ) -> tuple[Motion, slice]:
+    """A 30 fps result (context, generated, target frames) at `fps`, and where its generated frames are: the
+    generated frames are those after the last context frame up to the last generated one's time. When `fps`
+    is the source clip's own rate and a whole multiple of 30, the context frames are the source's own (the 30 fps
+    context is every k-th of them, `motion.resample.to_30fps`), the rest is resampled from the last context
+    frame on; otherwise the whole clip is resampled."""
+    n_ctx, length, ratio = generated.start, generated.stop - generated.start, fps / motion.fps
+    k = round(ratio)
+    if source.fps == fps and k >= 1 and abs(ratio - k) < 1e-3 * k:
+        ratio = k  # to_30fps kept every k-th source frame: 30 fps frame i is source frame k i, exactly
+        first = (source_frame + 1 - n_ctx) * k  # the source frame of the first 30 fps context frame
+        context = slice(first, source_frame * k + 1)
+        tail = resample(slice_frames(motion, n_ctx - 1, motion.num_frames), motion.fps * k)  # starts on frame sf k
+        out = Motion(motion.skeleton, np.concatenate([source.rotations[context], tail.rotations[1:]]),
+                     np.concatenate([source.translations[context], tail.translations[1:]]), fps, name=motion.name)
+    else:
+        out = resample(motion, fps)
+    start = int(np.floor((n_ctx - 1) * ratio + 1e-6)) + 1
+    return out, slice(start, min(out.num_frames, int(np.floor((n_ctx - 1 + length) * ratio + 1e-6)) + 1))
 
 
 def _placed_target(tgt: _Clip, start: int, stop: int, yaw: np.ndarray, shift: np.ndarray

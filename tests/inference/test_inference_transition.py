@@ -3,6 +3,7 @@ continuity with the source clip, determinism, bone lengths, BVH export, style co
 path against the network's own rollout, and errors for bad requests."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -362,3 +363,33 @@ def test_foot_lock_holds_planted_feet(generator, clips):
     assert scores["locked"] < 0.75 * scores["free"], scores
     first = locked.generated.start
     np.testing.assert_allclose(world_positions(locked.motion)[first], world_positions(free.motion)[first], atol=1e-5)
+
+
+# ---- the result at another frame rate ---------------------------------------------------------------------
+
+def test_output_at_the_source_frame_rate_keeps_its_context_frames(generator, clips):
+    """A 60 fps source at output_fps 60: the context is the source's own frames, bit for bit; the 30 fps result's
+    frames from the last context frame on are every second frame of the rest (resampling keeps on-frame
+    samples), and the generated slice covers twice as many frames."""
+    source = load_embedded("humanoid3d_dance_a")  # 60 fps
+    assert source.fps == pytest.approx(60.0, rel=1e-3)
+    ask = request(clips, source=source, source_frame=60)
+    at30 = generator.generate(ask)
+    at60 = generator.generate(replace(ask, output_fps=source.fps))
+    n_ctx = at30.generated.start
+    assert at60.motion.fps == source.fps and at60.motion.num_frames == 2 * (at30.motion.num_frames - 1) + 1
+    assert at60.generated == slice(2 * (n_ctx - 1) + 1, 2 * (n_ctx - 1 + at30.length) + 1)
+    assert np.array_equal(at60.motion.rotations[:2 * (n_ctx - 1) + 1], source.rotations[:61])  # native frames 0..60
+    assert np.array_equal(at60.motion.translations[:2 * (n_ctx - 1) + 1], source.translations[:61])
+    tail = slice(2 * (n_ctx - 1), None, 2)
+    assert np.array_equal(at60.motion.rotations[tail], at30.motion.rotations[n_ctx - 1:])
+    assert np.array_equal(at60.motion.translations[tail], at30.motion.translations[n_ctx - 1:])
+
+
+def test_output_at_another_frame_rate_is_resampled(generator, clips):
+    at30 = generator.generate(request(clips))
+    at45 = generator.generate(request(clips, output_fps=45.0))
+    assert at45.motion.fps == 45.0 and at45.motion.num_frames == round((at30.motion.num_frames - 1) * 1.5) + 1
+    assert at45.generated.start == int((at30.generated.start - 1) * 1.5) + 1
+    with pytest.raises(TransitionError, match="output fps must be"):
+        generator.generate(request(clips, output_fps=float("nan")))

@@ -48,6 +48,21 @@ def test_json_summary_and_output_file(weights, tmp_path, capsys):
     assert np.all(np.isfinite(back.rotations))
 
 
+def test_output_at_the_source_clip_s_own_frame_rate(weights, tmp_path, capsys):
+    """--fps source on a 60 fps clip: the context frames are the clip's own 60 fps frames, the rest twice as many
+    frames as at 30 fps, and the file says 60 fps."""
+    out = tmp_path / "t.bvh"
+    code, stdout, err = run_cli(capsys, "--source", "humanoid3d_dance_a:60", "--target", "humanoid3d_run:2",
+                                "--length", 12, "--backend", "torch", "--fps", "source", "--out", out,
+                                "--weights", weights, "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["fps"] == pytest.approx(60.0, rel=1e-3) and summary["transition_frames"] == 24
+    assert summary["generated"] == [61, 85]  # source frames 0..60, then 2 x 12 generated
+    back = read_bvh(out)
+    assert back.num_frames == summary["frames"] and back.fps == pytest.approx(60.0, rel=1e-3)
+
+
 def test_saved_style_code_and_defaults(weights, tmp_path, capsys):
     from inference.rsmt.models import load_rsmt
     from inference.rsmt.transition import TransitionGenerator
@@ -82,6 +97,8 @@ def test_missing_weights_exit_2_naming_the_files(tmp_path):
     (["--source", "humanoid3d_walk:99"], "frame 99 is out of range"),
     (["--out", "t.fbx"], "unknown motion file type"),
     (["--style", "no_such_clip"], "no such file or embedded clip"),
+    (["--fps", "fast"], "--fps must be 'source' or a number"),
+    (["--fps", "0"], "output fps must be"),
 ])
 def test_bad_input_exit_2(weights, tmp_path, capsys, args, message):
     base = {"--source": "humanoid3d_walk", "--target": "humanoid3d_run", "--out": str(tmp_path / "t.bvh"),
