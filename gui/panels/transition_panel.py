@@ -332,8 +332,8 @@ class TransitionPanel(QWidget):
             item.setText(label if not why else f"{label} ({why.split(':')[0]})")
             item.setToolTip(why or "ready")
             item.setEnabled(not why)
-        if self._move_to_max:
-            self._move_to_max = True  # off PyTorch onto the first MAX backend that can run (at start: MAX + Mojo)
+        if self._move_to_max and not self._backend_chosen:
+            self._move_to_max = False
             name = next((n for n in MAX_BACKENDS if status.get(n) == ""), None)
             if name is not None:
                 self.backend.setCurrentIndex(self.backend.findData(name))
