@@ -14,11 +14,17 @@ from motion.ops import concatenate, resample, slice_frames
 from motion.rotations import matrix_to_quat, quat_mul
 
 
+def subsample_step(fps: float) -> int | None:
+    """k when `fps` is a whole multiple k of 30 (within 0.1%): `to_30fps` keeps every k-th frame; else None."""
+    ratio = fps / F.FPS
+    k = round(ratio)
+    return k if k >= 1 and abs(ratio - k) < 1e-3 * k else None
+
+
 def to_30fps(motion: Motion) -> Motion:
     """60 fps (or any whole multiple of 30) keeps every k-th frame as RSMT's subsample; others resample."""
-    ratio = motion.fps / F.FPS
-    k = round(ratio)
-    if k >= 1 and abs(ratio - k) < 1e-3 * k:
+    k = subsample_step(motion.fps)
+    if k is not None:
         return Motion(motion.skeleton, motion.rotations[::k], motion.translations[::k], F.FPS,
                       name=motion.name, source=motion.source, warnings=list(motion.warnings))
     return resample(motion, F.FPS)

@@ -344,17 +344,9 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
         request = replace(request, source=read_bvh(RIG_SOURCE), source_frame=RIG_SOURCE_FRAME)
     cases, parts = {}, {}
     for name, backend in backends.items():
-        if not all(_supports(backend, k) for k in TRANSITION_KINDS):
-            report.skipped.append({"case": case, "backend": name, "reason": f"no {name} networks for a transition"})
-            continue
         if name not in generators:
             gen = _TimedGenerator(model)
-            try:
-                gen.load(name, "rsmt_rollout" in backend.kinds())
-            except BackendNotReady as e:
-                if name == REFERENCE:
-                    raise
-                report.skipped.append({"case": case, "backend": name, "reason": str(e)})
+            if not _load_transition(gen, name, backend, case, report):
                 continue
             whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds())
             report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
@@ -367,6 +359,22 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
     for part in E2E_PARTS:
         _add_rows(report, f"{case}_{part}", 1, {name: Timing(name, tuple(p[part][config.warmup:]))
                                                 for name, p in parts.items()})
+
+
+def _load_transition(gen: TransitionGenerator, name: str, backend: Backend, case: str, report: BenchReport) -> bool:
+    """Load `name`'s transition networks into `gen` (its whole-rollout graph where it has one); False, with the
+    reason in `report.skipped` for `case`, when the backend cannot run them (the reference must)."""
+    if not all(_supports(backend, k) for k in TRANSITION_KINDS):
+        report.skipped.append({"case": case, "backend": name, "reason": f"no {name} networks for a transition"})
+        return False
+    try:
+        gen.load(name, "rsmt_rollout" in backend.kinds())
+    except BackendNotReady as e:
+        if name == REFERENCE:
+            raise
+        report.skipped.append({"case": case, "backend": name, "reason": str(e)})
+        return False
+    return True
 
 
 def _generate_timed(gen: _TimedGenerator, request, parts: dict[str, list]) -> None:
@@ -415,22 +423,12 @@ def _bench_batched_transitions(backends: dict[str, Backend], config: BenchConfig
     generated frames; inference.rsmt.batch.rollout_batch), each backend on its fastest path (whole rollouts
     where it has "rsmt_rollout"): one row per batch size; items_per_s is transitions per second."""
     from inference.rsmt.batch import rollout_batch
-    from inference.rsmt.transition import TransitionGenerator
     from parity.compare import transition_model
 
     model, _ = transition_model(config.preset, model=config.model)
     gen = TransitionGenerator(model)
-    usable = {}
-    for name, backend in backends.items():
-        whole = "rsmt_rollout" in backend.kinds()
-        try:
-            gen.load(name, whole)
-        except BackendNotReady as e:
-            if name == REFERENCE:
-                raise
-            report.skipped.append({"case": BATCHED_TRANSITIONS, "backend": name, "reason": str(e)})
-            continue
-        usable[name] = whole
+    usable = {name: "rsmt_rollout" in backend.kinds() for name, backend in backends.items()
+              if _load_transition(gen, name, backend, BATCHED_TRANSITIONS, report)}
     for n in BATCHED_SIZES:
         items = rollout_inputs(gen, n, BATCHED_LENGTH)
         cases = {name: (lambda name=name, whole=whole: rollout_batch(gen, name, items, whole))

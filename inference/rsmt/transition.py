@@ -64,7 +64,7 @@ from motion.joint_map import JointMap
 from motion.joint_roles import JointRoles
 from motion.motion import FPS_RANGE, Motion
 from motion.ops import resample, slice_frames
-from motion.resample import hold_pad, loop_cycles, to_30fps
+from motion.resample import hold_pad, loop_cycles, subsample_step, to_30fps
 from motion.retarget import RetargetError, map_summary
 from motion.rotations import matrix_to_6d, matrix_to_quat, quat_make_continuous, quat_mul
 
@@ -643,8 +643,8 @@ def _at_fps(motion: Motion, generated: slice, source: Motion, source_frame: int,
     context is every k-th of them, `motion.resample.to_30fps`), the rest is resampled from the last context
     frame on; otherwise the whole clip is resampled."""
     n_ctx, length, ratio = generated.start, generated.stop - generated.start, fps / motion.fps
-    k = round(ratio)
-    if source.fps == fps and k >= 1 and abs(ratio - k) < 1e-3 * k:
+    k = subsample_step(fps)
+    if source.fps == fps and k is not None:
         ratio = k  # to_30fps kept every k-th source frame: 30 fps frame i is source frame k i, exactly
         first = (source_frame + 1 - n_ctx) * k  # the source frame of the first 30 fps context frame
         context = slice(first, source_frame * k + 1)
