@@ -56,6 +56,9 @@ def run_gui() -> int:
     app.setApplicationName("Motion Studio")
 
     from gui.main_window import MainWindow
+    from inference.backends.mojo.dense import keep_a_core_free
+
+    keep_a_core_free()
 
     window = MainWindow()
     sys.excepthook = _report_uncaught(window)

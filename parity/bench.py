@@ -342,7 +342,7 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
         from motion.bvh import read_bvh
 
         request = replace(request, source=read_bvh(RIG_SOURCE), source_frame=RIG_SOURCE_FRAME)
-    cases, parts = {}, {}
+    cases, parts, last = {}, {}, {}
     for name, backend in backends.items():
         if name not in generators:
             gen = _TimedGenerator(model)
@@ -352,13 +352,17 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
             report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
             generators[name] = (gen, whole)
         gen, whole = generators[name]
-        parts[name] = {p: [] for p in E2E_PARTS}
-        cases[name] = lambda gen=gen, r=replace(request, backend=name, whole_rollout=whole), out=parts[name]: \
+        parts[name], last[name] = {p: [] for p in E2E_PARTS}, {}
+        cases[name] = lambda gen=gen, r=replace(request, backend=name, whole_rollout=whole), out=last[name]: \
             _generate_timed(gen, r, out)
-    _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup))
+
+    def keep_parts(name: str) -> None:  # the breakdown of the timed calls only (not warm-up or priming)
+        for p in E2E_PARTS:
+            parts[name][p].append(last[name][p])
+
+    _add_rows(report, case, 1, interleaved(cases, runs=config.runs, warmup=config.warmup, after_sample=keep_parts))
     for part in E2E_PARTS:
-        _add_rows(report, f"{case}_{part}", 1, {name: Timing(name, tuple(p[part][config.warmup:]))
-                                                for name, p in parts.items()})
+        _add_rows(report, f"{case}_{part}", 1, {name: Timing(name, tuple(p[part])) for name, p in parts.items()})
 
 
 def _load_transition(gen: TransitionGenerator, name: str, backend: Backend, case: str, report: BenchReport) -> bool:
@@ -377,13 +381,14 @@ def _load_transition(gen: TransitionGenerator, name: str, backend: Backend, case
     return True
 
 
-def _generate_timed(gen: _TimedGenerator, request, parts: dict[str, list]) -> None:
+def _generate_timed(gen: _TimedGenerator, request, parts: dict[str, float]) -> None:
+    """One generate(); its breakdown (us, like every row) into `parts`."""
     gen.network_s = 0.0
     timings = gen.generate(request).timings
     networks = gen.network_s * 1e3
-    parts["networks"].append(networks * 1e3)  # us, like every row
-    parts["post"].append(timings["postprocess"] * 1e3)
-    parts["prepare"].append((timings["total"] - networks - timings["postprocess"]) * 1e3)
+    parts["networks"] = networks * 1e3
+    parts["post"] = timings["postprocess"] * 1e3
+    parts["prepare"] = (timings["total"] - networks - timings["postprocess"]) * 1e3
 
 
 def _fastest_path(gen: TransitionGenerator, request, has_whole: bool, runs: int = 3) -> bool:

@@ -1,7 +1,16 @@
 """Timing helpers for comparing backends on a noisy, shared machine.
 
-Run the contenders *interleaved* (A, B, A, B, ... with the order rotated every round) rather than one after
-the other, so a burst of load from elsewhere hits all of them alike, and compare medians, not means.
+Run the contenders *interleaved* in short blocks (five calls of A, five of B, ... with the order rotated
+every round) rather than all of A then all of B, so a burst of load from elsewhere hits all of them alike,
+and compare medians, not means.
+
+Each block is *primed*: the same case runs untimed for `prime_s` first. Why: torch's OpenMP threads, ONNX
+Runtime's pool and OpenBLAS spin-wait for milliseconds after a call returns, so on a machine with few cores
+the next contender's own worker threads found the cores taken (measured here, 2 cores: the Mojo GEMM's
+second thread made a batch-64 layer 2.5x *slower* right after a torch call, and 2x faster alone; 20 ms of
+priming was not always enough, 50 ms was). Priming lets the previous contender's threads go idle while this
+one runs warm, and the block keeps it warm, as in a rollout or a batch sweep: every contender is timed in
+its own steady state. (Sleeping instead let the clocks and caches go cold and tripled every batch-1 time.)
 """
 from __future__ import annotations
 
@@ -9,6 +18,10 @@ import statistics
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+
+BLOCK = 5  # samples of one case in a row
+PRIME_S = 0.05  # seconds of untimed calls before each block
 
 
 @dataclass(frozen=True)
@@ -30,10 +43,15 @@ class Timing:
 
 
 def interleaved(cases: dict[str, Callable[[], object]], runs: int = 30, warmup: int = 3,
-                calls_per_run: int = 1) -> dict[str, Timing]:
-    """Time every case `runs` times, interleaved, after `warmup` untimed calls each.
+                calls_per_run: int = 1, prime_s: float = PRIME_S, block: int = BLOCK,
+                after_sample: Callable[[str], None] | None = None) -> dict[str, Timing]:
+    """Time every case `runs` times, interleaved in blocks, after `warmup` untimed calls each.
 
-    calls_per_run -- calls averaged into one sample (for calls too short for the clock)"""
+    calls_per_run -- calls averaged into one sample (for calls too short for the clock)
+    prime_s, block -- untimed calls of a case for this long before each block of this many samples of it
+    (the module docstring)
+    after_sample -- called with the case's name after each timed sample (e.g. to keep what that call measured
+    of itself, and not what the warm-up and priming calls did)"""
     if runs < 2:
         raise ValueError("need at least 2 runs for a median and percentiles")
     names = list(cases)
@@ -41,13 +59,20 @@ def interleaved(cases: dict[str, Callable[[], object]], runs: int = 30, warmup: 
         for _ in range(warmup):
             cases[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(runs):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+    for first in range(0, runs, block):
+        k = first // block
+        for name in names[k % len(names):] + names[:k % len(names)]:
             fn = cases[name]
-            t0 = time.perf_counter_ns()
-            for _ in range(calls_per_run):
+            primed_until = time.perf_counter() + prime_s
+            while time.perf_counter() < primed_until:
                 fn()
-            samples[name].append((time.perf_counter_ns() - t0) / 1e3 / calls_per_run)
+            for _ in range(min(block, runs - first)):
+                t0 = time.perf_counter_ns()
+                for _ in range(calls_per_run):
+                    fn()
+                samples[name].append((time.perf_counter_ns() - t0) / 1e3 / calls_per_run)
+                if after_sample is not None:
+                    after_sample(name)
     return {name: Timing(name, tuple(s)) for name, s in samples.items()}
 
 

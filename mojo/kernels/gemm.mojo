@@ -19,6 +19,7 @@ from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU, PANEL
 from kernels.pointers import F32Ptr
 
 comptime ACT_TANH = 3
+comptime ACT_PLU = 4  # max(w (x + c) - c, min(w (x - c) + c, x)) with the layer's (w, c)
 comptime BLOCK_ROWS = 32  # rows per work item
 # below this many multiply-adds a layer runs on the calling thread: on this loaded 2-core machine handing work
 # to a second thread cost ~0.5 ms at batch 1 (a 1024 x 197 layer: 33 us alone), and paid off only from about
@@ -27,13 +28,18 @@ comptime PARALLEL_MACS = 4_000_000
 
 
 @always_inline
-def _act[W: Int](acc: SIMD[DType.float32, W], act: Int) -> SIMD[DType.float32, W]:
+def _act[W: Int](acc: SIMD[DType.float32, W], act: Int, plu_w: Float32 = 1,
+                 plu_c: Float32 = 0) -> SIMD[DType.float32, W]:
     if act == ACT_RELU:
         return max(acc, SIMD[DType.float32, W](0))
     if act == ACT_ELU:
         return acc.gt(0).select(acc, exp(min(acc, 0)) - 1)
     if act == ACT_TANH:
         return tanh(acc)
+    if act == ACT_PLU:
+        var w = SIMD[DType.float32, W](plu_w)
+        var c = SIMD[DType.float32, W](plu_c)
+        return max(w * (acc + c) - c, min(w * (acc - c) + c, acc))
     return acc
 
 
@@ -52,7 +58,7 @@ def _row(a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int) -> F32
 
 
 def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
-                          b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int):
+                          b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int, plu_w: Float32, plu_c: Float32):
     """Rows r0 .. r0+R-1 (R <= 8) of one panel of width W: w is the panel (n_in, W), b its bias, y its first
     output. The accumulators are spelled out (acc0..acc7, only the first R used) to stay in registers."""
     var x0 = _row(a, r0 + min(0, R - 1), lda, group_rows, group_stride)
@@ -91,25 +97,26 @@ def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_s
         comptime if R > 7:
             acc7 = wv.fma(SIMD[DType.float32, W](x7[unsafe_offset=i]), acc7)
         wp = wp.unsafe_offset(W)
-    _store[W](y.unsafe_offset((r0 + 0) * ldy), _act[W](acc0, act), valid)
+    _store[W](y.unsafe_offset((r0 + 0) * ldy), _act[W](acc0, act, plu_w, plu_c), valid)
     comptime if R > 1:
-        _store[W](y.unsafe_offset((r0 + 1) * ldy), _act[W](acc1, act), valid)
+        _store[W](y.unsafe_offset((r0 + 1) * ldy), _act[W](acc1, act, plu_w, plu_c), valid)
     comptime if R > 2:
-        _store[W](y.unsafe_offset((r0 + 2) * ldy), _act[W](acc2, act), valid)
+        _store[W](y.unsafe_offset((r0 + 2) * ldy), _act[W](acc2, act, plu_w, plu_c), valid)
     comptime if R > 3:
-        _store[W](y.unsafe_offset((r0 + 3) * ldy), _act[W](acc3, act), valid)
+        _store[W](y.unsafe_offset((r0 + 3) * ldy), _act[W](acc3, act, plu_w, plu_c), valid)
     comptime if R > 4:
-        _store[W](y.unsafe_offset((r0 + 4) * ldy), _act[W](acc4, act), valid)
+        _store[W](y.unsafe_offset((r0 + 4) * ldy), _act[W](acc4, act, plu_w, plu_c), valid)
     comptime if R > 5:
-        _store[W](y.unsafe_offset((r0 + 5) * ldy), _act[W](acc5, act), valid)
+        _store[W](y.unsafe_offset((r0 + 5) * ldy), _act[W](acc5, act, plu_w, plu_c), valid)
     comptime if R > 6:
-        _store[W](y.unsafe_offset((r0 + 6) * ldy), _act[W](acc6, act), valid)
+        _store[W](y.unsafe_offset((r0 + 6) * ldy), _act[W](acc6, act, plu_w, plu_c), valid)
     comptime if R > 7:
-        _store[W](y.unsafe_offset((r0 + 7) * ldy), _act[W](acc7, act), valid)
+        _store[W](y.unsafe_offset((r0 + 7) * ldy), _act[W](acc7, act, plu_w, plu_c), valid)
 
 
 def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
-                           w: F32Ptr, b: F32Ptr, n_out: Int, y: F32Ptr, ldy: Int, act: Int, item: Int, n_panels: Int):
+                           w: F32Ptr, b: F32Ptr, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
+                           item: Int, n_panels: Int):
     """Work item `item`: panel item % n_panels over rows block item // n_panels."""
     var panel = item % n_panels
     var r0 = (item // n_panels) * BLOCK_ROWS
@@ -120,36 +127,64 @@ def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, grou
     var valid = min(W, n_out - panel * W)
     var r = r0
     while r + R <= r1:
-        _tile[W, R](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act)
+        _tile[W, R](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c)
         r += R
     while r < r1:
-        _tile[W, 1](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act)
+        _tile[W, 1](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c)
         r += 1
 
 
 def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
-                          b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int):
+                          b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32,
+                          plu_c: Float32, workers: Int):
     var blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
     var items = blocks * n_panels
     if workers < 2 or items < 2 or rows * n_in * n_panels * W < PARALLEL_MACS:
         for item in range(items):
-            _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, item, n_panels)
+            _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item,
+                         n_panels)
         return
 
     def work(item: Int) {var a, var rows, var lda, var group_rows, var group_stride, var n_in, var w, var b,
-                         var n_out, var y, var ldy, var act, var n_panels}:
-        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, item, n_panels)
+                         var n_out, var y, var ldy, var act, var plu_w, var plu_c, var n_panels}:
+        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item,
+                     n_panels)
 
     parallelize(work, items, min(workers, items))
 
 
 def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
-                b: F32Ptr, panel: Int, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int):
+                b: F32Ptr, panel: Int, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int,
+                plu_w: Float32 = 1, plu_c: Float32 = 0):
     """Y[r, 0:n_out] = act(A(r) W + b) for r < rows (see the module docstring); y's row stride is ldy.
-    W is packed in panels of `panel` (16, 32 or 64) outputs; at most `workers` threads."""
+    W is packed in panels of `panel` (16, 32 or 64) outputs; at most `workers` threads; (plu_w, plu_c) are
+    ACT_PLU's parameters."""
     if panel == 16:
-        _gemm[16, 8](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, workers)
+        _gemm[16, 8](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
+                     workers)
     elif panel == 32:
-        _gemm[32, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, workers)
+        _gemm[32, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
+                     workers)
     else:
-        _gemm[PANEL, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, workers)
+        _gemm[PANEL, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
+                        workers)
+
+
+def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F32Ptr, act: Int):
+    """Y[o] = act(sum_e alpha[e] stacked[e * n_out + o]) for o < n_out: one row of a mixture-of-experts layer
+    whose E experts were applied as one GEMM over the experts stacked along the outputs (sum_e alpha_e (W_e x
+    + b_e), as the torch reference). Summed in expert order from zero, vectorised over the outputs."""
+    comptime W = 16
+    var o = 0
+    while o + W <= n_out:
+        var acc = SIMD[DType.float32, W](0)
+        for e in range(experts):
+            acc = acc + SIMD[DType.float32, W](alpha[unsafe_offset=e]) * stacked.unsafe_load[width=W](e * n_out + o)
+        y.unsafe_store(o, _act[W](acc, act))
+        o += W
+    while o < n_out:
+        var acc = SIMD[DType.float32, 1](0)
+        for e in range(experts):
+            acc = acc + alpha[unsafe_offset=e] * stacked[unsafe_offset=e * n_out + o]
+        y[unsafe_offset=o] = _act[1](acc, act)[0]
+        o += 1

@@ -22,7 +22,7 @@ from std.collections import List
 from std.math import cos, exp, sin, sqrt, tanh
 
 from kernels.dense import ACT_ELU, ACT_NONE, PANEL, dot1, softmax_into
-from kernels.gemm import gemm_panels
+from kernels.gemm import ACT_PLU, blend_experts, gemm_panels
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime SPEC_BEGIN = 0x52534D54  # "RSMT"
@@ -64,11 +64,12 @@ struct Dense(Copyable, Movable):
     var w: F32Ptr
     var b: F32Ptr
 
-    def apply(self, x: F32Ptr, y: F32Ptr, act: Int, rows: Int, stride: Int, threads: Int):
+    def apply(self, x: F32Ptr, y: F32Ptr, act: Int, rows: Int, stride: Int, threads: Int, plu_w: Float32 = 1,
+              plu_c: Float32 = 0):
         """Rows x[r * stride :] -> y[r * stride :] for r < rows: one GEMM, each weight panel streamed once
         per 4 rows (a GEMV at batch 1)."""
         gemm_panels(x, rows, stride, rows, 0, self.n_in, self.w, self.b, PANEL, self.n_panels, self.n_out, y,
-                    stride, act, threads)
+                    stride, act, threads, plu_w, plu_c)
 
 
 @fieldwise_init
@@ -137,13 +138,6 @@ def _copy(src: F32Ptr, dst: F32Ptr, n: Int):
 def _elu_inplace(x: F32Ptr, n: Int):
     for i in range(n):
         x[unsafe_offset=i] = _elu(x[unsafe_offset=i])
-
-
-def _plu_inplace(x: F32Ptr, n: Int, w: Float32, c: Float32):
-    """PLU: max(w (x + c) - c, min(w (x - c) + c, x))."""
-    for i in range(n):
-        var v = x[unsafe_offset=i]
-        x[unsafe_offset=i] = max(w * (v + c) - c, min(w * (v - c) + c, v))
 
 
 def _row_norm(x: F32Ptr, y: F32Ptr, n: Int):
@@ -312,9 +306,9 @@ struct Sampler:
         """Row r of a scratch buffer."""
         return buffer.unsafe_offset(r * self.ws)
 
-    def _dense(self, layer: Int, x: F32Ptr, y: F32Ptr, act: Int, rows: Int):
+    def _dense(self, layer: Int, x: F32Ptr, y: F32Ptr, act: Int, rows: Int, plu_w: Float32 = 1, plu_c: Float32 = 0):
         """Scratch rows x -> scratch rows y through dense layer `layer`."""
-        self.layers[layer].apply(x, y, act, rows, self.ws, self.threads)
+        self.layers[layer].apply(x, y, act, rows, self.ws, self.threads, plu_w, plu_c)
 
     def _attention(self, x: F32Ptr, n: Int, f: Int, k: Int, keys: Rows, values: Rows, rows: Int):
         """ATNBlock in place on scratch rows x: x += k(softmax_t(keys[t] . f(row_norm(x)) / sqrt(S)) values)."""
@@ -342,12 +336,8 @@ struct Sampler:
 
     def _encode(self, first: Int, w0: Float32, c0: Float32, w1: Float32, c1: Float32, dst: F32Ptr, rows: Int):
         """StateEncoder on every row: PLU(L1(PLU(L0(enc_in))))."""
-        self._dense(first, self.enc_in, self.hidden, ACT_NONE, rows)
-        for r in range(rows):
-            _plu_inplace(self.row(self.hidden, r), self.layers[first].n_out, w0, c0)
-        self._dense(first + 1, self.hidden, dst, ACT_NONE, rows)
-        for r in range(rows):
-            _plu_inplace(self.row(dst, r), self.layers[first + 1].n_out, w1, c1)
+        self._dense(first, self.enc_in, self.hidden, ACT_PLU, rows, w0, c0)
+        self._dense(first + 1, self.hidden, dst, ACT_PLU, rows, w1, c1)
 
     def lstm(self, rows: Int, pos: Rows, vel: Rows, rot: Rows, h: Rows, c: Rows, target_pos: Rows, target_rot: Rows,
              target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows, emb_values: Rows, tta: Rows,
@@ -520,18 +510,17 @@ struct Sampler:
         self._dense(EXPERT0, self.dec_in, self.experts_out, ACT_NONE, rows)
         for r in range(rows):
             var dh = self.row(self.dec_h, r)
-            self._blend(r, self.row(self.experts_out, r), v, dh)
-            _elu_inplace(dh, v)
+            blend_experts(self.row(self.alpha, r), self.row(self.experts_out, r), self.experts, v, dh, ACT_ELU)
             _copy(self.row(self.pred_out, r).unsafe_offset(4 * p + 9), dh.unsafe_offset(v), z)
         self._dense(EXPERT1, self.dec_h, self.experts_out, ACT_NONE, rows)
         for r in range(rows):
             var di = self.row(self.dec_in, r)
-            self._blend(r, self.row(self.experts_out, r), v, di)
-            _elu_inplace(di, v)
+            blend_experts(self.row(self.alpha, r), self.row(self.experts_out, r), self.experts, v, di, ACT_ELU)
         self._dense(EXPERT_MLP, self.dec_in, self.experts_out, ACT_NONE, rows)
         for r in range(rows):
             var delta = self.row(self.pose_delta, r)
-            self._blend(r, self.row(self.experts_out, r), self.pose_out, delta)
+            blend_experts(self.row(self.alpha, r), self.row(self.experts_out, r), self.experts, self.pose_out, delta,
+                          ACT_NONE)
             # next pose: the hip moves by the predicted velocity, the others by the decoder's deltas
             var hip_vel = self.row(self.pred_out, r).unsafe_offset(4 * p)
             var d_rot = delta.unsafe_offset(3 * n)
@@ -548,18 +537,6 @@ struct Sampler:
                 po[unsafe_offset=i] = pr[unsafe_offset=i] + vo[unsafe_offset=i]
             for i in range(6, 6 * j):
                 ro[unsafe_offset=i] = d_rot[unsafe_offset=i] + qr[unsafe_offset=i]
-
-    def _blend(self, r: Int, stacked: F32Ptr, n_out: Int, y: F32Ptr):
-        """Y[o] = sum_e alpha_e stacked[e * n_out + o] with row r's gate coefficients."""
-        var alpha = self.row(self.alpha, r)
-        for o in range(n_out):
-            y[unsafe_offset=o] = 0
-        for e in range(self.experts):
-            var a = alpha[unsafe_offset=e]
-            var ye = stacked.unsafe_offset(e * n_out)
-            for o in range(n_out):
-                y[unsafe_offset=o] += a * ye[unsafe_offset=o]
-
 
 def _weighted_sum(weights: F32Ptr, rows: F32Ptr, n: Int, width: Int, y: F32Ptr):
     """Y[0:width] = sum_t weights[t] rows[t * width : (t + 1) * width], vectorised over the width."""

@@ -11,6 +11,7 @@ from std.python.bindings import PythonModuleBuilder
 from kernels.dense import ACT_NONE, ACT_RELU, PANEL
 from kernels.gemm import gemm_panels
 from kernels.kinematics import check_parents, fk_frames
+from kernels.moe import manifold_decode, scratch_floats
 from kernels.pointers import F32Ptr, I64Ptr
 from kernels.sampler import Rows, Sampler
 
@@ -85,14 +86,17 @@ def dense(layer_addr: PythonObject, a_addr: PythonObject, rows: PythonObject, ld
           ldy: PythonObject) raises -> PythonObject:
     """One packed dense layer over `rows` rows (kernels.gemm.gemm_panels); strides in floats.
 
-    layer (int64): [n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded, activation, threads].
+    layer (int64): [n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded, activation, threads,
+    &activation_parameters (float32: PLU's w, c)].
     """
     var layer = I64Ptr(unsafe_from_address=Int(py=layer_addr))
+    var act_params = F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=8]))
     gemm_panels(_f32(a_addr), Int(py=rows), Int(py=lda), Int(py=group_rows), Int(py=group_stride),
                 Int(layer[unsafe_offset=0]), F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=4])),
                 F32Ptr(unsafe_from_address=Int(layer[unsafe_offset=5])), Int(layer[unsafe_offset=2]),
                 Int(layer[unsafe_offset=3]), Int(layer[unsafe_offset=1]), _f32(y_addr), Int(py=ldy),
-                Int(layer[unsafe_offset=6]), Int(layer[unsafe_offset=7]))
+                Int(layer[unsafe_offset=6]), Int(layer[unsafe_offset=7]), act_params[unsafe_offset=0],
+                act_params[unsafe_offset=1])
     return PythonObject(None)
 
 
@@ -180,6 +184,27 @@ def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr
     return PythonObject(None)
 
 
+@always_inline
+def _f32_at(io: I64Ptr, i: Int) -> F32Ptr:
+    """The i-th address of an io table."""
+    return F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]))
+
+
+def manifold_scratch_floats(spec_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
+    """Floats of scratch manifold_decoder needs for `rows` rows (kernels.moe.scratch_floats)."""
+    return PythonObject(scratch_floats(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=rows)))
+
+
+def manifold_decoder(spec_addr: PythonObject, io_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
+    """The manifold decoder over `rows` rows (kernels.moe.manifold_decode).
+
+    io (int64): addresses of latent, condition, phase, pose_delta, coefficients, scratch."""
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    manifold_decode(I64Ptr(unsafe_from_address=Int(py=spec_addr)), _f32_at(io, 0), _f32_at(io, 1), _f32_at(io, 2),
+                    _f32_at(io, 3), _f32_at(io, 4), _f32_at(io, 5), Int(py=rows))
+    return PythonObject(None)
+
+
 def panel_width() raises -> PythonObject:
     """Outputs per weight panel (the packing the caller must use for mlp_forward)."""
     return PythonObject(PANEL)
@@ -192,6 +217,9 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
         b.def_function[fk]("fk", docstring="fk(parents, rot, trans, out_rot, out_pos, (frames, joints))")
         b.def_function[mlp_forward]("mlp_forward", docstring="mlp_forward(spec, x, y, rows, scratch)")
         b.def_function[dense]("dense", docstring="dense(layer, a, rows, lda, group_rows, group_stride, y, ldy)")
+        b.def_function[manifold_scratch_floats]("manifold_scratch_floats",
+                                                docstring="manifold_scratch_floats(spec, rows)")
+        b.def_function[manifold_decoder]("manifold_decoder", docstring="manifold_decoder(spec, io, rows)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
         b.def_function[sampler_scratch_floats]("sampler_scratch_floats",
                                                docstring="sampler_scratch_floats(spec, rows)")

@@ -124,9 +124,25 @@ def test_interleaved_timing_runs_every_case_alike():
             calls[name] += 1
         return run
 
-    result = interleaved({"a": case("a"), "b": case("b")}, runs=5, warmup=2, calls_per_run=3)
+    result = interleaved({"a": case("a"), "b": case("b")}, runs=5, warmup=2, calls_per_run=3, prime_s=0)
     assert calls == {"a": 2 + 15, "b": 2 + 15}
     assert all(len(t.samples_us) == 5 and t.median_us > 0 for t in result.values())
+
+
+def test_interleaved_timing_primes_each_block_with_untimed_calls_of_the_same_case():
+    calls = {"a": 0, "b": 0}
+
+    def case(name):
+        def run():
+            calls[name] += 1
+        return run
+
+    sampled = []
+    result = interleaved({"a": case("a"), "b": case("b")}, runs=7, warmup=1, prime_s=1e-4, block=3,
+                         after_sample=sampled.append)
+    assert all(len(t.samples_us) == 7 for t in result.values())
+    assert sampled.count("a") == sampled.count("b") == 7  # only the timed calls are reported
+    assert calls["a"] >= 1 + 7 + 3 and calls["b"] >= 1 + 7 + 3  # at least one priming call per block (3 blocks)
 
 
 def test_shipped_models_with_their_own_sizes_are_presets(store):

@@ -43,6 +43,19 @@ def test_threads_split_the_work_without_changing_a_bit():
     assert default_threads() >= 1
 
 
+def test_batch_commands_use_every_cpu_and_the_gui_keeps_one_free(monkeypatch):
+    from inference.backends.mojo import dense
+
+    monkeypatch.delenv("MOTION_MOJO_THREADS", raising=False)
+    monkeypatch.setattr(dense.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(dense, "_CORES_KEPT_FREE", 0)  # restored after the test: the GUI's choice is global
+    assert default_threads() == 4
+    dense.keep_a_core_free()
+    assert default_threads() == 3
+    monkeypatch.setenv("MOTION_MOJO_THREADS", "2")
+    assert default_threads() == 2
+
+
 @pytest.mark.parametrize("k,pad", [(1, 0), (5, 0), (61, 30)])
 def test_conv1d_over_channels_last_frames_matches_torch(k, pad):
     rng = np.random.default_rng(k)

@@ -257,6 +257,27 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     assert float(model.pos_std) != 1.0  # style statistics were filled in from the training clips
 
 
+def test_sampler_steps_log_how_far_another_style_moves_the_transition():
+    """With two styles (clips) to draw from, every 10th step also reports style_move (see style_move)."""
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
+    from inference.networks.stylevae import StyleVAE
+    from training.datasets import embedded_dataset
+    from training.harness import StepContext
+    from training.train_sampler import STYLE_PROBE_EVERY, sampler_trainer
+
+    torch.manual_seed(0)
+    data = embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    trainer = sampler_trainer(data, "lite", torch.device("cpu"), network_weights(PAE(cfg)),
+                              network_weights(StyleVAE(cfg)), steps=10, batch=2)
+    logged = [trainer.step_fn(StepContext(step, np.random.default_rng(step), torch.device("cpu")))
+              for step in (STYLE_PROBE_EVERY - 1, STYLE_PROBE_EVERY)]
+    assert "style_move" not in logged[0]
+    assert np.isfinite(logged[1]["style_move"]) and logged[1]["style_move"] > 0
+
+
 def test_phase_terms_are_scaled_to_unit_phase_vectors():
     """The total divides the phase, A and slerped-phase terms by the training phases' mean squared norm (RSMT's
     weights are for unit-size phase vectors); the logged terms stay the plain MSEs."""
@@ -283,6 +304,28 @@ def test_phase_terms_are_scaled_to_unit_phase_vectors():
     assert all(torch.equal(plain[k], scaled[k]) for k in plain if k != "loss")
     phase_part = sum(WEIGHTS[k] * plain[k] for k in PHASE_TERMS)
     assert float(plain["loss"] - scaled["loss"]) == pytest.approx(0.75 * float(phase_part), rel=1e-5)
+
+
+def test_style_move_is_zero_for_the_same_code_and_grows_with_a_different_one():
+    """The training log's style_move probe: swapping the style code for itself moves nothing; for another
+    clip's code an untrained sampler's joints move (FiLM and attention read the code every frame)."""
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.transitionnet import TransitionSampler
+    from training.train_sampler import style_move
+
+    data = _small_dataset()
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    torch.manual_seed(0)
+    model = TransitionSampler(cfg).eval()
+    gen = torch.Generator().manual_seed(2)
+    n, t, j, p = 2, 25, cfg.num_joints, cfg.phase_dim
+    pos, rot, ph = 50 * torch.randn(n, t, j, 3, generator=gen), torch.randn(n, t, j, 6, generator=gen), \
+        torch.randn(n, t, p, 2, generator=gen)
+    a, b = (model.encode_style(torch.randn(n, cfg.style_channels, cfg.style_frames - 1, generator=gen)) for _ in "ab")
+    offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
+    args = (offsets, data.roles.parents, 10, 12, torch.zeros(n, 2 * cfg.state_out))
+    assert style_move(model, pos, rot, ph, a, a, *args) == 0.0
+    assert style_move(model, pos, rot, ph, a, b, *args) > 0.0
 
 
 def test_each_batch_is_of_one_style():

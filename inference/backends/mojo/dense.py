@@ -13,18 +13,28 @@ import numpy as np
 
 from inference.backends.mojo.build import extension
 
-ACTIVATIONS = {"none": 0, "relu": 1, "elu": 2, "tanh": 3}  # kernels.dense / kernels.gemm ACT_* codes
+ACTIVATIONS = {"none": 0, "relu": 1, "elu": 2, "tanh": 3, "plu": 4}  # kernels.dense / kernels.gemm ACT_* codes
 PANELS = (16, 32, 64)  # the panel widths kernels.gemm has micro-kernels for
 
 
+_CORES_KEPT_FREE = 0  # see keep_a_core_free
+
+
+def keep_a_core_free() -> None:
+    """From now on large layers leave one CPU to the caller's own threads: the GUI calls this at start-up.
+    Why: a GEMM's parallel section waits for its slowest thread, and a helper thread woken while the GUI or
+    the simulation holds the other core waits for it (measured on this project's 2-core machine at load 11:
+    a 64 x 197 -> 1024 -> 512 -> 36 MLP took 0.9 ms on one thread, 2.5 ms on two). Batch commands (bake,
+    evaluate, bench) keep every CPU."""
+    global _CORES_KEPT_FREE
+    _CORES_KEPT_FREE = 1
+
+
 def default_threads() -> int:
-    """Threads a large layer may use: MOTION_MOJO_THREADS if set, else one less than the CPUs this process
-    may run on (at least 1). Why one less: a GEMM's parallel section waits for its slowest thread, and on a
-    busy machine a woken helper thread may wait milliseconds for a core (measured on this project's 2-core
-    machine at load 11: a 64 x 197 -> 1024 -> 512 -> 36 MLP took 0.9 ms on one thread, 2.5 ms on two); the
-    app's own threads (GUI, simulation) need that core too."""
+    """Threads a large layer may use: MOTION_MOJO_THREADS if set, else the CPUs this process may run on,
+    less one after keep_a_core_free() (at least 1)."""
     value = os.environ.get("MOTION_MOJO_THREADS", "")
-    return max(1, int(value)) if value.isdigit() else max(1, len(os.sched_getaffinity(0)) - 1)
+    return max(1, int(value)) if value.isdigit() else max(1, len(os.sched_getaffinity(0)) - _CORES_KEPT_FREE)
 
 
 def panel_for(n_out: int) -> int:
@@ -44,18 +54,22 @@ def pack_panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.nd
 
 
 class PackedDense:
-    """y = act(x W^T + b): W (out, in) and b (out,) float32, packed once."""
+    """y = act(x W^T + b): W (out, in) and b (out,) float32, packed once. act "plu" is
+    max(w (v + c) - c, min(w (v - c) + c, v)) with plu = (w, c) (RSMT's StateEncoder activation)."""
 
-    def __init__(self, weight: np.ndarray, bias: np.ndarray, act: str = "none", threads: int | None = None):
-        self._kernels = extension()
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, act: str = "none", threads: int | None = None,
+                 plu: tuple[float, float] = (1.0, 0.0)):
+        self.kernels = extension()
         self.n_out, self.n_in = (int(s) for s in weight.shape)
         panel = panel_for(self.n_out)
         self._panels, self._bias = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
         self.threads = default_threads() if threads is None else threads
+        self._act_params = np.array(plu, np.float32)
         self._layer = np.array([self.n_in, self.n_out, panel, self._panels.shape[0], self._panels.ctypes.data,
-                                self._bias.ctypes.data, ACTIVATIONS[act], self.threads], np.int64)
-        self._layer_addr = self._layer.ctypes.data
-        self._run = self._kernels.dense
+                                self._bias.ctypes.data, ACTIVATIONS[act], self.threads, self._act_params.ctypes.data],
+                               np.int64)
+        self.descriptor_address = self._layer.ctypes.data  # what kernels that chain layers read (kernels/moe.mojo)
+        self._run = self.kernels.dense
 
     @classmethod
     def conv1d(cls, weight: np.ndarray, bias: np.ndarray, act: str = "none") -> "PackedDense":
@@ -76,7 +90,7 @@ class PackedDense:
             raise ValueError(f"input must be (rows, {self.n_in}), got {x.shape}")
         if out is None:
             out = np.empty((rows, self.n_out), np.float32)
-        self._run(self._layer_addr, x.ctypes.data, rows, self.n_in, rows, 0, out.ctypes.data, self.n_out)
+        self._run(self.descriptor_address, x.ctypes.data, rows, self.n_in, rows, 0, out.ctypes.data, self.n_out)
         return out
 
     def frames(self, x: np.ndarray, c_in: int, t_out: int) -> np.ndarray:
@@ -87,5 +101,5 @@ class PackedDense:
         if c != c_in or self.n_in % c_in or t < t_out + self.n_in // c_in - 1:
             raise ValueError(f"frames must be (batch, >= {t_out + self.n_in // c_in - 1}, {c_in}), got {x.shape}")
         out = np.empty((b, t_out, self.n_out), np.float32)
-        self._run(self._layer_addr, x.ctypes.data, b * t_out, c_in, t_out, t * c_in, out.ctypes.data, self.n_out)
+        self._run(self.descriptor_address, x.ctypes.data, b * t_out, c_in, t_out, t * c_in, out.ctypes.data, self.n_out)
         return out

@@ -1,8 +1,9 @@
 """The once-per-request RSMT networks on the Mojo GEMM (inference/backends/mojo/dense.py), for max-mojo:
 
-- ``rsmt_sampler_target``: the target encoder (two dense layers, PLU);
-- ``rsmt_manifold_decoder``: the mixture-of-experts gate decoder (gate MLP, softmax, three expert layers:
-  one GEMM over the experts stacked along the outputs, blended by a batched matmul as the torch reference);
+- ``rsmt_sampler_target``: the target encoder (two dense layers, PLU in the GEMM's epilogue);
+- ``rsmt_manifold_decoder``: the mixture-of-experts gate decoder (gate MLP, softmax, three expert layers,
+  each one GEMM over the experts stacked along the outputs, blended as the torch reference), all in one call
+  (mojo/kernels/moe.mojo);
 - ``rsmt_phase``: the periodic autoencoder, its four 61-tap convolutions as GEMMs over channels-last
   frames (BatchNorm folded in, tanh in the kernel), the spectrum and phase in numpy;
 - ``rsmt_sampler_style``: the FiLM generator's valid convolutions (ReLU in the kernel) and the style
@@ -35,18 +36,10 @@ def _config(weights: WeightSet, network: str) -> RSMTConfig:
         raise WeightsError(f"{where}: bad RSMT config ({e})") from None
 
 
-def _linear(weights: WeightSet, prefix: str, n_in: int, n_out: int, act: str = "none") -> PackedDense:
+def _linear(weights: WeightSet, prefix: str, n_in: int, n_out: int, act: str = "none",
+            plu: tuple[float, float] = (1.0, 0.0)) -> PackedDense:
     return PackedDense(weights.expect(f"{prefix}.weight", (n_out, n_in)), weights.expect(f"{prefix}.bias", (n_out,)),
-                       act)
-
-
-def _elu(x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
+                       act, plu=plu)
 
 
 def _padded(x: np.ndarray, pad: int) -> np.ndarray:
@@ -77,51 +70,50 @@ class TargetEncoderRunner:
                        "target_rot": (cfg.num_joints, 6)}
         self.outputs = ("target_latent",)
         sizes = (cfg.state_size, cfg.state_hidden, cfg.state_out)
-        self._layers = [_linear(weights, f"target_encoder.layers.{i}", sizes[i], sizes[i + 1]) for i in (0, 1)]
-        self._plu = [(weights.expect(f"target_encoder.acts.{i}.w", (1,))[0],
-                      weights.expect(f"target_encoder.acts.{i}.c", (1,))[0]) for i in (0, 1)]
+        self._layers = [_linear(weights, f"target_encoder.layers.{i}", sizes[i], sizes[i + 1], "plu",
+                                (float(weights.expect(f"target_encoder.acts.{i}.w", (1,))[0]),
+                                 float(weights.expect(f"target_encoder.acts.{i}.c", (1,))[0]))) for i in (0, 1)]
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         pos, prev, rot = _check(self.inputs, arrays, "rsmt_sampler_target")
         b = pos.shape[0]
         x = np.concatenate([(pos - pos[:, 0:1]).reshape(b, -1), (pos - prev).reshape(b, -1), rot.reshape(b, -1)], -1)
-        for layer, (w, c) in zip(self._layers, self._plu):
+        for layer in self._layers:
             x = layer(x)
-            x = np.maximum(w * (x + c) - c, np.minimum(w * (x - c) + c, x))
         return {"target_latent": x}
 
 
 class ManifoldDecoderRunner:
-    """latent (B, Z), condition (B, C), phase (B, P, 2) -> {"pose_delta": (B, out), "coefficients": (B, E)}."""
+    """latent (B, Z), condition (B, C), phase (B, P, 2) -> {"pose_delta": (B, out), "coefficients": (B, E)}:
+    the whole decoder is one call into mojo/kernels/moe.mojo, its six layers packed here."""
 
     def __init__(self, weights: WeightSet, prefix: str = "decoder"):
         cfg = _config(weights, "rsmt_manifold")
         g, h, e, z = cfg.gate_hidden, cfg.vae_hidden, cfg.num_experts, cfg.latent_size
         self.inputs = {"latent": (z,), "condition": (cfg.condition_size,), "phase": (cfg.phase_dim, 2)}
         self.outputs = ("pose_delta", "coefficients")
-        self._gate = [_linear(weights, f"{prefix}.gate.0", 2 * cfg.phase_dim + z, g, "elu"),
-                      _linear(weights, f"{prefix}.gate.2", g, g, "elu"), _linear(weights, f"{prefix}.gate.4", g, e)]
-        self._experts = []
+        self._e, self._out = e, cfg.pose_delta_size
+        layers = [_linear(weights, f"{prefix}.gate.0", 2 * cfg.phase_dim + z, g),
+                  _linear(weights, f"{prefix}.gate.2", g, g), _linear(weights, f"{prefix}.gate.4", g, e)]
         for name, n_in, n_out in (("linears.0", cfg.condition_size + z, h), ("linears.1", h + z, h),
                                   ("mlp", h, cfg.pose_delta_size)):
             w = weights.expect(f"{prefix}.{name}.weight", (e, n_out, n_in))
             b = weights.expect(f"{prefix}.{name}.bias", (e, n_out))
-            self._experts.append((PackedDense(w.reshape(e * n_out, n_in), b.reshape(-1)), e, n_out))
-
-    def _blend(self, i: int, x: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-        """sum_e c_e (W_e x + b_e) as a batched matmul (subnormal coefficients make elementwise products slow)."""
-        layer, e, n_out = self._experts[i]
-        return np.matmul(coefficients[:, None, :], layer(x).reshape(-1, e, n_out))[:, 0]
+            layers.append(PackedDense(w.reshape(e * n_out, n_in), b.reshape(-1)))  # experts along the outputs
+        self._layers = layers  # kept alive: the spec holds their descriptors' addresses
+        self._kernels = layers[0].kernels
+        self._spec = np.array([layers[0].threads, 2 * cfg.phase_dim, z, cfg.condition_size, e, h, cfg.pose_delta_size,
+                               g] + [layer.descriptor_address for layer in layers], np.int64)
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         latent, condition, phase = _check(self.inputs, arrays, "rsmt_manifold_decoder")
-        x = np.concatenate([phase.reshape(phase.shape[0], -1), latent], -1)
-        for layer in self._gate:
-            x = layer(x)
-        coefficients = _softmax(x)
-        x = _elu(self._blend(0, np.concatenate([condition, latent], -1), coefficients))
-        x = _elu(self._blend(1, np.concatenate([x, latent], -1), coefficients))
-        return {"pose_delta": self._blend(2, x, coefficients), "coefficients": coefficients}
+        rows = latent.shape[0]
+        pose_delta = np.empty((rows, self._out), np.float32)
+        coefficients = np.empty((rows, self._e), np.float32)
+        scratch = np.empty(int(self._kernels.manifold_scratch_floats(self._spec.ctypes.data, rows)), np.float32)
+        io = np.array([a.ctypes.data for a in (latent, condition, phase, pose_delta, coefficients, scratch)], np.int64)
+        self._kernels.manifold_decoder(self._spec.ctypes.data, io.ctypes.data, rows)
+        return {"pose_delta": pose_delta, "coefficients": coefficients}
 
 
 class PhaseRunner:

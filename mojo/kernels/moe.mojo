@@ -1,0 +1,119 @@
+"""The RSMT manifold decoder (MoEGateDecoder, inference/networks/stylevae.py) over a batch of rows in one
+call from Python, for max-mojo's "rsmt_manifold_decoder".
+
+Why one call: at batch 1 the twelve numpy and extension calls in between the six layers (concatenations,
+softmax, expert blends, ELUs) cost more than the layers; at batch 64 numpy's ELU alone took 64 us of 556.
+Here every layer is one GEMM over the rows (gemm.mojo) and the rest runs per row on scratch:
+gate softmax(G2(ELU(G1(ELU(G0([phase | z])))))) -> ELU(blend(E0 [cond | z])) -> ELU(blend(E1 [h | z]))
+-> blend(mlp h), the experts of a layer stacked along its outputs (blend_experts).
+"""
+from kernels.dense import ACT_ELU, ACT_NONE, softmax_into
+from kernels.gemm import blend_experts, gemm_panels
+from kernels.pointers import F32Ptr, I64Ptr
+
+comptime N_LAYERS = 6  # gate 0, 1, 2, experts 0, 1, mlp
+
+
+@fieldwise_init
+struct PackedLayer(Copyable, Movable):
+    """A dense layer packed as panels, read from a PackedDense descriptor (inference/backends/mojo/dense.py):
+    int64 [n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded, ...]."""
+
+    var n_in: Int
+    var n_out: Int
+    var panel: Int
+    var n_panels: Int
+    var w: F32Ptr
+    var b: F32Ptr
+
+    @staticmethod
+    def read(descriptor: Int) -> PackedLayer:
+        var d = I64Ptr(unsafe_from_address=descriptor)
+        return PackedLayer(Int(d[unsafe_offset=0]), Int(d[unsafe_offset=1]), Int(d[unsafe_offset=2]),
+                           Int(d[unsafe_offset=3]), F32Ptr(unsafe_from_address=Int(d[unsafe_offset=4])),
+                           F32Ptr(unsafe_from_address=Int(d[unsafe_offset=5])))
+
+    def apply(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, threads: Int):
+        gemm_panels(x, rows, ldx, rows, 0, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy,
+                    act, threads)
+
+
+def _copy_rows(src: F32Ptr, lds: Int, dst: F32Ptr, ldd: Int, rows: Int, n: Int):
+    """Dst[r, 0:n] = src[r, 0:n] for r < rows (row strides lds, ldd)."""
+    for r in range(rows):
+        var s = src.unsafe_offset(r * lds)
+        var d = dst.unsafe_offset(r * ldd)
+        for i in range(n):
+            d[unsafe_offset=i] = s[unsafe_offset=i]
+
+
+def scratch_floats(spec: I64Ptr, rows: Int) -> Int:
+    """Floats of scratch manifold_decode needs for `rows` rows."""
+    var p2 = Int(spec[unsafe_offset=1])
+    var z = Int(spec[unsafe_offset=2])
+    var c = Int(spec[unsafe_offset=3])
+    var e = Int(spec[unsafe_offset=4])
+    var h = Int(spec[unsafe_offset=5])
+    var out = Int(spec[unsafe_offset=6])
+    var g = Int(spec[unsafe_offset=7])
+    return rows * ((p2 + z) + 2 * g + e + (max(c, h) + z) + e * max(h, out) + h)
+
+
+def manifold_decode(spec: I64Ptr, latent: F32Ptr, condition: F32Ptr, phase: F32Ptr, pose_delta: F32Ptr,
+                    coefficients: F32Ptr, scratch: F32Ptr, rows: Int) raises:
+    """Latent (rows, Z), condition (rows, C), phase (rows, P2) -> pose_delta (rows, Out), coefficients
+    (rows, E); all C-contiguous, scratch of scratch_floats(spec, rows).
+
+    spec (int64): [threads, P2, Z, C, E, H, Out, G, then the six layers' PackedDense descriptor addresses:
+    gate 0, 1, 2, experts 0, 1, mlp (each expert layer's E experts stacked along the outputs)]."""
+    var threads = Int(spec[unsafe_offset=0])
+    var p2 = Int(spec[unsafe_offset=1])
+    var z = Int(spec[unsafe_offset=2])
+    var c = Int(spec[unsafe_offset=3])
+    var e = Int(spec[unsafe_offset=4])
+    var h = Int(spec[unsafe_offset=5])
+    var out = Int(spec[unsafe_offset=6])
+    var g = Int(spec[unsafe_offset=7])
+    var layers = List[PackedLayer]()
+    for i in range(N_LAYERS):
+        layers.append(PackedLayer.read(Int(spec[unsafe_offset=8 + i])))
+    var expect = [p2 + z, g, g, g, g, e, c + z, e * h, h + z, e * h, h, e * out]
+    for i in range(N_LAYERS):
+        if layers[i].n_in != expect[2 * i] or layers[i].n_out != expect[2 * i + 1]:
+            raise Error(t"manifold decoder spec: layer {i} is {layers[i].n_in} -> {layers[i].n_out}, the network "
+                        t"needs {expect[2 * i]} -> {expect[2 * i + 1]}")
+    var wide = max(h, out)
+    var gate_in = scratch
+    var ga = gate_in.unsafe_offset(rows * (p2 + z))
+    var gb = ga.unsafe_offset(rows * g)
+    var logits = gb.unsafe_offset(rows * g)
+    var dec_in = logits.unsafe_offset(rows * e)  # [cond | z], later [h | z]
+    var ld_in = max(c, h) + z
+    var stacked = dec_in.unsafe_offset(rows * ld_in)
+    var hidden = stacked.unsafe_offset(rows * e * wide)
+    # gate
+    _copy_rows(phase, p2, gate_in, p2 + z, rows, p2)
+    _copy_rows(latent, z, gate_in.unsafe_offset(p2), p2 + z, rows, z)
+    layers[0].apply(gate_in, p2 + z, rows, ga, g, ACT_ELU, threads)
+    layers[1].apply(ga, g, rows, gb, g, ACT_ELU, threads)
+    layers[2].apply(gb, g, rows, logits, e, ACT_NONE, threads)
+    for r in range(rows):
+        softmax_into(logits.unsafe_offset(r * e), coefficients.unsafe_offset(r * e), e)
+    # experts 0: [cond | z] -> h
+    _copy_rows(condition, c, dec_in, ld_in, rows, c)
+    _copy_rows(latent, z, dec_in.unsafe_offset(c), ld_in, rows, z)
+    layers[3].apply(dec_in, ld_in, rows, stacked, e * h, ACT_NONE, threads)
+    for r in range(rows):
+        blend_experts(coefficients.unsafe_offset(r * e), stacked.unsafe_offset(r * e * h), e, h,
+                      dec_in.unsafe_offset(r * ld_in), ACT_ELU)
+    # experts 1: [h | z] -> h
+    _copy_rows(latent, z, dec_in.unsafe_offset(h), ld_in, rows, z)
+    layers[4].apply(dec_in, ld_in, rows, stacked, e * h, ACT_NONE, threads)
+    for r in range(rows):
+        blend_experts(coefficients.unsafe_offset(r * e), stacked.unsafe_offset(r * e * h), e, h,
+                      hidden.unsafe_offset(r * h), ACT_ELU)
+    # mlp: h -> pose deltas
+    layers[5].apply(hidden, h, rows, stacked, e * out, ACT_NONE, threads)
+    for r in range(rows):
+        blend_experts(coefficients.unsafe_offset(r * e), stacked.unsafe_offset(r * e * out), e, out,
+                      pose_delta.unsafe_offset(r * out), ACT_NONE)
