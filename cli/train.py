@@ -51,6 +51,13 @@ def add_arguments(parser) -> None:
                                                 "(default runs/manifold/manifold.safetensors)")
     parser.add_argument("--batch", type=int, default=None, metavar="N",
                         help="windows per optimizer step (default 32, the official batch size)")
+    parser.add_argument("--style-loss", type=float, default=0.0, metavar="W",
+                        help="sampler only: also generate every batch with another style's code and add W x a "
+                             "style critic's cross-entropy plus landing on the target (training/style_critic.py; "
+                             "not in RSMT; default 0: off)")
+    parser.add_argument("--lr", type=float, default=None, metavar="RATE",
+                        help="sampler only: Adam's learning rate (default 1e-3, RSMT's; lower to fine-tune --init "
+                             "weights)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object at the end")
@@ -110,7 +117,8 @@ def build_trainer(args, dataset, steps: int, device):
     from training.train_sampler import sampler_trainer
 
     return sampler_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"),
-                           load_weights(args.manifold, "manifold"), steps, **batch)
+                           load_weights(args.manifold, "manifold"), steps, style_loss=args.style_loss,
+                           **batch, **({} if args.lr is None else {"learning_rate": args.lr}))
 
 
 def start_from(model, weights, name: str) -> None:
@@ -142,6 +150,10 @@ def run(args) -> int:
         raise UserError(f"--steps must be at least 1, got {steps}")
     if args.batch is not None and args.batch < 1:
         raise UserError(f"--batch must be at least 1, got {args.batch}")
+    if args.style_loss < 0 or (args.style_loss > 0 and args.model != "sampler"):
+        raise UserError(f"--style-loss is a non-negative weight for the sampler, got {args.style_loss} for {args.model}")
+    if args.lr is not None and (args.lr <= 0 or args.model != "sampler"):
+        raise UserError(f"--lr is a positive learning rate for the sampler, got {args.lr} for {args.model}")
     if args.limb_mix < 0:
         raise UserError(f"--limb-mix must be 0 or more, got {args.limb_mix}")
     if args.checkpoint_every < 1:
@@ -186,8 +198,8 @@ def run(args) -> int:
     weights = trainer.export()
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
                                   "held_out": held_out, "limb_mix": args.limb_mix, "sim": args.sim,
-                                  "init": args.init, "preset": args.preset,
-                                  "batch": args.batch, "losses": result.last_losses}
+                                  "init": args.init, "preset": args.preset, "batch": args.batch,
+                                  "style_loss": args.style_loss, "lr": args.lr, "losses": result.last_losses}
     weights.save(out / args.model)
     summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,
                "weights": str(out / f"{args.model}.safetensors"), "out": str(out), "device": str(device)}

@@ -91,6 +91,24 @@ def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, o
     return losses
 
 
+def swapped_style_losses(model: TransitionSampler, critic, pos, rot, phase, other_style, other_index: int, offsets,
+                         parents, past: int, length: int, noise) -> dict[str, torch.Tensor]:
+    """The --style-loss terms (training.style_critic): the batch's transitions generated with another style's
+    code; "style_ce": the critic's cross-entropy against that style; "swap_last_pos"/"swap_last_rot": how far
+    the last frame misses the target keyframe, which the transition must still reach."""
+    target = past + length - 1
+    out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1], rot[:, target],
+                        other_style, length, noise=noise)
+    joints = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, parents).clone()
+    joints[:, :, list(model.cfg.pos_rep_idx)] = out["pos"]
+    wanted = torch.full((len(joints),), other_index, dtype=torch.long, device=joints.device)
+    l1 = torch.nn.functional.l1_loss
+    return {"style_ce": torch.nn.functional.cross_entropy(critic(torch.cat([pos[:, past - 1:past], joints], 1)),
+                                                          wanted),
+            "swap_last_pos": l1(joints[:, -1] / EDGE_MEAN, pos[:, target] / EDGE_MEAN),
+            "swap_last_rot": l1(out["rot"][:, -1], rot[:, target])}
+
+
 def style_move(model: TransitionSampler, pos, rot, phase, style, other_style, offsets, parents, past: int,
                length: int, noise) -> float:
     """How far the generated joints move when the style code is swapped for another style's, same windows,
@@ -131,7 +149,10 @@ def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
 
 
 def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, phase_weights, manifold_weights,
-                    steps: int, batch: int = BATCH) -> Trainer:
+                    steps: int, batch: int = BATCH, style_loss: float = 0.0,
+                    learning_rate: float = LEARNING_RATE) -> Trainer:
+    """style_loss: the weight of the swapped-style critic term (training.style_critic); 0: RSMT's objective.
+    learning_rate: Adam's (RSMT's 1e-3 from scratch; lower to fine-tune trained weights given with --init)."""
     cfg = RSMTConfig.for_roles(dataset.roles, preset)
     manifold = build_network(manifold_weights, "rsmt_manifold")
     if manifold.cfg.to_dict() != cfg.to_dict():
@@ -154,7 +175,7 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     for g in groups:
         for p in g["params"]:
             p.requires_grad_(True)
-    optimizer = torch.optim.Adam(groups, lr=LEARNING_RATE, betas=(0.5, 0.9), amsgrad=True)
+    optimizer = torch.optim.Adam(groups, lr=learning_rate, betas=(0.5, 0.9), amsgrad=True)
     with torch.no_grad():
         _set_statistics(model, style_statistics(clips), device)
 
@@ -166,6 +187,14 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     by_style = {s: (np.nonzero(content["style"] == s)[0], np.nonzero(clips["style"] == s)[0])
                 for s in np.unique(content["style"])}
     by_style = {s: (w, c if len(c) else every_clip) for s, (w, c) in by_style.items()}
+    critic, critic_report = None, None
+    if style_loss > 0:
+        if len(by_style) < 2:
+            raise TrainingError("--style-loss needs training windows of at least two styles")
+        from training.style_critic import fit_critic
+
+        critic, critic_report = fit_critic(dataset)
+        critic.to(device)
     offsets = torch.from_numpy(np.asarray(dataset.offsets, np.float32)).to(device)
     parents, feet = dataset.roles.parents, dataset.roles.feet
     n = len(t["pos"])
@@ -184,6 +213,17 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         style = model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
         losses = sampler_loss(model, t["pos"][r], t["rot"][r], t["phase"][r], t["A"][r], t["S"][r], style, offsets,
                               parents, feet, past, length, noise.to(device), scale)
+        if critic is not None:
+            own = content["style"][rows[0]]
+            others = [s for s in by_style if s != own]
+            other = others[int(ctx.rng.integers(len(others)))]
+            c2 = torch.from_numpy(ctx.rng.choice(by_style[other][1], size=batch)).to(device)
+            other_code = model.encode_style(model.style_input(*(clip_features[k][c2] for k in ("pos", "vel", "rot"))))
+            swapped = swapped_style_losses(model, critic, t["pos"][r], t["rot"][r], t["phase"][r], other_code,
+                                           int(other), offsets, parents, past, length, noise.to(device))
+            losses["loss"] = losses["loss"] + style_loss * swapped["style_ce"] + swapped["swap_last_pos"] + \
+                0.5 * swapped["swap_last_rot"]
+            losses.update(swapped)
         optimizer.zero_grad()
         losses["loss"].backward()
         optimizer.step()
@@ -204,5 +244,8 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         return style_move(model, t["pos"][r], t["rot"][r], t["phase"][r], style, other, offsets, parents, past,
                           length, noise)
 
-    return Trainer(model, optimizer, step, {"network": "rsmt_sampler", "preset": preset, "windows": int(n),
-                                            "phase_scale": round(scale, 3)}, exporter(model, device, dataset))
+    meta = {"network": "rsmt_sampler", "preset": preset, "windows": int(n), "phase_scale": round(scale, 3),
+            "learning_rate": learning_rate}
+    if critic is not None:
+        meta |= {"style_loss": style_loss, "style_critic": critic_report}
+    return Trainer(model, optimizer, step, meta, exporter(model, device, dataset))

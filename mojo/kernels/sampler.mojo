@@ -121,8 +121,27 @@ def _take(mut at: Int, n: Int) -> F32Ptr:
 
 
 @always_inline
-def _sigmoid(v: Float32) -> Float32:
+def _sigmoid[W: Int](v: SIMD[DType.float32, W]) -> SIMD[DType.float32, W]:
     return 1.0 / (1.0 + exp(-v))
+
+
+def _lstm_cell(g: F32Ptr, c: F32Ptr, c_out: F32Ptr, h_out: F32Ptr, units: Int):
+    """LSTMCell's update from its gate pre-activations g = [i | f | g | o] (torch's order), vectorised over the
+    units: c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c'). c_out may be c."""
+    comptime W = 16
+    var u = 0
+    while u + W <= units:
+        var c_new = _sigmoid[W](g.unsafe_load[width=W](units + u)) * c.unsafe_load[width=W](u) + _sigmoid[W](
+            g.unsafe_load[width=W](u)) * tanh(g.unsafe_load[width=W](2 * units + u))
+        c_out.unsafe_store(u, c_new)
+        h_out.unsafe_store(u, _sigmoid[W](g.unsafe_load[width=W](3 * units + u)) * tanh(c_new))
+        u += W
+    while u < units:
+        var c_new = _sigmoid[1](g[unsafe_offset=units + u]) * c[unsafe_offset=u] + _sigmoid[1](
+            g[unsafe_offset=u]) * tanh(g[unsafe_offset=2 * units + u])
+        c_out[unsafe_offset=u] = c_new
+        h_out[unsafe_offset=u] = _sigmoid[1](g[unsafe_offset=3 * units + u]) * tanh(c_new)
+        u += 1
 
 
 @always_inline
@@ -401,15 +420,7 @@ struct Sampler:
         # LSTMCell, gates in torch's order (i, f, g, o)
         self._dense(LSTM, self.lstm_in, self.gates, ACT_NONE, rows)
         for r in range(rows):
-            var g = self.row(self.gates, r)
-            var cr = c.at(r)
-            var co = c_out.at(r)
-            var ho = h_out.at(r)
-            for u in range(rnn):
-                var c_new = _sigmoid(g[unsafe_offset=rnn + u]) * cr[unsafe_offset=u] + _sigmoid(
-                    g[unsafe_offset=u]) * tanh(g[unsafe_offset=2 * rnn + u])
-                co[unsafe_offset=u] = c_new
-                ho[unsafe_offset=u] = _sigmoid(g[unsafe_offset=3 * rnn + u]) * tanh(c_new)
+            _lstm_cell(self.row(self.gates, r), c.at(r), c_out.at(r), h_out.at(r), rnn)
 
     def step(self, rows: Int, pos: Rows, vel: Rows, rot: Rows, phase: Rows, h: Rows, c: Rows, target_pos: Rows,
              target_rot: Rows, target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows,

@@ -306,6 +306,41 @@ def test_phase_terms_are_scaled_to_unit_phase_vectors():
     assert float(plain["loss"] - scaled["loss"]) == pytest.approx(0.75 * float(phase_part), rel=1e-5)
 
 
+def test_the_style_loss_trains_the_sampler_on_another_styles_code(tmp_path, monkeypatch):
+    """--style-loss: a critic fitted on the training clips (frozen), and each step also generates the batch with
+    another style's code, scored by the critic's cross-entropy and by landing on the target; the style
+    encoder learns from it. Off (0), the step is RSMT's."""
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
+    from inference.networks.stylevae import StyleVAE
+    import cli
+    from training import style_critic
+    from training.datasets import embedded_dataset
+    from training.harness import StepContext
+    from training.train_sampler import sampler_trainer
+
+    monkeypatch.setattr(style_critic, "STEPS", 5)  # a real fit, kept short
+    torch.manual_seed(0)
+    data = embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    phase, manifold = network_weights(PAE(cfg)), network_weights(StyleVAE(cfg))
+    trainer = sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2, style_loss=0.5)
+    assert trainer.meta["style_loss"] == 0.5 and "heldout_accuracy" in trainer.meta["style_critic"]
+    film = trainer.model.film_generator.conv_pre.weight.clone()
+    losses = trainer.step_fn(StepContext(1, np.random.default_rng(1), torch.device("cpu")))
+    assert {"style_ce", "swap_last_pos", "swap_last_rot"} <= set(losses)
+    assert all(np.isfinite(float(v.detach()) if torch.is_tensor(v) else float(v)) for v in losses.values())
+    assert not torch.equal(trainer.model.film_generator.conv_pre.weight, film)
+    plain = sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2)
+    assert "style_loss" not in plain.meta
+    assert "style_ce" not in plain.step_fn(StepContext(1, np.random.default_rng(1), torch.device("cpu")))
+    assert cli.main(["train", "phase", "--style-loss", "1", "--out", str(tmp_path / "p")]) == 2
+    assert cli.main(["train", "sampler", "--lr", "0", "--out", str(tmp_path / "p")]) == 2
+    slow = sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2, learning_rate=2e-4)
+    assert slow.meta["learning_rate"] == 2e-4 and slow.optimizer.param_groups[0]["lr"] == 2e-4
+
+
 def test_style_move_is_zero_for_the_same_code_and_grows_with_a_different_one():
     """The training log's style_move probe: swapping the style code for itself moves nothing; for another
     clip's code an untrained sampler's joints move (FiLM and attention read the code every frame)."""
