@@ -227,7 +227,7 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         optimizer.zero_grad()
         losses["loss"].backward()
         optimizer.step()
-        if ctx.step % STYLE_PROBE_EVERY == 0 and len(by_style) > 1:
+        if (ctx.step + 1) % STYLE_PROBE_EVERY == 0 and len(by_style) > 1:  # the steps the harness logs
             losses["style_move"] = _probe_style_move(ctx.step, rows, r, style, length, noise.to(device))
         return losses
 

@@ -145,8 +145,8 @@ def _lstm_cell(g: F32Ptr, c: F32Ptr, c_out: F32Ptr, h_out: F32Ptr, units: Int):
 
 
 @always_inline
-def _elu(v: Float32) -> Float32:
-    return v if v > 0 else exp(v) - 1
+def _elu[W: Int](v: SIMD[DType.float32, W]) -> SIMD[DType.float32, W]:
+    return v.gt(0).select(v, exp(min(v, 0)) - 1)
 
 
 def _copy(src: F32Ptr, dst: F32Ptr, n: Int):
@@ -155,8 +155,14 @@ def _copy(src: F32Ptr, dst: F32Ptr, n: Int):
 
 
 def _elu_inplace(x: F32Ptr, n: Int):
-    for i in range(n):
-        x[unsafe_offset=i] = _elu(x[unsafe_offset=i])
+    comptime W = 16
+    var i = 0
+    while i + W <= n:
+        x.unsafe_store(i, _elu[W](x.unsafe_load[width=W](i)))
+        i += W
+    while i < n:
+        x[unsafe_offset=i] = _elu[1](x[unsafe_offset=i])
+        i += 1
 
 
 def _row_norm(x: F32Ptr, y: F32Ptr, n: Int):
@@ -177,8 +183,15 @@ def _row_norm(x: F32Ptr, y: F32Ptr, n: Int):
 def _adain_elu(x: F32Ptr, n: Int, gamma: F32Ptr, beta: F32Ptr):
     """X = ELU((1 + gamma) row_norm(x) + beta), in place."""
     _row_norm(x, x, n)
-    for i in range(n):
-        x[unsafe_offset=i] = _elu((1.0 + gamma[unsafe_offset=i]) * x[unsafe_offset=i] + beta[unsafe_offset=i])
+    comptime W = 16
+    var i = 0
+    while i + W <= n:
+        x.unsafe_store(i, _elu[W]((1.0 + gamma.unsafe_load[width=W](i)) * x.unsafe_load[width=W](i)
+                                  + beta.unsafe_load[width=W](i)))
+        i += W
+    while i < n:
+        x[unsafe_offset=i] = _elu[1]((1.0 + gamma[unsafe_offset=i]) * x[unsafe_offset=i] + beta[unsafe_offset=i])
+        i += 1
 
 
 struct Sampler:

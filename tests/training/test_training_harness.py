@@ -273,7 +273,7 @@ def test_sampler_steps_log_how_far_another_style_moves_the_transition():
     trainer = sampler_trainer(data, "lite", torch.device("cpu"), network_weights(PAE(cfg)),
                               network_weights(StyleVAE(cfg)), steps=10, batch=2)
     logged = [trainer.step_fn(StepContext(step, np.random.default_rng(step), torch.device("cpu")))
-              for step in (STYLE_PROBE_EVERY - 1, STYLE_PROBE_EVERY)]
+              for step in (STYLE_PROBE_EVERY - 2, STYLE_PROBE_EVERY - 1)]  # 0-based: logged as steps 9, 10
     assert "style_move" not in logged[0]
     assert np.isfinite(logged[1]["style_move"]) and logged[1]["style_move"] > 0
 
