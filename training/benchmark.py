@@ -131,7 +131,7 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
     target keyframe, as the app's transitions: see the module docstring)."""
     import torch
 
-    from training.train_manifold import positions_from_rotations
+    from training.train_sampler import rollout_joints
 
     if data.style_clips is None or "phase" not in data.windows:
         raise ValueError("the sampler needs phase-annotated windows (embedded_benchmark with phase_fn)")
@@ -156,8 +156,7 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
             noise = torch.zeros(len(t["pos"]), 2 * sampler.cfg.state_out)
             out = sampler.rollout(t["pos"][:, :past], t["rot"][:, :past], t["phase"][:, :past],
                                   t["pos"][:, target - 1:target + 1], t["rot"][:, target], style, length, noise=noise)
-            pos = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, data.parents).clone()
-            pos[:, :, list(sampler.cfg.pos_rep_idx)] = out["pos"]
+            pos = rollout_joints(sampler, out, offsets, data.parents)
         if pipeline == "app":
             return app_pipeline(out["pos"].numpy(), out["rot"].numpy(), windows, target, data)
         return pos.numpy(), matrix_to_quat(sixd_to_matrix(out["rot"].numpy()))

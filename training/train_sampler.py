@@ -60,6 +60,14 @@ def wrapped_frequency(shift: torch.Tensor, dt: float) -> torch.Tensor:
     return d / dt
 
 
+def rollout_joints(model: TransitionSampler, out: dict, offsets, parents) -> torch.Tensor:
+    """Every joint's position (N, L, J, 3) of a rollout's output: forward kinematics of its rotations from its
+    hips, with the joints the sampler predicts as positions (pos_rep_idx) taken as predicted."""
+    joints = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, parents).clone()
+    joints[:, :, list(model.cfg.pos_rep_idx)] = out["pos"]
+    return joints
+
+
 def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, offsets, parents, feet, past: int,
                  length: int, noise, phase_scale: float = 1.0) -> dict[str, torch.Tensor]:
     """Losses of one batch: content windows pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2),
@@ -68,10 +76,8 @@ def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, o
     target = past + length - 1
     out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
                         rot[:, target], style, length, noise=noise)
-    idx = list(model.cfg.pos_rep_idx)
     pred_rot = out["rot"]
-    pred_pos = positions_from_rotations(pred_rot, out["pos"][:, :, 0], offsets, parents).clone()
-    pred_pos[:, :, idx] = out["pos"]
+    pred_pos = rollout_joints(model, out, offsets, parents)
     gt_pos, gt_rot = pos[:, past:target + 1], rot[:, past:target + 1]
     l1, mse = torch.nn.functional.l1_loss, torch.nn.functional.mse_loss
     freq = wrapped_frequency(shift, model.cfg.dt)
@@ -99,8 +105,7 @@ def swapped_style_losses(model: TransitionSampler, critic, pos, rot, phase, othe
     target = past + length - 1
     out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1], rot[:, target],
                         other_style, length, noise=noise)
-    joints = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, parents).clone()
-    joints[:, :, list(model.cfg.pos_rep_idx)] = out["pos"]
+    joints = rollout_joints(model, out, offsets, parents)
     wanted = torch.full((len(joints),), other_index, dtype=torch.long, device=joints.device)
     l1 = torch.nn.functional.l1_loss
     return {"style_ce": torch.nn.functional.cross_entropy(critic(torch.cat([pos[:, past - 1:past], joints], 1)),
@@ -121,9 +126,7 @@ def style_move(model: TransitionSampler, pos, rot, phase, style, other_style, of
         for code in (style, other_style):
             out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
                                 rot[:, target], code, length, noise=noise)
-            joints = positions_from_rotations(out["rot"], out["pos"][:, :, 0], offsets, parents).clone()
-            joints[:, :, list(model.cfg.pos_rep_idx)] = out["pos"]
-            gen.append(joints)
+            gen.append(rollout_joints(model, out, offsets, parents))
         return float((gen[0] - gen[1]).norm(dim=-1).mean() / EDGE_MEAN)
 
 
