@@ -139,8 +139,26 @@ def test_backends_that_cannot_run_are_shown_so(window):
     assert panel.backend_status["max-mojo"] == "" and items.item(2).isEnabled()
 
 
-def test_cancel_drops_the_transition(qtbot, window):
+def test_cancel_drops_the_transition(qtbot, window, monkeypatch):
+    """Cancel while the rollout is under way. The real generator runs; its first progress report is held until
+    Cancel was clicked, since on MAX + Mojo a whole transition can end before a click lands."""
+    import threading
+
+    from inference.rsmt.transition import TransitionGenerator
+
     w, panel = window
+    started, clicked = threading.Event(), threading.Event()
+    generate = TransitionGenerator.generate
+
+    def held_generate(self, request, progress=None):
+        def held(done, total):
+            started.set()
+            clicked.wait(30)
+            return progress(done, total)
+
+        return generate(self, request, progress=held)
+
+    monkeypatch.setattr(TransitionGenerator, "generate", held_generate)
     panel.set_source("humanoid3d_walk", 30)
     panel.set_target("humanoid3d_run", 4)
     panel.length.setValue(60)
@@ -148,8 +166,9 @@ def test_cancel_drops_the_transition(qtbot, window):
     cancelled = []
     panel.ctx.jobs.cancelled.connect(cancelled.append)
     panel.generate()
-    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=30_000)  # the rollout is under way
+    qtbot.waitUntil(started.is_set, timeout=30_000)  # the rollout is under way
     panel.cancel()
+    clicked.set()
     qtbot.waitUntil(lambda: bool(cancelled), timeout=30_000)
     qtbot.wait(50)
     assert len(w.library.clips()) == before and panel.result is None
