@@ -131,7 +131,7 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
     target keyframe, as the app's transitions: see the module docstring)."""
     import torch
 
-    from training.train_sampler import rollout_joints
+    from training.train_sampler import rollout_joints, rollout_to_target
 
     if data.style_clips is None or "phase" not in data.windows:
         raise ValueError("the sampler needs phase-annotated windows (embedded_benchmark with phase_fn)")
@@ -154,8 +154,7 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
             style = sampler.encode_style(sampler.style_input(
                 *(torch.from_numpy(clips[k][pick]) for k in ("pos", "vel", "rot"))))
             noise = torch.zeros(len(t["pos"]), 2 * sampler.cfg.state_out)
-            out = sampler.rollout(t["pos"][:, :past], t["rot"][:, :past], t["phase"][:, :past],
-                                  t["pos"][:, target - 1:target + 1], t["rot"][:, target], style, length, noise=noise)
+            out = rollout_to_target(sampler, t["pos"], t["rot"], t["phase"], style, past, length, noise)
             pos = rollout_joints(sampler, out, offsets, data.parents)
         if pipeline == "app":
             return app_pipeline(out["pos"].numpy(), out["rot"].numpy(), windows, target, data)

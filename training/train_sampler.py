@@ -34,7 +34,7 @@ import torch
 
 from inference.networks.rsmt_config import RSMTConfig
 from inference.networks.rsmt_networks import build_network
-from inference.networks.transitionnet import TransitionSampler
+from inference.networks.transitionnet import StyleCode, TransitionSampler
 from motion.features import style_statistics
 from training.datasets import MotionDataset, annotate_phases, sampler_windows
 from training.harness import StepContext, Trainer, TrainingError, exporter
@@ -68,14 +68,21 @@ def rollout_joints(model: TransitionSampler, out: dict, offsets, parents) -> tor
     return joints
 
 
+def rollout_to_target(model: TransitionSampler, pos, rot, phase, style, past: int, length: int, noise) -> dict:
+    """The transition of `length` frames from the first `past` frames of windows pos (N, T, J, 3), rot
+    (N, T, J, 6), phase (N, T, P, 2) to their frame past + length - 1 (the target keyframe), in `style`."""
+    target = past + length - 1
+    return model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1], rot[:, target],
+                         style, length, noise=noise)
+
+
 def sampler_loss(model: TransitionSampler, pos, rot, phase, amp, shift, style, offsets, parents, feet, past: int,
                  length: int, noise, phase_scale: float = 1.0) -> dict[str, torch.Tensor]:
     """Losses of one batch: content windows pos (N, T, J, 3), rot (N, T, J, 6), phase (N, T, P, 2),
     amp/shift (N, T, P, 1); style: the StyleCode of the paired clips; noise (N, 2*state_out); phase_scale:
     what the phase, A and slerped-phase terms are divided by in the total (`phase_scale`)."""
     target = past + length - 1
-    out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
-                        rot[:, target], style, length, noise=noise)
+    out = rollout_to_target(model, pos, rot, phase, style, past, length, noise)
     pred_rot = out["rot"]
     pred_pos = rollout_joints(model, out, offsets, parents)
     gt_pos, gt_rot = pos[:, past:target + 1], rot[:, past:target + 1]
@@ -103,8 +110,7 @@ def swapped_style_losses(model: TransitionSampler, critic, pos, rot, phase, othe
     code; "style_ce": the critic's cross-entropy against that style; "swap_last_pos"/"swap_last_rot": how far
     the last frame misses the target keyframe, which the transition must still reach."""
     target = past + length - 1
-    out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1], rot[:, target],
-                        other_style, length, noise=noise)
+    out = rollout_to_target(model, pos, rot, phase, other_style, past, length, noise)
     joints = rollout_joints(model, out, offsets, parents)
     wanted = torch.full((len(joints),), other_index, dtype=torch.long, device=joints.device)
     l1 = torch.nn.functional.l1_loss
@@ -120,13 +126,9 @@ def style_move(model: TransitionSampler, pos, rot, phase, style, other_style, of
     target and noise: the mean joint distance over the transition, in units of EDGE_MEAN (no gradients).
     A sampler that ignores its style code scores near 0; issue 18's first Bandai sampler scored 1.5 cm
     against 12 cm for swapping the target keyframe, and every style was classified alike."""
-    target = past + length - 1
     with torch.no_grad():
-        gen = []
-        for code in (style, other_style):
-            out = model.rollout(pos[:, :past], rot[:, :past], phase[:, :past], pos[:, target - 1:target + 1],
-                                rot[:, target], code, length, noise=noise)
-            gen.append(rollout_joints(model, out, offsets, parents))
+        gen = [rollout_joints(model, rollout_to_target(model, pos, rot, phase, code, past, length, noise), offsets,
+                              parents) for code in (style, other_style)]
         return float((gen[0] - gen[1]).norm(dim=-1).mean() / EDGE_MEAN)
 
 
@@ -206,24 +208,32 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     past = cfg.past_frames
     longest = min(cfg.max_transition, t["pos"].shape[1] - past)
 
+    def code_of(clips) -> StyleCode:
+        """The StyleCode of style clips (indices)."""
+        c = torch.from_numpy(np.asarray(clips)).to(device)
+        return model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
+
+    def another_style(rng: np.random.Generator, rows: np.ndarray) -> tuple[int, np.ndarray]:
+        """A style other than the batch's (drawn uniformly) and len(rows) of its style clips."""
+        others = [s for s in by_style if s != content["style"][rows[0]]]
+        other = others[int(rng.integers(len(others)))]
+        return int(other), rng.choice(by_style[other][1], size=len(rows))
+
     def step(ctx: StepContext) -> dict:
         rows, pick = style_batch(ctx.rng, by_style, batch)
         current_max = min(longest, int(round(START_MAX + (cfg.max_transition - START_MAX) * min(ctx.step / ramp, 1.0))))
         length = int(ctx.rng.integers(MIN_LENGTH, current_max + 1))
         noise = torch.from_numpy((0.5 * ctx.rng.standard_normal((batch, 2 * cfg.state_out))).astype(np.float32))
+        noise = noise.to(device)
         r = torch.from_numpy(rows).to(device)
-        c = torch.from_numpy(np.asarray(pick)).to(device)
-        style = model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
-        losses = sampler_loss(model, t["pos"][r], t["rot"][r], t["phase"][r], t["A"][r], t["S"][r], style, offsets,
-                              parents, feet, past, length, noise.to(device), scale)
+        windows = t["pos"][r], t["rot"][r], t["phase"][r]
+        style = code_of(pick)
+        losses = sampler_loss(model, *windows, t["A"][r], t["S"][r], style, offsets, parents, feet, past, length,
+                              noise, scale)
         if critic is not None:
-            own = content["style"][rows[0]]
-            others = [s for s in by_style if s != own]
-            other = others[int(ctx.rng.integers(len(others)))]
-            c2 = torch.from_numpy(ctx.rng.choice(by_style[other][1], size=batch)).to(device)
-            other_code = model.encode_style(model.style_input(*(clip_features[k][c2] for k in ("pos", "vel", "rot"))))
-            swapped = swapped_style_losses(model, critic, t["pos"][r], t["rot"][r], t["phase"][r], other_code,
-                                           int(other), offsets, parents, past, length, noise.to(device))
+            other, other_clips = another_style(ctx.rng, rows)
+            swapped = swapped_style_losses(model, critic, *windows, code_of(other_clips), other, offsets, parents,
+                                           past, length, noise)
             losses["loss"] = losses["loss"] + style_loss * swapped["style_ce"] + swapped["swap_last_pos"] + \
                 0.5 * swapped["swap_last_rot"]
             losses.update(swapped)
@@ -231,21 +241,13 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         losses["loss"].backward()
         optimizer.step()
         if (ctx.step + 1) % STYLE_PROBE_EVERY == 0 and len(by_style) > 1:  # the steps the harness logs
-            losses["style_move"] = _probe_style_move(ctx.step, rows, r, style, length, noise.to(device))
+            # another style drawn from the probe's own seeded generator: the training's draws stay as they were
+            _, probe_clips = another_style(np.random.default_rng(ctx.step), rows)
+            with torch.no_grad():
+                probe_code = code_of(probe_clips)
+            losses["style_move"] = style_move(model, *windows, style, probe_code, offsets, parents, past, length,
+                                              noise)
         return losses
-
-    def _probe_style_move(step_no: int, rows: np.ndarray, r: torch.Tensor, style, length: int, noise) -> float:
-        """style_move of this batch against clips of another style, drawn from its own seeded generator so
-        the probe leaves the training's random draws as they were."""
-        probe_rng = np.random.default_rng(step_no)
-        own = content["style"][rows[0]]
-        others = [s for s in by_style if s != own]
-        other_clips = by_style[others[int(probe_rng.integers(len(others)))]][1]
-        c = torch.from_numpy(probe_rng.choice(other_clips, size=len(rows))).to(device)
-        with torch.no_grad():
-            other = model.encode_style(model.style_input(*(clip_features[k][c] for k in ("pos", "vel", "rot"))))
-        return style_move(model, t["pos"][r], t["rot"][r], t["phase"][r], style, other, offsets, parents, past,
-                          length, noise)
 
     meta = {"network": "rsmt_sampler", "preset": preset, "windows": int(n), "phase_scale": round(scale, 3),
             "learning_rate": learning_rate}
