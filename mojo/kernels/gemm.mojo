@@ -16,7 +16,7 @@ from std.math import exp, tanh
 from max.algorithm.backend.cpu.parallelize import parallelize
 
 from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU, PANEL
-from kernels.pointers import F32Ptr
+from kernels.pointers import F32Ptr, I64Ptr
 
 comptime ACT_TANH = 3
 comptime ACT_PLU = 4  # max(w (x + c) - c, min(w (x - c) + c, x)) with the layer's (w, c)
@@ -28,12 +28,17 @@ comptime PARALLEL_MACS = 4_000_000
 
 
 @always_inline
+def elu[W: Int](v: SIMD[DType.float32, W]) -> SIMD[DType.float32, W]:
+    return v.gt(0).select(v, exp(min(v, 0)) - 1)
+
+
+@always_inline
 def _act[W: Int](acc: SIMD[DType.float32, W], act: Int, plu_w: Float32 = 1,
                  plu_c: Float32 = 0) -> SIMD[DType.float32, W]:
     if act == ACT_RELU:
         return max(acc, SIMD[DType.float32, W](0))
     if act == ACT_ELU:
-        return acc.gt(0).select(acc, exp(min(acc, 0)) - 1)
+        return elu[W](acc)
     if act == ACT_TANH:
         return tanh(acc)
     if act == ACT_PLU:
@@ -188,3 +193,31 @@ def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F
             acc = acc + alpha[unsafe_offset=e] * stacked[unsafe_offset=e * n_out + o]
         y[unsafe_offset=o] = _act[1](acc, act)[0]
         o += 1
+
+
+@fieldwise_init
+struct PackedLayer(Copyable, Movable):
+    """A dense layer packed as panels of `panel` outputs (inference/backends/mojo/dense.py `pack_panels`)."""
+
+    var n_in: Int
+    var n_out: Int
+    var panel: Int
+    var n_panels: Int
+    var w: F32Ptr
+    var b: F32Ptr
+
+    @staticmethod
+    def read(descriptor: Int) -> PackedLayer:
+        """From a PackedDense descriptor: int64 [n_in, n_out, panel width, n_panels, &weight_panels,
+        &bias_padded, ...]."""
+        var d = I64Ptr(unsafe_from_address=descriptor)
+        return PackedLayer(Int(d[unsafe_offset=0]), Int(d[unsafe_offset=1]), Int(d[unsafe_offset=2]),
+                           Int(d[unsafe_offset=3]), F32Ptr(unsafe_from_address=Int(d[unsafe_offset=4])),
+                           F32Ptr(unsafe_from_address=Int(d[unsafe_offset=5])))
+
+    def apply(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, threads: Int,
+              plu_w: Float32 = 1, plu_c: Float32 = 0):
+        """Rows x[r * ldx :] -> y[r * ldy :] for r < rows: one GEMM, each weight panel streamed once per
+        micro-kernel's rows (a GEMV at batch 1)."""
+        gemm_panels(x, rows, ldx, rows, 0, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy,
+                    act, threads, plu_w, plu_c)

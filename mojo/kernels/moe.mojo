@@ -8,34 +8,10 @@ gate softmax(G2(ELU(G1(ELU(G0([phase | z])))))) -> ELU(blend(E0 [cond | z])) -> 
 -> blend(mlp h), the experts of a layer stacked along its outputs (blend_experts).
 """
 from kernels.dense import ACT_ELU, ACT_NONE, softmax_into
-from kernels.gemm import blend_experts, gemm_panels
+from kernels.gemm import PackedLayer, blend_experts
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime N_LAYERS = 6  # gate 0, 1, 2, experts 0, 1, mlp
-
-
-@fieldwise_init
-struct PackedLayer(Copyable, Movable):
-    """A dense layer packed as panels, read from a PackedDense descriptor (inference/backends/mojo/dense.py):
-    int64 [n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded, ...]."""
-
-    var n_in: Int
-    var n_out: Int
-    var panel: Int
-    var n_panels: Int
-    var w: F32Ptr
-    var b: F32Ptr
-
-    @staticmethod
-    def read(descriptor: Int) -> PackedLayer:
-        var d = I64Ptr(unsafe_from_address=descriptor)
-        return PackedLayer(Int(d[unsafe_offset=0]), Int(d[unsafe_offset=1]), Int(d[unsafe_offset=2]),
-                           Int(d[unsafe_offset=3]), F32Ptr(unsafe_from_address=Int(d[unsafe_offset=4])),
-                           F32Ptr(unsafe_from_address=Int(d[unsafe_offset=5])))
-
-    def apply(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, threads: Int):
-        gemm_panels(x, rows, ldx, rows, 0, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy,
-                    act, threads)
 
 
 def _copy_rows(src: F32Ptr, lds: Int, dst: F32Ptr, ldd: Int, rows: Int, n: Int):

@@ -22,7 +22,7 @@ from std.collections import List
 from std.math import cos, exp, sin, sqrt, tanh
 
 from kernels.dense import ACT_ELU, ACT_NONE, PANEL, dot1, softmax_into
-from kernels.gemm import ACT_PLU, blend_experts, gemm_panels
+from kernels.gemm import ACT_PLU, PackedLayer, blend_experts, elu
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime SPEC_BEGIN = 0x52534D54  # "RSMT"
@@ -55,24 +55,6 @@ comptime N_DENSE = 20
 
 
 @fieldwise_init
-struct Dense(Copyable, Movable):
-    """A linear layer packed as panels: y[0 : n_panels * PANEL] = W x + b (outputs past n_out are padding)."""
-
-    var n_in: Int
-    var n_out: Int
-    var n_panels: Int
-    var w: F32Ptr
-    var b: F32Ptr
-
-    def apply(self, x: F32Ptr, y: F32Ptr, act: Int, rows: Int, stride: Int, threads: Int, plu_w: Float32 = 1,
-              plu_c: Float32 = 0):
-        """Rows x[r * stride :] -> y[r * stride :] for r < rows: one GEMM, each weight panel streamed once
-        per 4 rows (a GEMV at batch 1)."""
-        gemm_panels(x, rows, stride, rows, 0, self.n_in, self.w, self.b, PANEL, self.n_panels, self.n_out, y,
-                    stride, act, threads, plu_w, plu_c)
-
-
-@fieldwise_init
 struct Rows(Copyable, Movable):
     """Row r of a (rows, ...) float32 array at ptr + r * stride (floats)."""
 
@@ -100,12 +82,12 @@ struct SpecReader:
     def ptr(mut self) -> F32Ptr:
         return F32Ptr(unsafe_from_address=self.int())
 
-    def dense(mut self) -> Dense:
+    def dense(mut self) -> PackedLayer:
         var n_in = self.int()
         var n_out = self.int()
         var n_panels = self.int()
         var w = self.ptr()
-        return Dense(n_in, n_out, n_panels, w, self.ptr())
+        return PackedLayer(n_in, n_out, PANEL, n_panels, w, self.ptr())
 
 
 @always_inline
@@ -144,11 +126,6 @@ def _lstm_cell(g: F32Ptr, c: F32Ptr, c_out: F32Ptr, h_out: F32Ptr, units: Int):
         u += 1
 
 
-@always_inline
-def _elu[W: Int](v: SIMD[DType.float32, W]) -> SIMD[DType.float32, W]:
-    return v.gt(0).select(v, exp(min(v, 0)) - 1)
-
-
 def _copy(src: F32Ptr, dst: F32Ptr, n: Int):
     for i in range(n):
         dst[unsafe_offset=i] = src[unsafe_offset=i]
@@ -158,10 +135,10 @@ def _elu_inplace(x: F32Ptr, n: Int):
     comptime W = 16
     var i = 0
     while i + W <= n:
-        x.unsafe_store(i, _elu[W](x.unsafe_load[width=W](i)))
+        x.unsafe_store(i, elu[W](x.unsafe_load[width=W](i)))
         i += W
     while i < n:
-        x[unsafe_offset=i] = _elu[1](x[unsafe_offset=i])
+        x[unsafe_offset=i] = elu[1](x[unsafe_offset=i])
         i += 1
 
 
@@ -186,11 +163,11 @@ def _adain_elu(x: F32Ptr, n: Int, gamma: F32Ptr, beta: F32Ptr):
     comptime W = 16
     var i = 0
     while i + W <= n:
-        x.unsafe_store(i, _elu[W]((1.0 + gamma.unsafe_load[width=W](i)) * x.unsafe_load[width=W](i)
+        x.unsafe_store(i, elu[W]((1.0 + gamma.unsafe_load[width=W](i)) * x.unsafe_load[width=W](i)
                                   + beta.unsafe_load[width=W](i)))
         i += W
     while i < n:
-        x[unsafe_offset=i] = _elu[1]((1.0 + gamma[unsafe_offset=i]) * x[unsafe_offset=i] + beta[unsafe_offset=i])
+        x[unsafe_offset=i] = elu[1]((1.0 + gamma[unsafe_offset=i]) * x[unsafe_offset=i] + beta[unsafe_offset=i])
         i += 1
 
 
@@ -213,7 +190,7 @@ struct Sampler:
     var plu: F32Ptr  # state encoder w0 c0 w1 c1, offset encoder w0 c0 w1 c1
     var pe_small: F32Ptr  # (max_tta + 1, state_out)
     var pe_style: F32Ptr  # (max_tta + 1, style)
-    var layers: List[Dense]
+    var layers: List[PackedLayer]
     # scratch: `rows` rows of `ws` floats each
     var enc_in: F32Ptr
     var hidden: F32Ptr
@@ -261,7 +238,7 @@ struct Sampler:
         self.dt = self.plu[unsafe_offset=8]
         self.pe_small = r.ptr()
         self.pe_style = r.ptr()
-        self.layers = List[Dense]()
+        self.layers = List[PackedLayer]()
         for _ in range(N_DENSE):
             self.layers.append(r.dense())
         if r.int() != SPEC_END:
@@ -340,7 +317,7 @@ struct Sampler:
 
     def _dense(self, layer: Int, x: F32Ptr, y: F32Ptr, act: Int, rows: Int, plu_w: Float32 = 1, plu_c: Float32 = 0):
         """Scratch rows x -> scratch rows y through dense layer `layer`."""
-        self.layers[layer].apply(x, y, act, rows, self.ws, self.threads, plu_w, plu_c)
+        self.layers[layer].apply(x, self.ws, rows, y, self.ws, act, self.threads, plu_w, plu_c)
 
     def _attention(self, x: F32Ptr, n: Int, f: Int, k: Int, keys: Rows, values: Rows, rows: Int):
         """ATNBlock in place on scratch rows x: x += k(softmax_t(keys[t] . f(row_norm(x)) / sqrt(S)) values)."""
