@@ -116,7 +116,8 @@ def test_compile_command_rejects_unknown_kinds_and_presets(capsys):
     assert "deepmimic_actor has a preset no_such_preset" in capsys.readouterr().err
 
 
-def test_interleaved_timing_runs_every_case_alike():
+def _counted_cases() -> tuple[dict, dict[str, int]]:
+    """Two cases "a", "b" that only count their calls, and the counts."""
     calls = {"a": 0, "b": 0}
 
     def case(name):
@@ -124,21 +125,20 @@ def test_interleaved_timing_runs_every_case_alike():
             calls[name] += 1
         return run
 
-    result = interleaved({"a": case("a"), "b": case("b")}, runs=5, warmup=2, calls_per_run=3, prime_s=0)
+    return {name: case(name) for name in calls}, calls
+
+
+def test_interleaved_timing_runs_every_case_alike():
+    cases, calls = _counted_cases()
+    result = interleaved(cases, runs=5, warmup=2, calls_per_run=3, prime_s=0)
     assert calls == {"a": 2 + 15, "b": 2 + 15}
     assert all(len(t.samples_us) == 5 and t.median_us > 0 for t in result.values())
 
 
 def test_interleaved_timing_primes_each_block_with_untimed_calls_of_the_same_case():
-    calls = {"a": 0, "b": 0}
-
-    def case(name):
-        def run():
-            calls[name] += 1
-        return run
-
+    cases, calls = _counted_cases()
     sampled = []
-    result = interleaved({"a": case("a"), "b": case("b")}, runs=7, warmup=1, prime_s=1e-4, block=3,
+    result = interleaved(cases, runs=7, warmup=1, prime_s=1e-4, block=3,
                          after_sample=sampled.append)
     assert all(len(t.samples_us) == 7 for t in result.values())
     assert sampled.count("a") == sampled.count("b") == 7  # only the timed calls are reported

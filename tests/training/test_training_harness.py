@@ -257,21 +257,43 @@ def test_sampler_step_trains_everything_but_the_frozen_decoder():
     assert float(model.pos_std) != 1.0  # style statistics were filled in from the training clips
 
 
-def test_sampler_steps_log_how_far_another_style_moves_the_transition():
-    """With two styles (clips) to draw from, every 10th step also reports style_move (see style_move)."""
+def _two_style_sampler_inputs():
+    """(dataset of two embedded clips = two styles, untrained phase weights, untrained manifold weights), seeded."""
     from inference.networks.deephase import PAE
     from inference.networks.rsmt_config import RSMTConfig
     from inference.networks.rsmt_networks import network_weights
     from inference.networks.stylevae import StyleVAE
     from training.datasets import embedded_dataset
-    from training.harness import StepContext
-    from training.train_sampler import STYLE_PROBE_EVERY, sampler_trainer
 
     torch.manual_seed(0)
     data = embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
     cfg = RSMTConfig.for_roles(data.roles, "lite")
-    trainer = sampler_trainer(data, "lite", torch.device("cpu"), network_weights(PAE(cfg)),
-                              network_weights(StyleVAE(cfg)), steps=10, batch=2)
+    return data, network_weights(PAE(cfg)), network_weights(StyleVAE(cfg))
+
+
+def _random_windows(seed: int):
+    """(small dataset, lite config, an untrained eval-mode sampler, generator, pos, rot, phase): two random
+    25-frame windows drawn from `generator` in that order, which callers may go on drawing from."""
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.transitionnet import TransitionSampler
+
+    data = _small_dataset()
+    cfg = RSMTConfig.for_roles(data.roles, "lite")
+    torch.manual_seed(0)
+    model = TransitionSampler(cfg).eval()
+    gen = torch.Generator().manual_seed(seed)
+    n, t, j, p = 2, 25, cfg.num_joints, cfg.phase_dim
+    pos, rot = 50 * torch.randn(n, t, j, 3, generator=gen), torch.randn(n, t, j, 6, generator=gen)
+    return data, cfg, model, gen, pos, rot, torch.randn(n, t, p, 2, generator=gen)
+
+
+def test_sampler_steps_log_how_far_another_style_moves_the_transition():
+    """With two styles (clips) to draw from, every 10th step also reports style_move (see style_move)."""
+    from training.harness import StepContext
+    from training.train_sampler import STYLE_PROBE_EVERY, sampler_trainer
+
+    data, phase, manifold = _two_style_sampler_inputs()
+    trainer = sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2)
     logged = [trainer.step_fn(StepContext(step, np.random.default_rng(step), torch.device("cpu")))
               for step in (STYLE_PROBE_EVERY - 2, STYLE_PROBE_EVERY - 1)]  # 0-based: logged as steps 9, 10
     assert "style_move" not in logged[0]
@@ -281,21 +303,14 @@ def test_sampler_steps_log_how_far_another_style_moves_the_transition():
 def test_phase_terms_are_scaled_to_unit_phase_vectors():
     """The total divides the phase, A and slerped-phase terms by the training phases' mean squared norm (RSMT's
     weights are for unit-size phase vectors); the logged terms stay the plain MSEs."""
-    from inference.networks.rsmt_config import RSMTConfig
-    from inference.networks.transitionnet import TransitionSampler
     from training.train_sampler import PHASE_TERMS, WEIGHTS, phase_scale, sampler_loss
 
     phase = np.zeros((3, 4, 5, 2))
     phase[..., 0] = 3.0
     assert phase_scale(phase) == 9.0
-    data = _small_dataset()
-    cfg = RSMTConfig.for_roles(data.roles, "lite")
-    torch.manual_seed(0)
-    model = TransitionSampler(cfg).eval()
-    gen = torch.Generator().manual_seed(1)
-    n, t, j, p = 2, 25, cfg.num_joints, cfg.phase_dim
-    pos, rot = 50 * torch.randn(n, t, j, 3, generator=gen), torch.randn(n, t, j, 6, generator=gen)
-    ph, amp, shift = torch.randn(n, t, p, 2, generator=gen), torch.rand(n, t, p, 1, generator=gen), torch.rand(n, t, p, 1, generator=gen)
+    data, cfg, model, gen, pos, rot, ph = _random_windows(1)
+    n, t, p = 2, 25, cfg.phase_dim
+    amp, shift = torch.rand(n, t, p, 1, generator=gen), torch.rand(n, t, p, 1, generator=gen)
     style = model.encode_style(torch.randn(n, cfg.style_channels, cfg.style_frames - 1, generator=gen))
     offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
     with torch.no_grad():
@@ -310,21 +325,13 @@ def test_the_style_loss_trains_the_sampler_on_another_styles_code(tmp_path, monk
     """--style-loss: a critic fitted on the training clips (frozen), and each step also generates the batch with
     another style's code, scored by the critic's cross-entropy and by landing on the target; the style
     encoder learns from it. Off (0), the step is RSMT's."""
-    from inference.networks.deephase import PAE
-    from inference.networks.rsmt_config import RSMTConfig
-    from inference.networks.rsmt_networks import network_weights
-    from inference.networks.stylevae import StyleVAE
     import cli
     from training import style_critic
-    from training.datasets import embedded_dataset
     from training.harness import StepContext
     from training.train_sampler import sampler_trainer
 
     monkeypatch.setattr(style_critic, "STEPS", 5)  # a real fit, kept short
-    torch.manual_seed(0)
-    data = embedded_dataset(clips=("humanoid3d_walk", "humanoid3d_run"), held_out=())
-    cfg = RSMTConfig.for_roles(data.roles, "lite")
-    phase, manifold = network_weights(PAE(cfg)), network_weights(StyleVAE(cfg))
+    data, phase, manifold = _two_style_sampler_inputs()
     trainer = sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2, style_loss=0.5)
     assert trainer.meta["style_loss"] == 0.5 and "heldout_accuracy" in trainer.meta["style_critic"]
     film = trainer.model.film_generator.conv_pre.weight.clone()
@@ -344,18 +351,10 @@ def test_the_style_loss_trains_the_sampler_on_another_styles_code(tmp_path, monk
 def test_style_move_is_zero_for_the_same_code_and_grows_with_a_different_one():
     """The training log's style_move probe: swapping the style code for itself moves nothing; for another
     clip's code an untrained sampler's joints move (FiLM and attention read the code every frame)."""
-    from inference.networks.rsmt_config import RSMTConfig
-    from inference.networks.transitionnet import TransitionSampler
     from training.train_sampler import style_move
 
-    data = _small_dataset()
-    cfg = RSMTConfig.for_roles(data.roles, "lite")
-    torch.manual_seed(0)
-    model = TransitionSampler(cfg).eval()
-    gen = torch.Generator().manual_seed(2)
-    n, t, j, p = 2, 25, cfg.num_joints, cfg.phase_dim
-    pos, rot, ph = 50 * torch.randn(n, t, j, 3, generator=gen), torch.randn(n, t, j, 6, generator=gen), \
-        torch.randn(n, t, p, 2, generator=gen)
+    data, cfg, model, gen, pos, rot, ph = _random_windows(2)
+    n = 2
     a, b = (model.encode_style(torch.randn(n, cfg.style_channels, cfg.style_frames - 1, generator=gen)) for _ in "ab")
     offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
     args = (offsets, data.roles.parents, 10, 12, torch.zeros(n, 2 * cfg.state_out))
