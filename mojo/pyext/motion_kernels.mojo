@@ -13,7 +13,12 @@ from kernels.gemm import gemm_panels
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
 from kernels.pointers import F32Ptr, I64Ptr
-from kernels.sampler import Rows, Sampler
+from kernels.sampler import Rows, Sampler, Span
+
+from max.algorithm.backend.cpu.parallelize import parallelize
+
+
+comptime SPLIT_ROWS = 1  # rows per thread from which a batched sampler call splits its rows over the threads
 
 
 def _f32(addr: PythonObject) raises -> F32Ptr:
@@ -103,7 +108,7 @@ def dense(layer_addr: PythonObject, a_addr: PythonObject, rows: PythonObject, ld
 def sampler_scratch_floats(spec_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
     """Floats of scratch the sampler of this spec needs for `rows` rows (also validates the spec: raises on
     a bad one)."""
-    return PythonObject(Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), 0, Int(py=rows), 1).scratch_floats)
+    return PythonObject(Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), 0, Int(py=rows)).scratch_floats)
 
 
 @always_inline
@@ -112,63 +117,80 @@ def _rows(io: I64Ptr, i: Int, stride: Int, offset: Int = 0) -> Rows:
     return Rows(F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * offset), stride)
 
 
-def sampler_steps(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
-                  rows_obj: PythonObject, threads: PythonObject) raises -> PythonObject:
-    """One sampler step (kind "rsmt_sampler_step") of `rows` independent rows, each dense layer one GEMM over
-    the rows; scratch sized by sampler_scratch_floats(spec, rows).
+def _threads_over_rows(rows: Int, threads: Int) -> Int:
+    """How many threads a batched sampler call splits its rows over: below SPLIT_ROWS rows per thread (or on one
+    thread) none, all rows being one span whose GEMMs use the threads; otherwise each thread runs whole steps
+    (GEMMs and per-row work) on a share of the rows: one hand-off per call instead of one per GEMM."""
+    return min(threads, rows // SPLIT_ROWS) if threads > 1 else 1
 
-    io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
-    emb_gamma, emb_beta, emb_keys, emb_values, pred_gamma, pred_beta, pred_keys, pred_values, tta, noise,
-    then of the outputs pos, vel, rot, phase, h, c, pred_phase, A, F; each (rows, ...) C-contiguous float32.
-    """
-    var rows = Int(py=rows_obj)
-    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows, Int(py=threads))
-    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+
+def _share(i: Int, shares: Int, rows: Int, threads: Int) -> Span:
+    """Share i of `shares` (_threads_over_rows) of the rows; above 4 rows a share is whole micro-kernel tiles of
+    4 rows (the last one takes the rest)."""
+    if shares < 2:
+        return Span(0, rows, threads)
+    var chunk = (rows + shares - 1) // shares
+    if chunk > 4:
+        chunk = (chunk + 3) // 4 * 4
+    return Span(min(i * chunk, rows), min((i + 1) * chunk, rows), 1)
+
+
+def _step_rows(m: Sampler, io: I64Ptr, span: Span):
+    """sampler_steps on the span's rows."""
     var np3 = 3 * m.n_pos
     var j6 = 6 * m.joints
     var p2 = 2 * m.phases
     var ts = m.tokens * m.style
-    m.step(rows, _rows(io, 0, np3), _rows(io, 1, np3), _rows(io, 2, j6), _rows(io, 3, p2), _rows(io, 4, m.rnn),
+    m.step(span, _rows(io, 0, np3), _rows(io, 1, np3), _rows(io, 2, j6), _rows(io, 3, p2), _rows(io, 4, m.rnn),
            _rows(io, 5, m.rnn), _rows(io, 6, np3), _rows(io, 7, j6), _rows(io, 8, m.state_out),
            _rows(io, 9, m.style), _rows(io, 10, m.style), _rows(io, 11, ts), _rows(io, 12, ts),
            _rows(io, 13, m.style), _rows(io, 14, m.style), _rows(io, 15, ts), _rows(io, 16, ts), _rows(io, 17, 1),
            _rows(io, 18, 2 * m.state_out), _rows(io, 19, np3), _rows(io, 20, np3), _rows(io, 21, j6),
            _rows(io, 22, p2), _rows(io, 23, m.rnn), _rows(io, 24, m.rnn), _rows(io, 25, p2),
            _rows(io, 26, m.phases), _rows(io, 27, m.phases))
+
+
+def sampler_steps(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
+                  rows_obj: PythonObject, threads_obj: PythonObject) raises -> PythonObject:
+    """One sampler step (kind "rsmt_sampler_step") of `rows` independent rows, each dense layer one GEMM over
+    the rows or, split over the threads, over each thread's share of them (_threads_over_rows); scratch sized by
+    sampler_scratch_floats(spec, rows).
+
+    io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
+    emb_gamma, emb_beta, emb_keys, emb_values, pred_gamma, pred_beta, pred_keys, pred_values, tta, noise,
+    then of the outputs pos, vel, rot, phase, h, c, pred_phase, A, F; each (rows, ...) C-contiguous float32.
+    """
+    var rows = Int(py=rows_obj)
+    var threads = Int(py=threads_obj)
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows)
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    var shares = _threads_over_rows(rows, threads)
+
+    var sampler = Pointer(to=m)
+
+    def work(i: Int) {var sampler, var io, var rows, var threads, var shares}:
+        _step_rows(sampler[], io, _share(i, shares, rows, threads))
+
+    if shares < 2:
+        work(0)
+    else:
+        parallelize(work, shares, shares)
     return PythonObject(None)
 
 
-def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
-                    rows_obj: PythonObject, frames_obj: PythonObject, threads: PythonObject) raises -> PythonObject:
-    """The generated frames of a transition (kind "rsmt_rollout", see inference/backends/max/graphs/rollout.py)
-    for each of `rows` rows: max(length over the rows) steps (at most `frames`), every step of all rows at
-    once (Sampler.step), step k writing output row k.
-
-    io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
-    the eight style tensors (as sampler_steps), tta (frames,), noise (frames, 2 state_out), length (),
-    then of the outputs pos, vel, rot, phase, pred_phase, A, F (each (frames, ...)), h, c. Output rows past
-    the steps taken are left as the caller made them (zeros).
-    """
-    var rows = Int(py=rows_obj)
-    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows, Int(py=threads))
-    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
-    var frames = Int(py=frames_obj)
+def _rollout_rows(m: Sampler, io: I64Ptr, span: Span, frames: Int, steps: Int):
+    """sampler_rollout's `steps` steps on the span's rows."""
     var np3 = 3 * m.n_pos
     var j6 = 6 * m.joints
     var p2 = 2 * m.phases
     var ts = m.tokens * m.style
     var so2 = 2 * m.state_out
-    var steps = 0
-    var length = _rows(io, 19, 1)
-    for r in range(rows):
-        steps = max(steps, Int(length.at(r)[unsafe_offset=0]))  # floor of a non-negative length
-    steps = min(steps, frames)
     var h_out = _rows(io, 27, m.rnn)
     var c_out = _rows(io, 28, m.rnn)
     for k in range(steps):
         # step k reads the state step k - 1 wrote (the inputs at k = 0); h and c are read before written
         var prev = k - 1
-        m.step(rows, _rows(io, 0, np3) if k == 0 else _rows(io, 20, frames * np3, prev * np3),
+        m.step(span.copy(), _rows(io, 0, np3) if k == 0 else _rows(io, 20, frames * np3, prev * np3),
                _rows(io, 1, np3) if k == 0 else _rows(io, 21, frames * np3, prev * np3),
                _rows(io, 2, j6) if k == 0 else _rows(io, 22, frames * j6, prev * j6),
                _rows(io, 3, p2) if k == 0 else _rows(io, 23, frames * p2, prev * p2),
@@ -181,6 +203,41 @@ def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr
                _rows(io, 23, frames * p2, k * p2), h_out.copy(), c_out.copy(),
                _rows(io, 24, frames * p2, k * p2), _rows(io, 25, frames * m.phases, k * m.phases),
                _rows(io, 26, frames * m.phases, k * m.phases))
+
+
+def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
+                    rows_obj: PythonObject, frames_obj: PythonObject, threads_obj: PythonObject) raises -> PythonObject:
+    """The generated frames of a transition (kind "rsmt_rollout", see inference/backends/max/graphs/rollout.py)
+    for each of `rows` rows: max(length over the rows) steps (at most `frames`), every step of all rows at
+    once (Sampler.step) or, split over the threads, each thread's share of the rows through all its steps
+    (_threads_over_rows); step k writes output row k.
+
+    io (int64): addresses of the inputs pos, vel, rot, phase, h, c, target_pos, target_rot, target_latent,
+    the eight style tensors (as sampler_steps), tta (frames,), noise (frames, 2 state_out), length (),
+    then of the outputs pos, vel, rot, phase, pred_phase, A, F (each (frames, ...)), h, c. Output rows past
+    the steps taken are left as the caller made them (zeros).
+    """
+    var rows = Int(py=rows_obj)
+    var threads = Int(py=threads_obj)
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows)
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    var frames = Int(py=frames_obj)
+    var steps = 0
+    var length = _rows(io, 19, 1)
+    for r in range(rows):
+        steps = max(steps, Int(length.at(r)[unsafe_offset=0]))  # floor of a non-negative length
+    steps = min(steps, frames)
+    var shares = _threads_over_rows(rows, threads)
+
+    var sampler = Pointer(to=m)
+
+    def work(i: Int) {var sampler, var io, var rows, var threads, var shares, var frames, var steps}:
+        _rollout_rows(sampler[], io, _share(i, shares, rows, threads), frames, steps)
+
+    if shares < 2:
+        work(0)
+    else:
+        parallelize(work, shares, shares)
     return PythonObject(None)
 
 

@@ -60,6 +60,30 @@ def test_rollout_rows_of_different_lengths(shipped):
     assert all(np.all(out[name][:, 9:] == 0) for name in ROLLOUT_PER_FRAME)
 
 
+@pytest.mark.parametrize("batch", [3, 21])
+def test_a_batch_split_over_threads_gives_the_rows_of_one_thread(shipped, batch):
+    """With two threads a batch is split into one share of rows per thread, each running whole steps on its own
+    (sampler_steps/sampler_rollout's _threads_over_rows: 3 rows as 2 + 1, 21 as 12 + 9): every output is
+    bit-identical to the one-thread call, which matches torch."""
+    torch_step, x = _inputs(shipped, batch, seed=5)
+    frames = SamplerRunner("rsmt_rollout", shipped).inputs["tta"][0]
+    lengths = np.linspace(4, 12, batch).round().astype(np.float32)
+    rollout_x = {**x, "tta": np.maximum(lengths[:, None] - np.arange(frames), 0).astype(np.float32),
+                 "noise": np.repeat(x["noise"][:, None], frames, axis=1), "length": lengths}
+    for kind, inputs in (("rsmt_sampler_step", x), ("rsmt_rollout", rollout_x)):
+        runs = {}
+        for threads in (1, 2):
+            runner = SamplerRunner(kind, shipped)
+            runner.sampler.threads = threads
+            runs[threads] = runner(**inputs)
+        assert all(np.array_equal(runs[1][k], runs[2][k]) for k in runs[1]), kind
+    ref = torch_step(**x)
+    step = SamplerRunner("rsmt_sampler_step", shipped)
+    step.sampler.threads = 2
+    out = step(**x)
+    assert max(float(np.abs(out[k] - ref[k]).max()) for k in STEP_OUTPUTS) <= TOL
+
+
 def test_unusable_weights_and_inputs_are_refused(shipped):
     bad = dict(shipped.tensors)
     bad["phase_predictor.mlp.weight"] = bad["phase_predictor.mlp.weight"][:-1]

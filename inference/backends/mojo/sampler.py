@@ -133,8 +133,9 @@ class MojoSampler:
 
 class SamplerRunner:
     """A backend Runner for "rsmt_sampler_step" or "rsmt_rollout" on the Mojo kernel, at any batch (rows run
-    together: each dense layer one GEMM over them). One scratch arena per runner, grown to the largest batch
-    seen: a runner is not to be called from two threads at once."""
+    together: each dense layer one GEMM over them; with several threads, from 2 rows on, one share of the rows
+    per thread). One scratch arena per runner, grown to the largest batch seen: a runner is not to be called
+    from two threads at once."""
 
     def __init__(self, kind: str, weights: WeightSet):
         if kind not in KINDS:
