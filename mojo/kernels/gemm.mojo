@@ -11,6 +11,7 @@ no 51 of 64 lanes). Micro-kernel: R rows x one panel of W outputs (8 x 16, 4 x 3
 accumulators), so every weight vector loaded serves R rows. Work items are (row block, panel) pairs, run by `parallelize` when the layer is big
 enough to pay the task hand-off; small layers run on the calling thread.
 """
+from std.atomic import Atomic
 from std.math import exp, tanh
 
 from max.algorithm.backend.cpu.parallelize import parallelize
@@ -175,6 +176,33 @@ def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: I
                         workers)
 
 
+def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int,
+                                  n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
+                                  claim: I64Ptr, done: I64Ptr):
+    var items = ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * n_panels
+    while True:
+        var item = Int(Atomic[Int64].fetch_add(claim, 1))
+        if item >= items:
+            return
+        _block[W, R](a, rows, lda, rows, 0, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item, n_panels)
+        _ = Atomic[Int64].fetch_add(done, 1)
+
+
+def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, panel: Int, n_panels: Int,
+                 n_out: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr, done: I64Ptr, plu_w: Float32 = 1,
+                 plu_c: Float32 = 0):
+    """gemm_panels' work items (row block, panel) of a linear layer, shared by a team of threads that each call
+    this: an item goes to whoever claims it first from the counter `claim` (atomic), and `done` counts the
+    finished ones, so a thread that needs the outputs waits for done == work_items(rows) and no thread ever waits
+    for another to start. Each item's arithmetic is gemm_panels', whoever runs it."""
+    if panel == 16:
+        _gemm_claimed[16, 8](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done)
+    elif panel == 32:
+        _gemm_claimed[32, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done)
+    else:
+        _gemm_claimed[PANEL, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done)
+
+
 def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F32Ptr, act: Int):
     """Y[o] = act(sum_e alpha[e] stacked[e * n_out + o]) for o < n_out: one row of a mixture-of-experts layer
     whose E experts were applied as one GEMM over the experts stacked along the outputs (sum_e alpha_e (W_e x
@@ -221,3 +249,13 @@ struct PackedLayer(Copyable, Movable):
         micro-kernel's rows (a GEMV at batch 1)."""
         gemm_panels(x, rows, ldx, rows, 0, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy,
                     act, threads, plu_w, plu_c)
+
+    def work_items(self, rows: Int) -> Int:
+        """The work items of `rows` rows (what gemm_claimed's `done` counts up to)."""
+        return ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * self.n_panels
+
+    def apply_claimed(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr,
+                      done: I64Ptr, plu_w: Float32 = 1, plu_c: Float32 = 0):
+        """`apply` by a team of threads (gemm_claimed)."""
+        gemm_claimed(x, rows, ldx, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy, act,
+                     claim, done, plu_w, plu_c)

@@ -13,12 +13,9 @@ from kernels.gemm import gemm_panels
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
 from kernels.pointers import F32Ptr, I64Ptr
-from kernels.sampler import Rows, Sampler, Span
+from kernels.sampler import Rows, Sampler, Span, team_counters
 
 from max.algorithm.backend.cpu.parallelize import parallelize
-
-
-comptime SPLIT_ROWS = 1  # rows per thread from which a batched sampler call splits its rows over the threads
 
 
 def _f32(addr: PythonObject) raises -> F32Ptr:
@@ -117,22 +114,36 @@ def _rows(io: I64Ptr, i: Int, stride: Int, offset: Int = 0) -> Rows:
     return Rows(F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * offset), stride)
 
 
-def _threads_over_rows(rows: Int, threads: Int) -> Int:
-    """How many threads a batched sampler call splits its rows over: below SPLIT_ROWS rows per thread (or on one
-    thread) none, all rows being one span whose GEMMs use the threads; otherwise each thread runs whole steps
-    (GEMMs and per-row work) on a share of the rows: one hand-off per call instead of one per GEMM."""
-    return min(threads, rows // SPLIT_ROWS) if threads > 1 else 1
+def _threads_over_rows(rows: Int, threads: Int, team: Bool) -> Int:
+    """The threads a sampler call runs on. Several rows: one share of the rows per thread, each thread running
+    whole steps (dense layers and per-row work) on its own: one hand-off per call instead of one per dense
+    layer. One row, where the call allows a `team`: a team of two (kernels.sampler.Span), the row's dense layers
+    shared, the rest on the leader. A whole rollout does; a single step does not: in a transition's warm-up,
+    one step per call, the team's second core made each step slower (its first: 573 -> 842 us; a rollout of 30
+    steps: 5.2 -> 3.8 ms)."""
+    if threads < 2:
+        return 1
+    if rows == 1:
+        return 2 if team else 1
+    return min(threads, rows)
 
 
-def _share(i: Int, shares: Int, rows: Int, threads: Int) -> Span:
-    """Share i of `shares` (_threads_over_rows) of the rows; above 4 rows a share is whole micro-kernel tiles of
-    4 rows (the last one takes the rest)."""
+def _share(i: Int, shares: Int, rows: Int, threads: Int, team: Int) -> Span:
+    """Thread i's span of `shares` (_threads_over_rows); team: the address of the team's counters (0: none).
+    Above 4 rows a share is whole micro-kernel tiles of 4 rows (the last one takes the rest)."""
+    if team != 0:
+        return Span(0, rows if i == 0 else 0, 1, team, i)
     if shares < 2:
-        return Span(0, rows, threads)
+        return Span(0, rows, threads, 0, 0)
     var chunk = (rows + shares - 1) // shares
     if chunk > 4:
         chunk = (chunk + 3) // 4 * 4
-    return Span(min(i * chunk, rows), min((i + 1) * chunk, rows), 1)
+    return Span(min(i * chunk, rows), min((i + 1) * chunk, rows), 1, 0, 0)
+
+
+def _team(rows: Int, shares: Int, steps: Int) -> List[Int64]:
+    """The counters of a team (one row on two threads) for `steps` steps; empty when the call has none."""
+    return team_counters(rows, steps) if rows == 1 and shares > 1 else List[Int64]()
 
 
 def _step_rows(m: Sampler, io: I64Ptr, span: Span):
@@ -164,12 +175,11 @@ def sampler_steps(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: 
     var threads = Int(py=threads_obj)
     var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows)
     var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
-    var shares = _threads_over_rows(rows, threads)
-
+    var shares = _threads_over_rows(rows, threads, False)
     var sampler = Pointer(to=m)
 
     def work(i: Int) {var sampler, var io, var rows, var threads, var shares}:
-        _step_rows(sampler[], io, _share(i, shares, rows, threads))
+        _step_rows(sampler[], io, _share(i, shares, rows, threads, 0))
 
     if shares < 2:
         work(0)
@@ -227,17 +237,19 @@ def sampler_rollout(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr
     for r in range(rows):
         steps = max(steps, Int(length.at(r)[unsafe_offset=0]))  # floor of a non-negative length
     steps = min(steps, frames)
-    var shares = _threads_over_rows(rows, threads)
-
+    var shares = _threads_over_rows(rows, threads, True)
+    var team = _team(rows, shares, steps)
+    var team_addr = Int(team.unsafe_ptr()) if len(team) > 0 else 0
     var sampler = Pointer(to=m)
 
-    def work(i: Int) {var sampler, var io, var rows, var threads, var shares, var frames, var steps}:
-        _rollout_rows(sampler[], io, _share(i, shares, rows, threads), frames, steps)
+    def work(i: Int) {var sampler, var io, var rows, var threads, var shares, var team_addr, var frames, var steps}:
+        _rollout_rows(sampler[], io, _share(i, shares, rows, threads, team_addr), frames, steps)
 
     if shares < 2:
         work(0)
     else:
         parallelize(work, shares, shares)
+    _ = len(team)  # the team's counters outlive its threads
     return PythonObject(None)
 
 

@@ -60,11 +60,12 @@ def test_rollout_rows_of_different_lengths(shipped):
     assert all(np.all(out[name][:, 9:] == 0) for name in ROLLOUT_PER_FRAME)
 
 
-@pytest.mark.parametrize("batch", [3, 21])
-def test_a_batch_split_over_threads_gives_the_rows_of_one_thread(shipped, batch):
-    """With two threads a batch is split into one share of rows per thread, each running whole steps on its own
-    (sampler_steps/sampler_rollout's _threads_over_rows: 3 rows as 2 + 1, 21 as 12 + 9): every output is
-    bit-identical to the one-thread call, which matches torch."""
+@pytest.mark.parametrize("batch", [1, 3, 21])
+def test_two_threads_give_the_rows_of_one_thread(shipped, batch):
+    """On two threads one row's rollout is computed by a team (the dense layers' work items shared,
+    kernels.sampler.Span) and a batch is split into one share of rows per thread, each running whole steps on its own (sampler_steps/
+    sampler_rollout's _threads_over_rows: 3 rows as 2 + 1, 21 as 12 + 9): every output is bit-identical to the
+    one-thread call, which matches torch."""
     torch_step, x = _inputs(shipped, batch, seed=5)
     frames = SamplerRunner("rsmt_rollout", shipped).inputs["tta"][0]
     lengths = np.linspace(4, 12, batch).round().astype(np.float32)
