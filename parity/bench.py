@@ -391,9 +391,10 @@ def _generate_timed(gen: _TimedGenerator, request, parts: dict[str, float]) -> N
     parts["prepare"] = (timings["total"] - networks - timings["postprocess"]) * 1e3
 
 
-def _fastest_path(gen: TransitionGenerator, request, has_whole: bool, runs: int = 3) -> bool:
+def _fastest_path(gen: TransitionGenerator, request, has_whole: bool, runs: int = 10) -> bool:
     """Whether the whole-rollout graph beats one step call per frame for this backend (medians of `runs`
-    interleaved calls after one warm-up each); False when the backend has no "rsmt_rollout"."""
+    interleaved calls after one warm-up each: two primed blocks per path, as 3 calls in one block each let a
+    noisy moment pick max-mojo's slower path); False when the backend has no "rsmt_rollout"."""
     if not has_whole:
         return False
     paths = {whole: (lambda whole=whole: gen.generate(replace(request, whole_rollout=whole))) for whole in (False, True)}
