@@ -85,6 +85,36 @@ def test_two_threads_give_the_rows_of_one_thread(shipped, batch):
     assert max(float(np.abs(out[k] - ref[k]).max()) for k in STEP_OUTPUTS) <= TOL
 
 
+def test_teams_of_concurrent_callers_all_finish_with_the_same_rows(shipped):
+    """A service runs transitions from several threads at once: each one-row rollout is a team of two on MAX's
+    shared pool, whose leader never waits for its follower to start. Four callers, 15 rollouts each: none
+    deadlocks (the 600 s join is a hang detector, not a speed bound) and every output is the one-thread one."""
+    import threading
+
+    _, x = _inputs(shipped, 1, seed=6)
+    frames = SamplerRunner("rsmt_rollout", shipped).inputs["tta"][0]
+    lengths = np.array([20], np.float32)
+    rollout_x = {**x, "tta": np.maximum(lengths[:, None] - np.arange(frames), 0).astype(np.float32),
+                 "noise": np.repeat(x["noise"][:, None], frames, axis=1), "length": lengths}
+    one = SamplerRunner("rsmt_rollout", shipped)
+    one.sampler.threads = 1
+    ref = one(**rollout_x)
+    results = []
+
+    def caller():
+        runner = SamplerRunner("rsmt_rollout", shipped)
+        runner.sampler.threads = 2
+        results.extend(runner(**rollout_x) for _ in range(15))
+
+    callers = [threading.Thread(target=caller, daemon=True) for _ in range(4)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(600)
+    assert not any(t.is_alive() for t in callers), "a team rollout deadlocked"
+    assert len(results) == 60 and all(np.array_equal(r[k], ref[k]) for r in results for k in ref)
+
+
 def test_unusable_weights_and_inputs_are_refused(shipped):
     bad = dict(shipped.tensors)
     bad["phase_predictor.mlp.weight"] = bad["phase_predictor.mlp.weight"][:-1]
