@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from inference.rsmt.batch import WARMUP
 from inference.rsmt.models import RSMTModel
 from inference.rsmt.transition import TransitionGenerator, TransitionRequest
 from parity.rows import CompareRow, errors
@@ -52,6 +53,10 @@ class _RecordingGenerator(TransitionGenerator):
             return out
 
         return call
+
+    def has_kind(self, backend: str, kind: str) -> bool:
+        """A kind is used only where the shadow has it too (else both take the path without it)."""
+        return super().has_kind(backend, kind) and (self.shadow is None or super().has_kind(self.shadow, kind))
 
 
 @dataclass
@@ -105,7 +110,7 @@ def compare_transition(request: TransitionRequest, model: RSMTModel, candidate: 
             report.teacher_forced = {"joints": names, "per_frame_cm": d.max(1).tolist(), "per_joint_cm": d.max(0).tolist(),
                                      "per_frame_file": (d.max(1) / scale).tolist(),
                                      "per_joint_file": (d.max(0) / scale).tolist()}
-    for kind in ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target"):
+    for kind in ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", WARMUP):  # the warm-up where both have it
         for r, c, _ in forced.calls[kind][:1]:
             for output in r:
                 max_abs, max_rel = errors(c[output], r[output])

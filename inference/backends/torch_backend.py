@@ -15,7 +15,8 @@ from inference.backends.base import Backend, Runner, register
 from inference.networks import deepmimic
 from inference.networks.rsmt_config import STEP_OUTPUTS
 from inference.networks.rsmt_networks import build_network
-from inference.networks.transitionnet import STYLE_FIELDS, SamplerStepGraph, SamplerStyleGraph, SamplerTargetGraph
+from inference.networks.transitionnet import (STYLE_FIELDS, SamplerStepGraph, SamplerStyleGraph, SamplerTargetGraph,
+                                             SamplerWarmupGraph)
 from inference.weights import WeightSet
 
 
@@ -82,6 +83,11 @@ def _sampler_target_runner(weights):
                                                   "target_rot": (c.num_joints, 6)}, ("target_latent",))
 
 
+def _sampler_warmup_runner(weights):
+    graph = SamplerWarmupGraph(build_network(weights, "rsmt_sampler"))
+    return ModuleRunner(graph, graph.input_shapes(), ("h", "c"))
+
+
 def _sampler_step_runner(weights):
     graph = SamplerStepGraph(build_network(weights, "rsmt_sampler"))
     return ModuleRunner(graph, graph.input_shapes(), STEP_OUTPUTS)
@@ -94,6 +100,7 @@ BUILDERS: dict[str, Callable[[WeightSet], Runner]] = {
     "rsmt_manifold_decoder": _manifold_decoder_runner,  # latent, condition, phase -> pose_delta, coefficients
     "rsmt_sampler_style": _sampler_style_runner,  # features (B, 12(J-1), 119) -> 8 style tensors
     "rsmt_sampler_target": _sampler_target_runner,  # target pos/prev pos/rot -> target_latent
+    "rsmt_warmup": _sampler_warmup_runner,  # the context frames -> the LSTM state h, c, see SamplerWarmupGraph
     "rsmt_sampler_step": _sampler_step_runner,  # one generated frame, see SamplerStepGraph
 }
 

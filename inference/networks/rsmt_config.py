@@ -107,6 +107,10 @@ class RSMTConfig:
         return self.style_dim + 2 * self.state_out
 
     @property
+    def warmup_frames(self) -> int:  # context frames 1 .. past_frames - 2 warm the LSTM up (TransitionSampler.rollout)
+        return self.past_frames - 2
+
+    @property
     def dt(self) -> float:
         return 1.0 / self.fps
 
@@ -179,6 +183,7 @@ NETWORK_OF_KIND = {
     "rsmt_manifold_decoder": "rsmt_manifold",
     "rsmt_sampler_style": "rsmt_sampler",
     "rsmt_sampler_target": "rsmt_sampler",
+    "rsmt_warmup": "rsmt_sampler",
     "rsmt_sampler_step": "rsmt_sampler",
     "rsmt_rollout": "rsmt_sampler",
 }
@@ -197,6 +202,17 @@ def step_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
         shapes |= {f"{prefix}_gamma": (s,), f"{prefix}_beta": (s,),
                    f"{prefix}_keys": (t, s), f"{prefix}_values": (t, s)}
     return shapes | {"tta": (), "noise": (2 * cfg.state_out,)}
+
+
+def warmup_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:
+    """Inputs of kind "rsmt_warmup" (SamplerWarmupGraph: the LSTM state after the warm-up on the context, from
+    zero h and c; outputs h, c): the step's state of every warm-up frame, the target code, the style embedding's
+    four tensors, a tta per frame and the noise."""
+    step, w = step_input_shapes(cfg), cfg.warmup_frames
+    shapes = {k: (w, *step[k]) for k in ("pos", "vel", "rot")}
+    shapes |= {k: step[k] for k in ("target_pos", "target_rot", "target_latent", "emb_gamma", "emb_beta",
+                                     "emb_keys", "emb_values")}
+    return shapes | {"tta": (w,), "noise": step["noise"]}
 
 
 def rollout_input_shapes(cfg: RSMTConfig) -> dict[str, tuple[int, ...]]:

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from inference.networks.rsmt_config import RSMTConfig, step_input_shapes
+from inference.networks.rsmt_config import RSMTConfig, step_input_shapes, warmup_input_shapes
 from inference.networks.stylevae import MoEGateDecoder
 
 _EPS32 = torch.finfo(torch.float32).eps
@@ -347,6 +347,30 @@ class TransitionSampler(nn.Module):
         x, _ = self.lstm_input(pos, vel, rot, target, style, tta, noise)
         return self.LSTMCell(x, (h, c))
 
+    def warm_up(self, pos, vel, rot, target: TargetCode, style: StyleCode, tta, noise):
+        """``context_step`` over W context frames from zero h and c: pos, vel (N, W, n_pos, 3), rot (N, W, J, 6),
+        tta (N, W) -> (h, c, the LSTM inputs (N, W, lstm_input)). A frame's LSTM input does not depend on the
+        recurrent state, so the W frames' inputs are computed as one batch of N * W rows; only the cell runs
+        frame after frame."""
+        n, w = pos.shape[:2]
+
+        def frames(t):  # (N, W, ...) -> (N * W, ...)
+            return t.reshape(n * w, *t.shape[2:])
+
+        def each_frame(t):  # a per-transition (N, ...) tensor for each of its W frames
+            return frames(t.unsqueeze(1).expand(n, w, *t.shape[1:]))
+
+        target_f = TargetCode(*(each_frame(t) for t in target))
+        style_f = StyleCode(*(None if t is None else each_frame(t) for t in style))
+        x, _ = self.lstm_input(frames(pos), frames(vel), frames(rot), target_f, style_f, frames(tta),
+                               each_frame(noise))
+        x = x.reshape(n, w, -1)
+        h = x.new_zeros(n, self.cfg.rnn_size)
+        c = x.new_zeros(n, self.cfg.rnn_size)
+        for t in range(w):
+            h, c = self.LSTMCell(x[:, t], (h, c))
+        return h, c, x
+
     def step(self, state: FrameState, h, c, target: TargetCode, style: StyleCode, tta, noise):
         """One generated frame -> (next FrameState, h, c, (predicted phase, A, F)) (TransitionPhaseNet.py:380-424)."""
         pos, vel, rot, last_phase = state
@@ -391,21 +415,16 @@ class TransitionSampler(nn.Module):
         if noise is None:
             noise = 0.5 * torch.randn(n, 2 * self.cfg.state_out, generator=generator, device=cpos.device)
         target = self.encode_target(tpos[:, 1], tpos[:, 0], target_rot)
-        h = cpos.new_zeros(n, self.cfg.rnn_size)
-        c = cpos.new_zeros(n, self.cfg.rnn_size)
-        tta = torch.full((n,), length + ctx - 1, dtype=torch.long, device=cpos.device)
-        warmup = []
-        for i in range(1, ctx - 1):
-            tta = tta - 1
-            vel = cpos[:, i] - cpos[:, i - 1]
-            x, _ = self.lstm_input(cpos[:, i], vel, context_rot[:, i], target, style, tta, noise)
-            h, c = self.LSTMCell(x, (h, c))
-            warmup.append(x)
+        # warm-up frames 1 .. ctx - 2 at tta length + ctx - 2 down to length + 1
+        tta = length + ctx - 1 - torch.arange(1, ctx - 1, device=cpos.device).expand(n, ctx - 2)
+        h, c, warmup = self.warm_up(cpos[:, 1:-1], cpos[:, 1:-1] - cpos[:, :-2], context_rot[:, 1:-1], target, style,
+                                    tta, noise)
+        tta = tta[:, -1]
         if context_phase is None:
             if ctx != self.cfg.past_frames:
                 raise ValueError(f"predicting the initial phase needs {self.cfg.past_frames} context frames, "
                                  f"got {ctx}")
-            last_phase = self.initial_state_predictor(torch.stack(warmup, dim=1))[0]
+            last_phase = self.initial_state_predictor(warmup)[0]
         else:
             last_phase = context_phase[:, -1]
         state = FrameState(cpos[:, -1], cpos[:, -1] - cpos[:, -2], context_rot[:, -1], last_phase)
@@ -442,6 +461,26 @@ class SamplerTargetGraph(nn.Module):
 
     def forward(self, target_pos, target_prev_pos, target_rot):
         return self.sampler.encode_target(target_pos, target_prev_pos, target_rot).latent
+
+
+class SamplerWarmupGraph(nn.Module):
+    """The LSTM state after the warm-up on the context frames, from zero h and c (kind "rsmt_warmup"):
+    (pos, vel, rot of each warm-up frame, target_pos, target_rot, target_latent, the style embedding's gamma, beta,
+    keys and values, tta of each frame, noise) -> (h, c). TransitionSampler.warm_up."""
+
+    def __init__(self, sampler: TransitionSampler):
+        super().__init__()
+        self.sampler = sampler
+
+    def forward(self, pos, vel, rot, target_pos, target_rot, target_latent, emb_gamma, emb_beta, emb_keys,
+                emb_values, tta, noise):
+        style = StyleCode(emb_gamma, emb_beta, emb_keys, emb_values, None, None, None, None)
+        h, c, _ = self.sampler.warm_up(pos, vel, rot, TargetCode(target_pos, target_rot, target_latent), style, tta,
+                                       noise)
+        return h, c
+
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        return warmup_input_shapes(self.sampler.cfg)
 
 
 class SamplerStepGraph(nn.Module):

@@ -15,6 +15,9 @@ from typing import Callable
 
 import numpy as np
 
+from inference.networks.rsmt_config import warmup_input_shapes
+
+WARMUP = "rsmt_warmup"  # the warm-up in one call, where a backend has it (inference.networks.rsmt_config)
 NETWORK_OUTPUTS = ("pos", "rot", "phase", "pred_phase", "A", "F")  # kept per generated frame
 STATE = ("pos", "vel", "rot", "phase", "h", "c")  # what one step hands the next
 
@@ -33,8 +36,10 @@ def rollout_batch(gen, backend: str, items: list[RolloutInputs], whole: bool = F
                   step_done: Callable[[int], None] | None = None) -> list[dict[str, np.ndarray]]:
     """TransitionSampler.rollout through the runners of `gen` (a TransitionGenerator) on `backend`: the
     generated frames ({NETWORK_OUTPUTS: (length, ...)}) of every transition of `items`, in order, from
-    batch-len(items) calls of "rsmt_sampler_step" per step, or with `whole` the warm-up by steps and the
-    frames by "rsmt_rollout" calls (backends that have it). step_done(steps so far) after every sampler step (warm-up steps first)."""
+    batch-len(items) calls: the warm-up on the context in one "rsmt_warmup" call (backends that have it; else one
+    "rsmt_sampler_step" call per context frame), then one "rsmt_sampler_step" call per frame, or with `whole`
+    "rsmt_rollout" calls (backends that have it). step_done(steps so far) after every sampler step (warm-up steps
+    first; after a warm-up call, one after another for its steps)."""
     if not items:
         return []
     step_done = step_done or (lambda steps: None)
@@ -52,16 +57,26 @@ def rollout_batch(gen, backend: str, items: list[RolloutInputs], whole: bool = F
               **{k: np.concatenate([it.style[k] for it in items]) for k in items[0].style}}
     noise = np.stack([it.noise for it in items]).astype(np.float32)
     step = gen.runner(backend, "rsmt_sampler_step")
-    h = np.zeros((n, cfg.rnn_size), np.float32)
-    cell = np.zeros((n, cfg.rnn_size), np.float32)
     phase = np.stack([it.phase for it in items]).astype(np.float32)
-    tta = (lengths + c - 1).astype(np.float32)  # time to arrival: length + c - 2 at the first warm-up step
-    for i in range(1, c - 1):  # warm-up on the context: only the recurrent state carries on
-        tta -= 1
-        out = step(pos=pos[:, i], vel=pos[:, i] - pos[:, i - 1], rot=rot[:, i], phase=phase, h=h, c=cell,
-                   tta=np.maximum(tta, 0), noise=noise, **shared)
+    # warm-up on the context frames 1 .. c - 2 (only the recurrent state carries on), at time to arrival
+    # length + c - 2 down to length + 1
+    tta = (lengths[:, None] + c - 1 - np.arange(1, c - 1)[None]).astype(np.float32)
+    warm = {"pos": pos[:, 1:-1], "vel": pos[:, 1:-1] - pos[:, :-2], "rot": rot[:, 1:-1]}
+    if gen.has_kind(backend, WARMUP):  # one call
+        out = gen.runner(backend, WARMUP)(**warm, tta=tta, noise=noise,
+                                          **{k: shared[k] for k in warmup_input_shapes(cfg) if k in shared})
         h, cell = out["h"], out["c"]
-        step_done(i)
+        for i in range(1, c - 1):  # the warm-up's steps are done
+            step_done(i)
+    else:  # one step call per frame, its pose outputs unused
+        h = np.zeros((n, cfg.rnn_size), np.float32)
+        cell = np.zeros((n, cfg.rnn_size), np.float32)
+        for i in range(c - 2):
+            out = step(pos=warm["pos"][:, i], vel=warm["vel"][:, i], rot=warm["rot"][:, i], phase=phase, h=h, c=cell,
+                       tta=tta[:, i], noise=noise, **shared)
+            h, cell = out["h"], out["c"]
+            step_done(i + 1)
+    tta = tta[:, -1].copy()
     state = {"pos": pos[:, -1], "vel": pos[:, -1] - pos[:, -2], "rot": rot[:, -1], "phase": phase, "h": h, "c": cell}
     longest = int(lengths.max())
     if whole:

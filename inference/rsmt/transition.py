@@ -21,10 +21,11 @@ Pipeline (`TransitionGenerator.generate`):
 5. Style code ("rsmt_sampler_style") of `style_frames` (120) frames of the style clip, the centred ones
    of a longer clip; a shorter one is looped or held like the phase window. A saved style code
    (`StyleFeatures.save`: the 119 un-normalised per-frame features) skips reading a clip.
-6. Target code ("rsmt_sampler_target"), then the autoregressive rollout: the step graph
-   ("rsmt_sampler_step") once per warm-up context frame (only its recurrent state is used) and once per
-   generated frame, driven by the same Python loop for every backend; or, with `whole_rollout`, the
-   warm-up as before and then the generated frames from a backend's "rsmt_rollout" kind, one call per
+6. Target code ("rsmt_sampler_target"), then the autoregressive rollout (`inference.rsmt.batch`): the warm-up
+   on the context frames in one "rsmt_warmup" call (torch, ONNX Runtime, max-mojo; the MAX graphs have no such
+   kind and run the step graph once per context frame, only its recurrent state used), then the step graph
+   ("rsmt_sampler_step") once per generated frame, driven by the same Python loop for every backend; or, with
+   `whole_rollout`, the generated frames from a backend's "rsmt_rollout" kind, one call per
    `cfg.max_transition` frames (its contract: inference/backends/max/graphs/rollout.py).
 7. RSMT post-processing (`inference.rsmt.postprocess`), inverse kinematics to local rotations, and the
    canonical frame undone so the transition continues the source clip in world space; then (unless
@@ -51,7 +52,7 @@ import numpy as np
 
 from inference.backends.base import APP_BACKENDS, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
-from inference.rsmt.batch import RolloutInputs, rollout_batch
+from inference.rsmt.batch import WARMUP, RolloutInputs, rollout_batch
 from inference.rsmt.clip_cache import ClipCache, checksum, clip_key
 from inference.rsmt.footlock import lock_planted_feet
 from inference.rsmt.models import RSMTModel
@@ -302,13 +303,21 @@ class TransitionGenerator:
         self.model = model
         self.clips = clips if clips is not None else ClipCache()
         self._runners: dict[tuple[str, str], object] = {}
+        self._kinds: dict[str, frozenset[str]] = {}
         self._rig: ModelRig | None = None
 
     # ---- backends ----------------------------------------------------------------------------
     def load(self, backend: str, whole_rollout: bool = False) -> None:
         """Load every runner a transition needs on `backend` now (BackendNotReady / WeightsError here)."""
-        for kind in TRANSITION_KINDS + (("rsmt_rollout",) if whole_rollout else ()):
+        optional = ((WARMUP,) if self.has_kind(backend, WARMUP) else ()) + (("rsmt_rollout",) if whole_rollout else ())
+        for kind in TRANSITION_KINDS + optional:
             self.runner(backend, kind)
+
+    def has_kind(self, backend: str, kind: str) -> bool:
+        """Whether `backend` has a network of `kind` at all (remembered: asked on every request)."""
+        if backend not in self._kinds:
+            self._kinds[backend] = frozenset(get_backend(backend).kinds())
+        return kind in self._kinds[backend]
 
     def runner(self, backend: str, kind: str):
         key = (backend, kind)

@@ -6,19 +6,27 @@ PANEL outputs, input-major). Row r of A starts at a + (r // group_rows) * group_
 - a 1-D convolution over (T, Cin) channels-last frames, one group per batch item: row t reads the K * Cin
   floats from frame t on (lda = Cin), whose flattening (k, c) is the im2col row, without copying it.
 
+With `accumulate`, Y[r, o] = act(Y[r, o] + sum_i A(r)[i] W[i, o]) (the bias is not added): a layer whose inputs
+come in two parts applied as two calls (the LSTM's W_ih x, then W_hh h) runs the same multiply-adds in the
+same order as one call on the concatenated input, so the outputs are bit-identical.
+
 Panels are 16, 32 or 64 outputs wide (the narrowest that holds the layer: a 13-channel convolution wastes
 no 51 of 64 lanes). Micro-kernel: R rows x one panel of W outputs (8 x 16, 4 x 32, 4 x 64: 8 to 16 AVX-512
-accumulators), so every weight vector loaded serves R rows. Work items are (row block, panel) pairs, run by `parallelize` when the layer is big
+accumulators; on AVX2's sixteen 8-lane registers 6 x 16, 3 x 32 and 3 x 32 twice per 64-wide panel: 12), so every
+weight vector loaded serves R rows; a single row takes the whole panel. Every output's sum runs over the inputs in
+order from the bias whatever the tile, so the results do not depend on the tile shape. Work items are (row block, panel) pairs, run by `parallelize` when the layer is big
 enough to pay the task hand-off; small layers run on the calling thread.
 """
 from std.atomic import Atomic
 from std.math import exp, tanh
+from std.sys import simd_width_of
 
 from max.algorithm.backend.cpu.parallelize import parallelize
 
 from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU, PANEL
 from kernels.pointers import F32Ptr, I64Ptr
 
+comptime LANES = simd_width_of[DType.float32]()  # float32 lanes of the target's SIMD registers
 comptime ACT_TANH = 3
 comptime ACT_PLU = 4  # max(w (x + c) - c, min(w (x - c) + c, x)) with the layer's (w, c)
 comptime BLOCK_ROWS = 32  # rows per work item
@@ -59,14 +67,28 @@ def _store[W: Int](y: F32Ptr, v: SIMD[DType.float32, W], valid: Int):
 
 
 @always_inline
+def _start[W: Int](bias: SIMD[DType.float32, W], y: F32Ptr, valid: Int, accumulate: Bool) -> SIMD[DType.float32, W]:
+    """An accumulator's first value: the bias, or with `accumulate` what y holds (its first `valid` lanes)."""
+    if not accumulate:
+        return bias
+    if valid == W:
+        return y.unsafe_load[width=W](0)
+    var v = SIMD[DType.float32, W](0)
+    for j in range(valid):
+        v[j] = y[unsafe_offset=j]
+    return v
+
+
+@always_inline
 def _row(a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int) -> F32Ptr:
     return a.unsafe_offset((r // group_rows) * group_stride + (r % group_rows) * lda)
 
 
-def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
-                          b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int, plu_w: Float32, plu_c: Float32):
-    """Rows r0 .. r0+R-1 (R <= 8) of one panel of width W: w is the panel (n_in, W), b its bias, y its first
-    output. The accumulators are spelled out (acc0..acc7, only the first R used) to stay in registers."""
+def _tile[W: Int, R: Int, S: Int = W](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
+                          b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int, plu_w: Float32, plu_c: Float32,
+                          accumulate: Bool):
+    """Rows r0 .. r0+R-1 (R <= 8) of W outputs of one panel of width S: w is the panel's first of those outputs (the
+    panel is (n_in, S)), b its bias, y its first output. The accumulators are spelled out (acc0..acc7, only the first R used) to stay in registers."""
     var x0 = _row(a, r0 + min(0, R - 1), lda, group_rows, group_stride)
     var x1 = _row(a, r0 + min(1, R - 1), lda, group_rows, group_stride)
     var x2 = _row(a, r0 + min(2, R - 1), lda, group_rows, group_stride)
@@ -76,7 +98,7 @@ def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_s
     var x6 = _row(a, r0 + min(6, R - 1), lda, group_rows, group_stride)
     var x7 = _row(a, r0 + min(7, R - 1), lda, group_rows, group_stride)
     var bias = b.unsafe_load[width=W](0)
-    var acc0 = bias
+    var acc0 = _start[W](bias, y.unsafe_offset(r0 * ldy), valid, accumulate)
     var acc1 = bias
     var acc2 = bias
     var acc3 = bias
@@ -84,6 +106,20 @@ def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_s
     var acc5 = bias
     var acc6 = bias
     var acc7 = bias
+    comptime if R > 1:
+        acc1 = _start[W](bias, y.unsafe_offset((r0 + 1) * ldy), valid, accumulate)
+    comptime if R > 2:
+        acc2 = _start[W](bias, y.unsafe_offset((r0 + 2) * ldy), valid, accumulate)
+    comptime if R > 3:
+        acc3 = _start[W](bias, y.unsafe_offset((r0 + 3) * ldy), valid, accumulate)
+    comptime if R > 4:
+        acc4 = _start[W](bias, y.unsafe_offset((r0 + 4) * ldy), valid, accumulate)
+    comptime if R > 5:
+        acc5 = _start[W](bias, y.unsafe_offset((r0 + 5) * ldy), valid, accumulate)
+    comptime if R > 6:
+        acc6 = _start[W](bias, y.unsafe_offset((r0 + 6) * ldy), valid, accumulate)
+    comptime if R > 7:
+        acc7 = _start[W](bias, y.unsafe_offset((r0 + 7) * ldy), valid, accumulate)
     var wp = w
     for i in range(n_in):
         var wv = wp.unsafe_load[width=W](0)
@@ -102,7 +138,7 @@ def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_s
             acc6 = wv.fma(SIMD[DType.float32, W](x6[unsafe_offset=i]), acc6)
         comptime if R > 7:
             acc7 = wv.fma(SIMD[DType.float32, W](x7[unsafe_offset=i]), acc7)
-        wp = wp.unsafe_offset(W)
+        wp = wp.unsafe_offset(S)
     _store[W](y.unsafe_offset((r0 + 0) * ldy), _act[W](acc0, act, plu_w, plu_c), valid)
     comptime if R > 1:
         _store[W](y.unsafe_offset((r0 + 1) * ldy), _act[W](acc1, act, plu_w, plu_c), valid)
@@ -122,7 +158,7 @@ def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_s
 
 def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
                            w: F32Ptr, b: F32Ptr, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
-                           item: Int, n_panels: Int):
+                           item: Int, n_panels: Int, accumulate: Bool):
     """Work item `item`: panel item % n_panels over rows block item // n_panels."""
     var panel = item % n_panels
     var r0 = (item // n_panels) * BLOCK_ROWS
@@ -131,76 +167,96 @@ def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, grou
     var bp = b.unsafe_offset(panel * W)
     var yp = y.unsafe_offset(panel * W)
     var valid = min(W, n_out - panel * W)
+    # rows in tiles of RT (R where the SIMD registers hold R x W accumulators: AVX-512's 32 x 16 lanes); with
+    # 8-lane registers (AVX2: 16 of them) at most 12 accumulators, a 64-wide panel taken as two 32-wide halves
+    comptime SUB = W if LANES >= 16 or W <= 32 else 32
+    comptime RT = R if LANES >= 16 else (12 * LANES) // SUB
     var r = r0
-    while r + R <= r1:
-        _tile[W, R](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c)
-        r += R
+    comptime if SUB < W:
+        var r_end = r0 + (r1 - r0) // RT * RT
+        if r_end > r0:
+            var s0 = 0
+            while s0 < valid:
+                var rr = r0
+                while rr < r_end:
+                    _tile[SUB, RT, W](a, rr, lda, group_rows, group_stride, n_in, wp.unsafe_offset(s0),
+                                      bp.unsafe_offset(s0), yp.unsafe_offset(s0), ldy, min(SUB, valid - s0), act,
+                                      plu_w, plu_c, accumulate)
+                    rr += RT
+                s0 += SUB
+            r = r_end
+    else:
+        while r + RT <= r1:
+            _tile[W, RT](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c,
+                         accumulate)
+            r += RT
     while r < r1:
-        _tile[W, 1](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c)
+        _tile[W, 1](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c,
+                    accumulate)
         r += 1
 
 
 def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
                           b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32,
-                          plu_c: Float32, workers: Int):
+                          plu_c: Float32, workers: Int, accumulate: Bool):
     var blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
     var items = blocks * n_panels
     if workers < 2 or items < 2 or rows * n_in * n_panels * W < PARALLEL_MACS:
         for item in range(items):
             _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item,
-                         n_panels)
+                         n_panels, accumulate)
         return
 
     def work(item: Int) {var a, var rows, var lda, var group_rows, var group_stride, var n_in, var w, var b,
-                         var n_out, var y, var ldy, var act, var plu_w, var plu_c, var n_panels}:
+                         var n_out, var y, var ldy, var act, var plu_w, var plu_c, var n_panels, var accumulate}:
         _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item,
-                     n_panels)
+                     n_panels, accumulate)
 
     parallelize(work, items, min(workers, items))
 
 
 def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
                 b: F32Ptr, panel: Int, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int,
-                plu_w: Float32 = 1, plu_c: Float32 = 0):
+                plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):
     """Y[r, 0:n_out] = act(A(r) W + b) for r < rows (see the module docstring); y's row stride is ldy.
     W is packed in panels of `panel` (16, 32 or 64) outputs; at most `workers` threads; (plu_w, plu_c) are
-    ACT_PLU's parameters."""
+    ACT_PLU's parameters; `accumulate`: add to what y holds instead of the bias (module docstring)."""
     if panel == 16:
         _gemm[16, 8](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
-                     workers)
+                     workers, accumulate)
     elif panel == 32:
         _gemm[32, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
-                     workers)
+                     workers, accumulate)
     else:
         _gemm[PANEL, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
-                        workers)
+                        workers, accumulate)
 
 
 def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int,
                                   n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
-                                  claim: I64Ptr, done: I64Ptr):
+                                  claim: I64Ptr, done: I64Ptr, accumulate: Bool):
     var items = ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * n_panels
     while True:
         var item = Int(Atomic[Int64].fetch_add(claim, 1))
         if item >= items:
             return
-        _block[W, R](a, rows, lda, rows, 0, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item, n_panels)
+        _block[W, R](a, rows, lda, rows, 0, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item, n_panels, accumulate)
         _ = Atomic[Int64].fetch_add(done, 1)
 
 
 def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, panel: Int, n_panels: Int,
                  n_out: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr, done: I64Ptr, plu_w: Float32 = 1,
-                 plu_c: Float32 = 0):
+                 plu_c: Float32 = 0, accumulate: Bool = False):
     """gemm_panels' work items (row block, panel) of a linear layer, shared by a team of threads that each call
     this: an item goes to whoever claims it first from the counter `claim` (atomic), and `done` counts the
     finished ones, so a thread that needs the outputs waits for done == work_items(rows) and no thread ever waits
     for another to start. Each item's arithmetic is gemm_panels', whoever runs it."""
     if panel == 16:
-        _gemm_claimed[16, 8](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done)
+        _gemm_claimed[16, 8](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
     elif panel == 32:
-        _gemm_claimed[32, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done)
+        _gemm_claimed[32, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
     else:
-        _gemm_claimed[PANEL, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done)
+        _gemm_claimed[PANEL, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
 
 
 def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F32Ptr, act: Int):
@@ -244,18 +300,18 @@ struct PackedLayer(Copyable, Movable):
                            F32Ptr(unsafe_from_address=Int(d[unsafe_offset=5])))
 
     def apply(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, threads: Int,
-              plu_w: Float32 = 1, plu_c: Float32 = 0):
+              plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):
         """Rows x[r * ldx :] -> y[r * ldy :] for r < rows: one GEMM, each weight panel streamed once per
         micro-kernel's rows (a GEMV at batch 1)."""
         gemm_panels(x, rows, ldx, rows, 0, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy,
-                    act, threads, plu_w, plu_c)
+                    act, threads, plu_w, plu_c, accumulate)
 
     def work_items(self, rows: Int) -> Int:
         """The work items of `rows` rows (what gemm_claimed's `done` counts up to)."""
         return ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * self.n_panels
 
     def apply_claimed(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr,
-                      done: I64Ptr, plu_w: Float32 = 1, plu_c: Float32 = 0):
+                      done: I64Ptr, plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):
         """`apply` by a team of threads (gemm_claimed)."""
         gemm_claimed(x, rows, ldx, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy, act,
-                     claim, done, plu_w, plu_c)
+                     claim, done, plu_w, plu_c, accumulate)

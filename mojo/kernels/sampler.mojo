@@ -15,6 +15,9 @@ the split, so the outputs are bit-identical). A whole rollout of one row on seve
 of two (Span): the leader does the per-row work, both take the dense layers' work items as they come (30 steps:
 5.2 -> 3.8 ms).
 
+`warmup` is a transition's warm-up on its context frames in one call: their LSTM inputs as one batch, then only
+the recurrent part frame by frame (a full step per frame streamed all the weights 8 times for h and c alone).
+
 The maths follows TransitionSampler.step / lstm_input (see there for the official-code references):
 state, offset and style embedding (AdaIN + attention over the style tokens) -> LSTMCell -> phase
 predictor (AdaIN + attention) -> phase update (rotate by 2 pi F dt, scale by A, halfway slerp with the
@@ -45,20 +48,21 @@ comptime OFFSET1 = 3
 comptime EMB_LINEAR = 4
 comptime EMB_ATN_F = 5
 comptime EMB_ATN_K = 6
-comptime LSTM = 7  # [W_ih | W_hh] on [x | h], bias b_ih + b_hh
-comptime PRED0 = 8
-comptime PRED1 = 9
-comptime PRED_ATN_F = 10
-comptime PRED_ATN_K = 11
-comptime PRED2 = 12
-comptime PRED_MLP = 13
-comptime GATE0 = 14
-comptime GATE1 = 15
-comptime GATE2 = 16
-comptime EXPERT0 = 17  # the E experts stacked along the outputs: (E * Out, In)
-comptime EXPERT1 = 18
-comptime EXPERT_MLP = 19
-comptime N_DENSE = 20
+comptime LSTM_X = 7  # W_ih on x, bias b_ih + b_hh
+comptime LSTM_H = 8  # W_hh on h, added to LSTM_X's outputs (no bias): the two make LSTMCell's gates
+comptime PRED0 = 9
+comptime PRED1 = 10
+comptime PRED_ATN_F = 11
+comptime PRED_ATN_K = 12
+comptime PRED2 = 13
+comptime PRED_MLP = 14
+comptime GATE0 = 15
+comptime GATE1 = 16
+comptime GATE2 = 17
+comptime EXPERT0 = 18  # the E experts stacked along the outputs: (E * Out, In)
+comptime EXPERT1 = 19
+comptime EXPERT_MLP = 20
+comptime N_DENSE = 21
 
 
 @fieldwise_init
@@ -66,40 +70,42 @@ struct Span(Copyable, Movable):
     """Rows first .. end - 1 of a batch (the scratch rows of the same indices), whose dense layers may use up
     to `threads` threads. A batch split over threads gives each thread a span of its own and 1 thread.
 
-    A team (`team` != 0: the address of its int64 counters, `team_counters`) is two threads on one row, sharing
-    every dense layer's work items (gemm_claimed): member 0, the leader, runs everything else (its span is the
-    row); member 1's span is empty, so it only joins the dense layers, each once the leader has opened it."""
+    A team (`team` != 0: the address of its int64 counters, `team_counters`) is two threads on one transition,
+    sharing every dense layer's work items (gemm_claimed) over its first `team_rows` rows: member 0, the leader,
+    runs everything else (its span is those rows); member 1's span is empty, so it only joins the dense layers,
+    each once the leader has opened it."""
 
     var first: Int
     var end: Int
     var threads: Int
     var team: Int
     var member: Int
+    var team_rows: Int
 
 
 comptime TEAM_OPEN = 0  # the dense layers the leader has opened (its inputs are ready)
-comptime TEAM_ROWS = 1  # the rows the team computes
-comptime TEAM_STAGE = 2  # + member: the dense layers that member has reached
+comptime TEAM_STAGE = 1  # + member: the dense layers that member has reached
 comptime TEAM_SLOTS = 8  # then a (claimed, done) pair of counters per dense layer call
 
 
-def team_counters(rows: Int, steps: Int) -> List[Int64]:
-    """Zeroed counters of a team over `rows` rows for `steps` sampler steps (N_DENSE dense layer calls each)."""
-    var counters = List[Int64](length=TEAM_SLOTS + 2 * N_DENSE * max(steps, 1), fill=0)
-    counters[TEAM_ROWS] = Int64(rows)
-    return counters^
+def team_counters(steps: Int) -> List[Int64]:
+    """Zeroed counters of a team for `steps` sampler steps (N_DENSE dense layer calls each)."""
+    return List[Int64](length=TEAM_SLOTS + 2 * N_DENSE * max(steps, 1), fill=0)
 
 
 @fieldwise_init
 struct Rows(Copyable, Movable):
-    """Row r of a (rows, ...) float32 array at ptr + r * stride (floats)."""
+    """Row r of a (rows, ...) float32 array at ptr + (r // group) * stride (floats): `group` > 1 gives each
+    group of that many consecutive rows one array row (a transition's target and style code for each of its
+    warm-up frames)."""
 
     var ptr: F32Ptr
     var stride: Int
+    var group: Int
 
     @always_inline
     def at(self, r: Int) -> F32Ptr:
-        return self.ptr.unsafe_offset(r * self.stride)
+        return self.ptr.unsafe_offset((r // self.group) * self.stride)
 
 
 struct SpecReader:
@@ -326,7 +332,7 @@ struct Sampler:
             6 * n + 6 * j, hid, hid, so,  # state encoder
             3 * n + 6 * j, hid, hid, so,  # offset encoder
             so, s, s, s, s, s,  # style embedding: linear, attention f, k
-            s + 2 * so, 4 * rnn,  # LSTM (in = x, out = gates)
+            s + 2 * so, 4 * rnn, rnn, 4 * rnn,  # LSTM: W_ih (x -> gates), W_hh (h -> gates)
             rnn + 2 * p + 2 * so, rnn, rnn, s, s, s, s, s, s, s, s, 4 * p + 9 + z,  # phase predictor
             2 * p + z, self.layers[GATE0].n_out, self.layers[GATE0].n_out, self.layers[GATE0].n_out,
             self.layers[GATE0].n_out, e,  # gate
@@ -334,10 +340,7 @@ struct Sampler:
         ]
         var got = List[Int]()
         for i in range(N_DENSE):
-            if i == LSTM:
-                got.append(self.layers[i].n_in - rnn)
-            else:
-                got.append(self.layers[i].n_in)
+            got.append(self.layers[i].n_in)
             got.append(self.layers[i].n_out)
         for i in range(len(expect)):
             if expect[i] != got[i]:
@@ -351,9 +354,16 @@ struct Sampler:
 
     def _dense(self, layer: Int, x: F32Ptr, y: F32Ptr, act: Int, rows: Span, plu_w: Float32 = 1, plu_c: Float32 = 0):
         """Scratch rows x -> scratch rows y through dense layer `layer` (with a team: see Span)."""
+        self._dense_rows(layer, x, self.ws, y, self.ws, act, rows, False, plu_w, plu_c)
+
+    def _dense_rows(self, layer: Int, x: F32Ptr, ldx: Int, y: F32Ptr, ldy: Int, act: Int, rows: Span,
+                    accumulate: Bool, plu_w: Float32 = 1, plu_c: Float32 = 0):
+        """Rows x[r * ldx :] -> y[r * ldy :] (r in the span) through dense layer `layer`; with `accumulate` added
+        to what y holds (gemm.mojo)."""
         if rows.team == 0:
-            self.layers[layer].apply(self.row(x, rows.first), self.ws, rows.end - rows.first,
-                                     self.row(y, rows.first), self.ws, act, rows.threads, plu_w, plu_c)
+            self.layers[layer].apply(x.unsafe_offset(rows.first * ldx), ldx, rows.end - rows.first,
+                                     y.unsafe_offset(rows.first * ldy), ldy, act, rows.threads, plu_w, plu_c,
+                                     accumulate)
             return
         var team = I64Ptr(unsafe_from_address=rows.team)
         var stage = Int(team[unsafe_offset=TEAM_STAGE + rows.member])  # this member's own counter
@@ -364,10 +374,10 @@ struct Sampler:
         else:
             while Atomic[Int64].load[ordering=Ordering.ACQUIRE](opened) <= Int64(stage):
                 pass
-        var n = Int(team[unsafe_offset=TEAM_ROWS])
+        var n = rows.team_rows
         var claim = team.unsafe_offset(TEAM_SLOTS + 2 * stage)
         var done = claim.unsafe_offset(1)
-        self.layers[layer].apply_claimed(x, self.ws, n, y, self.ws, act, claim, done, plu_w, plu_c)
+        self.layers[layer].apply_claimed(x, ldx, n, y, ldy, act, claim, done, plu_w, plu_c, accumulate)
         if rows.member == 0:  # the leader reads the outputs next
             var items = Int64(self.layers[layer].work_items(n))
             while Atomic[Int64].load[ordering=Ordering.ACQUIRE](done) < items:
@@ -402,16 +412,15 @@ struct Sampler:
         self._dense(first, self.enc_in, self.hidden, ACT_PLU, rows, w0, c0)
         self._dense(first + 1, self.hidden, dst, ACT_PLU, rows, w1, c1)
 
-    def lstm(self, rows: Span, pos: Rows, vel: Rows, rot: Rows, h: Rows, c: Rows, target_pos: Rows, target_rot: Rows,
-             target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows, emb_values: Rows, tta: Rows,
-             noise: Rows, h_out: Rows, c_out: Rows):
-        """Lstm_input + LSTMCell for the span's rows (a warm-up frame is just this); leaves each row's h_target at
-        lstm_in[S : S + 2 SO]."""
+    def lstm_input(self, rows: Span, pos: Rows, vel: Rows, rot: Rows, target_pos: Rows, target_rot: Rows,
+                   target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows, emb_values: Rows, tta: Rows,
+                   noise: Rows):
+        """TransitionSampler.lstm_input for the span's rows: x = [state + pe_style | h_target] at lstm_in[0 : S + 2 SO]
+        of each row (h_target at lstm_in[S : S + 2 SO])."""
         var n = self.n_pos
         var j = self.joints
         var so = self.state_out
         var s = self.style
-        var rnn = self.rnn
         # state encoder input: [pos - hip | vel | 6D]
         for r in range(rows.first, rows.end):
             var e = self.row(self.enc_in, r)
@@ -460,11 +469,44 @@ struct Sampler:
             for i in range(so):
                 li[unsafe_offset=s + i] = off[unsafe_offset=i] + pe[unsafe_offset=i] + noise_weight * nz[unsafe_offset=i]
                 li[unsafe_offset=s + so + i] = tl[unsafe_offset=i] + pe[unsafe_offset=i] + noise_weight * nz[unsafe_offset=so + i]
-            _copy(h.at(r), li.unsafe_offset(s + 2 * so), rnn)
-        # LSTMCell, gates in torch's order (i, f, g, o)
-        self._dense(LSTM, self.lstm_in, self.gates, ACT_NONE, rows)
+
+    def lstm(self, rows: Span, pos: Rows, vel: Rows, rot: Rows, h: Rows, c: Rows, target_pos: Rows, target_rot: Rows,
+             target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows, emb_values: Rows, tta: Rows,
+             noise: Rows, h_out: Rows, c_out: Rows):
+        """Lstm_input + LSTMCell for the span's rows; leaves each row's h_target at lstm_in[S : S + 2 SO]."""
+        self.lstm_input(rows.copy(), pos, vel, rot, target_pos, target_rot, target_latent, emb_gamma, emb_beta,
+                        emb_keys, emb_values, tta, noise)
+        # LSTMCell, gates in torch's order (i, f, g, o): W_ih x + b, then + W_hh h
+        self._dense(LSTM_X, self.lstm_in, self.gates, ACT_NONE, rows.copy())
+        self._dense_rows(LSTM_H, h.ptr, h.stride, self.gates, self.ws, ACT_NONE, rows.copy(), True)
         for r in range(rows.first, rows.end):
-            _lstm_cell(self.row(self.gates, r), c.at(r), c_out.at(r), h_out.at(r), rnn)
+            _lstm_cell(self.row(self.gates, r), c.at(r), c_out.at(r), h_out.at(r), self.rnn)
+
+    def warmup(self, rows: Span, frames: Int, pos: Rows, vel: Rows, rot: Rows, target_pos: Rows, target_rot: Rows,
+               target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows, emb_values: Rows, tta: Rows,
+               noise: Rows, h_out: Rows, c_out: Rows):
+        """The LSTM state after the warm-up on `frames` context frames (TransitionSampler.context_step, from zero
+        h and c) of the span's transitions. Transition n's frame t is row n * frames + t of pos, vel, rot and tta
+        and of the scratch (the sampler sized for transitions x frames rows); the other inputs have a row per
+        transition (Rows.group = frames). A frame's LSTM input does not depend on the recurrent state, so every
+        frame's lstm_input and W_ih x run as one batch (each weight streamed once for all of them, not once per
+        frame); only W_hh h and the cell run frame after frame. A team (one transition) shares the batched layers
+        over its `frames` rows, and W_hh h."""
+        var f = frames
+        var frame_rows = Span(rows.first * f, rows.end * f, rows.threads, rows.team, rows.member, rows.team_rows * f)
+        self.lstm_input(frame_rows.copy(), pos, vel, rot, target_pos, target_rot, target_latent, emb_gamma, emb_beta,
+                        emb_keys, emb_values, tta, noise)
+        self._dense(LSTM_X, self.lstm_in, self.gates, ACT_NONE, frame_rows.copy())
+        for r in range(rows.first, rows.end):
+            for i in range(self.rnn):
+                h_out.at(r)[unsafe_offset=i] = 0
+                c_out.at(r)[unsafe_offset=i] = 0
+        for t in range(f):
+            var gates = self.row(self.gates, t)  # frame t of transition n: + n * f rows
+            if t > 0:  # h is zero before the first frame
+                self._dense_rows(LSTM_H, h_out.ptr, h_out.stride, gates, f * self.ws, ACT_NONE, rows.copy(), True)
+            for r in range(rows.first, rows.end):
+                _lstm_cell(gates.unsafe_offset(r * f * self.ws), c_out.at(r), c_out.at(r), h_out.at(r), self.rnn)
 
     def step(self, rows: Span, pos: Rows, vel: Rows, rot: Rows, phase: Rows, h: Rows, c: Rows, target_pos: Rows,
              target_rot: Rows, target_latent: Rows, emb_gamma: Rows, emb_beta: Rows, emb_keys: Rows,

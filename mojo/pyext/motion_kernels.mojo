@@ -109,18 +109,19 @@ def sampler_scratch_floats(spec_addr: PythonObject, rows: PythonObject) raises -
 
 
 @always_inline
-def _rows(io: I64Ptr, i: Int, stride: Int, offset: Int = 0) -> Rows:
-    """The i-th array of an io table as rows `stride` floats apart, from float `offset` of each row."""
-    return Rows(F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * offset), stride)
+def _rows(io: I64Ptr, i: Int, stride: Int, offset: Int = 0, group: Int = 1) -> Rows:
+    """The i-th array of an io table as rows `stride` floats apart, from float `offset` of each row; `group`
+    consecutive rows share one (Rows)."""
+    return Rows(F32Ptr(unsafe_from_address=Int(io[unsafe_offset=i]) + 4 * offset), stride, group)
 
 
 def _threads_over_rows(rows: Int, threads: Int, team: Bool) -> Int:
     """The threads a sampler call runs on. Several rows: one share of the rows per thread, each thread running
     whole steps (dense layers and per-row work) on its own: one hand-off per call instead of one per dense
     layer. One row, where the call allows a `team`: a team of two (kernels.sampler.Span), the row's dense layers
-    shared, the rest on the leader. A whole rollout does; a single step does not: in a transition's warm-up,
-    one step per call, the team's second core made each step slower (its first: 573 -> 842 us; a rollout of 30
-    steps: 5.2 -> 3.8 ms)."""
+    shared, the rest on the leader. A whole rollout and a warm-up do (30 steps: 5.2 -> 3.8 ms; a warm-up on an
+    AVX2 machine: 1.05 -> 0.63 ms); a single step does not: one step per call, the team's second core made each
+    step slower (its first: 573 -> 842 us)."""
     if threads < 2:
         return 1
     if rows == 1:
@@ -132,18 +133,18 @@ def _share(i: Int, shares: Int, rows: Int, threads: Int, team: Int) -> Span:
     """Thread i's span of `shares` (_threads_over_rows); team: the address of the team's counters (0: none).
     Above 4 rows a share is whole micro-kernel tiles of 4 rows (the last one takes the rest)."""
     if team != 0:
-        return Span(0, rows if i == 0 else 0, 1, team, i)
+        return Span(0, rows if i == 0 else 0, 1, team, i, rows)
     if shares < 2:
-        return Span(0, rows, threads, 0, 0)
+        return Span(0, rows, threads, 0, 0, 0)
     var chunk = (rows + shares - 1) // shares
     if chunk > 4:
         chunk = (chunk + 3) // 4 * 4
-    return Span(min(i * chunk, rows), min((i + 1) * chunk, rows), 1, 0, 0)
+    return Span(min(i * chunk, rows), min((i + 1) * chunk, rows), 1, 0, 0, 0)
 
 
 def _team(rows: Int, shares: Int, steps: Int) -> List[Int64]:
     """The counters of a team (one row on two threads) for `steps` steps; empty when the call has none."""
-    return team_counters(rows, steps) if rows == 1 and shares > 1 else List[Int64]()
+    return team_counters(steps) if rows == 1 and shares > 1 else List[Int64]()
 
 
 def _step_rows(m: Sampler, io: I64Ptr, span: Span):
@@ -185,6 +186,49 @@ def sampler_steps(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: 
         work(0)
     else:
         parallelize(work, shares, shares)
+    return PythonObject(None)
+
+
+def _warmup_rows(m: Sampler, io: I64Ptr, span: Span, frames: Int):
+    """sampler_warmup on the span's transitions."""
+    var np3 = 3 * m.n_pos
+    var j6 = 6 * m.joints
+    var ts = m.tokens * m.style
+    var f = frames
+    m.warmup(span, f, _rows(io, 0, np3), _rows(io, 1, np3), _rows(io, 2, j6), _rows(io, 3, np3, 0, f),
+             _rows(io, 4, j6, 0, f), _rows(io, 5, m.state_out, 0, f), _rows(io, 6, m.style, 0, f),
+             _rows(io, 7, m.style, 0, f), _rows(io, 8, ts, 0, f), _rows(io, 9, ts, 0, f), _rows(io, 10, 1),
+             _rows(io, 11, 2 * m.state_out, 0, f), _rows(io, 12, m.rnn), _rows(io, 13, m.rnn))
+
+
+def sampler_warmup(spec_addr: PythonObject, scratch_addr: PythonObject, io_addr: PythonObject,
+                   rows_obj: PythonObject, frames_obj: PythonObject, threads_obj: PythonObject) raises -> PythonObject:
+    """The LSTM state after the warm-up on `frames` context frames (kind "rsmt_warmup") of `rows` transitions,
+    split over the threads as sampler_steps splits its rows; one transition's warm-up on two threads is a team
+    (its frames' dense layers and W_hh h shared, kernels.sampler.Sampler.warmup). Scratch sized by sampler_scratch_floats(spec, rows * frames).
+
+    io (int64): addresses of the inputs pos, vel, rot (rows, frames, ...), target_pos, target_rot, target_latent,
+    emb_gamma, emb_beta, emb_keys, emb_values (rows, ...), tta (rows, frames), noise (rows, 2 state_out), then
+    of the outputs h, c (rows, rnn); each C-contiguous float32.
+    """
+    var rows = Int(py=rows_obj)
+    var threads = Int(py=threads_obj)
+    var frames = Int(py=frames_obj)
+    var m = Sampler(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=scratch_addr), rows * frames)
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    var shares = _threads_over_rows(rows, threads, True)
+    var team = _team(rows, shares, 1)  # one transition's warm-up makes fewer than N_DENSE dense layer calls
+    var team_addr = Int(team.unsafe_ptr()) if len(team) > 0 else 0
+    var sampler = Pointer(to=m)
+
+    def work(i: Int) {var sampler, var io, var rows, var threads, var shares, var team_addr, var frames}:
+        _warmup_rows(sampler[], io, _share(i, shares, rows, threads, team_addr), frames)
+
+    if shares < 2:
+        work(0)
+    else:
+        parallelize(work, shares, shares)
+    _ = len(team)  # the team's counters outlive its threads
     return PythonObject(None)
 
 
@@ -295,6 +339,8 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
         b.def_function[sampler_steps]("sampler_steps", docstring="sampler_steps(spec, scratch, io, rows, threads)")
         b.def_function[sampler_rollout]("sampler_rollout",
                                         docstring="sampler_rollout(spec, scratch, io, rows, frames, threads)")
+        b.def_function[sampler_warmup]("sampler_warmup",
+                                       docstring="sampler_warmup(spec, scratch, io, rows, frames, threads)")
         return b.finalize()
     except e:
         abort(t"motion_kernels: module init failed: {e}")

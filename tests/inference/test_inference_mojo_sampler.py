@@ -1,6 +1,7 @@
 """The fused Mojo sampler (mojo/kernels/sampler.mojo via inference/backends/mojo/sampler.py) against the torch
-reference, without MAX: one step on the shipped lite weights and on random weights, a batch whose rows ask
-for different lengths in one rollout call, and unusable weights or inputs. Tolerance: 1e-4 absolute (fp32)."""
+reference, without MAX: one step on the shipped lite weights and on random weights, the warm-up on the context
+in one call, a batch whose rows ask for different lengths in one rollout call, and unusable weights or inputs.
+Tolerance: 1e-4 absolute (fp32)."""
 from __future__ import annotations
 
 import numpy as np
@@ -38,6 +39,32 @@ def test_step_matches_torch(shipped, which, batch):
     worst = {k: float(np.abs(out[k] - ref[k]).max()) for k in STEP_OUTPUTS}
     assert all(out[k].shape == ref[k].shape for k in STEP_OUTPUTS)
     assert max(worst.values()) <= TOL, worst
+
+
+@pytest.mark.parametrize("which", ["shipped", "random"])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_warmup_is_the_context_steps(shipped, which, batch):
+    """One "rsmt_warmup" call (every frame's LSTM input as one batch, then W_hh h frame by frame) gives the h and
+    c of torch's step graph run on each context frame in turn from zeros; on two threads (one transition: the
+    large layers' panels shared; several: a share of the transitions per thread) the same bits as on one."""
+    weights = shipped if which == "shipped" else random_like(shipped, 11)
+    torch_step, x = _inputs(weights, batch, seed=4)
+    runs = {}
+    for threads in (1, 2):
+        runner = SamplerRunner("rsmt_warmup", weights)
+        runner.sampler.threads = threads
+        frames = runner.inputs["pos"][0]
+        rng = np.random.default_rng(8)
+        warm = {k: rng.standard_normal((batch, *runner.inputs[k])).astype(np.float32) for k in ("pos", "vel", "rot")}
+        warm["tta"] = (np.arange(frames, 0, -1)[None] + np.arange(batch)[:, None] * 7).astype(np.float32)
+        runs[threads] = runner(**warm, **{k: x[k] for k in runner.inputs if k not in warm})
+    assert all(np.array_equal(runs[1][k], runs[2][k]) for k in ("h", "c"))
+    h, c = np.zeros_like(x["h"]), np.zeros_like(x["c"])
+    for t in range(frames):
+        ref = torch_step(**{**x, "pos": warm["pos"][:, t], "vel": warm["vel"][:, t], "rot": warm["rot"][:, t],
+                            "h": h, "c": c, "tta": warm["tta"][:, t]})
+        h, c = ref["h"], ref["c"]
+    assert np.abs(runs[1]["h"] - h).max() <= TOL and np.abs(runs[1]["c"] - c).max() <= TOL
 
 
 def test_rollout_rows_of_different_lengths(shipped):
@@ -121,7 +148,7 @@ def test_unusable_weights_and_inputs_are_refused(shipped):
     with pytest.raises(WeightsError, match="broken.safetensors: tensor 'phase_predictor.mlp.bias' has shape"):
         SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, bad, path="broken.safetensors"))
     bad["phase_predictor.mlp.bias"] = bad["phase_predictor.mlp.bias"][:-1]  # consistent, but not this network
-    with pytest.raises(WeightsError, match="broken.safetensors: .*dense layer 13 has 44 outputs, the network needs 45"):
+    with pytest.raises(WeightsError, match="broken.safetensors: .*dense layer 14 has 44 outputs, the network needs 45"):
         SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, bad, path="broken.safetensors"))
     with pytest.raises(WeightsError, match="broken.safetensors: no 3-D tensor 'decoder.mlp.weight'"):
         SamplerRunner("rsmt_sampler_step", WeightSet(shipped.config, {k: v for k, v in shipped.tensors.items()

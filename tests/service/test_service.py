@@ -103,7 +103,7 @@ def test_transition_from_names_and_from_uploaded_bvh(server):
 def test_models_styles_health(server):
     url, _ = server
     models = httpx.get(url + "/v1/models").json()
-    assert models["backends"]["torch"] == {"ready": True, "loaded": 4}  # preloaded at startup
+    assert models["backends"]["torch"] == {"ready": True, "loaded": 5}  # preloaded at startup, the warm-up too
     styles = httpx.get(url + "/v1/styles").json()
     assert "humanoid3d_walk" in styles["clips"] and styles["custom"] == []
     assert httpx.get(url + "/healthz").json() == {"status": "ok"}
@@ -189,7 +189,7 @@ def test_full_queue_answers_429_and_metrics_count_it(server):
     text = httpx.get(url + "/metrics").text
     assert metric(text, "motion_studio_errors_total", endpoint="/v1/transitions", kind="queue_full") == codes.count(429)
     assert metric(text, "motion_studio_inference_seconds_count", backend="torch", endpoint="transitions") >= 4
-    assert metric(text, "motion_studio_models_loaded", backend="torch") == 4
+    assert metric(text, "motion_studio_models_loaded", backend="torch") == 5
     assert metric(text, "motion_studio_queue_depth") == 0
 
 

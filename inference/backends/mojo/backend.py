@@ -12,8 +12,8 @@ class MaxMojoBackend(MaxBackend):
     """MAX plus fused Mojo kernels where a batch-1 step pays MAX's per-call dispatch (20-30 us) many times:
 
     - deepmimic_actor, deepmimic_critic: the Mojo GEMV MLP (inference/backends/mojo/mlp.py), one control step per call;
-    - rsmt_sampler_step, rsmt_rollout: the fused sampler (inference/backends/mojo/sampler.py), a frame or a whole
-      transition per call;
+    - rsmt_warmup, rsmt_sampler_step, rsmt_rollout: the fused sampler (inference/backends/mojo/sampler.py), the
+      warm-up on the context, a frame or a whole transition per call;
     - the once-per-request networks (PAE phase, style and target encoders, manifold decoder): their layers
       and convolutions on the multi-threaded Mojo GEMM (inference/backends/mojo/networks.py), which beats
       both a MAX graph's per-call dispatch at batch 1 and its kernels at batch 64.
@@ -23,8 +23,8 @@ class MaxMojoBackend(MaxBackend):
     by benchmarks/mojo_kernels.py. Not built Mojo kernels make a kind BackendNotReady, never torch."""
 
     name = "max-mojo"
-    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic", "rsmt_sampler_step", "rsmt_rollout", "rsmt_phase",
-                       "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target")
+    EXTENSION_KINDS = ("deepmimic_actor", "deepmimic_critic", "rsmt_warmup", "rsmt_sampler_step", "rsmt_rollout",
+                       "rsmt_phase", "rsmt_manifold_decoder", "rsmt_sampler_style", "rsmt_sampler_target")
 
     def runner_impl(self, kind: str) -> str | None:
         if kind in self.EXTENSION_KINDS:

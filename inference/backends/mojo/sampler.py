@@ -1,10 +1,10 @@
-"""The RSMT sampler step and whole rollout on the fused Mojo kernel (mojo/kernels/sampler.mojo), for the
-max-mojo backend: kinds "rsmt_sampler_step" and "rsmt_rollout", with the same input and output names and
-shapes as the torch and MAX runners (`inference.networks.rsmt_config.step_input_shapes`,
+"""The RSMT sampler's warm-up, step and whole rollout on the fused Mojo kernel (mojo/kernels/sampler.mojo), for
+the max-mojo backend: kinds "rsmt_warmup", "rsmt_sampler_step" and "rsmt_rollout", with the same input and output
+names and shapes as the torch runners (`inference.networks.rsmt_config.warmup_input_shapes`, `step_input_shapes`,
 `rollout_input_shapes`).
 
 At load time every dense layer of the step is packed into panels (`inference.backends.mojo.dense.pack_panels`); the
-LSTM's two matrices become one [W_ih | W_hh] applied to [x | h] with the biases summed, and each mixture
+LSTM's W_ih carries both biases summed and W_hh none (the kernel adds W_hh h to W_ih x + b), and each mixture
 layer's experts are stacked along the outputs. The `spec` handed to the kernel lists dims, a few scalars
 and these packed arrays by address, in the order sampler.mojo reads them; this object keeps every one of
 those arrays alive.
@@ -15,16 +15,17 @@ import numpy as np
 
 from inference.backends.mojo.dense import default_threads, pack_panels
 from inference.networks.rsmt_config import (STEP_OUTPUTS, RSMTConfig, rollout_input_shapes,
-                                            rollout_output_shapes, step_input_shapes)
+                                            rollout_output_shapes, step_input_shapes, warmup_input_shapes)
 from inference.weights import WeightSet, WeightsError
 from inference.backends.mojo.build import extension
 
 SPEC_BEGIN, SPEC_END = 0x52534D54, 0x454E4421  # sampler.mojo's sentinels
-KINDS = ("rsmt_sampler_step", "rsmt_rollout")
+KINDS = ("rsmt_warmup", "rsmt_sampler_step", "rsmt_rollout")
 
 
 class MojoSampler:
-    """The packed sampler of one WeightSet; `step(**inputs)` and `rollout(**inputs)` are the two kinds."""
+    """The packed sampler of one WeightSet; `warmup(**inputs)`, `step(**inputs)` and `rollout(**inputs)` are the
+    three kinds."""
 
     def __init__(self, weights: WeightSet):
         self._kernels = extension()
@@ -65,11 +66,12 @@ class MojoSampler:
         w_ih, w_hh = (tensor(f"LSTMCell.weight_{k}", 2) for k in ("ih", "hh"))
         lstm_bias = weights.expect("LSTMCell.bias_ih", (w_ih.shape[0],)) + weights.expect("LSTMCell.bias_hh",
                                                                                           (w_hh.shape[0],))
+        no_bias = np.zeros(w_hh.shape[0], np.float32)
         for layer in (linear("state_encoder.layers.0"), linear("state_encoder.layers.1"),
                       linear("offset_encoder.layers.0"), linear("offset_encoder.layers.1"),
                       linear("embedding_style.linears.0"), linear("embedding_style.atns.0.f"),
                       linear("embedding_style.atns.0.k"),
-                      self._dense(np.concatenate([w_ih, w_hh], axis=1), lstm_bias),
+                      self._dense(w_ih, lstm_bias), self._dense(w_hh, no_bias),
                       linear("phase_predictor.linears.0"), linear("phase_predictor.linears.1"),
                       linear("phase_predictor.atns.0.f"), linear("phase_predictor.atns.0.k"),
                       linear("phase_predictor.linears.2"), linear("phase_predictor.mlp"),
@@ -85,11 +87,13 @@ class MojoSampler:
         self._scratch = np.zeros(floats, np.float32)  # for one row; grown for larger batches
         self._scratch_rows = 1
         self.threads = default_threads()
+        self.warmup_inputs = warmup_input_shapes(cfg)
         self.step_inputs = step_input_shapes(cfg)
         self.rollout_inputs = rollout_input_shapes(cfg)
         self._step_outputs = dict(zip(STEP_OUTPUTS, (self.step_inputs[k] for k in STEP_OUTPUTS[:6])))
         self._step_outputs |= {"pred_phase": (cfg.phase_dim, 2), "A": (cfg.phase_dim, 1), "F": (cfg.phase_dim, 1)}
         self._rollout_outputs = rollout_output_shapes(cfg)
+        self._warmup_outputs = {"h": (cfg.rnn_size,), "c": (cfg.rnn_size,)}
 
     def _address(self, array: np.ndarray) -> int:
         a = np.ascontiguousarray(array, dtype=np.float32)
@@ -102,8 +106,10 @@ class MojoSampler:
         self.step_macs += weight.size
         return [weight.shape[1], weight.shape[0], panels.shape[0], self._address(panels), self._address(bias_padded)]
 
-    def _call(self, fn, inputs: dict, shapes: dict, outputs: dict, what: str, *extra: int) -> dict[str, np.ndarray]:
-        """Check and convert the inputs, allocate zeroed outputs, call the kernel with their address table."""
+    def _call(self, fn, inputs: dict, shapes: dict, outputs: dict, what: str, *extra: int,
+              scratch_per_row: int = 1) -> dict[str, np.ndarray]:
+        """Check and convert the inputs, allocate zeroed outputs, call the kernel with their address table; the
+        kernel uses `scratch_per_row` scratch rows per input row."""
         if set(inputs) != set(shapes):
             raise ValueError(f"{what} takes inputs {list(shapes)}, got {sorted(inputs)}")
         arrays, rows = [], None
@@ -115,12 +121,17 @@ class MojoSampler:
             arrays.append(a)
         out = {k: np.zeros((rows, *tail), np.float32) for k, tail in outputs.items()}
         table = np.array([a.ctypes.data for a in arrays + list(out.values())], np.int64)
-        if rows > self._scratch_rows:
-            self._scratch = np.zeros(int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data, rows)),
-                                     np.float32)
-            self._scratch_rows = rows
+        if rows * scratch_per_row > self._scratch_rows:
+            self._scratch_rows = rows * scratch_per_row
+            self._scratch = np.zeros(int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data,
+                                                                             self._scratch_rows)), np.float32)
         fn(self._spec.ctypes.data, self._scratch.ctypes.data, table.ctypes.data, rows, *extra, self.threads)
         return out
+
+    def warmup(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+        frames = self.cfg.warmup_frames
+        return self._call(self._kernels.sampler_warmup, inputs, self.warmup_inputs, self._warmup_outputs,
+                          "rsmt_warmup", frames, scratch_per_row=frames)
 
     def step(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         return self._call(self._kernels.sampler_steps, inputs, self.step_inputs, self._step_outputs,
@@ -132,18 +143,18 @@ class MojoSampler:
 
 
 class SamplerRunner:
-    """A backend Runner for "rsmt_sampler_step" or "rsmt_rollout" on the Mojo kernel, at any batch (rows run
-    together: each dense layer one GEMM over them; with several threads, from 2 rows on, one share of the rows
-    per thread). One scratch arena per runner, grown to the largest batch seen: a runner is not to be called
-    from two threads at once."""
+    """A backend Runner for "rsmt_warmup", "rsmt_sampler_step" or "rsmt_rollout" on the Mojo kernel, at any batch
+    (rows run together: each dense layer one GEMM over them; with several threads, from 2 rows on, one share of
+    the rows per thread). One scratch arena per runner, grown to the largest batch seen: a runner is not to be
+    called from two threads at once."""
 
     def __init__(self, kind: str, weights: WeightSet):
         if kind not in KINDS:
             raise ValueError(f"{kind!r} has no fused Mojo sampler (choose {', '.join(KINDS)})")
         self.sampler = MojoSampler(weights)
-        step = kind == "rsmt_sampler_step"
-        self._run = self.sampler.step if step else self.sampler.rollout
-        self.inputs = self.sampler.step_inputs if step else self.sampler.rollout_inputs
+        what = kind.removeprefix("rsmt_").removeprefix("sampler_")  # warmup, step, rollout
+        self._run = getattr(self.sampler, what)
+        self.inputs = getattr(self.sampler, f"{what}_inputs")
 
     def __call__(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         return self._run(**inputs)
