@@ -198,12 +198,12 @@ def test_sigterm_finishes_requests_in_flight(server):
     re-raises the signal once it has shut down, so the exit status is the conventional -SIGTERM)."""
     url, proc = server
     sent = False
-    for _ in range(5):  # until the signal lands while the requests are in flight
+    for _ in range(5):  # until the signal lands while every request is in flight (accepted, not yet answered)
         codes: list[int] = []
         worker = threading.Thread(target=lambda: codes.extend(_post_all(url, QUEUE)))
         worker.start()
         while worker.is_alive() and not sent:
-            if metric(httpx.get(url + "/metrics").text, "motion_studio_queue_depth") >= 1:
+            if metric(httpx.get(url + "/metrics").text, "motion_studio_queue_depth") >= QUEUE:
                 proc.send_signal(signal.SIGTERM)
                 sent = True
         worker.join()
