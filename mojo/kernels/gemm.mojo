@@ -12,10 +12,12 @@ same order as one call on the concatenated input, so the outputs are bit-identic
 
 Panels are 16, 32 or 64 outputs wide (the narrowest that holds the layer: a 13-channel convolution wastes
 no 51 of 64 lanes). Micro-kernel: R rows x one panel of W outputs (8 x 16, 4 x 32, 4 x 64: 8 to 16 AVX-512
-accumulators; on AVX2's sixteen 8-lane registers 6 x 16, 3 x 32 and 3 x 32 twice per 64-wide panel: 12), so every
-weight vector loaded serves R rows; a single row takes the whole panel. Every output's sum runs over the inputs in
-order from the bias whatever the tile, so the results do not depend on the tile shape. Work items are (row block, panel) pairs, run by `parallelize` when the layer is big
-enough to pay the task hand-off; small layers run on the calling thread.
+accumulators; on AVX2's sixteen 8-lane registers 6 rows x 16 outputs, a wider panel one 16-wide slice at a time),
+so every weight vector loaded serves R rows; rows left over run as one narrower tile and a single row (or a GEMV)
+takes the whole panel. The row tiles run over the inputs in blocks whose weights stay in L1. Every output's sum runs over
+the inputs in order from the bias whatever the tile or block, so the results do not depend on the tile shape. Work
+items are (row block, panel) pairs, run by `parallelize` when the layer is big enough to pay the task hand-off;
+small layers run on the calling thread.
 """
 from std.atomic import Atomic
 from std.math import exp, tanh
@@ -156,6 +158,28 @@ def _tile[W: Int, R: Int, S: Int = W](a: F32Ptr, r0: Int, lda: Int, group_rows: 
         _store[W](y.unsafe_offset((r0 + 7) * ldy), _act[W](acc7, act, plu_w, plu_c), valid)
 
 
+@always_inline
+def _tiles_k[SUB: Int, R: Int, W: Int, KC: Int](a: F32Ptr, r_from: Int, r_to: Int, lda: Int, group_rows: Int,
+                                               group_stride: Int, n_in: Int, w: F32Ptr, b: F32Ptr, y: F32Ptr,
+                                               ldy: Int, valid: Int, act: Int, plu_w: Float32, plu_c: Float32,
+                                               accumulate: Bool):
+    """Rows r_from .. r_to (a multiple of R apart) of one SUB-wide slice (w, b, y at its first output) of a W-wide
+    panel, the inputs in blocks of KC: every R-row tile of a block runs before the next block, so the block's
+    KC x SUB weights are read from L1 by all the tiles instead of streaming the whole slice from L2 per tile. A
+    block after the first continues from the partial sums it left in y, and the activation waits for the last,
+    so each output's sum runs over the inputs in the same order as in one pass (bit-identical)."""
+    var k0 = 0
+    while k0 < n_in:
+        var kn = min(KC, n_in - k0)
+        var last = k0 + kn == n_in
+        var r = r_from
+        while r < r_to:
+            _tile[SUB, R, W](a.unsafe_offset(k0), r, lda, group_rows, group_stride, kn, w.unsafe_offset(k0 * W), b,
+                             y, ldy, valid, act if last else ACT_NONE, plu_w, plu_c, accumulate or k0 > 0)
+            r += R
+        k0 += kn
+
+
 def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
                            w: F32Ptr, b: F32Ptr, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
                            item: Int, n_panels: Int, accumulate: Bool):
@@ -167,33 +191,32 @@ def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, grou
     var bp = b.unsafe_offset(panel * W)
     var yp = y.unsafe_offset(panel * W)
     var valid = min(W, n_out - panel * W)
-    # rows in tiles of RT (R where the SIMD registers hold R x W accumulators: AVX-512's 32 x 16 lanes); with
-    # 8-lane registers (AVX2: 16 of them) at most 12 accumulators, a 64-wide panel taken as two 32-wide halves
-    comptime SUB = W if LANES >= 16 or W <= 32 else 32
+    # rows in tiles of RT (R where the SIMD registers hold R x W accumulators: AVX-512's 32 x 16 lanes); AVX2's
+    # sixteen 8-lane registers hold 6 x 16 (12 accumulators, 2 weight vectors, 1 broadcast), so wider panels are
+    # taken 16 outputs at a time (3 x 32 needs 17 and spilled an accumulator, whose store and reload chained the
+    # loop); the 2 .. RT-1 rows left over in one narrower tile, a last single row (and a GEMV) over the whole
+    # panel in one pass
+    comptime SUB = W if LANES >= 16 else 16
     comptime RT = R if LANES >= 16 else (12 * LANES) // SUB
-    var r = r0
-    comptime if SUB < W:
-        var r_end = r0 + (r1 - r0) // RT * RT
-        if r_end > r0:
-            var s0 = 0
-            while s0 < valid:
-                var rr = r0
-                while rr < r_end:
-                    _tile[SUB, RT, W](a, rr, lda, group_rows, group_stride, n_in, wp.unsafe_offset(s0),
-                                      bp.unsafe_offset(s0), yp.unsafe_offset(s0), ldy, min(SUB, valid - s0), act,
-                                      plu_w, plu_c, accumulate)
-                    rr += RT
-                s0 += SUB
-            r = r_end
-    else:
-        while r + RT <= r1:
-            _tile[W, RT](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c,
-                         accumulate)
-            r += RT
-    while r < r1:
-        _tile[W, 1](a, r, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c,
+    comptime KC = 16384 // (SUB * 4)  # inputs per block: 16 KB of a slice's weights, half of L1
+    var r_tiles = r0 + (r1 - r0) // RT * RT
+    var left = r1 - r_tiles
+    var s0 = 0
+    while s0 < valid:
+        var ws = wp.unsafe_offset(s0)
+        var bs = bp.unsafe_offset(s0)
+        var ys = yp.unsafe_offset(s0)
+        var vs = min(SUB, valid - s0)
+        _tiles_k[SUB, RT, W, KC](a, r0, r_tiles, lda, group_rows, group_stride, n_in, ws, bs, ys, ldy, vs, act,
+                                 plu_w, plu_c, accumulate)
+        comptime for n in range(2, RT):
+            if left == n:
+                _tiles_k[SUB, n, W, KC](a, r_tiles, r1, lda, group_rows, group_stride, n_in, ws, bs, ys, ldy, vs,
+                                        act, plu_w, plu_c, accumulate)
+        s0 += SUB
+    if left == 1:
+        _tile[W, 1](a, r_tiles, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c,
                     accumulate)
-        r += 1
 
 
 def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,

@@ -28,6 +28,18 @@ def test_dense_matches_torch_linear_for_every_panel_width_and_activation(n_out, 
         assert got.shape == (rows, n_out) and np.abs(got - ref).max() <= TOL, act
 
 
+def test_every_row_count_gives_each_row_the_bits_of_that_row_alone():
+    """Full tiles, the narrower tile of the rows left over and the single-row pass, with the inputs in several
+    L1 blocks (600 > the block of every panel width), sum each output in the same order."""
+    rng = np.random.default_rng(7)
+    w, b = (rng.standard_normal((100, 600)) * 0.05).astype(np.float32), rng.standard_normal(100).astype(np.float32)
+    x = rng.standard_normal((13, 600)).astype(np.float32)
+    dense = PackedDense(w, b, "elu", threads=1)
+    alone = np.concatenate([dense(x[r:r + 1]) for r in range(len(x))])
+    for rows in range(1, len(x) + 1):
+        assert np.array_equal(dense(x[:rows]), alone[:rows]), rows
+
+
 def test_panel_widths_are_the_narrowest_that_hold_the_layer():
     assert [panel_for(n) for n in (1, 16, 17, 32, 33, 64, 65, 1024)] == [16, 16, 32, 32, 64, 64, 64, 64]
 
