@@ -1,10 +1,10 @@
 """Dense-layer building blocks on raw float32 rows.
 
 Two weight layouts, chosen per use:
-- *panels* (the Python-extension MLP, sampler and networks; the GEMM is gemm.mojo): the (out, in) matrix
-  re-laid out once as blocks of PANEL outputs, each block stored input-major (block, in, PANEL). A GEMV then
-  streams the weights strictly in order (ideal for the hardware prefetcher) and keeps PANEL accumulators
-  in vector registers: no horizontal sums.
+- *panels* (the Python-extension MLP, sampler and networks; the GEMM and the panel widths are gemm.mojo's): the
+  (out, in) matrix re-laid out once as blocks of 16 to 64 outputs, each block stored input-major (block, in,
+  width). A GEMV then streams each panel strictly in order (ideal for the hardware prefetcher) and keeps its
+  accumulators in vector registers: no horizontal sums.
 - *torch rows* (the MAX custom ops, which take the WeightSet tensors zero-copy): four output rows at a time,
   each a contiguous dot product with x, vectorised over the input axis.
 """
@@ -13,7 +13,6 @@ from std.math import exp
 from kernels.pointers import F32Ptr
 
 comptime LANES = 8  # float32 lanes of an AVX2 register
-comptime PANEL = 8 * LANES  # outputs per panel: 8 independent accumulators hide the FMA latency
 comptime ACT_NONE = 0  # activations gemm.mojo applies to its outputs
 comptime ACT_RELU = 1
 comptime ACT_ELU = 2

@@ -1,7 +1,7 @@
 """Batched dense layers (GEMM) on panel-packed weights, multi-threaded with MAX's `parallelize`.
 
 Y[r, o] = act(sum_i A(r)[i] W[i, o] + b[o]) for `rows` input rows A(r), W packed as in dense.mojo (panels of
-PANEL outputs, input-major). Row r of A starts at a + (r // group_rows) * group_stride + (r % group_rows) * lda:
+16 to PANEL outputs, input-major). Row r of A starts at a + (r // group_rows) * group_stride + (r % group_rows) * lda:
 - a linear layer: one group, lda = n_in;
 - a 1-D convolution over (T, Cin) channels-last frames, one group per batch item: row t reads the K * Cin
   floats from frame t on (lda = Cin), whose flattening (k, c) is the im2col row, without copying it.
@@ -10,25 +10,30 @@ With `accumulate`, Y[r, o] = act(Y[r, o] + sum_i A(r)[i] W[i, o]) (the bias is n
 come in two parts applied as two calls (the LSTM's W_ih x, then W_hh h) runs the same multiply-adds in the
 same order as one call on the concatenated input, so the outputs are bit-identical.
 
-Panels are 16, 32 or 64 outputs wide (the narrowest that holds the layer: a 13-channel convolution wastes
-no 51 of 64 lanes). Micro-kernel: R rows x one panel of W outputs (8 x 16, 4 x 32, 4 x 64: 8 to 16 AVX-512
-accumulators; on AVX2's sixteen 8-lane registers 6 rows x 16 outputs, a wider panel one 16-wide slice at a time),
-so every weight vector loaded serves R rows; rows left over run as one narrower tile and a single row (or a GEMV)
-takes the whole panel. The row tiles run over the inputs in blocks whose weights stay in L1. Every output's sum runs over
-the inputs in order from the bias whatever the tile or block, so the results do not depend on the tile shape. Work
-items are (row block, panel) pairs, run by `parallelize` when the layer is big enough to pay the task hand-off;
-small layers run on the calling thread.
+Panels are 16, 32 or 64 outputs wide, at most PANEL (16 on AVX2): the narrowest that holds the layer, so a
+13-channel convolution wastes no 51 of 64 lanes. Micro-kernel: R rows x one panel of W outputs (8 x 16, 4 x 32,
+4 x 64: 8 to 16 AVX-512 accumulators; 6 x 16 in AVX2's sixteen 8-lane registers), so every weight vector loaded
+serves R rows; the rows left over run as one narrower tile, and a single row (a GEMV) takes several panels at once
+to keep 8 accumulators. The row tiles run over the inputs in blocks whose weights stay in L1. Every output's sum
+runs over the inputs in order from the bias whatever the tile or block, so the results do not depend on the tile
+shape. Work items are (row block, group of panels) pairs, run by `parallelize` when the layer is big enough to pay
+the task hand-off; small layers run on the calling thread.
 """
 from std.atomic import Atomic
 from std.math import exp, tanh
+from std.memory import stack_allocation
 from std.sys import simd_width_of
 
 from max.algorithm.backend.cpu.parallelize import parallelize
 
-from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU, PANEL
+from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime LANES = simd_width_of[DType.float32]()  # float32 lanes of the target's SIMD registers
+# the widest panel, the one every layer of the sampler is packed in: 16 outputs on AVX2, whose register tile is 16
+# wide (a 16-wide slice of a 64-wide panel reads 64 of every 256 bytes, a quarter of L1's sets: 32 -> 42 GMAC/s
+# measured on a 64 x 1024 x 1024 layer), 64 with AVX-512
+comptime PANEL = 64 if LANES >= 16 else 16
 comptime ACT_TANH = 3
 comptime ACT_PLU = 4  # max(w (x + c) - c, min(w (x - c) + c, x)) with the layer's (w, c)
 comptime BLOCK_ROWS = 32  # rows per work item
@@ -86,11 +91,13 @@ def _row(a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int) -> F32
     return a.unsafe_offset((r // group_rows) * group_stride + (r % group_rows) * lda)
 
 
-def _tile[W: Int, R: Int, S: Int = W](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
-                          b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int, plu_w: Float32, plu_c: Float32,
-                          accumulate: Bool):
-    """Rows r0 .. r0+R-1 (R <= 8) of W outputs of one panel of width S: w is the panel's first of those outputs (the
-    panel is (n_in, S)), b its bias, y its first output. The accumulators are spelled out (acc0..acc7, only the first R used) to stay in registers."""
+def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
+                          b: F32Ptr, src: F32Ptr, lds: Int, src_valid: Int, from_bias: Bool, dst: F32Ptr, ldd: Int,
+                          dst_valid: Int, act: Int, plu_w: Float32, plu_c: Float32):
+    """Rows r0 .. r0+R-1 (2 <= R <= 8) of one panel's W outputs: w is the panel (n_in, W), b its bias. Each row's
+    sums start from the bias (`from_bias`) or from what src holds (row i at src + i * lds, its first src_valid
+    lanes), and end in dst (row i at dst + i * ldd, dst_valid lanes). The accumulators are spelled out
+    (acc0..acc7, only the first R used) to stay in registers."""
     var x0 = _row(a, r0 + min(0, R - 1), lda, group_rows, group_stride)
     var x1 = _row(a, r0 + min(1, R - 1), lda, group_rows, group_stride)
     var x2 = _row(a, r0 + min(2, R - 1), lda, group_rows, group_stride)
@@ -100,7 +107,7 @@ def _tile[W: Int, R: Int, S: Int = W](a: F32Ptr, r0: Int, lda: Int, group_rows: 
     var x6 = _row(a, r0 + min(6, R - 1), lda, group_rows, group_stride)
     var x7 = _row(a, r0 + min(7, R - 1), lda, group_rows, group_stride)
     var bias = b.unsafe_load[width=W](0)
-    var acc0 = _start[W](bias, y.unsafe_offset(r0 * ldy), valid, accumulate)
+    var acc0 = _start[W](bias, src, src_valid, not from_bias)
     var acc1 = bias
     var acc2 = bias
     var acc3 = bias
@@ -109,19 +116,19 @@ def _tile[W: Int, R: Int, S: Int = W](a: F32Ptr, r0: Int, lda: Int, group_rows: 
     var acc6 = bias
     var acc7 = bias
     comptime if R > 1:
-        acc1 = _start[W](bias, y.unsafe_offset((r0 + 1) * ldy), valid, accumulate)
+        acc1 = _start[W](bias, src.unsafe_offset(1 * lds), src_valid, not from_bias)
     comptime if R > 2:
-        acc2 = _start[W](bias, y.unsafe_offset((r0 + 2) * ldy), valid, accumulate)
+        acc2 = _start[W](bias, src.unsafe_offset(2 * lds), src_valid, not from_bias)
     comptime if R > 3:
-        acc3 = _start[W](bias, y.unsafe_offset((r0 + 3) * ldy), valid, accumulate)
+        acc3 = _start[W](bias, src.unsafe_offset(3 * lds), src_valid, not from_bias)
     comptime if R > 4:
-        acc4 = _start[W](bias, y.unsafe_offset((r0 + 4) * ldy), valid, accumulate)
+        acc4 = _start[W](bias, src.unsafe_offset(4 * lds), src_valid, not from_bias)
     comptime if R > 5:
-        acc5 = _start[W](bias, y.unsafe_offset((r0 + 5) * ldy), valid, accumulate)
+        acc5 = _start[W](bias, src.unsafe_offset(5 * lds), src_valid, not from_bias)
     comptime if R > 6:
-        acc6 = _start[W](bias, y.unsafe_offset((r0 + 6) * ldy), valid, accumulate)
+        acc6 = _start[W](bias, src.unsafe_offset(6 * lds), src_valid, not from_bias)
     comptime if R > 7:
-        acc7 = _start[W](bias, y.unsafe_offset((r0 + 7) * ldy), valid, accumulate)
+        acc7 = _start[W](bias, src.unsafe_offset(7 * lds), src_valid, not from_bias)
     var wp = w
     for i in range(n_in):
         var wv = wp.unsafe_load[width=W](0)
@@ -140,100 +147,136 @@ def _tile[W: Int, R: Int, S: Int = W](a: F32Ptr, r0: Int, lda: Int, group_rows: 
             acc6 = wv.fma(SIMD[DType.float32, W](x6[unsafe_offset=i]), acc6)
         comptime if R > 7:
             acc7 = wv.fma(SIMD[DType.float32, W](x7[unsafe_offset=i]), acc7)
-        wp = wp.unsafe_offset(S)
-    _store[W](y.unsafe_offset((r0 + 0) * ldy), _act[W](acc0, act, plu_w, plu_c), valid)
+        wp = wp.unsafe_offset(W)
+    _store[W](dst, _act[W](acc0, act, plu_w, plu_c), dst_valid)
     comptime if R > 1:
-        _store[W](y.unsafe_offset((r0 + 1) * ldy), _act[W](acc1, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(1 * ldd), _act[W](acc1, act, plu_w, plu_c), dst_valid)
     comptime if R > 2:
-        _store[W](y.unsafe_offset((r0 + 2) * ldy), _act[W](acc2, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(2 * ldd), _act[W](acc2, act, plu_w, plu_c), dst_valid)
     comptime if R > 3:
-        _store[W](y.unsafe_offset((r0 + 3) * ldy), _act[W](acc3, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(3 * ldd), _act[W](acc3, act, plu_w, plu_c), dst_valid)
     comptime if R > 4:
-        _store[W](y.unsafe_offset((r0 + 4) * ldy), _act[W](acc4, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(4 * ldd), _act[W](acc4, act, plu_w, plu_c), dst_valid)
     comptime if R > 5:
-        _store[W](y.unsafe_offset((r0 + 5) * ldy), _act[W](acc5, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(5 * ldd), _act[W](acc5, act, plu_w, plu_c), dst_valid)
     comptime if R > 6:
-        _store[W](y.unsafe_offset((r0 + 6) * ldy), _act[W](acc6, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(6 * ldd), _act[W](acc6, act, plu_w, plu_c), dst_valid)
     comptime if R > 7:
-        _store[W](y.unsafe_offset((r0 + 7) * ldy), _act[W](acc7, act, plu_w, plu_c), valid)
+        _store[W](dst.unsafe_offset(7 * ldd), _act[W](acc7, act, plu_w, plu_c), dst_valid)
+
+
+def _row_panels[W: Int, G: Int](a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
+                                w: F32Ptr, b: F32Ptr, y: F32Ptr, ldy: Int, valid: Int, act: Int, plu_w: Float32,
+                                plu_c: Float32, accumulate: Bool):
+    """One row (a GEMV) over G consecutive panels (w the first, b and y at its first output): G * W outputs in one
+    pass over the inputs, enough accumulators to hide the FMA latency however narrow the panels."""
+    comptime N = G * W
+    var x = _row(a, r, lda, group_rows, group_stride)
+    var acc = _start[N](b.unsafe_load[width=N](0), y.unsafe_offset(r * ldy), valid, accumulate)
+    var wp = w
+    for i in range(n_in):
+        var wv = SIMD[DType.float32, N](0)
+        comptime for g in range(G):
+            wv = wv.insert[offset=g * W](wp.unsafe_load[width=W](g * n_in * W))
+        acc = wv.fma(SIMD[DType.float32, N](x[unsafe_offset=i]), acc)
+        wp = wp.unsafe_offset(W)
+    _store[N](y.unsafe_offset(r * ldy), _act[N](acc, act, plu_w, plu_c), valid)
 
 
 @always_inline
-def _tiles_k[SUB: Int, R: Int, W: Int, KC: Int](a: F32Ptr, r_from: Int, r_to: Int, lda: Int, group_rows: Int,
-                                               group_stride: Int, n_in: Int, w: F32Ptr, b: F32Ptr, y: F32Ptr,
-                                               ldy: Int, valid: Int, act: Int, plu_w: Float32, plu_c: Float32,
-                                               accumulate: Bool):
-    """Rows r_from .. r_to (a multiple of R apart) of one SUB-wide slice (w, b, y at its first output) of a W-wide
-    panel, the inputs in blocks of KC: every R-row tile of a block runs before the next block, so the block's
-    KC x SUB weights are read from L1 by all the tiles instead of streaming the whole slice from L2 per tile. A
-    block after the first continues from the partial sums it left in y, and the activation waits for the last,
-    so each output's sum runs over the inputs in the same order as in one pass (bit-identical)."""
+def _tiles_k[W: Int, R: Int, KC: Int](a: F32Ptr, r_from: Int, r_to: Int, lda: Int, group_rows: Int,
+                                      group_stride: Int, n_in: Int, w: F32Ptr, b: F32Ptr, y: F32Ptr, ldy: Int,
+                                      valid: Int, act: Int, plu_w: Float32, plu_c: Float32, accumulate: Bool,
+                                      part: F32Ptr):
+    """Rows r_from .. r_to (a multiple of R apart) of one panel (w, b, y at its first output), the inputs in blocks
+    of KC: every R-row tile of a block runs before the next block, so the block's KC x W weights are read from L1
+    by all the tiles instead of streaming the whole panel from L2 per tile. Between blocks the partial sums wait
+    in `part` (W floats a row: whole vectors, where y's last panel may hold fewer outputs), and the activation
+    waits for the last block, so each output's sum runs over the inputs in the same order as in one pass
+    (bit-identical)."""
     var k0 = 0
     while k0 < n_in:
         var kn = min(KC, n_in - k0)
+        var first = k0 == 0
         var last = k0 + kn == n_in
         var r = r_from
         while r < r_to:
-            _tile[SUB, R, W](a.unsafe_offset(k0), r, lda, group_rows, group_stride, kn, w.unsafe_offset(k0 * W), b,
-                             y, ldy, valid, act if last else ACT_NONE, plu_w, plu_c, accumulate or k0 > 0)
+            var yr = y.unsafe_offset(r * ldy)
+            var pr = part.unsafe_offset((r - r_from) * W)
+            _tile[W, R](a.unsafe_offset(k0), r, lda, group_rows, group_stride, kn, w.unsafe_offset(k0 * W), b,
+                        yr if first else pr, ldy if first else W, valid if first else W, first and not accumulate,
+                        yr if last else pr, ldy if last else W, valid if last else W, act if last else ACT_NONE,
+                        plu_w, plu_c)
             r += R
         k0 += kn
 
 
+def _panels_per_item(panel: Int) -> Int:
+    """Enough panels for a single row's GEMV to keep 8 vector accumulators (AVX2's 16-wide panels four at a time)."""
+    return max(1, (8 * LANES) // panel)
+
+
+def gemm_items(rows: Int, panel: Int, n_panels: Int) -> Int:
+    """A layer's work items: (block of BLOCK_ROWS rows, group of panels) pairs."""
+    var g = _panels_per_item(panel)
+    return ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * ((n_panels + g - 1) // g)
+
+
 def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
-                           w: F32Ptr, b: F32Ptr, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
-                           item: Int, n_panels: Int, accumulate: Bool):
-    """Work item `item`: panel item % n_panels over rows block item // n_panels."""
-    var panel = item % n_panels
-    var r0 = (item // n_panels) * BLOCK_ROWS
+                           w: F32Ptr, b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int,
+                           plu_w: Float32, plu_c: Float32, item: Int, accumulate: Bool):
+    """Work item `item`: one group of panels over one block of rows (`gemm_items`)."""
+    comptime G = _panels_per_item(W)
+    var n_groups = (n_panels + G - 1) // G
+    var p0 = (item % n_groups) * G
+    var n_here = min(G, n_panels - p0)
+    var r0 = (item // n_groups) * BLOCK_ROWS
     var r1 = min(r0 + BLOCK_ROWS, rows)
-    var wp = w.unsafe_offset(panel * n_in * W)
-    var bp = b.unsafe_offset(panel * W)
-    var yp = y.unsafe_offset(panel * W)
-    var valid = min(W, n_out - panel * W)
-    # rows in tiles of RT (R where the SIMD registers hold R x W accumulators: AVX-512's 32 x 16 lanes); AVX2's
-    # sixteen 8-lane registers hold 6 x 16 (12 accumulators, 2 weight vectors, 1 broadcast), so wider panels are
-    # taken 16 outputs at a time (3 x 32 needs 17 and spilled an accumulator, whose store and reload chained the
-    # loop); the 2 .. RT-1 rows left over in one narrower tile, a last single row (and a GEMV) over the whole
-    # panel in one pass
-    comptime SUB = W if LANES >= 16 else 16
-    comptime RT = R if LANES >= 16 else (12 * LANES) // SUB
-    comptime KC = 16384 // (SUB * 4)  # inputs per block: 16 KB of a slice's weights, half of L1
+    # rows in tiles of RT (R where the SIMD registers hold R x W accumulators: AVX-512's 32 x 16 lanes; AVX2's
+    # sixteen 8-lane registers 6 x 16: 12 accumulators, 2 weight vectors, 1 broadcast), the 2 .. RT-1 rows left
+    # over in one narrower tile, a last single row (and a GEMV) over the whole group in one pass
+    comptime RT = R if LANES >= 16 else max(1, (12 * LANES) // W)
+    comptime KC = 16384 // (W * 4)  # inputs per block: 16 KB of a panel's weights, half of L1
     var r_tiles = r0 + (r1 - r0) // RT * RT
     var left = r1 - r_tiles
-    var s0 = 0
-    while s0 < valid:
-        var ws = wp.unsafe_offset(s0)
-        var bs = bp.unsafe_offset(s0)
-        var ys = yp.unsafe_offset(s0)
-        var vs = min(SUB, valid - s0)
-        _tiles_k[SUB, RT, W, KC](a, r0, r_tiles, lda, group_rows, group_stride, n_in, ws, bs, ys, ldy, vs, act,
-                                 plu_w, plu_c, accumulate)
+    var part = F32Ptr(unsafe_from_address=Int(stack_allocation[BLOCK_ROWS * W, DType.float32, alignment=64]()))
+    for p in range(p0, p0 + n_here):
+        var wp = w.unsafe_offset(p * n_in * W)
+        var bp = b.unsafe_offset(p * W)
+        var yp = y.unsafe_offset(p * W)
+        var valid = min(W, n_out - p * W)
+        _tiles_k[W, RT, KC](a, r0, r_tiles, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act,
+                            plu_w, plu_c, accumulate, part)
         comptime for n in range(2, RT):
             if left == n:
-                _tiles_k[SUB, n, W, KC](a, r_tiles, r1, lda, group_rows, group_stride, n_in, ws, bs, ys, ldy, vs,
-                                        act, plu_w, plu_c, accumulate)
-        s0 += SUB
-    if left == 1:
-        _tile[W, 1](a, r_tiles, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act, plu_w, plu_c,
-                    accumulate)
+                _tiles_k[W, n, KC](a, r_tiles, r1, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act,
+                                   plu_w, plu_c, accumulate, part)
+    if left == 1:  # the group's panels in chunks of a power of two (SIMD widths are)
+        var p = p0
+        comptime for j in range(4):
+            comptime n = G >> j
+            comptime if n >= 1:
+                if p + n <= p0 + n_here:
+                    _row_panels[W, n](a, r_tiles, lda, group_rows, group_stride, n_in, w.unsafe_offset(p * n_in * W),
+                                      b.unsafe_offset(p * W), y.unsafe_offset(p * W), ldy, min(n * W, n_out - p * W),
+                                      act, plu_w, plu_c, accumulate)
+                    p += n
 
 
 def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
                           b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32,
                           plu_c: Float32, workers: Int, accumulate: Bool):
-    var blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
-    var items = blocks * n_panels
+    var items = gemm_items(rows, W, n_panels)
     if workers < 2 or items < 2 or rows * n_in * n_panels * W < PARALLEL_MACS:
         for item in range(items):
-            _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item,
-                         n_panels, accumulate)
+            _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w,
+                         plu_c, item, accumulate)
         return
 
     def work(item: Int) {var a, var rows, var lda, var group_rows, var group_stride, var n_in, var w, var b,
-                         var n_out, var y, var ldy, var act, var plu_w, var plu_c, var n_panels, var accumulate}:
-        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item,
-                     n_panels, accumulate)
+                         var n_panels, var n_out, var y, var ldy, var act, var plu_w, var plu_c, var accumulate}:
+        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
+                     item, accumulate)
 
     parallelize(work, items, min(workers, items))
 
@@ -251,19 +294,19 @@ def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: I
         _gemm[32, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
                      workers, accumulate)
     else:
-        _gemm[PANEL, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
+        _gemm[64, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
                         workers, accumulate)
 
 
 def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int,
                                   n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
                                   claim: I64Ptr, done: I64Ptr, accumulate: Bool):
-    var items = ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * n_panels
+    var items = gemm_items(rows, W, n_panels)
     while True:
         var item = Int(Atomic[Int64].fetch_add(claim, 1))
         if item >= items:
             return
-        _block[W, R](a, rows, lda, rows, 0, n_in, w, b, n_out, y, ldy, act, plu_w, plu_c, item, n_panels, accumulate)
+        _block[W, R](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, item, accumulate)
         _ = Atomic[Int64].fetch_add(done, 1)
 
 
@@ -279,7 +322,7 @@ def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr
     elif panel == 32:
         _gemm_claimed[32, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
     else:
-        _gemm_claimed[PANEL, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[64, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
 
 
 def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F32Ptr, act: Int):
@@ -331,7 +374,7 @@ struct PackedLayer(Copyable, Movable):
 
     def work_items(self, rows: Int) -> Int:
         """The work items of `rows` rows (what gemm_claimed's `done` counts up to)."""
-        return ((rows + BLOCK_ROWS - 1) // BLOCK_ROWS) * self.n_panels
+        return gemm_items(rows, self.panel, self.n_panels)
 
     def apply_claimed(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr,
                       done: I64Ptr, plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):

@@ -31,8 +31,8 @@ from std.atomic import Atomic, Ordering
 from std.collections import List
 from std.math import cos, exp, sin, sqrt, tanh
 
-from kernels.dense import ACT_ELU, ACT_NONE, PANEL, dot1, softmax_into
-from kernels.gemm import ACT_PLU, PackedLayer, blend_experts, elu
+from kernels.dense import ACT_ELU, ACT_NONE, dot1, softmax_into
+from kernels.gemm import ACT_PLU, PANEL, PackedLayer, blend_experts, elu
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime SPEC_BEGIN = 0x52534D54  # "RSMT"

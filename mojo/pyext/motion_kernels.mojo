@@ -8,8 +8,8 @@ from std.os import abort
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
-from kernels.dense import ACT_NONE, ACT_RELU, PANEL
-from kernels.gemm import gemm_panels
+from kernels.dense import ACT_NONE, ACT_RELU
+from kernels.gemm import PANEL, gemm_panels
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
 from kernels.pointers import F32Ptr, I64Ptr

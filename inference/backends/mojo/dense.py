@@ -38,8 +38,9 @@ def default_threads() -> int:
 
 
 def panel_for(n_out: int) -> int:
-    """The narrowest panel width holding n_out outputs (wider layers use the widest, in several panels)."""
-    return next((p for p in PANELS if n_out <= p), PANELS[-1])
+    """The narrowest panel width holding n_out outputs, at most the kernels' widest (16 on AVX2, whose register
+    tile is 16 wide); wider layers use several panels."""
+    return min(next((p for p in PANELS if n_out <= p), PANELS[-1]), int(extension().panel_width()))
 
 
 def pack_panels(weight: np.ndarray, bias: np.ndarray, panel: int) -> tuple[np.ndarray, np.ndarray]:
