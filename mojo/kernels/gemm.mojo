@@ -281,6 +281,22 @@ def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group
     parallelize(work, items, min(workers, items))
 
 
+def row_shares(rows: Int, threads: Int, macs_per_row: Int) -> Int:
+    """Threads a whole network call runs on, each on its own share of the rows through every layer (one hand-off
+    per call instead of one per layer; `share_rows`): all `threads` once the call's multiply-adds pay the hand-off
+    (PARALLEL_MACS), else 1 (and the layers alone decide, gemm_panels)."""
+    if threads < 2 or rows < 2 or rows * macs_per_row < PARALLEL_MACS:
+        return 1
+    return min(threads, rows)
+
+
+def share_rows(i: Int, shares: Int, rows: Int) -> Tuple[Int, Int]:
+    """Share i of `shares` (row_shares): rows [first, end), as even as they come (a share's leftover rows run as
+    one narrower tile, so rounding shares to whole tiles would only unbalance them)."""
+    var chunk = (rows + shares - 1) // shares
+    return (min(i * chunk, rows), min((i + 1) * chunk, rows))
+
+
 def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
                 b: F32Ptr, panel: Int, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, workers: Int,
                 plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):

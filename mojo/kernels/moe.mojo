@@ -8,8 +8,10 @@ gate softmax(G2(ELU(G1(ELU(G0([phase | z])))))) -> ELU(blend(E0 [cond | z])) -> 
 -> blend(mlp h), the experts of a layer stacked along its outputs (blend_experts).
 """
 from kernels.dense import ACT_ELU, ACT_NONE, softmax_into
-from kernels.gemm import PackedLayer, blend_experts
+from kernels.gemm import PackedLayer, blend_experts, row_shares, share_rows
 from kernels.pointers import F32Ptr, I64Ptr
+
+from max.algorithm.backend.cpu.parallelize import parallelize
 
 comptime N_LAYERS = 6  # gate 0, 1, 2, experts 0, 1, mlp
 
@@ -38,7 +40,8 @@ def scratch_floats(spec: I64Ptr, rows: Int) -> Int:
 def manifold_decode(spec: I64Ptr, latent: F32Ptr, condition: F32Ptr, phase: F32Ptr, pose_delta: F32Ptr,
                     coefficients: F32Ptr, scratch: F32Ptr, rows: Int) raises:
     """Latent (rows, Z), condition (rows, C), phase (rows, P2) -> pose_delta (rows, Out), coefficients
-    (rows, E); all C-contiguous, scratch of scratch_floats(spec, rows).
+    (rows, E); all C-contiguous, scratch of scratch_floats(spec, rows). A batch worth two threads is split into
+    one share of the rows per thread (gemm.row_shares), each decoding its rows alone in its part of the scratch.
 
     spec (int64): [threads, P2, Z, C, E, H, Out, G, then the six layers' PackedDense descriptor addresses:
     gate 0, 1, 2, experts 0, 1, mlp (each expert layer's E experts stacked along the outputs)]."""
@@ -54,10 +57,39 @@ def manifold_decode(spec: I64Ptr, latent: F32Ptr, condition: F32Ptr, phase: F32P
     for i in range(N_LAYERS):
         layers.append(PackedLayer.read(Int(spec[unsafe_offset=8 + i])))
     var expect = [p2 + z, g, g, g, g, e, c + z, e * h, h + z, e * h, h, e * out]
+    var macs = 0
     for i in range(N_LAYERS):
         if layers[i].n_in != expect[2 * i] or layers[i].n_out != expect[2 * i + 1]:
             raise Error(t"manifold decoder spec: layer {i} is {layers[i].n_in} -> {layers[i].n_out}, the network "
                         t"needs {expect[2 * i]} -> {expect[2 * i + 1]}")
+        macs += layers[i].n_in * layers[i].n_out
+    var shares = row_shares(rows, threads, macs)
+    if shares < 2:
+        _decode_rows(spec, layers, latent, condition, phase, pose_delta, coefficients, scratch, rows, threads)
+        return
+    var per_row = scratch_floats(spec, 1)
+    var table = Pointer(to=layers)
+
+    def work(i: Int) {var spec, var table, var latent, var condition, var phase, var pose_delta, var coefficients,
+                      var scratch, var rows, var shares, var per_row, var p2, var z, var c, var e, var out}:
+        var first, end = share_rows(i, shares, rows)
+        _decode_rows(spec, table[], latent.unsafe_offset(first * z), condition.unsafe_offset(first * c),
+                     phase.unsafe_offset(first * p2), pose_delta.unsafe_offset(first * out),
+                     coefficients.unsafe_offset(first * e), scratch.unsafe_offset(first * per_row), end - first, 1)
+
+    parallelize(work, shares, shares)
+
+
+def _decode_rows(spec: I64Ptr, layers: List[PackedLayer], latent: F32Ptr, condition: F32Ptr, phase: F32Ptr,
+                 pose_delta: F32Ptr, coefficients: F32Ptr, scratch: F32Ptr, rows: Int, threads: Int):
+    """manifold_decode's work on `rows` rows, scratch_floats(spec, rows) floats of scratch of its own."""
+    var p2 = Int(spec[unsafe_offset=1])
+    var z = Int(spec[unsafe_offset=2])
+    var c = Int(spec[unsafe_offset=3])
+    var e = Int(spec[unsafe_offset=4])
+    var h = Int(spec[unsafe_offset=5])
+    var out = Int(spec[unsafe_offset=6])
+    var g = Int(spec[unsafe_offset=7])
     var wide = max(h, out)
     var gate_in = scratch
     var ga = gate_in.unsafe_offset(rows * (p2 + z))

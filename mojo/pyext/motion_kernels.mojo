@@ -9,7 +9,7 @@ from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
 from kernels.dense import ACT_NONE, ACT_RELU
-from kernels.gemm import PANEL, gemm_panels
+from kernels.gemm import PANEL, gemm_panels, row_shares, share_rows
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
 from kernels.pointers import F32Ptr, I64Ptr
@@ -34,20 +34,8 @@ def fk(parents: PythonObject, rot: PythonObject, trans: PythonObject, out_rot: P
     return PythonObject(None)
 
 
-def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObject,
-                rows_obj: PythonObject, scratch_addr: PythonObject) raises -> PythonObject:
-    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels, every layer one
-    GEMM over all rows (kernels.gemm.gemm_panels).
-
-    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then
-    per layer: n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded]; scratch holds 2 * rows * widest floats
-    (widest: the widest of the input and every layer's outputs).
-    y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
-    """
-    var spec = I64Ptr(unsafe_from_address=Int(py=spec_addr))
-    var x = _f32(x_addr)
-    var y = _f32(y_addr)
-    var rows = Int(py=rows_obj)
+def _mlp_rows(spec: I64Ptr, x: F32Ptr, y: F32Ptr, rows: Int, scratch: F32Ptr, threads: Int):
+    """mlp_forward on `rows` rows of x and y, scratch 2 * rows * widest floats of its own."""
     var n_layers = Int(spec[unsafe_offset=0])
     var in_size = Int(spec[unsafe_offset=1])
     var out_size = Int(spec[unsafe_offset=2])
@@ -56,14 +44,19 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
     var out_mean = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=5]))
     var out_std = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=6]))
     var widest = Int(spec[unsafe_offset=7])
-    var threads = Int(spec[unsafe_offset=8])
-    var src = _f32(scratch_addr)
+    var src = scratch
     var dst = src.unsafe_offset(rows * widest)
     for r in range(rows):
         var xr = x.unsafe_offset(r * in_size)
         var sr = src.unsafe_offset(r * in_size)
-        for i in range(in_size):
+        var i = 0
+        while i + 8 <= in_size:
+            sr.unsafe_store(i, (xr.unsafe_load[width=8](i) - in_mean.unsafe_load[width=8](i))
+                            / in_std.unsafe_load[width=8](i))
+            i += 8
+        while i < in_size:
             sr[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
+            i += 1
     for layer in range(n_layers):
         var s = 9 + 6 * layer
         var n_in = Int(spec[unsafe_offset=s])
@@ -78,8 +71,51 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
     for r in range(rows):
         var yr = y.unsafe_offset(r * out_size)
         var sr = src.unsafe_offset(r * out_size)
-        for i in range(out_size):
+        var i = 0
+        while i + 8 <= out_size:
+            yr.unsafe_store(i, sr.unsafe_load[width=8](i) * out_std.unsafe_load[width=8](i)
+                            + out_mean.unsafe_load[width=8](i))
+            i += 8
+        while i < out_size:
             yr[unsafe_offset=i] = sr[unsafe_offset=i] * out_std[unsafe_offset=i] + out_mean[unsafe_offset=i]
+            i += 1
+
+
+def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObject,
+                rows_obj: PythonObject, scratch_addr: PythonObject) raises -> PythonObject:
+    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels, every layer one
+    GEMM over the rows (kernels.gemm.gemm_panels); a batch worth two threads is split into one share of the rows
+    per thread (kernels.gemm.row_shares), each running every layer on its rows alone.
+
+    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then
+    per layer: n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded]; scratch holds 2 * rows * widest floats
+    (widest: the widest of the input and every layer's outputs).
+    y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
+    """
+    var spec = I64Ptr(unsafe_from_address=Int(py=spec_addr))
+    var x = _f32(x_addr)
+    var y = _f32(y_addr)
+    var rows = Int(py=rows_obj)
+    var scratch = _f32(scratch_addr)
+    var threads = Int(spec[unsafe_offset=8])
+    var macs = 0
+    for layer in range(Int(spec[unsafe_offset=0])):
+        macs += Int(spec[unsafe_offset=9 + 6 * layer]) * Int(spec[unsafe_offset=10 + 6 * layer])
+    var shares = row_shares(rows, threads, macs)
+    if shares < 2:
+        _mlp_rows(spec, x, y, rows, scratch, threads)
+        return PythonObject(None)
+    var in_size = Int(spec[unsafe_offset=1])
+    var out_size = Int(spec[unsafe_offset=2])
+    var widest = Int(spec[unsafe_offset=7])
+
+    def work(i: Int) {var spec, var x, var y, var rows, var scratch, var shares, var in_size, var out_size,
+                      var widest}:
+        var first, end = share_rows(i, shares, rows)
+        _mlp_rows(spec, x.unsafe_offset(first * in_size), y.unsafe_offset(first * out_size), end - first,
+                  scratch.unsafe_offset(2 * first * widest), 1)
+
+    parallelize(work, shares, shares)
     return PythonObject(None)
 
 

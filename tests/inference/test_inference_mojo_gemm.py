@@ -107,3 +107,18 @@ def test_rsmt_networks_on_the_gemm_match_torch(kind):
             for name in want:
                 assert got[name].shape == want[name].shape, name
                 assert np.abs(got[name] - want[name]).max() <= TOL, (kind, name, batch)
+
+
+@pytest.mark.parametrize("kind", ["deepmimic_actor", "rsmt_manifold_decoder"])
+def test_a_batch_split_into_row_shares_gives_the_bits_of_one_thread(kind, monkeypatch):
+    """At batch 64 two threads each run every layer on half of the rows (kernels.gemm.row_shares); a row's
+    arithmetic does not depend on the split."""
+    weights = default_weights(kind)
+    inputs = network_inputs(kind, weights, get_backend("torch").load(kind, weights).inputs, 64, seed=2)
+    outputs = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("MOTION_MOJO_THREADS", threads)
+        outputs.append(get_backend("max-mojo").load(kind, weights)(**inputs))
+    assert set(outputs[0]) == set(outputs[1])
+    for name in outputs[0]:
+        assert np.array_equal(outputs[0][name], outputs[1][name]), name
