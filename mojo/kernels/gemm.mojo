@@ -239,6 +239,10 @@ def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, grou
     comptime KC = 16384 // (W * 4)  # inputs per block: 16 KB of a panel's weights, half of L1
     var r_tiles = r0 + (r1 - r0) // RT * RT
     var left = r1 - r_tiles
+    comptime if RT == 6:  # a 2-row tile takes as long per input as a 4-row one (its 4 accumulators wait on the FMA
+        if left == 2 and r_tiles > r0:  # latency): the last 6 + 2 rows run as 4 + 4
+            r_tiles -= RT
+            left = 8
     var part = F32Ptr(unsafe_from_address=Int(stack_allocation[BLOCK_ROWS * W, DType.float32, alignment=64]()))
     for p in range(p0, p0 + n_here):
         var wp = w.unsafe_offset(p * n_in * W)
@@ -250,6 +254,10 @@ def _block[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, grou
         comptime for n in range(2, RT):
             if left == n:
                 _tiles_k[W, n, KC](a, r_tiles, r1, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act,
+                                   plu_w, plu_c, accumulate, part)
+        comptime if RT == 6:
+            if left == 8:
+                _tiles_k[W, 4, KC](a, r_tiles, r1, lda, group_rows, group_stride, n_in, wp, bp, yp, ldy, valid, act,
                                    plu_w, plu_c, accumulate, part)
     if left == 1:  # the group's panels in chunks of a power of two (SIMD widths are)
         var p = p0
