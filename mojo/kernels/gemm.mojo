@@ -281,12 +281,20 @@ def _gemm[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group
                          plu_c, item, accumulate)
         return
 
-    def work(item: Int) {var a, var rows, var lda, var group_rows, var group_stride, var n_in, var w, var b,
-                         var n_panels, var n_out, var y, var ldy, var act, var plu_w, var plu_c, var accumulate}:
-        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
-                     item, accumulate)
+    # the threads claim items as they come (an atomic counter), not in fixed chunks: items differ in size (the last
+    # row block, the last group of panels) and a fixed split left one thread waiting for the other
+    var counters = I64Ptr(unsafe_from_address=Int(stack_allocation[2, DType.int64, alignment=64]()))
+    counters[unsafe_offset=0] = 0
+    counters[unsafe_offset=1] = 0
+    var threads = min(workers, items)
 
-    parallelize(work, items, min(workers, items))
+    def work(i: Int) {var a, var rows, var lda, var group_rows, var group_stride, var n_in, var w, var b,
+                      var n_panels, var n_out, var y, var ldy, var act, var plu_w, var plu_c, var counters,
+                      var accumulate}:
+        _gemm_claimed[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w,
+                            plu_c, counters, counters.unsafe_offset(1), accumulate)
+
+    parallelize(work, threads, threads)
 
 
 def row_shares(rows: Int, threads: Int, macs_per_row: Int) -> Int:
@@ -322,15 +330,16 @@ def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: I
                         workers, accumulate)
 
 
-def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, n_panels: Int,
-                                  n_out: Int, y: F32Ptr, ldy: Int, act: Int, plu_w: Float32, plu_c: Float32,
-                                  claim: I64Ptr, done: I64Ptr, accumulate: Bool):
+def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
+                                  w: F32Ptr, b: F32Ptr, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int,
+                                  plu_w: Float32, plu_c: Float32, claim: I64Ptr, done: I64Ptr, accumulate: Bool):
     var items = gemm_items(rows, W, n_panels)
     while True:
         var item = Int(Atomic[Int64].fetch_add(claim, 1))
         if item >= items:
             return
-        _block[W, R](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, item, accumulate)
+        _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
+                     item, accumulate)
         _ = Atomic[Int64].fetch_add(done, 1)
 
 
@@ -342,11 +351,11 @@ def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr
     finished ones, so a thread that needs the outputs waits for done == work_items(rows) and no thread ever waits
     for another to start. Each item's arithmetic is gemm_panels', whoever runs it."""
     if panel == 16:
-        _gemm_claimed[16, 8](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[16, 8](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
     elif panel == 32:
-        _gemm_claimed[32, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[32, 4](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
     else:
-        _gemm_claimed[64, 4](a, rows, lda, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[64, 4](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
 
 
 def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F32Ptr, act: Int):
