@@ -118,8 +118,8 @@ class BenchReport:
                 cells.append(f"{r.median_us:>12.1f} {_ratio(r.ratio_vs_torch):>6}" if r else f"{'-':>12} {'':>6}")
             lines.append(f"{case:<{width}} {batch:>5} " + " ".join(cells))
         lines += self._e2e_table()
-        for name, path in self.meta.get("transition_path", {}).items():
-            lines.append(f"transition on {name}: {path}")
+        for case, paths in self.meta.get("transition_path", {}).items():
+            lines.append(f"{case}: " + ", ".join(f"{name} {path}" for name, path in paths.items()))
         if "onnx_session" in self.meta:
             lines.append(f"onnx session: {self.meta['onnx_session']}; max-mojo GEMM threads: {self.meta['mojo_threads']}")
         if self.load:
@@ -325,7 +325,8 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
     run in the jump's style), request to finished Motion: clip preparation, placement, phase, target code,
     rollout, post-processing with landing and foot locking. As the GUI and the service run it: one generator
     per backend kept across requests, so what depends on a clip alone (its 30 fps pose, the style code) is
-    computed once (`inference.rsmt.clip_cache`), and each backend on its faster rollout path (`_fastest_path`).
+    computed once (`inference.rsmt.clip_cache`), and each backend on its faster rollout path for this case
+    (`_fastest_path`).
     With `rig`, the source is CMU 01_01 (31 joints, 120 fps): retargeted onto the model's skeleton (cached) and
     the result back onto the CMU skeleton (every request). Rows: f"transition_e2e_{length}f[_rig]" (wall time of
     generate(), interleaved), and its breakdown f"..._{part}" for E2E_PARTS: networks (inside backend calls),
@@ -348,10 +349,14 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
             gen = _TimedGenerator(model)
             if not _load_transition(gen, name, backend, case, report):
                 continue
-            whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds())
-            report.meta.setdefault("transition_path", {})[name] = "whole rollout" if whole else "one step call per frame"
-            generators[name] = (gen, whole)
-        gen, whole = generators[name]
+            generators[name] = gen
+        gen = generators[name]
+        # chosen for each case: with MAX's graphs in the process max-mojo's step-by-step path wins at 10 frames
+        # (9.2-9.9 vs 9.9-10.9 ms) and loses at 30 (19-22 vs 14-15 ms); chosen once at 10 frames, it put the 30- and
+        # 60-frame rows on the slower path in two of three runs
+        whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds())
+        report.meta.setdefault("transition_path", {}).setdefault(case, {})[name] = (
+            "whole rollout" if whole else "one step call per frame")
         parts[name], last[name] = {p: [] for p in E2E_PARTS}, {}
         cases[name] = lambda gen=gen, r=replace(request, backend=name, whole_rollout=whole), out=last[name]: \
             _generate_timed(gen, r, out)

@@ -106,5 +106,8 @@ def test_bench_a_shipped_model(compiled_max_cache, monkeypatch, capsys):
     assert {(r["case"], r["backend"]) for r in report["rows"]} == {
         (c, b) for c in networks | transitions | {BATCHED_TRANSITIONS} for b in ("torch", "max")} | {
         ("rsmt_warmup", "torch")}  # the MAX graphs have no warm-up kind (inference.rsmt.batch)
-    paths = report["meta"]["transition_path"]  # each backend on its faster rollout path (bench._fastest_path)
-    assert set(paths) == {"torch", "max"} and set(paths.values()) <= {"one step call per frame", "whole rollout"}
+    paths = report["meta"]["transition_path"]  # each backend on its faster rollout path per case (bench._fastest_path)
+    assert set(paths) == e2e
+    for by_backend in paths.values():
+        assert set(by_backend) == {"torch", "max"}
+        assert set(by_backend.values()) <= {"one step call per frame", "whole rollout"}
