@@ -351,9 +351,9 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
                 continue
             generators[name] = gen
         gen = generators[name]
-        # chosen for each case: with MAX's graphs in the process max-mojo's step-by-step path wins at 10 frames
-        # (9.2-9.9 vs 9.9-10.9 ms) and loses at 30 (19-22 vs 14-15 ms); chosen once at 10 frames, it put the 30- and
-        # 60-frame rows on the slower path in two of three runs
+        # chosen for each case: at 10 frames max-mojo's two paths are within noise of each other (8.6-11.5 ms
+        # either way), at 30 the whole rollout wins (11.7-12.1 vs 14.7-15.8 ms); chosen once at 10 frames, it
+        # had put the 30- and 60-frame rows on the slower path in two of three runs
         whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds())
         report.meta.setdefault("transition_path", {}).setdefault(case, {})[name] = (
             "whole rollout" if whole else "one step call per frame")

@@ -11,6 +11,12 @@ second thread made a batch-64 layer 2.5x *slower* right after a torch call, and 
 priming was not always enough, 50 ms was). Priming lets the previous contender's threads go idle while this
 one runs warm, and the block keeps it warm, as in a rollout or a batch sweep: every contender is timed in
 its own steady state. (Sleeping instead let the clocks and caches go cold and tripled every batch-1 time.)
+
+Before priming, each block waits until this process's other threads have stopped burning CPU (`settle`): MAX's
+graph runtime keeps its workers spinning for about half a second after a call (measured: 0.7 CPU-seconds in
+the 0.5 s after a 30-frame transition on `max`, none after max-mojo's), far longer than the priming, and on two
+cores whatever was timed next ran on one (max-mojo's 30-frame transition 11.7 -> 15.0 ms with `max` calls
+in between).
 """
 from __future__ import annotations
 
@@ -22,6 +28,8 @@ from typing import Callable
 
 BLOCK = 5  # samples of one case in a row
 PRIME_S = 0.05  # seconds of untimed calls before each block
+SETTLE_S = 1.0  # at most this long waiting for the process's other threads to go idle before a block
+_SETTLE_SLICE_S = 0.01  # idle: less than a tenth of such a slice of CPU used by the process while it sleeps
 
 
 @dataclass(frozen=True)
@@ -42,14 +50,27 @@ class Timing:
         return q[0], q[-1]
 
 
+def settle(max_s: float = SETTLE_S) -> bool:
+    """Sleep until this process's other threads stop using CPU (the calling thread sleeping, any CPU time the
+    process gains is theirs), at most max_s; True if they did."""
+    end = time.perf_counter() + max_s
+    while True:
+        cpu = time.process_time()
+        time.sleep(_SETTLE_SLICE_S)
+        if time.process_time() - cpu < 0.1 * _SETTLE_SLICE_S:
+            return True
+        if time.perf_counter() >= end:
+            return False
+
+
 def interleaved(cases: dict[str, Callable[[], object]], runs: int = 30, warmup: int = 3,
                 calls_per_run: int = 1, prime_s: float = PRIME_S, block: int = BLOCK,
                 after_sample: Callable[[str], None] | None = None) -> dict[str, Timing]:
     """Time every case `runs` times, interleaved in blocks, after `warmup` untimed calls each.
 
     calls_per_run -- calls averaged into one sample (for calls too short for the clock)
-    prime_s, block -- untimed calls of a case for this long before each block of this many samples of it
-    (the module docstring)
+    prime_s, block -- untimed calls of a case for this long before each block of this many samples of it, once
+    the process's other threads are idle (`settle`; the module docstring)
     after_sample -- called with the case's name after each timed sample (e.g. to keep what that call measured
     of itself, and not what the warm-up and priming calls did)"""
     if runs < 2:
@@ -63,6 +84,7 @@ def interleaved(cases: dict[str, Callable[[], object]], runs: int = 30, warmup: 
         k = first // block
         for name in names[k % len(names):] + names[:k % len(names)]:
             fn = cases[name]
+            settle()
             primed_until = time.perf_counter() + prime_s
             while time.perf_counter() < primed_until:
                 fn()

@@ -16,7 +16,7 @@ from inference.backends.base import BackendNotReady
 from inference.backends.max.backend import MaxBackend
 from inference.backends.max.store import EVENT_PREFIX, MefStore, cache_root
 from inference.deepmimic.policies import load_policy
-from parity.timing import interleaved
+from parity.timing import interleaved, settle
 
 pytestmark = pytest.mark.slow  # compiles MAX graphs (~50 s each with an empty MAX cache)
 
@@ -143,6 +143,22 @@ def test_interleaved_timing_primes_each_block_with_untimed_calls_of_the_same_cas
     assert all(len(t.samples_us) == 7 for t in result.values())
     assert sampled.count("a") == sampled.count("b") == 7  # only the timed calls are reported
     assert calls["a"] >= 1 + 7 + 3 and calls["b"] >= 1 + 7 + 3  # at least one priming call per block (3 blocks)
+
+
+def test_settle_finds_the_process_idle_once_its_spinning_worker_has_stopped():
+    """A worker that spun (as MAX's runtime does after a graph call) and stopped leaves the process idle: settle
+    returns True (it waits while the process's other threads use CPU; how long is not a unit test's business)."""
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    stop.set()
+    worker.join()
+    assert settle(max_s=5.0)
 
 
 def test_shipped_models_with_their_own_sizes_are_presets(store):

@@ -21,7 +21,8 @@ def test_e2e_rows_for_every_length_and_backend(report):
         cases.append(rig)
     expected = {(c + suffix, b) for c in cases for suffix in ("", *(f"_{p}" for p in E2E_PARTS)) for b in BACKENDS}
     assert {(r.case, r.backend) for r in report.rows} == expected  # no network rows, no policy step
-    assert report.memory == [] and set(report.meta["transition_path"]) == set(BACKENDS)
+    assert report.memory == [] and set(report.meta["transition_path"]) == set(cases)  # a rollout path per case
+    assert all(set(paths) == set(BACKENDS) for paths in report.meta["transition_path"].values())
     by_key = {(r.case, r.backend): r for r in report.rows}
     for case in cases:
         for b in BACKENDS:
