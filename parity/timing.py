@@ -28,7 +28,7 @@ from typing import Callable
 
 BLOCK = 5  # samples of one case in a row
 PRIME_S = 0.05  # seconds of untimed calls before each block
-SETTLE_S = 1.0  # at most this long waiting for the process's other threads to go idle before a block
+SETTLE_S = 0.5  # at most this long waiting for the process's other threads to go idle before a block
 _SETTLE_SLICE_S = 0.01  # idle: less than a tenth of such a slice of CPU used by the process while it sleeps
 
 
