@@ -94,7 +94,7 @@ def _row(a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int) -> F32
 def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
                           b: F32Ptr, src: F32Ptr, lds: Int, src_valid: Int, from_bias: Bool, dst: F32Ptr, ldd: Int,
                           dst_valid: Int, act: Int, plu_w: Float32, plu_c: Float32):
-    """Rows r0 .. r0+R-1 (2 <= R <= 8) of one panel's W outputs: w is the panel (n_in, W), b its bias. Each row's
+    """Rows r0 .. r0+R-1 (R <= 8) of one panel's W outputs: w is the panel (n_in, W), b its bias. Each row's
     sums start from the bias (`from_bias`) or from what src holds (row i at src + i * lds, its first src_valid
     lanes), and end in dst (row i at dst + i * ldd, dst_valid lanes). The accumulators are spelled out
     (acc0..acc7, only the first R used) to stay in registers."""
@@ -327,7 +327,7 @@ def gemm_panels(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: I
                      workers, accumulate)
     else:
         _gemm[64, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
-                        workers, accumulate)
+                     workers, accumulate)
 
 
 def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
