@@ -65,24 +65,23 @@ def manifold_decode(spec: I64Ptr, latent: F32Ptr, condition: F32Ptr, phase: F32P
         macs += layers[i].n_in * layers[i].n_out
     var shares = row_shares(rows, threads, macs)
     if shares < 2:
-        _decode_rows(spec, layers, latent, condition, phase, pose_delta, coefficients, scratch, rows, threads)
+        _decode_rows(spec, layers, latent, condition, phase, pose_delta, coefficients, scratch, 0, rows, threads)
         return
-    var per_row = scratch_floats(spec, 1)
     var table = Pointer(to=layers)
 
     def work(i: Int) {var spec, var table, var latent, var condition, var phase, var pose_delta, var coefficients,
-                      var scratch, var rows, var shares, var per_row, var p2, var z, var c, var e, var out}:
+                      var scratch, var rows, var shares}:
         var first, end = share_rows(i, shares, rows)
-        _decode_rows(spec, table[], latent.unsafe_offset(first * z), condition.unsafe_offset(first * c),
-                     phase.unsafe_offset(first * p2), pose_delta.unsafe_offset(first * out),
-                     coefficients.unsafe_offset(first * e), scratch.unsafe_offset(first * per_row), end - first, 1)
+        _decode_rows(spec, table[], latent, condition, phase, pose_delta, coefficients, scratch, first, end, 1)
 
     parallelize(work, shares, shares)
 
 
-def _decode_rows(spec: I64Ptr, layers: List[PackedLayer], latent: F32Ptr, condition: F32Ptr, phase: F32Ptr,
-                 pose_delta: F32Ptr, coefficients: F32Ptr, scratch: F32Ptr, rows: Int, threads: Int):
-    """manifold_decode's work on `rows` rows, scratch_floats(spec, rows) floats of scratch of its own."""
+def _decode_rows(spec: I64Ptr, layers: List[PackedLayer], latent_all: F32Ptr, condition_all: F32Ptr,
+                 phase_all: F32Ptr, pose_delta_all: F32Ptr, coefficients_all: F32Ptr, scratch_all: F32Ptr, first: Int,
+                 end: Int, threads: Int):
+    """manifold_decode's work on rows first .. end-1, in their own part of the scratch (scratch_floats(spec, 1)
+    floats a row)."""
     var p2 = Int(spec[unsafe_offset=1])
     var z = Int(spec[unsafe_offset=2])
     var c = Int(spec[unsafe_offset=3])
@@ -90,6 +89,13 @@ def _decode_rows(spec: I64Ptr, layers: List[PackedLayer], latent: F32Ptr, condit
     var h = Int(spec[unsafe_offset=5])
     var out = Int(spec[unsafe_offset=6])
     var g = Int(spec[unsafe_offset=7])
+    var rows = end - first
+    var latent = latent_all.unsafe_offset(first * z)
+    var condition = condition_all.unsafe_offset(first * c)
+    var phase = phase_all.unsafe_offset(first * p2)
+    var pose_delta = pose_delta_all.unsafe_offset(first * out)
+    var coefficients = coefficients_all.unsafe_offset(first * e)
+    var scratch = scratch_all.unsafe_offset(first * scratch_floats(spec, 1))
     var wide = max(h, out)
     var gate_in = scratch
     var ga = gate_in.unsafe_offset(rows * (p2 + z))

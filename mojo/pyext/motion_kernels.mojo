@@ -34,8 +34,8 @@ def fk(parents: PythonObject, rot: PythonObject, trans: PythonObject, out_rot: P
     return PythonObject(None)
 
 
-def _mlp_rows(spec: I64Ptr, x: F32Ptr, y: F32Ptr, rows: Int, scratch: F32Ptr, threads: Int):
-    """mlp_forward on `rows` rows of x and y, scratch 2 * rows * widest floats of its own."""
+def _mlp_rows(spec: I64Ptr, x_all: F32Ptr, y_all: F32Ptr, first: Int, end: Int, scratch: F32Ptr, threads: Int):
+    """mlp_forward on rows first .. end-1, in their own part of the scratch (2 * widest floats a row)."""
     var n_layers = Int(spec[unsafe_offset=0])
     var in_size = Int(spec[unsafe_offset=1])
     var out_size = Int(spec[unsafe_offset=2])
@@ -44,7 +44,10 @@ def _mlp_rows(spec: I64Ptr, x: F32Ptr, y: F32Ptr, rows: Int, scratch: F32Ptr, th
     var out_mean = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=5]))
     var out_std = F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=6]))
     var widest = Int(spec[unsafe_offset=7])
-    var src = scratch
+    var rows = end - first
+    var x = x_all.unsafe_offset(first * in_size)
+    var y = y_all.unsafe_offset(first * out_size)
+    var src = scratch.unsafe_offset(2 * first * widest)
     var dst = src.unsafe_offset(rows * widest)
     for r in range(rows):
         var xr = x.unsafe_offset(r * in_size)
@@ -103,17 +106,12 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
         macs += Int(spec[unsafe_offset=9 + 6 * layer]) * Int(spec[unsafe_offset=10 + 6 * layer])
     var shares = row_shares(rows, threads, macs)
     if shares < 2:
-        _mlp_rows(spec, x, y, rows, scratch, threads)
+        _mlp_rows(spec, x, y, 0, rows, scratch, threads)
         return PythonObject(None)
-    var in_size = Int(spec[unsafe_offset=1])
-    var out_size = Int(spec[unsafe_offset=2])
-    var widest = Int(spec[unsafe_offset=7])
 
-    def work(i: Int) {var spec, var x, var y, var rows, var scratch, var shares, var in_size, var out_size,
-                      var widest}:
+    def work(i: Int) {var spec, var x, var y, var rows, var scratch, var shares}:
         var first, end = share_rows(i, shares, rows)
-        _mlp_rows(spec, x.unsafe_offset(first * in_size), y.unsafe_offset(first * out_size), end - first,
-                  scratch.unsafe_offset(2 * first * widest), 1)
+        _mlp_rows(spec, x, y, first, end, scratch, 1)
 
     parallelize(work, shares, shares)
     return PythonObject(None)
@@ -166,16 +164,14 @@ def _threads_over_rows(rows: Int, threads: Int, team: Bool) -> Int:
 
 
 def _share(i: Int, shares: Int, rows: Int, threads: Int, team: Int) -> Span:
-    """Thread i's span of `shares` (_threads_over_rows); team: the address of the team's counters (0: none).
-    Above 4 rows a share is whole micro-kernel tiles of 4 rows (the last one takes the rest)."""
+    """Thread i's span of `shares` (_threads_over_rows; the rows split as kernels.gemm.share_rows does); team: the
+    address of the team's counters (0: none)."""
     if team != 0:
         return Span(0, rows if i == 0 else 0, 1, team, i, rows)
     if shares < 2:
         return Span(0, rows, threads, 0, 0, 0)
-    var chunk = (rows + shares - 1) // shares
-    if chunk > 4:
-        chunk = (chunk + 3) // 4 * 4
-    return Span(min(i * chunk, rows), min((i + 1) * chunk, rows), 1, 0, 0, 0)
+    var first, end = share_rows(i, shares, rows)
+    return Span(first, end, 1, 0, 0, 0)
 
 
 def _team(rows: Int, shares: Int, steps: Int) -> List[Int64]:

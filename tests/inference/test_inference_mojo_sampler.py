@@ -91,7 +91,7 @@ def test_rollout_rows_of_different_lengths(shipped):
 def test_two_threads_give_the_rows_of_one_thread(shipped, batch):
     """On two threads one row's rollout is computed by a team (the dense layers' work items shared,
     kernels.sampler.Span) and a batch is split into one share of rows per thread, each running whole steps on its own (sampler_steps/
-    sampler_rollout's _threads_over_rows: 3 rows as 2 + 1, 21 as 12 + 9): every output is bit-identical to the
+    sampler_rollout's _threads_over_rows: 3 rows as 2 + 1, 21 as 11 + 10): every output is bit-identical to the
     one-thread call, which matches torch."""
     torch_step, x = _inputs(shipped, batch, seed=5)
     frames = SamplerRunner("rsmt_rollout", shipped).inputs["tta"][0]
