@@ -29,6 +29,8 @@ from inference.rsmt.transition import TransitionGenerator, TransitionRequest
 from parity.rows import CompareRow, errors
 
 STEP = "rsmt_sampler_step"
+FINISH = "rsmt_finish"  # the post-processing (inference.rsmt.finish.finish_frames or a backend's own), not a network
+FINISH_OUTPUTS = ("local", "root", "positions")
 
 
 class _RecordingGenerator(TransitionGenerator):
@@ -50,6 +52,23 @@ class _RecordingGenerator(TransitionGenerator):
             out = primary(**inputs)
             elapsed = (time.perf_counter_ns() - t0) / 1e3
             calls.append((out, shadow(**inputs) if shadow else None, elapsed))
+            return out
+
+        return call
+
+    def _finisher(self, backend: str):
+        """The post-processing, recorded as the runners are; with a shadow, the shadow's also run on the same
+        sampler outputs."""
+        primary = super()._finisher(backend)
+        shadow = super()._finisher(self.shadow) if self.shadow else None
+        calls = self.calls[FINISH]
+
+        def call(pos, rot, inputs):
+            t0 = time.perf_counter_ns()
+            out = primary(pos, rot, inputs)
+            elapsed = (time.perf_counter_ns() - t0) / 1e3
+            calls.append((dict(zip(FINISH_OUTPUTS, out)),
+                          dict(zip(FINISH_OUTPUTS, shadow(pos, rot, inputs))) if shadow else None, elapsed))
             return out
 
         return call
@@ -110,7 +129,9 @@ def compare_transition(request: TransitionRequest, model: RSMTModel, candidate: 
             report.teacher_forced = {"joints": names, "per_frame_cm": d.max(1).tolist(), "per_joint_cm": d.max(0).tolist(),
                                      "per_frame_file": (d.max(1) / scale).tolist(),
                                      "per_joint_file": (d.max(0) / scale).tolist()}
-    for kind in ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", WARMUP):  # the warm-up where both have it
+    # the warm-up where both have it; the post-processing on the reference's sampler outputs (local rotations and
+    # roots after landing and foot locking: max-mojo's runs in Mojo, torch's is the numpy reference)
+    for kind in ("rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target", WARMUP, FINISH):
         for r, c, _ in forced.calls[kind][:1]:
             for output in r:
                 max_abs, max_rel = errors(c[output], r[output])

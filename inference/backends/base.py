@@ -63,6 +63,11 @@ class Backend(ABC):
         """Those of `kinds` that need a compiled model (a MAX MEF) before load() can succeed."""
         return []
 
+    def transition_finish(self):
+        """This backend's own implementation of a transition's post-processing (the contract of
+        `inference.rsmt.finish.finish_frames`), or None: the numpy reference runs it."""
+        return None
+
 
 _BACKENDS: dict[str, type[Backend]] = {}
 

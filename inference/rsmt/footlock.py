@@ -129,14 +129,13 @@ def lock_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents,
     return _local_from_global(out_rot, parents, local)
 
 
-def lock_planted_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, roles, reference_pos,
-                      cm_per_unit: float) -> np.ndarray:
-    """`lock_feet` with the standard gate for a motion in units of which `cm_per_unit` make a centimetre:
-    each ankle's planted height is the lowest 2% of its height over `reference_pos`, a list of (F, J, 3)
-    arrays in centimetres (the clips the transition joins)."""
-    floor = {a: float(np.quantile(np.concatenate([p[:, a, 1] for p in reference_pos]), 0.02)) / cm_per_unit
-             for _, _, a in legs(roles.parents, roles.feet)}
-    return lock_feet(local, root, offsets, roles.parents, roles.feet, floor, HEIGHT_GATE_CM / cm_per_unit)
+def planted_heights(roles, reference_pos, cm_per_unit: float) -> dict[int, float]:
+    """{ankle joint: its planted height} for `lock_feet` on a motion in units of which `cm_per_unit` make a
+    centimetre: the lowest 2% of the ankle's height over `reference_pos`, a list of (F, J, 3) arrays in
+    centimetres (the clips the transition joins). It depends on those clips alone, so the generator keeps it
+    per pair of clips."""
+    return {a: float(np.quantile(np.concatenate([p[:, a, 1] for p in reference_pos]), 0.02)) / cm_per_unit
+            for _, _, a in legs(roles.parents, roles.feet)}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -31,7 +31,9 @@ Pipeline (`TransitionGenerator.generate`):
    canonical frame undone so the transition continues the source clip in world space; then (unless
    `land_on_target` is off) the last generated frames are blended onto the target keyframe so the last one is
    exactly the keyframe and the hand-over to the target clip does not pop, and (unless `lock_feet` is off)
-   planted feet are held still (`inference.rsmt.footlock`). A retargeted source: the frames are mapped
+   planted feet are held still (`inference.rsmt.footlock`). All of step 7 is `inference.rsmt.finish.finish_frames`,
+   the numpy reference, or a backend's own implementation of it (`Backend.transition_finish`: max-mojo's is one
+   Mojo call). A retargeted source: the frames are mapped
    back onto the source's own skeleton, its context frames unchanged (`inference.rsmt.rigs.onto_source`).
 
 Length semantics are RSMT's: `length` generated frames follow the source frame and the last of them is
@@ -54,9 +56,9 @@ from inference.backends.base import APP_BACKENDS, get_backend
 from inference.networks.rsmt_config import TRANSITION_KINDS
 from inference.rsmt.batch import WARMUP, RolloutInputs, rollout_batch
 from inference.rsmt.clip_cache import ClipCache, checksum, clip_key
-from inference.rsmt.footlock import lock_planted_feet
+from inference.rsmt.finish import FinishInputs, finish_frames
+from inference.rsmt.footlock import planted_heights
 from inference.rsmt.models import RSMTModel
-from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
 from inference.rsmt.rigs import ModelRig, feature_order, onto_source
 from motion import features as F
 from motion.errors import MotionFileError
@@ -305,6 +307,7 @@ class TransitionGenerator:
         self._runners: dict[tuple[str, str], object] = {}
         self._kinds: dict[str, frozenset[str]] = {}
         self._rig: ModelRig | None = None
+        self._finishers: dict[str, Callable] = {}
 
     # ---- backends ----------------------------------------------------------------------------
     def load(self, backend: str, whole_rollout: bool = False) -> None:
@@ -506,18 +509,14 @@ class TransitionGenerator:
         request, roles, scale = p.request, self.model.roles, self.model.position_scale
         src, sf, tgt, tf, yaw, shift, canon, centre = p.src, p.sf, p.tgt, p.tf, p.yaw, p.shift, p.canon, p.centre
         offsets = request.source.skeleton.offsets[list(src.roles.source_index)].astype(np.float64) * scale
-        pose = rsmt_pose(net["pos"], net["rot"], roles, offsets)
-        world_rot = canon.T @ pose.rotations  # undo the canonical frame
-        local = local_rotations(matrix_to_quat(world_rot).astype(np.float64), roles.parents)
-        hip = (pose.positions[:, 0] @ canon + centre) / scale
-        if request.land_on_target:
-            key_rot, key_root = _placed_target(tgt, tf, tf + 1, yaw, shift / scale)
-            local, hip = land_on_target(local, hip, key_rot[0], key_root[0])
-        if request.lock_feet:
-            # heights of the clips joined: the placement turns about the vertical, so the target's are its own
-            local = lock_planted_feet(local, hip, offsets / scale, roles, [src.pos, tgt.pos], scale)
-        network_positions = ((pose.network_positions @ canon + centre) / scale).astype(np.float32)
-        motion, generated = _assemble(request, src, sf, tgt, tf, yaw, shift / scale, local, hip)
+        t_end = tgt.motion.num_frames if request.target_frames is None else min(tgt.motion.num_frames,
+                                                                               tf + 1 + request.target_frames)
+        placed_rot, placed_root = _placed_target(tgt, tf, t_end, yaw, shift / scale)  # the keyframe, then the rest
+        key = (placed_rot[0], placed_root[0]) if request.land_on_target else None
+        floors = self._planted_heights(src, tgt) if request.lock_feet else None
+        inputs = FinishInputs(roles, offsets, canon, centre, scale, key, floors)
+        local, hip, network_positions = self._finisher(request.backend)(net["pos"], net["rot"], inputs)
+        motion, generated = _assemble(request, src, sf, local, hip, placed_rot[1:], placed_root[1:])
         if p.maps["source"] is not None:
             motion = onto_source(motion, p.given.source, p.maps["source"], sf, generated)
         if request.output_fps is not None and request.output_fps != motion.fps:
@@ -530,6 +529,19 @@ class TransitionGenerator:
                    "ms_per_frame": 1e3 * (t_post - t_rollout) / request.length}
         return TransitionResult(motion, generated, net, network_positions, tuple(roles.names), timings,
                                 request.backend, request.seed, p.retargeted)
+
+    def _finisher(self, backend: str):
+        """The backend's post-processing (`Backend.transition_finish`), else the numpy reference (remembered)."""
+        if backend not in self._finishers:
+            self._finishers[backend] = get_backend(backend).transition_finish() or finish_frames
+        return self._finishers[backend]
+
+    def _planted_heights(self, src: _Clip, tgt: _Clip) -> dict[int, float]:
+        """Foot locking's planted ankle heights over the two clips joined (`footlock.planted_heights`), kept per
+        pair of clips (the entry holds both, so their ids stay theirs while it is kept)."""
+        scale = self.model.position_scale
+        return self.clips.get(("planted heights", id(src), id(tgt)),
+                              lambda: (src, tgt, planted_heights(self.model.roles, [src.pos, tgt.pos], scale)))[2]
 
     def total_steps(self, length: int) -> int:
         """The sampler steps of a transition of `length` frames: the warm-up on the context, then one a frame."""
@@ -614,10 +626,10 @@ def _placement(how: str, src: _Clip, sf: int, tgt: _Clip, tf: int, length: int, 
     return yaw, shift
 
 
-def _assemble(request: TransitionRequest, src: _Clip, sf: int, tgt: _Clip, tf: int, yaw: np.ndarray,
-              shift: np.ndarray, local: np.ndarray, hip: np.ndarray) -> tuple[Motion, slice]:
-    """Context + generated + target frames on the source skeleton. Source joints the model does not know
-    hold their pose of the source frame."""
+def _assemble(request: TransitionRequest, src: _Clip, sf: int, local: np.ndarray, hip: np.ndarray,
+              target_rot: np.ndarray, target_root: np.ndarray) -> tuple[Motion, slice]:
+    """Context + generated + target frames on the source skeleton (the target's placed frames after the keyframe:
+    `_placed_target`). Source joints the model does not know hold their pose of the source frame."""
     sk = request.source.skeleton
     order = list(src.roles.source_index)
     n_ctx = sf + 1 if request.context_frames is None else min(request.context_frames, sf + 1)
@@ -633,9 +645,7 @@ def _assemble(request: TransitionRequest, src: _Clip, sf: int, tgt: _Clip, tf: i
         return rot, trans
 
     gen_rot, gen_trans = on_source(local, hip)
-    t_end = tgt.motion.num_frames if request.target_frames is None else min(tgt.motion.num_frames,
-                                                                           tf + 1 + request.target_frames)
-    tgt_rot, tgt_trans = on_source(*_placed_target(tgt, tf + 1, t_end, yaw, shift))
+    tgt_rot, tgt_trans = on_source(target_rot, target_root)
     tail = quat_make_continuous(np.concatenate([ctx_rot[-1:], gen_rot, tgt_rot]), axis=0)[1:]
     rotations = np.concatenate([ctx_rot, tail])
     translations = np.concatenate([ctx_trans, gen_trans, tgt_trans])

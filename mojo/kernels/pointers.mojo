@@ -2,3 +2,4 @@
 
 comptime F32Ptr = Pointer[Float32, MutUntrackedOrigin]
 comptime I64Ptr = Pointer[Int64, MutUntrackedOrigin]
+comptime F64Ptr = Pointer[Float64, MutUntrackedOrigin]

@@ -12,7 +12,8 @@ from kernels.dense import ACT_NONE, ACT_RELU
 from kernels.gemm import PANEL, gemm_panels, row_shares, share_rows
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
-from kernels.pointers import F32Ptr, I64Ptr
+from kernels.pointers import F32Ptr, F64Ptr, I64Ptr
+from kernels.rsmt_finish import rsmt_finish
 from kernels.sampler import Rows, Sampler, Span, team_counters
 
 from max.algorithm.backend.cpu.parallelize import parallelize
@@ -350,6 +351,19 @@ def manifold_decoder(spec_addr: PythonObject, io_addr: PythonObject, rows: Pytho
     return PythonObject(None)
 
 
+def finish(spec_addr: PythonObject, params_addr: PythonObject, io_addr: PythonObject) raises -> PythonObject:
+    """One transition's post-processing (kernels.rsmt_finish.rsmt_finish).
+
+    io (int64): addresses of pos_rep, rot6d (float32), rot scratch, local, hip (float64), network positions
+    (float32)."""
+    var io = I64Ptr(unsafe_from_address=Int(py=io_addr))
+    rsmt_finish(I64Ptr(unsafe_from_address=Int(py=spec_addr)), F64Ptr(unsafe_from_address=Int(py=params_addr)),
+                _f32_at(io, 0), _f32_at(io, 1), F64Ptr(unsafe_from_address=Int(io[unsafe_offset=2])),
+                F64Ptr(unsafe_from_address=Int(io[unsafe_offset=3])),
+                F64Ptr(unsafe_from_address=Int(io[unsafe_offset=4])), _f32_at(io, 5))
+    return PythonObject(None)
+
+
 def panel_width() raises -> PythonObject:
     """Outputs per weight panel (the packing the caller must use for mlp_forward)."""
     return PythonObject(PANEL)
@@ -365,6 +379,7 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
         b.def_function[manifold_scratch_floats]("manifold_scratch_floats",
                                                 docstring="manifold_scratch_floats(spec, rows)")
         b.def_function[manifold_decoder]("manifold_decoder", docstring="manifold_decoder(spec, io, rows)")
+        b.def_function[finish]("finish", docstring="finish(spec, params, io)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
         b.def_function[sampler_scratch_floats]("sampler_scratch_floats",
                                                docstring="sampler_scratch_floats(spec, rows)")

@@ -36,7 +36,9 @@ def test_rows_cover_every_network_call(report):
     assert {("transition", "positions", "free-running"), ("transition", "pos", "teacher-forced"),
             ("transition", "rot", "teacher-forced"), ("rsmt_sampler_target", "target_latent", "teacher-forced")} <= modes
     assert {m for m, _, _ in modes} == {"transition", "rsmt_phase", "rsmt_sampler_style", "rsmt_sampler_target",
-                                        "rsmt_warmup"}  # the warm-up where both backends have it (torch does)
+                                        "rsmt_warmup",  # the warm-up where both backends have it (torch does)
+                                        "rsmt_finish"}  # and the post-processing on the same sampler outputs
+    assert {o for m, o, _ in modes if m == "rsmt_finish"} == {"local", "root", "positions"}
     assert all(r.max_abs == 0.0 and r.max_rel == 0.0 for r in rep.rows)
 
 

@@ -57,6 +57,18 @@ class MaxMojoBackend(MaxBackend):
         except MojoBuildError as e:
             raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
 
+    def transition_finish(self):
+        """A transition's post-processing in one Mojo call (inference/backends/mojo/finish.py); BackendNotReady
+        when the kernels are not built."""
+        from inference.backends.mojo.build import MojoBuildError, extension
+        from inference.backends.mojo.finish import finish_frames
+
+        try:
+            extension()
+        except MojoBuildError as e:
+            raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
+        return finish_frames
+
     def ready(self, kind: str) -> bool:
         if kind not in self.EXTENSION_KINDS:
             return super().ready(kind)
