@@ -8,8 +8,7 @@ from std.os import abort
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
-from kernels.dense import ACT_NONE, ACT_RELU
-from kernels.gemm import PANEL, gemm_panels, row_shares, share_rows
+from kernels.gemm import PANEL, PackedLayer, gemm_panels, row_shares, share_rows
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
 from kernels.pointers import F32Ptr, F64Ptr, I64Ptr
@@ -62,13 +61,12 @@ def _mlp_rows(spec: I64Ptr, x_all: F32Ptr, y_all: F32Ptr, first: Int, end: Int, 
             sr[unsafe_offset=i] = (xr[unsafe_offset=i] - in_mean[unsafe_offset=i]) / in_std[unsafe_offset=i]
             i += 1
     for layer in range(n_layers):
-        var s = 9 + 6 * layer
-        var n_in = Int(spec[unsafe_offset=s])
-        var n_out = Int(spec[unsafe_offset=s + 1])
-        gemm_panels(src, rows, n_in, rows, 0, n_in, F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 4])),
-                    F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=s + 5])), Int(spec[unsafe_offset=s + 2]),
-                    Int(spec[unsafe_offset=s + 3]), n_out, dst, n_out, ACT_RELU if layer < n_layers - 1 else ACT_NONE,
-                    threads)
+        var descriptor = Int(spec[unsafe_offset=9 + layer])
+        var d = I64Ptr(unsafe_from_address=descriptor)  # PackedDense's: act at 6, &(plu w, c) at 8
+        var plu = F32Ptr(unsafe_from_address=Int(d[unsafe_offset=8]))
+        var packed = PackedLayer.read(descriptor)
+        packed.apply(src, packed.n_in, rows, dst, packed.n_out, Int(d[unsafe_offset=6]), threads, plu[unsafe_offset=0],
+                     plu[unsafe_offset=1])
         var t = src
         src = dst
         dst = t
@@ -87,14 +85,14 @@ def _mlp_rows(spec: I64Ptr, x_all: F32Ptr, y_all: F32Ptr, first: Int, end: Int, 
 
 def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObject,
                 rows_obj: PythonObject, scratch_addr: PythonObject) raises -> PythonObject:
-    """A normalised MLP (ReLU between layers) on `rows` inputs, weights packed as panels, every layer one
-    GEMM over the rows (kernels.gemm.gemm_panels); a batch worth two threads is split into one share of the rows
-    per thread (kernels.gemm.row_shares), each running every layer on its rows alone.
+    """A normalised chain of dense layers on `rows` inputs, every layer one GEMM over the rows
+    (kernels.gemm.gemm_panels) with its own activation; a batch worth two threads is split into one share of the
+    rows per thread (kernels.gemm.row_shares), each running every layer on its rows alone.
 
-    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then
-    per layer: n_in, n_out, panel width, n_panels, &weight_panels, &bias_padded]; scratch holds 2 * rows * widest floats
-    (widest: the widest of the input and every layer's outputs).
-    y = (MLP((x - in_mean) / in_std)) * out_std + out_mean.
+    spec (int64): [n_layers, in_size, out_size, &in_mean, &in_std, &out_mean, &out_std, widest, threads, then each
+    layer's PackedDense descriptor address (inference/backends/mojo/dense.py)]; scratch holds 2 * rows * widest
+    floats (widest: the widest of the input and every layer's outputs).
+    y = layers((x - in_mean) / in_std) * out_std + out_mean.
     """
     var spec = I64Ptr(unsafe_from_address=Int(py=spec_addr))
     var x = _f32(x_addr)
@@ -104,7 +102,8 @@ def mlp_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObj
     var threads = Int(spec[unsafe_offset=8])
     var macs = 0
     for layer in range(Int(spec[unsafe_offset=0])):
-        macs += Int(spec[unsafe_offset=9 + 6 * layer]) * Int(spec[unsafe_offset=10 + 6 * layer])
+        var packed = PackedLayer.read(Int(spec[unsafe_offset=9 + layer]))
+        macs += packed.n_in * packed.n_out
     var shares = row_shares(rows, threads, macs)
     if shares < 2:
         _mlp_rows(spec, x, y, 0, rows, scratch, threads)

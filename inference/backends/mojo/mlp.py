@@ -1,4 +1,5 @@
-"""A normalised ReLU MLP (the DeepMimic actor and critic) run by the Mojo GEMM kernel, from batch-1 control to batches.
+"""Chains of dense layers in one call of the Mojo GEMM kernel (the DeepMimic actor and critic, RSMT's target encoder),
+from batch-1 control to batches.
 
 At batch 1 an MLP step is a chain of matrix-vector products: it reads every weight once and does two flops
 per weight, so it is bound by how fast the ~3 MB of weights stream in. The kernel (mojo/kernels/gemm.mojo
@@ -13,33 +14,30 @@ import numpy as np
 
 from inference.weights import WeightSet, WeightsError
 from inference.backends.mojo.build import extension
-from inference.backends.mojo.dense import default_threads, pack_panels, panel_for
+from inference.backends.mojo.dense import PackedDense, default_threads
 
 
 class MojoMlp:
-    """y = MLP((x - in_mean) / in_std) * out_std + out_mean, ReLU between layers; called with (batch, in).
+    """y = layers((x - in_mean) / in_std) * out_std + out_mean: a chain of PackedDense layers, each with its own
+    activation (the DeepMimic MLPs: ReLU between layers; RSMT's target encoder: PLU, no normalisers); called
+    with (batch, in).
 
     One call into the extension per batch; every layer is one GEMM over the batch (mojo/kernels/gemm.mojo),
-    multi-threaded when the layer is big enough (batch 64, not batch 1)."""
+    a batch worth both cores split into one share of rows per thread, each running every layer."""
 
-    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray]], in_norm: tuple[np.ndarray, np.ndarray],
-                 out_norm: tuple[np.ndarray, np.ndarray], threads: int | None = None):
+    def __init__(self, layers: list[PackedDense], in_norm: tuple[np.ndarray, np.ndarray] | None = None,
+                 out_norm: tuple[np.ndarray, np.ndarray] | None = None, threads: int | None = None):
         self._kernels = extension()
-        self.in_size = int(layers[0][0].shape[1])
-        self.out_size = int(layers[-1][0].shape[0])
-        self._arrays: list[np.ndarray] = []  # everything the kernel reads by address: kept alive here
-        norms = [np.ascontiguousarray(a, dtype=np.float32) for a in (*in_norm, *out_norm)]
-        self._widest = max(self.in_size, *(int(w.shape[0]) for w, _ in layers))
-        spec = [len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms), self._widest,
-                default_threads() if threads is None else threads]
-        for weight, bias in layers:
-            panel = panel_for(weight.shape[0])
-            panels, bias_padded = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
-            spec += [weight.shape[1], weight.shape[0], panel, panels.shape[0], panels.ctypes.data,
-                     bias_padded.ctypes.data]
-            self._arrays += [panels, bias_padded]
-        self._arrays += norms
-        self._spec = np.array(spec, np.int64)
+        self.in_size, self.out_size = layers[0].n_in, layers[-1].n_out
+        if any(a.n_out != b.n_in for a, b in zip(layers, layers[1:])):
+            raise ValueError(f"layers of sizes {[(l.n_in, l.n_out) for l in layers]} do not chain")
+        norms = [np.ascontiguousarray(a, dtype=np.float32)
+                 for a in (*(in_norm or _identity(self.in_size)), *(out_norm or _identity(self.out_size)))]
+        self._arrays = [*layers, *norms]  # everything the kernel reads by address: kept alive here
+        self._widest = max(self.in_size, *(layer.n_out for layer in layers))
+        self._spec = np.array([len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms), self._widest,
+                               default_threads() if threads is None else threads,
+                               *(layer.descriptor_address for layer in layers)], np.int64)
         self._spec_addr = self._spec.ctypes.data
         self._scratch = np.empty(0, np.float32)  # 2 * rows * widest, grown on demand
 
@@ -62,7 +60,8 @@ class MojoMlp:
         if not layers:
             raise WeightsError(f"{weights.path or 'weights'}: no {prefix}.0.weight tensor")
         n_in, n_out = layers[0][0].shape[1], layers[-1][0].shape[0]
-        return cls(layers, tuple(weights.expect(f"{in_norm}.{s}", (n_in,)) for s in ("mean", "std")),
+        packed = [PackedDense(w, b, "relu" if i < len(layers) - 1 else "none") for i, (w, b) in enumerate(layers)]
+        return cls(packed, tuple(weights.expect(f"{in_norm}.{s}", (n_in,)) for s in ("mean", "std")),
                    tuple(weights.expect(f"{out_norm}.{s}", (n_out,)) for s in ("mean", "std")))
 
     def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -79,6 +78,11 @@ class MojoMlp:
             self._scratch = np.empty(2 * rows * self._widest, np.float32)
         self._kernels.mlp_forward(self._spec_addr, x.ctypes.data, out.ctypes.data, rows, self._scratch.ctypes.data)
         return out
+
+
+def _identity(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A normaliser that changes nothing: (x - 0) / 1 and y * 1 + 0 are exact."""
+    return np.zeros(n, np.float32), np.ones(n, np.float32)
 
 
 _DEEPMIMIC = {  # kind -> (layer prefix, output normaliser, output name), as inference/backends/max/graphs/deepmimic.py

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference.backends.mojo.dense import PackedDense
+from inference.backends.mojo.mlp import MojoMlp
 from inference.networks.rsmt_config import RSMTConfig
 from inference.weights import WeightSet, WeightsError
 
@@ -70,17 +71,16 @@ class TargetEncoderRunner:
                        "target_rot": (cfg.num_joints, 6)}
         self.outputs = ("target_latent",)
         sizes = (cfg.state_size, cfg.state_hidden, cfg.state_out)
-        self._layers = [_linear(weights, f"target_encoder.layers.{i}", sizes[i], sizes[i + 1], "plu",
-                                (float(weights.expect(f"target_encoder.acts.{i}.w", (1,))[0]),
-                                 float(weights.expect(f"target_encoder.acts.{i}.c", (1,))[0]))) for i in (0, 1)]
+        # both layers in one call (MojoMlp): a batch worth both cores is split into row shares, one hand-off
+        self._mlp = MojoMlp([_linear(weights, f"target_encoder.layers.{i}", sizes[i], sizes[i + 1], "plu",
+                                     (float(weights.expect(f"target_encoder.acts.{i}.w", (1,))[0]),
+                                      float(weights.expect(f"target_encoder.acts.{i}.c", (1,))[0]))) for i in (0, 1)])
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         pos, prev, rot = _check(self.inputs, arrays, "rsmt_sampler_target")
         b = pos.shape[0]
         x = np.concatenate([(pos - pos[:, 0:1]).reshape(b, -1), (pos - prev).reshape(b, -1), rot.reshape(b, -1)], -1)
-        for layer in self._layers:
-            x = layer(x)
-        return {"target_latent": x}
+        return {"target_latent": self._mlp(x)}
 
 
 class ManifoldDecoderRunner:
