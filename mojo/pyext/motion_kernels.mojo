@@ -11,6 +11,7 @@ from std.python.bindings import PythonModuleBuilder
 from kernels.gemm import PANEL, PackedLayer, gemm_panels, row_shares, share_rows
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
+from kernels.pae import pae_middle
 from kernels.pointers import F32Ptr, F64Ptr, I64Ptr
 from kernels.rsmt_finish import rsmt_finish
 from kernels.sampler import Rows, Sampler, Span, team_counters
@@ -363,6 +364,14 @@ def finish(spec_addr: PythonObject, params_addr: PythonObject, io_addr: PythonOb
     return PythonObject(None)
 
 
+def phase_middle(spec_addr: PythonObject, latent_addr: PythonObject, signal_addr: PythonObject,
+                 pafb_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
+    """The PAE's spectrum, phase and periodic signal over `rows` rows (kernels.pae.pae_middle)."""
+    pae_middle(I64Ptr(unsafe_from_address=Int(py=spec_addr)), _f32(latent_addr), _f32(signal_addr), _f32(pafb_addr),
+               Int(py=rows))
+    return PythonObject(None)
+
+
 def panel_width() raises -> PythonObject:
     """Outputs per weight panel (the packing the caller must use for mlp_forward)."""
     return PythonObject(PANEL)
@@ -379,6 +388,7 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
                                                 docstring="manifold_scratch_floats(spec, rows)")
         b.def_function[manifold_decoder]("manifold_decoder", docstring="manifold_decoder(spec, io, rows)")
         b.def_function[finish]("finish", docstring="finish(spec, params, io)")
+        b.def_function[phase_middle]("phase_middle", docstring="phase_middle(spec, latent, signal, pafb, rows)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
         b.def_function[sampler_scratch_floats]("sampler_scratch_floats",
                                                docstring="sampler_scratch_floats(spec, rows)")

@@ -109,7 +109,7 @@ def test_rsmt_networks_on_the_gemm_match_torch(kind):
                 assert np.abs(got[name] - want[name]).max() <= TOL, (kind, name, batch)
 
 
-@pytest.mark.parametrize("kind", ["deepmimic_actor", "rsmt_manifold_decoder"])
+@pytest.mark.parametrize("kind", ["deepmimic_actor", "rsmt_manifold_decoder", "rsmt_sampler_target"])
 def test_a_batch_split_into_row_shares_gives_the_bits_of_one_thread(kind, monkeypatch):
     """At batch 64 two threads each run every layer on half of the rows (kernels.gemm.row_shares); a row's
     arithmetic does not depend on the split."""

@@ -5,7 +5,8 @@
   each one GEMM over the experts stacked along the outputs, blended as the torch reference), all in one call
   (mojo/kernels/moe.mojo);
 - ``rsmt_phase``: the periodic autoencoder, its four 61-tap convolutions as GEMMs over channels-last
-  frames (BatchNorm folded in, tanh in the kernel), the spectrum and phase in numpy;
+  frames (BatchNorm folded in, tanh in the kernel), the spectrum, phase and periodic signal between them in one
+  call (mojo/kernels/pae.mojo);
 - ``rsmt_sampler_style``: the FiLM generator's valid convolutions (ReLU in the kernel) and the style
   code's dense layers over every token of the batch at once.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inference.backends.mojo.build import extension
 from inference.backends.mojo.dense import PackedDense
 from inference.backends.mojo.mlp import MojoMlp
 from inference.networks.rsmt_config import RSMTConfig
@@ -137,13 +139,16 @@ class PhaseRunner:
         self._convs = [(conv("conv1", "tanh"), self.c_in), (conv("conv2", "tanh"), cfg.num_joints)]
         self._deconvs = [(conv("deconv1", "tanh"), self.m), (conv("deconv2", "none"), cfg.num_joints)]
         angle = 2.0 * np.pi * np.arange(self.t)[:, None] * np.arange(self.t // 2 + 1)[None, :] / self.t
-        self._dft = np.concatenate([np.cos(angle), np.sin(angle)], 1).astype(np.float32)  # (T, 2K) as deephase
-        self._freqs = weights.expect("freqs", (self.t // 2,))
-        self._args = weights.expect("args", (self.t,))
-        self._tpi = weights.expect("tpi", (1,))[0]
-        self._fc = [(weights.expect(f"parallel_fc{i}.weight", (self.m, self.t)),
-                     weights.expect(f"parallel_fc{i}.bias", (self.m,))) for i in (0, 1)]
-        self._bn_scale, self._bn_shift = derived["derived.bn.scale"], derived["derived.bn.shift"]
+        tensors = [np.concatenate([np.cos(angle), np.sin(angle)], 1).astype(np.float32),  # (T, 2K) as deephase
+                   weights.expect("freqs", (self.t // 2,)), weights.expect("args", (self.t,))]
+        for i in (0, 1):
+            tensors += [weights.expect(f"parallel_fc{i}.weight", (self.m, self.t)),
+                        weights.expect(f"parallel_fc{i}.bias", (self.m,))]
+        tensors += [derived["derived.bn.scale"], derived["derived.bn.shift"],
+                    np.array([weights.expect("tpi", (1,))[0], self.time_scale])]
+        self._tensors = [np.ascontiguousarray(a, np.float32) for a in tensors]  # read by address: kept alive here
+        self._middle = np.array([self.t, self.m, *(a.ctypes.data for a in self._tensors)], np.int64)
+        self._kernels = extension()
 
     def _stack(self, x: np.ndarray, convs) -> np.ndarray:
         for conv, c_in in convs:
@@ -152,21 +157,16 @@ class PhaseRunner:
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         (x,) = _check(self.inputs, arrays, "rsmt_phase")
-        latent = self._stack(x.transpose(0, 2, 1), self._convs).transpose(0, 2, 1)  # (B, M, T)
-        spectrum = np.matmul(latent, self._dft)
-        half = self._dft.shape[1] // 2
-        re, im = spectrum[..., :half], spectrum[..., half:]
-        power = re[..., 1:] ** 2 + im[..., 1:] ** 2
-        total = power.sum(-1)
-        freq = (self._freqs * power).sum(-1) / total / self.time_scale
-        amp = np.float32(2.0) * np.sqrt(total) / np.float32(self.t)
-        offset = re[..., 0] / np.float32(self.t)
-        v = np.stack([(latent * w).sum(-1) + b for w, b in self._fc], -1) * self._bn_scale + self._bn_shift
-        phase = np.arctan2(v[..., 1], v[..., 0]) / self._tpi
-        p, a, f, b = (q[..., None] for q in (phase, amp, freq, offset))
-        y = a * np.sin(self._tpi * (f * self._args + p)) + b  # (B, M, T)
-        y = self._stack(y.transpose(0, 2, 1), self._deconvs)
-        return {"y": np.ascontiguousarray(y.transpose(0, 2, 1)), "p": p, "a": a, "f": f, "b": b}
+        rows = x.shape[0]
+        latent = self._stack(x.transpose(0, 2, 1), self._convs)  # (B, T, M) channels-last
+        signal = np.empty_like(latent)
+        pafb = np.empty((4, rows, self.m), np.float32)  # phase, amplitude, frequency, offset
+        self._kernels.phase_middle(self._middle.ctypes.data, latent.ctypes.data, signal.ctypes.data, pafb.ctypes.data,
+                                   rows)
+        y = self._stack(signal, self._deconvs)
+        out = {"y": np.ascontiguousarray(y.transpose(0, 2, 1))}
+        out.update((name, q[..., None]) for name, q in zip("pafb", pafb))
+        return out
 
 
 class StyleRunner:
