@@ -110,17 +110,22 @@ def from_to_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return rot
 
 
+def swing_pairs(parents, kept: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(joint, its child) of every joint `swing_to_positions` turns: those with exactly one child, not in `kept`."""
+    children = _children(parents)
+    return [(j, kids[0]) for j, kids in enumerate(children) if j not in kept and len(kids) == 1]
+
+
 def swing_to_positions(rot: np.ndarray, pos: np.ndarray, offsets: np.ndarray, parents,
                        kept: tuple[int, ...]) -> np.ndarray:
     """RSMT inverse_pos_to_rot: global rotations (F, J, 3, 3) in which every joint with one child (and
     not in `kept`) points its rest bone at the child's position (F, J, 3), keeping the predicted twist
     about the bone as well as the bone direction allows (change_pos_to_rot)."""
     out = rot.copy()
-    children = _children(parents)
-    j = [j for j in range(len(parents)) if j not in kept and len(children[j]) == 1]  # all at once
-    if not j:
+    pairs = swing_pairs(parents, kept)  # all at once
+    if not pairs:
         return out
-    k = [children[i][0] for i in j]
+    j, k = (list(t) for t in zip(*pairs))
     axes = secondary_axes(offsets)[k]  # (n, 3)
     bone = _normalize(pos[:, k] - pos[:, j])  # (F, n, 3)
     swing = from_to_rotation(_normalize(offsets[k])[None], bone)  # (F, n, 3, 3)

@@ -79,38 +79,73 @@ def fk_frames(parents: I64Ptr, n_joints: Int, rot: F32Ptr, trans: F32Ptr, out_ro
             _put(out_rot, qi + 3, pw * lz + px * ly - py * lx + pz * lw)
 
 
+comptime V = SIMD[DType.float64, 4]  # a 3-vector (x, y, z, 0) or a quaternion (w, x, y, z)
+
+
+@always_inline
+def dot3(a: V, b: V) -> Float64:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+@always_inline
+def cross(a: V, b: V) -> V:
+    return V(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0], 0)
+
+
+@fieldwise_init
+struct M3(Copyable, Movable):
+    """A 3 x 3 matrix by rows (each a V with lane 3 zero)."""
+
+    var r0: V
+    var r1: V
+    var r2: V
+
+    @always_inline
+    def apply(self, v: V) -> V:
+        return V(dot3(self.r0, v), dot3(self.r1, v), dot3(self.r2, v), 0)
+
+    @always_inline
+    def times(self, b: M3) -> M3:
+        """The product self @ b."""
+        return M3(self.r0[0] * b.r0 + self.r0[1] * b.r1 + self.r0[2] * b.r2,
+                  self.r1[0] * b.r0 + self.r1[1] * b.r1 + self.r1[2] * b.r2,
+                  self.r2[0] * b.r0 + self.r2[1] * b.r1 + self.r2[2] * b.r2)
+
+    @always_inline
+    def transposed_times(self, b: M3) -> M3:
+        """The product self^T @ b."""
+        return M3(self.r0[0] * b.r0 + self.r1[0] * b.r1 + self.r2[0] * b.r2,
+                  self.r0[1] * b.r0 + self.r1[1] * b.r1 + self.r2[1] * b.r2,
+                  self.r0[2] * b.r0 + self.r1[2] * b.r1 + self.r2[2] * b.r2)
+
+    @always_inline
+    def transposed_apply(self, v: V) -> V:
+        """The product self^T @ v (a row vector v times self)."""
+        return v[0] * self.r0 + v[1] * self.r1 + v[2] * self.r2
+
+
+@always_inline
+def sixd_to_matrix(d: F32Ptr, i: Int) -> M3:
+    """The 6D rotation at d[i : i + 6] (first two matrix rows, any scale) as a matrix: the first two rows by
+    Gram-Schmidt, the third their cross product (motion.rotations.sixd_to_matrix)."""
+    var a = V(d[unsafe_offset=i].cast[DType.float64](), d[unsafe_offset=i + 1].cast[DType.float64](),
+              d[unsafe_offset=i + 2].cast[DType.float64](), 0)
+    var b = V(d[unsafe_offset=i + 3].cast[DType.float64](), d[unsafe_offset=i + 4].cast[DType.float64](),
+              d[unsafe_offset=i + 5].cast[DType.float64](), 0)
+    var r0 = a / sqrt(dot3(a, a))
+    b = b - dot3(r0, b) * r0
+    var r1 = b / sqrt(dot3(b, b))
+    return M3(r0, r1, cross(r0, r1))
+
+
 def sixd_to_matrix_rows(d: F32Ptr, m: F32Ptr, count: Int):
     """Convert count 6D rotations (first two matrix rows, any scale) -> count row-major 3x3 matrices (Gram-Schmidt)."""
     for n in range(count):
-        var s = 6 * n
-        var o = 9 * n
-        var ax = _f64(d, s)
-        var ay = _f64(d, s + 1)
-        var az = _f64(d, s + 2)
-        var bx = _f64(d, s + 3)
-        var by = _f64(d, s + 4)
-        var bz = _f64(d, s + 5)
-        var na = sqrt(ax * ax + ay * ay + az * az)
-        ax /= na
-        ay /= na
-        az /= na
-        var k = ax * bx + ay * by + az * bz
-        bx -= k * ax
-        by -= k * ay
-        bz -= k * az
-        var nb = sqrt(bx * bx + by * by + bz * bz)
-        bx /= nb
-        by /= nb
-        bz /= nb
-        _put(m, o, ax)
-        _put(m, o + 1, ay)
-        _put(m, o + 2, az)
-        _put(m, o + 3, bx)
-        _put(m, o + 4, by)
-        _put(m, o + 5, bz)
-        _put(m, o + 6, ay * bz - az * by)
-        _put(m, o + 7, az * bx - ax * bz)
-        _put(m, o + 8, ax * by - ay * bx)
+        var r = sixd_to_matrix(d, 6 * n)
+        for c in range(3):
+            _put(m, 9 * n + c, r.r0[c])
+            _put(m, 9 * n + 3 + c, r.r1[c])
+            _put(m, 9 * n + 6 + c, r.r2[c])
 
 
 def matrix_to_sixd_rows(m: F32Ptr, d: F32Ptr, count: Int):

@@ -25,16 +25,15 @@ keeps float64 throughout): tests/inference/test_inference_rsmt_finish.py.
 from std.collections import List
 from std.math import acos, sin, sqrt
 
-from kernels.kinematics import check_parents
+from kernels.kinematics import M3, V, check_parents, cross, dot3, sixd_to_matrix
 from kernels.pointers import F32Ptr, F64Ptr, I64Ptr
 
-comptime V = SIMD[DType.float64, 4]  # a 3-vector (x, y, z, 0) or a quaternion (w, x, y, z)
 comptime EPS32 = 1.1920928955078125e-07  # numpy's float32 eps: postprocess._normalize's floor
 comptime EPS = 1e-9  # footlock._EPS
 comptime SLERP_LERP_DOT = 0.9995  # motion.rotations._SLERP_LERP_DOT
 comptime IDENTITY = V(1, 0, 0, 0)
 
-# spec (int64): a header, then the tables (spec_of in inference/backends/mojo/finish.py writes it)
+# spec (int64): a header, then the tables (inference/backends/mojo/finish.py finish_frames writes it)
 comptime FRAMES = 0
 comptime JOINTS = 1
 comptime POS_REP = 2  # joints whose positions the sampler predicts
@@ -44,16 +43,6 @@ comptime LOCK = 5  # 1: lock planted feet
 comptime LEGS = 6
 comptime HOLD_BLEND = 7  # footlock.BLEND_FRAMES
 comptime HEADER = 8  # then parents (J), pos_rep_idx (P), swing child or -1 (J), legs (3 x LEGS: hip, knee, ankle)
-
-
-@always_inline
-def dot3(a: V, b: V) -> Float64:
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-
-
-@always_inline
-def cross(a: V, b: V) -> V:
-    return V(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0], 0)
 
 
 @always_inline
@@ -72,38 +61,6 @@ def unit(v: V) -> V:
 @always_inline
 def to_f32(v: V) -> V:
     return v.cast[DType.float32]().cast[DType.float64]()
-
-
-@fieldwise_init
-struct M3(Copyable, Movable):
-    """A 3 x 3 matrix by rows (each a V with lane 3 zero)."""
-
-    var r0: V
-    var r1: V
-    var r2: V
-
-    @always_inline
-    def apply(self, v: V) -> V:
-        return V(dot3(self.r0, v), dot3(self.r1, v), dot3(self.r2, v), 0)
-
-    @always_inline
-    def times(self, b: M3) -> M3:
-        """The product self @ b."""
-        return M3(self.r0[0] * b.r0 + self.r0[1] * b.r1 + self.r0[2] * b.r2,
-                  self.r1[0] * b.r0 + self.r1[1] * b.r1 + self.r1[2] * b.r2,
-                  self.r2[0] * b.r0 + self.r2[1] * b.r1 + self.r2[2] * b.r2)
-
-    @always_inline
-    def transposed_times(self, b: M3) -> M3:
-        """The product self^T @ b."""
-        return M3(self.r0[0] * b.r0 + self.r1[0] * b.r1 + self.r2[0] * b.r2,
-                  self.r0[1] * b.r0 + self.r1[1] * b.r1 + self.r2[1] * b.r2,
-                  self.r0[2] * b.r0 + self.r1[2] * b.r1 + self.r2[2] * b.r2)
-
-    @always_inline
-    def transposed_apply(self, v: V) -> V:
-        """The product self^T @ v (a row vector v times self)."""
-        return v[0] * self.r0 + v[1] * self.r1 + v[2] * self.r2
 
 
 @always_inline
@@ -127,19 +84,6 @@ def load4(p: F64Ptr, i: Int) -> V:
 def store4(p: F64Ptr, i: Int, v: V):
     for k in range(4):
         p[unsafe_offset=i + k] = v[k]
-
-
-@always_inline
-def sixd_to_matrix(d: F32Ptr, i: Int) -> M3:
-    """As rotations.sixd_to_matrix: the first two rows by Gram-Schmidt, the third their cross product."""
-    var a = V(d[unsafe_offset=i].cast[DType.float64](), d[unsafe_offset=i + 1].cast[DType.float64](),
-              d[unsafe_offset=i + 2].cast[DType.float64](), 0)
-    var b = V(d[unsafe_offset=i + 3].cast[DType.float64](), d[unsafe_offset=i + 4].cast[DType.float64](),
-              d[unsafe_offset=i + 5].cast[DType.float64](), 0)
-    var r0 = a / sqrt(dot3(a, a))
-    b = b - dot3(r0, b) * r0
-    var r1 = b / sqrt(dot3(b, b))
-    return M3(r0, r1, cross(r0, r1))
 
 
 def from_to(a: V, b: V) -> M3:

@@ -55,7 +55,7 @@ class MaxMojoBackend(MaxBackend):
 
             return SamplerRunner(kind, weights)
         except MojoBuildError as e:
-            raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
+            raise _not_built(e) from None
 
     def transition_finish(self):
         """A transition's post-processing in one Mojo call (inference/backends/mojo/finish.py); BackendNotReady
@@ -66,7 +66,7 @@ class MaxMojoBackend(MaxBackend):
         try:
             extension()
         except MojoBuildError as e:
-            raise BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`") from None
+            raise _not_built(e) from None
         return finish_frames
 
     def ready(self, kind: str) -> bool:
@@ -75,3 +75,7 @@ class MaxMojoBackend(MaxBackend):
         from inference.backends.mojo.build import is_current
 
         return is_current()
+
+
+def _not_built(e: Exception) -> BackendNotReady:
+    return BackendNotReady(f"the Mojo kernels are not built ({e}): run `scripts/build_mojo.sh`")

@@ -14,7 +14,7 @@ import numpy as np
 from inference.backends.mojo.build import extension
 from inference.rsmt.finish import FinishInputs
 from inference.rsmt.footlock import BLEND_FRAMES, legs
-from inference.rsmt.postprocess import LANDING_FRAMES, kept_rotation_joints
+from inference.rsmt.postprocess import LANDING_FRAMES, kept_rotation_joints, swing_pairs
 from motion.joint_roles import JointRoles
 
 
@@ -22,12 +22,9 @@ from motion.joint_roles import JointRoles
 def _tables(roles: JointRoles) -> tuple[np.ndarray, tuple[int, ...]]:
     """(parents, pos_rep_idx, swing child of each joint or -1, legs) as one int64 row, and the ankles in leg
     order."""
-    kept = set(kept_rotation_joints(roles))
-    children: list[list[int]] = [[] for _ in roles.parents]
-    for j, p in enumerate(roles.parents):
-        if p >= 0:
-            children[p].append(j)
-    swing = [kids[0] if j not in kept and len(kids) == 1 else -1 for j, kids in enumerate(children)]
+    swing = [-1] * roles.num_joints
+    for j, child in swing_pairs(roles.parents, kept_rotation_joints(roles)):
+        swing[j] = child
     chains = legs(roles.parents, roles.feet)
     row = np.array([*roles.parents, *roles.pos_rep_idx, *swing, *(j for leg in chains for j in leg)], np.int64)
     return row, tuple(a for _, _, a in chains)
