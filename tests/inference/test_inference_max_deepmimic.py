@@ -93,10 +93,11 @@ def test_ensure_compiles_both_graphs_and_reports_progress(compiled):
         info = compiled.store.info(kind)
         assert info["kind"] == kind and info["compile_s"] > 0
         assert compiled.store.mef_path(kind).stat().st_size > 10_000
-    # already compiled: ensure has nothing to do and starts no worker
-    t0 = time.monotonic()
-    assert compiled.store.ensure(KINDS) == compiled.result
-    assert time.monotonic() - t0 < 1.0
+    # already compiled: ensure has nothing to do and starts no worker (no progress, the MEFs untouched)
+    mtimes = {kind: compiled.store.mef_path(kind).stat().st_mtime_ns for kind in KINDS}
+    again = []
+    assert compiled.store.ensure(KINDS, again.append) == compiled.result
+    assert again == [] and mtimes == {kind: compiled.store.mef_path(kind).stat().st_mtime_ns for kind in KINDS}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -117,14 +118,11 @@ def test_new_weights_reuse_the_compiled_model(compiled, walk, kind):
     backend = MaxBackend(compiled.store)
     for seed, batch in ((1, 1), (2, 17)):
         weights = random_policy(walk, seed)
-        t0 = time.monotonic()
         runner = backend.load(kind, weights)
-        load_s = time.monotonic() - t0
         x = states(weights, batch, seed)
         ours = runner(state=x)[OUTPUT[kind]]
         ref = get_backend("torch").load(kind, weights)(state=x)[OUTPUT[kind]]
         assert np.abs(ours - ref).max() <= TOL
-        assert load_s < 1.0, f"loading took {load_s:.2f} s: did it compile?"
     assert store_files(compiled.store) == before
 
 
@@ -138,10 +136,9 @@ def test_mef_reloads_in_a_fresh_process_without_compiling(compiled, walk, tmp_pa
         "from inference.deepmimic.policies import load_policy\n"
         "w = load_policy('walk')\n"
         "b = get_backend('max')\n"
-        "b.store.session()\n"  # the InferenceSession is per process; time the model load alone
-        "t = time.perf_counter(); r = b.load('deepmimic_actor', w); load_s = time.perf_counter() - t\n"
+        "r = b.load('deepmimic_actor', w)\n"
         f"np.save(sys.argv[2], r(state=np.load(sys.argv[1]))['action'])\n"
-        "print(json.dumps({'load_s': load_s, 'ready': b.ready('deepmimic_critic')}))\n")
+        "print(json.dumps({'ready': b.ready('deepmimic_critic')}))\n")
     kernel_cache = tmp_path / "empty-modular-cache"
     env = dict(os.environ, MOTION_STUDIO_CACHE=str(compiled.cache), MODULAR_CACHE_DIR=str(kernel_cache),
                PYTHONPATH=str(ROOT))
@@ -150,10 +147,38 @@ def test_mef_reloads_in_a_fresh_process_without_compiling(compiled, walk, tmp_pa
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ready"] is True
-    assert report["load_s"] < 0.5, f"MEF load took {report['load_s']:.3f} s"
     assert not kernel_cache.exists() or not any(p.is_file() for p in kernel_cache.rglob("*")), "it compiled"
     ref = get_backend("torch").load("deepmimic_actor", walk)(state=x)["action"]
     assert np.abs(np.load(tmp_path / "out.npy") - ref).max() <= TOL
+
+
+def test_max_runtime_timer_thread_is_lowered_to_idle_class(compiled, walk):
+    """MAX starts a thread at a process's first graph call that wakes thousands of times a second for the rest of
+    the process (13-14% of a core, inference.threads); the runner lowers it to SCHED_IDLE. In a fresh process
+    (the first call is the runner's): exactly one thread is at SCHED_IDLE, not the main thread, and it keeps
+    using CPU while the process does nothing."""
+    script = (
+        "import json, os, time\n"
+        "import numpy as np\n"
+        "from inference import threads\n"
+        "from inference.backends.base import get_backend\n"
+        "from inference.deepmimic.policies import load_policy\n"
+        "r = get_backend('max').load('deepmimic_actor', load_policy('walk'))\n"
+        "r(state=np.zeros((1, 197), np.float32))\n"
+        "idle = [t for t in threads.thread_ids() if threads.is_idle_class(t)]\n"
+        "cpu = [threads.thread_cpu_s(t) for t in idle]\n"
+        "for _ in range(1000):\n"
+        "    time.sleep(0.01)\n"
+        "    if idle and threads.thread_cpu_s(idle[0]) > cpu[0]: break\n"
+        "print(json.dumps({'idle': idle, 'pid': os.getpid(), "
+        "'awake': bool(idle) and threads.thread_cpu_s(idle[0]) > cpu[0]}))\n")
+    env = dict(os.environ, MOTION_STUDIO_CACHE=str(compiled.cache), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(report["idle"]) == 1 and report["pid"] not in report["idle"]
+    assert report["awake"]
 
 
 def test_runner_rejects_bad_inputs(compiled, walk):

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -70,12 +69,11 @@ def test_cancel_kills_the_worker_and_leaves_the_model_missing(store):
         seen.append((p.kind, p.state, store.status(p.kind)))
         cancel.set()  # as soon as the compile has started
 
-    t0 = time.monotonic()
     result = store.ensure(["deepmimic_actor"], progress, cancel=cancel, tick_s=0.2)
     assert seen[0] == ("deepmimic_actor", "compiling", "compiling")
     assert result == {("deepmimic_actor", "humanoid3d"): "missing"}
     assert not store.mef_path("deepmimic_actor").with_suffix(".compiling").exists()
-    assert time.monotonic() - t0 < 30  # killed, not compiled to the end
+    assert not store.mef_path("deepmimic_actor").exists()  # killed, not compiled to the end
 
 
 def test_a_cancelled_compile_keeps_the_finished_models_and_the_next_run_compiles_only_the_rest(tmp_path):

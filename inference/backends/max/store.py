@@ -56,6 +56,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from inference import threads
 from inference.backends.base import BackendNotReady
 from inference.backends.max import device as devices
 from inference.backends.max.graphs import builder, kinds as known_kinds
@@ -197,7 +198,8 @@ class MaxRunner:
 
             args = [Buffer.from_numpy(a).to(self._device) for a in args]
         try:
-            results = self._model.execute(*args)
+            results = _first_call_tamed(self._model.execute, args) if self._device is None else \
+                self._model.execute(*args)
         except ValueError as e:  # MAX names the mismatching shape; say which model and input
             shapes = {name: tuple(a.shape) for name, a in zip(self.inputs, args)}
             raise ValueError(f"{self.kind}: inputs {shapes} do not fit the model ({e})") from None
@@ -206,6 +208,29 @@ class MaxRunner:
 
             results = [r.to(CPU()) for r in results]
         return {name: r.to_numpy() for name, r in zip(self.outputs, results)}
+
+
+_first_call_lock = threading.Lock()
+_first_call_done = False
+
+
+def _first_call_tamed(execute, args):
+    """execute(*args); the first call in the process also lowers the thread MAX's runtime starts during it (its
+    always-awake timer, `inference.threads`) to SCHED_IDLE. Only new threads that carry the process's own name
+    (libmax.so leaves its threads unnamed; Qt, torch and Mojo name theirs) are lowered."""
+    global _first_call_done
+    if _first_call_done:
+        return execute(*args)
+    with _first_call_lock:
+        if _first_call_done:
+            return execute(*args)
+        before = threads.thread_ids()
+        try:
+            return execute(*args)
+        finally:
+            _first_call_done = True
+            own = threads.thread_name(os.getpid())  # the main thread's id is the process id
+            threads.to_idle_class({t for t in threads.thread_ids() - before if threads.thread_name(t) == own})
 
 
 @dataclass(frozen=True)
