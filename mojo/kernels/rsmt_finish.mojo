@@ -15,9 +15,9 @@ Steps (each numbered as the numpy functions it stands for):
 3. land_on_target: the last `blend` frames turned and moved by a smoothstep share of the last frame's gap to the
    keyframe (slerp from the identity);
 4. lock_feet: FK of the landed pose (rounded to float32 as motion.fk returns it, so the contact test sees the
-   reference's heights), each leg's contact runs and hold targets (hold_targets, gliding at the ends), two-bone
-   IK of hip and knee for every held frame, and the global -> local conversion again, each quaternion on the
-   hemisphere of the landed one.
+   reference's heights), each leg's contact runs (ended out of the leg's reach) and hold targets
+   (hold_targets, gliding at the ends), two-bone IK of hip and knee for every held frame, and the global ->
+   local conversion again, each quaternion on the hemisphere of the landed one.
 
 Results agree with the numpy reference to float32 rounding (it rounds to float32 between its functions; this
 keeps float64 throughout): tests/inference/test_inference_rsmt_finish.py.
@@ -279,6 +279,23 @@ def _land(spec: I64Ptr, params: F64Ptr, local: F64Ptr, hip: F64Ptr):
         store3(hip, 3 * f, load3(hip, 3 * f) + w * shift)
 
 
+def _end_unreachable_runs(mut contact: List[Bool], ankle: List[V], gp: List[V], nj: Int, hip: Int, reach: Float64):
+    """As footlock.end_unreachable_runs: a run of contact frames ends at the first frame whose hip (joint `hip` of
+    the positions gp (F * J)) is further than `reach` from the run's first ankle position; that frame is left
+    out, and the next contact frame starts anew."""
+    var start = -1
+    for t in range(len(ankle)):
+        if not contact[t]:
+            start = -1
+        elif start < 0:
+            start = t
+        else:
+            var d = gp[t * nj + hip] - ankle[start]
+            if sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) > reach:
+                contact[t] = False
+                start = -1
+
+
 def _hold(ankle: List[V], contact: List[Bool], blend: Int, mut target: List[V], mut weight: List[Float64]):
     """As footlock.hold_targets, of one ankle's positions and contact flags."""
     var n = len(ankle)
@@ -361,14 +378,15 @@ def _lock(spec: I64Ptr, params: F64Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr)
         var k = Int(legs[unsafe_offset=3 * leg + 1])
         var a = Int(legs[unsafe_offset=3 * leg + 2])
         var floor = params[unsafe_offset=floors + leg]
-        for f in range(nf):
-            ankle[f] = gp[f * nj + a]
-            contact[f] = ankle[f][1] - floor < gate
-        _hold(ankle, contact, blend, target, weight)
         var ok = load3(params, 3 * k) / scale
         var oa = load3(params, 3 * a) / scale
         var upper = sqrt(dot3(ok, ok))
         var lower = sqrt(dot3(oa, oa))
+        for f in range(nf):
+            ankle[f] = gp[f * nj + a]
+            contact[f] = ankle[f][1] - floor < gate
+        _end_unreachable_runs(contact, ankle, gp, nj, h, upper + lower)
+        _hold(ankle, contact, blend, target, weight)
         for f in range(nf):
             if weight[f] <= 0.0:
                 continue

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.rsmt.footlock import contacts, global_pose, hold_targets, legs, lock_feet, two_bone_ik
+from inference.rsmt.footlock import (contacts, end_unreachable_runs, global_pose, hold_targets, legs, lock_feet,
+                                     two_bone_ik)
 from motion.rotations import quat_from_axis_angle
 
 PARENTS = (-1, 0, 1, 2, 0, 4, 5)  # root; right hip, knee, ankle; left hip, knee, ankle
@@ -97,3 +98,45 @@ def test_planted_feet_stop_sliding():
     np.testing.assert_allclose(bones, np.broadcast_to(np.linalg.norm(OFFSETS[1:], axis=-1), bones.shape), atol=1e-6)
     before_rot, _ = global_pose(local, root, OFFSETS, PARENTS)
     np.testing.assert_allclose(rot[:, [3, 6]], before_rot[:, [3, 6]], atol=1e-6)  # the feet do not tilt
+
+
+def test_a_hold_out_of_the_legs_reach_ends_and_the_foot_is_planted_anew():
+    """Regression (Bandai Namco model, held-out 40-frame transitions): a generated foot that steps with little
+    clearance stays under the height gate for a whole stride while the body walks on; held where its run began,
+    the leg was dragged at full stretch (holds up to 135 cm from the network's ankle). A run ends at the first
+    frame whose hip is further than the leg's reach from where the run began, and the next contact frame begins
+    a new one; a hold the leg can reach is kept however long."""
+    n = 30
+    ankle = np.stack([0.05 * np.arange(n), np.zeros(n), np.zeros(n)], axis=-1)  # low, 5 cm a frame
+    hip = ankle + np.array([0.0, 0.8, 0.0])  # the body walks on above it
+    contact = np.ones(n, bool)
+    contact[25:] = False  # lifted for the last 5 frames
+    reach = np.hypot(0.8, 0.22)  # the hip may move 22 cm (horizontally) past where the run began
+    c = end_unreachable_runs(contact, ankle, hip, reach)
+    assert c.tolist() == ([True] * 5 + [False]) * 4 + [True] + [False] * 5
+    assert contact.all() == False and contact[:25].all()  # the input is left as it was
+    out = held(ankle, c)
+    for s in (6, 12):  # held where each run began (the first run glides in from the first frame)
+        np.testing.assert_allclose(out[s:s + 5], np.broadcast_to(ankle[s], (5, 3)), atol=1e-12)
+    assert np.all(end_unreachable_runs(contact, ankle, hip, 10.0) == contact)  # long legs: one run, as before
+    hip[10:] = hip[9]  # the body stops: the run after the split is held however long it lasts
+    assert end_unreachable_runs(contact, ankle, hip, reach)[:25].tolist() == [True] * 5 + [False] + [True] * 19
+
+
+def test_lock_feet_ends_holds_the_leg_cannot_reach():
+    """The lock itself: feet under the gate while the hip walks a metre on are not held where they started, the
+    legs dragged straight behind the body frame after frame (the IK's clamp), but planted anew each time the
+    hold falls out of reach. A straight leg is left only at the frame between two holds, which still blends the
+    old one out."""
+    local, root = sliding_walk()
+    root = root.copy()
+    root[:, 2] += np.linspace(0.0, 1.0, len(root))  # the body walks a metre while the feet stay low
+    _, before = global_pose(local, root, OFFSETS, PARENTS)
+    floor = {a: float(before[:, a, 1].min()) for a in FEET}
+    _, after = global_pose(lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025),
+                           root, OFFSETS, PARENTS)
+    for h, k, a in legs(PARENTS, FEET):
+        reach = np.linalg.norm(OFFSETS[k]) + np.linalg.norm(OFFSETS[a])
+        assert np.linalg.norm(after[:, a] - before[:, a], axis=-1).max() > 0.01  # the feet were held
+        straight = np.linalg.norm(after[:, a] - after[:, h], axis=-1) > reach - 1e-4
+        assert 0 < straight.sum() and not np.any(straight[1:] & straight[:-1])  # planted anew, never dragged

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from inference.backends.mojo.finish import finish_frames as mojo_finish
+from inference.rsmt import footlock
 from inference.rsmt.finish import FinishInputs, finish_frames
 from inference.rsmt.transition import TransitionGenerator
 from parity.compare import transition_model, transition_request
@@ -62,19 +63,27 @@ def test_mojo_finish_gives_the_reference_frames(generator, length, land, lock):
 
 def test_mojo_finish_agrees_on_perturbed_outputs_with_feet_held_everywhere(generator):
     """Noisy sampler outputs (bones off their lengths, skewed 6D) and floors high enough that each foot is in
-    contact for runs that reach the first and last frames: the swing, the projection, gliding holds and the IK."""
+    contact for runs that reach the first and last frames, some ended where the hold was out of the leg's reach: the swing,
+    the projection, the runs, gliding holds and the IK."""
     pos, rot, inputs = sampler_outputs(generator, 30)
+    roles = inputs.roles
     rng = np.random.default_rng(7)
-    held = 0
+    held = ended = 0
     for trial in range(6):
         noisy_pos = pos + rng.normal(0.0, 3.0, pos.shape).astype(np.float32)
         noisy_rot = rot + rng.normal(0.0, 0.2, rot.shape).astype(np.float32)
         floors = {a: h + 0.05 * trial for a, h in inputs.floors.items()}
         trial_inputs = replace(inputs, floors=floors)
         local, _, _ = assert_agree(noisy_pos, noisy_rot, trial_inputs)
-        unlocked, _, _ = finish_frames(noisy_pos, noisy_rot, replace(inputs, floors=None))
+        unlocked, hip, _ = finish_frames(noisy_pos, noisy_rot, replace(inputs, floors=None))
         held += int(np.sum(np.abs(np.sum(local * unlocked, axis=-1)) < 1 - 1e-6))
+        _, at = footlock.global_pose(unlocked, hip, inputs.offsets / inputs.scale, roles.parents)
+        for h, k, a in footlock.legs(roles.parents, roles.feet):
+            low = footlock.contacts(at[:, a], floors[a], inputs.height_gate)
+            reach = np.linalg.norm((inputs.offsets[[k, a]] / inputs.scale), axis=-1).sum()
+            ended += int(np.sum(low & ~footlock.end_unreachable_runs(low, at[:, a], at[:, h], reach)))
     assert held > 0  # the feet were held somewhere, so the IK ran
+    assert ended > 0  # and some runs ended out of the leg's reach
 
 
 def test_max_mojo_finishes_in_mojo_and_torch_and_onnx_with_the_reference(generator):
