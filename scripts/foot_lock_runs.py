@@ -42,29 +42,11 @@ def main() -> int:
     parser.add_argument("--drift", type=float, nargs="*", default=[20.0], help="fixed drifts to compare, cm")
     args = parser.parse_args()
 
-    import torch
-
-    from inference.networks.rsmt_networks import build_network
     from inference.rsmt import footlock
-    from inference.weights import WeightSet
-    from training.benchmark import (dataset_benchmark, embedded_benchmark, interpolation_method, run_benchmark,
-                                    sampler_method)
-    from training.train_manifold import phase_function
+    from training.benchmark import interpolation_method, run_benchmark, sampler_method
+    from transition_landing import model_windows
 
-    torch.set_num_threads(1)
-    folder = Path(args.weights)
-    sampler_weights = WeightSet.load(folder / "sampler")
-    sampler = build_network(sampler_weights, "rsmt_sampler")
-    phase_fn = phase_function(WeightSet.load(folder / "phase"), torch.device("cpu"))
-    if args.data == "embedded":
-        held = sampler_weights.config.get("training", {}).get("held_out")
-        data = embedded_benchmark(phase_fn=phase_fn, split=args.split, held_out=tuple(held) if held else None)
-    else:
-        from cli.train import load_dataset
-
-        dataset = load_dataset(args.data, 0)
-        data = dataset_benchmark(dataset, dataset.test if args.split == "test" else dataset.train, phase_fn,
-                                 style_from_training=True)
+    sampler, data = model_windows(args.weights, args.data, args.split)
     app = sampler_method(sampler, data, pipeline="app")
 
     def ending_runs(end):

@@ -19,6 +19,31 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def model_windows(weights: str, data: str, split: str):
+    """(the model's sampler, training.benchmark.BenchmarkData of `data`'s `split` windows, phase-annotated with the
+    model's phase network): a model folder (phase + sampler) and 'embedded', 'bandai-namco' or a data set folder."""
+    import torch
+
+    from inference.networks.rsmt_networks import build_network
+    from inference.weights import WeightSet
+    from training.benchmark import dataset_benchmark, embedded_benchmark
+    from training.train_manifold import phase_function
+
+    torch.set_num_threads(1)
+    folder = Path(weights)
+    sampler_weights = WeightSet.load(folder / "sampler")
+    sampler = build_network(sampler_weights, "rsmt_sampler")
+    phase_fn = phase_function(WeightSet.load(folder / "phase"), torch.device("cpu"))
+    if data == "embedded":
+        held = sampler_weights.config.get("training", {}).get("held_out")
+        return sampler, embedded_benchmark(phase_fn=phase_fn, split=split, held_out=tuple(held) if held else None)
+    from cli.train import load_dataset
+
+    dataset = load_dataset(data, 0)
+    return sampler, dataset_benchmark(dataset, dataset.test if split == "test" else dataset.train, phase_fn,
+                                      style_from_training=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", required=True, help="model folder (phase + sampler)")
@@ -27,28 +52,9 @@ def main() -> int:
     parser.add_argument("--lengths", type=int, nargs="+", default=[10, 20, 40])
     args = parser.parse_args()
 
-    import torch
+    from training.benchmark import PAST, interpolation_method, sampler_method
 
-    from inference.networks.rsmt_networks import build_network
-    from inference.weights import WeightSet
-    from training.benchmark import (PAST, dataset_benchmark, embedded_benchmark, interpolation_method,
-                                    sampler_method)
-    from training.train_manifold import phase_function
-
-    torch.set_num_threads(1)
-    folder = Path(args.weights)
-    sampler_weights = WeightSet.load(folder / "sampler")
-    sampler = build_network(sampler_weights, "rsmt_sampler")
-    phase_fn = phase_function(WeightSet.load(folder / "phase"), torch.device("cpu"))
-    if args.data == "embedded":
-        held = sampler_weights.config.get("training", {}).get("held_out")
-        data = embedded_benchmark(phase_fn=phase_fn, split=args.split, held_out=tuple(held) if held else None)
-    else:
-        from cli.train import load_dataset
-
-        dataset = load_dataset(args.data, 0)
-        data = dataset_benchmark(dataset, dataset.test if args.split == "test" else dataset.train, phase_fn,
-                                 style_from_training=True)
+    sampler, data = model_windows(args.weights, args.data, args.split)
     truth = data.windows["pos"]
     print(f"{data.num_windows} {args.split} windows; mean joint position error (cm) per transition frame")
     for length in args.lengths:
