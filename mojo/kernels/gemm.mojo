@@ -343,19 +343,22 @@ def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: In
         _ = Atomic[Int64].fetch_add(done, 1)
 
 
-def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, n_in: Int, w: F32Ptr, b: F32Ptr, panel: Int, n_panels: Int,
-                 n_out: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr, done: I64Ptr, plu_w: Float32 = 1,
-                 plu_c: Float32 = 0, accumulate: Bool = False):
-    """gemm_panels' work items (row block, panel) of a linear layer, shared by a team of threads that each call
-    this: an item goes to whoever claims it first from the counter `claim` (atomic), and `done` counts the
-    finished ones, so a thread that needs the outputs waits for done == work_items(rows) and no thread ever waits
-    for another to start. Each item's arithmetic is gemm_panels', whoever runs it."""
+def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,
+                 b: F32Ptr, panel: Int, n_panels: Int, n_out: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr,
+                 done: I64Ptr, plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):
+    """gemm_panels' work items (row block, panel), shared by a team of threads that each call this: an item goes
+    to whoever claims it first from the counter `claim` (atomic), and `done` counts the finished ones, so a thread
+    that needs the outputs waits for done == work_items(rows) and no thread ever waits for another to start. Each
+    item's arithmetic is gemm_panels', whoever runs it (rows grouped as there: a linear layer is one group)."""
     if panel == 16:
-        _gemm_claimed[16, 8](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[16, 8](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act,
+                             plu_w, plu_c, claim, done, accumulate)
     elif panel == 32:
-        _gemm_claimed[32, 4](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[32, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act,
+                             plu_w, plu_c, claim, done, accumulate)
     else:
-        _gemm_claimed[64, 4](a, rows, lda, rows, 0, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c, claim, done, accumulate)
+        _gemm_claimed[64, 4](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act,
+                             plu_w, plu_c, claim, done, accumulate)
 
 
 def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F32Ptr, act: Int):
@@ -412,5 +415,17 @@ struct PackedLayer(Copyable, Movable):
     def apply_claimed(self, x: F32Ptr, ldx: Int, rows: Int, y: F32Ptr, ldy: Int, act: Int, claim: I64Ptr,
                       done: I64Ptr, plu_w: Float32 = 1, plu_c: Float32 = 0, accumulate: Bool = False):
         """`apply` by a team of threads (gemm_claimed)."""
-        gemm_claimed(x, rows, ldx, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy, act,
-                     claim, done, plu_w, plu_c, accumulate)
+        gemm_claimed(x, rows, ldx, rows, 0, self.n_in, self.w, self.b, self.panel, self.n_panels, self.n_out, y, ldy,
+                     act, claim, done, plu_w, plu_c, accumulate)
+
+    def frames(self, x: F32Ptr, c_in: Int, t_in: Int, t_out: Int, items: Int, y: F32Ptr, act: Int, threads: Int):
+        """The 1-D convolution (an im2col layer: inputs (k, c_in)) over `items` channels-last sequences of t_in
+        frames at x, each giving t_out frames, into y ((items * t_out, n_out) rows)."""
+        gemm_panels(x, items * t_out, c_in, t_out, t_in * c_in, self.n_in, self.w, self.b, self.panel, self.n_panels,
+                    self.n_out, y, self.n_out, act, threads)
+
+    def frames_claimed(self, x: F32Ptr, c_in: Int, t_in: Int, t_out: Int, y: F32Ptr, act: Int, claim: I64Ptr,
+                       done: I64Ptr):
+        """`frames` of one sequence by a team of threads (gemm_claimed)."""
+        gemm_claimed(x, t_out, c_in, t_out, t_in * c_in, self.n_in, self.w, self.b, self.panel, self.n_panels,
+                     self.n_out, y, self.n_out, act, claim, done)

@@ -15,6 +15,7 @@ from kernels.pae import pae_middle
 from kernels.pointers import F32Ptr, F64Ptr, I64Ptr
 from kernels.rsmt_finish import rsmt_finish
 from kernels.sampler import Rows, Sampler, Span, team_counters
+from kernels.style import style_encode, style_scratch_floats
 
 from max.algorithm.backend.cpu.parallelize import parallelize
 
@@ -351,6 +352,20 @@ def manifold_decoder(spec_addr: PythonObject, io_addr: PythonObject, rows: Pytho
     return PythonObject(None)
 
 
+def style_scratch(spec_addr: PythonObject) raises -> PythonObject:
+    """Floats of scratch style_encoder needs (kernels.style.style_scratch_floats)."""
+    return PythonObject(style_scratch_floats(I64Ptr(unsafe_from_address=Int(py=spec_addr))))
+
+
+def style_encoder(spec_addr: PythonObject, x_addr: PythonObject, out_addr: PythonObject, batch: PythonObject,
+                  scratch_addr: PythonObject, eps: PythonObject) raises -> PythonObject:
+    """The style encoder over `batch` channels-last sequences (kernels.style.style_encode); out (int64): the eight
+    outputs' addresses, per site gamma, beta, keys, values."""
+    style_encode(I64Ptr(unsafe_from_address=Int(py=spec_addr)), _f32(x_addr), I64Ptr(unsafe_from_address=Int(py=out_addr)),
+                 Int(py=batch), _f32(scratch_addr), Float32(Float64(py=eps)))
+    return PythonObject(None)
+
+
 def finish(spec_addr: PythonObject, params_addr: PythonObject, io_addr: PythonObject) raises -> PythonObject:
     """One transition's post-processing (kernels.rsmt_finish.rsmt_finish).
 
@@ -388,6 +403,8 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
                                                 docstring="manifold_scratch_floats(spec, rows)")
         b.def_function[manifold_decoder]("manifold_decoder", docstring="manifold_decoder(spec, io, rows)")
         b.def_function[finish]("finish", docstring="finish(spec, params, io)")
+        b.def_function[style_scratch]("style_scratch", docstring="style_scratch(spec)")
+        b.def_function[style_encoder]("style_encoder", docstring="style_encoder(spec, x, out, batch, scratch, eps)")
         b.def_function[phase_middle]("phase_middle", docstring="phase_middle(spec, latent, signal, pafb, rows)")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
         b.def_function[sampler_scratch_floats]("sampler_scratch_floats",

@@ -109,12 +109,15 @@ def test_rsmt_networks_on_the_gemm_match_torch(kind):
                 assert np.abs(got[name] - want[name]).max() <= TOL, (kind, name, batch)
 
 
-@pytest.mark.parametrize("kind", ["deepmimic_actor", "rsmt_manifold_decoder", "rsmt_sampler_target"])
-def test_a_batch_split_into_row_shares_gives_the_bits_of_one_thread(kind, monkeypatch):
-    """At batch 64 two threads each run every layer on half of the rows (kernels.gemm.row_shares); a row's
-    arithmetic does not depend on the split."""
+@pytest.mark.parametrize("kind, batch", [("deepmimic_actor", 64), ("rsmt_manifold_decoder", 64),
+                                         ("rsmt_sampler_target", 64), ("rsmt_sampler_style", 64),
+                                         ("rsmt_sampler_style", 1)])
+def test_a_batch_split_into_row_shares_gives_the_bits_of_one_thread(kind, batch, monkeypatch):
+    """At batch 64 two threads each run every layer on half of the rows (kernels.gemm.row_shares); the style
+    encoder's one sequence runs on a team of two threads sharing each large layer's work items
+    (mojo/kernels/style.mojo). A row's arithmetic depends on neither."""
     weights = default_weights(kind)
-    inputs = network_inputs(kind, weights, get_backend("torch").load(kind, weights).inputs, 64, seed=2)
+    inputs = network_inputs(kind, weights, get_backend("torch").load(kind, weights).inputs, batch, seed=2)
     outputs = []
     for threads in ("1", "2"):
         monkeypatch.setenv("MOTION_MOJO_THREADS", threads)

@@ -7,8 +7,9 @@
 - ``rsmt_phase``: the periodic autoencoder, its four 61-tap convolutions as GEMMs over channels-last
   frames (BatchNorm folded in, tanh in the kernel), the spectrum, phase and periodic signal between them in one
   call (mojo/kernels/pae.mojo);
-- ``rsmt_sampler_style``: the FiLM generator's valid convolutions (ReLU in the kernel) and the style
-  code's dense layers over every token of the batch at once.
+- ``rsmt_sampler_style``: the FiLM generator's valid convolutions (ReLU in the kernel), the token statistics and
+  the style code's dense layers in one call (mojo/kernels/style.mojo): one sequence on a team of two threads, a
+  batch split into a share of sequences per thread.
 
 Why: at batch 1 MAX pays ~25 us per `execute` plus its per-op dispatch, more than these small networks
 compute; at batch 64 every dense layer and convolution is one multi-threaded GEMM here. Input and output
@@ -170,46 +171,47 @@ class PhaseRunner:
 
 
 class StyleRunner:
-    """features (B, 12(J-1), style_frames - 1) -> the eight StyleCode tensors (transitionnet.encode_style)."""
+    """features (B, 12(J-1), style_frames - 1) -> the eight StyleCode tensors (transitionnet.encode_style), in one
+    call (mojo/kernels/style.mojo)."""
 
     SITES = ("embedding_style", "phase_predictor")
 
     def __init__(self, weights: WeightSet):
+        from inference.backends.mojo.dense import default_threads
         from inference.networks.transitionnet import STYLE_FIELDS
 
         cfg = _config(weights, "rsmt_sampler")
         s = self.style = cfg.style_dim
         self.inputs = {"features": (cfg.style_channels, cfg.style_frames - 1)}
         self.outputs = STYLE_FIELDS
-        self._convs = []
+        self._layers = []
         for name, k, c_in in zip(("conv_pre", "conv_pre2", "conv0", "conv1"), cfg.film_kernels,
                                  (cfg.style_channels, s, s, s)):
             w = weights.expect(f"film_generator.{name}.weight", (s, c_in, k))
-            self._convs.append((PackedDense.conv1d(w, weights.expect(f"film_generator.{name}.bias", (s,)), "relu"),
-                                c_in, k))
-        self._sites = [(_linear(weights, f"{site}.adains.0.affine2", s, s, "elu"),
-                        _linear(weights, f"{site}.adains.0.affine4", s, 2 * s),
-                        _linear(weights, f"{site}.atns.0.g", s, s), _linear(weights, f"{site}.atns.0.h", s, s))
-                       for site in self.SITES]
+            self._layers.append(PackedDense.conv1d(w, weights.expect(f"film_generator.{name}.bias", (s,)), "relu"))
+        for site in self.SITES:
+            self._layers += [_linear(weights, f"{site}.adains.0.affine2", s, s, "elu"),
+                             _linear(weights, f"{site}.adains.0.affine4", s, 2 * s),
+                             _linear(weights, f"{site}.atns.0.g", s, s), _linear(weights, f"{site}.atns.0.h", s, s)]
+        self.tokens = cfg.style_frames - 1 - sum(k - 1 for k in cfg.film_kernels)
+        self._spec = np.array([default_threads(), cfg.style_channels, cfg.style_frames - 1, s,
+                               *(layer.descriptor_address for layer in self._layers)], np.int64)
+        self._kernels = extension()
+        self._scratch = np.empty(int(self._kernels.style_scratch(self._spec.ctypes.data)), np.float32)
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         (features,) = _check(self.inputs, arrays, "rsmt_sampler_style")
-        x = features.transpose(0, 2, 1)  # (B, T, C) channels-last frames
-        for conv, c_in, k in self._convs:
-            x = conv.frames(x, c_in, x.shape[1] - k + 1)
-        tokens = x  # (B, T', S)
-        b, t, s = tokens.shape
-        mean = tokens.mean((1, 2), keepdims=True)
-        d = tokens - mean
-        normed = (d / np.sqrt((d * d).mean((1, 2), keepdims=True) + NORM_EPS)).reshape(b * t, s)
-        pooled = tokens.mean(1)
-        flat = tokens.reshape(b * t, s)
+        x = np.ascontiguousarray(features.transpose(0, 2, 1))  # (B, T, C) channels-last frames
+        b, s, t = len(x), self.style, self.tokens
         out = {}
-        for prefix, (affine2, affine4, g, h) in zip(("emb", "pred"), self._sites):
-            gamma_beta = affine4(affine2(pooled))
-            out[f"{prefix}_gamma"], out[f"{prefix}_beta"] = gamma_beta[:, :s], gamma_beta[:, s:]
-            out[f"{prefix}_keys"] = g(normed).reshape(b, t, s)
-            out[f"{prefix}_values"] = h(flat).reshape(b, t, s)
+        for prefix in ("emb", "pred"):
+            out[f"{prefix}_gamma"], out[f"{prefix}_beta"] = np.empty((b, s), np.float32), np.empty((b, s), np.float32)
+            out[f"{prefix}_keys"], out[f"{prefix}_values"] = (np.empty((b, t, s), np.float32),
+                                                              np.empty((b, t, s), np.float32))
+        order = [out[f"{p}_{f}"] for p in ("emb", "pred") for f in ("gamma", "beta", "keys", "values")]
+        addresses = np.array([a.ctypes.data for a in order], np.int64)
+        self._kernels.style_encoder(self._spec.ctypes.data, x.ctypes.data, addresses.ctypes.data, b,
+                                    self._scratch.ctypes.data, float(NORM_EPS))
         return {name: out[name] for name in self.outputs}
 
 
