@@ -217,7 +217,9 @@ _first_call_done = False
 def _first_call_tamed(execute, args):
     """execute(*args); the first call in the process also lowers the thread MAX's runtime starts during it (its
     always-awake timer, `inference.threads`) to SCHED_IDLE. Only new threads that carry the process's own name
-    (libmax.so leaves its threads unnamed; Qt, torch and Mojo name theirs) are lowered."""
+    are lowered: libmax.so leaves its threads unnamed, Qt and Mojo name theirs. Threads torch or Python started
+    elsewhere in the process during that very call would be lowered too (they carry the process's name); a
+    thread at SCHED_IDLE still runs, on whatever core is free."""
     global _first_call_done
     if _first_call_done:
         return execute(*args)
