@@ -57,7 +57,7 @@ def end_unreachable_runs(contact: np.ndarray, ankle: np.ndarray, hip: np.ndarray
     the height gate for a whole stride while the body walks on. Held where its run began, the leg was dragged at
     full stretch: on the Bandai Namco model's held-out 40-frame transitions, 50 of 75 had a hold 20-135 cm from
     the network's own ankle, and the lock raised L2P from 2.57 to 2.91 (2.64 with runs ended here;
-    `scripts/foot_lock_drift.py` compares this with ending runs at a fixed drift). A hold the leg can reach is
+    `scripts/foot_lock_runs.py` compares this with ending runs at a fixed drift). A hold the leg can reach is
     kept however long (a foot planted while the body gets up)."""
     out = np.array(contact, bool)
     start = -1

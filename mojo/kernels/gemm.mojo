@@ -19,7 +19,7 @@ runs over the inputs in order from the bias whatever the tile or block, so the r
 shape. Work items are (row block, group of panels) pairs, run by `parallelize` when the layer is big enough to pay
 the task hand-off; small layers run on the calling thread.
 """
-from std.atomic import Atomic
+from std.atomic import Atomic, Ordering
 from std.math import exp, tanh
 from std.memory import stack_allocation
 from std.sys import simd_width_of
@@ -341,6 +341,25 @@ def _gemm_claimed[W: Int, R: Int](a: F32Ptr, rows: Int, lda: Int, group_rows: In
         _block[W, R](a, rows, lda, group_rows, group_stride, n_in, w, b, n_panels, n_out, y, ldy, act, plu_w, plu_c,
                      item, accumulate)
         _ = Atomic[Int64].fetch_add(done, 1)
+
+
+def team_open(opened: I64Ptr, member: Int, stage: Int):
+    """A team's shared layer `stage` (counted from 0): the leader (member 0) opens it once its inputs are ready; any
+    other member waits until the leader has. With gemm_claimed and team_wait this is the protocol of a team of
+    threads sharing a chain of layers (kernels/sampler.mojo, kernels/style.mojo)."""
+    if member == 0:
+        Atomic[Int64].store[ordering=Ordering.RELEASE](opened, Int64(stage + 1))
+    else:
+        while Atomic[Int64].load[ordering=Ordering.ACQUIRE](opened) <= Int64(stage):
+            pass
+
+
+def team_wait(done: I64Ptr, member: Int, items: Int):
+    """The leader (member 0) waits until `items` work items of the layer are done (it reads the outputs next); the
+    other members go on to the next layer."""
+    if member == 0:
+        while Atomic[Int64].load[ordering=Ordering.ACQUIRE](done) < Int64(items):
+            pass
 
 
 def gemm_claimed(a: F32Ptr, rows: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int, w: F32Ptr,

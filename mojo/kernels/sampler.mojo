@@ -27,12 +27,11 @@ and their outputs blended (sum_e a_e (W_e x + b_e)), as the torch reference does
 The layer table comes from inference/mojo_sampler.py as an int64 `spec`, read here in the order it was
 written (SpecReader) and closed by a sentinel, so a layout mismatch raises instead of reading garbage.
 """
-from std.atomic import Atomic, Ordering
 from std.collections import List
 from std.math import cos, exp, sin, sqrt, tanh
 
 from kernels.dense import ACT_ELU, ACT_NONE, dot1, softmax_into
-from kernels.gemm import ACT_PLU, PANEL, PackedLayer, blend_experts, elu
+from kernels.gemm import ACT_PLU, PANEL, PackedLayer, blend_experts, elu, team_open, team_wait
 from kernels.pointers import F32Ptr, I64Ptr
 
 comptime SPEC_BEGIN = 0x52534D54  # "RSMT"
@@ -368,20 +367,12 @@ struct Sampler:
         var team = I64Ptr(unsafe_from_address=rows.team)
         var stage = Int(team[unsafe_offset=TEAM_STAGE + rows.member])  # this member's own counter
         team[unsafe_offset=TEAM_STAGE + rows.member] = Int64(stage + 1)
-        var opened = team.unsafe_offset(TEAM_OPEN)
-        if rows.member == 0:
-            Atomic[Int64].store[ordering=Ordering.RELEASE](opened, Int64(stage + 1))
-        else:
-            while Atomic[Int64].load[ordering=Ordering.ACQUIRE](opened) <= Int64(stage):
-                pass
+        team_open(team.unsafe_offset(TEAM_OPEN), rows.member, stage)
         var n = rows.team_rows
         var claim = team.unsafe_offset(TEAM_SLOTS + 2 * stage)
         var done = claim.unsafe_offset(1)
         self.layers[layer].apply_claimed(x, ldx, n, y, ldy, act, claim, done, plu_w, plu_c, accumulate)
-        if rows.member == 0:  # the leader reads the outputs next
-            var items = Int64(self.layers[layer].work_items(n))
-            while Atomic[Int64].load[ordering=Ordering.ACQUIRE](done) < items:
-                pass
+        team_wait(done, rows.member, self.layers[layer].work_items(n))
 
     def _attention(self, x: F32Ptr, n: Int, f: Int, k: Int, keys: Rows, values: Rows, rows: Span):
         """ATNBlock in place on scratch rows x: x += k(softmax_t(keys[t] . f(row_norm(x)) / sqrt(S)) values)."""

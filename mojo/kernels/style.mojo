@@ -6,15 +6,14 @@ g(tokens normalised over all their T' x S values), values = h(tokens).
 
 Why one call: at batch 1 the encoder's eight large layers (the convolutions and the keys and values) each handed
 half their work to a second thread, and each hand-off (`parallelize`) costs tens of microseconds here; in one call
-the two threads are a team (the sampler's protocol, kernels/sampler.mojo: the leader opens a layer once its inputs
-are ready, both claim its work items, the leader waits for them) with one hand-off. A batch worth two threads is
-split into one share of the sequences per thread, each running the whole encoder alone.
+the two threads are a team with one hand-off (gemm.team_open, gemm_claimed and team_wait, as in the sampler: the
+leader opens a layer once its inputs are ready, both claim its work items, the leader waits for them). A batch
+worth two threads is split into one share of the sequences per thread, each running the whole encoder alone.
 """
-from std.atomic import Atomic, Ordering
 from std.math import sqrt
 
 from kernels.dense import ACT_ELU, ACT_NONE, ACT_RELU
-from kernels.gemm import PackedLayer, row_shares, share_rows
+from kernels.gemm import PackedLayer, row_shares, share_rows, team_open, team_wait
 from kernels.pointers import F32Ptr, I64Ptr
 
 from max.algorithm.backend.cpu.parallelize import parallelize
@@ -99,24 +98,11 @@ struct Team(Copyable, Movable):
     var threads: Int
 
 
-def _open(team: Team, stage: Int) -> I64Ptr:
-    """Shared layer `stage`: the leader opens it (its inputs are ready), the other member waits until it is open.
-    Returns the layer's claim counter (its done counter follows)."""
+def _team_layer(team: Team, stage: Int) -> I64Ptr:
+    """Opens shared layer `stage` (gemm.team_open) and returns its claim counter (its done counter follows)."""
     var counters = I64Ptr(unsafe_from_address=team.team)
-    if team.member == 0:
-        Atomic[Int64].store[ordering=Ordering.RELEASE](counters, Int64(stage + 1))
-    else:
-        while Atomic[Int64].load[ordering=Ordering.ACQUIRE](counters) <= Int64(stage):
-            pass
+    team_open(counters, team.member, stage)
     return counters.unsafe_offset(1 + 2 * stage)
-
-
-def _close(team: Team, claim: I64Ptr, items: Int):
-    """The leader waits until all `items` work items of the layer are done (it reads the outputs next)."""
-    if team.member == 0:
-        var done = claim.unsafe_offset(1)
-        while Atomic[Int64].load[ordering=Ordering.ACQUIRE](done) < Int64(items):
-            pass
 
 
 def _statistics(tokens: F32Ptr, t: Int, s: Int, eps: Float32, normed: F32Ptr, pooled: F32Ptr):
@@ -160,9 +146,9 @@ def _encode(m: Style, x: F32Ptr, outputs: I64Ptr, item: Int, scratch: F32Ptr, ep
         if team.team == 0:
             m.layers[i].frames(src, c, t, t_out, 1, dst, ACT_RELU, team.threads)
         else:
-            var claim = _open(team, i)
+            var claim = _team_layer(team, i)
             m.layers[i].frames_claimed(src, c, t, t_out, dst, ACT_RELU, claim, claim.unsafe_offset(1))
-            _close(team, claim, m.layers[i].work_items(t_out))
+            team_wait(claim.unsafe_offset(1), team.member, m.layers[i].work_items(t_out))
         src = dst
         t = t_out
         c = s
@@ -189,9 +175,9 @@ def _encode(m: Style, x: F32Ptr, outputs: I64Ptr, item: Int, scratch: F32Ptr, ep
             if team.team == 0:
                 m.layers[layer].apply(rows_in, s, t, rows_out, s, ACT_NONE, team.threads)
             else:
-                var claim = _open(team, CONVS + 2 * site + j)
+                var claim = _team_layer(team, CONVS + 2 * site + j)
                 m.layers[layer].apply_claimed(rows_in, s, t, rows_out, s, ACT_NONE, claim, claim.unsafe_offset(1))
-                _close(team, claim, m.layers[layer].work_items(t))
+                team_wait(claim.unsafe_offset(1), team.member, m.layers[layer].work_items(t))
 
 
 def style_encode(spec: I64Ptr, x: F32Ptr, outputs: I64Ptr, batch: Int, scratch: F32Ptr, eps: Float32) raises:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference.backends.mojo.build import extension
-from inference.backends.mojo.dense import PackedDense
+from inference.backends.mojo.dense import PackedDense, default_threads
 from inference.backends.mojo.mlp import MojoMlp
 from inference.networks.rsmt_config import RSMTConfig
 from inference.weights import WeightSet, WeightsError
@@ -177,7 +177,6 @@ class StyleRunner:
     SITES = ("embedding_style", "phase_predictor")
 
     def __init__(self, weights: WeightSet):
-        from inference.backends.mojo.dense import default_threads
         from inference.networks.transitionnet import STYLE_FIELDS
 
         cfg = _config(weights, "rsmt_sampler")
