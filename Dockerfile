@@ -1,6 +1,7 @@
 # Motion Studio's HTTP service on CPU: torch (CPU build), MAX, the Mojo kernels, the shipped weights and
-# the transition networks' MAX models compiled at build time, so a container answers its first request
-# without compiling. Build and run: see README, "Container". What goes in: .dockerignore.
+# the transition networks' MAX models in place at build time (copied from the shipped x86-64-v3 ones in
+# seconds; compiled where the building CPU lacks AVX2/FMA), so a container answers its first request without
+# compiling. Build and run: see README, "Container". What goes in: .dockerignore.
 # BASE: any Debian-based image with Python 3.11 as `python` and pip (scripts/container_smoke.sh builds one
 # with debootstrap where no registry is reachable); TORCH_INDEX: where torch's CPU build comes from.
 ARG BASE=python:3.11-slim-bookworm

@@ -4,8 +4,10 @@ PyTorch and its MAX backends come in when their models are ready.
 When the main window is shown (and Models > Compile MAX models at start is on: the default; the environment
 variable MOTION_STUDIO_COMPILE_AT_START=0/1 overrides it, for tests and scripted runs) `MaxModels.start()` checks the compiled-model store for
 the models the panels use (`GUI_KINDS`: the four networks of a transition at the default lite size, and the
-DeepMimic actor). The missing ones are compiled by the store's spawned compile workers (one per core) on a
-runner of its own (so loading clips or generating never waits for it), smallest first. MAX + Mojo needs none of
+DeepMimic actor). The store copies in those the project ships precompiled for this CPU's level (assets/max,
+x86-64-v3: every x86-64 CPU with AVX2 and FMA), so on such a CPU they are ready in a second or two. The others
+are compiled by the store's spawned compile workers (one per core) on a runner of its own (so loading clips or
+generating never waits for it), smallest first. MAX + Mojo needs none of
 them (every network runs on the Mojo extension), so transitions run on it from the start. Progress shows in the
 status bar ("MAX: compiling rsmt_phase, rsmt_sampler_style: 1/5 models done, about 1 min 30 s left").
 `ready` is emitted when every model is: the panels re-check their backends, so the MAX entries become

@@ -5,6 +5,8 @@ Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free 
 - A test that leaves a QThread running fails (a running QThread that gets collected aborts the process).
 - The windows pytest-qt closes after a test are deleted then, not at exit (see pytest_runtest_teardown).
 - Main windows do not compile MAX models at start (MOTION_STUDIO_COMPILE_AT_START=0) unless a test sets it.
+- Stores see no shipped MEFs (MOTION_STUDIO_SHIPPED_MEFS empty: every model must be compiled, as on a machine
+  the shipped ones do not fit) unless a test sets it; `compiled_max_cache` takes its models from them.
 - Tests that need compiled MAX models are marked `slow` (`pytest -m "not slow"` is the fast subset).
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
   QOpenGLWidget is unsupported (pytest-xvfb provides an X server for them by default).
@@ -62,17 +64,18 @@ def qapp_cls():
 def compiled_max_cache(tmp_path_factory):
     """make(kinds, preset=None) -> a temporary MOTION_STUDIO_CACHE folder whose MEF store has `kinds` ready
     (the kinds that come in sizes, RSMT's, at `preset`, e.g. "lite"; the DeepMimic kinds have one size).
-    Each graph is compiled at most once per session, by the real compile workers (one per core) with the
-    app's MAX kernel cache, into one session store that every call copies from (MEFs the app's own store
-    already has are copied there first: same graph hash = the same model). The folder's kernel cache is the
+    Each model comes from the shipped MEFs (assets/max, as in the app), else from the app's own store, else is
+    compiled at most once per session, by the real compile workers (one per core) with the app's MAX kernel
+    cache, into one session store that every call copies from (same graph hash = the same model). The folder's kernel cache is the
     app's too (a link), so a test that makes the app compile a model again there (a damaged MEF) hits MAX's
     cache instead of compiling cold (a cold rsmt_phase is the slowest graph: ~4 CPU-minutes)."""
     import shutil
 
-    from inference.backends.max.store import READY, MefStore, cache_root
+    from inference.backends.max.store import READY, SHIPPED_ROOT, MefStore, cache_root
 
-    app = MefStore(cache_root())
-    shared = MefStore(tmp_path_factory.mktemp("compiled-once") / "max", kernel_cache=app.kernel_cache)
+    app = MefStore(cache_root(), shipped=None)
+    shared = MefStore(tmp_path_factory.mktemp("compiled-once") / "max", kernel_cache=app.kernel_cache,
+                      shipped=SHIPPED_ROOT)
     shared.mef_dir.mkdir(parents=True, exist_ok=True)
 
     def copy(source: MefStore, target: MefStore, kind: str, preset: str | None) -> None:
@@ -82,7 +85,7 @@ def compiled_max_cache(tmp_path_factory):
     def make(kinds, preset: str | None = None):
         # the RSMT kinds at `preset`; the others have one size
         wanted = [(k, preset if preset in shared.presets(k) else next(iter(shared.presets(k)))) for k in kinds]
-        for kind, p in wanted:
+        for kind, p in wanted:  # shipped (status installs it), else the app's
             if shared.status(kind, p) != READY and app.status(kind, p) == READY:
                 copy(app, shared, kind, p)
         status = shared.ensure(kinds, presets={p for _, p in wanted})  # one pool of workers, one per core
@@ -116,6 +119,12 @@ def worker_like():
     yield proc
     proc.kill()
     proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def _no_shipped_mefs(monkeypatch):
+    """Stores compile what they miss (the tests of compiling need that) unless a test points them at MEFs."""
+    monkeypatch.setenv("MOTION_STUDIO_SHIPPED_MEFS", "")
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""First launch (gui.max_models): with an empty model cache the app works at once on PyTorch while the MAX
+"""First launch (gui.max_models): with an empty model cache the app takes the MAX models the project ships, or,
+where they do not fit (the tests' default: no shipped MEFs), works at once on MAX + Mojo while the MAX
 models compile in a background process, and once they are ready the Transition panel moves to MAX, visibly,
 unless the user chose its backend by hand. Real compile worker, real MAX models, real OpenGL window."""
 from __future__ import annotations
@@ -9,7 +10,7 @@ import pytest
 
 from gui.max_models import GUI_KINDS
 from inference.networks.rsmt_config import TRANSITION_KINDS
-from inference.backends.max.store import COMPILING, MefStore
+from inference.backends.max.store import COMPILING, PORTABLE_CPU, MefStore, cpu_target
 from test_gui_transition_panel import MAX_GUI_WORK_MS, GuiWorkMeter, make_window
 
 pytestmark = [pytest.mark.gl, pytest.mark.slow]  # compiles MAX graphs at start
@@ -109,4 +110,23 @@ def test_a_panels_compile_asked_during_another_runs_after_it(qtbot, tmp_path, mo
     store = MefStore()
     assert store.status("deepmimic_actor") == store.status("deepmimic_critic") == "ready"
     assert w.max_models.state == "idle"  # the transition networks the panels use are still missing
+    w.close()
+
+
+@pytest.mark.skipif(cpu_target() != PORTABLE_CPU, reason=f"the shipped MEFs are for {PORTABLE_CPU} CPUs")
+def test_first_launch_with_the_shipped_models_is_on_max_without_compiling(qtbot, tmp_path, monkeypatch,
+                                                                         weights_dir):
+    """On a CPU the shipped MEFs fit, an empty cache gets the GUI's models from them: no compile worker runs."""
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("MOTION_STUDIO_COMPILE_AT_START", "1")
+    monkeypatch.delenv("MOTION_STUDIO_SHIPPED_MEFS")  # as the app runs
+    w, panel = make_window(qtbot, tmp_path, weights_dir)
+    qtbot.waitUntil(lambda: w.max_models.state == "ready", timeout=60_000)
+    assert w.max_models.label.text() == "MAX: ready"
+    qtbot.waitUntil(lambda: panel.backend_status.get("max") == "", timeout=60_000)
+    store = MefStore()
+    for kind in GUI_KINDS:
+        info = store.info(kind, "lite" if kind in TRANSITION_KINDS else None)
+        assert info is not None and info["shipped"].endswith(".mef.xz"), kind  # copied in, not compiled here
+    assert not list(store.mef_dir.glob("*.compiling"))
     w.close()

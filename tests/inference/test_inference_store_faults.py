@@ -1,5 +1,6 @@
 """The compiled-model store under faults (issue 19, items 1 and 6): a damaged MEF is never handed to MAX
-(detected by the SHA-256 recorded at compile time, compiled again, and the transition still succeeds), a
+(detected by the SHA-256 recorded at compile time, replaced by the shipped one or compiled again, and the
+transition still succeeds), a
 corrupt or old sidecar makes the model "missing" instead of raising, a stale `.compiling` marker whose pid
 now belongs to another process does not block compiling, a compile waits for another process compiling
 the same model instead of failing, and an unwritable store is `error: ...` exit 2."""
@@ -107,25 +108,52 @@ os.unlink({str(marker)!r})
     assert [p.state for p in seen] == ["busy"]  # waited, compiled nothing itself
 
 
-@pytest.mark.slow
-def test_a_mef_with_flipped_bytes_is_detected_recompiled_and_the_transition_succeeds(compiled_max_cache,
-                                                                                    monkeypatch, caplog):
-    from inference.rsmt.transition import TransitionGenerator, TransitionRequest
-
-    cache = compiled_max_cache(TRANSITION_KINDS, "lite")
-    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(cache))
-    store = MefStore()
-    mef = store.mef_path("rsmt_phase", "lite")
+def flip_bytes(mef) -> bytes:
+    """Flip 20 bytes of `mef` in place (same size: only the checksum can tell); returns the damaged bytes."""
     data = bytearray(mef.read_bytes())
     for k in np.random.default_rng(0).integers(len(data) // 4, len(data), 20):
         data[k] ^= 0xFF
     mef.write_bytes(bytes(data))
+    return bytes(data)
+
+
+@pytest.mark.slow
+def test_a_mef_with_flipped_bytes_is_detected_replaced_by_the_shipped_one_and_the_transition_succeeds(
+        compiled_max_cache, monkeypatch, caplog):
+    from inference.rsmt.transition import TransitionGenerator, TransitionRequest
+
+    cache = compiled_max_cache(TRANSITION_KINDS, "lite")
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(cache))
+    monkeypatch.delenv("MOTION_STUDIO_SHIPPED_MEFS")  # as the app runs
+    store = MefStore()
+    mef = store.mef_path("rsmt_phase", "lite")
+    data = flip_bytes(mef)
     assert store.status("rsmt_phase", "lite") == READY  # same size: only the checksum can tell
 
     walk, run = load_embedded("humanoid3d_walk"), load_embedded("humanoid3d_run")
     with caplog.at_level(logging.WARNING):
         result = TransitionGenerator(load_rsmt()).generate(TransitionRequest(walk, run, length=20, backend="max"))
-    assert "does not match the SHA-256 recorded when it was compiled; compiling it again" in caplog.text
+    assert "does not match the SHA-256 recorded when it was compiled; taking the shipped one" in caplog.text
     assert result.backend == "max" and np.isfinite(result.motion.translations).all()
-    fresh = store.info("rsmt_phase", "lite")["mef_sha256"]
-    assert hashlib.sha256(mef.read_bytes()).hexdigest() == fresh != hashlib.sha256(bytes(data)).hexdigest()
+    info = store.info("rsmt_phase", "lite")
+    assert info["shipped"] and hashlib.sha256(mef.read_bytes()).hexdigest() == info["mef_sha256"]
+    assert info["mef_sha256"] != hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.slow
+def test_a_mef_with_flipped_bytes_and_none_shipped_is_compiled_again(compiled_max_cache, caplog):
+    from inference.backends.max.backend import MaxBackend
+    from inference.deepmimic.policies import load_policy
+
+    cache = compiled_max_cache(("deepmimic_actor",))
+    store = MefStore(cache / "max", kernel_cache=compiled_max_cache.kernel_cache)  # a warm compile: seconds
+    mef = store.mef_path("deepmimic_actor")
+    data = flip_bytes(mef)
+    walk = load_policy("walk")
+    with caplog.at_level(logging.WARNING):
+        action = MaxBackend(store).load("deepmimic_actor", walk)(state=walk.tensors["state_norm.mean"][None])
+    assert "does not match the SHA-256 recorded when it was compiled; compiling it again" in caplog.text
+    assert np.isfinite(action["action"]).all()
+    fresh = store.info("deepmimic_actor")
+    assert "shipped" not in fresh and hashlib.sha256(mef.read_bytes()).hexdigest() == fresh["mef_sha256"]
+    assert fresh["mef_sha256"] != hashlib.sha256(data).hexdigest()

@@ -24,7 +24,7 @@ from motion.atomic import atomic_path
 
 from inference.backends.max.store import (COMPILING, EVENT_PREFIX, FAILED, READY, atomic_text, build_spec,
                                           claim_alive, claim_token, device_target, max_version, new_session,
-                                          record_failure)
+                                          record_failure, virtual_cpu)
 
 
 def main() -> int:
@@ -50,7 +50,7 @@ def _run(job: dict, sessions: dict) -> None:
     _event(job, COMPILING, 0.0)
     try:
         if job["device"] not in sessions:
-            sessions[job["device"]] = new_session(job["device"])
+            sessions[job["device"]] = _session(job["device"])
         done = (READY, _compile(sessions[job["device"]], job, stem), "")
         with contextlib.suppress(OSError):
             stem.with_name(stem.name + ".failed").unlink(missing_ok=True)
@@ -62,6 +62,16 @@ def _run(job: dict, sessions: dict) -> None:
         with contextlib.suppress(OSError):
             claim.unlink(missing_ok=True)  # before the event, so the caller sees the final status
     _event(job, *done)
+
+
+def _session(device: str):
+    """A session to compile with; on the CPU, one whose kernels are built for `virtual_cpu()` (set before the
+    first kernel compiles), so that the MEFs of a portable target run on every CPU of that level."""
+    if device == "cpu":
+        from max.driver import set_virtual_cpu_target
+
+        set_virtual_cpu_target(virtual_cpu())
+    return new_session(device)
 
 
 def _compile(session, job: dict, stem: Path) -> float:

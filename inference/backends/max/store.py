@@ -39,6 +39,7 @@ import hashlib
 import io
 import json
 import logging
+import lzma
 import os
 import platform
 import queue
@@ -74,6 +75,16 @@ class StoreNotWritable(OSError):
 EVENT_PREFIX = "@@compile-event "  # marks the worker's progress lines among anything else it prints
 WORKER_MODULE = "inference.backends.max.compile_worker"  # run as `python -m`; only its processes hold `.compiling` markers
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+SHIPPED_ROOT = PROJECT_ROOT / "assets" / "max"  # MEFs shipped with the project, laid out as the store's mef/
+SHIPPED_ENV = "MOTION_STUDIO_SHIPPED_MEFS"  # another folder of shipped MEFs, or empty: none (compile everything)
+
+
+def shipped_root() -> Path | None:
+    """Where stores find shipped MEFs: $MOTION_STUDIO_SHIPPED_MEFS when set (empty: nowhere), else SHIPPED_ROOT."""
+    env = os.environ.get(SHIPPED_ENV)
+    if env is None:
+        return SHIPPED_ROOT
+    return Path(env) if env.strip() else None
 
 
 def cache_root() -> Path:
@@ -89,17 +100,42 @@ def max_version() -> str:
     return version("max")
 
 
-@lru_cache(maxsize=1)
-def cpu_target() -> str:
-    """Names the host CPU: MEFs hold code for the CPU they were compiled on (its ISA extensions)."""
-    ident = platform.processor() or ""
+PORTABLE_CPU = "x86-64-v3"  # LLVM's name for x86-64 with AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE (Haswell, Zen 1 on)
+_PORTABLE_FLAGS = frozenset(  # /proc/cpuinfo names of what x86-64-v3 needs (v2's and v3's features)
+    "cx16 lahf_lm popcnt pni ssse3 sse4_1 sse4_2 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave".split())
+CPU_TARGET_ENV = "MOTION_STUDIO_CPU_TARGET"  # "portable" (default) or "host"
+
+
+def _host_cpu() -> tuple[str, set[str]]:
+    """(model name, ISA flags) of this machine's first CPU, from /proc/cpuinfo ("", {} elsewhere)."""
     try:
         with open("/proc/cpuinfo") as f:
-            info = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
-        ident = info.get("model name", "").strip() + "|" + info.get("flags", "").strip()
+            first = f.read().split("\n\n")[0]  # "key\t: value" lines (keys padded with tabs)
     except OSError:
-        pass
+        return platform.processor() or "", set()
+    info = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in first.splitlines())}
+    return info.get("model name", "").strip(), set(info.get("flags", "").split())
+
+
+@lru_cache(maxsize=1)
+def cpu_target() -> str:
+    """What CPU MEFs are compiled for, and the name of their folder.
+
+    "x86-64-v3" on an x86-64 CPU that has its features (every x86-64 CPU since 2015), unless
+    $MOTION_STUDIO_CPU_TARGET is "host": code for that level runs on every such CPU, so its MEFs can be shipped
+    (assets/max) and a new machine needs no compile. Otherwise the host CPU itself, named by a hash of its model
+    and flags: host code may use what only this CPU has (AVX-512 on some), which other CPUs cannot run."""
+    model, flags = _host_cpu()
+    host = os.environ.get(CPU_TARGET_ENV, "portable").strip().lower() == "host"
+    if not host and platform.machine() in ("x86_64", "AMD64") and _PORTABLE_FLAGS <= flags:
+        return PORTABLE_CPU
+    ident = model + "|" + " ".join(sorted(flags))
     return f"{platform.machine()}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+
+
+def virtual_cpu() -> str:
+    """What a compile worker hands `max.driver.set_virtual_cpu_target`: the portable level, or "" (the host)."""
+    return PORTABLE_CPU if cpu_target() == PORTABLE_CPU else ""
 
 
 @lru_cache(maxsize=None)
@@ -259,12 +295,15 @@ class MefStore:
     """Status, compilation (in worker processes) and loading of compiled MAX models."""
 
     def __init__(self, root: str | os.PathLike | None = None, ops_impl: str = "composed",
-                 kernel_cache: str | os.PathLike | None = None, device: str | None = None):
+                 kernel_cache: str | os.PathLike | None = None, device: str | None = None,
+                 shipped: str | os.PathLike | None = "from-env"):
         """root -- the store's folder (default: cache_root())
         kernel_cache -- MODULAR_CACHE_DIR for compiles (default: root/modular); MAX reuses compiled
                         kernels from it, so compiling a graph it has seen before takes seconds, not a minute
         device -- "cpu" or "gpu" (default: this process's choice, inference.backends.max.device.current());
                   part of every model's key: the MEFs of each device live in a folder of their own
+        shipped -- a folder of precompiled MEFs laid out as the store's own (default: `shipped_root()`; None:
+                   none): a model missing from the store is copied from there (checked) instead of compiled
         """
         self.root = Path(root) if root is not None else cache_root()
         self.kernel_cache = Path(kernel_cache) if kernel_cache is not None else self.root / "modular"
@@ -273,6 +312,8 @@ class MefStore:
         if self.device == "gpu" and ops_impl != "composed":
             raise ValueError(f"ops_impl {ops_impl!r} runs on the CPU only (the Mojo custom ops); use composed")
         self.mef_dir = self.root / "mef" / f"max-{max_version()}" / device_target(self.device)
+        shipped = shipped_root() if shipped == "from-env" else shipped
+        self.shipped_dir = Path(shipped) / self.mef_dir.relative_to(self.root) if shipped is not None else None
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._session = None
 
@@ -446,17 +487,18 @@ class MefStore:
         preset = next((name for name, s in b.presets(kind).items() if s == structure), None)
         entry = self._entry(kind, preset, structure)
         mef = entry.file(".mef")
-        if not mef.is_file():
+        if not mef.is_file() and not self._install_shipped(entry):
             raise BackendNotReady(self._not_ready_message(entry))
         data = self._verified_mef(entry)
-        if data is None:  # damaged, or without a checksum: never handed to MAX; compiled again instead
+        if data is None:  # damaged, or without a checksum: never handed to MAX; shipped or compiled again instead
             _log.warning(f"warning: {mef}: the compiled model does not match the SHA-256 recorded when it was "
-                         f"compiled; compiling it again")
+                         f"compiled; " + ("taking the shipped one" if self._shipped(entry) else "compiling it again"))
             for suffix in (".mef", ".json"):
                 with contextlib.suppress(OSError):
                     entry.file(suffix).unlink()
             try:
-                self.ensure_entry(entry)
+                if self._status(entry) != READY:  # the shipped copy is checked as it is copied in
+                    self.ensure_entry(entry)
             except StoreNotWritable as e:
                 raise BackendNotReady(f"MAX model {kind}: {mef} is damaged and cannot be recompiled: {e}") from None
             data = self._verified_mef(entry)
@@ -519,9 +561,40 @@ class MefStore:
     def _status(self, e: _Entry) -> str:
         if claim_alive(e.file(".compiling")):
             return COMPILING
-        if _complete(e):
+        if _complete(e) or self._install_shipped(e):
             return READY
         return FAILED if e.file(".failed").is_file() else MISSING
+
+    def _shipped(self, e: _Entry) -> Path | None:
+        """The shipped (xz-compressed) MEF of `e`, if there is one."""
+        packed = self.shipped_dir / (e.stem.name + ".mef.xz") if self.shipped_dir is not None else None
+        return packed if packed is not None and packed.is_file() else None
+
+    def _install_shipped(self, e: _Entry) -> bool:
+        """Copy `e` into the store from the shipped MEFs (xz-compressed, SHA-256 in the sidecar), if they have it.
+
+        False when they do not, or the shipped copy does not match its checksum (then it is compiled as usual),
+        or the store cannot be written."""
+        packed = self._shipped(e)
+        if packed is None:
+            return False
+        try:
+            meta = json.loads((self.shipped_dir / (e.stem.name + ".json")).read_text())
+            data = lzma.decompress(packed.read_bytes())
+        except (OSError, ValueError, lzma.LZMAError) as err:
+            _log.warning(f"warning: {packed}: the shipped compiled model cannot be read ({err}); compiling it")
+            return False
+        if not isinstance(meta, dict) or hashlib.sha256(data).hexdigest() != meta.get("mef_sha256"):
+            _log.warning(f"warning: {packed}: the shipped compiled model does not match its SHA-256; compiling it")
+            return False
+        try:
+            self.mef_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(e.file(".mef")) as tmp:  # renamed into place last: with its sidecar, it means ready
+                tmp.write_bytes(data)
+                atomic_text(e.file(".json"), json.dumps({**meta, "shipped": str(packed)}, indent=1))
+        except OSError:
+            return False
+        return True
 
     def _not_ready_message(self, e: _Entry) -> str:
         state = self._status(e)
