@@ -113,7 +113,7 @@ def main() -> int:
         errors = [line for line in proc.stderr.splitlines() if "TCG doesn't support" not in line]
         if proc.returncode != 0:
             print("\n".join(errors[-20:]), file=sys.stderr)
-            print(f"emulated {args.cpu}: exit {proc.returncode}" + (" (SIGILL)" if proc.returncode == 132 else ""))
+            print(f"emulated {args.cpu}: exit {proc.returncode}" + (" (SIGILL)" if proc.returncode in (132, -4) else ""))
             return 1
         emulated = pickle.loads((folder / "emulated.pkl").read_bytes())
         worst = {}
