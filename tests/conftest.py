@@ -20,6 +20,12 @@ import pytest
 _QT_FIXTURES = {"qtbot", "qapp"}
 
 
+def pytest_configure(config):
+    """Stores compile what they miss (the tests of compiling need that), in session-scoped fixtures too, unless
+    a test points them at MEFs (`compiled_max_cache` does: the shipped ones)."""
+    os.environ["MOTION_STUDIO_SHIPPED_MEFS"] = ""
+
+
 def pytest_collection_modifyitems(items):
     """A test that needs compiled MAX models (the `compiled_max_cache` fixture) is slow: from an empty MAX cache
     each graph compiles in ~50 s. `pytest -m "not slow"` is the fast subset."""
@@ -119,12 +125,6 @@ def worker_like():
     yield proc
     proc.kill()
     proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def _no_shipped_mefs(monkeypatch):
-    """Stores compile what they miss (the tests of compiling need that) unless a test points them at MEFs."""
-    monkeypatch.setenv("MOTION_STUDIO_SHIPPED_MEFS", "")
 
 
 @pytest.fixture(autouse=True)
