@@ -178,11 +178,12 @@ def test_latency_curves_one_colour_per_backend_and_the_heatmap_has_a_scale(compa
 
 def test_a_candidate_missing_models_is_compiled_from_the_panel(qtbot, tmp_path, weights_dir, compiled_max_cache,
                                                                monkeypatch):
-    """A store without the lite style encoder: Compare offers "Compile 1 missing model" instead of an error;
-    the button compiles it with the real compile worker through the window's MaxModels, then compares."""
+    """A store without the lite target encoder (the quickest RSMT compile): Compare offers "Compile 1 missing
+    model" instead of an error; the button compiles it with the real compile worker through the window's
+    MaxModels, then compares."""
     from inference.backends.max.store import READY, MefStore
 
-    cache = compiled_max_cache(tuple(k for k in KINDS if k != "rsmt_sampler_style"), "lite")
+    cache = compiled_max_cache(tuple(k for k in KINDS if k != "rsmt_sampler_target"), "lite")
     monkeypatch.setenv("MOTION_STUDIO_CACHE", str(cache))
     w, transition = make_window(qtbot, tmp_path, weights_dir)
     qtbot.waitUntil(lambda: transition.ctx.ready, timeout=30_000)
@@ -193,14 +194,14 @@ def test_a_candidate_missing_models_is_compiled_from_the_panel(qtbot, tmp_path, 
     panel.candidate.setCurrentIndex(panel.candidate.findData("max"))
     panel.compare()
     qtbot.waitUntil(lambda: panel.compile_button.isVisible(), timeout=60_000)
-    assert panel.missing == [("rsmt_sampler_style", "lite")] and not w.error_dialogs
-    assert panel.compile_button.text() == "Compile 1 missing model" and "rsmt_sampler_style" in panel.summary.text()
+    assert panel.missing == [("rsmt_sampler_target", "lite")] and not w.error_dialogs
+    assert panel.compile_button.text() == "Compile 1 missing model" and "rsmt_sampler_target" in panel.summary.text()
     assert panel.report is None
 
     qtbot.mouseClick(panel.compile_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.export_button.isEnabled() or bool(w.error_dialogs), timeout=600_000)
     assert not w.error_dialogs, w.error_dialogs[0].text()
-    assert MefStore().status("rsmt_sampler_style", "lite") == READY
+    assert MefStore().status("rsmt_sampler_target", "lite") == READY
     assert panel.report.candidate == "max" and panel.report.length == LENGTH
     assert not panel.compile_button.isVisible()
     w.close()
