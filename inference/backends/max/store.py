@@ -13,7 +13,8 @@ Layout under the cache root (``$MOTION_STUDIO_CACHE/max``, default ``~/.cache/mo
 see inference/paths.py)::
 
     modular/                                MODULAR_CACHE_DIR of the compile worker (MAX's kernel cache)
-    mef/max-<version>/<device target>/    the CPU's model and ISA flags (``x86_64-<hash>``) or ``gpu-<arch>``
+    mef/max-<version>/<device target>/    ``x86-64-v3`` (portable), the host CPU (``x86_64-<hash of its model
+                                            and flags>``) or ``gpu-<arch>``
         <kind>-<hash>.mef                   the compiled model
         <kind>-<hash>.json                  what it is: kind, structure, I/O names, compile time, and the
                                             SHA-256 and size of the .mef (written at compile time)
@@ -28,9 +29,11 @@ again before it is loaded. A model counts as ready only with a readable sidecar 
 ``<hash>`` hashes the graph's textual IR (never the weight values: those are external Weights), so one MEF
 serves every WeightSet of the same structure, and a changed builder gets a new file.
 
-No MEF is shipped with the project: a MEF holds machine code for the CPU it was compiled on (on this
-project's AVX-512 host its object code uses zmm registers and ``simd_width=16`` kernels), which a CPU
-without those extensions cannot run, so each machine compiles its own, once.
+Shipped models: a MEF holds machine code, so on an x86-64 CPU with AVX2 and FMA every model is compiled for the
+x86-64-v3 level (`cpu_target`, `virtual_cpu`), whose code runs on every such CPU; the project ships all that
+`compile` builds in assets/max (xz-compressed, with their sidecars; scripts/ship_mefs.py makes them). A model
+missing from the store is copied from there, after its SHA-256 matched, instead of compiled (`_install_shipped`).
+Other CPUs, or MOTION_STUDIO_CPU_TARGET=host, compile host code into a folder named after the CPU.
 """
 from __future__ import annotations
 
