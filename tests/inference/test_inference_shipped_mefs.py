@@ -76,6 +76,8 @@ def test_a_damaged_shipped_model_is_never_installed(tmp_path, caplog, damage):
     assert store.status("deepmimic_actor") == MISSING  # so `ensure` compiles it
     assert not store.mef_path("deepmimic_actor").exists()
     assert "shipped compiled model" in caplog.text and ".mef.xz" in caplog.text
+    caplog.clear()
+    assert store.status("deepmimic_actor") == MISSING and caplog.text == ""  # refused once, not re-read or re-warned
 
 
 def test_the_cpu_target_is_portable_where_the_cpu_has_it_and_the_host_when_asked(monkeypatch):

@@ -319,6 +319,7 @@ class MefStore:
         self.shipped_dir = Path(shipped) / self.mef_dir.relative_to(self.root) if shipped is not None else None
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._session = None
+        self._refused: set[Path] = set()  # shipped files found damaged: not read (and warned about) again
 
     # -- what exists -------------------------------------------------------------------------------------
     def presets(self, kind: str) -> dict[str, dict]:
@@ -579,15 +580,17 @@ class MefStore:
         False when they do not, or the shipped copy does not match its checksum (then it is compiled as usual),
         or the store cannot be written."""
         packed = self._shipped(e)
-        if packed is None:
+        if packed is None or packed in self._refused:
             return False
         try:
             meta = json.loads((self.shipped_dir / (e.stem.name + ".json")).read_text())
             data = lzma.decompress(packed.read_bytes())
         except (OSError, ValueError, lzma.LZMAError) as err:
+            self._refused.add(packed)
             _log.warning(f"warning: {packed}: the shipped compiled model cannot be read ({err}); compiling it")
             return False
         if not isinstance(meta, dict) or hashlib.sha256(data).hexdigest() != meta.get("mef_sha256"):
+            self._refused.add(packed)
             _log.warning(f"warning: {packed}: the shipped compiled model does not match its SHA-256; compiling it")
             return False
         try:
