@@ -59,9 +59,8 @@ def run(args) -> int:
         if state == READY and not args.force:
             info = store.info(kind, preset) or {}
             took = f" in {info['compile_s']:.1f} s" if info.get("compile_s") else ""
-            print(f"{kind} ({preset}): ready, " + ("shipped with the project (compiled" if info.get("shipped") else
-                                                  "compiled earlier") + took + (")" if info.get("shipped") else ""),
-                  file=out, flush=True)
+            how = f"shipped with the project (compiled{took})" if info.get("shipped") else f"compiled earlier{took}"
+            print(f"{kind} ({preset}): ready, {how}", file=out, flush=True)
     compiled: dict[tuple[str, str], float] = {}
     live = out.isatty()
 

@@ -104,3 +104,17 @@ def test_the_cpu_target_is_portable_where_the_cpu_has_it_and_the_host_when_asked
     finally:
         monkeypatch.undo()
         cpu_target.cache_clear()
+
+
+@on_portable_cpu
+def test_compile_from_an_empty_cache_takes_the_shipped_models_and_says_so(tmp_path, monkeypatch, capsys):
+    import cli
+
+    monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("MOTION_STUDIO_SHIPPED_MEFS")  # as the app runs
+    assert cli.main(["compile", "--kinds", "deepmimic_actor", "rsmt_sampler_target", "--presets", "humanoid3d",
+                     "lite"]) == 0
+    out = capsys.readouterr().out
+    assert "deepmimic_actor (humanoid3d): ready, shipped with the project (compiled in " in out
+    assert "rsmt_sampler_target (lite): ready, shipped with the project (compiled in " in out
+    assert "2/2 ready; compiled 0 in " in out

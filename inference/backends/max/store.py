@@ -570,9 +570,9 @@ class MefStore:
         return FAILED if e.file(".failed").is_file() else MISSING
 
     def _shipped(self, e: _Entry) -> Path | None:
-        """The shipped (xz-compressed) MEF of `e`, if there is one."""
+        """The shipped (xz-compressed) MEF of `e`, if there is one that has not been found damaged."""
         packed = self.shipped_dir / (e.stem.name + ".mef.xz") if self.shipped_dir is not None else None
-        return packed if packed is not None and packed.is_file() else None
+        return packed if packed is not None and packed not in self._refused and packed.is_file() else None
 
     def _install_shipped(self, e: _Entry) -> bool:
         """Copy `e` into the store from the shipped MEFs (xz-compressed, SHA-256 in the sidecar), if they have it.
@@ -580,7 +580,7 @@ class MefStore:
         False when they do not, or the shipped copy does not match its checksum (then it is compiled as usual),
         or the store cannot be written."""
         packed = self._shipped(e)
-        if packed is None or packed in self._refused:
+        if packed is None:
             return False
         try:
             meta = json.loads((self.shipped_dir / (e.stem.name + ".json")).read_text())
