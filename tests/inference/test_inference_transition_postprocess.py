@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.rsmt.postprocess import (LANDING_FRAMES, fk_positions, from_to_rotation, kept_rotation_joints,
-                                   land_on_target, local_rotations, project_bone_lengths, rsmt_pose)
+from inference.rsmt.postprocess import (LANDING_FRAMES, SWING_SHARE, fk_positions, from_to_rotation,
+                                   kept_rotation_joints, land_on_target, local_rotations, project_bone_lengths,
+                                   rsmt_pose, swing_to_positions)
 from motion.deepmimic import humanoid3d_skeleton
 from motion.fk import global_transforms
 from motion.joint_roles import STYLE100_ORDER, roles_for
@@ -102,22 +103,35 @@ def test_noisy_prediction_keeps_bone_lengths_and_points_bones_at_predicted_joint
     lengths = np.linalg.norm(pose.positions[:, 1:] - pose.positions[:, parents[1:]], axis=-1)
     np.testing.assert_allclose(lengths, np.broadcast_to(np.linalg.norm(offsets[1:], axis=-1), lengths.shape),
                                atol=1e-6)
-    # every rotation orthonormal; swung joints point their rest bone at their child's projected position
+    # every rotation orthonormal; RSMT's full swing points a joint's rest bone at its child's projected
+    # position, and the pose's rotation is SWING_SHARE of the way there from the predicted one
     np.testing.assert_allclose(pose.rotations @ pose.rotations.swapaxes(-1, -2),
                                np.broadcast_to(np.eye(3), pose.rotations.shape), atol=1e-5)
     kept = set(kept_rotation_joints(roles))
     swung = [j for j in range(roles.num_joints) if j not in kept]
     assert swung  # the hips, knees of humanoid3d
+    predicted = _orthonormal(noisy_6d)
+    full = swing_to_positions(predicted, pose.positions, offsets, list(parents), tuple(kept), share=1.0)
     for j in swung:
         k = int(np.nonzero(parents == j)[0][0])
-        np.testing.assert_allclose(pose.positions[:, j] + pose.rotations[:, j] @ offsets[k], pose.positions[:, k],
-                                   atol=1e-4)
+        np.testing.assert_allclose(pose.positions[:, j] + full[:, j] @ offsets[k], pose.positions[:, k], atol=1e-4)
+        whole, done, rest = (_angle(a, b) for a, b in ((predicted[:, j], full[:, j]), (predicted[:, j],
+                                                       pose.rotations[:, j]), (pose.rotations[:, j], full[:, j])))
+        assert whole.max() > 0.05  # the noise made the swing turn
+        np.testing.assert_allclose(done, SWING_SHARE * whole, atol=1e-5)
+        np.testing.assert_allclose(rest, (1 - SWING_SHARE) * whole, atol=1e-5)
     for j in kept:
         np.testing.assert_allclose(pose.rotations[:, j], _orthonormal(noisy_6d)[:, j], atol=1e-6)
 
 
 def _orthonormal(sixd):
     return sixd_to_matrix(sixd).astype(np.float64)
+
+
+def _angle(a, b):
+    """The angle (rad) of the rotation between matrices a and b, (F, 3, 3) each."""
+    cos = (np.trace(a.swapaxes(-1, -2) @ b, axis1=-2, axis2=-1) - 1) / 2
+    return np.arccos(np.clip(cos, -1.0, 1.0))
 
 
 def test_projection_moves_joints_along_their_bones():

@@ -181,7 +181,7 @@ def test_rsmt_post_processing_equals_the_per_joint_loops():
     projected = project_bone_lengths(noisy, offsets, parents)
     np.testing.assert_allclose(projected, project_reference(noisy, offsets, parents), **TIGHT)
     kept = kept_rotation_joints(roles)
-    np.testing.assert_allclose(swing_to_positions(rot, projected, offsets, parents, kept),
+    np.testing.assert_allclose(swing_to_positions(rot, projected, offsets, parents, kept, share=1.0),
                                swing_reference(rot, projected, offsets, parents, kept), atol=1e-12)
 
 
