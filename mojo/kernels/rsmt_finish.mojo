@@ -8,8 +8,8 @@ is straight-line float64 arithmetic per frame and joint (tens of microseconds).
 
 Steps (each numbered as the numpy functions it stands for):
 1. rsmt_pose: 6D -> matrices (Gram-Schmidt), FK positions from the predicted hip, the predicted positions of the
-   pos_rep joints put in, every bone projected to its rest length (parents first), then each joint with one child
-   (`swing` table) turned SWING_SHARE of the way to the swing onto its child, keeping the predicted twist;
+   pos_rep joints put in, every bone projected to its rest length (parents first), then the swing of each joint
+   with one child (`swing` table) onto its child, keeping the predicted twist;
 2. the canonical frame undone (canon^T R, canon^T p + centre, / scale), matrices -> quaternions (Shepperd, w >= 0),
    global -> local;
 3. land_on_target: the last `blend` frames turned and moved by a smoothstep share of the last frame's gap to the
@@ -42,7 +42,6 @@ comptime LAND_FRAMES = 4
 comptime LOCK = 5  # 1: lock planted feet
 comptime LEGS = 6
 comptime HOLD_BLEND = 7  # footlock.BLEND_FRAMES
-comptime SWING_SHARE = 0.5  # inference/rsmt/postprocess.py SWING_SHARE: how far a joint turns towards the swing
 comptime HEADER = 8  # then parents (J), pos_rep_idx (P), swing child or -1 (J), legs (3 x LEGS: hip, knee, ankle)
 
 
@@ -251,10 +250,7 @@ def _pose(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, rot: F64
             var tangent = turn.apply(axis)
             var wanted = mats[j].apply(axis)
             wanted = normalize32(wanted - dot3(wanted, bone) * bone)
-            var full = from_to(tangent, wanted).times(turn)
-            var q0 = matrix_to_quat(mats[j])  # SWING_SHARE of the way from the predicted rotation to the swing
-            var step = slerp_from_identity(quat_mul(quat_inv(q0), matrix_to_quat(full)), SWING_SHARE)
-            mats[j] = quat_to_matrix(quat_mul(q0, step))
+            mats[j] = from_to(tangent, wanted).times(turn)  # RSMT's full swing: postprocess.SWING_SHARE = 1
         for j in range(nj):
             store_m3(rot, (f * nj + j) * 9, canon.transposed_times(mats[j]))
             var w = (canon.transposed_apply(net[j]) + centre) / scale

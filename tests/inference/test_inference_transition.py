@@ -360,9 +360,7 @@ def test_foot_lock_holds_planted_feet(generator, clips):
         pos = world_positions(res.motion)[:, order] * 100  # centimetres, feature joint order
         floor = np.quantile(world_positions(clips["walk"])[:, order][:, feet, 1] * 100, 0.02, axis=0)
         scores[name] = foot_skate(pos[res.generated][None], feet, 2.5, floor)
-    # untrained weights, one request: 3.43 -> 2.98 cm/frame since the half swing (postprocess.SWING_SHARE) left
-    # less jitter in the free legs; the trained models' evaluations measure the lock on held-out windows
-    assert scores["locked"] < 0.9 * scores["free"], scores
+    assert scores["locked"] < 0.75 * scores["free"], scores
     first = locked.generated.start
     np.testing.assert_allclose(world_positions(locked.motion)[first], world_positions(free.motion)[first], atol=1e-5)
 
