@@ -44,7 +44,7 @@ def main() -> int:
 
     from inference.rsmt import footlock
     from training.benchmark import interpolation_method, run_benchmark, sampler_method
-    from transition_landing import model_windows
+    from transition_landing import model_windows, print_rows
 
     sampler, data = model_windows(args.weights, args.data, args.split)
     app = sampler_method(sampler, data, pipeline="app")
@@ -63,10 +63,7 @@ def main() -> int:
                "out of reach": app}
     methods.update((f"drift {cm:g} cm", ending_runs(drift_runs(cm))) for cm in args.drift)
     print(f"{data.num_windows} {args.split} windows of {args.data}; the app's transitions by where a contact run ends")
-    print(f"{'method':<14} {'length':>6} {'L2P':>8} {'L2Q':>8} {'NPSS':>8} {'skate':>8}")
-    for row in run_benchmark(data, methods, lengths=tuple(args.lengths)):
-        print(f"{row['method']:<14} {row['length']:>6} {row['L2P']:8.4f} {row['L2Q']:8.4f} {row['NPSS']:8.4f} "
-              f"{row['foot_skate']:8.3f}")
+    print_rows(run_benchmark(data, methods, lengths=tuple(args.lengths)))
     return 0
 
 
