@@ -46,12 +46,12 @@ def _run_all(cases: list[dict], cache: Path) -> dict[str, dict]:
     return results
 
 
-def _cases(models: list[str] | None) -> list[dict]:
+def _cases(models: list[str] | None, folder: Path) -> list[dict]:
     from inference.backends.base import get_backend
     from inference.backends.max.store import MefStore
     from parity.compare import default_weights, network_inputs
 
-    plan = MefStore(Path(tempfile.mkdtemp()) / "max", shipped=None).plan(models)
+    plan = MefStore(folder / "probe", shipped=None).plan(models)  # names the models; writes nothing
     torch = get_backend("torch")
     cases = []
     for kind, preset in plan:
@@ -85,7 +85,7 @@ def _rollout_inputs(weights) -> dict:
 
 def child(folder: Path) -> int:
     cases = pickle.loads((folder / "cases.pkl").read_bytes())
-    results = _run_all(cases, Path(tempfile.mkdtemp()))
+    results = _run_all(cases, folder / "emulated-cache")
     (folder / "emulated.pkl").write_bytes(pickle.dumps(results))
     return 0
 
@@ -103,7 +103,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print("here: weights, inputs and outputs of every shipped model", flush=True)
-        cases = _cases(args.models)
+        cases = _cases(args.models, folder)
         native = _run_all(cases, folder / "native-cache")
         (folder / "cases.pkl").write_bytes(pickle.dumps(cases))
         print(f"qemu-x86_64 -cpu {args.cpu}: the same, from an empty store", flush=True)

@@ -44,13 +44,13 @@ def model_windows(weights: str, data: str, split: str):
                                       style_from_training=True)
 
 
-
 def print_rows(rows: list[dict]) -> None:
     """training.benchmark.run_benchmark rows as a table: method, length, L2P, L2Q, NPSS, foot skate."""
     print(f"{'method':<16} {'length':>6} {'L2P':>8} {'L2Q':>8} {'NPSS':>8} {'skate':>8}")
     for row in rows:
         print(f"{row['method']:<16} {row['length']:>6} {row['L2P']:8.4f} {row['L2Q']:8.4f} {row['NPSS']:8.4f} "
               f"{row['foot_skate']:8.3f}")
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

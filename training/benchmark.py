@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from inference.rsmt.postprocess import SWING_SHARE
 from motion.rotations import matrix_to_quat, sixd_to_matrix
 from training import metrics as M
 from training.baseline import interpolation_transition
@@ -123,13 +124,13 @@ def dataset_benchmark(data, scored: list, phase_fn=None, units_per_cm: float = 1
 
 
 def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network",
-                   style: int | None = None, swing_share: float | None = None) -> Method:
+                   style: int | None = None, swing_share: float = SWING_SHARE) -> Method:
     """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
     style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style, or with
     `style` (an index into data.style_names) a clip of that style whatever the window's.
     pipeline: "network" (the raw outputs, as RSMT's benchmark) or "app" (post-processed and landed on the
     target keyframe, as the app's transitions: see the module docstring); swing_share: the "app" pipeline's
-    (None: the app's own, postprocess.SWING_SHARE)."""
+    (postprocess.swing_to_positions' share; default the app's own)."""
     import torch
 
     from training.train_sampler import rollout_joints, rollout_to_target
@@ -166,11 +167,11 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
 
 
 def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: int, data: BenchmarkData,
-                 swing_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 swing_share: float = SWING_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """Sampler outputs (B, L, n_pos, 3) and (B, L, J, 6) of windows whose target keyframe is frame `target` ->
     global positions and quaternions (B, L, J, ...) as the app makes them (inference.rsmt.transition step 7)."""
     from inference.rsmt.footlock import HEIGHT_GATE_CM, lock_feet
-    from inference.rsmt.postprocess import SWING_SHARE, land_on_target, local_rotations, rsmt_pose
+    from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
     from motion.fk import forward_kinematics
     from training.baseline import bone_offsets
 
@@ -180,8 +181,7 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
     offsets = bone_offsets(windows["pos"][:, target], key_quats, data.parents).astype(np.float64)
     local, hip = np.empty((b, length, j, 4)), np.empty((b, length, 3))
     for i in range(b):
-        pose = rsmt_pose(pos_rep[i], rot6d[i], data.roles, offsets[i],
-                         SWING_SHARE if swing_share is None else swing_share)
+        pose = rsmt_pose(pos_rep[i], rot6d[i], data.roles, offsets[i], swing_share)
         local[i] = local_rotations(matrix_to_quat(pose.rotations), data.parents)
         hip[i] = pose.positions[:, 0]
     local, hip = land_on_target(local, hip, local_rotations(key_quats, data.parents), windows["pos"][:, target, 0])
