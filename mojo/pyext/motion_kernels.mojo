@@ -1,7 +1,7 @@
 """The `motion_kernels` Python extension: Mojo kernels called directly from Python (~0.1 us per call).
 
-Arrays are passed as addresses of contiguous numpy buffers (`arr.ctypes.data`); the Python wrappers
-(motion/fk_mojo.py, inference/mojo_mlp.py) check shapes, dtypes and contiguity and keep the arrays alive.
+Arrays are passed as addresses of contiguous numpy buffers (inference/backends/mojo/addresses.py); the Python
+wrappers (inference/backends/mojo/*.py) check shapes, dtypes and contiguity and keep the arrays alive.
 Built by scripts/build_mojo.sh: `mojo build -I mojo mojo/pyext/motion_kernels.mojo --emit shared-lib`.
 """
 from std.os import abort

@@ -13,6 +13,7 @@ from inference.weights import WeightSet, WeightsError
 from motion import fk
 from inference.backends.mojo import fk as fk_mojo
 from inference.backends.mojo import build as mojo_build
+from inference.backends.mojo import addresses
 from motion.deepmimic import load_embedded
 from motion.skeleton import Skeleton
 
@@ -22,6 +23,16 @@ def test_build_is_current_and_loads_the_extension():
     assert mojo_build.is_current()
     assert module.__file__ == str(mojo_build.EXTENSION)
     assert mojo_build.EXTENSION.parent == mojo_build.PROJECT_ROOT / "build" / "mojo"
+
+
+def test_array_addresses_are_read_from_numpy_header():
+    """The extension's callers pass data addresses read from the array header (the fast path, not ctypes.data's
+    fallback): the same address ctypes reports, views and slices included."""
+    assert addresses.address is addresses._from_header
+    base = np.arange(60, dtype=np.float32).reshape(6, 10)
+    for a in (base, base[2:], base[:, 3:], base.T, np.empty(0, np.float32), np.zeros(3, np.int64),
+              np.ascontiguousarray(base[1:4])):
+        assert addresses.address(a) == a.ctypes.data
 
 
 def _random_pose(seed: int, frames: int, joints: int):

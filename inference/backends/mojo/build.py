@@ -5,7 +5,8 @@ Two artefacts, both under the ignored ``build/mojo/``:
 - ``kernels.mojoc``: the MAX custom-op package (``mojo precompile mojo/kernels``), passed to
   ``max.graph.Graph(custom_extensions=...)`` by inference/backends/mojo/ops.py;
 - ``motion_kernels.so``: a CPython extension written in Mojo (``mojo build --emit shared-lib``), called
-  directly from Python with numpy buffer addresses (inference/backends/mojo/fk.py, inference/backends/mojo/mlp.py).
+  directly from Python with numpy buffer addresses (inference/backends/mojo/addresses.py; callers such as
+  inference/backends/mojo/fk.py and inference/backends/mojo/mlp.py).
 
 ``scripts/setup.sh`` builds them (via ``scripts/build_mojo.sh``, which runs ``python -m inference.backends.mojo.build``).
 A stamp file records the hash of every ``mojo/**/*.mojo`` source, so :func:`ensure_built` rebuilds only

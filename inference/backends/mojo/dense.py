@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from inference.backends.mojo.addresses import address
 from inference.backends.mojo.build import extension
 
 ACTIVATIONS = {"none": 0, "relu": 1, "elu": 2, "tanh": 3, "plu": 4}  # kernels.dense / kernels.gemm ACT_* codes
@@ -66,10 +67,10 @@ class PackedDense:
         self._panels, self._bias = pack_panels(np.asarray(weight, np.float32), np.asarray(bias, np.float32), panel)
         self.threads = default_threads() if threads is None else threads
         self._act_params = np.array(plu, np.float32)
-        self._layer = np.array([self.n_in, self.n_out, panel, self._panels.shape[0], self._panels.ctypes.data,
-                                self._bias.ctypes.data, ACTIVATIONS[act], self.threads, self._act_params.ctypes.data],
+        self._layer = np.array([self.n_in, self.n_out, panel, self._panels.shape[0], address(self._panels),
+                                address(self._bias), ACTIVATIONS[act], self.threads, address(self._act_params)],
                                np.int64)
-        self.descriptor_address = self._layer.ctypes.data  # what kernels that chain layers read (kernels/moe.mojo)
+        self.descriptor_address = address(self._layer)  # what kernels that chain layers read (kernels/moe.mojo)
         self._run = self.kernels.dense
 
     @classmethod
@@ -91,7 +92,7 @@ class PackedDense:
             raise ValueError(f"input must be (rows, {self.n_in}), got {x.shape}")
         if out is None:
             out = np.empty((rows, self.n_out), np.float32)
-        self._run(self.descriptor_address, x.ctypes.data, rows, self.n_in, rows, 0, out.ctypes.data, self.n_out)
+        self._run(self.descriptor_address, address(x), rows, self.n_in, rows, 0, address(out), self.n_out)
         return out
 
     def frames(self, x: np.ndarray, c_in: int, t_out: int) -> np.ndarray:
@@ -102,5 +103,5 @@ class PackedDense:
         if c != c_in or self.n_in % c_in or t < t_out + self.n_in // c_in - 1:
             raise ValueError(f"frames must be (batch, >= {t_out + self.n_in // c_in - 1}, {c_in}), got {x.shape}")
         out = np.empty((b, t_out, self.n_out), np.float32)
-        self._run(self.descriptor_address, x.ctypes.data, b * t_out, c_in, t_out, t * c_in, out.ctypes.data, self.n_out)
+        self._run(self.descriptor_address, address(x), b * t_out, c_in, t_out, t * c_in, address(out), self.n_out)
         return out

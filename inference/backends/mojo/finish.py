@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from inference.backends.mojo.addresses import address
 from inference.backends.mojo.build import extension
 from inference.rsmt.finish import FinishInputs
 from inference.rsmt.footlock import BLEND_FRAMES, legs
@@ -56,6 +57,6 @@ def finish_frames(pos: np.ndarray, rot: np.ndarray, inputs: FinishInputs) -> tup
     scratch = np.empty((nf, nj, 9))
     local, hip = np.empty((nf, nj, 4)), np.empty((nf, 3))
     network_positions = np.empty((nf, nj, 3), np.float32)
-    io = np.array([a.ctypes.data for a in (pos, rot, scratch, local, hip, network_positions)], np.int64)
-    extension().finish(spec.ctypes.data, params.ctypes.data, io.ctypes.data)
+    io = np.array([address(a) for a in (pos, rot, scratch, local, hip, network_positions)], np.int64)
+    extension().finish(address(spec), address(params), address(io))
     return local, hip, network_positions

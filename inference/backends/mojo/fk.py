@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inference.backends.mojo.addresses import address
 from inference.backends.mojo.build import extension
 from motion.motion import Motion
 from motion.skeleton import Skeleton
@@ -31,8 +32,8 @@ def global_transforms(skeleton: Skeleton, rotations, translations) -> tuple[np.n
     # which Skeleton guarantees
     world_rot = np.empty_like(rotations)
     world_pos = np.empty_like(translations)
-    extension().fk(parents.ctypes.data, rotations.ctypes.data, translations.ctypes.data, world_rot.ctypes.data,
-                   world_pos.ctypes.data, rotations.shape[:2])
+    extension().fk(address(parents), address(rotations), address(translations), address(world_rot),
+                   address(world_pos), rotations.shape[:2])
     return world_rot, world_pos
 
 

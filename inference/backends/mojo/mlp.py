@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inference.backends.mojo.addresses import address
 from inference.weights import WeightSet, WeightsError
 from inference.backends.mojo.build import extension
 from inference.backends.mojo.dense import PackedDense, default_threads
@@ -35,10 +36,10 @@ class MojoMlp:
                  for a in (*(in_norm or _identity(self.in_size)), *(out_norm or _identity(self.out_size)))]
         self._arrays = [*layers, *norms]  # everything the kernel reads by address: kept alive here
         self._widest = max(self.in_size, *(layer.n_out for layer in layers))
-        self._spec = np.array([len(layers), self.in_size, self.out_size, *(a.ctypes.data for a in norms), self._widest,
+        self._spec = np.array([len(layers), self.in_size, self.out_size, *(address(a) for a in norms), self._widest,
                                default_threads() if threads is None else threads,
                                *(layer.descriptor_address for layer in layers)], np.int64)
-        self._spec_addr = self._spec.ctypes.data
+        self._spec_addr = address(self._spec)
         self._scratch = np.empty(0, np.float32)  # 2 * rows * widest, grown on demand
 
     def set_threads(self, threads: int) -> None:
@@ -76,7 +77,7 @@ class MojoMlp:
         rows = x.shape[0]
         if self._scratch.size < 2 * rows * self._widest:
             self._scratch = np.empty(2 * rows * self._widest, np.float32)
-        self._kernels.mlp_forward(self._spec_addr, x.ctypes.data, out.ctypes.data, rows, self._scratch.ctypes.data)
+        self._kernels.mlp_forward(self._spec_addr, address(x), address(out), rows, address(self._scratch))
         return out
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inference.backends.mojo.addresses import address
 from inference.backends.mojo.build import extension
 from inference.backends.mojo.dense import PackedDense, default_threads
 from inference.backends.mojo.mlp import MojoMlp
@@ -113,9 +114,9 @@ class ManifoldDecoderRunner:
         rows = latent.shape[0]
         pose_delta = np.empty((rows, self._out), np.float32)
         coefficients = np.empty((rows, self._e), np.float32)
-        scratch = np.empty(int(self._kernels.manifold_scratch_floats(self._spec.ctypes.data, rows)), np.float32)
-        io = np.array([a.ctypes.data for a in (latent, condition, phase, pose_delta, coefficients, scratch)], np.int64)
-        self._kernels.manifold_decoder(self._spec.ctypes.data, io.ctypes.data, rows)
+        scratch = np.empty(int(self._kernels.manifold_scratch_floats(address(self._spec), rows)), np.float32)
+        io = np.array([address(a) for a in (latent, condition, phase, pose_delta, coefficients, scratch)], np.int64)
+        self._kernels.manifold_decoder(address(self._spec), address(io), rows)
         return {"pose_delta": pose_delta, "coefficients": coefficients}
 
 
@@ -148,7 +149,7 @@ class PhaseRunner:
         tensors += [derived["derived.bn.scale"], derived["derived.bn.shift"],
                     np.array([weights.expect("tpi", (1,))[0], self.time_scale])]
         self._tensors = [np.ascontiguousarray(a, np.float32) for a in tensors]  # read by address: kept alive here
-        self._middle = np.array([self.t, self.m, *(a.ctypes.data for a in self._tensors)], np.int64)
+        self._middle = np.array([self.t, self.m, *(address(a) for a in self._tensors)], np.int64)
         self._kernels = extension()
 
     def _stack(self, x: np.ndarray, convs) -> np.ndarray:
@@ -162,7 +163,7 @@ class PhaseRunner:
         latent = self._stack(x.transpose(0, 2, 1), self._convs)  # (B, T, M) channels-last
         signal = np.empty_like(latent)
         pafb = np.empty((4, rows, self.m), np.float32)  # phase, amplitude, frequency, offset
-        self._kernels.phase_middle(self._middle.ctypes.data, latent.ctypes.data, signal.ctypes.data, pafb.ctypes.data,
+        self._kernels.phase_middle(address(self._middle), address(latent), address(signal), address(pafb),
                                    rows)
         y = self._stack(signal, self._deconvs)
         out = {"y": np.ascontiguousarray(y.transpose(0, 2, 1))}
@@ -196,7 +197,7 @@ class StyleRunner:
         self._spec = np.array([default_threads(), cfg.style_channels, cfg.style_frames - 1, s,
                                *(layer.descriptor_address for layer in self._layers)], np.int64)
         self._kernels = extension()
-        self._scratch = np.empty(int(self._kernels.style_scratch(self._spec.ctypes.data)), np.float32)
+        self._scratch = np.empty(int(self._kernels.style_scratch(address(self._spec))), np.float32)
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         (features,) = _check(self.inputs, arrays, "rsmt_sampler_style")
@@ -208,9 +209,9 @@ class StyleRunner:
             out[f"{prefix}_keys"], out[f"{prefix}_values"] = (np.empty((b, t, s), np.float32),
                                                               np.empty((b, t, s), np.float32))
         order = [out[f"{p}_{f}"] for p in ("emb", "pred") for f in ("gamma", "beta", "keys", "values")]
-        addresses = np.array([a.ctypes.data for a in order], np.int64)
-        self._kernels.style_encoder(self._spec.ctypes.data, x.ctypes.data, addresses.ctypes.data, b,
-                                    self._scratch.ctypes.data, float(NORM_EPS))
+        addresses = np.array([address(a) for a in order], np.int64)
+        self._kernels.style_encoder(address(self._spec), address(x), address(addresses), b,
+                                    address(self._scratch), float(NORM_EPS))
         return {name: out[name] for name in self.outputs}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from inference.backends.mojo.addresses import address
 from inference.backends.mojo.dense import default_threads, pack_panels
 from inference.networks.rsmt_config import (STEP_OUTPUTS, RSMTConfig, rollout_input_shapes,
                                             rollout_output_shapes, step_input_shapes, warmup_input_shapes)
@@ -81,7 +82,7 @@ class MojoSampler:
         spec.append(SPEC_END)
         self._spec = np.array(spec, np.int64)
         try:
-            floats = int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data, 1))
+            floats = int(self._kernels.sampler_scratch_floats(address(self._spec), 1))
         except Exception as e:  # the kernel checks that the layer sizes chain as the network's
             raise WeightsError(f"{weights.path or 'weights'}: {e}") from None
         self._scratch = np.zeros(floats, np.float32)  # for one row; grown for larger batches
@@ -98,7 +99,7 @@ class MojoSampler:
     def _address(self, array: np.ndarray) -> int:
         a = np.ascontiguousarray(array, dtype=np.float32)
         self._keep.append(a)
-        return a.ctypes.data
+        return address(a)
 
     def _dense(self, weight: np.ndarray, bias: np.ndarray) -> list[int]:
         panels, bias_padded = pack_panels(weight, np.asarray(bias, np.float32), self._panel)
@@ -120,12 +121,12 @@ class MojoSampler:
             rows = len(a)
             arrays.append(a)
         out = {k: np.zeros((rows, *tail), np.float32) for k, tail in outputs.items()}
-        table = np.array([a.ctypes.data for a in arrays + list(out.values())], np.int64)
+        table = np.array([address(a) for a in arrays + list(out.values())], np.int64)
         if rows * scratch_per_row > self._scratch_rows:
             self._scratch_rows = rows * scratch_per_row
-            self._scratch = np.zeros(int(self._kernels.sampler_scratch_floats(self._spec.ctypes.data,
+            self._scratch = np.zeros(int(self._kernels.sampler_scratch_floats(address(self._spec),
                                                                              self._scratch_rows)), np.float32)
-        fn(self._spec.ctypes.data, self._scratch.ctypes.data, table.ctypes.data, rows, *extra, self.threads)
+        fn(address(self._spec), address(self._scratch), address(table), rows, *extra, self.threads)
         return out
 
     def warmup(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
