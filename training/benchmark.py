@@ -170,7 +170,7 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
                  swing_share: float = SWING_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """Sampler outputs (B, L, n_pos, 3) and (B, L, J, 6) of windows whose target keyframe is frame `target` ->
     global positions and quaternions (B, L, J, ...) as the app makes them (inference.rsmt.transition step 7)."""
-    from inference.rsmt.footlock import HEIGHT_GATE_CM, lock_feet
+    from inference.rsmt.footlock import HEIGHT_GATE_CM, PULL_STEP_CM, lock_feet
     from inference.rsmt.postprocess import land_on_target, local_rotations, rsmt_pose
     from motion.fk import forward_kinematics
     from training.baseline import bone_offsets
@@ -186,7 +186,8 @@ def app_pipeline(pos_rep: np.ndarray, rot6d: np.ndarray, windows: dict, target: 
         hip[i] = pose.positions[:, 0]
     local, hip = land_on_target(local, hip, local_rotations(key_quats, data.parents), windows["pos"][:, target, 0])
     floor = dict(zip(data.feet, np.asarray(data.foot_height, np.float64)))
-    local = np.stack([lock_feet(local[i], hip[i], offsets[i], data.parents, data.feet, floor, HEIGHT_GATE_CM)
+    local = np.stack([lock_feet(local[i], hip[i], offsets[i], data.parents, data.feet, floor, HEIGHT_GATE_CM,
+                                PULL_STEP_CM)
                       for i in range(b)])
     return forward_kinematics(local.astype(np.float32), hip.astype(np.float32), offsets.astype(np.float32),
                               data.parents)

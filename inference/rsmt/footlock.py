@@ -12,7 +12,9 @@ plane, the ankle keeps its world orientation, so the foot does not tilt). A cont
 of the leg's reach, and the foot is planted anew (`end_unreachable_runs`). A few frames before and after a
 contact blend the hold in and out. The first and last frames are never moved (the hand-over from the context,
 the landed keyframe): a contact whose blend would reach one of them glides to that frame's position instead of
-being held (`hold_targets`).
+being held (`hold_targets`). However the holds begin and end, the lock's pull on a foot (where it puts the ankle
+less where the network put it) never grows or shrinks by more than PULL_STEP_CM a frame (`limit_pulls`), so a
+foot released far from where the network's foot has got to catches up over several frames instead of jumping.
 
 Positions in the caller's units; y is up. Everything is float64 numpy on (frames, joints, ...) arrays,
 vectorised over frames and legs where it can be (it runs on every transition request); the runs are walked
@@ -28,6 +30,7 @@ from motion.rotations import cross, matrix_to_quat, quat_to_matrix
 
 BLEND_FRAMES = 3  # frames over which a hold blends in before a contact and out after it
 HEIGHT_GATE_CM = 2.5  # contact: within this of the planted height (RSMT's foot-skate gate)
+PULL_STEP_CM = 10.0  # the most the lock's pull on an ankle changes in a frame (3 m/s at 30 fps; see limit_pulls)
 _EPS = 1e-9
 
 
@@ -106,6 +109,25 @@ def hold_targets(ankle: np.ndarray, contact: np.ndarray, blend: int = BLEND_FRAM
     return target, weight
 
 
+def limit_pulls(pull: np.ndarray, step: float) -> np.ndarray:
+    """The lock's pulls (F, ..., 3) on an ankle (goal less the network's ankle), each shortened as little as
+    possible so that no pull's length differs by more than `step` from the previous frame's: the lengths become
+    their largest envelope of slope `step` (min over s of |pull_s| + step |t - s|, exactly, as one forward and
+    one backward running minimum), the directions are kept. Why: a hold ended because the body has walked out of
+    the leg's reach, or a switch to the next hold, left the foot up to a metre behind the network's in one
+    frame; the blend of BLEND_FRAMES could not spread that (walk > run > walk with half of RSMT's swing: an
+    ankle moved 0.9 m in one landing frame, tests/inference/test_inference_sequence.py). Under the envelope the
+    foot leaves such a hold in time to catch up at most `step` a frame faster than the network's. The first and
+    last frames pull nothing, so neither do their neighbours beyond what `step` allows."""
+    length = np.linalg.norm(pull, axis=-1)  # (F, ...)
+    n = len(length)
+    ramp = step * np.arange(n, dtype=np.float64).reshape((n,) + (1,) * (length.ndim - 1))
+    forward = np.minimum.accumulate(length - ramp, axis=0) + ramp
+    backward = np.flip(np.minimum.accumulate(np.flip(length + ramp, axis=0), axis=0), axis=0) - ramp
+    envelope = np.minimum(forward, backward)
+    return pull * np.where(length > 0, envelope / np.maximum(length, _EPS), 0.0)[..., None]
+
+
 def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray, upper,
                 lower) -> tuple[np.ndarray, np.ndarray]:
     """New knee and ankle positions (F, 3) for an ankle at `goal` (clamped to the leg's reach), the knee
@@ -127,9 +149,10 @@ def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.n
 
 
 def lock_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents, feet, floor: dict,
-              height_gate: float) -> np.ndarray:
+              height_gate: float, pull_step: float) -> np.ndarray:
     """Local quaternions (F, J, 4) with the planted feet held (see the module docstring); root positions
-    (F, 3), rest offsets (J, 3), floor {ankle joint: its planted height}, height_gate in the same units."""
+    (F, 3), rest offsets (J, 3), floor {ankle joint: its planted height}; height_gate (HEIGHT_GATE_CM) and
+    pull_step (PULL_STEP_CM) in the same units."""
     local = np.asarray(local, np.float64)
     offsets = np.asarray(offsets, np.float64)
     rot, pos = global_pose(local, np.asarray(root, np.float64), offsets, parents)
@@ -139,12 +162,13 @@ def lock_feet(local: np.ndarray, root: np.ndarray, offsets: np.ndarray, parents,
         reach = [np.linalg.norm(offsets[k]) + np.linalg.norm(offsets[a]) for _, k, a in chains]
         held = [hold_targets(pos[:, a], end_unreachable_runs(contacts(pos[:, a], floor[a], height_gate), pos[:, a],
                                                              pos[:, h], r)) for (h, _, a), r in zip(chains, reach)]
-        weight = np.stack([w for _, w in held], axis=1)  # (F, legs)
-        frames, leg = np.nonzero(weight > 0)  # every held (frame, leg) at once
+        ankles = pos[:, [a for _, _, a in chains]]  # (F, legs, 3)
+        pull = np.stack([w[:, None] * (g - ankles[:, i]) for i, (g, w) in enumerate(held)], axis=1)
+        pull = limit_pulls(pull, pull_step)
+        frames, leg = np.nonzero(np.any(pull != 0, axis=-1))  # every pulled (frame, leg) at once
         h, k, a = (np.asarray(j)[leg] for j in zip(*chains))
-        goal = np.stack([g for g, _ in held], axis=1)[frames, leg]
         p_h, p_k, p_a = pos[frames, h], pos[frames, k], pos[frames, a]
-        goal = p_a + weight[frames, leg, None] * (goal - p_a)
+        goal = p_a + pull[frames, leg]
         knee, ankle = two_bone_ik(p_h, p_k, p_a, goal, np.linalg.norm(offsets[k], axis=-1)[:, None],
                                   np.linalg.norm(offsets[a], axis=-1)[:, None])
         swing_hip = from_to_rotation(_unit(p_k - p_h), _unit(knee - p_h))

@@ -12,7 +12,7 @@ utils/BVH_mod.Skeleton.inverse_pos_to_rot, geometry/inverse_kinematics.change_po
    the predicted bone direction (the minimal "swing"), twisted about the bone so that the child's
    secondary axis lines up with where the predicted rotation puts it; end effectors, joints with several
    children and torso joints keep the predicted rotation (`kept_rotation_joints`). `SWING_SHARE` can make
-   the joint turn only part of the way there from its predicted rotation (1, RSMT's, by default).
+   the joint turn only part of the way there from its predicted rotation (the app's: half; RSMT's: 1).
 The caller turns the global rotations into local ones (`local_rotations`) on the skeleton.
 
 Ours, not RSMT's: `land_on_target` makes a transition end exactly on its target keyframe, blending the gap in
@@ -118,7 +118,7 @@ def swing_pairs(parents, kept: tuple[int, ...]) -> list[tuple[int, int]]:
     return [(j, kids[0]) for j, kids in enumerate(children) if j not in kept and len(kids) == 1]
 
 
-SWING_SHARE = 1.0  # how far a joint turns from its predicted rotation towards the swing (1: RSMT's; see below)
+SWING_SHARE = 0.5  # how far a joint turns from its predicted rotation towards the swing (1: RSMT's; see below)
 
 
 def swing_to_positions(rot: np.ndarray, pos: np.ndarray, offsets: np.ndarray, parents,
@@ -128,14 +128,14 @@ def swing_to_positions(rot: np.ndarray, pos: np.ndarray, offsets: np.ndarray, pa
     about the bone as well as the bone direction allows (change_pos_to_rot).
 
     share -- the fraction of the way from the predicted rotation to that swing (slerp; 1 is RSMT's full
-    swing, what the app ships). The full swing carries the predicted positions' frame-to-frame jitter into
-    the rotations (NPSS on the Bandai held-out windows at 20 frames 0.0594 raw -> 0.0652 after the
-    clean-up); no swing leaves the bones where the rotations alone put them (L2P at 40 frames 2.794 against
-    2.640). Half of it had the lowest L2P at 20 and 40 frames on the Bandai training windows and beats
-    interpolation on L2P, NPSS and foot skating at 20 and 40 frames on the held-out ones
-    (`python scripts/swing_share.py`), but it exposes a foot pop the foot lock's release does not blend out
-    (walk > run > walk: an ankle moves 0.9 m in one frame of the landing,
-    tests/inference/test_inference_sequence.py), so it is not the default yet."""
+    swing). The full swing carries the predicted positions' frame-to-frame jitter into the rotations (NPSS on
+    the Bandai held-out windows at 20 frames 0.0594 raw -> 0.0651 after the clean-up, above interpolation's
+    0.0604); no swing leaves the bones where the rotations alone put them (L2P at 40 frames 2.794 against
+    2.640, both before the pull limit). Half of it had the lowest L2P at 20 and 40 frames on the Bandai
+    training windows, and with the foot lock's pull limit (footlock.limit_pulls) beats interpolation on L2P,
+    NPSS and foot skating at 20 and 40 frames on the held-out ones, where the full swing loses L2P at 40 and
+    NPSS at 20 (`python scripts/swing_share.py --split test`): the app ships half.
+    """
     out = rot.copy()
     pairs = swing_pairs(parents, kept)  # all at once
     if not pairs:

@@ -9,15 +9,17 @@ is straight-line float64 arithmetic per frame and joint (tens of microseconds).
 Steps (each numbered as the numpy functions it stands for):
 1. rsmt_pose: 6D -> matrices (Gram-Schmidt), FK positions from the predicted hip, the predicted positions of the
    pos_rep joints put in, every bone projected to its rest length (parents first), then the swing of each joint
-   with one child (`swing` table) onto its child, keeping the predicted twist;
+   with one child (`swing` table) onto its child, keeping the predicted twist, taken the swing share of the way
+   from the predicted rotation (slerp);
 2. the canonical frame undone (canon^T R, canon^T p + centre, / scale), matrices -> quaternions (Shepperd, w >= 0),
    global -> local;
 3. land_on_target: the last `blend` frames turned and moved by a smoothstep share of the last frame's gap to the
    keyframe (slerp from the identity);
 4. lock_feet: FK of the landed pose (rounded to float32 as motion.fk returns it, so the contact test sees the
    reference's heights), each leg's contact runs (ended out of the leg's reach) and hold targets
-   (hold_targets, gliding at the ends), two-bone IK of hip and knee for every held frame, and the global ->
-   local conversion again, each quaternion on the hemisphere of the landed one.
+   (hold_targets, gliding at the ends), the pulls they make limited in their change per frame (limit_pulls),
+   two-bone IK of hip and knee for every pulled frame, and the global -> local conversion again, each quaternion
+   on the hemisphere of the landed one.
 
 Results agree with the numpy reference to float32 rounding (it rounds to float32 between its functions; this
 keeps float64 throughout): tests/inference/test_inference_rsmt_finish.py.
@@ -163,10 +165,11 @@ def quat_to_matrix(q_in: V) -> M3:
               V(2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y), 0))
 
 
-def slerp_from_identity(g: V, t: Float64) -> V:
-    """As rotations.quat_slerp(identity, g, t): along the shorter arc."""
-    var b = quat_normalize(g)
-    var d = b[0]
+def quat_slerp(a_in: V, b_in: V, t: Float64) -> V:
+    """As rotations.quat_slerp(a, b, t): along the shorter arc."""
+    var a = quat_normalize(a_in)
+    var b = quat_normalize(b_in)
+    var d = (a * b).reduce_add()
     if d < 0.0:
         b = -b
     d = abs(d)
@@ -177,7 +180,7 @@ def slerp_from_identity(g: V, t: Float64) -> V:
         var s = sin(theta)
         wa = sin((1.0 - t) * theta) / s
         wb = sin(t * theta) / s
-    return quat_normalize(wa * IDENTITY + wb * b)
+    return quat_normalize(wa * a + wb * b)
 
 
 @always_inline
@@ -216,6 +219,7 @@ def _pose(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, rot: F64
     var canon = load_m3(params, 3 * nj)
     var centre = load3(params, 3 * nj + 9)
     var scale = params[unsafe_offset=3 * nj + 12]
+    var share = params[unsafe_offset=3 * nj + 16 + 4 * nj + Int(spec[unsafe_offset=LEGS]) + 2]  # swing_share
     var mats = List[M3](length=nj, fill=M3(V(1, 0, 0, 0), V(0, 1, 0, 0), V(0, 0, 1, 0)))
     var net = List[V](length=nj, fill=V(0))
     var proj = List[V](length=nj, fill=V(0))
@@ -250,7 +254,11 @@ def _pose(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, rot: F64
             var tangent = turn.apply(axis)
             var wanted = mats[j].apply(axis)
             wanted = normalize32(wanted - dot3(wanted, bone) * bone)
-            mats[j] = from_to(tangent, wanted).times(turn)  # RSMT's full swing: postprocess.SWING_SHARE = 1
+            var full = from_to(tangent, wanted).times(turn)
+            if share == 1.0:  # RSMT's full swing
+                mats[j] = full^
+            else:
+                mats[j] = quat_to_matrix(quat_slerp(matrix_to_quat(mats[j]), matrix_to_quat(full), share))
         for j in range(nj):
             store_m3(rot, (f * nj + j) * 9, canon.transposed_times(mats[j]))
             var w = (canon.transposed_apply(net[j]) + centre) / scale
@@ -275,7 +283,7 @@ def _land(spec: I64Ptr, params: F64Ptr, local: F64Ptr, hip: F64Ptr):
         var w = t * t * (3.0 - 2.0 * t)
         for j in range(nj):
             var i = (f * nj + j) * 4
-            store4(local, i, quat_mul(slerp_from_identity(gap[j], w), load4(local, i)))
+            store4(local, i, quat_mul(quat_slerp(IDENTITY, gap[j], w), load4(local, i)))
         store3(hip, 3 * f, load3(hip, 3 * f) + w * shift)
 
 
@@ -338,6 +346,25 @@ def _hold(ankle: List[V], contact: List[Bool], blend: Int, mut target: List[V], 
         weight[n - 1] = 0.0
 
 
+def _limit_pulls(mut pull: List[V], step: Float64):
+    """As footlock.limit_pulls, of one leg's pulls: each length becomes min over s of |pull_s| + step |t - s| (a
+    forward and a backward running minimum, in the reference's order of operations), the direction kept."""
+    var n = len(pull)
+    var length = List[Float64](length=n, fill=0.0)
+    var forward = List[Float64](length=n, fill=0.0)
+    for t in range(n):
+        var p = pull[t]
+        length[t] = sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])
+        var ramp = step * Float64(t)
+        forward[t] = length[t] - ramp if t == 0 else min(forward[t - 1], length[t] - ramp)
+    var backward = 0.0
+    for t in range(n - 1, -1, -1):
+        var ramp = step * Float64(t)
+        backward = length[t] + ramp if t == n - 1 else min(backward, length[t] + ramp)
+        var envelope = min(forward[t] + ramp, backward - ramp)
+        pull[t] = pull[t] * (envelope / max(length[t], EPS)) if length[t] > 0.0 else V(0)
+
+
 def _lock(spec: I64Ptr, params: F64Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr):
     """Step 4 (footlock.lock_feet): rot is scratch (F, J, 9); local is read as the landed pose and overwritten."""
     var nf = Int(spec[unsafe_offset=FRAMES])
@@ -348,8 +375,10 @@ def _lock(spec: I64Ptr, params: F64Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr)
     var parents = spec.unsafe_offset(HEADER)
     var legs = parents.unsafe_offset(2 * nj + npos)
     var scale = params[unsafe_offset=3 * nj + 12]
-    var floors = 3 * nj + 16 + 4 * nj  # after the keyframe: each leg's planted height, then the height gate
+    var floors = 3 * nj + 16 + 4 * nj  # after the keyframe: each leg's planted height, the height gate, pull step
+    # (then the swing share)
     var gate = params[unsafe_offset=floors + n_legs]
+    var pull_step = params[unsafe_offset=floors + n_legs + 1]
     # FK of the landed pose in file units, rounded to float32 as the reference's motion.fk returns it
     var gq = List[V](length=nf * nj, fill=IDENTITY)
     var gp = List[V](length=nf * nj, fill=V(0))
@@ -373,6 +402,7 @@ def _lock(spec: I64Ptr, params: F64Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr)
     var contact = List[Bool](length=nf, fill=False)
     var target = List[V](length=nf, fill=V(0))
     var weight = List[Float64](length=nf, fill=0.0)
+    var pull = List[V](length=nf, fill=V(0))
     for leg in range(n_legs):
         var h = Int(legs[unsafe_offset=3 * leg])
         var k = Int(legs[unsafe_offset=3 * leg + 1])
@@ -388,12 +418,15 @@ def _lock(spec: I64Ptr, params: F64Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr)
         _end_unreachable_runs(contact, ankle, gp, nj, h, upper + lower)
         _hold(ankle, contact, blend, target, weight)
         for f in range(nf):
-            if weight[f] <= 0.0:
+            pull[f] = weight[f] * (target[f] - ankle[f])
+        _limit_pulls(pull, pull_step)
+        for f in range(nf):
+            if pull[f][0] == 0.0 and pull[f][1] == 0.0 and pull[f][2] == 0.0:
                 continue
             var p_h = gp[f * nj + h]
             var p_k = gp[f * nj + k]
             var p_a = ankle[f]
-            var goal = p_a + weight[f] * (target[f] - p_a)
+            var goal = p_a + pull[f]
             # footlock.two_bone_ik
             var to_goal = goal - p_h
             var d = sqrt(dot3(to_goal, to_goal))
@@ -435,7 +468,7 @@ def rsmt_finish(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, ro
 
     spec: the header (FRAMES ...) and tables; params (float64): rest offsets (J, 3) in dataset units, canon (3, 3),
     centre (3), scale (dataset units per file unit), the keyframe's local quaternions (J, 4) and root (3) in file
-    units, each leg's planted height and the height gate in file units. pos_rep (F, P, 3), rot6d (F, J, 6): the
+    units, each leg's planted height, the height gate and the pull step in file units, the swing share. pos_rep (F, P, 3), rot6d (F, J, 6): the
     sampler's outputs. Outputs: local (F, J, 4), hip (F, 3) in file units, net_out (F, J, 3) float32; rot is
     scratch (F, J, 9)."""
     var nf = Int(spec[unsafe_offset=FRAMES])

@@ -87,7 +87,7 @@ def test_planted_feet_stop_sliding():
     assert np.all(contacts(before[8:-8, 3], floor[3], 0.025))  # low: planted in the middle
     assert not np.any(contacts(before[:8, 3], floor[3], 0.025))
     assert not np.any(contacts(before[:, 3], floor[3] - 0.03, 0.025))  # 3 cm up: in the air
-    locked = lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025)
+    locked = lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025, pull_step=0.1)
     rot, after = global_pose(locked, root, OFFSETS, PARENTS)
     for a in FEET:
         slide_before = np.linalg.norm(np.diff(before[1:-1, a], axis=0), axis=-1).max()
@@ -134,10 +134,31 @@ def test_lock_feet_ends_holds_the_leg_cannot_reach():
     root[:, 2] += np.linspace(0.0, 1.0, len(root))  # the body walks a metre while the feet stay low
     _, before = global_pose(local, root, OFFSETS, PARENTS)
     floor = {a: float(before[:, a, 1].min()) for a in FEET}
-    _, after = global_pose(lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025),
+    _, after = global_pose(lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, height_gate=0.025, pull_step=0.1),
                            root, OFFSETS, PARENTS)
     for h, k, a in legs(PARENTS, FEET):
         reach = np.linalg.norm(OFFSETS[k]) + np.linalg.norm(OFFSETS[a])
         assert np.linalg.norm(after[:, a] - before[:, a], axis=-1).max() > 0.01  # the feet were held
         straight = np.linalg.norm(after[:, a] - after[:, h], axis=-1) > reach - 1e-4
         assert 0 < straight.sum() and not np.any(straight[1:] & straight[:-1])  # planted anew, never dragged
+
+
+def test_a_released_foot_catches_up_at_most_pull_step_faster_than_the_networks():
+    """Regression (walk > run > walk, half of RSMT's swing): a hold ended out of the leg's reach let go of a foot
+    far behind the network's, which jumped to it in one frame. The lock's pull changes by at most pull_step a
+    frame, so the locked ankle never moves more than that further in a frame than the network's; without the
+    limit the body walking 1.5 m here makes it jump 24 cm further."""
+    local, root = sliding_walk()
+    root = root.copy()
+    root[:, 2] += np.linspace(0.0, 1.5, len(root))
+    _, before = global_pose(local, root, OFFSETS, PARENTS)
+    floor = {a: float(before[:, a, 1].min()) for a in FEET}
+    network_steps = np.linalg.norm(np.diff(before[:, list(FEET)], axis=0), axis=-1)
+    extra = {}
+    for step in (10.0, 0.1, 0.03):
+        _, after = global_pose(lock_feet(local, root, OFFSETS, PARENTS, FEET, floor, 0.025, step), root, OFFSETS,
+                               PARENTS)
+        extra[step] = (np.linalg.norm(np.diff(after[:, list(FEET)], axis=0), axis=-1) - network_steps).max()
+        assert np.linalg.norm(after[:, list(FEET)] - before[:, list(FEET)], axis=-1).max() > 0.02  # still held
+    assert extra[10.0] > 0.2
+    assert extra[0.1] <= 0.1 + 1e-6 and extra[0.03] <= 0.03 + 1e-6

@@ -51,9 +51,11 @@ def assert_agree(pos, rot, inputs):
 
 @pytest.mark.parametrize("length", [10, 30, 60])
 @pytest.mark.parametrize("land, lock", [(True, True), (True, False), (False, True), (False, False)])
-def test_mojo_finish_gives_the_reference_frames(generator, length, land, lock):
+@pytest.mark.parametrize("share", [0.5, 1.0])
+def test_mojo_finish_gives_the_reference_frames(generator, length, land, lock, share):
     pos, rot, inputs = sampler_outputs(generator, length, land_on_target=land, lock_feet=lock)
     assert (inputs.key is not None) == land and (inputs.floors is not None) == lock
+    inputs = replace(inputs, swing_share=share)
     local, root, _ = assert_agree(pos, rot, inputs)
     if land:  # the last frame is the keyframe
         key_rot, key_root = inputs.key
@@ -84,6 +86,22 @@ def test_mojo_finish_agrees_on_perturbed_outputs_with_feet_held_everywhere(gener
             ended += int(np.sum(low & ~footlock.end_unreachable_runs(low, at[:, a], at[:, h], reach)))
     assert held > 0  # the feet were held somewhere, so the IK ran
     assert ended > 0  # and some runs ended out of the leg's reach
+
+
+def test_mojo_finish_limits_the_pulls_as_the_reference(generator, monkeypatch):
+    """Feet held everywhere (high floors, noisy outputs) under a pull step small enough to bind often: the Mojo
+    finish limits the lock's pulls as footlock.limit_pulls does."""
+    import inference.rsmt.finish as finish_module
+
+    pos, rot, inputs = sampler_outputs(generator, 30)
+    rng = np.random.default_rng(11)
+    noisy_pos = pos + rng.normal(0.0, 3.0, pos.shape).astype(np.float32)
+    noisy_rot = rot + rng.normal(0.0, 0.2, rot.shape).astype(np.float32)
+    inputs = replace(inputs, floors={a: h + 0.1 for a, h in inputs.floors.items()})
+    free = finish_frames(noisy_pos, noisy_rot, inputs)[0]
+    monkeypatch.setattr(finish_module, "PULL_STEP_CM", 0.5)
+    limited = assert_agree(noisy_pos, noisy_rot, inputs)[0]
+    assert np.abs(limited - free).max() > 1e-3  # the limit changed the pose
 
 
 def test_max_mojo_finishes_in_mojo_and_torch_and_onnx_with_the_reference(generator):

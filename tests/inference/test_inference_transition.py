@@ -346,11 +346,14 @@ def test_landing_ends_the_transition_on_the_keyframe(generator, clips, placement
     assert np.abs(out[first] - out_raw[first]).max() < 0.1 * np.abs(out[first + LENGTH - 1] - out_raw[first + LENGTH - 1]).max()
 
 
-def test_foot_lock_holds_planted_feet(generator, clips):
+def test_foot_lock_holds_planted_feet(clips):
     """The generated ankles slide less on the floor with foot locking (the default) than without it, measured
-    as RSMT's foot-skate score of the generated frames; the first frame (hand-over from the context) is the same."""
+    as RSMT's foot-skate score of the generated frames; the first frame (hand-over from the context) is the same.
+    On the shipped humanoid3d model, whose feet step as feet do (a random-weight model's flail: with half of
+    RSMT's swing the lock took 13% off their score, where a trained model's loses 31-35%)."""
     from training.metrics import foot_skate
 
+    generator = TransitionGenerator(load_rsmt())
     locked = generator.generate(request(clips))
     free = generator.generate(request(clips, lock_feet=False))
     feet = [locked.joint_names.index(n) for n in ("left_ankle", "right_ankle")]

@@ -106,16 +106,28 @@ def hold_targets_reference(ankle, contact, blend=footlock.BLEND_FRAMES):
     return target, weight
 
 
-def lock_feet_reference(local, root, offsets, parents, feet, floor, height_gate):
+def limit_pulls_reference(pull, step):
+    """footlock.limit_pulls of one leg's pulls (F, 3) by its definition: each length becomes the least of
+    |pull_s| + step |t - s| over every frame s."""
+    length = np.linalg.norm(pull, axis=-1)
+    out = pull.copy()
+    for t in range(len(pull)):
+        envelope = min(length[s] + step * abs(t - s) for s in range(len(pull)))
+        out[t] = pull[t] * (envelope / length[t]) if length[t] > 0 else 0.0
+    return out
+
+
+def lock_feet_reference(local, root, offsets, parents, feet, floor, height_gate, pull_step):
     """footlock.lock_feet one leg after the other."""
     rot, pos = footlock.global_pose(local, root, offsets, parents)
     out_rot = rot.copy()
     for h, k, a in footlock.legs(parents, feet):
         goal, weight = hold_targets_reference(pos[:, a], footlock.contacts(pos[:, a], floor[a], height_gate))
-        frames = weight > 0
+        pull = limit_pulls_reference(weight[:, None] * (goal - pos[:, a]), pull_step)
+        frames = np.any(pull != 0, axis=-1)
         if not frames.any():
             continue
-        goal = pos[frames, a] + weight[frames, None] * (goal[frames] - pos[frames, a])
+        goal = pos[frames, a] + pull[frames]
         knee, ankle = footlock.two_bone_ik(pos[frames, h], pos[frames, k], pos[frames, a], goal,
                                            np.linalg.norm(offsets[k]), np.linalg.norm(offsets[a]))
         swing_hip = from_to_rotation(footlock._unit(pos[frames, k] - pos[frames, h]),
@@ -213,10 +225,26 @@ def test_lock_feet_equals_the_leg_by_leg_loop():
     root = np.stack([np.zeros(frames), np.full(frames, 0.8), 0.01 * np.arange(frames)], axis=-1)
     _, pos = footlock.global_pose(local, root, offsets, parents)
     floor = {a: float(pos[:, a, 1].min()) for a in feet}
-    got = footlock.lock_feet(local, root, offsets, parents, feet, floor, 0.03)
-    want = lock_feet_reference(local, root, offsets, parents, feet, floor, 0.03)
-    assert not np.allclose(got, local, atol=1e-3)  # something was held
-    np.testing.assert_allclose(got, want, atol=1e-12)
+    results = {}
+    for step in (0.004, 1.0):  # a limit on the pulls that binds here, and one that does not
+        got = footlock.lock_feet(local, root, offsets, parents, feet, floor, 0.03, step)
+        want = lock_feet_reference(local, root, offsets, parents, feet, floor, 0.03, step)
+        assert not np.allclose(got, local, atol=1e-3)  # something was held
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        results[step] = got
+    assert not np.allclose(results[0.004], results[1.0], atol=1e-3)
+
+
+def test_limit_pulls_equals_its_definition():
+    rng = np.random.default_rng(8)
+    for trial in range(100):
+        n = int(rng.integers(1, 50))
+        pull = rng.normal(size=(n, 3)) * (rng.random((n, 1)) < 0.6)
+        step = float(rng.uniform(0.05, 2.0))
+        got = footlock.limit_pulls(pull, step)
+        np.testing.assert_allclose(got, limit_pulls_reference(pull, step), atol=1e-12)
+        both = footlock.limit_pulls(np.stack([pull, pull[::-1]], axis=1), step)  # (F, legs, 3): legs apart
+        np.testing.assert_allclose(both[:, 1], limit_pulls_reference(pull[::-1], step), atol=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ def finish_frames(pos: np.ndarray, rot: np.ndarray, inputs: FinishInputs) -> tup
     params = np.concatenate([np.asarray(inputs.offsets, np.float64).ravel(), np.asarray(inputs.canon, np.float64).ravel(),
                              np.asarray(inputs.centre, np.float64).ravel(), [inputs.scale],
                              np.asarray(key_rot, np.float64).ravel(), np.asarray(key_root, np.float64).ravel(),
-                             floors, [inputs.height_gate]])
+                             floors, [inputs.height_gate, inputs.pull_step, inputs.swing_share]])
     scratch = np.empty((nf, nj, 9))
     local, hip = np.empty((nf, nj, 4)), np.empty((nf, 3))
     network_positions = np.empty((nf, nj, 3), np.float32)
