@@ -8,16 +8,26 @@ Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free 
 - Stores see no shipped MEFs (MOTION_STUDIO_SHIPPED_MEFS empty: every model must be compiled, as on a machine
   the shipped ones do not fit) unless a test sets it; `compiled_max_cache` takes its models from them.
 - Tests that need compiled MAX models are marked `slow` (`pytest -m "not slow"` is the fast subset).
+- A session that runs slow tests starts tests/kernel_cache_warmup.py in the background: it compiles the models
+  the tests of the panels' Compile buttons compile again into the app's MAX kernel cache; those tests wait for it
+  (the `warm_kernel_cache` fixture), so their real compiles are cache hits instead of cold minutes.
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
   QOpenGLWidget is unsupported (pytest-xvfb provides an X server for them by default).
 """
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 _QT_FIXTURES = {"qtbot", "qapp"}
+_warmup: subprocess.Popen | None = None
+_warmup_dir: str | None = None
 
 
 def pytest_configure(config):
@@ -32,6 +42,33 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "compiled_max_cache" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_collection_finish(session):
+    """A session with slow tests starts the kernel-cache warm-up (tests/kernel_cache_warmup.py) beside them."""
+    global _warmup, _warmup_dir
+    if any(item.get_closest_marker("slow") for item in session.items):
+        _warmup_dir = tempfile.mkdtemp(prefix="kernel-cache-warmup-")
+        _warmup = subprocess.Popen([sys.executable, str(Path(__file__).with_name("kernel_cache_warmup.py")),
+                                    _warmup_dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)  # its own process group: it and its compile workers
+
+
+def pytest_sessionfinish(session):
+    import shutil
+
+    if _warmup is not None:
+        if _warmup.poll() is None:  # a session cut short (-x, Ctrl-C)
+            os.killpg(_warmup.pid, signal.SIGKILL)
+        _warmup.wait()
+        shutil.rmtree(_warmup_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def warm_kernel_cache():
+    """Waits for the background warm-up: the models it compiles are then MAX kernel-cache hits (seconds)."""
+    if _warmup is not None:
+        _warmup.wait()
 
 
 @pytest.hookimpl(wrapper=True)

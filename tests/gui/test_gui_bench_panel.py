@@ -98,7 +98,7 @@ def test_bad_batch_sizes_say_what_to_type(qtbot, panel):
 
 
 def test_missing_models_are_compiled_from_the_panel_then_benchmarked(qtbot, tmp_path, monkeypatch,
-                                                                     compiled_max_cache):
+                                                                     compiled_max_cache, warm_kernel_cache):
     """A store with the actor only: ticking the critic offers "Compile 1 missing model" (no terminal); Run says
     what is missing instead of failing; the button compiles it with the real compile worker through the
     window's MaxModels (progress in the panel), then the benchmark runs with the critic on MAX."""

@@ -177,7 +177,7 @@ def test_latency_curves_one_colour_per_backend_and_the_heatmap_has_a_scale(compa
 
 
 def test_a_candidate_missing_models_is_compiled_from_the_panel(qtbot, tmp_path, weights_dir, compiled_max_cache,
-                                                               monkeypatch):
+                                                               monkeypatch, warm_kernel_cache):
     """A store without the lite target encoder (the quickest RSMT compile): Compare offers "Compile 1 missing
     model" instead of an error; the button compiles it with the real compile worker through the window's
     MaxModels, then compares."""

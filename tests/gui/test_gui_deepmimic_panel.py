@@ -111,7 +111,7 @@ def test_stop_keeps_the_motion_so_far(qtbot, window):
 
 
 def test_uncompiled_backend_offers_compile_instead_of_falling_back(qtbot, window, monkeypatch, tmp_path,
-                                                                   compiled_max_cache):
+                                                                   compiled_max_cache, warm_kernel_cache):
     monkeypatch.setenv("MOTION_STUDIO_CACHE", str(tmp_path / "empty-cache"))  # a store with no MEFs
     panel = _panel(qtbot, window)
     assert panel.states["max"] == "not compiled"
@@ -125,7 +125,7 @@ def test_uncompiled_backend_offers_compile_instead_of_falling_back(qtbot, window
 
     # Compile: the window's MaxModels (the Models menu's path) compiles it, then the backend can run
     (tmp_path / "empty-cache" / "max").mkdir(parents=True)
-    (tmp_path / "empty-cache" / "max" / "modular").symlink_to(compiled_max_cache.kernel_cache)  # warm: seconds
+    (tmp_path / "empty-cache" / "max" / "modular").symlink_to(compiled_max_cache.kernel_cache)  # warmed: seconds
     qtbot.mouseClick(panel.compile_button, Qt.MouseButton.LeftButton)
     assert panel.compiling and not panel.run_button.isEnabled()
     qtbot.waitUntil(lambda: panel.states.get("max") == "ready" or bool(window.error_dialogs), timeout=600_000)
