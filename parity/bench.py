@@ -354,7 +354,8 @@ def _bench_transition_e2e(length: int, backends: dict[str, Backend], config: Ben
         # chosen for each case: at 10 frames max-mojo's two paths are within noise of each other (8.6-11.5 ms
         # either way), at 30 the whole rollout wins (11.7-12.1 vs 14.7-15.8 ms); chosen once at 10 frames, it
         # had put the 30- and 60-frame rows on the slower path in two of three runs
-        whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds())
+        whole = _fastest_path(gen, replace(request, backend=name), "rsmt_rollout" in backend.kinds(),
+                              runs=min(10, config.runs))  # no more than the rows themselves get
         report.meta.setdefault("transition_path", {}).setdefault(case, {})[name] = (
             "whole rollout" if whole else "one step call per frame")
         parts[name], last[name] = {p: [] for p in E2E_PARTS}, {}

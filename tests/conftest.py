@@ -9,8 +9,8 @@ Qt hygiene applies only to tests that use pytest-qt (`qtbot` / `qapp`); Qt-free 
   the shipped ones do not fit) unless a test sets it; `compiled_max_cache` takes its models from them.
 - Tests that need compiled MAX models are marked `slow` (`pytest -m "not slow"` is the fast subset).
 - A session that runs slow tests starts tests/kernel_cache_warmup.py in the background: it compiles the models
-  the tests of the panels' Compile buttons compile again into the app's MAX kernel cache; those tests wait for it
-  (the `warm_kernel_cache` fixture), so their real compiles are cache hits instead of cold minutes.
+  the tests of the panels' Compile buttons compile again into the app's MAX kernel cache; each of those tests
+  waits for its model (the `warm_kernel_cache` fixture), so its real compile is a cache hit, not a cold minute.
 - Tests marked `gl` need an OpenGL context; they are skipped under QT_QPA_PLATFORM=offscreen, where
   QOpenGLWidget is unsupported (pytest-xvfb provides an X server for them by default).
 """
@@ -66,9 +66,21 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture
 def warm_kernel_cache():
-    """Waits for the background warm-up: the models it compiles are then MAX kernel-cache hits (seconds)."""
-    if _warmup is not None:
-        _warmup.wait()
+    """wait(kind, preset="humanoid3d"): until the background warm-up has compiled that model (or has ended), so
+    that compiling it again with the app's kernel cache is a MAX cache hit (seconds). The warm-up compiles its
+    models in the order the tests need them, so a test waits only for its own."""
+    import time
+
+    from inference.backends.max.store import READY, MefStore
+
+    def wait(kind: str, preset: str = "humanoid3d") -> None:
+        if _warmup is None:
+            return
+        store = MefStore(Path(_warmup_dir) / "max", shipped=None)
+        while _warmup.poll() is None and store.status(kind, preset) != READY:
+            time.sleep(0.5)
+
+    return wait
 
 
 @pytest.hookimpl(wrapper=True)

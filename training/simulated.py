@@ -35,6 +35,7 @@ def performances(roles: JointRoles, scale: float) -> list[tuple]:
     from motion.resample import to_30fps
     from training.datasets import make_sequence
 
+    _record_missing(list(POLICIES))
     out = []
     for policy, clip in POLICIES.items():
         motion, fall_time = recorded_performance(policy)
@@ -49,18 +50,40 @@ def performances(roles: JointRoles, scale: float) -> list[tuple]:
     return out
 
 
-def recorded_performance(policy: str):
-    """(the recording of `policy` run for PERFORMANCE_SECONDS from phase 0, fall time or None). The
-    simulation is deterministic, so a run is recorded once per pybullet version and kept in the cache
-    (`inference.paths.cache_dir("sim")`): about 7 s of simulation each, shared by training and evaluation."""
+def _record_missing(policies: list[str]) -> None:
+    """Records the performances of `policies` that the cache lacks, each in a spawned process, as many at once
+    as this process has cores: a simulation runs on one core (the five took 35-45 s one after another)."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    seconds = PERFORMANCE_SECONDS
+    missing = [p for p in policies if not _recording_path(p, seconds).is_file()]
+    workers = min(len(missing), len(os.sched_getaffinity(0)))
+    if workers < 2:  # one to record, or one core: recorded_performance does it in this process
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(recorded_performance, missing, [seconds] * len(missing)))
+
+
+def _recording_path(policy: str, seconds: float):
     from importlib.metadata import version
 
     from inference.paths import cache_dir
+
+    return cache_dir("sim") / f"{policy}-{seconds:g}s-pybullet{version('pybullet')}.npz"
+
+
+def recorded_performance(policy: str, seconds: float | None = None):
+    """(the recording of `policy` run for `seconds` (default PERFORMANCE_SECONDS) from phase 0, fall time or
+    None). The simulation is deterministic, so a run is recorded once per pybullet version and kept in the cache
+    (`inference.paths.cache_dir("sim")`): about 7 s of simulation each, shared by training and evaluation."""
     from motion.deepmimic import humanoid3d_motion
     from motion.atomic import atomic_write
     from sim.runner import DeepMimicRun
 
-    path = cache_dir("sim") / f"{policy}-{PERFORMANCE_SECONDS:g}s-pybullet{version('pybullet')}.npz"
+    seconds = PERFORMANCE_SECONDS if seconds is None else seconds
+    path = _recording_path(policy, seconds)
     name = f"deepmimic_{policy}"
     try:
         with np.load(path) as f:
@@ -69,7 +92,7 @@ def recorded_performance(policy: str):
     except (OSError, KeyError, ValueError):  # not recorded yet, or an unreadable cache file: record it again
         pass
     with DeepMimicRun(policy) as run:
-        summary = run.run(PERFORMANCE_SECONDS)
+        summary = run.run(seconds)
         motion = run.recording()
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "wb") as f:
