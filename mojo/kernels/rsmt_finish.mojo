@@ -206,6 +206,13 @@ def _local_quats(parents: I64Ptr, nj: Int, rot: F64Ptr, f: Int, dst: F64Ptr):
         store4(dst, (f * nj + j) * 4, g[j] if p < 0 else quat_mul(quat_inv(g[p]), g[j]))
 
 
+@always_inline
+def _floors(nj: Int) -> Int:
+    """Where in params each leg's planted height starts (after offsets, canon, centre, scale and the keyframe); then
+    come the height gate, the pull step and the swing share."""
+    return 3 * nj + 16 + 4 * nj
+
+
 def _pose(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr,
           net_out: F32Ptr):
     """Steps 1 and 2 for every frame: global matrices in world space into rot (F, J, 9), local quaternions,
@@ -219,7 +226,7 @@ def _pose(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, rot: F64
     var canon = load_m3(params, 3 * nj)
     var centre = load3(params, 3 * nj + 9)
     var scale = params[unsafe_offset=3 * nj + 12]
-    var share = params[unsafe_offset=3 * nj + 16 + 4 * nj + Int(spec[unsafe_offset=LEGS]) + 2]  # swing_share
+    var share = params[unsafe_offset=_floors(nj) + Int(spec[unsafe_offset=LEGS]) + 2]  # after gate and pull step
     var mats = List[M3](length=nj, fill=M3(V(1, 0, 0, 0), V(0, 1, 0, 0), V(0, 0, 1, 0)))
     var net = List[V](length=nj, fill=V(0))
     var proj = List[V](length=nj, fill=V(0))
@@ -375,8 +382,7 @@ def _lock(spec: I64Ptr, params: F64Ptr, rot: F64Ptr, local: F64Ptr, hip: F64Ptr)
     var parents = spec.unsafe_offset(HEADER)
     var legs = parents.unsafe_offset(2 * nj + npos)
     var scale = params[unsafe_offset=3 * nj + 12]
-    var floors = 3 * nj + 16 + 4 * nj  # after the keyframe: each leg's planted height, the height gate, pull step
-    # (then the swing share)
+    var floors = _floors(nj)
     var gate = params[unsafe_offset=floors + n_legs]
     var pull_step = params[unsafe_offset=floors + n_legs + 1]
     # FK of the landed pose in file units, rounded to float32 as the reference's motion.fk returns it
@@ -468,8 +474,8 @@ def rsmt_finish(spec: I64Ptr, params: F64Ptr, pos_rep: F32Ptr, rot6d: F32Ptr, ro
 
     spec: the header (FRAMES ...) and tables; params (float64): rest offsets (J, 3) in dataset units, canon (3, 3),
     centre (3), scale (dataset units per file unit), the keyframe's local quaternions (J, 4) and root (3) in file
-    units, each leg's planted height, the height gate and the pull step in file units, the swing share. pos_rep (F, P, 3), rot6d (F, J, 6): the
-    sampler's outputs. Outputs: local (F, J, 4), hip (F, 3) in file units, net_out (F, J, 3) float32; rot is
+    units, each leg's planted height, the height gate and the pull step in file units, the swing share. pos_rep
+    (F, P, 3), rot6d (F, J, 6): the sampler's outputs. Outputs: local (F, J, 4), hip (F, 3) in file units, net_out (F, J, 3) float32; rot is
     scratch (F, J, 9)."""
     var nf = Int(spec[unsafe_offset=FRAMES])
     var nj = Int(spec[unsafe_offset=JOINTS])

@@ -117,7 +117,7 @@ def _host_cpu() -> tuple[str, set[str]]:
     except OSError:
         return platform.processor() or "", set()
     info = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in first.splitlines())}
-    return info.get("model name", "").strip(), set(info.get("flags", "").split())
+    return info.get("model name", ""), set(info.get("flags", "").split())
 
 
 @lru_cache(maxsize=1)
