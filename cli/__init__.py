@@ -86,6 +86,17 @@ def print_warnings(warnings) -> None:
         print(f"warning: {w}", file=sys.stderr)
 
 
+def print_licence_note(folder) -> None:
+    """On stderr, the licence a model folder names (`inference.rsmt.models.model_licence`), so whoever makes
+    motion with weights trained on licensed data (the Bandai Namco model: CC BY-NC 4.0) is told at once."""
+    from inference.rsmt.models import LICENCE_FILE, model_licence
+
+    licence = model_licence(folder)
+    if licence:
+        print(f"note: {folder}: {licence} (see {LICENCE_FILE} there); what is made with it carries that "
+              "licence", file=sys.stderr)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every command listed; options are added (and the module imported) for all
     commands, or only for `only`, so one command neither waits for nor breaks on the others' imports."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import UserError, print_json
+from cli import UserError, print_json, print_licence_note
 from inference.backends.base import APP_BACKENDS
 from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH
 
@@ -75,6 +75,9 @@ def run(args) -> int:
         raise UserError(str(e)) from None
     check_specs(items, _model(args.weights) if any(i.style for i in items) else None)  # an unknown clip or
     # style: one error now, not one per item
+    from inference.rsmt.models import DEFAULT_RSMT_DIR
+
+    print_licence_note(args.weights or DEFAULT_RSMT_DIR)
     try:
         summary = run_bake(items, args.out, backend=args.backend, weights=args.weights, workers=args.workers,
                            ray_address=args.ray, progress=progress_bar(), batch=args.batch)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cli import UserError, add_device_argument, print_json, use_device
+from cli import UserError, add_device_argument, print_json, print_licence_note, use_device
 
 
 def add_arguments(parser) -> None:
@@ -34,6 +34,7 @@ def run(args) -> int:
     clips, styles = resolve(sequence, project.parent)
     try:
         generator = TransitionGenerator(load_rsmt(args.weights))
+        print_licence_note(generator.model.folder)
         result = render_sequence(sequence, clips, styles, generator, name=project.stem)
     except WeightsError as e:
         raise UserError(str(e)) from None

@@ -201,6 +201,11 @@ def run(args) -> int:
                                   "init": args.init, "preset": args.preset, "batch": args.batch,
                                   "style_loss": args.style_loss, "lr": args.lr, "losses": result.last_losses}
     weights.save(out / args.model)
+    if dataset.licence:
+        from inference.rsmt.models import LICENCE_FILE, write_licence
+
+        kept = "" if write_licence(out, dataset.licence, dataset.attribution or args.data) else " (kept)"
+        print(f"note: trained on data under {dataset.licence}: {out / LICENCE_FILE}{kept} says so", file=sys.stderr)
     summary = {"model": args.model, "steps": result.steps_done, "losses": result.last_losses,
                "weights": str(out / f"{args.model}.safetensors"), "out": str(out), "device": str(device)}
     if args.json:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cli import UserError, add_device_argument, print_json, require_in_range, use_device
+from cli import UserError, add_device_argument, print_json, print_licence_note, require_in_range, use_device
 from inference.backends.base import APP_BACKENDS
 from inference.rsmt.models import MODEL_DIRS
 from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
@@ -113,6 +113,7 @@ def run(args) -> int:
     require_in_range("--seed", args.seed, 0, 2**64 - 1)  # numpy's generators take non-negative seeds
     try:
         model = load_model(args)
+        print_licence_note(model.folder)
         request = build_request(args, model, args.backend, args.whole_rollout)
         request = replace(request, output_fps=_output_fps(args.fps, request.source))
         result = TransitionGenerator(model).generate(request)

@@ -20,6 +20,7 @@ from gui.library import ClipLibrary
 from gui.help_menu import build_help_menu
 from gui.loading import LoadedClip
 from gui.max_models import SETTING as COMPILE_AT_START, MaxModels, compile_at_start
+from gui.model_menu import install_model_menu
 from gui.panels import arrange_panels, install_panels, shutdown_panels
 from gui.recent import RecentFiles
 from gui.sequence_editor import SequenceEditor
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.log_dock = self.add_panel("Log", self.log, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels = install_panels(self)  # {title: dock}; before restoreState, which places them
+        self.model_actions = install_model_menu(self, self.models_menu)  # the panels made the RSMT context
         self.sequence_editor = SequenceEditor(self)
         self.sequence_dock = self.add_panel("Sequence", self.sequence_editor, Qt.DockWidgetArea.RightDockWidgetArea)
         self.sequence_dock.hide()  # tabbed with the right-hand panels on first show
@@ -176,7 +178,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         self.panels_menu = view_menu.addMenu("&Panels")  # add_panel lists every dock here
 
-        models_menu = bar.addMenu("&Models")
+        self.models_menu = models_menu = bar.addMenu("&Models")
         self._action(models_menu, "&Compile MAX models now", self.max_models.start)
         at_start = compile_at_start(self.settings)
         self.compile_at_start_action = self._action(

@@ -1,5 +1,6 @@
 """Screenshots for the docs: the main window with each registered panel in front, in a realistic state,
-plus the Help dialogs. Writes docs/panel_<name>.png, docs/help_shortcuts.png and docs/help_about.png.
+plus the Help dialogs and the Models menu. Writes docs/panel_<name>.png, docs/help_shortcuts.png,
+docs/help_about.png and docs/models_menu.png (--only takes those names too).
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py [--out DIR] [--only TITLE ...]
         [--weights MODEL_DIR]
@@ -20,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BOTTOM_SHARE = 0.42  # of the window height for a bottom-area panel's shot
 RIGHT_SHARE = 0.3  # of the window width for a right-area panel's shot
+EXTRA_SHOTS = ("help_shortcuts", "help_about", "models_menu")  # shots of other windows than the main one
 sys.path.insert(0, str(ROOT))
 
 
@@ -105,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
 
         settings.setValue(SETTING, str(Path(args.weights).resolve()))
     window = MainWindow(settings=settings)
-    unknown = set(args.only or []) - set(window.panels)
+    unknown = set(args.only or []) - set(window.panels) - set(EXTRA_SHOTS)
     if unknown:
-        print(f"error: no panel called {', '.join(sorted(unknown))} (panels: {', '.join(window.panels)})",
+        print(f"error: no panel called {', '.join(sorted(unknown))} (panels: {', '.join(window.panels)}; "
+              f"other shots: {', '.join(EXTRA_SHOTS)})",
               file=sys.stderr)
         window.close()  # stops and waits for the background jobs (the MAX compile started with the window)
         return 2
@@ -149,16 +152,23 @@ def main(argv: list[str] | None = None) -> int:
         written.append(path)
         print(f"wrote {path}")
 
-    if not args.only:
-        for name, action in (("help_shortcuts", window.shortcuts_action), ("help_about", window.about_action)):
-            action.trigger()
+    for name in EXTRA_SHOTS:
+        if args.only and name not in args.only:
+            continue
+        path = out / f"{name}.png"
+        if name == "models_menu":
+            menu = window.models_menu
+            menu.popup(window.mapToGlobal(window.menuBar().actionGeometry(menu.menuAction()).bottomLeft()))
             _spin(app, 0.5)
-            dialog = window.help_dialog
-            path = out / f"{name}.png"
-            dialog.grab().save(str(path))
-            dialog.accept()
-            written.append(path)
-            print(f"wrote {path}")
+            menu.grab().save(str(path))
+            menu.hide()
+        else:
+            (window.shortcuts_action if name == "help_shortcuts" else window.about_action).trigger()
+            _spin(app, 0.5)
+            window.help_dialog.grab().save(str(path))
+            window.help_dialog.accept()
+        written.append(path)
+        print(f"wrote {path}")
     window.close()
     return 0 if written else 1
 

@@ -1,8 +1,10 @@
 """How far the clean-up should turn a joint from its predicted rotation towards RSMT's swing
 (`inference.rsmt.postprocess.SWING_SHARE`): the app's pipeline ("rsmt+cleanup" of `python main.py evaluate`)
-at several shares, on the Bandai Namco model's benchmark windows, beside interpolation.
+at several shares, on a model's benchmark windows (the Bandai Namco model's by default; humanoid3d's are the
+embedded clips), beside interpolation.
 
-    python scripts/swing_share.py [--split train|test] [--shares 0 0.25 0.5 0.75 1] [--lengths 20 40]
+    python scripts/swing_share.py [--model bandai|humanoid3d] [--split train|test] [--shares 0 0.25 0.5 0.75 1]
+                                  [--lengths 20 40]
 
 Choose on the training windows (the default); the held-out ones are for reporting.
 """
@@ -20,6 +22,7 @@ os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=("bandai", "humanoid3d"), default="bandai")
     parser.add_argument("--split", choices=("train", "test"), default="train")
     parser.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[20, 40])
@@ -29,10 +32,11 @@ def main() -> int:
     from training.benchmark import interpolation_method, run_benchmark, sampler_method
     from transition_landing import model_windows, print_rows
 
-    sampler, data = model_windows(str(MODEL_DIRS["bandai"]), "bandai-namco", args.split)
+    sampler, data = model_windows(str(MODEL_DIRS[args.model]), "bandai-namco" if args.model == "bandai" else "embedded",
+                                  args.split)
     methods = {"interpolation": interpolation_method(data.parents)}
     methods |= {f"share {s:g}": sampler_method(sampler, data, pipeline="app", swing_share=s) for s in args.shares}
-    print(f"{data.num_windows} {args.split} windows of the Bandai Namco data, the app's clean-up at each share")
+    print(f"{data.num_windows} {args.split} windows of the {args.model} model's data, the app's clean-up at each share")
     print_rows(run_benchmark(data, methods, lengths=tuple(args.lengths)))
     return 0
 

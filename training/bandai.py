@@ -37,6 +37,7 @@ from motion.skeleton import Skeleton
 NAME = "bandai-namco"  # --data NAME: the shared copy
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "bandai-namco-1"
 FILE_NAME = re.compile(r"^dataset-1_(?P<content>[^_]+)_(?P<style>[^_]+)_(?P<take>\d+)$")
+LICENCE = "CC BY-NC 4.0, non-commercial use only"  # what every network trained on it carries (LICENSE.md beside it)
 LICENSE_NOTE = ("Bandai Namco Research Motion Dataset 1, (c) 2022 Bandai Namco Research Inc., "
                 "CC BY-NC 4.0 (https://creativecommons.org/licenses/by-nc/4.0/): non-commercial use only")
 
@@ -163,7 +164,8 @@ def bandai_dataset(folder: Path, augmented: bool = True, seed: int = 0, clips: l
         try:
             if data is None:
                 roles = roles_for(m.skeleton, str(c.path))
-                data = MotionDataset(roles, m.skeleton.offsets[list(roles.source_index)], 1.0)
+                data = MotionDataset(roles, m.skeleton.offsets[list(roles.source_index)], 1.0, licence=LICENCE,
+                                     attribution=LICENSE_NOTE)
             seq = make_sequence(m, data.roles, 1.0, c.style, c.name)
         except JointRolesError as e:
             raise MotionFileError(c.path, str(e).split(": ", 1)[-1]) from None

@@ -86,6 +86,8 @@ class MotionDataset:
     scale: float  # dataset units per source unit
     train: list[Sequence] = field(default_factory=list)
     test: list[Sequence] = field(default_factory=list)
+    licence: str | None = None  # terms that what is trained on the data carries (`models.write_licence`)
+    attribution: str | None = None  # whose data it is, as its licence asks it to be credited
 
     @property
     def styles(self) -> list[str]:

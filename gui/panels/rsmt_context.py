@@ -4,14 +4,17 @@ job runner of their own (RSMT work never delays file loads; one worker thread, s
 generator concurrently).
 
 `context_for(window)` finds or makes the window's one context. The weights folder is the setting
-"rsmt/models_dir" (default: assets/rsmt_lite); when it holds no complete model the panels say
-"no trained RSMT weights found" and disable their actions.
+"rsmt/models_dir" (default: assets/rsmt_lite), chosen from Models > Transition model (`gui.model_menu`) or the
+Transition panel's "Weights folder..."; when it holds no complete model the panels say "no trained RSMT
+weights found" and disable their actions. A model whose folder names a licence (`models.model_licence`) says
+it in every panel's status line.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtWidgets import QFileDialog
 
 from gui.workers import JobRunner
 from inference.rsmt.transition import TransitionGenerator
@@ -63,12 +66,28 @@ class RSMTContext(QObject):
             return f"loading RSMT weights from {self.models_dir} ..."
         if self.generator is None:
             return f"{NO_WEIGHTS}: {self.error}"
-        return f"RSMT weights: {self.models_dir}"
+        return f"RSMT weights: {self.models_dir}" + (f" ({self.licence})" if self.licence else "")
+
+    @property
+    def licence(self) -> str | None:
+        """The licence the weights folder names (`inference.rsmt.models.model_licence`), None when it names none."""
+        from inference.rsmt.models import model_licence
+
+        return model_licence(self.models_dir)
 
     def set_models_dir(self, folder: str | Path) -> None:
         self.models_dir = Path(folder)
         self.window.settings.setValue(SETTING, str(self.models_dir))
+        if self.licence:
+            self.window.log_message(f"RSMT weights {self.models_dir}: {self.licence} (see its LICENSE.md); "
+                                    "transitions made with it carry that licence")
         self.reload()
+
+    def choose_folder(self, parent) -> None:
+        """Ask for a weights folder (a model trained with `python main.py train ... --out DIR`) and use it."""
+        folder = QFileDialog.getExistingDirectory(parent, "RSMT weights folder", str(self.models_dir))
+        if folder:
+            self.set_models_dir(folder)
 
     def reload(self) -> None:
         from inference.rsmt.models import missing_rsmt_files

@@ -42,6 +42,16 @@ def build_library(generator, clips: dict, folder=None):
     return named + styles + custom, problems + bad, library, maps
 
 
+def named_styles_hint() -> str:
+    """For a model without named styles: which shipped models have them (Models > Transition model)."""
+    from inference.rsmt.models import MODEL_DIRS
+    from inference.rsmt.style_library import LIBRARY_FILE
+
+    named = [n for n, folder in MODEL_DIRS.items() if (folder / LIBRARY_FILE).is_file()]
+    return (f"; this model has no named styles (angry, old...): Models > Transition model > {' or '.join(named)}"
+            if named else "")
+
+
 def style_colour(index: int, count: int):
     """The map colour of the index-th of `count` named styles (hues around the wheel)."""
     return pg.intColor(index, hues=max(count, 1), values=1, maxValue=255, minValue=150)
@@ -153,7 +163,8 @@ class StylePanel(QWidget):
         self.map = StyleMap(np.stack([s.code for s in styles])) if styles else None
         for p in problems:
             self.window.log_message(f"styles: skipped {p}")
-        self.status.setText(f"{len(styles)} styles" + (f" ({len(problems)} skipped, see Log)" if problems else ""))
+        self.status.setText(f"{len(styles)} styles" + (f" ({len(problems)} skipped, see Log)" if problems else "")
+                            + ("" if self.library is not None else named_styles_hint()))
         self._refill(picked)
 
     def _refill(self, picked: str | None = None) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from gui.joint_map_dialog import JointMapDialog
@@ -95,7 +95,7 @@ class TransitionPanel(QWidget):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         folder = QPushButton("Weights folder...", self)
-        folder.clicked.connect(self._choose_folder)
+        folder.clicked.connect(lambda: self.ctx.choose_folder(self))
         self.source = self._clip_choice("source")
         self.target = self._clip_choice("target")
         self.length = QSpinBox(self)
@@ -340,11 +340,6 @@ class TransitionPanel(QWidget):
                 label = self.backend.currentText()
                 self.window.statusBar().showMessage(f"Transitions run on {label}", 10_000)
                 self.window.log_message(f"Transition panel: switched from PyTorch to {label} (ready)")
-
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "RSMT weights folder", str(self.ctx.models_dir))
-        if folder:
-            self.ctx.set_models_dir(folder)
 
     # -- generating ----------------------------------------------------------------------------------------
     def request(self):

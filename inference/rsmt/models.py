@@ -28,6 +28,9 @@ DEFAULT_RSMT_DIR = ASSETS_DIR / "rsmt_lite"
 # The shipped models by name (`--model NAME`): the DeepMimic humanoid3d clips' model and the one trained on the
 # Bandai Namco stylised motion capture (training.bandai; CC BY-NC 4.0, see its LICENSE.md).
 MODEL_DIRS = {"humanoid3d": DEFAULT_RSMT_DIR, "bandai": ASSETS_DIR / "rsmt_bandai"}
+MODEL_TITLES = {"humanoid3d": "humanoid3d: the DeepMimic clips (its styles are its 15 clips)",
+                "bandai": "bandai: Bandai Namco motion capture (15 named styles: angry, old, tired...)"}
+LICENCE_FILE = "LICENSE.md"
 RSMT_NETWORKS = ("phase", "manifold", "sampler")  # file stems of a model folder
 TRANSITION_NETWORKS = ("phase", "sampler")  # what generating a transition needs
 _KINDS = {"phase": "rsmt_phase", "manifold": "rsmt_manifold", "sampler": "rsmt_sampler"}
@@ -37,6 +40,35 @@ def rsmt_files(folder: str | Path, networks: tuple[str, ...] = TRANSITION_NETWOR
     """The weight files (safetensors, json) of `networks` in `folder`."""
     folder = Path(folder)
     return [folder / f"{n}{ext}" for n in networks for ext in (".safetensors", ".json")]
+
+
+def model_licence(folder: str | Path | None) -> str | None:
+    """The licence a model folder's LICENSE.md names on its "Licence: ..." line, None for a folder without one.
+    Why: weights trained on data under terms of their own carry those terms (the Bandai Namco model: CC BY-NC
+    4.0), and whoever picks the model must see them where they pick it, not only in the folder."""
+    path = Path(folder) / LICENCE_FILE if folder is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Licence:")), None)
+
+
+def write_licence(folder: str | Path, licence: str, attribution: str) -> bool:
+    """Give a folder of weights trained on licensed data a LICENSE.md naming the licence (what `model_licence`
+    reads) and crediting the data; False (nothing written) when the folder has a LICENSE.md already: a notice
+    written by hand (the shipped models') is kept."""
+    from motion.atomic import atomic_write
+
+    path = Path(folder) / LICENCE_FILE
+    if path.exists():
+        return False
+    with atomic_write(path, "w") as f:
+        f.write(f"# Licence of the files in this folder\n\nLicence: {licence}\n\nTrained on {attribution}. These "
+                "weights, and anything made with them, carry that licence.\n")
+    return True
 
 
 def missing_rsmt_files(folder: str | Path, networks: tuple[str, ...] = TRANSITION_NETWORKS) -> list[Path]:

@@ -101,3 +101,23 @@ def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
     p.pick(1)
     assert p.ctx.style.name == library.names[1]
     w.close()
+
+
+def test_models_menu_picks_a_shipped_model_and_shows_its_licence(qtbot, panel):
+    """Models > Transition model: the shipped models by name, the entry of the folder in use checked ("other"
+    for these random weights); the Styles panel of a model without named styles says where they are. Picking
+    the Bandai Namco model loads it, and every RSMT panel's status line and the Log name its licence."""
+    from inference.rsmt.models import MODEL_DIRS
+
+    w = panel.window
+    actions = w.model_actions
+    assert set(actions) == {*MODEL_DIRS, "other"} and actions["other"].isChecked()
+    assert "CC BY-NC 4.0" in actions["bandai"].text() and "CC BY-NC" not in actions["humanoid3d"].text()
+    assert "no named styles" in panel.status.text() and "Models > Transition model > bandai" in panel.status.text()
+    actions["bandai"].trigger()
+    assert panel.ctx.models_dir == MODEL_DIRS["bandai"] and actions["bandai"].isChecked()
+    qtbot.waitUntil(lambda: panel.ctx.ready, timeout=60_000)
+    assert panel.ctx.status_text().endswith("(CC BY-NC 4.0, non-commercial use only)")
+    assert "CC BY-NC 4.0" in w.log.toPlainText()
+    qtbot.waitUntil(lambda: panel.library is not None and panel.ctx.jobs.active_count() == 0, timeout=120_000)
+    assert "no named styles" not in panel.status.text()

@@ -108,3 +108,25 @@ def test_bad_input_exit_2(weights, tmp_path, capsys, args, message):
     code, _, err = run_cli(capsys, *flat)
     assert code == 2
     assert err.startswith("error: ") and message in err
+
+
+def test_a_weights_folder_that_names_a_licence_is_announced(weights, tmp_path, capsys):
+    """A model folder whose LICENSE.md names a licence (`models.model_licence`; the shipped Bandai Namco model's:
+    CC BY-NC 4.0) is announced on stderr by the commands that make motion with it; other folders are not."""
+    import shutil
+
+    from inference.rsmt.models import MODEL_DIRS, model_licence
+
+    assert model_licence(MODEL_DIRS["bandai"]) == "CC BY-NC 4.0, non-commercial use only"
+    assert model_licence(MODEL_DIRS["humanoid3d"]) is None
+    licensed = tmp_path / "licensed"
+    shutil.copytree(weights, licensed)
+    (licensed / "LICENSE.md").write_text("# Terms\n\nLicence: CC BY-NC 4.0, non-commercial use only\n")
+    request = ["--source", "humanoid3d_walk:30", "--target", "humanoid3d_run:2", "--length", 10, "--backend", "torch"]
+    code, _, err = run_cli(capsys, *request, "--out", tmp_path / "a.bvh", "--weights", licensed)
+    assert code == 0, err
+    assert f"note: {licensed}: CC BY-NC 4.0, non-commercial use only" in err
+    code, _, err = run_cli(capsys, *request, "--out", tmp_path / "b.bvh", "--weights", weights)
+    assert code == 0 and "licence" not in err
+    (licensed / "LICENSE.md").write_text("no licence line here\n")
+    assert model_licence(licensed) is None

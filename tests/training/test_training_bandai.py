@@ -104,3 +104,18 @@ def test_the_shared_copy_by_name():
         pytest.skip(f"the shared Bandai Namco data set is absent ({B.SHARED})")
     clips = B.read_clips(B.resolve(B.NAME))
     assert len(clips) == 174 and len({c.style for c in clips}) == 15
+
+
+def test_weights_trained_on_the_data_carry_its_licence(tmp_path, capsys):
+    """`train --data` on Bandai Namco clips writes a LICENSE.md naming CC BY-NC 4.0 beside the weights (what the
+    app and `transition` read back and announce), and keeps one that is there already."""
+    from inference.rsmt.models import model_licence
+
+    out = tmp_path / "phase"
+    assert cli.main(["train", "phase", "--data", str(DATA), "--steps", "1", "--out", str(out)]) == 0
+    assert model_licence(out) == B.LICENCE == "CC BY-NC 4.0, non-commercial use only"
+    assert "Bandai Namco Research Inc." in (out / "LICENSE.md").read_text()
+    assert "LICENSE.md says so" in capsys.readouterr().err
+    (out / "LICENSE.md").write_text("# Ours\n\nLicence: CC BY-NC 4.0, non-commercial use only\n")
+    assert cli.main(["train", "phase", "--data", str(DATA), "--steps", "1", "--out", str(out)]) == 0
+    assert (out / "LICENSE.md").read_text().startswith("# Ours") and "(kept)" in capsys.readouterr().err
