@@ -1,7 +1,8 @@
 """`styles build --data bandai-namco|DIR [--weights DIR] [--seed S]` writes the model's named style library
 (`inference.rsmt.style_library`: one style per style label of the training split, the medoid of its 120-frame
-windows, plus every window's code) to WEIGHTS/styles.npz; `styles list [--weights DIR] [--json]` lists it.
-`transition --style NAME` then takes a style by its label."""
+windows, plus every window's code) to WEIGHTS/styles.npz; `styles list [--weights DIR] [--json]` lists it, with
+how often each style was recognised in the model's evaluation when WEIGHTS/evaluation.json holds one
+(`evaluate --style-accuracy --json`). `transition --style NAME` then takes a style by its label."""
 from __future__ import annotations
 
 from collections import Counter
@@ -21,7 +22,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from inference.rsmt.models import load_rsmt
-    from inference.rsmt.style_library import LIBRARY_FILE, model_library
+    from inference.rsmt.style_library import (EVALUATION_FILE, LIBRARY_FILE, model_library,
+                                               style_recognition)
     from inference.rsmt.transition import TransitionError, TransitionGenerator
     from inference.weights import WeightsError
     from training.style_library import build_library
@@ -42,14 +44,23 @@ def run(args) -> int:
             library = model_library(model)
             if library is None:
                 raise UserError(f"{model.folder}: no {LIBRARY_FILE} (make it with `styles build --data ...`)")
+        recognised = style_recognition(model.folder)
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
     windows = Counter(library.clip_styles)
-    rows = [{"style": n, "windows": windows[n], "medoid": m} for n, m in zip(library.names, library.medoids)]
+    rows = [{"style": n, "windows": windows[n], "medoid": m,
+             "recognised": ({"hits": recognised[n].hits, "transitions": recognised[n].transitions,
+                             "interpolation": recognised[n].baseline} if n in recognised else None)} for n, m in zip(library.names, library.medoids)]
     if args.json:
         print_json({"library": str(model.folder / LIBRARY_FILE), "styles": rows})
     else:
         print(f"{model.folder / LIBRARY_FILE}: {len(rows)} styles from {len(library.clip_names)} training windows")
         for r in rows:
-            print(f"  {r['style']:<16} {r['windows']:>4} windows   medoid {r['medoid']}")
+            seen = recognised.get(r["style"])
+            print((f"  {r['style']:<16} {r['windows']:>4} windows   medoid {r['medoid']:<44}"
+                   + (f" {seen.text()} (interpolation {seen.baseline})" if seen else "")).rstrip())
+        if recognised:
+            print(f"recognised: how many of the model's transitions between held-out 'normal' keyframes asked for the "
+                  f"style its evaluation's style classifier called that style ({EVALUATION_FILE}; chance "
+                  f"{next(iter(recognised.values())).chance:.0%})")
     return 0

@@ -1,8 +1,9 @@
 """Style panel: the style library (the model's named styles when it has a library,
-`inference.rsmt.style_library`; one style per library clip the model can read; custom styles saved in the user's
-data folder), a 2-D PCA map of their style codes where a click picks a style (named styles in one colour each,
-with the codes of their training windows as small dots of the same colour), a blend of two styles, and
-save/load of custom styles (`inference.rsmt.styles`). The picked style is what the Transition panel uses."""
+`inference.rsmt.style_library`, each with how often the model's evaluation recognised it; one style per library
+clip the model can read; custom styles saved in the user's data folder), a 2-D PCA map of their style codes where
+a click picks a style (named styles in one colour each, with the codes of their training windows as small dots of
+the same colour), a blend of two styles, and save/load of custom styles (`inference.rsmt.styles`). The picked
+style is what the Transition panel uses."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,21 +26,27 @@ def short_name(style: str) -> str:
 
 def build_library(generator, clips: dict, folder=None):
     """Job: (styles, problems, the model's StyleLibrary or None, {clip style name: (map line, pairs)} for the
-    clips on other rigs, retargeted onto the model's skeleton to be encoded): its named styles, the clips'
-    and the custom style files'."""
+    clips on other rigs, retargeted onto the model's skeleton to be encoded, {named style: StyleRecognition}
+    from the model's evaluation): its named styles, the clips' and the custom style files'."""
     from gui.panels.transition_panel import map_text
-    from inference.rsmt.style_library import library_styles
+    from inference.rsmt.style_library import library_styles, style_recognition
     from inference.rsmt.styles import clip_styles, load_custom_styles
+    from inference.rsmt.transition import TransitionError
 
     named, library = library_styles(generator)
     styles, problems = clip_styles(generator, clips)
+    try:
+        recognised = style_recognition(generator.model.folder) if library is not None else {}
+    except TransitionError as e:
+        recognised = {}
+        problems.append(str(e))
     custom, bad = load_custom_styles(generator, folder)
     maps = {}
     for s in styles:
         used = generator.on_model(clips[s.name], "style")[1]  # cached by clip_styles' retarget
         if used is not None:
             maps[s.name] = map_text(used, clips[s.name].skeleton, edited=False)
-    return named + styles + custom, problems + bad, library, maps
+    return named + styles + custom, problems + bad, library, maps, recognised
 
 
 def named_styles_hint() -> str:
@@ -87,6 +94,7 @@ class StylePanel(QWidget):
         self.map = None
         self.library = None  # the model's inference.rsmt.style_library.StyleLibrary, if it has one
         self.maps: dict[str, tuple[str, str]] = {}  # clip style -> (map line, pairs) for clips on other rigs
+        self.recognised: dict = {}  # named style -> StyleRecognition, from the model's evaluation.json
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.list = QListWidget(self)
@@ -157,7 +165,7 @@ class StylePanel(QWidget):
     def _built(self, outcome) -> None:
         from inference.rsmt.styles import StyleMap
 
-        styles, problems, self.library, self.maps = outcome
+        styles, problems, self.library, self.maps, self.recognised = outcome
         picked = self.ctx.style.name if self.ctx.style is not None else None
         self.styles = list(styles)
         self.map = StyleMap(np.stack([s.code for s in styles])) if styles else None
@@ -172,9 +180,12 @@ class StylePanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for s in self.styles:
-            line, pairs = self.maps.get(s.name, ("", ""))
+            line, tip = self.maps.get(s.name, ("", ""))
+            seen = self.recognised.get(s.name) if s.origin == "style" else None
+            if seen is not None:
+                line, tip = seen.text(), seen.explanation(s.name)
             self.list.addItem(f"{s.name}  [{s.origin}{', ' + line if line else ''}]")
-            self.list.item(self.list.count() - 1).setToolTip(pairs)
+            self.list.item(self.list.count() - 1).setToolTip(tip)
         row = names.index(picked) if picked in names else -1
         self.list.setCurrentRow(row)
         self.list.blockSignals(False)

@@ -11,6 +11,7 @@ file also holds every window's code with its clip and label (`clip_codes`) and e
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from inference.rsmt.transition import StyleFeatures, TransitionError
 
 LIBRARY_FILE = "styles.npz"
 FORMAT = "motion-studio-style-library/1"
+EVALUATION_FILE = "evaluation.json"  # the model's `evaluate --style-accuracy --json`, kept beside its weights
+APP_PIPELINE = "rsmt+cleanup"  # the evaluation's method that makes transitions as the app does
 
 
 @dataclass
@@ -69,6 +72,46 @@ def model_library(model) -> StyleLibrary | None:
     """The style library beside a model's weights (`RSMTModel.folder`), None when it has none."""
     path = Path(model.folder) / LIBRARY_FILE if model.folder is not None else None
     return StyleLibrary.load(path) if path is not None and path.is_file() else None
+
+
+@dataclass(frozen=True)
+class StyleRecognition:
+    """How often the model's transitions asked for a style came out as that style, from its evaluation: 40-frame
+    transitions between held-out `normal` windows, judged by a style classifier fitted on the training split
+    (`training.style_classifier.style_accuracy`); `baseline` is how often interpolation, which has no style,
+    is called that style on the same windows."""
+    hits: int
+    transitions: int
+    baseline: int
+    chance: float  # 1 / number of styles
+
+    def text(self) -> str:
+        return f"recognised {self.hits}/{self.transitions}"
+
+    def explanation(self, style: str) -> str:
+        return (f"In this model's evaluation ({EVALUATION_FILE}) a style classifier called {self.hits} of "
+                f"{self.transitions} transitions between held-out 'normal' keyframes asked for '{style}' "
+                f"'{style}' (interpolation, which has no style: {self.baseline}; chance: {self.chance:.0%}).")
+
+
+def style_recognition(folder: str | Path | None) -> dict[str, StyleRecognition]:
+    """{style: StyleRecognition} of the app's pipeline from the evaluation beside a model's weights; {} when the
+    folder holds none or it measured no style accuracy. TransitionError naming the file when it is unreadable."""
+    path = Path(folder) / EVALUATION_FILE if folder is not None else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            measured = json.load(f).get("style_accuracy")
+        if measured is None:
+            return {}
+        hits = {(r["method"], r["style"]): (round(float(r["fraction"]) * int(r["transitions"])), int(r["transitions"]))
+                for r in measured["rows"]}
+        return {style: StyleRecognition(n_hits, n, hits.get(("interpolation", style), (0, n))[0],
+                                        float(measured["chance"]))
+                for (method, style), (n_hits, n) in hits.items() if method == APP_PIPELINE}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+        raise TransitionError(f"{path}: not an evaluation with style accuracy ({type(e).__name__}: {e})") from None
 
 
 def library_styles(generator, backend: str = "torch") -> tuple[list, StyleLibrary | None]:

@@ -79,12 +79,14 @@ def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
     import cli
     from inference.rsmt.models import random_rsmt_weights
     from inference.rsmt.style_library import StyleLibrary
+    from tests.inference.test_style_library import write_evaluation
 
     monkeypatch.setenv("MOTION_STUDIO_DATA", str(tmp_path / "data"))
     folder = tmp_path / "model"
     random_rsmt_weights(folder, seed=4)
     assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder)]) == 0
     library = StyleLibrary.load(folder / "styles.npz")
+    write_evaluation(folder, {library.names[1]: (4, 0)})
     w, _ = make_window(qtbot, tmp_path, folder)
     p = w.findChild(StylePanel)
     if p is None:
@@ -95,6 +97,9 @@ def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
     assert [s.name for s in p.styles[:len(library.names)]] == library.names
     assert {s.origin for s in p.styles[:len(library.names)]} == {"style"}
     assert p.list.item(0).text() == f"{library.names[0]}  [style]"
+    # how often the model's evaluation recognised a named style, and what that means, in its tooltip
+    assert p.list.item(1).text() == f"{library.names[1]}  [style, recognised 4/10]"
+    assert "interpolation, which has no style: 0" in p.list.item(1).toolTip()
     brushes = [b.color().name() for b in p.scatter.data["brush"]]
     assert len(set(brushes[:len(library.names)])) == len(library.names)  # one colour per named style
     assert len(p.windows_scatter.data) == len(library.clip_codes)

@@ -9,7 +9,8 @@ import pytest
 
 import cli
 from inference.rsmt.models import load_rsmt, random_rsmt_weights
-from inference.rsmt.style_library import LIBRARY_FILE, StyleLibrary
+from inference.rsmt.style_library import (EVALUATION_FILE, LIBRARY_FILE, StyleLibrary, StyleRecognition,
+                                          style_recognition)
 from inference.rsmt.styles import style_codes
 from inference.rsmt.transition import TransitionError, TransitionGenerator
 from motion.bvh import read_bvh
@@ -53,6 +54,41 @@ def test_list_and_transition_by_name(model_dir, tmp_path, capsys):
     assert a.shape == b.shape and not np.allclose(a, b)  # the style reaches the frames
 
 
+def write_evaluation(folder, recognised: dict[str, tuple[int, int]], transitions: int = 10) -> None:
+    """An evaluation.json as `evaluate --style-accuracy --json` writes it, with only what the reader needs:
+    {style: (hits of the app's pipeline, hits of interpolation)}."""
+    rows = [{"method": method, "style": style, "fraction": hits / transitions, "transitions": transitions}
+            for style, pair in recognised.items() for method, hits in zip(("interpolation", "rsmt+cleanup"),
+                                                                           pair[::-1])]
+    (folder / EVALUATION_FILE).write_text(json.dumps({"rows": [], "style_accuracy": {
+        "classifier": {}, "rows": rows, "chance": 1 / 15}}))
+
+
+def test_list_shows_how_often_each_style_was_recognised(model_dir, capsys):
+    """`styles list` names, per named style, how often the model's evaluation (evaluation.json beside the
+    weights) recognised its transitions, beside interpolation's count; a broken file is named (exit 2)."""
+    name = "humanoid3d_backflip"
+    write_evaluation(model_dir, {name: (3, 1)})
+    try:
+        assert style_recognition(model_dir)[name] == StyleRecognition(3, 10, 1, 1 / 15)
+        assert cli.main(["styles", "list", "--weights", str(model_dir)]) == 0
+        out = capsys.readouterr().out
+        assert f"{name}" in out and "recognised 3/10 (interpolation 1)" in out and "chance 7%" in out
+        assert cli.main(["styles", "list", "--weights", str(model_dir), "--json"]) == 0
+        rows = {r["style"]: r["recognised"] for r in json.loads(capsys.readouterr().out)["styles"]}
+        assert rows[name] == {"hits": 3, "transitions": 10, "interpolation": 1}
+        assert rows["humanoid3d_walk"] is None
+        (model_dir / EVALUATION_FILE).write_text('{"style_accuracy": {"rows": [{"method": "rsmt+cleanup"}]}}')
+        assert cli.main(["styles", "list", "--weights", str(model_dir)]) == 2
+        assert f"error: {model_dir / EVALUATION_FILE}: not an evaluation with style accuracy" in \
+            capsys.readouterr().err
+        (model_dir / EVALUATION_FILE).write_text('{"rows": []}')  # an evaluation without style accuracy
+        assert style_recognition(model_dir) == {}
+    finally:
+        (model_dir / EVALUATION_FILE).unlink()
+    assert style_recognition(model_dir) == {} and style_recognition(None) == {}
+
+
 def test_bad_library_file_is_named(tmp_path):
     bad = tmp_path / LIBRARY_FILE
     bad.write_bytes(b"not a zip")
@@ -84,3 +120,8 @@ def test_the_shipped_bandai_model_names_its_styles_and_skeleton():
     assert len(model_library(model).names) == 15
     features = model_library(model).style("angry")
     assert features.features.shape == (model.cfg.style_frames - 1, 21, 12)
+    # its evaluation ships beside it: every style but the transitions' own ('normal') with its recognition
+    recognised = style_recognition(model.folder)
+    assert set(recognised) == set(model_library(model).names) - {"normal"}
+    assert all(0 <= r.hits <= r.transitions and 0 <= r.baseline <= r.transitions and r.chance == 1 / 15
+               for r in recognised.values())
