@@ -48,9 +48,9 @@ def run(args) -> int:
     except (WeightsError, TransitionError) as e:
         raise UserError(str(e)) from None
     windows = Counter(library.clip_styles)
-    rows = [{"style": n, "windows": windows[n], "medoid": m,
-             "recognised": ({"hits": recognised[n].hits, "transitions": recognised[n].transitions,
-                             "interpolation": recognised[n].baseline} if n in recognised else None)} for n, m in zip(library.names, library.medoids)]
+    rows = [{"style": n, "windows": windows[n], "medoid": m, "recognised": None if (r := recognised.get(n)) is None
+             else {"hits": r.hits, "transitions": r.transitions, "interpolation": r.baseline}}
+            for n, m in zip(library.names, library.medoids)]
     if args.json:
         print_json({"library": str(model.folder / LIBRARY_FILE), "styles": rows})
     else:
@@ -60,7 +60,8 @@ def run(args) -> int:
             print((f"  {r['style']:<16} {r['windows']:>4} windows   medoid {r['medoid']:<44}"
                    + (f" {seen.text()} (interpolation {seen.baseline})" if seen else "")).rstrip())
         if recognised:
-            print(f"recognised: how many of the model's transitions between held-out 'normal' keyframes asked for the "
-                  f"style its evaluation's style classifier called that style ({EVALUATION_FILE}; chance "
-                  f"{next(iter(recognised.values())).chance:.0%})")
+            one = next(iter(recognised.values()))
+            print(f"recognised: of {one.transitions} transitions between held-out 'normal' keyframes asked for the "
+                  f"style, how many the style classifier of the model's evaluation ({EVALUATION_FILE}) called that "
+                  f"style; chance {one.chance:.0%}")
     return 0
