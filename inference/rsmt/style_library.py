@@ -107,8 +107,7 @@ def style_recognition(folder: str | Path | None) -> dict[str, StyleRecognition]:
             return {}
         hits = {(r["method"], r["style"]): (round(float(r["fraction"]) * int(r["transitions"])), int(r["transitions"]))
                 for r in measured["rows"]}
-        return {style: StyleRecognition(n_hits, n, hits.get(("interpolation", style), (0, n))[0],
-                                        float(measured["chance"]))
+        return {style: StyleRecognition(n_hits, n, hits[("interpolation", style)][0], float(measured["chance"]))
                 for (method, style), (n_hits, n) in hits.items() if method == APP_PIPELINE}
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
         raise TransitionError(f"{path}: not an evaluation with style accuracy ({type(e).__name__}: {e})") from None

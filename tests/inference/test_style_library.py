@@ -82,6 +82,11 @@ def test_list_shows_how_often_each_style_was_recognised(model_dir, capsys):
         assert cli.main(["styles", "list", "--weights", str(model_dir)]) == 2
         assert f"error: {model_dir / EVALUATION_FILE}: not an evaluation with style accuracy" in \
             capsys.readouterr().err
+        # without interpolation's row there is no baseline to show: an error, not a made-up count
+        (model_dir / EVALUATION_FILE).write_text('{"style_accuracy": {"chance": 0.1, "rows": [{"method": '
+                                                 '"rsmt+cleanup", "style": "x", "fraction": 0.5, "transitions": 10}]}}')
+        with pytest.raises(TransitionError, match="not an evaluation with style accuracy"):
+            style_recognition(model_dir)
         (model_dir / EVALUATION_FILE).write_text('{"rows": []}')  # an evaluation without style accuracy
         assert style_recognition(model_dir) == {}
     finally:
