@@ -20,7 +20,8 @@ DEFAULT_SEEDS, DEFAULT_LENGTHS = (0,), (30,)
 class BakeItem:
     """source / target: CLIP[:FRAME] specs (embedded clip name or motion file; default frames: the source's
     last, the target's first); style: a clip spec or a saved style code (.npy/.json), "" for the source
-    clip; seed: noise seed; length: generated frames at 30 fps."""
+    clip; seed: 0 for the transition the evaluation scores, others for variations of it; length: generated
+    frames at 30 fps."""
 
     source: str
     target: str

@@ -186,7 +186,7 @@ def run(args) -> int:
             methods["rsmt+cleanup"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
         rows = run_benchmark(data, methods, lengths=tuple(args.lengths), by_clip=args.by_clip)
         recon = _manifold_reconstruction(args, phase_path, phase_fn, held_out) if args.manifold else None
-        styles = _style_accuracy(args, dataset, data, sampler) if args.style_accuracy else None
+        styles = _style_accuracy(args, dataset, data, sampler, sampler_path) if args.style_accuracy else None
     except ValueError as e:
         raise UserError(f"{sampler_path or args.data}: {e}") from None
     windows = Counter(data.style_names[s] for s in data.window_styles)
@@ -256,8 +256,15 @@ def _print_table(rows: list[dict]) -> None:
         print(f"{r['method']:<14} {r['length']:>6} " + " ".join(f"{r[c]:>10.4f}" for c in COLUMNS))
 
 
-def _style_accuracy(args, dataset, data, sampler) -> dict:
-    """{"classifier": its accuracy report, "rows": style_accuracy rows, "chance"} (training.style_classifier)."""
+def _style_accuracy(args, dataset, data, sampler, sampler_path: str | None) -> dict:
+    """{"classifier": its accuracy report, "rows": style_accuracy rows, "chance"} (training.style_classifier).
+    Methods: interpolation; the sampler with a random training clip of the style per transition, raw and
+    cleaned up; and, when a style library lies beside the sampler, its named style's code through the clean-up
+    (`style_library.NAMED_STYLE`: what `transition --style NAME` makes, the rate the Styles panel shows)."""
+    from pathlib import Path
+
+    from inference.rsmt.style_library import LIBRARY_FILE, NAMED_STYLE, StyleLibrary
+    from inference.rsmt.transition import TransitionError
     from training.benchmark import interpolation_method, sampler_method
     from training.style_classifier import style_accuracy, train_classifier
 
@@ -267,6 +274,17 @@ def _style_accuracy(args, dataset, data, sampler) -> dict:
         methods["rsmt"] = lambda sub, style: sampler_method(sampler, sub, seed=args.seed, style=style)
         methods["rsmt+cleanup"] = lambda sub, style: sampler_method(sampler, sub, seed=args.seed, pipeline="app",
                                                                    style=style)
+        library_path = Path(sampler_path).with_name(LIBRARY_FILE)
+        if library_path.is_file():
+            try:
+                library = StyleLibrary.load(library_path)
+            except TransitionError as e:
+                raise UserError(str(e)) from None
+            missing = [n for n in data.style_names if n not in library.names]
+            if missing:
+                raise UserError(f"{library_path}: no named style {missing[0]!r} of the data")
+            methods[NAMED_STYLE] = lambda sub, style: sampler_method(
+                sampler, sub, pipeline="app", style_features=library.style(sub.style_names[style]).features)
     rows = style_accuracy(data, classifier, methods)
     return {"classifier": report, "rows": rows, "chance": 1.0 / len(dataset.styles)}
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QSpinBox, QVBoxLayout, QWidget)
 
 from gui.loading import clip_from_motion
-from gui.panels.rsmt_context import context_for
+from gui.panels.rsmt_context import context_for, seed_box
 from inference.backends.base import APP_BACKENDS, LABELS
 from inference.rsmt.sequence import Junction, Sequence, TrackClip, render_sequence
 from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH
@@ -106,9 +106,7 @@ class SequenceEditor(QWidget):
         self.length = QSpinBox(self)
         self.length.setRange(MIN_LENGTH, MAX_LENGTH)
         self.length.setToolTip("Generated frames of this transition (at 30 fps)")
-        self.seed = QSpinBox(self)
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Noise seed of this transition: same seed, same frames")
+        self.seed = seed_box(self)
         self.style_box = QComboBox(self)
         self.style_box.setToolTip("Style of this transition: a library clip, or the clip before it")
         self.backend = QComboBox(self)

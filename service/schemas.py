@@ -60,7 +60,8 @@ class TransitionBody(Strict):
     target_frame: int = 0
     length: int = Field(30, ge=MIN_LENGTH, le=MAX_LENGTH)
     style: Style | None = None
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: int = Field(0, ge=0, le=2**32 - 1,
+                      description="0: the transition the evaluation scores; any other seed: a variation of it")
     backend: Literal[APP_BACKENDS] = "torch"  # type: ignore[valid-type]
 
 

@@ -124,10 +124,13 @@ def dataset_benchmark(data, scored: list, phase_fn=None, units_per_cm: float = 1
 
 
 def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network",
-                   style: int | None = None, swing_share: float = SWING_SHARE) -> Method:
+                   style: int | None = None, swing_share: float = SWING_SHARE,
+                   style_features: np.ndarray | None = None) -> Method:
     """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
     style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style, or with
-    `style` (an index into data.style_names) a clip of that style whatever the window's.
+    `style` (an index into data.style_names) a clip of that style whatever the window's, or with
+    `style_features` (T, J, 12: pos, vel, 6D rotation, `StyleFeatures.features`) that one clip for every window
+    (a named style of the model's library, as `transition --style NAME` uses it).
     pipeline: "network" (the raw outputs, as RSMT's benchmark) or "app" (post-processed and landed on the
     target keyframe, as the app's transitions: see the module docstring); swing_share: the "app" pipeline's
     (postprocess.swing_to_positions' share; default the app's own)."""
@@ -137,15 +140,19 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
 
     if data.style_clips is None or "phase" not in data.windows:
         raise ValueError("the sampler needs phase-annotated windows (embedded_benchmark with phase_fn)")
-    rng = np.random.default_rng(seed)
-    clips = data.style_clips
-    pick = []
-    for s in data.window_styles if style is None else np.full(data.num_windows, style):
-        pool = np.nonzero(clips["style"] == s)[0]
-        if len(pool) == 0:
-            raise ValueError(f"no 120-frame style clip for style index {s}")
-        pick.append(rng.choice(pool))
-    pick = np.asarray(pick)
+    if style_features is None:
+        rng = np.random.default_rng(seed)
+        clips, pick = data.style_clips, []
+        for s in data.window_styles if style is None else np.full(data.num_windows, style):
+            pool = np.nonzero(clips["style"] == s)[0]
+            if len(pool) == 0:
+                raise ValueError(f"no 120-frame style clip for style index {s}")
+            pick.append(rng.choice(pool))
+        pick = np.asarray(pick)
+        style_arrays = tuple(clips[k][pick] for k in ("pos", "vel", "rot"))
+    else:
+        f = np.repeat(np.asarray(style_features, np.float32)[None], data.num_windows, 0)
+        style_arrays = (f[..., :3], f[..., 3:6], f[..., 6:])
     sampler = sampler.eval()
     offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
 
@@ -154,7 +161,7 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
         target = past + length - 1
         with torch.no_grad():
             style = sampler.encode_style(sampler.style_input(
-                *(torch.from_numpy(clips[k][pick]) for k in ("pos", "vel", "rot"))))
+                *(torch.from_numpy(np.ascontiguousarray(a)) for a in style_arrays)))
             noise = torch.zeros(len(t["pos"]), 2 * sampler.cfg.state_out)
             out = rollout_to_target(sampler, t["pos"], t["rot"], t["phase"], style, past, length, noise)
             pos = rollout_joints(sampler, out, offsets, data.parents)

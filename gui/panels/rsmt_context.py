@@ -14,13 +14,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QSpinBox, QWidget
 
 from gui.workers import JobRunner
 from inference.rsmt.transition import TransitionGenerator
 
 SETTING = "rsmt/models_dir"
 NO_WEIGHTS = "no trained RSMT weights found"
+
+
+def seed_box(parent: QWidget) -> QSpinBox:
+    """A transition's seed: 0 shows as "0 (as evaluated)", the transition the model's evaluation scores; any
+    other seed is a variation of it (`inference.rsmt.transition.target_noise`)."""
+    box = QSpinBox(parent)
+    box.setRange(0, 2**31 - 1)
+    box.setSpecialValueText("0 (as evaluated)")
+    box.setToolTip("0: the transition the model's evaluation scores (no target noise).\n"
+                   "Any other seed: a variation of it (the sampler's target noise drawn from the seed).\n"
+                   "The same seed gives the same frames.")
+    return box
 
 
 def _load_generator(folder: str) -> TransitionGenerator:

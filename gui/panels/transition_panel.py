@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, Q
 
 from gui.joint_map_dialog import JointMapDialog
 from gui.loading import clip_from_motion
-from gui.panels.rsmt_context import context_for
+from gui.panels.rsmt_context import context_for, seed_box
 from inference.backends.base import APP_BACKENDS, LABELS, MAX_BACKENDS
 from inference.rsmt.transition import backend_status
 
@@ -102,8 +102,7 @@ class TransitionPanel(QWidget):
         self.length.setRange(10, 60)
         self.length.setValue(30)
         self.length.setSuffix(" frames (30 fps)")
-        self.seed = QSpinBox(self)
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed = seed_box(self)
         self.style_label = QLabel(self)
         self.style_label.setWordWrap(True)
         self.backend = QComboBox(self)

@@ -22,7 +22,7 @@ from inference.rsmt.transition import StyleFeatures, TransitionError
 LIBRARY_FILE = "styles.npz"
 FORMAT = "motion-studio-style-library/1"
 EVALUATION_FILE = "evaluation.json"  # the model's `evaluate --style-accuracy --json`, kept beside its weights
-APP_PIPELINE = "rsmt+cleanup"  # the evaluation's method that makes transitions as the app does
+NAMED_STYLE = "named style"  # the evaluation's method that makes transitions as `transition --style NAME` does
 
 
 @dataclass
@@ -95,8 +95,8 @@ class StyleRecognition:
 
 
 def style_recognition(folder: str | Path | None) -> dict[str, StyleRecognition]:
-    """{style: StyleRecognition} of the app's pipeline from the evaluation beside a model's weights; {} when the
-    folder holds none or it measured no style accuracy. TransitionError naming the file when it is unreadable."""
+    """{style: StyleRecognition} of the named styles (the evaluation's NAMED_STYLE rows) from the evaluation beside
+    a model's weights; {} when the folder holds none or it measured no style accuracy of named styles. TransitionError naming the file when it is unreadable."""
     path = Path(folder) / EVALUATION_FILE if folder is not None else None
     if path is None or not path.is_file():
         return {}
@@ -108,7 +108,7 @@ def style_recognition(folder: str | Path | None) -> dict[str, StyleRecognition]:
         hits = {(r["method"], r["style"]): (round(float(r["fraction"]) * int(r["transitions"])), int(r["transitions"]))
                 for r in measured["rows"]}
         return {style: StyleRecognition(n_hits, n, hits[("interpolation", style)][0], float(measured["chance"]))
-                for (method, style), (n_hits, n) in hits.items() if method == APP_PIPELINE}
+                for (method, style), (n_hits, n) in hits.items() if method == NAMED_STYLE}
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
         raise TransitionError(f"{path}: not an evaluation with style accuracy ({type(e).__name__}: {e})") from None
 

@@ -100,6 +100,7 @@ def test_generate_adds_a_playing_clip_with_context_transition_and_target(qtbot, 
     assert (panel.source.combo.currentText(), panel.source.frame.value()) == ("humanoid3d_walk", 30)
     panel.set_target("humanoid3d_run", 4)
     panel.length.setValue(20)
+    assert panel.seed.value() == 0 and panel.seed.text() == "0 (as evaluated)"  # no target noise, as evaluated
     panel.seed.setValue(5)
     before = len(w.library.clips())
     progress = []

@@ -18,7 +18,7 @@ from inference.networks.transitionnet import StyleCode as NetStyleCode
 from inference.backends.torch_backend import TorchBackend
 from inference.rsmt.batch import NETWORK_OUTPUTS, rollout_batch
 from inference.rsmt.transition import (StyleFeatures, TransitionCancelled, TransitionError, TransitionGenerator,
-                                       TransitionRequest, canonical_frame)
+                                       TransitionRequest, canonical_frame, target_noise)
 from inference.weights import WeightsError
 from motion import features as F
 from motion.bvh import read_bvh, write_bvh
@@ -396,3 +396,17 @@ def test_output_at_another_frame_rate_is_resampled(generator, clips):
     assert at45.generated.start == int((at30.generated.start - 1) * 1.5) + 1
     with pytest.raises(TransitionError, match="output fps must be"):
         generator.generate(request(clips, output_fps=float("nan")))
+
+
+def test_seed_zero_is_the_noiseless_transition_the_evaluation_scores(generator, clips):
+    """Seed 0 runs the sampler without target noise, as `evaluate` scores it (training.benchmark passes zeros);
+    any other seed draws RSMT's N(0, 0.5) noise from the seed: a variation."""
+    noise = {seed: generator._prepare(request(clips, seed=seed)).inputs.noise for seed in (0, 1, 2)}  # noqa: SLF001
+    assert noise[0].shape == (2 * generator.model.cfg.state_out,) and not noise[0].any()
+    for seed in (1, 2):
+        assert 0.4 < noise[seed].std() < 0.6
+        np.testing.assert_array_equal(noise[seed], target_noise(seed, noise[seed].size))
+    assert not np.array_equal(noise[1], noise[2])
+    plain, varied = (generator.generate(request(clips, seed=seed)) for seed in (0, 1))
+    gen = plain.generated
+    assert np.abs(varied.motion.translations[gen] - plain.motion.translations[gen]).max() > 1e-4

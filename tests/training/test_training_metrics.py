@@ -382,3 +382,37 @@ def test_evaluate_scores_a_sampler_on_the_same_windows(tmp_path, capsys):
     assert out["split"] == "sim" and out["held_out"] == []
     assert cli.main(["evaluate", *every, "--split", "test"]) == 2
     assert "no held-out clip to score" in capsys.readouterr().err
+
+
+def test_a_named_styles_features_give_the_transitions_of_that_clip_picked_for_every_window():
+    """sampler_method(style_features=F) (a named style of a library, as `evaluate --style-accuracy` scores it)
+    rolls out exactly what the method makes when F's clip is the only one its style can pick."""
+    from dataclasses import replace
+
+    import torch
+
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.transitionnet import TransitionSampler
+    from motion.deepmimic import humanoid3d_skeleton
+    from motion.joint_roles import roles_for
+    from training.benchmark import PAST, embedded_benchmark, sampler_method
+    from training.train_manifold import phase_function
+    from inference.networks.rsmt_networks import network_weights
+
+    torch.manual_seed(0)
+    cfg = RSMTConfig.for_roles(roles_for(humanoid3d_skeleton()), "lite")
+    phase_fn = phase_function(network_weights(PAE(cfg)), torch.device("cpu"))
+    data = embedded_benchmark(phase_fn=phase_fn)
+    sampler = TransitionSampler(cfg)
+    clips = data.style_clips
+    only = replace(data, style_clips={k: v[1:2] for k, v in clips.items()})
+    features = np.concatenate([clips["pos"][1], clips["vel"][1], clips["rot"][1]], -1)
+    picked = sampler_method(sampler, only, style=int(clips["style"][1]), pipeline="app")(data.windows, PAST, 10)
+    named = sampler_method(sampler, data, style_features=features, pipeline="app")(data.windows, PAST, 10)
+    assert picked[0].shape == (data.num_windows, 10, len(data.parents), 3)
+    for a, b in zip(picked, named):
+        np.testing.assert_array_equal(a, b)
+    other = np.concatenate([clips["pos"][0], clips["vel"][0], clips["rot"][0]], -1)
+    assert not np.array_equal(sampler_method(sampler, data, style_features=other, pipeline="app")(
+        data.windows, PAST, 10)[0], named[0])

@@ -1,0 +1,138 @@
+"""Can the app get more style out of a trained sampler without training it again? Issue 18's style accuracy
+(transitions between held-out `normal` windows asked for each other style, `training.style_classifier`) for
+levers that act at generation time only:
+
+- evaluation: each transition a random training clip of the style (what `evaluate --style-accuracy` reports);
+- medoid: the style library's named code, what `transition --style angry` uses;
+- extrapolated A: the medoid's code pushed away from the mean `normal` code, c_normal + A (c - c_normal);
+- best of K noises: the medoid's code with zero and K - 1 draws of the app's target noise (N(0, 0.5)), the one the
+  style critic rates most in the asked style kept, per transition;
+- best of the style's clips: every training-split clip of the style (the library's windows), the critic's pick per
+  transition; and, as a bound and not a method, "any of the style's clips": a hit if the classifier calls any
+  of those transitions the asked style.
+
+The critic is `training.style_critic`'s network, fitted here with another seed than training's on the training
+split only; the classifier, the instrument, never chooses. 40-frame transitions through the app's clean-up.
+
+    python scripts/style_levers.py [--weights assets/rsmt_bandai] [--alphas 1.5 2] [--noises 16] [--critic-seed 1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
+
+LENGTH = 40
+NOISE_STD = 0.5  # inference.rsmt.transition.NOISE_STD, the app's target noise
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", default=str(ROOT / "assets" / "rsmt_bandai"), help="model folder")
+    parser.add_argument("--alphas", type=float, nargs="+", default=[1.5, 2.0])
+    parser.add_argument("--noises", type=int, default=16)
+    parser.add_argument("--critic-seed", type=int, default=1)
+    args = parser.parse_args()
+
+    import torch
+
+    from cli.train import load_dataset
+    from inference.networks.transitionnet import StyleCode
+    from inference.rsmt.style_library import StyleLibrary
+    from training.benchmark import PAST, app_pipeline, sampler_method
+    from training.datasets import style_clips
+    from training.style_classifier import train_classifier
+    from training.style_critic import fit_critic
+    from transition_landing import model_windows
+
+    sampler, data = model_windows(args.weights, "bandai-namco", "test")
+    dataset = load_dataset("bandai-namco", 0)
+    classifier, _ = train_classifier(dataset, 0)
+    critic, report = fit_critic(dataset, seed=args.critic_seed)
+    library = StyleLibrary.load(Path(args.weights) / "styles.npz")
+    names = list(data.style_names)
+    normal = names.index("normal")
+    idx = np.nonzero(data.window_styles == normal)[0]
+    sub = replace(data, windows={k: v[idx] for k, v in data.windows.items()}, window_styles=data.window_styles[idx])
+    rows = len(idx)
+    win = {k: torch.from_numpy(np.ascontiguousarray(sub.windows[k])) for k in ("pos", "rot", "phase")}
+    clips = style_clips([s for s in dataset.train if s.variant == "original"], dataset.roles, dataset.styles)
+    clip_features = np.concatenate([clips["pos"], clips["vel"], clips["rot"]], -1).astype(np.float32)
+
+    def code(features: np.ndarray) -> StyleCode:
+        f = torch.from_numpy(np.ascontiguousarray(features))
+        with torch.no_grad():
+            return sampler.encode_style(sampler.style_input(f[..., :3], f[..., 3:6], f[..., 6:]))
+
+    def one(features: np.ndarray) -> StyleCode:
+        return code(np.repeat(features[None], rows, 0))
+
+    def generate(style: StyleCode, noise: torch.Tensor | None = None) -> np.ndarray:
+        from training.train_sampler import rollout_to_target
+
+        noise = torch.zeros(rows, 2 * sampler.cfg.state_out) if noise is None else noise
+        with torch.no_grad():
+            out = rollout_to_target(sampler, win["pos"], win["rot"], win["phase"], style, PAST, LENGTH, noise)
+        return app_pipeline(out["pos"].numpy(), out["rot"].numpy(), sub.windows, PAST + LENGTH - 1, sub)[0]
+
+    def hits(pos: np.ndarray, name: str) -> np.ndarray:
+        return classifier.predict(pos, data.roles) == classifier.styles.index(name)
+
+    def critic_score(pos: np.ndarray, name: str) -> np.ndarray:
+        with torch.no_grad():
+            logits = critic(torch.from_numpy(pos.astype(np.float32)))
+        return torch.log_softmax(logits, -1)[:, critic.styles.index(name)].numpy()
+
+    def best_of(candidates: list[np.ndarray], name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(hits of the critic's pick per transition, hits of any candidate)."""
+        h = np.stack([hits(p, name) for p in candidates])
+        pick = np.stack([critic_score(p, name) for p in candidates]).argmax(0)
+        return h[pick, np.arange(rows)], h.any(0)
+
+    mean_normal = code(clip_features[clips["style"] == normal])
+    mean_normal = StyleCode(*(x.mean(0, keepdim=True) for x in mean_normal))
+    generator = torch.Generator().manual_seed(0)
+    columns = ["evaluation", "medoid", *(f"extrapolated {a:g}" for a in args.alphas), f"best of {args.noises} noises",
+               "best of the style's clips", "any of the style's clips"]
+    table: dict[str, list[float]] = {}
+    for s, name in enumerate(names):
+        if s == normal:
+            continue
+        row = {"evaluation": hits(sampler_method(sampler, sub, style=s, pipeline="app")(sub.windows, PAST, LENGTH)[0],
+                                  name)}
+        medoid = one(library.style(name).features)
+        row["medoid"] = hits(generate(medoid), name)
+        for a in args.alphas:
+            pushed = StyleCode(*(n + a * (c - n) for c, n in zip(medoid, mean_normal)))
+            row[f"extrapolated {a:g}"] = hits(generate(pushed), name)
+        noises = [generate(medoid)] + [generate(medoid, NOISE_STD * torch.randn(rows, 2 * sampler.cfg.state_out,
+                                                                               generator=generator))
+                                       for _ in range(args.noises - 1)]
+        row[f"best of {args.noises} noises"] = best_of(noises, name)[0]
+        own = [generate(one(f)) for f in clip_features[clips["style"] == s]]
+        row["best of the style's clips"], row["any of the style's clips"] = best_of(own, name)
+        table[name] = [float(np.mean(row[c])) for c in columns]
+        print(f"  {name}: " + ", ".join(f"{c} {v:.1f}" for c, v in zip(columns, table[name])), file=sys.stderr)
+
+    print(f"{rows} held-out normal windows, {LENGTH}-frame transitions through the app's clean-up; style critic "
+          f"(seed {args.critic_seed}) held-out accuracy {report['heldout_accuracy']:.3f}; fraction the classifier "
+          "calls the asked style")
+    print(f"{'style':<14}" + "".join(f"{c:>{max(len(c), 6) + 2}}" for c in columns))
+    for name, values in table.items():
+        print(f"{name:<14}" + "".join(f"{v:>{max(len(c), 6) + 2}.1f}" for c, v in zip(columns, values)))
+    values = np.array(list(table.values()))
+    print(f"{'all':<14}" + "".join(f"{v:>{max(len(c), 6) + 2}.3f}" for c, v in zip(columns, values.mean(0))))
+    print(f"{'never':<14}" + "".join(f"{n:>{max(len(c), 6) + 2}d}" for c, n in zip(columns, (values == 0).sum(0))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
