@@ -30,7 +30,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--styles", nargs="+", metavar="STYLE",
                         help="named styles of the model (e.g. angry with --weights assets/rsmt_bandai), style clips or "
                              "saved style codes .npy/.json (default: each item's source clip)")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="N", help="noise seeds (default 0)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="N",
+                        help="seeds (default 0: the transition `evaluate` scores; others: variations of it)")
     parser.add_argument("--lengths", nargs="+", type=int, default=[30], metavar="L",
                         help=f"generated frames at 30 fps, {MIN_LENGTH}..{MAX_LENGTH} (default 30)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (BVH files and manifest.json)")

@@ -43,7 +43,8 @@ def add_request_arguments(parser) -> None:
     parser.add_argument("--style", default=None, metavar="NAME|CLIP|CODE",
                         help="a style of the model's library by name (e.g. angry; `styles list`), a style clip, "
                              "or a saved style code .npy/.json (default: the source clip)")
-    parser.add_argument("--seed", type=int, default=0, help="0 (default): the transition `evaluate` scores; any other seed: a variation of it "
+    parser.add_argument("--seed", type=int, default=0,
+                        help="0 (default): the transition `evaluate` scores; any other seed: a variation of it "
                              "(RSMT's target noise drawn from the seed); same seed, same frames")
     parser.add_argument("--weights", default=None, metavar="DIR",
                         help="RSMT weights folder with phase and sampler .safetensors/.json (default assets/rsmt_lite)")

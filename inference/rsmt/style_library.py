@@ -96,7 +96,8 @@ class StyleRecognition:
 
 def style_recognition(folder: str | Path | None) -> dict[str, StyleRecognition]:
     """{style: StyleRecognition} of the named styles (the evaluation's NAMED_STYLE rows) from the evaluation beside
-    a model's weights; {} when the folder holds none or it measured no style accuracy of named styles. TransitionError naming the file when it is unreadable."""
+    a model's weights; {} when the folder holds none or it measured no style accuracy of named styles.
+    TransitionError naming the file when it is unreadable."""
     path = Path(folder) / EVALUATION_FILE if folder is not None else None
     if path is None or not path.is_file():
         return {}
