@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
 
 LENGTH = 40
-NOISE_STD = 0.5  # inference.rsmt.transition.NOISE_STD, the app's target noise
 
 
 def main() -> int:
@@ -46,7 +45,8 @@ def main() -> int:
 
     from cli.train import load_dataset
     from inference.networks.transitionnet import StyleCode
-    from inference.rsmt.style_library import StyleLibrary
+    from inference.rsmt.style_library import LIBRARY_FILE, StyleLibrary
+    from inference.rsmt.transition import NOISE_STD
     from training.benchmark import PAST, app_pipeline, sampler_method
     from training.datasets import style_clips
     from training.style_classifier import train_classifier
@@ -57,7 +57,7 @@ def main() -> int:
     dataset = load_dataset("bandai-namco", 0)
     classifier, _ = train_classifier(dataset, 0)
     critic, report = fit_critic(dataset, seed=args.critic_seed)
-    library = StyleLibrary.load(Path(args.weights) / "styles.npz")
+    library = StyleLibrary.load(Path(args.weights) / LIBRARY_FILE)
     names = list(data.style_names)
     normal = names.index("normal")
     idx = np.nonzero(data.window_styles == normal)[0]
