@@ -1,5 +1,5 @@
 """`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--split test|train|sim] [--held-out CLIP ...]
-[--by-clip] [--manifold WEIGHTS]`:
+[--by-clip] [--manifold WEIGHTS] [--transition-seed S]`:
 RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of each method on held-out
 transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the
 last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity
@@ -19,7 +19,7 @@ from collections import Counter
 
 import numpy as np
 
-from cli import UserError, print_json
+from cli import UserError, print_json, require_in_range
 from training.benchmark import LENGTHS, PAST, SPLITS, embedded_benchmark, ground_truth_method, interpolation_method, \
     run_benchmark
 
@@ -29,6 +29,9 @@ COLUMNS = ("L2P", "L2Q", "NPSS", "foot_skate")
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--seed", type=int, default=0, help="seed of the time-scale augmentation (default 0)")
+    parser.add_argument("--transition-seed", type=int, default=0, metavar="S",
+                        help="score the sampler's transitions as the app makes them at this seed (default 0: no "
+                             "target noise; any other seed draws RSMT's N(0, 0.5) noise from it)")
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), metavar="N",
                         help="transition lengths in frames at 30 fps (default 10 20 40)")
     parser.add_argument("--sampler", default=None, metavar="WEIGHTS",
@@ -151,6 +154,7 @@ def run(args) -> int:
 
     if args.data is None:  # a model is scored on its own data: the bandai model's skeleton is not the clips'
         args.data = "bandai-namco" if args.model == "bandai" else "embedded"
+    require_in_range("--transition-seed", args.transition_seed, 0, 2**64 - 1)  # as `transition --seed`
     bad = [n for n in args.lengths if not 2 <= n <= 55]
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
@@ -182,8 +186,9 @@ def run(args) -> int:
             if sampler.cfg.num_joints != len(data.parents):
                 raise ValueError(f"the sampler has {sampler.cfg.num_joints} joints, the {args.data} data "
                                  f"{len(data.parents)}")
-            methods["rsmt"] = sampler_method(sampler, data, seed=args.seed)
-            methods["rsmt+cleanup"] = sampler_method(sampler, data, seed=args.seed, pipeline="app")
+            seeds = {"seed": args.seed, "transition_seed": args.transition_seed}
+            methods["rsmt"] = sampler_method(sampler, data, **seeds)
+            methods["rsmt+cleanup"] = sampler_method(sampler, data, pipeline="app", **seeds)
         rows = run_benchmark(data, methods, lengths=tuple(args.lengths), by_clip=args.by_clip)
         recon = _manifold_reconstruction(args, phase_path, phase_fn, held_out) if args.manifold else None
         styles = _style_accuracy(args, dataset, data, sampler, sampler_path) if args.style_accuracy else None
@@ -271,9 +276,10 @@ def _style_accuracy(args, dataset, data, sampler, sampler_path: str | None) -> d
     classifier, report = train_classifier(dataset, args.seed)
     methods = {"interpolation": lambda sub, style: interpolation_method(sub.parents)}
     if sampler is not None:
-        methods["rsmt"] = lambda sub, style: sampler_method(sampler, sub, seed=args.seed, style=style)
-        methods["rsmt+cleanup"] = lambda sub, style: sampler_method(sampler, sub, seed=args.seed, pipeline="app",
-                                                                   style=style)
+        seeds = {"seed": args.seed, "transition_seed": args.transition_seed}
+        methods["rsmt"] = lambda sub, style: sampler_method(sampler, sub, style=style, **seeds)
+        methods["rsmt+cleanup"] = lambda sub, style: sampler_method(sampler, sub, pipeline="app", style=style,
+                                                                   **seeds)
         library_path = Path(sampler_path).with_name(LIBRARY_FILE)
         if library_path.is_file():
             try:
@@ -284,7 +290,8 @@ def _style_accuracy(args, dataset, data, sampler, sampler_path: str | None) -> d
             if missing:
                 raise UserError(f"{library_path}: no named style {missing[0]!r} of the data")
             methods[NAMED_STYLE] = lambda sub, style: sampler_method(
-                sampler, sub, pipeline="app", style_features=library.style(sub.style_names[style]).features)
+                sampler, sub, pipeline="app", style_features=library.style(sub.style_names[style]).features,
+                transition_seed=args.transition_seed)
     rows = style_accuracy(data, classifier, methods)
     return {"classifier": report, "rows": rows, "chance": 1.0 / len(dataset.styles)}
 

@@ -8,7 +8,8 @@ quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windo
 "pos" (B, 65, J, 3) and "rot" (B, 65, J, 6), with a trained phase network also "phase"). Methods:
 "ground_truth" (the data itself: zero errors, and the data's own foot-skate level), "interpolation"
 (`training.baseline`) and, given trained weights, "rsmt" (`sampler_method`: the sampler's rollout
-with zero target noise, as benchmark.py eval_sample; the rot_rep joints placed by FK of the
+with zero target noise, as benchmark.py eval_sample and the app's seed 0, or the app's noise of another seed;
+the rot_rep joints placed by FK of the
 predicted rotations; RSMT's bone-length projection and IK clean-up are not applied) and "rsmt+cleanup"
 (`sampler_method(pipeline="app")`: what the app makes of the same rollout, i.e. RSMT's post-processing
 (`inference.rsmt.postprocess.rsmt_pose`), local rotations, the landing on the target keyframe
@@ -26,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from inference.rsmt.postprocess import SWING_SHARE
+from inference.rsmt.transition import target_noise
 from motion.rotations import matrix_to_quat, sixd_to_matrix
 from training import metrics as M
 from training.baseline import interpolation_transition
@@ -125,7 +127,7 @@ def dataset_benchmark(data, scored: list, phase_fn=None, units_per_cm: float = 1
 
 def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network",
                    style: int | None = None, swing_share: float = SWING_SHARE,
-                   style_features: np.ndarray | None = None) -> Method:
+                   style_features: np.ndarray | None = None, transition_seed: int = 0) -> Method:
     """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
     style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style, or with
     `style` (an index into data.style_names) a clip of that style whatever the window's, or with
@@ -133,7 +135,8 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
     (a named style of the model's library, as `transition --style NAME` uses it).
     pipeline: "network" (the raw outputs, as RSMT's benchmark) or "app" (post-processed and landed on the
     target keyframe, as the app's transitions: see the module docstring); swing_share: the "app" pipeline's
-    (postprocess.swing_to_positions' share; default the app's own)."""
+    (postprocess.swing_to_positions' share; default the app's own); transition_seed: the target noise of every
+    transition, as the app draws it for a request of that seed (`target_noise`: 0 gives none)."""
     import torch
 
     from training.train_sampler import rollout_joints, rollout_to_target
@@ -162,7 +165,8 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
         with torch.no_grad():
             style = sampler.encode_style(sampler.style_input(
                 *(torch.from_numpy(np.ascontiguousarray(a)) for a in style_arrays)))
-            noise = torch.zeros(len(t["pos"]), 2 * sampler.cfg.state_out)
+            noise = torch.from_numpy(np.tile(target_noise(transition_seed, 2 * sampler.cfg.state_out),
+                                             (len(t["pos"]), 1)))
             out = rollout_to_target(sampler, t["pos"], t["rot"], t["phase"], style, past, length, noise)
             pos = rollout_joints(sampler, out, offsets, data.parents)
         if pipeline == "app":

@@ -416,3 +416,35 @@ def test_a_named_styles_features_give_the_transitions_of_that_clip_picked_for_ev
     other = np.concatenate([clips["pos"][0], clips["vel"][0], clips["rot"][0]], -1)
     assert not np.array_equal(sampler_method(sampler, data, style_features=other, pipeline="app")(
         data.windows, PAST, 10)[0], named[0])
+
+
+def test_evaluate_scores_the_transitions_of_another_seed_with_the_apps_noise(tmp_path, capsys):
+    """`evaluate --transition-seed S` rolls the sampler out with the target noise the app draws for seed S
+    (`inference.rsmt.transition.target_noise`); 0, the default, is the noiseless rollout RSMT's benchmark scores.
+    Interpolation does not depend on it."""
+    import torch
+
+    from inference.networks.deephase import PAE
+    from inference.networks.rsmt_config import RSMTConfig
+    from inference.networks.rsmt_networks import network_weights
+    from inference.networks.transitionnet import TransitionSampler
+    from motion.deepmimic import humanoid3d_skeleton
+    from motion.joint_roles import roles_for
+
+    torch.manual_seed(0)
+    cfg = RSMTConfig.for_roles(roles_for(humanoid3d_skeleton()), "lite")
+    network_weights(PAE(cfg)).save(tmp_path / "phase")
+    network_weights(TransitionSampler(cfg)).save(tmp_path / "sampler")
+    args = ["evaluate", "--json", "--lengths", "10", "--phase", str(tmp_path / "phase.safetensors"), "--sampler",
+            str(tmp_path / "sampler.safetensors")]
+    scores = {}
+    for seed in ("0", "1"):
+        assert cli.main([*args, "--transition-seed", seed]) == 0
+        scores[seed] = {r["method"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert scores["0"]["interpolation"] == scores["1"]["interpolation"]
+    for method in ("rsmt", "rsmt+cleanup"):
+        assert scores["0"][method]["L2P"] != scores["1"][method]["L2P"]
+    assert cli.main([*args]) == 0  # the default is seed 0
+    assert {r["method"]: r for r in json.loads(capsys.readouterr().out)["rows"]}["rsmt"] == scores["0"]["rsmt"]
+    assert cli.main([*args, "--transition-seed", "-1"]) == 2
+    assert "--transition-seed" in capsys.readouterr().err
