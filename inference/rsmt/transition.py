@@ -81,8 +81,9 @@ def target_noise(seed: int, size: int) -> np.ndarray:
     """The sampler's target noise for a request's seed (float32, `size`): none for seed 0, the transition
     `evaluate` scores (RSMT's benchmark passes zeros too); for any other seed a variation, RSMT's N(0, 0.5)
     drawn from the seed. Why 0 is no noise: on the Bandai Namco model's held-out windows the noise costs
-    accuracy: L2P at 40 frames 2.74 and 2.62 at seeds 1 and 2 against 2.57 without it and 2.61 for
-    interpolation (`evaluate --model bandai --transition-seed S`; assets/rsmt_bandai/evaluation.md)."""
+    accuracy: L2P at 40 frames 2.59 and 2.48 at seeds 1 and 2 against 2.44 without it (interpolation: 2.61;
+    with the sampler shipped before, 2.74 and 2.62 against 2.57: below interpolation's floor);
+    `evaluate --model bandai --transition-seed S`, assets/rsmt_bandai/evaluation.md."""
     if seed == 0:
         return np.zeros(size, np.float32)
     return (NOISE_STD * np.random.default_rng(seed).standard_normal(size)).astype(np.float32)
