@@ -149,4 +149,4 @@ def test_the_shipped_recognition_is_what_evaluate_measures_for_each_named_style(
     shipped = style_recognition(MODEL_DIRS["bandai"])
     assert set(measured) == set(shipped) and len(measured) == 14
     assert all(abs(measured[s] - shipped[s].hits) <= 1 for s in measured), (measured, shipped)
-    assert sum(measured.values()) >= 25  # shipped: 33 of 140; interpolation 10, chance 9.3
+    assert sum(measured.values()) >= 25  # shipped: 32 of 140; interpolation 10, chance 9.3
