@@ -9,8 +9,8 @@ quaternions (B, length, J, 4)), windows being `training.datasets.benchmark_windo
 "ground_truth" (the data itself: zero errors, and the data's own foot-skate level), "interpolation"
 (`training.baseline`) and, given trained weights, "rsmt" (`sampler_method`: the sampler's rollout
 with zero target noise, as benchmark.py eval_sample and the app's seed 0, or the app's noise of another seed;
-the rot_rep joints placed by FK of the
-predicted rotations; RSMT's bone-length projection and IK clean-up are not applied) and "rsmt+cleanup"
+the rot_rep joints placed by FK of the predicted rotations; RSMT's bone-length projection and IK clean-up are
+not applied) and "rsmt+cleanup"
 (`sampler_method(pipeline="app")`: what the app makes of the same rollout, i.e. RSMT's post-processing
 (`inference.rsmt.postprocess.rsmt_pose`), local rotations, the landing on the target keyframe
 (`land_on_target`) and foot locking (`inference.rsmt.footlock`, planted heights from the training clips), the
@@ -158,15 +158,15 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
         style_arrays = (f[..., :3], f[..., 3:6], f[..., 6:])
     sampler = sampler.eval()
     offsets = torch.from_numpy(np.asarray(data.offsets, np.float32))
+    with torch.no_grad():  # the style codes depend on the picked clips alone: encoded once, not per length
+        style = sampler.encode_style(sampler.style_input(
+            *(torch.from_numpy(np.ascontiguousarray(a)) for a in style_arrays)))
+    noise = torch.from_numpy(np.tile(target_noise(transition_seed, 2 * sampler.cfg.state_out), (data.num_windows, 1)))
 
     def run(windows: dict, past: int, length: int):
         t = {k: torch.from_numpy(np.ascontiguousarray(windows[k])) for k in ("pos", "rot", "phase")}
         target = past + length - 1
         with torch.no_grad():
-            style = sampler.encode_style(sampler.style_input(
-                *(torch.from_numpy(np.ascontiguousarray(a)) for a in style_arrays)))
-            noise = torch.from_numpy(np.tile(target_noise(transition_seed, 2 * sampler.cfg.state_out),
-                                             (len(t["pos"]), 1)))
             out = rollout_to_target(sampler, t["pos"], t["rot"], t["phase"], style, past, length, noise)
             pos = rollout_joints(sampler, out, offsets, data.parents)
         if pipeline == "app":

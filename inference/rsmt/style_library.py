@@ -89,8 +89,8 @@ class StyleRecognition:
         return f"recognised {self.hits}/{self.transitions}"
 
     def explanation(self, style: str) -> str:
-        return (f"In this model's evaluation ({EVALUATION_FILE}) a style classifier called {self.hits} of "
-                f"{self.transitions} transitions between held-out 'normal' keyframes asked for '{style}' "
+        return (f"In this model's evaluation ({EVALUATION_FILE}), of {self.transitions} transitions between "
+                f"held-out 'normal' keyframes asked for '{style}', a style classifier called {self.hits} "
                 f"'{style}' (interpolation, which has no style: {self.baseline}; chance: {self.chance:.0%}).")
 
 
