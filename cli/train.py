@@ -55,6 +55,9 @@ def add_arguments(parser) -> None:
                         help="sampler only: also generate every batch with another style's code and add W x a "
                              "style critic's cross-entropy plus landing on the target (training/style_critic.py; "
                              "not in RSMT; default 0: off)")
+    parser.add_argument("--swap-from", default=None, metavar="STYLE",
+                        help="sampler with --style-loss: run the other-style transitions between windows of STYLE "
+                             "(e.g. normal: styling neutral keyframes, as an artist does) instead of the batch's own")
     parser.add_argument("--lr", type=float, default=None, metavar="RATE",
                         help="sampler only: Adam's learning rate (default 1e-3, RSMT's; lower to fine-tune --init "
                              "weights)")
@@ -118,7 +121,7 @@ def build_trainer(args, dataset, steps: int, device):
 
     return sampler_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"),
                            load_weights(args.manifold, "manifold"), steps, style_loss=args.style_loss,
-                           **batch, **({} if args.lr is None else {"learning_rate": args.lr}))
+                           swap_from=args.swap_from, **batch, **({} if args.lr is None else {"learning_rate": args.lr}))
 
 
 def start_from(model, weights, name: str) -> None:
@@ -152,6 +155,8 @@ def run(args) -> int:
         raise UserError(f"--batch must be at least 1, got {args.batch}")
     if args.style_loss < 0 or (args.style_loss > 0 and args.model != "sampler"):
         raise UserError(f"--style-loss is a non-negative weight for the sampler, got {args.style_loss} for {args.model}")
+    if args.swap_from is not None and args.style_loss <= 0:
+        raise UserError("--swap-from needs --style-loss W with W > 0")
     if args.lr is not None and (args.lr <= 0 or args.model != "sampler"):
         raise UserError(f"--lr is a positive learning rate for the sampler, got {args.lr} for {args.model}")
     if args.limb_mix < 0:
@@ -199,7 +204,7 @@ def run(args) -> int:
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
                                   "held_out": held_out, "limb_mix": args.limb_mix, "sim": args.sim,
                                   "init": args.init, "preset": args.preset, "batch": args.batch,
-                                  "style_loss": args.style_loss, "lr": args.lr, "losses": result.last_losses}
+                                  "style_loss": args.style_loss, "swap_from": args.swap_from, "lr": args.lr, "losses": result.last_losses}
     weights.save(out / args.model)
     if dataset.licence:
         from inference.rsmt.models import LICENCE_FILE, write_licence

@@ -18,8 +18,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def mix(a, b, share: float):
-    """The WeightSet (1 - share) a + share b (float64 sums, stored as float32); ValueError unless a and b hold the
-    same tensors of the same shapes, integer tensors equal."""
+    """The WeightSet (1 - share) a + share b (float64 sums, stored as float32); a tensor equal in both (a sampler's
+    frozen decoder) is kept bit for bit, so the mix still matches its manifold (`train --init` checks that).
+    ValueError unless a and b hold the same tensors of the same shapes, integer tensors equal."""
     from inference.weights import WeightSet
 
     if a.tensors.keys() != b.tensors.keys():
@@ -29,10 +30,10 @@ def mix(a, b, share: float):
         y = b.tensors[name]
         if x.shape != y.shape or x.dtype != y.dtype:
             raise ValueError(f"tensor {name!r}: {x.shape} {x.dtype} in {a.path}, {y.shape} {y.dtype} in {b.path}")
-        if x.dtype.kind != "f":
-            if not np.array_equal(x, y):
-                raise ValueError(f"integer tensor {name!r} differs between {a.path} and {b.path}")
+        if np.array_equal(x, y):
             tensors[name] = x
+        elif x.dtype.kind != "f":
+            raise ValueError(f"integer tensor {name!r} differs between {a.path} and {b.path}")
         else:
             tensors[name] = ((1.0 - share) * x.astype(np.float64) + share * y).astype(x.dtype)
     config = dict(b.config)

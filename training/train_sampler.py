@@ -155,8 +155,10 @@ def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
 
 def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, phase_weights, manifold_weights,
                     steps: int, batch: int = BATCH, style_loss: float = 0.0,
-                    learning_rate: float = LEARNING_RATE) -> Trainer:
+                    learning_rate: float = LEARNING_RATE, swap_from: str | None = None) -> Trainer:
     """style_loss: the weight of the swapped-style critic term (training.style_critic); 0: RSMT's objective.
+    swap_from: a style (e.g. "normal") whose windows the swapped-style transitions run between, each asked for
+    another style: the artist's case of styling neutral keyframes; None: the batch's own windows.
     learning_rate: Adam's (RSMT's 1e-3 from scratch; lower to fine-tune trained weights given with --init)."""
     cfg = RSMTConfig.for_roles(dataset.roles, preset)
     manifold = build_network(manifold_weights, "rsmt_manifold")
@@ -200,6 +202,14 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
 
         critic, critic_report = fit_critic(dataset)
         critic.to(device)
+    swap_index = None
+    if swap_from is not None:
+        if critic is None:
+            raise TrainingError("--swap-from needs --style-loss")
+        if swap_from not in dataset.styles or dataset.styles.index(swap_from) not in by_style:
+            raise TrainingError(f"--swap-from {swap_from}: no training window of that style "
+                                f"(styles: {', '.join(dataset.styles)})")
+        swap_index = dataset.styles.index(swap_from)
     offsets = torch.from_numpy(np.asarray(dataset.offsets, np.float32)).to(device)
     parents, feet = dataset.roles.parents, dataset.roles.feet
     n = len(t["pos"])
@@ -231,9 +241,11 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         losses = sampler_loss(model, *windows, t["A"][r], t["S"][r], style, offsets, parents, feet, past, length,
                               noise, scale)
         if critic is not None:
-            other, other_clips = another_style(ctx.rng, rows)
-            swapped = swapped_style_losses(model, critic, *windows, code_of(other_clips), other, offsets, parents,
-                                           past, length, noise)
+            swap_rows = rows if swap_index is None else ctx.rng.choice(by_style[swap_index][0], size=batch)
+            other, other_clips = another_style(ctx.rng, swap_rows)
+            swap_windows = tuple(t[k][torch.from_numpy(swap_rows).to(device)] for k in ("pos", "rot", "phase"))
+            swapped = swapped_style_losses(model, critic, *swap_windows, code_of(other_clips), other, offsets,
+                                           parents, past, length, noise)
             losses["loss"] = losses["loss"] + style_loss * swapped["style_ce"] + swapped["swap_last_pos"] + \
                 0.5 * swapped["swap_last_rot"]
             losses.update(swapped)
@@ -252,5 +264,5 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     meta = {"network": "rsmt_sampler", "preset": preset, "windows": int(n), "phase_scale": round(scale, 3),
             "learning_rate": learning_rate}
     if critic is not None:
-        meta |= {"style_loss": style_loss, "style_critic": critic_report}
+        meta |= {"style_loss": style_loss, "style_critic": critic_report, "swap_from": swap_from}
     return Trainer(model, optimizer, step, meta, exporter(model, device, dataset))

@@ -429,3 +429,38 @@ def test_init_starts_a_run_from_trained_weights(tmp_path, capsys):
     assert "holds a rsmt_phase network, expected rsmt_manifold" in capsys.readouterr().err
     assert cli.main(["train", "phase", "--data", str(tmp_path), "--sim"]) == 2
     assert "--sim adds performances of the embedded clips" in capsys.readouterr().err
+
+
+def test_swap_from_runs_the_other_style_transitions_between_windows_of_one_style(tmp_path, monkeypatch):
+    """--swap-from STYLE: the swapped-style transitions start and end on STYLE's windows, so the style asked for
+    is always another one; by default they run between the batch's own windows, whichever style that is."""
+    import cli
+    from training import style_critic, train_sampler
+    from training.harness import StepContext, TrainingError
+
+    monkeypatch.setattr(style_critic, "STEPS", 5)
+    asked = []
+    real = train_sampler.swapped_style_losses
+
+    def recording(model, critic, pos, rot, phase, other_style, other_index, *rest):
+        asked.append(other_index)
+        return real(model, critic, pos, rot, phase, other_style, other_index, *rest)
+
+    monkeypatch.setattr(train_sampler, "swapped_style_losses", recording)
+    data, phase, manifold = _two_style_sampler_inputs()
+    source = data.styles[0]
+    for swap_from in (None, source):
+        asked.clear()
+        trainer = train_sampler.sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2,
+                                                style_loss=0.5, swap_from=swap_from)
+        assert trainer.meta["swap_from"] == swap_from
+        for step in range(8):
+            trainer.step_fn(StepContext(step, np.random.default_rng(step), torch.device("cpu")))
+        if swap_from is None:
+            assert set(asked) == {0, 1}
+        else:
+            assert set(asked) == {1}
+    with pytest.raises(TrainingError, match="no training window of that style"):
+        train_sampler.sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2,
+                                      style_loss=0.5, swap_from="tiptoe")
+    assert cli.main(["train", "sampler", "--swap-from", "normal", "--out", str(tmp_path / "s")]) == 2
