@@ -204,7 +204,8 @@ def run(args) -> int:
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
                                   "held_out": held_out, "limb_mix": args.limb_mix, "sim": args.sim,
                                   "init": args.init, "preset": args.preset, "batch": args.batch,
-                                  "style_loss": args.style_loss, "swap_from": args.swap_from, "lr": args.lr, "losses": result.last_losses}
+                                  "style_loss": args.style_loss, "swap_from": args.swap_from, "lr": args.lr,
+                                  "losses": result.last_losses}
     weights.save(out / args.model)
     if dataset.licence:
         from inference.rsmt.models import LICENCE_FILE, write_licence

@@ -241,9 +241,11 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
         losses = sampler_loss(model, *windows, t["A"][r], t["S"][r], style, offsets, parents, feet, past, length,
                               noise, scale)
         if critic is not None:
-            swap_rows = rows if swap_index is None else ctx.rng.choice(by_style[swap_index][0], size=batch)
+            swap_rows, swap_windows = rows, windows
+            if swap_index is not None:
+                swap_rows = ctx.rng.choice(by_style[swap_index][0], size=batch)
+                swap_windows = tuple(t[k][torch.from_numpy(swap_rows).to(device)] for k in ("pos", "rot", "phase"))
             other, other_clips = another_style(ctx.rng, swap_rows)
-            swap_windows = tuple(t[k][torch.from_numpy(swap_rows).to(device)] for k in ("pos", "rot", "phase"))
             swapped = swapped_style_losses(model, critic, *swap_windows, code_of(other_clips), other, offsets,
                                            parents, past, length, noise)
             losses["loss"] = losses["loss"] + style_loss * swapped["style_ce"] + swapped["swap_last_pos"] + \
