@@ -63,8 +63,9 @@ def test_a_shipped_sampler_can_be_fine_tuned_on_its_shipped_manifold(model):
 
     folder = ROOT / "assets" / model
     manifold = build_network(WeightSet.load(folder / "manifold.safetensors"), "rsmt_manifold")
-    model = TransitionSampler(manifold.cfg)
-    model.decoder.load_state_dict(manifold.decoder.state_dict())
-    start_from(model, WeightSet.load(folder / "sampler.safetensors"), "sampler")
-    shipped = WeightSet.load(folder / "sampler.safetensors").tensors
-    assert all(np.array_equal(shipped[f"decoder.{k}"], v.numpy()) for k, v in manifold.decoder.state_dict().items())
+    shipped = WeightSet.load(folder / "sampler.safetensors")
+    sampler = TransitionSampler(manifold.cfg)
+    sampler.decoder.load_state_dict(manifold.decoder.state_dict())
+    start_from(sampler, shipped, "sampler")
+    assert all(np.array_equal(shipped.tensors[f"decoder.{k}"], v.numpy())
+               for k, v in manifold.decoder.state_dict().items())
