@@ -58,6 +58,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--swap-from", default=None, metavar="STYLE",
                         help="sampler with --style-loss: run the other-style transitions between windows of STYLE "
                              "(e.g. normal: styling neutral keyframes, as an artist does) instead of the batch's own")
+    parser.add_argument("--critics", type=int, default=1, metavar="N",
+                        help="sampler with --style-loss: score the other-style transitions with N critics fitted "
+                             "with seeds 0..N-1, their mean log-probabilities (default 1)")
     parser.add_argument("--lr", type=float, default=None, metavar="RATE",
                         help="sampler only: Adam's learning rate (default 1e-3, RSMT's; lower to fine-tune --init "
                              "weights)")
@@ -121,7 +124,7 @@ def build_trainer(args, dataset, steps: int, device):
 
     return sampler_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"),
                            load_weights(args.manifold, "manifold"), steps, style_loss=args.style_loss,
-                           swap_from=args.swap_from, **batch, **({} if args.lr is None else {"learning_rate": args.lr}))
+                           swap_from=args.swap_from, critics=args.critics, **batch, **({} if args.lr is None else {"learning_rate": args.lr}))
 
 
 def start_from(model, weights, name: str) -> None:
@@ -157,6 +160,8 @@ def run(args) -> int:
         raise UserError(f"--style-loss is a non-negative weight for the sampler, got {args.style_loss} for {args.model}")
     if args.swap_from is not None and args.style_loss <= 0:
         raise UserError("--swap-from needs --style-loss W with W > 0")
+    if args.critics < 1 or (args.critics > 1 and args.style_loss <= 0):
+        raise UserError(f"--critics is at least 1, and more than 1 needs --style-loss W with W > 0; got {args.critics}")
     if args.lr is not None and (args.lr <= 0 or args.model != "sampler"):
         raise UserError(f"--lr is a positive learning rate for the sampler, got {args.lr} for {args.model}")
     if args.limb_mix < 0:
@@ -204,7 +209,8 @@ def run(args) -> int:
     weights.config["training"] = {"steps": result.steps_done, "seed": args.seed, "data": args.data,
                                   "held_out": held_out, "limb_mix": args.limb_mix, "sim": args.sim,
                                   "init": args.init, "preset": args.preset, "batch": args.batch,
-                                  "style_loss": args.style_loss, "swap_from": args.swap_from, "lr": args.lr,
+                                  "style_loss": args.style_loss, "swap_from": args.swap_from, "critics": args.critics,
+                                  "lr": args.lr,
                                   "losses": result.last_losses}
     weights.save(out / args.model)
     if dataset.licence:

@@ -14,6 +14,11 @@ logistic regression on whole-stretch posture and speed statistics): it is a smal
 network over per-frame features (each joint's position relative to the hips in the hips' facing frame, and
 its speed), mean-pooled over time so that it takes any length, fitted on the training split's stretches of
 10 to 40 frames only (with label smoothing) and then frozen. Its held-out accuracy is reported when it is fitted.
+
+One critic can be fooled: on issue 18's Bandai sampler, fine-tuned against the seed-0 critic, that critic called 8
+of 10 `active` transitions active where the classifier called them feminine. `train sampler --critics N` scores
+the swapped-style transitions with N critics fitted with seeds 0..N-1 (`fit_critics`, `CriticEnsemble`): a motion
+must read as the style to all of them, and four kept more style than one in session 29's fine-tunes.
 """
 from __future__ import annotations
 
@@ -96,3 +101,26 @@ def fit_critic(dataset, seed: int = 0, steps: int | None = None) -> tuple[StyleC
             report = {"heldout_accuracy": float((critic(pos).argmax(-1) == label).float().mean()),
                       "heldout_stretches": len(label)}
     return critic, report
+
+
+class CriticEnsemble(nn.Module):
+    """Critics fitted with different seeds; forward gives the mean of their log-probabilities (log of the
+    geometric mean of their probabilities, up to a constant), which cross-entropy then renormalises."""
+
+    def __init__(self, critics: list[StyleCritic]):
+        super().__init__()
+        self.critics = nn.ModuleList(critics)
+        self.styles = critics[0].styles
+
+    def forward(self, pos: torch.Tensor) -> torch.Tensor:
+        return torch.stack([c(pos).log_softmax(-1) for c in self.critics]).mean(0)
+
+
+def fit_critics(dataset, count: int, steps: int | None = None) -> tuple[nn.Module, dict]:
+    """`count` critics fitted with seeds 0..count-1. One: `fit_critic(dataset)` unchanged. More: their
+    CriticEnsemble, with the first critic's report plus "critics" (count) and "member_heldout_accuracy"."""
+    fitted = [fit_critic(dataset, seed=seed, steps=steps) for seed in range(count)]
+    if count == 1:
+        return fitted[0]
+    report = {**fitted[0][1], "critics": count, "member_heldout_accuracy": [r["heldout_accuracy"] for _, r in fitted]}
+    return CriticEnsemble([c for c, _ in fitted]), report

@@ -155,8 +155,10 @@ def _set_statistics(model: TransitionSampler, stats: dict, device) -> None:
 
 def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, phase_weights, manifold_weights,
                     steps: int, batch: int = BATCH, style_loss: float = 0.0,
-                    learning_rate: float = LEARNING_RATE, swap_from: str | None = None) -> Trainer:
+                    learning_rate: float = LEARNING_RATE, swap_from: str | None = None,
+                    critics: int = 1) -> Trainer:
     """style_loss: the weight of the swapped-style critic term (training.style_critic); 0: RSMT's objective.
+    critics: how many critics (seeds 0..critics-1) score that term together.
     swap_from: a style (e.g. "normal") whose windows the swapped-style transitions run between, each asked for
     another style: the artist's case of styling neutral keyframes; None: the batch's own windows.
     learning_rate: Adam's (RSMT's 1e-3 from scratch; lower to fine-tune trained weights given with --init)."""
@@ -198,9 +200,9 @@ def sampler_trainer(dataset: MotionDataset, preset: str, device: torch.device, p
     if style_loss > 0:
         if len(by_style) < 2:
             raise TrainingError("--style-loss needs training windows of at least two styles")
-        from training.style_critic import fit_critic
+        from training.style_critic import fit_critics
 
-        critic, critic_report = fit_critic(dataset)
+        critic, critic_report = fit_critics(dataset, critics)
         critic.to(device)
     swap_index = None
     if swap_from is not None:

@@ -464,3 +464,31 @@ def test_swap_from_runs_the_other_style_transitions_between_windows_of_one_style
         train_sampler.sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2,
                                       style_loss=0.5, swap_from="tiptoe")
     assert cli.main(["train", "sampler", "--swap-from", "normal", "--out", str(tmp_path / "s")]) == 2
+
+
+def test_critics_score_the_style_term_together(tmp_path, monkeypatch):
+    """--critics N: critics fitted with seeds 0..N-1 score the swapped-style transitions by their mean
+    log-probabilities; one is the seed-0 critic as before. N < 1, or N > 1 without --style-loss, is refused."""
+    import cli
+    from training import style_critic
+    from training.train_sampler import sampler_trainer
+
+    monkeypatch.setattr(style_critic, "STEPS", 5)
+    data, phase, manifold = _two_style_sampler_inputs()
+    single, single_report = style_critic.fit_critics(data, 1)
+    seed0, seed0_report = style_critic.fit_critic(data, seed=0)
+    assert single_report == seed0_report
+    assert all(torch.equal(a, b) for a, b in zip(single.state_dict().values(), seed0.state_dict().values()))
+    ensemble, report = style_critic.fit_critics(data, 3)
+    members = [style_critic.fit_critic(data, seed=s)[0] for s in range(3)]
+    pos = torch.from_numpy(np.stack([s.pos[:12] for s in data.train[:2]]).astype(np.float32))
+    with torch.no_grad():
+        expected = torch.stack([m(pos).log_softmax(-1) for m in members]).mean(0)
+        assert torch.allclose(ensemble(pos), expected, atol=1e-6)
+    assert report["critics"] == 3 and len(report["member_heldout_accuracy"]) == 3
+    assert not ensemble.critics[1].convs[0].weight.requires_grad
+    trainer = sampler_trainer(data, "lite", torch.device("cpu"), phase, manifold, steps=10, batch=2, style_loss=0.5,
+                              critics=2)
+    assert trainer.meta["style_critic"]["critics"] == 2
+    assert cli.main(["train", "sampler", "--critics", "0", "--out", str(tmp_path / "s")]) == 2
+    assert cli.main(["train", "sampler", "--critics", "2", "--out", str(tmp_path / "s")]) == 2
