@@ -124,7 +124,8 @@ def build_trainer(args, dataset, steps: int, device):
 
     return sampler_trainer(dataset, args.preset, device, load_weights(args.phase, "phase"),
                            load_weights(args.manifold, "manifold"), steps, style_loss=args.style_loss,
-                           swap_from=args.swap_from, critics=args.critics, **batch, **({} if args.lr is None else {"learning_rate": args.lr}))
+                           swap_from=args.swap_from, critics=args.critics, **batch,
+                           **({} if args.lr is None else {"learning_rate": args.lr}))
 
 
 def start_from(model, weights, name: str) -> None:
