@@ -211,8 +211,7 @@ def run(args) -> int:
                                   "held_out": held_out, "limb_mix": args.limb_mix, "sim": args.sim,
                                   "init": args.init, "preset": args.preset, "batch": args.batch,
                                   "style_loss": args.style_loss, "swap_from": args.swap_from, "critics": args.critics,
-                                  "lr": args.lr,
-                                  "losses": result.last_losses}
+                                  "lr": args.lr, "losses": result.last_losses}
     weights.save(out / args.model)
     if dataset.licence:
         from inference.rsmt.models import LICENCE_FILE, write_licence
