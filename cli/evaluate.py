@@ -65,8 +65,9 @@ def add_arguments(parser) -> None:
                              "from the training split")
     parser.add_argument("--style-accuracy", action="store_true",
                         help="with a data set: also fit a style classifier on the training split (its held-out "
-                             "accuracy is reported) and score 40-frame transitions between held-out 'normal' "
-                             "windows asked for each other style (training.style_classifier)")
+                             "accuracy is reported) and score 40-frame transitions between the scored split's "
+                             "'normal' windows (held-out by default) asked for each other style "
+                             "(training.style_classifier)")
 
 
 def _model_paths(args) -> tuple[str | None, str | None]:
@@ -213,7 +214,7 @@ def run(args) -> int:
         print(f"\n{clip} ({windows[clip]} windows)")
         _print_table(sorted((r for r in rows if r["clip"] == clip), key=lambda r: r["length"]))
     if styles:
-        _print_style_accuracy(styles)
+        _print_style_accuracy(styles, which)
     if recon:
         print(f"\nmanifold reconstruction, teacher-forced ({args.manifold}): MSE of positions (/21 cm) and 6D "
               "rotations;\nrollout = 23 frames from the first two, one step = each frame from the true previous "
@@ -296,14 +297,15 @@ def _style_accuracy(args, dataset, data, sampler, sampler_path: str | None) -> d
     return {"classifier": report, "rows": rows, "chance": 1.0 / len(dataset.styles)}
 
 
-def _print_style_accuracy(styles: dict) -> None:
+def _print_style_accuracy(styles: dict, which: str) -> None:
+    """which: the scored split's windows ("held-out", "training-clip"), where the transitions start and end."""
     c = styles["classifier"]
     print(f"\nstyle classifier (fitted on the training split): training accuracy {c['train_accuracy']:.3f}, "
           f"held-out {c['heldout_accuracy']:.3f} on {c['heldout_stretches']} 40-frame stretches")
     print("  " + "  ".join(f"{k} {v:.2f}" for k, v in c["per_style"].items()))
     rows = styles["rows"]
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    print(f"\nstyle accuracy: 40-frame transitions between held-out 'normal' windows "
+    print(f"\nstyle accuracy: 40-frame transitions between {which} 'normal' windows "
           f"({rows[0]['transitions']}) asked for each style, fraction classified as that style "
           f"(chance {styles['chance']:.3f})")
     print(f"{'style':<14} " + " ".join(f"{m:>13}" for m in methods))

@@ -1,7 +1,7 @@
 """Two trained weight sets of one network mixed parameter by parameter: (1 - share) A + share B, with B's config
-and a record of the mix in its "training" entry. How the shipped Bandai Namco sampler was made (issue 18,
-session 28: 0.95 of the style-fine-tuned sampler b5 and 0.05 of the same recipe's sampler after 2,000 steps from
-scratch without the style term; assets/rsmt_bandai/evaluation.md).
+and a record of the mix in its "training" entry. How the shipped Bandai Namco sampler is made (issue 18,
+session 31: 0.9 of a sampler trained from scratch with four style critics and 0.1 of one trained from scratch
+without the style term, from the same initial weights; assets/rsmt_bandai/training_log/sampler_shipped.sh).
 
     python scripts/mix_weights.py A.safetensors B.safetensors --share 0.95 --out OUT.safetensors
 """

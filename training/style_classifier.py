@@ -116,7 +116,7 @@ def style_accuracy(data, classifier: StyleClassifier, methods: dict, source_styl
         raise ValueError(f"no {source_style!r} style in the data")
     idx = np.nonzero(data.window_styles == names.index(source_style))[0]
     if len(idx) == 0:
-        raise ValueError(f"no held-out {source_style!r} window to start transitions from")
+        raise ValueError(f"no {source_style!r} window among those scored to start transitions from")
     sub = replace(data, windows={k: v[idx] for k, v in data.windows.items()}, window_styles=data.window_styles[idx])
     rows = []
     for style, name in enumerate(names):
