@@ -3,7 +3,7 @@ and a record of the mix in its "training" entry. How the shipped Bandai Namco sa
 session 31: 0.9 of a sampler trained from scratch with four style critics and 0.1 of one trained from scratch
 without the style term, from the same initial weights; assets/rsmt_bandai/training_log/sampler_shipped.sh).
 
-    python scripts/mix_weights.py A.safetensors B.safetensors --share 0.95 --out OUT.safetensors
+    python scripts/mix_weights.py A.safetensors B.safetensors --share 0.9 --out OUT.safetensors
 """
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 #!/bin/bash
 # Issue 18, session 28: the sampler from scratch without the style term, 2,000 steps (the recipe of chain.sh's
-# sampler, seed 0, the shipped phase and manifold). 0.05 of it mixed into b5 (0.95 b5) is the shipped sampler:
-#   python scripts/mix_weights.py runs/s28_plain/sampler/sampler.safetensors b5/sampler.safetensors --share 0.95 \
-#       --out assets/rsmt_bandai/sampler.safetensors
+# sampler, seed 0, the shipped phase and manifold). 0.1 of it is in the shipped sampler (sampler_shipped.sh); from
+# session 28 to 30 the shipped sampler was 0.05 of it and 0.95 of b5 (sampler_style_b5.sh).
 set -x
 cd "$(dirname "$0")/../../.."
 export MODULAR_TELEMETRY_ENABLED=0
