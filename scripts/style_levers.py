@@ -14,11 +14,12 @@ levers that act at generation time only:
 The critic is `training.style_critic`'s network, fitted here with another seed than training's on the training
 split only; the classifier, the instrument, never chooses. 40-frame transitions through the app's clean-up.
 
-    python scripts/style_levers.py [--weights assets/rsmt_bandai] [--alphas 1.5 2] [--noises 16] [--critic-seed 1]
+    python scripts/style_levers.py [--weights assets/rsmt_bandai] [--alphas 1.5 2] [--noises 16] [--critic-seed S]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import replace
@@ -33,13 +34,25 @@ os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
 LENGTH = 40
 
 
+def unused_critic_seed(sampler_json: Path) -> int:
+    """The first seed >= 1 that `train sampler` fitted no critic with: critics use seeds 0..N-1 (`--critics N`,
+    recorded in the weights' "training" entry; one critic when it says style_loss without a count)."""
+    training = json.loads(sampler_json.read_text()).get("training", {})
+    used = training.get("critics", 1) if training.get("style_loss") else 0
+    return max(1, used)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default=str(ROOT / "assets" / "rsmt_bandai"), help="model folder")
     parser.add_argument("--alphas", type=float, nargs="+", default=[1.5, 2.0])
     parser.add_argument("--noises", type=int, default=16)
-    parser.add_argument("--critic-seed", type=int, default=1)
+    parser.add_argument("--critic-seed", type=int, default=None,
+                        help="seed of the choosing critic (default: the first seed above 0 that the sampler's "
+                             "training did not fit a critic with, so the sampler never learnt to please it)")
     args = parser.parse_args()
+    if args.critic_seed is None:
+        args.critic_seed = unused_critic_seed(Path(args.weights) / "sampler.json")
 
     import torch
 
