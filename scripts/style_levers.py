@@ -19,7 +19,6 @@ split only; the classifier, the instrument, never chooses. 40-frame transitions 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import replace
@@ -37,7 +36,9 @@ LENGTH = 40
 def unused_critic_seed(sampler_json: Path) -> int:
     """The first seed >= 1 that `train sampler` fitted no critic with: critics use seeds 0..N-1 (`--critics N`,
     recorded in the weights' "training" entry; one critic when it says style_loss without a count)."""
-    training = json.loads(sampler_json.read_text()).get("training", {})
+    from motion.files import read_json
+
+    training = read_json(sampler_json).get("training", {})
     used = training.get("critics", 1) if training.get("style_loss") else 0
     return max(1, used)
 
