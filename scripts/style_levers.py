@@ -3,9 +3,10 @@
 levers that act at generation time only:
 
 - evaluation: each transition a random training clip of the style (what `evaluate --style-accuracy` reports);
-- medoid: the style library's named code, what `transition --style angry` uses;
-- extrapolated A: the medoid's code pushed away from the mean `normal` code, c_normal + A (c - c_normal);
-- best of K noises: the medoid's code with zero and K - 1 draws of the app's target noise (N(0, 0.5)), the one the
+- named: the style library's named code, what `transition --style angry` uses (the medoid window before session
+  32, the critic's pick among the style's windows since: `training.style_library`);
+- extrapolated A: the named code pushed away from the mean `normal` code, c_normal + A (c - c_normal);
+- best of K noises: the named code with zero and K - 1 draws of the app's target noise (N(0, 0.5)), the one the
   style critic rates most in the asked style kept, per transition;
 - best of the style's clips: every training-split clip of the style (the library's windows), the critic's pick per
   transition; and, as a bound and not a method, "any of the style's clips": a hit if the classifier calls any
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +31,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MODULAR_TELEMETRY_ENABLED", "0")
 
 LENGTH = 40
-
-
-def unused_critic_seed(sampler_json: Path) -> int:
-    """The first seed >= 1 that `train sampler` fitted no critic with: critics use seeds 0..N-1 (`--critics N`,
-    recorded in the weights' "training" entry; one critic when it says style_loss without a count)."""
-    from motion.files import read_json
-
-    training = read_json(sampler_json).get("training", {})
-    used = training.get("critics", 1) if training.get("style_loss") else 0
-    return max(1, used)
 
 
 def main() -> int:
@@ -53,7 +43,10 @@ def main() -> int:
                              "training did not fit a critic with, so the sampler never learnt to please it)")
     args = parser.parse_args()
     if args.critic_seed is None:
-        args.critic_seed = unused_critic_seed(Path(args.weights) / "sampler.json")
+        from motion.files import read_json
+        from training.style_critic import unused_seed
+
+        args.critic_seed = unused_seed(read_json(Path(args.weights) / "sampler.json").get("training", {}))
 
     import torch
 
@@ -61,7 +54,7 @@ def main() -> int:
     from inference.networks.transitionnet import StyleCode
     from inference.rsmt.style_library import LIBRARY_FILE, StyleLibrary
     from inference.rsmt.transition import NOISE_STD
-    from training.benchmark import PAST, app_pipeline, sampler_method
+    from training.benchmark import PAST, app_pipeline, sampler_method, style_windows
     from training.datasets import style_clips
     from training.style_classifier import train_classifier
     from training.style_critic import fit_critic
@@ -74,9 +67,8 @@ def main() -> int:
     library = StyleLibrary.load(Path(args.weights) / LIBRARY_FILE)
     names = list(data.style_names)
     normal = names.index("normal")
-    idx = np.nonzero(data.window_styles == normal)[0]
-    sub = replace(data, windows={k: v[idx] for k, v in data.windows.items()}, window_styles=data.window_styles[idx])
-    rows = len(idx)
+    sub = style_windows(data, "normal")
+    rows = sub.num_windows
     win = {k: torch.from_numpy(np.ascontiguousarray(sub.windows[k])) for k in ("pos", "rot", "phase")}
     clips = style_clips([s for s in dataset.train if s.variant == "original"], dataset.roles, dataset.styles)
     clip_features = np.concatenate([clips["pos"], clips["vel"], clips["rot"]], -1).astype(np.float32)
@@ -114,7 +106,7 @@ def main() -> int:
     mean_normal = code(clip_features[clips["style"] == normal])
     mean_normal = StyleCode(*(x.mean(0, keepdim=True) for x in mean_normal))
     generator = torch.Generator().manual_seed(0)
-    columns = ["evaluation", "medoid", *(f"extrapolated {a:g}" for a in args.alphas), f"best of {args.noises} noises",
+    columns = ["evaluation", "named", *(f"extrapolated {a:g}" for a in args.alphas), f"best of {args.noises} noises",
                "best of the style's clips", "any of the style's clips"]
     table: dict[str, list[float]] = {}
     for s, name in enumerate(names):
@@ -122,12 +114,12 @@ def main() -> int:
             continue
         row = {"evaluation": hits(sampler_method(sampler, sub, style=s, pipeline="app")(sub.windows, PAST, LENGTH)[0],
                                   name)}
-        medoid = one(library.style(name).features)
-        row["medoid"] = hits(generate(medoid), name)
+        named = one(library.style(name).features)
+        row["named"] = hits(generate(named), name)
         for a in args.alphas:
-            pushed = StyleCode(*(n + a * (c - n) for c, n in zip(medoid, mean_normal)))
+            pushed = StyleCode(*(n + a * (c - n) for c, n in zip(named, mean_normal)))
             row[f"extrapolated {a:g}"] = hits(generate(pushed), name)
-        noises = [generate(medoid)] + [generate(medoid, NOISE_STD * torch.randn(rows, 2 * sampler.cfg.state_out,
+        noises = [generate(named)] + [generate(named, NOISE_STD * torch.randn(rows, 2 * sampler.cfg.state_out,
                                                                                generator=generator))
                                        for _ in range(args.noises - 1)]
         row[f"best of {args.noises} noises"] = best_of(noises, name)[0]

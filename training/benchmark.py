@@ -61,6 +61,22 @@ class BenchmarkData:
         return len(self.windows["pos"])
 
 
+def style_windows(data: BenchmarkData, style: str, at_most: int | None = None, seed: int = 0) -> BenchmarkData:
+    """The windows of `data` of one style (ValueError when it has none), in their order; with `at_most`, that many
+    of them at most, drawn with `seed`."""
+    from dataclasses import replace
+
+    names = list(data.style_names)
+    if style not in names:
+        raise ValueError(f"no {style!r} style in the data")
+    idx = np.nonzero(data.window_styles == names.index(style))[0]
+    if len(idx) == 0:
+        raise ValueError(f"no {style!r} window among those scored to start transitions from")
+    if at_most is not None and len(idx) > at_most:
+        idx = np.sort(np.random.default_rng(seed).choice(idx, at_most, replace=False))
+    return replace(data, windows={k: v[idx] for k, v in data.windows.items()}, window_styles=data.window_styles[idx])
+
+
 def ground_truth_quats(windows: dict) -> np.ndarray:
     return matrix_to_quat(sixd_to_matrix(windows["rot"]))
 

@@ -107,17 +107,10 @@ def style_accuracy(data, classifier: StyleClassifier, methods: dict, source_styl
     each other style; rows {"method", "style", "fraction", "transitions"}: the fraction the classifier
     calls the requested style. methods: {name: make(sub_data, style index) -> benchmark Method}, e.g. the
     interpolation (which ignores the style) and `training.benchmark.sampler_method` with style=."""
-    from dataclasses import replace
-
-    from training.benchmark import PAST
+    from training.benchmark import PAST, style_windows
 
     names = list(data.style_names)
-    if source_style not in names:
-        raise ValueError(f"no {source_style!r} style in the data")
-    idx = np.nonzero(data.window_styles == names.index(source_style))[0]
-    if len(idx) == 0:
-        raise ValueError(f"no {source_style!r} window among those scored to start transitions from")
-    sub = replace(data, windows={k: v[idx] for k, v in data.windows.items()}, window_styles=data.window_styles[idx])
+    sub = style_windows(data, source_style)
     rows = []
     for style, name in enumerate(names):
         if name == source_style:
@@ -125,5 +118,6 @@ def style_accuracy(data, classifier: StyleClassifier, methods: dict, source_styl
         for method, make in methods.items():
             pos, _ = make(sub, style)(sub.windows, PAST, length)
             hits = classifier.predict(pos, data.roles) == classifier.styles.index(name)
-            rows.append({"method": method, "style": name, "fraction": float(np.mean(hits)), "transitions": len(idx)})
+            rows.append({"method": method, "style": name, "fraction": float(np.mean(hits)),
+                         "transitions": sub.num_windows})
     return rows

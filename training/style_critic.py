@@ -103,6 +103,15 @@ def fit_critic(dataset, seed: int = 0, steps: int | None = None) -> tuple[StyleC
     return critic, report
 
 
+def unused_seed(training: dict) -> int:
+    """The first seed >= 1 that `train sampler` fitted no critic with, from the "training" entry of the sampler's
+    JSON: its critics use seeds 0..N-1 (`--critics N`; one critic when it records style_loss without a count).
+    A critic that judges the sampler's output (the style library's pick, `scripts/style_levers.py`) must be one
+    the sampler never learnt to please."""
+    used = training.get("critics", 1) if training.get("style_loss") else 0
+    return max(1, used)
+
+
 class CriticEnsemble(nn.Module):
     """Critics fitted with different seeds; forward gives the mean of their log-probabilities (log of the
     geometric mean of their probabilities, up to a constant), which cross-entropy then renormalises."""

@@ -184,6 +184,8 @@ class StylePanel(QWidget):
             seen = self.recognised.get(s.name) if s.origin == "style" else None
             if seen is not None:
                 line, tip = seen.text(), seen.explanation(s.name)
+            if s.origin == "style" and self.library is not None:
+                tip = "\n".join(t for t in (tip, self.library.provenance(s.name)) if t)
             self.list.addItem(f"{s.name}  [{s.origin}{', ' + line if line else ''}]")
             self.list.item(self.list.count() - 1).setToolTip(tip)
         row = names.index(picked) if picked in names else -1

@@ -4,10 +4,11 @@ training clip, kept beside the weights as `styles.npz` (`python main.py styles b
 
 A transition takes a style as `StyleFeatures` (what the sampler's style encoder reads), not as a code, so
 the MAX graphs, blending and saved style files stay as they are. The named style of a label is therefore
-a real stretch of that label's motion: of the label's 120-frame style windows in the *training split*
-(held-out frames never enter), the one whose code is nearest to the label's mean code (the medoid). The
-file also holds every window's code with its clip and label (`clip_codes`) and each label's mean code
-(`style_codes`), for the style map.
+a real stretch of that label's motion: one of the label's 120-frame style windows in the *training split*
+(held-out frames never enter), the one a style critic rates its transitions most as the label, or the one
+whose code is nearest to the label's mean code (`chosen_by` says which; `training.style_library`). The file
+also holds every window's code with its clip and label (`clip_codes`), each label's mean code (`style_codes`),
+for the style map, and the critic's rating of each window (`window_scores`).
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ import numpy as np
 from inference.rsmt.transition import StyleFeatures, TransitionError
 
 LIBRARY_FILE = "styles.npz"
-FORMAT = "motion-studio-style-library/1"
+FORMAT = "motion-studio-style-library/2"
+FORMAT_1 = "motion-studio-style-library/1"  # before chosen_by and window_scores: every named style a medoid
+MEDOID = "medoid: the window nearest the style's mean code"
 EVALUATION_FILE = "evaluation.json"  # the model's `evaluate --style-accuracy --json`, kept beside its weights
 NAMED_STYLE = "named style"  # the evaluation's method that makes transitions as `transition --style NAME` does
 
@@ -28,19 +31,26 @@ NAMED_STYLE = "named style"  # the evaluation's method that makes transitions as
 @dataclass
 class StyleLibrary:
     names: list[str]  # style labels, sorted
-    features: np.ndarray  # (S, T, J, 12) each label's medoid window (StyleFeatures layout)
+    features: np.ndarray  # (S, T, J, 12) each label's named window (StyleFeatures layout)
     joints: tuple[str, ...]
     style_codes: np.ndarray  # (S, D) each label's mean code
     clip_names: list[str]  # one per training style window
     clip_styles: list[str]
     clip_codes: np.ndarray  # (N, D)
-    medoids: list[str]  # the clip each named style's window comes from
+    named_clips: list[str]  # the clip each named style's window comes from
+    chosen_by: str  # how the named windows were chosen, in words
+    window_scores: np.ndarray  # (N,) the critic's rating of each window (mean log-probability), NaN if unrated
 
     def style(self, name: str) -> StyleFeatures:
         """The named style; TransitionError listing the names for an unknown one."""
         if name not in self.names:
             raise TransitionError(f"no style named {name!r} (styles: {', '.join(self.names)})")
         return StyleFeatures(self.features[self.names.index(name)], self.joints, name)
+
+    def provenance(self, name: str) -> str:
+        """Where a named style's motion comes from and why that window, in a sentence (the Styles panel's tooltip)."""
+        return (f"Its motion: a {len(self.features[0]) + 1}-frame training window of "
+                f"{self.named_clips[self.names.index(name)]}, chosen by {self.chosen_by}.")
 
     def save(self, path: str | Path) -> None:
         from motion.atomic import atomic_write
@@ -49,18 +59,23 @@ class StyleLibrary:
             np.savez(f, format=FORMAT, names=np.array(self.names), features=self.features.astype(np.float32),
                      joints=np.array(self.joints), style_codes=self.style_codes, clip_names=np.array(self.clip_names),
                      clip_styles=np.array(self.clip_styles), clip_codes=self.clip_codes,
-                     medoids=np.array(self.medoids))
+                     named_clips=np.array(self.named_clips), chosen_by=self.chosen_by,
+                     window_scores=np.asarray(self.window_scores, np.float32))
 
     @staticmethod
     def load(path: str | Path) -> "StyleLibrary":
         """TransitionError naming the file when it is not a style library."""
         try:
             with np.load(path, allow_pickle=False) as z:
-                if str(z["format"]) != FORMAT:
+                if str(z["format"]) not in (FORMAT, FORMAT_1):
                     raise ValueError(f"format {str(z['format'])!r}, expected {FORMAT!r}")
+                old = str(z["format"]) == FORMAT_1
                 lib = StyleLibrary([str(n) for n in z["names"]], z["features"], tuple(str(j) for j in z["joints"]),
                                    z["style_codes"], [str(n) for n in z["clip_names"]],
-                                   [str(s) for s in z["clip_styles"]], z["clip_codes"], [str(m) for m in z["medoids"]])
+                                   [str(s) for s in z["clip_styles"]], z["clip_codes"],
+                                   [str(m) for m in z["medoids" if old else "named_clips"]],
+                                   MEDOID if old else str(z["chosen_by"]),
+                                   np.full(len(z["clip_names"]), np.nan, np.float32) if old else z["window_scores"])
         except (OSError, KeyError, ValueError) as e:
             raise TransitionError(f"{path}: not a style library ({e})") from None
         if not np.isfinite(lib.features).all():

@@ -84,7 +84,7 @@ def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("MOTION_STUDIO_DATA", str(tmp_path / "data"))
     folder = tmp_path / "model"
     random_rsmt_weights(folder, seed=4)
-    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder)]) == 0
+    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder), "--named-by", "medoid"]) == 0
     library = StyleLibrary.load(folder / "styles.npz")
     write_evaluation(folder, {library.names[1]: (4, 0)})
     w, _ = make_window(qtbot, tmp_path, folder)
@@ -100,6 +100,9 @@ def test_named_styles_of_a_model_with_a_library(qtbot, tmp_path, monkeypatch):
     # how often the model's evaluation recognised a named style, and what that means, in its tooltip
     assert p.list.item(1).text() == f"{library.names[1]}  [style, recognised 4/10]"
     assert "interpolation, which has no style: 0" in p.list.item(1).toolTip()
+    # and where its motion comes from, how that window was chosen
+    assert f"training window of {library.named_clips[1]}, chosen by medoid" in p.list.item(1).toolTip()
+    assert "chosen by medoid" in p.list.item(0).toolTip()
     brushes = [b.color().name() for b in p.scatter.data["brush"]]
     assert len(set(brushes[:len(library.names)])) == len(library.names)  # one colour per named style
     assert len(p.windows_scatter.data) == len(library.clip_codes)

@@ -20,11 +20,12 @@ from motion.bvh import read_bvh
 def model_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("styles_model")
     random_rsmt_weights(folder, seed=3)
-    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder)]) == 0
+    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(folder), "--named-by", "medoid"]) == 0
     return folder
 
 
 def test_one_style_per_training_label_its_medoid(model_dir):
+    """named_by "medoid": each style's window is the one nearest its mean code."""
     lib = StyleLibrary.load(model_dir / LIBRARY_FILE)
     # the default held-out clips stay out of the library: training split only
     assert "humanoid3d_spinkick" not in lib.names and "humanoid3d_walk" in lib.names
@@ -105,6 +106,61 @@ def test_bad_library_file_is_named(tmp_path):
 def test_build_needs_the_data(model_dir, capsys):
     assert cli.main(["styles", "build", "--weights", str(model_dir)]) == 2
     assert "needs --data" in capsys.readouterr().err
+
+
+def test_build_by_critic_needs_a_normal_style(model_dir, capsys):
+    """The default pick rates transitions between 'normal' windows: data without that label is named as such,
+    with the way out."""
+    assert cli.main(["styles", "build", "--data", "embedded", "--weights", str(model_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "error: " in err and "no 'normal' style" in err and "medoid" in err
+
+
+def test_critic_names_the_window_whose_transitions_it_rates_highest(tmp_path, monkeypatch):
+    """named_by "critic": every training window is rated (a mean log-probability, finite and <= 0) and each style's
+    named window is its best-rated one; the library says so, and save/load keeps the ratings."""
+    from dataclasses import replace
+
+    from training import style_critic
+    from training.datasets import embedded_dataset
+    from training.style_library import build_library
+
+    monkeypatch.setattr(style_critic, "STEPS", 5)  # a real fit, kept short
+    model = random_rsmt_weights(tmp_path / "model", seed=5)
+    dataset = embedded_dataset(clips=("walk", "run", "dance_a"), held_out=(), augmented=False)
+    dataset.train = [replace(s, style="normal") if s.style == "humanoid3d_walk" else s for s in dataset.train]
+    generator = TransitionGenerator(model)
+    lib = build_library(generator, dataset)
+    assert lib.chosen_by.startswith("critic:") and "training 'normal' windows" in lib.chosen_by
+    assert lib.names == ["humanoid3d_dance_a", "humanoid3d_run", "normal"]
+    scores = np.asarray(lib.window_scores)
+    assert scores.shape == (len(lib.clip_codes),) and np.isfinite(scores).all() and (scores <= 0).all()
+    codes = style_codes(generator, [lib.style(n) for n in lib.names])
+    styles = np.array(lib.clip_styles)
+    for i, name in enumerate(lib.names):
+        mine = np.nonzero(styles == name)[0]
+        assert len(mine) >= 2  # a choice to make
+        best = mine[np.argmax(scores[mine])]
+        np.testing.assert_allclose(codes[i], lib.clip_codes[best], rtol=1e-4, atol=1e-5)
+        assert lib.named_clips[i] == lib.clip_names[best]
+    lib.save(tmp_path / LIBRARY_FILE)
+    again = StyleLibrary.load(tmp_path / LIBRARY_FILE)
+    assert again.chosen_by == lib.chosen_by
+    np.testing.assert_array_equal(again.window_scores, scores)
+
+
+def test_a_library_of_format_1_reads_as_medoids(model_dir, tmp_path):
+    """Libraries built before the critic pick (format 1, field "medoids") still load, named as medoids."""
+    from inference.rsmt.style_library import FORMAT_1, MEDOID
+
+    lib = StyleLibrary.load(model_dir / LIBRARY_FILE)
+    path = tmp_path / LIBRARY_FILE
+    np.savez(path, format=FORMAT_1, names=np.array(lib.names), features=lib.features, joints=np.array(lib.joints),
+             style_codes=lib.style_codes, clip_names=np.array(lib.clip_names), clip_styles=np.array(lib.clip_styles),
+             clip_codes=lib.clip_codes, medoids=np.array(lib.named_clips))
+    old = StyleLibrary.load(path)
+    assert old.chosen_by == MEDOID and old.named_clips == lib.named_clips and np.isnan(old.window_scores).all()
+    np.testing.assert_array_equal(old.features, lib.features)
 
 
 def test_model_by_name(model_dir, tmp_path, capsys):

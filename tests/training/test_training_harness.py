@@ -492,3 +492,14 @@ def test_critics_score_the_style_term_together(tmp_path, monkeypatch):
     assert trainer.meta["style_critic"]["critics"] == 2
     assert cli.main(["train", "sampler", "--critics", "0", "--out", str(tmp_path / "s")]) == 2
     assert cli.main(["train", "sampler", "--critics", "2", "--out", str(tmp_path / "s")]) == 2
+
+
+def test_a_judging_critic_takes_a_seed_the_sampler_never_trained_against():
+    """style_critic.unused_seed reads the sampler's "training" record: --critics N used seeds 0..N-1, one critic
+    seed 0, none without --style-loss; the answer is never 0, the seed of training's first critic."""
+    from training.style_critic import unused_seed
+
+    assert unused_seed({}) == 1
+    assert unused_seed({"critics": 4}) == 1  # no style loss: the count is not a critic of this sampler
+    assert unused_seed({"style_loss": 0.1}) == 1
+    assert unused_seed({"style_loss": 0.1, "critics": 4}) == 4
