@@ -49,7 +49,7 @@ def elu[W: Int](v: SIMD[DType.float32, W]) -> SIMD[DType.float32, W]:
 
 
 @always_inline
-def _act[W: Int](acc: SIMD[DType.float32, W], act: Int, plu_w: Float32 = 1,
+def activate[W: Int](acc: SIMD[DType.float32, W], act: Int, plu_w: Float32 = 1,
                  plu_c: Float32 = 0) -> SIMD[DType.float32, W]:
     if act == ACT_RELU:
         return max(acc, SIMD[DType.float32, W](0))
@@ -65,7 +65,7 @@ def _act[W: Int](acc: SIMD[DType.float32, W], act: Int, plu_w: Float32 = 1,
 
 
 @always_inline
-def _store[W: Int](y: F32Ptr, v: SIMD[DType.float32, W], valid: Int):
+def store_valid[W: Int](y: F32Ptr, v: SIMD[DType.float32, W], valid: Int):
     if valid == W:
         y.unsafe_store(0, v)
     else:
@@ -148,21 +148,21 @@ def _tile[W: Int, R: Int](a: F32Ptr, r0: Int, lda: Int, group_rows: Int, group_s
         comptime if R > 7:
             acc7 = wv.fma(SIMD[DType.float32, W](x7[unsafe_offset=i]), acc7)
         wp = wp.unsafe_offset(W)
-    _store[W](dst, _act[W](acc0, act, plu_w, plu_c), dst_valid)
+    store_valid[W](dst, activate[W](acc0, act, plu_w, plu_c), dst_valid)
     comptime if R > 1:
-        _store[W](dst.unsafe_offset(1 * ldd), _act[W](acc1, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(1 * ldd), activate[W](acc1, act, plu_w, plu_c), dst_valid)
     comptime if R > 2:
-        _store[W](dst.unsafe_offset(2 * ldd), _act[W](acc2, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(2 * ldd), activate[W](acc2, act, plu_w, plu_c), dst_valid)
     comptime if R > 3:
-        _store[W](dst.unsafe_offset(3 * ldd), _act[W](acc3, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(3 * ldd), activate[W](acc3, act, plu_w, plu_c), dst_valid)
     comptime if R > 4:
-        _store[W](dst.unsafe_offset(4 * ldd), _act[W](acc4, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(4 * ldd), activate[W](acc4, act, plu_w, plu_c), dst_valid)
     comptime if R > 5:
-        _store[W](dst.unsafe_offset(5 * ldd), _act[W](acc5, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(5 * ldd), activate[W](acc5, act, plu_w, plu_c), dst_valid)
     comptime if R > 6:
-        _store[W](dst.unsafe_offset(6 * ldd), _act[W](acc6, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(6 * ldd), activate[W](acc6, act, plu_w, plu_c), dst_valid)
     comptime if R > 7:
-        _store[W](dst.unsafe_offset(7 * ldd), _act[W](acc7, act, plu_w, plu_c), dst_valid)
+        store_valid[W](dst.unsafe_offset(7 * ldd), activate[W](acc7, act, plu_w, plu_c), dst_valid)
 
 
 def _row_panels[W: Int, G: Int](a: F32Ptr, r: Int, lda: Int, group_rows: Int, group_stride: Int, n_in: Int,
@@ -180,7 +180,7 @@ def _row_panels[W: Int, G: Int](a: F32Ptr, r: Int, lda: Int, group_rows: Int, gr
             wv = wv.insert[offset=g * W](wp.unsafe_load[width=W](g * n_in * W))
         acc = wv.fma(SIMD[DType.float32, N](x[unsafe_offset=i]), acc)
         wp = wp.unsafe_offset(W)
-    _store[N](y.unsafe_offset(r * ldy), _act[N](acc, act, plu_w, plu_c), valid)
+    store_valid[N](y.unsafe_offset(r * ldy), activate[N](acc, act, plu_w, plu_c), valid)
 
 
 @always_inline
@@ -390,13 +390,13 @@ def blend_experts(alpha: F32Ptr, stacked: F32Ptr, experts: Int, n_out: Int, y: F
         var acc = SIMD[DType.float32, W](0)
         for e in range(experts):
             acc = acc + SIMD[DType.float32, W](alpha[unsafe_offset=e]) * stacked.unsafe_load[width=W](e * n_out + o)
-        y.unsafe_store(o, _act[W](acc, act))
+        y.unsafe_store(o, activate[W](acc, act))
         o += W
     while o < n_out:
         var acc = SIMD[DType.float32, 1](0)
         for e in range(experts):
             acc = acc + alpha[unsafe_offset=e] * stacked[unsafe_offset=e * n_out + o]
-        y[unsafe_offset=o] = _act[1](acc, act)[0]
+        y[unsafe_offset=o] = activate[1](acc, act)[0]
         o += 1
 
 

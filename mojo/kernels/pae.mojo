@@ -1,23 +1,144 @@
-"""The periodic autoencoder's middle (deephase.PAE.forward between the encoder and decoder convolutions), for
-max-mojo's "rsmt_phase" (inference/backends/mojo/networks.py PhaseRunner): per latent channel, the real DFT's
-power spectrum -> frequency, amplitude and offset; the two per-channel FCs and their BatchNorm -> phase (atan2);
-and the periodic signal a sin(2 pi (f t + p)) + b the decoder reconstructs from.
+"""The periodic autoencoder (deephase.PAE.forward, max-mojo's "rsmt_phase") in one call from Python.
 
-Why one call: in numpy these were about fifteen calls and three transposes, ~75 us at batch 1 against ~160 us
-for all four convolutions. Latent and signal stay channels-last (frame-major), as the convolutions read and
-write them. Sums run in float64 over the float32 tables and weights; outputs are float32.
+x (B, 3J, T) -> conv1, conv2 (tanh; BatchNorm folded in) -> latent (M channels) -> per latent channel: the real
+DFT's power spectrum -> frequency, amplitude and offset; the two per-channel FCs and their BatchNorm -> phase
+(atan2); the periodic signal a sin(2 pi (f t + p)) + b -> deconv1 (tanh), deconv2 -> y (B, 3J, T).
+
+Why one call, channels-first: the four 61-tap convolutions run with time on the SIMD lanes (kernels.conv_time),
+reading and writing channels-first sequences as the torch module lays them out, so x and y need no transpose
+and no convolution waits on numpy in between. A batch worth two threads is split into one share of the items per
+thread; each runs its items through the whole network in blocks of BLOCK_ITEMS, whose activations stay in L2.
+The middle's sums run in float64 over the float32 tables, weights and latents; its outputs are float32.
 """
 from std.math import atan2, sin, sqrt
+from std.sys import simd_width_of
 
+from kernels.conv_time import Seqs, TimeConv, copy_frames, padded_lead, padded_row
+from kernels.gemm import row_shares, share_rows
 from kernels.pointers import F32Ptr, I64Ptr
 
-# spec (int64): T, M, then addresses (float32): dft (T, 2K: cos | sin), freqs (K-1), args (T), fc0 w (M, T),
-# fc0 b (M), fc1 w (M, T), fc1 b (M), bn scale (M, 2), bn shift (M, 2), scalars (tpi, time_scale)
+from max.algorithm.backend.cpu.parallelize import parallelize
+
+comptime D = simd_width_of[DType.float64]()  # float64 lanes of the middle's sums
+comptime BLOCK_ITEMS = 8  # items a thread runs through the network at a time (~300 KB of activations for J = 13)
+comptime CONVS = 4  # conv1, conv2, deconv1, deconv2
+comptime HEADER = 4  # spec: [threads, T, M, KP], then CONVS TimeConv descriptors and the middle's tables
+# the middle's tables (float32): dft (T, 2, KP: cos | sin, frequencies padded to KP with zeros), freqs (KP: 0, then
+# the K - 1 frequencies, then zeros), args (T), fc0 w (M, T), fc0 b (M), fc1 w (M, T), fc1 b (M), bn scale (M, 2),
+# bn shift (M, 2), scalars (tpi, time_scale)
+comptime TABLES = 10
 
 
-@always_inline
-def _at(spec: I64Ptr, i: Int) -> F32Ptr:
-    return F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=i]))
+struct Pae(Movable):
+    """The network's sizes and layers, read from a spec (see pae_forward)."""
+
+    var threads: Int
+    var t: Int
+    var m: Int
+    var kp: Int
+    var convs: List[TimeConv]
+    var tables: List[F32Ptr]
+    var row: Int  # floats per channel row of a sequence buffer
+    var lead: Int  # floats before frame 0
+
+    def __init__(out self, spec: I64Ptr) raises:
+        self.threads = Int(spec[unsafe_offset=0])
+        self.t = Int(spec[unsafe_offset=1])
+        self.m = Int(spec[unsafe_offset=2])
+        self.kp = Int(spec[unsafe_offset=3])
+        if self.kp % D != 0 or self.kp < self.t // 2 + 1:
+            raise Error(t"pae spec: {self.kp} padded frequencies for {self.t} frames (a multiple of {D} wanted)")
+        self.convs = List[TimeConv]()
+        for i in range(CONVS):
+            self.convs.append(TimeConv.read(Int(spec[unsafe_offset=HEADER + i])))
+        self.tables = List[F32Ptr]()
+        for i in range(TABLES):
+            self.tables.append(F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=HEADER + CONVS + i])))
+        var c_in = self.convs[0].c_in
+        for i in range(CONVS):
+            var n_in = self.convs[i].c_in
+            var taps = self.convs[i].taps
+            var pad = self.convs[i].pad
+            if n_in != (c_in if i == 0 else self.convs[i - 1].c_out) or taps != 2 * pad + 1 or pad != self.convs[0].pad:
+                raise Error(t"pae spec: convolution {i} ({n_in} inputs, {taps} taps, padding {pad}) does not follow"
+                            t" the one before")
+        if self.convs[1].c_out != self.m or self.convs[3].c_out != c_in:
+            raise Error(t"pae spec: {self.convs[1].c_out} latent channels for {self.m} phases, or {c_in} inputs "
+                        t"for {self.convs[3].c_out} outputs")
+        self.lead = padded_lead(self.convs[0].pad)
+        self.row = padded_row(self.t, self.convs[0].taps, self.convs[0].pad)
+
+    def buffer_rows(self) -> Int:
+        """Channel rows per item of a thread's buffers: the input, conv1's, the latent, the signal, deconv1's."""
+        return self.convs[0].c_in + self.convs[0].c_out + 2 * self.m + self.convs[2].c_out
+
+    def shares(self, rows: Int) -> Int:
+        var macs = 0
+        for i in range(CONVS):
+            macs += self.convs[i].c_in * self.convs[i].c_out * self.convs[i].taps * self.t
+        return row_shares(rows, self.threads, macs)
+
+    def scratch_floats(self, rows: Int) -> Int:
+        """Floats of scratch a call over `rows` items needs: each thread's buffers for a block of items."""
+        var shares = self.shares(rows)
+        var per_thread = min(BLOCK_ITEMS, (rows + shares - 1) // shares)
+        return shares * per_thread * self.buffer_rows() * self.row
+
+
+def pae_scratch_floats(spec: I64Ptr, rows: Int) raises -> Int:
+    """Floats of scratch pae_forward needs over `rows` items (also validates the spec: raises on a bad one)."""
+    return Pae(spec).scratch_floats(rows)
+
+
+def pae_forward(spec: I64Ptr, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, rows: Int, scratch: F32Ptr) raises:
+    """x (rows, 3J, T) -> y (rows, 3J, T) and pafb (4, rows, M): phase, amplitude, frequency, offset; scratch of
+    pae_scratch_floats(spec, rows) floats.
+
+    spec (int64): [threads, T, M, KP, then the addresses of the four TimeConv descriptors (conv1, conv2, deconv1,
+    deconv2) and of the middle's TABLES tables]."""
+    var pae = Pae(spec)
+    var shares = pae.shares(rows)
+    var per_share = pae.scratch_floats(rows) // shares
+    if shares < 2:
+        _forward_items(pae, x, y, pafb, 0, rows, rows, scratch)
+        return
+
+    var network = Pointer(to=pae)
+
+    def work(i: Int) {var network, var x, var y, var pafb, var rows, var shares, var per_share, var scratch}:
+        var first, end = share_rows(i, shares, rows)
+        _forward_items(network[], x, y, pafb, first, end, rows, scratch.unsafe_offset(i * per_share))
+
+    parallelize(work, shares, shares)
+
+
+def _forward_items(pae: Pae, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, first: Int, end: Int, rows: Int,
+                   scratch: F32Ptr):
+    """Items first .. end - 1 in blocks of at most BLOCK_ITEMS, through buffers at scratch whose rows are zero
+    outside their frames (zeroed here, then only frames are written)."""
+    var block = min(BLOCK_ITEMS, end - first)
+    var c_in = pae.convs[0].c_in
+    var item = pae.buffer_rows() * pae.row
+    for i in range(block * item):
+        scratch[unsafe_offset=i] = 0
+    var channels = [c_in, pae.convs[0].c_out, pae.m, pae.m, pae.convs[2].c_out]
+    var buffers = List[Seqs]()  # input, conv1's, latent, signal, deconv1's
+    var offset = 0
+    for b in range(len(channels)):
+        buffers.append(Seqs(scratch.unsafe_offset(offset), item, pae.row, pae.lead))
+        offset += channels[b] * pae.row
+    var t = pae.t
+    var i0 = first
+    while i0 < end:
+        var n = min(block, end - i0)
+        copy_frames(x.unsafe_offset(i0 * c_in * t), n, c_in, t, buffers[0])
+        pae.convs[0].apply(buffers[0], n, t, buffers[1])
+        pae.convs[1].apply(buffers[1], n, t, buffers[2])
+        for i in range(n):
+            _middle(pae, buffers[2], buffers[3], i, pafb, i0 + i, rows)
+        pae.convs[2].apply(buffers[3], n, t, buffers[4])
+        pae.convs[3].apply(buffers[4], n, t, Seqs(y.unsafe_offset(i0 * c_in * t), c_in * t, t, 0))
+        i0 += n
 
 
 @always_inline
@@ -25,58 +146,71 @@ def _f64(p: F32Ptr, i: Int) -> Float64:
     return p[unsafe_offset=i].cast[DType.float64]()
 
 
-def pae_middle(spec: I64Ptr, latent: F32Ptr, signal: F32Ptr, pafb: F32Ptr, rows: Int):
-    """latent (rows, T, M) -> signal (rows, T, M) and pafb (4, rows, M): phase, amplitude, frequency, offset."""
-    var t_len = Int(spec[unsafe_offset=0])
-    var m = Int(spec[unsafe_offset=1])
-    var dft = _at(spec, 2)
-    var freqs = _at(spec, 3)
-    var args = _at(spec, 4)
-    var fc0_w = _at(spec, 5)
-    var fc0_b = _at(spec, 6)
-    var fc1_w = _at(spec, 7)
-    var fc1_b = _at(spec, 8)
-    var bn_scale = _at(spec, 9)
-    var bn_shift = _at(spec, 10)
-    var scalars = _at(spec, 11)
-    var tpi = _f64(scalars, 0)
-    var time_scale = _f64(scalars, 1)
-    var k_len = t_len // 2 + 1
-    for r in range(rows):
-        var x = latent.unsafe_offset(r * t_len * m)
-        var y = signal.unsafe_offset(r * t_len * m)
-        for c in range(m):
-            var power_sum = 0.0
-            var weighted = 0.0
-            var offset = 0.0
-            for k in range(k_len):
-                var re = 0.0
-                var im = 0.0
-                for t in range(t_len):
-                    var v = _f64(x, t * m + c)
-                    re += v * _f64(dft, t * 2 * k_len + k)
-                    im += v * _f64(dft, t * 2 * k_len + k_len + k)
-                if k == 0:
-                    offset = re
-                else:
-                    var power = re * re + im * im
-                    power_sum += power
-                    weighted += _f64(freqs, k - 1) * power
-            var v0 = _f64(fc0_b, c)
-            var v1 = _f64(fc1_b, c)
-            for t in range(t_len):
-                var v = _f64(x, t * m + c)
-                v0 += v * _f64(fc0_w, c * t_len + t)
-                v1 += v * _f64(fc1_w, c * t_len + t)
-            v0 = v0 * _f64(bn_scale, 2 * c) + _f64(bn_shift, 2 * c)
-            v1 = v1 * _f64(bn_scale, 2 * c + 1) + _f64(bn_shift, 2 * c + 1)
-            var phase = atan2(v1, v0) / tpi
-            var amp = 2.0 * sqrt(power_sum) / Float64(t_len)
-            var freq = weighted / power_sum / time_scale
-            var bias = offset / Float64(t_len)
-            pafb[unsafe_offset=(0 * rows + r) * m + c] = phase.cast[DType.float32]()
-            pafb[unsafe_offset=(1 * rows + r) * m + c] = amp.cast[DType.float32]()
-            pafb[unsafe_offset=(2 * rows + r) * m + c] = freq.cast[DType.float32]()
-            pafb[unsafe_offset=(3 * rows + r) * m + c] = bias.cast[DType.float32]()
-            for t in range(t_len):
-                y[unsafe_offset=t * m + c] = (amp * sin(tpi * (freq * _f64(args, t) + phase)) + bias).cast[DType.float32]()
+@always_inline
+def _dot(x: F32Ptr, w: F32Ptr, n: Int, start: Float64) -> Float64:
+    """start + sum_t x[t] w[t] over t < n, in float64."""
+    var acc = SIMD[DType.float64, D](0)
+    var i = 0
+    while i + D <= n:
+        acc = x.unsafe_load[width=D](i).cast[DType.float64]().fma(w.unsafe_load[width=D](i).cast[DType.float64](),
+                                                                   acc)
+        i += D
+    var total = start + acc.reduce_add()
+    while i < n:
+        total += _f64(x, i) * _f64(w, i)
+        i += 1
+    return total
+
+
+def _middle(pae: Pae, latent: Seqs, signal: Seqs, i: Int, pafb: F32Ptr, r: Int, rows: Int):
+    """Item i of the latent -> its signal, and pafb's row r."""
+    var t_len = pae.t
+    var m = pae.m
+    var kp = pae.kp
+    var dft = pae.tables[0]
+    var freqs = pae.tables[1]
+    var args = pae.tables[2]
+    var fc0_w = pae.tables[3]
+    var fc0_b = pae.tables[4]
+    var fc1_w = pae.tables[5]
+    var fc1_b = pae.tables[6]
+    var bn_scale = pae.tables[7]
+    var bn_shift = pae.tables[8]
+    var tpi = _f64(pae.tables[9], 0)
+    var time_scale = _f64(pae.tables[9], 1)
+    var lane = SIMD[DType.float64, D]()
+    for j in range(D):
+        lane[j] = Float64(j)
+    for c in range(m):
+        var x = latent.at(i, c, 0)
+        var power_sum = 0.0
+        var weighted = 0.0
+        var offset = 0.0
+        # the spectrum D frequencies at a time: re (cos) and im (sin) over the frames
+        for k0 in range(0, kp, D):
+            var re = SIMD[DType.float64, D](0)
+            var im = SIMD[DType.float64, D](0)
+            for f in range(t_len):
+                var v = SIMD[DType.float64, D](_f64(x, f))
+                re = v.fma(dft.unsafe_load[width=D](f * 2 * kp + k0).cast[DType.float64](), re)
+                im = v.fma(dft.unsafe_load[width=D](f * 2 * kp + kp + k0).cast[DType.float64](), im)
+            if k0 == 0:
+                offset = re[0]
+            var power = (lane + Float64(k0)).gt(0).select(re * re + im * im, 0)  # frequency 0 is the offset
+            power_sum += power.reduce_add()
+            weighted += (freqs.unsafe_load[width=D](k0).cast[DType.float64]() * power).reduce_add()
+        var v0 = _dot(x, fc0_w.unsafe_offset(c * t_len), t_len, _f64(fc0_b, c))
+        var v1 = _dot(x, fc1_w.unsafe_offset(c * t_len), t_len, _f64(fc1_b, c))
+        v0 = v0 * _f64(bn_scale, 2 * c) + _f64(bn_shift, 2 * c)
+        v1 = v1 * _f64(bn_scale, 2 * c + 1) + _f64(bn_shift, 2 * c + 1)
+        var phase = atan2(v1, v0) / tpi
+        var amp = 2.0 * sqrt(power_sum) / Float64(t_len)
+        var freq = weighted / power_sum / time_scale
+        var bias = offset / Float64(t_len)
+        pafb[unsafe_offset=(0 * rows + r) * m + c] = phase.cast[DType.float32]()
+        pafb[unsafe_offset=(1 * rows + r) * m + c] = amp.cast[DType.float32]()
+        pafb[unsafe_offset=(2 * rows + r) * m + c] = freq.cast[DType.float32]()
+        pafb[unsafe_offset=(3 * rows + r) * m + c] = bias.cast[DType.float32]()
+        var y = signal.at(i, c, 0)
+        for f in range(t_len):
+            y[unsafe_offset=f] = (amp * sin(tpi * (freq * _f64(args, f) + phase)) + bias).cast[DType.float32]()

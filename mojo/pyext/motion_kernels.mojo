@@ -11,7 +11,8 @@ from std.python.bindings import PythonModuleBuilder
 from kernels.gemm import PANEL, PackedLayer, gemm_panels, row_shares, share_rows
 from kernels.kinematics import check_parents, fk_frames
 from kernels.moe import manifold_decode, scratch_floats
-from kernels.pae import pae_middle
+from kernels.conv_time import MAX_R, TimeConv, time_conv
+from kernels.pae import pae_forward, pae_scratch_floats
 from kernels.pointers import F32Ptr, F64Ptr, I64Ptr
 from kernels.rsmt_finish import rsmt_finish
 from kernels.sampler import Rows, Sampler, Span, team_counters
@@ -379,12 +380,29 @@ def finish(spec_addr: PythonObject, params_addr: PythonObject, io_addr: PythonOb
     return PythonObject(None)
 
 
-def phase_middle(spec_addr: PythonObject, latent_addr: PythonObject, signal_addr: PythonObject,
-                 pafb_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
-    """The PAE's spectrum, phase and periodic signal over `rows` rows (kernels.pae.pae_middle)."""
-    pae_middle(I64Ptr(unsafe_from_address=Int(py=spec_addr)), _f32(latent_addr), _f32(signal_addr), _f32(pafb_addr),
-               Int(py=rows))
+def phase_forward(spec_addr: PythonObject, x_addr: PythonObject, y_addr: PythonObject, pafb_addr: PythonObject,
+                  rows: PythonObject, scratch_addr: PythonObject) raises -> PythonObject:
+    """The PAE over `rows` items (kernels.pae.pae_forward)."""
+    pae_forward(I64Ptr(unsafe_from_address=Int(py=spec_addr)), _f32(x_addr), _f32(y_addr), _f32(pafb_addr),
+                Int(py=rows), _f32(scratch_addr))
     return PythonObject(None)
+
+
+def phase_scratch_floats(spec_addr: PythonObject, rows: PythonObject) raises -> PythonObject:
+    """Floats of scratch phase_forward needs over `rows` items (raises on a bad spec)."""
+    return PythonObject(pae_scratch_floats(I64Ptr(unsafe_from_address=Int(py=spec_addr)), Int(py=rows)))
+
+
+def conv_time(descriptor: PythonObject, x_addr: PythonObject, items: PythonObject, frames: PythonObject,
+              y_addr: PythonObject) raises -> PythonObject:
+    """One time-on-lanes convolution of dense channels-first sequences (kernels.conv_time.time_conv)."""
+    time_conv(TimeConv.read(Int(py=descriptor)), _f32(x_addr), Int(py=items), Int(py=frames), _f32(y_addr))
+    return PythonObject(None)
+
+
+def conv_time_channels() raises -> PythonObject:
+    """Output channels per tile of the time-on-lanes convolution (the packing TimeConv must use)."""
+    return PythonObject(MAX_R)
 
 
 def panel_width() raises -> PythonObject:
@@ -405,7 +423,10 @@ def PyInit_motion_kernels() abi("C") -> PythonObject:
         b.def_function[finish]("finish", docstring="finish(spec, params, io)")
         b.def_function[style_scratch]("style_scratch", docstring="style_scratch(spec)")
         b.def_function[style_encoder]("style_encoder", docstring="style_encoder(spec, x, out, batch, scratch, eps)")
-        b.def_function[phase_middle]("phase_middle", docstring="phase_middle(spec, latent, signal, pafb, rows)")
+        b.def_function[phase_forward]("phase_forward", docstring="phase_forward(spec, x, y, pafb, rows, scratch)")
+        b.def_function[phase_scratch_floats]("phase_scratch_floats", docstring="phase_scratch_floats(spec, rows)")
+        b.def_function[conv_time]("conv_time", docstring="conv_time(descriptor, x, items, frames, y)")
+        b.def_function[conv_time_channels]("conv_time_channels", docstring="output channels per convolution tile")
         b.def_function[panel_width]("panel_width", docstring="outputs per packed weight panel")
         b.def_function[sampler_scratch_floats]("sampler_scratch_floats",
                                                docstring="sampler_scratch_floats(spec, rows)")

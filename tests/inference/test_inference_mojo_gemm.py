@@ -111,11 +111,12 @@ def test_rsmt_networks_on_the_gemm_match_torch(kind):
 
 @pytest.mark.parametrize("kind, batch", [("deepmimic_actor", 64), ("rsmt_manifold_decoder", 64),
                                          ("rsmt_sampler_target", 64), ("rsmt_sampler_style", 64),
-                                         ("rsmt_sampler_style", 1)])
+                                         ("rsmt_sampler_style", 1), ("rsmt_phase", 64)])
 def test_a_batch_split_into_row_shares_gives_the_bits_of_one_thread(kind, batch, monkeypatch):
     """At batch 64 two threads each run every layer on half of the rows (kernels.gemm.row_shares); the style
     encoder's one sequence runs on a team of two threads sharing each large layer's work items
-    (mojo/kernels/style.mojo). A row's arithmetic depends on neither."""
+    (mojo/kernels/style.mojo); the PAE's threads each run a share of the items through the whole network
+    (mojo/kernels/pae.mojo). A row's arithmetic depends on neither."""
     weights = default_weights(kind)
     inputs = network_inputs(kind, weights, get_backend("torch").load(kind, weights).inputs, batch, seed=2)
     outputs = []

@@ -4,17 +4,17 @@
 - ``rsmt_manifold_decoder``: the mixture-of-experts gate decoder (gate MLP, softmax, three expert layers,
   each one GEMM over the experts stacked along the outputs, blended as the torch reference), all in one call
   (mojo/kernels/moe.mojo);
-- ``rsmt_phase``: the periodic autoencoder, its four 61-tap convolutions as GEMMs over channels-last
-  frames (BatchNorm folded in, tanh in the kernel), the spectrum, phase and periodic signal between them in one
-  call (mojo/kernels/pae.mojo);
+- ``rsmt_phase``: the periodic autoencoder in one call (mojo/kernels/pae.mojo): its four 61-tap convolutions
+  with time on the SIMD lanes (mojo/kernels/conv_time.mojo, BatchNorm folded in, tanh in the kernel), the
+  spectrum, phase and periodic signal between them;
 - ``rsmt_sampler_style``: the FiLM generator's valid convolutions (ReLU in the kernel), the token statistics and
   the style code's dense layers in one call (mojo/kernels/style.mojo): one sequence on a team of two threads, a
   batch split into a share of sequences per thread.
 
 Why: at batch 1 MAX pays ~25 us per `execute` plus its per-op dispatch, more than these small networks
-compute; at batch 64 every dense layer and convolution is one multi-threaded GEMM here. Input and output
-names and shapes are the torch runners' (inference/backends/torch_backend.py); the maths follows the torch
-modules (inference/networks/deephase.py, stylevae.py, transitionnet.py), float32 throughout.
+compute; at batch 64 every dense layer here is one multi-threaded GEMM (the PAE: its items split between
+threads). Input and output names and shapes are the torch runners' (inference/backends/torch_backend.py); the
+maths follows the torch modules (inference/networks/deephase.py, stylevae.py, transitionnet.py), float32 throughout.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from inference.backends.mojo.addresses import address
 from inference.backends.mojo.build import extension
+from inference.backends.mojo.conv_time import TimeConv
 from inference.backends.mojo.dense import PackedDense, default_threads
 from inference.backends.mojo.mlp import MojoMlp
 from inference.networks.rsmt_config import RSMTConfig
@@ -45,13 +46,6 @@ def _linear(weights: WeightSet, prefix: str, n_in: int, n_out: int, act: str = "
             plu: tuple[float, float] = (1.0, 0.0)) -> PackedDense:
     return PackedDense(weights.expect(f"{prefix}.weight", (n_out, n_in)), weights.expect(f"{prefix}.bias", (n_out,)),
                        act, plu=plu)
-
-
-def _padded(x: np.ndarray, pad: int) -> np.ndarray:
-    """(B, T, C) -> (B, T + 2 pad, C) with zero frames on both ends."""
-    out = np.zeros((x.shape[0], x.shape[1] + 2 * pad, x.shape[2]), np.float32)
-    out[:, pad:pad + x.shape[1]] = x
-    return out
 
 
 def _check(inputs: dict[str, tuple[int, ...]], arrays: dict[str, np.ndarray], kind: str) -> list[np.ndarray]:
@@ -121,52 +115,46 @@ class ManifoldDecoderRunner:
 
 
 class PhaseRunner:
-    """x (B, 3J, T) -> {"y": (B, 3J, T), "p", "a", "f", "b": (B, M, 1)} (deephase.PAE.forward)."""
+    """x (B, 3J, T) -> {"y": (B, 3J, T), "p", "a", "f", "b": (B, M, 1)} (deephase.PAE.forward), in one call into
+    mojo/kernels/pae.mojo."""
 
     def __init__(self, weights: WeightSet):
-        from inference.backends.max.graphs.pae import derived_tensors
+        from inference.backends.max.graphs.pae import derived_tensors, dft_tables
 
         cfg = _config(weights, "rsmt_phase")
         self.c_in, self.m, self.t = 3 * cfg.num_joints, cfg.phase_dim, cfg.pae_window
-        self.pad = (self.t - 1) // 2
-        self.time_scale = np.float32(cfg.pae_key_range / self.t)
         self.inputs = {"x": (self.c_in, self.t)}
         self.outputs = ("y", "p", "a", "f", "b")
         derived = derived_tensors(weights, cfg)  # BatchNorm folded into each convolution, RSCF (1, K, Cin, Cout)
-
-        def conv(name: str, act: str) -> PackedDense:
-            w = derived[f"derived.{name}.weight"][0]  # (K, Cin, Cout): the im2col inputs in (k, c) order
-            return PackedDense(np.ascontiguousarray(w.reshape(-1, w.shape[-1]).T), derived[f"derived.{name}.bias"], act)
-
-        self._convs = [(conv("conv1", "tanh"), self.c_in), (conv("conv2", "tanh"), cfg.num_joints)]
-        self._deconvs = [(conv("deconv1", "tanh"), self.m), (conv("deconv2", "none"), cfg.num_joints)]
-        angle = 2.0 * np.pi * np.arange(self.t)[:, None] * np.arange(self.t // 2 + 1)[None, :] / self.t
-        tensors = [np.concatenate([np.cos(angle), np.sin(angle)], 1).astype(np.float32),  # (T, 2K) as deephase
-                   weights.expect("freqs", (self.t // 2,)), weights.expect("args", (self.t,))]
+        layers = (("conv1", "tanh"), ("conv2", "tanh"), ("deconv1", "tanh"), ("deconv2", "none"))
+        self._convs = [TimeConv(np.ascontiguousarray(derived[f"derived.{name}.weight"][0].transpose(2, 1, 0)),
+                                derived[f"derived.{name}.bias"], act) for name, act in layers]
+        k = self.t // 2 + 1
+        kp = -(-k // 8) * 8  # the frequencies padded to whole float64 vectors (8 lanes on AVX-512)
+        dft = np.zeros((self.t, 2, kp), np.float32)  # (T, cos | sin, KP), zero past the K frequencies
+        dft[:, 0, :k], dft[:, 1, :k] = dft_tables(self.t)
+        freqs = np.zeros(kp, np.float32)  # frequency k's weight at k: none for the offset (k = 0)
+        freqs[1:k] = weights.expect("freqs", (self.t // 2,))
+        tensors = [dft, freqs, weights.expect("args", (self.t,))]
         for i in (0, 1):
             tensors += [weights.expect(f"parallel_fc{i}.weight", (self.m, self.t)),
                         weights.expect(f"parallel_fc{i}.bias", (self.m,))]
         tensors += [derived["derived.bn.scale"], derived["derived.bn.shift"],
-                    np.array([weights.expect("tpi", (1,))[0], self.time_scale])]
+                    np.array([weights.expect("tpi", (1,))[0], cfg.pae_key_range / self.t])]
         self._tensors = [np.ascontiguousarray(a, np.float32) for a in tensors]  # read by address: kept alive here
-        self._middle = np.array([self.t, self.m, *(address(a) for a in self._tensors)], np.int64)
+        self._spec = np.array([default_threads(), self.t, self.m, kp, *(c.descriptor_address for c in self._convs),
+                               *(address(a) for a in self._tensors)], np.int64)
         self._kernels = extension()
-
-    def _stack(self, x: np.ndarray, convs) -> np.ndarray:
-        for conv, c_in in convs:
-            x = conv.frames(_padded(x, self.pad), c_in, self.t)
-        return x
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         (x,) = _check(self.inputs, arrays, "rsmt_phase")
         rows = x.shape[0]
-        latent = self._stack(x.transpose(0, 2, 1), self._convs)  # (B, T, M) channels-last
-        signal = np.empty_like(latent)
+        y = np.empty_like(x)
         pafb = np.empty((4, rows, self.m), np.float32)  # phase, amplitude, frequency, offset
-        self._kernels.phase_middle(address(self._middle), address(latent), address(signal), address(pafb),
-                                   rows)
-        y = self._stack(signal, self._deconvs)
-        out = {"y": np.ascontiguousarray(y.transpose(0, 2, 1))}
+        scratch = np.empty(int(self._kernels.phase_scratch_floats(address(self._spec), rows)), np.float32)
+        self._kernels.phase_forward(address(self._spec), address(x), address(y), address(pafb), rows,
+                                    address(scratch))
+        out = {"y": y}
         out.update((name, q[..., None]) for name, q in zip("pafb", pafb))
         return out
 
