@@ -7,20 +7,25 @@ DFT's power spectrum -> frequency, amplitude and offset; the two per-channel FCs
 Why one call, channels-first: the four 61-tap convolutions run with time on the SIMD lanes (kernels.conv_time),
 reading and writing channels-first sequences as the torch module lays them out, so x and y need no transpose
 and no convolution waits on numpy in between. A batch worth two threads is split into one share of the items per
-thread; each runs its items through the whole network in blocks of BLOCK_ITEMS, whose activations stay in L2.
+thread, claimed in blocks of BLOCK_ITEMS that each thread runs through the whole network, their activations in L2.
 The middle's sums run in float64 over the float32 tables, weights and latents; its outputs are float32.
 """
-from std.math import atan2, sin, sqrt
+from std.atomic import Atomic
+from std.collections import Array
+from std.math import atan2, floor, pi, sin, sqrt
+from std.memory import stack_allocation
 from std.sys import simd_width_of
 
 from kernels.conv_time import Seqs, TimeConv, copy_frames, padded_lead, padded_row
-from kernels.gemm import row_shares, share_rows
+from kernels.gemm import row_shares
 from kernels.pointers import F32Ptr, I64Ptr
 
 from max.algorithm.backend.cpu.parallelize import parallelize
 
 comptime D = simd_width_of[DType.float64]()  # float64 lanes of the middle's sums
-comptime BLOCK_ITEMS = 8  # items a thread runs through the network at a time (~300 KB of activations for J = 13)
+comptime KV = 4  # float64 vectors of frequencies summed at a time (the spectrum's KP: a multiple of KV x D)
+comptime TWO_PI = 2.0 * pi
+comptime BLOCK_ITEMS = 4  # items a thread runs through the network at a time (~150 KB of activations for J = 13)
 comptime CONVS = 4  # conv1, conv2, deconv1, deconv2
 comptime HEADER = 4  # spec: [threads, T, M, KP], then CONVS TimeConv descriptors and the middle's tables
 # the middle's tables (float32): dft (T, 2, KP: cos | sin, frequencies padded to KP with zeros), freqs (KP: 0, then
@@ -46,8 +51,8 @@ struct Pae(Movable):
         self.t = Int(spec[unsafe_offset=1])
         self.m = Int(spec[unsafe_offset=2])
         self.kp = Int(spec[unsafe_offset=3])
-        if self.kp % D != 0 or self.kp < self.t // 2 + 1:
-            raise Error(t"pae spec: {self.kp} padded frequencies for {self.t} frames (a multiple of {D} wanted)")
+        if self.kp % (KV * D) != 0 or self.kp < self.t // 2 + 1:
+            raise Error(t"pae spec: {self.kp} padded frequencies for {self.t} frames (a multiple of {KV * D} wanted)")
         self.convs = List[TimeConv]()
         for i in range(CONVS):
             self.convs.append(TimeConv.read(Int(spec[unsafe_offset=HEADER + i])))
@@ -80,9 +85,7 @@ struct Pae(Movable):
 
     def scratch_floats(self, rows: Int) -> Int:
         """Floats of scratch a call over `rows` items needs: each thread's buffers for a block of items."""
-        var shares = self.shares(rows)
-        var per_thread = min(BLOCK_ITEMS, (rows + shares - 1) // shares)
-        return shares * per_thread * self.buffer_rows() * self.row
+        return self.shares(rows) * min(BLOCK_ITEMS, rows) * self.buffer_rows() * self.row
 
 
 def pae_scratch_floats(spec: I64Ptr, rows: Int) raises -> Int:
@@ -98,28 +101,28 @@ def pae_forward(spec: I64Ptr, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, rows: Int, scr
     deconv2) and of the middle's TABLES tables]."""
     var pae = Pae(spec)
     var shares = pae.shares(rows)
-    var per_share = pae.scratch_floats(rows) // shares
+    var per_thread = pae.scratch_floats(rows) // shares
+    var claim = I64Ptr(unsafe_from_address=Int(stack_allocation[1, DType.int64, alignment=64]()))
+    claim[unsafe_offset=0] = 0
     if shares < 2:
-        _forward_items(pae, x, y, pafb, 0, rows, rows, scratch)
+        _forward_claimed(pae, x, y, pafb, rows, scratch, claim)
         return
-
     var network = Pointer(to=pae)
 
-    def work(i: Int) {var network, var x, var y, var pafb, var rows, var shares, var per_share, var scratch}:
-        var first, end = share_rows(i, shares, rows)
-        _forward_items(network[], x, y, pafb, first, end, rows, scratch.unsafe_offset(i * per_share))
+    def work(i: Int) {var network, var x, var y, var pafb, var rows, var per_thread, var scratch, var claim}:
+        _forward_claimed(network[], x, y, pafb, rows, scratch.unsafe_offset(i * per_thread), claim)
 
     parallelize(work, shares, shares)
 
 
-def _forward_items(pae: Pae, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, first: Int, end: Int, rows: Int,
-                   scratch: F32Ptr):
-    """Items first .. end - 1 in blocks of at most BLOCK_ITEMS, through buffers at scratch whose rows are zero
-    outside their frames (zeroed here, then only frames are written)."""
-    var block = min(BLOCK_ITEMS, end - first)
+def _forward_claimed(pae: Pae, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, rows: Int, scratch: F32Ptr, claim: I64Ptr):
+    """Blocks of BLOCK_ITEMS items, each run by the thread that claims it first from the counter `claim` (atomic):
+    a thread slowed by other work on its core runs fewer (as the GEMM's work items, kernels.gemm). The blocks go
+    through buffers at scratch whose rows are zero outside their frames (zeroed here, then only frames are
+    written)."""
     var c_in = pae.convs[0].c_in
     var item = pae.buffer_rows() * pae.row
-    for i in range(block * item):
+    for i in range(min(BLOCK_ITEMS, rows) * item):
         scratch[unsafe_offset=i] = 0
     var channels = [c_in, pae.convs[0].c_out, pae.m, pae.m, pae.convs[2].c_out]
     var buffers = List[Seqs]()  # input, conv1's, latent, signal, deconv1's
@@ -128,9 +131,11 @@ def _forward_items(pae: Pae, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, first: Int, end
         buffers.append(Seqs(scratch.unsafe_offset(offset), item, pae.row, pae.lead))
         offset += channels[b] * pae.row
     var t = pae.t
-    var i0 = first
-    while i0 < end:
-        var n = min(block, end - i0)
+    while True:
+        var i0 = Int(Atomic[Int64].fetch_add(claim, 1)) * BLOCK_ITEMS
+        if i0 >= rows:
+            return
+        var n = min(BLOCK_ITEMS, rows - i0)
         copy_frames(x.unsafe_offset(i0 * c_in * t), n, c_in, t, buffers[0])
         pae.convs[0].apply(buffers[0], n, t, buffers[1])
         pae.convs[1].apply(buffers[1], n, t, buffers[2])
@@ -138,7 +143,6 @@ def _forward_items(pae: Pae, x: F32Ptr, y: F32Ptr, pafb: F32Ptr, first: Int, end
             _middle(pae, buffers[2], buffers[3], i, pafb, i0 + i, rows)
         pae.convs[2].apply(buffers[3], n, t, buffers[4])
         pae.convs[3].apply(buffers[4], n, t, Seqs(y.unsafe_offset(i0 * c_in * t), c_in * t, t, 0))
-        i0 += n
 
 
 @always_inline
@@ -186,19 +190,23 @@ def _middle(pae: Pae, latent: Seqs, signal: Seqs, i: Int, pafb: F32Ptr, r: Int, 
         var power_sum = 0.0
         var weighted = 0.0
         var offset = 0.0
-        # the spectrum D frequencies at a time: re (cos) and im (sin) over the frames
-        for k0 in range(0, kp, D):
-            var re = SIMD[DType.float64, D](0)
-            var im = SIMD[DType.float64, D](0)
+        # the spectrum KV x D frequencies at a time: re (cos) and im (sin) over the frames, 2 KV sums in flight
+        for k0 in range(0, kp, KV * D):
+            var re = Array[SIMD[DType.float64, D], KV](fill=0)
+            var im = Array[SIMD[DType.float64, D], KV](fill=0)
             for f in range(t_len):
                 var v = SIMD[DType.float64, D](_f64(x, f))
-                re = v.fma(dft.unsafe_load[width=D](f * 2 * kp + k0).cast[DType.float64](), re)
-                im = v.fma(dft.unsafe_load[width=D](f * 2 * kp + kp + k0).cast[DType.float64](), im)
+                var table = dft.unsafe_offset(f * 2 * kp + k0)
+                comptime for j in range(KV):
+                    re[j] = v.fma(table.unsafe_load[width=D](j * D).cast[DType.float64](), re[j])
+                    im[j] = v.fma(table.unsafe_load[width=D](kp + j * D).cast[DType.float64](), im[j])
             if k0 == 0:
-                offset = re[0]
-            var power = (lane + Float64(k0)).gt(0).select(re * re + im * im, 0)  # frequency 0 is the offset
-            power_sum += power.reduce_add()
-            weighted += (freqs.unsafe_load[width=D](k0).cast[DType.float64]() * power).reduce_add()
+                offset = re[0][0]
+            comptime for j in range(KV):
+                var k = lane + Float64(k0 + j * D)
+                var power = k.gt(0).select(re[j] * re[j] + im[j] * im[j], 0)  # frequency 0 is the offset
+                power_sum += power.reduce_add()
+                weighted += (freqs.unsafe_load[width=D](k0 + j * D).cast[DType.float64]() * power).reduce_add()
         var v0 = _dot(x, fc0_w.unsafe_offset(c * t_len), t_len, _f64(fc0_b, c))
         var v1 = _dot(x, fc1_w.unsafe_offset(c * t_len), t_len, _f64(fc1_b, c))
         v0 = v0 * _f64(bn_scale, 2 * c) + _f64(bn_shift, 2 * c)
@@ -212,5 +220,20 @@ def _middle(pae: Pae, latent: Seqs, signal: Seqs, i: Int, pafb: F32Ptr, r: Int, 
         pafb[unsafe_offset=(2 * rows + r) * m + c] = freq.cast[DType.float32]()
         pafb[unsafe_offset=(3 * rows + r) * m + c] = bias.cast[DType.float32]()
         var y = signal.at(i, c, 0)
-        for f in range(t_len):
-            y[unsafe_offset=f] = (amp * sin(tpi * (freq * _f64(args, f) + phase)) + bias).cast[DType.float32]()
+        var f = 0
+        while f + D <= t_len:
+            y.unsafe_store(f, _wave[D](args, f, amp, freq, phase, bias, tpi))
+            f += D
+        while f < t_len:
+            y[unsafe_offset=f] = _wave[1](args, f, amp, freq, phase, bias, tpi)[0]
+            f += 1
+
+
+@always_inline
+def _wave[N: Int](args: F32Ptr, f: Int, amp: Float64, freq: Float64, phase: Float64, bias: Float64,
+                  tpi: Float64) -> SIMD[DType.float32, N]:
+    """The signal amp sin(tpi (freq args[t] + phase)) + bias at frames f .. f + N - 1: the angle reduced to
+    [-pi, pi] in float64, its sine in float32 (vectorised; float64's is a libm call per frame, ~9 ns)."""
+    var angle = tpi * (freq * args.unsafe_load[width=N](f).cast[DType.float64]() + phase)
+    angle -= floor(angle / TWO_PI + 0.5) * TWO_PI
+    return (amp * sin(angle.cast[DType.float32]()).cast[DType.float64]() + bias).cast[DType.float32]()

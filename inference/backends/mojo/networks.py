@@ -130,7 +130,7 @@ class PhaseRunner:
         self._convs = [TimeConv(np.ascontiguousarray(derived[f"derived.{name}.weight"][0].transpose(2, 1, 0)),
                                 derived[f"derived.{name}.bias"], act) for name, act in layers]
         k = self.t // 2 + 1
-        kp = -(-k // 8) * 8  # the frequencies padded to whole float64 vectors (8 lanes on AVX-512)
+        kp = -(-k // 32) * 32  # the frequencies padded to whole passes of the kernel (4 x 8 float64 lanes)
         dft = np.zeros((self.t, 2, kp), np.float32)  # (T, cos | sin, KP), zero past the K frequencies
         dft[:, 0, :k], dft[:, 1, :k] = dft_tables(self.t)
         freqs = np.zeros(kp, np.float32)  # frequency k's weight at k: none for the offset (k = 0)
