@@ -61,11 +61,10 @@ struct Pae(Movable):
             self.tables.append(F32Ptr(unsafe_from_address=Int(spec[unsafe_offset=HEADER + CONVS + i])))
         var c_in = self.convs[0].c_in
         for i in range(CONVS):
+            self.convs[i].check()
             var n_in = self.convs[i].c_in
-            var taps = self.convs[i].taps
-            var pad = self.convs[i].pad
-            if n_in != (c_in if i == 0 else self.convs[i - 1].c_out) or taps != 2 * pad + 1 or pad != self.convs[0].pad:
-                raise Error(t"pae spec: convolution {i} ({n_in} inputs, {taps} taps, padding {pad}) does not follow"
+            if n_in != (c_in if i == 0 else self.convs[i - 1].c_out) or self.convs[i].pad != self.convs[0].pad:
+                raise Error(t"pae spec: convolution {i} ({n_in} inputs, padding {self.convs[i].pad}) does not follow"
                             t" the one before")
         if self.convs[1].c_out != self.m or self.convs[3].c_out != c_in:
             raise Error(t"pae spec: {self.convs[1].c_out} latent channels for {self.m} phases, or {c_in} inputs "

@@ -396,7 +396,9 @@ def phase_scratch_floats(spec_addr: PythonObject, rows: PythonObject) raises -> 
 def conv_time(descriptor: PythonObject, x_addr: PythonObject, items: PythonObject, frames: PythonObject,
               y_addr: PythonObject) raises -> PythonObject:
     """One time-on-lanes convolution of dense channels-first sequences (kernels.conv_time.time_conv)."""
-    time_conv(TimeConv.read(Int(py=descriptor)), _f32(x_addr), Int(py=items), Int(py=frames), _f32(y_addr))
+    var layer = TimeConv.read(Int(py=descriptor))
+    layer.check()
+    time_conv(layer, _f32(x_addr), Int(py=items), Int(py=frames), _f32(y_addr))
     return PythonObject(None)
 
 
