@@ -2,8 +2,9 @@
 the periodic autoencoder's four convolutions (inference/backends/mojo/networks.py PhaseRunner, which runs them
 inside one call into mojo/kernels/pae.mojo).
 
-The output channels run in tiles of r (as many as the kernel's registers hold, split evenly: 13 -> one tile of 13,
-39 -> three of 13, 66 -> five of 14 with the last two channels zero), the weights packed (tile, in, K, r).
+The output channels run in tiles of r, as many as the kernel's registers hold (14 with AVX-512, 6 with AVX2) split
+evenly (with 14: 13 -> one tile of 13, 39 -> three of 13, 66 -> five of 14, the last four channels zero), the
+weights packed (tile, in, K, r).
 """
 from __future__ import annotations
 
