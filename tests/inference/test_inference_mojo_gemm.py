@@ -109,6 +109,19 @@ def test_rsmt_networks_on_the_gemm_match_torch(kind):
                 assert np.abs(got[name] - want[name]).max() <= TOL, (kind, name, batch)
 
 
+def test_the_pae_kernel_refuses_a_spec_it_cannot_run():
+    """mojo/kernels/pae.mojo checks the layers chain and the spectrum's padding before it reads any array."""
+    from inference.backends.mojo.addresses import address
+
+    runner = get_backend("max-mojo").load("rsmt_phase", default_weights("rsmt_phase"))
+    swapped, short = runner._spec.copy(), runner._spec.copy()
+    swapped[[4, 5]] = swapped[[5, 4]]  # conv2's descriptor first: 13 inputs, then conv1's 39 after its 5 outputs
+    short[3] = 31  # the spectrum's 31 frequencies unpadded
+    for spec, message in ((swapped, "does not follow the one before"), (short, "31 padded frequencies")):
+        with pytest.raises(Exception, match=message):
+            extension().phase_scratch_floats(address(spec), 1)
+
+
 @pytest.mark.parametrize("kind, batch", [("deepmimic_actor", 64), ("rsmt_manifold_decoder", 64),
                                          ("rsmt_sampler_target", 64), ("rsmt_sampler_style", 64),
                                          ("rsmt_sampler_style", 1), ("rsmt_phase", 64)])
