@@ -6,8 +6,8 @@ DFT's power spectrum -> frequency, amplitude and offset; the two per-channel FCs
 
 Why one call, channels-first: the four 61-tap convolutions run with time on the SIMD lanes (kernels.conv_time),
 reading and writing channels-first sequences as the torch module lays them out, so x and y need no transpose
-and no convolution waits on numpy in between. A batch worth two threads is split into one share of the items per
-thread, claimed in blocks of BLOCK_ITEMS that each thread runs through the whole network, their activations in L2.
+and no convolution waits on numpy in between. A batch worth two threads is split between them in blocks of
+BLOCK_ITEMS items, each claimed by the first free thread and run through the whole network, its activations in L2.
 The middle's sums run in float64 over the float32 tables, weights and latents; its outputs are float32.
 """
 from std.atomic import Atomic
@@ -77,6 +77,7 @@ struct Pae(Movable):
         return self.convs[0].c_in + self.convs[0].c_out + 2 * self.m + self.convs[2].c_out
 
     def shares(self, rows: Int) -> Int:
+        """Threads a call over `rows` items runs on: all once its multiply-adds pay the hand-off (gemm.row_shares)."""
         var macs = 0
         for i in range(CONVS):
             macs += self.convs[i].c_in * self.convs[i].c_out * self.convs[i].taps * self.t
