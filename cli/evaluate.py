@@ -1,5 +1,5 @@
 """`evaluate [--json] [--sampler WEIGHTS --phase WEIGHTS | --no-model] [--split test|train|sim] [--held-out CLIP ...]
-[--by-clip] [--manifold WEIGHTS] [--transition-seed S]`:
+[--by-clip] [--manifold WEIGHTS] [--transition-seed S] [--style-strength S]`:
 RSMT's transition metrics (L2P, L2Q, NPSS, foot skating; `training.metrics`) of each method on held-out
 transitions of the embedded clips, at lengths 10, 20 and 40 frames (30 fps) after 10 context frames, the
 last transition frame being the target keyframe (`training.benchmark`). Methods: "ground_truth" (sanity
@@ -20,6 +20,7 @@ from collections import Counter
 import numpy as np
 
 from cli import UserError, print_json, require_in_range
+from inference.rsmt.transition import STRENGTH_RANGE
 from training.benchmark import LENGTHS, PAST, SPLITS, embedded_benchmark, ground_truth_method, interpolation_method, \
     run_benchmark
 
@@ -32,6 +33,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--transition-seed", type=int, default=0, metavar="S",
                         help="score the sampler's transitions as the app makes them at this seed (default 0: no "
                              "target noise; any other seed draws RSMT's N(0, 0.5) noise from it)")
+    parser.add_argument("--style-strength", type=float, default=1.0, metavar="S",
+                        help="--style-accuracy: score the named styles at this style strength (`transition "
+                             "--style-strength`; default 1), in a row of their own")
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), metavar="N",
                         help="transition lengths in frames at 30 fps (default 10 20 40)")
     parser.add_argument("--sampler", default=None, metavar="WEIGHTS",
@@ -156,6 +160,7 @@ def run(args) -> int:
     if args.data is None:  # a model is scored on its own data: the bandai model's skeleton is not the clips'
         args.data = "bandai-namco" if args.model == "bandai" else "embedded"
     require_in_range("--transition-seed", args.transition_seed, 0, 2**64 - 1)  # as `transition --seed`
+    require_in_range("--style-strength", args.style_strength, *STRENGTH_RANGE)  # as `transition --style-strength`
     bad = [n for n in args.lengths if not 2 <= n <= 55]
     if bad:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
@@ -290,9 +295,12 @@ def _style_accuracy(args, dataset, data, sampler, sampler_path: str | None) -> d
             missing = [n for n in data.style_names if n not in library.names]
             if missing:
                 raise UserError(f"{library_path}: no named style {missing[0]!r} of the data")
-            methods[NAMED_STYLE] = lambda sub, style: sampler_method(
+            if args.style_strength != 1.0 and not library.reference:
+                raise UserError(f"{library_path}: no 'normal' style to measure a style strength from")
+            named = NAMED_STYLE if args.style_strength == 1.0 else f"{NAMED_STYLE} at strength {args.style_strength:g}"
+            methods[named] = lambda sub, style: sampler_method(
                 sampler, sub, pipeline="app", style_features=library.style(sub.style_names[style]).features,
-                transition_seed=args.transition_seed)
+                transition_seed=args.transition_seed, style_strength=args.style_strength, reference=library.reference)
     rows = style_accuracy(data, classifier, methods)
     return {"classifier": report, "rows": rows, "chance": 1.0 / len(dataset.styles)}
 

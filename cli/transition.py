@@ -1,6 +1,6 @@
-"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE] [--seed S]
-[--backend torch|max|max-mojo] --out OUT.bvh [--fps source|F] [--weights DIR | --model humanoid3d|bandai]
-[--json]`: an RSMT transition from the source frame (default: the source clip's last frame) to the target
+"""`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE]
+[--style-strength S] [--seed S] [--backend torch|max|max-mojo] --out OUT.bvh [--fps source|F]
+[--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT transition from the source frame (default: the source clip's last frame) to the target
 keyframe (default: the target clip's first frame) in a named style of the model's library (`styles build`),
 the style of a clip or a saved style code (.npy/.json; default: the source clip).
 OUT holds the source context, the generated frames (the last one is the network's target keyframe) and the
@@ -15,7 +15,7 @@ from dataclasses import replace
 from cli import UserError, add_device_argument, print_json, print_licence_note, require_in_range, use_device
 from inference.backends.base import APP_BACKENDS
 from inference.rsmt.models import MODEL_DIRS
-from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS
+from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, PLACEMENTS, STRENGTH_RANGE
 
 
 def add_arguments(parser) -> None:
@@ -43,6 +43,10 @@ def add_request_arguments(parser) -> None:
     parser.add_argument("--style", default=None, metavar="NAME|CLIP|CODE",
                         help="a style of the model's library by name (e.g. angry; `styles list`), a style clip, "
                              "or a saved style code .npy/.json (default: the source clip)")
+    parser.add_argument("--style-strength", type=float, default=1.0, metavar="S",
+                        help=f"{STRENGTH_RANGE[0]:g}..{STRENGTH_RANGE[1]:g}: how far the style's code is pushed from "
+                             "the model's 'normal' motion (1, the default: the style as it is; 0: normal; above 1 "
+                             "exaggerates it); needs a model whose style library has a 'normal' style (bandai)")
     parser.add_argument("--seed", type=int, default=0,
                         help="0 (default): the transition `evaluate` scores; any other seed: a variation of it "
                              "(RSMT's target noise drawn from the seed); same seed, same frames")
@@ -90,7 +94,7 @@ def build_request(args, model, backend: str = "torch", whole_rollout: bool = Fal
                              backend=backend, context_frames=args.context,
                              target_placement=args.target_placement, whole_rollout=whole_rollout,
                              land_on_target=not args.no_landing, lock_feet=not args.no_foot_lock,
-                             joint_maps=tuple(load_map(p) for p in args.map))
+                             joint_maps=tuple(load_map(p) for p in args.map), style_strength=args.style_strength)
 
 
 def _output_fps(text: str | None, source) -> float | None:

@@ -5,7 +5,8 @@ levers that act at generation time only:
 - evaluation: each transition a random training clip of the style (what `evaluate --style-accuracy` reports);
 - named: the style library's named code, what `transition --style angry` uses (the medoid window before session
   32, the critic's pick among the style's windows since: `training.style_library`);
-- extrapolated A: the named code pushed away from the mean `normal` code, c_normal + A (c - c_normal);
+- extrapolated A: the named code at style strength A, pushed away from the library's mean `normal` code,
+  c_normal + A (c - c_normal) (`style_reference.strengthened`, what `transition --style-strength A` does);
 - best of K noises: the named code with zero and K - 1 draws of the app's target noise (N(0, 0.5)), the one the
   style critic rates most in the asked style kept, per transition;
 - best of the style's clips: every training-split clip of the style (the library's windows), the critic's pick per
@@ -53,6 +54,7 @@ def main() -> int:
     from cli.train import load_dataset
     from inference.networks.transitionnet import StyleCode
     from inference.rsmt.style_library import LIBRARY_FILE, StyleLibrary
+    from inference.rsmt.style_reference import strengthened
     from inference.rsmt.transition import NOISE_STD
     from training.benchmark import PAST, app_pipeline, sampler_method, style_windows
     from training.datasets import style_clips
@@ -103,8 +105,7 @@ def main() -> int:
         pick = np.stack([critic_score(p, name) for p in candidates]).argmax(0)
         return h[pick, np.arange(rows)], h.any(0)
 
-    mean_normal = code(clip_features[clips["style"] == normal])
-    mean_normal = StyleCode(*(x.mean(0, keepdim=True) for x in mean_normal))
+    reference = {k: torch.from_numpy(v) for k, v in library.reference.items()}
     generator = torch.Generator().manual_seed(0)
     columns = ["evaluation", "named", *(f"extrapolated {a:g}" for a in args.alphas), f"best of {args.noises} noises",
                "best of the style's clips", "any of the style's clips"]
@@ -117,7 +118,7 @@ def main() -> int:
         named = one(library.style(name).features)
         row["named"] = hits(generate(named), name)
         for a in args.alphas:
-            pushed = StyleCode(*(n + a * (c - n) for c, n in zip(named, mean_normal)))
+            pushed = StyleCode(**strengthened(named._asdict(), reference, a))
             row[f"extrapolated {a:g}"] = hits(generate(pushed), name)
         noises = [generate(named)] + [generate(named, NOISE_STD * torch.randn(rows, 2 * sampler.cfg.state_out,
                                                                                generator=generator))

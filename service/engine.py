@@ -120,6 +120,7 @@ class Engine:
         source, target = self._clip(body.source, "source"), self._clip(body.target, "target")
         return TransitionRequest(source, target, length=body.length, source_frame=body.source_frame,
                                  target_frame=body.target_frame, style=self._style(body.style), seed=body.seed,
+                                 style_strength=body.style_strength,
                                  backend=body.backend if not isinstance(body, CompareBody) else "torch")
 
     def _clip_names(self) -> dict[str, object]:

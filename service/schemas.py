@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from inference.backends.base import APP_BACKENDS, MAX_BACKENDS
-from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH
+from inference.rsmt.transition import MAX_LENGTH, MIN_LENGTH, STRENGTH_RANGE
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -62,6 +62,9 @@ class TransitionBody(Strict):
     style: Style | None = None
     seed: int = Field(0, ge=0, le=2**32 - 1,
                       description="0: the transition the evaluation scores; any other seed: a variation of it")
+    style_strength: float = Field(1.0, ge=STRENGTH_RANGE[0], le=STRENGTH_RANGE[1],
+                                  description="1: the style as it is; another value pushes it from the model's "
+                                              "'normal' motion (models whose style library has one)")
     backend: Literal[APP_BACKENDS] = "torch"  # type: ignore[valid-type]
 
 

@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from inference.rsmt.postprocess import SWING_SHARE
+from inference.rsmt.style_reference import strengthened
 from inference.rsmt.transition import target_noise
 from motion.rotations import matrix_to_quat, sixd_to_matrix
 from training import metrics as M
@@ -143,7 +144,8 @@ def dataset_benchmark(data, scored: list, phase_fn=None, units_per_cm: float = 1
 
 def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = "network",
                    style: int | None = None, swing_share: float = SWING_SHARE,
-                   style_features: np.ndarray | None = None, transition_seed: int = 0) -> Method:
+                   style_features: np.ndarray | None = None, transition_seed: int = 0,
+                   style_strength: float = 1.0, reference: dict[str, np.ndarray] | None = None) -> Method:
     """A trained TransitionSampler as a benchmark method. Each window gets a style clip of its own
     style (a random one, seeded), as benchmark.py pairs each transition with a clip of its style, or with
     `style` (an index into data.style_names) a clip of that style whatever the window's, or with
@@ -152,7 +154,9 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
     pipeline: "network" (the raw outputs, as RSMT's benchmark) or "app" (post-processed and landed on the
     target keyframe, as the app's transitions: see the module docstring); swing_share: the "app" pipeline's
     (postprocess.swing_to_positions' share; default the app's own); transition_seed: the target noise of every
-    transition, as the app draws it for a request of that seed (`target_noise`: 0 gives none)."""
+    transition, as the app draws it for a request of that seed (`target_noise`: 0 gives none); style_strength: the
+    style codes pushed from `reference` (a style library's, `style_reference.strengthened`), as a request of that
+    strength does."""
     import torch
 
     from training.train_sampler import rollout_joints, rollout_to_target
@@ -177,6 +181,11 @@ def sampler_method(sampler, data: BenchmarkData, seed: int = 0, pipeline: str = 
     with torch.no_grad():  # the style codes depend on the picked clips alone: encoded once, not per length
         style = sampler.encode_style(sampler.style_input(
             *(torch.from_numpy(np.ascontiguousarray(a)) for a in style_arrays)))
+    if style_strength != 1.0:
+        if not reference:
+            raise ValueError("a style strength other than 1 needs a style library's reference")
+        torch_reference = {k: torch.from_numpy(v) for k, v in reference.items()}
+        style = type(style)(**strengthened(style._asdict(), torch_reference, style_strength))
     noise = torch.from_numpy(np.tile(target_noise(transition_seed, 2 * sampler.cfg.state_out), (data.num_windows, 1)))
 
     def run(windows: dict, past: int, length: int):

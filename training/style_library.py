@@ -20,7 +20,8 @@ from inference.rsmt.style_library import MEDOID, StyleLibrary
 from inference.rsmt.transition import StyleFeatures, TransitionError
 
 NAMED_BY = ("critic", "medoid")
-REFERENCE_STYLE = "normal"  # the critic's transitions start and end in windows of this label
+REFERENCE_STYLE = "normal"  # the critic's transitions start and end in windows of this label, and a style strength
+# pushes away from its mean encoder outputs (StyleLibrary.reference)
 CRITIC_WINDOWS = 48  # at most this many training windows of the reference style make each window's transitions
 CRITIC_LENGTH = 40  # frames per transition: the evaluation's style-accuracy length
 
@@ -29,7 +30,7 @@ def build_library(generator, dataset, backend: str = "torch", named_by: str = "c
     """The library of a model (`TransitionGenerator`) from the training split of the MotionDataset it was
     trained on (originals only: no mirrored or time-scaled copies). TransitionError when the split has no
     style window, or (named_by "critic") no `normal` window."""
-    from inference.rsmt.styles import style_codes
+    from inference.rsmt.styles import encoder_outputs, style_codes
     from training.datasets import STYLE_STRIDE, style_clips
 
     if named_by not in NAMED_BY:
@@ -48,6 +49,11 @@ def build_library(generator, dataset, backend: str = "torch", named_by: str = "c
     if not feats:
         raise TransitionError(f"the training split has no {frames}-frame style window")
     codes = style_codes(generator, feats, backend)
+    reference = {}
+    if REFERENCE_STYLE in labels:
+        outputs = encoder_outputs(generator, [f for f, label in zip(feats, labels) if label == REFERENCE_STYLE],
+                                  backend)
+        reference = {k: v.mean(axis=0, keepdims=True) for k, v in outputs.items()}
     names = sorted(set(labels))
     labels_arr = np.array(labels)
     if named_by == "critic":
@@ -64,7 +70,7 @@ def build_library(generator, dataset, backend: str = "torch", named_by: str = "c
         chosen.append(feats[best].features)
         named_clips.append(clips[best])
     return StyleLibrary(names, np.stack(chosen), tuple(model.roles.names), np.stack(means).astype(np.float32),
-                        clips, labels, codes, named_clips, chosen_by, scores)
+                        clips, labels, codes, named_clips, chosen_by, scores, reference)
 
 
 def critic_scores(model, dataset, feats: list[StyleFeatures], labels: list[str]) -> tuple[np.ndarray, str]:

@@ -17,14 +17,15 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from gui.joint_map_dialog import JointMapDialog
 from gui.loading import clip_from_motion
 from gui.panels.rsmt_context import context_for, seed_box
 from inference.backends.base import APP_BACKENDS, LABELS, MAX_BACKENDS
-from inference.rsmt.transition import backend_status
+from inference.rsmt.style_reference import has_reference
+from inference.rsmt.transition import STRENGTH_RANGE, backend_status
 
 def generate(generator, request, job):
     """Job: (TransitionResult, its library clip) for `request`, reporting progress per sampler step and
@@ -105,6 +106,13 @@ class TransitionPanel(QWidget):
         self.seed = seed_box(self)
         self.style_label = QLabel(self)
         self.style_label.setWordWrap(True)
+        self.strength = QDoubleSpinBox(self)
+        self.strength.setRange(*STRENGTH_RANGE)
+        self.strength.setSingleStep(0.25)
+        self.strength.setValue(1.0)
+        self.strength.setToolTip("How far the style is pushed from the model's 'normal' motion: 1 the style as it is,\n"
+                                 "0 normal, above 1 exaggerated (models whose style library has a 'normal' style,\n"
+                                 "e.g. bandai; `transition --style-strength S`)")
         self.backend = QComboBox(self)
         for name in APP_BACKENDS:
             label = LABELS[name]
@@ -145,6 +153,7 @@ class TransitionPanel(QWidget):
         form.addRow("", self._map_row(self.target))
         form.addRow("Length", self.length)
         form.addRow("Style", self.style_label)
+        form.addRow("Style strength", self.strength)
         form.addRow("Seed", self.seed)
         form.addRow("Backend", self.backend)
         form.addRow("", self.landing)
@@ -169,7 +178,8 @@ class TransitionPanel(QWidget):
         self.refresh_clips()
         self._style_changed(self.ctx.style)
         self._model_changed()
-        for signal in (self.length.valueChanged, self.seed.valueChanged, self.backend.currentIndexChanged,
+        for signal in (self.length.valueChanged, self.seed.valueChanged, self.strength.valueChanged,
+                       self.backend.currentIndexChanged,
                        self.source.combo.currentIndexChanged, self.source.frame.valueChanged,
                        self.target.combo.currentIndexChanged, self.target.frame.valueChanged,
                        self.landing.toggled, self.foot_lock.toggled, self.ctx.styleChanged):
@@ -307,6 +317,10 @@ class TransitionPanel(QWidget):
     def _model_changed(self) -> None:
         self.status.setText(self.ctx.status_text())
         self.generate_button.setEnabled(self.ctx.ready)
+        strength = self.ctx.ready and has_reference(self.ctx.generator.model.folder)
+        self.strength.setEnabled(strength)
+        if not strength:
+            self.strength.setValue(1.0)
         for choice in (self.source, self.target):
             self.refresh_map(choice)
         if self.ctx.ready:  # which backends can run it (importing MAX takes a while: on the worker)
@@ -354,7 +368,7 @@ class TransitionPanel(QWidget):
                                  source_frame=self.source.frame.value(), target_frame=self.target.frame.value(),
                                  style=style, seed=self.seed.value(), backend=self.backend.currentData(),
                                  land_on_target=self.landing.isChecked(), lock_feet=self.foot_lock.isChecked(),
-                                 joint_maps=maps)
+                                 joint_maps=maps, style_strength=self.strength.value())
 
     def generate(self) -> None:
         if not self.ctx.ready:

@@ -8,19 +8,21 @@ a real stretch of that label's motion: one of the label's 120-frame style window
 (held-out frames never enter), the one a style critic rates its transitions most as the label, or the one
 whose code is nearest to the label's mean code (`chosen_by` says which; `training.style_library`). The file
 also holds every window's code with its clip and label (`clip_codes`), each label's mean code (`style_codes`),
-for the style map, and the critic's rating of each window (`window_scores`).
+for the style map, the critic's rating of each window (`window_scores`), and the style encoder's mean outputs over
+the `normal` windows (`reference`), from which a style strength other than 1 pushes a style
+(`inference.rsmt.style_reference`).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from inference.rsmt.style_reference import LIBRARY_FILE, REFERENCE_PREFIX, reference_entries
 from inference.rsmt.transition import StyleFeatures, TransitionError
 
-LIBRARY_FILE = "styles.npz"
 FORMAT = "motion-studio-style-library/2"
 FORMAT_1 = "motion-studio-style-library/1"  # before chosen_by and window_scores: every named style a medoid
 MEDOID = "medoid: the window nearest the style's mean code"
@@ -40,6 +42,9 @@ class StyleLibrary:
     named_clips: list[str]  # the clip each named style's window comes from
     chosen_by: str  # how the named windows were chosen, in words
     window_scores: np.ndarray  # (N,) the critic's rating of each window (mean log-probability), NaN if unrated
+    # the style encoder's mean outputs (each (1, ...)) over the windows of the reference style, `normal`: what a
+    # style strength other than 1 pushes a style's outputs away from (`style_reference`); empty without that label
+    reference: dict[str, np.ndarray] = field(default_factory=dict)
 
     def style(self, name: str) -> StyleFeatures:
         """The named style; TransitionError listing the names for an unknown one."""
@@ -60,7 +65,8 @@ class StyleLibrary:
                      joints=np.array(self.joints), style_codes=self.style_codes, clip_names=np.array(self.clip_names),
                      clip_styles=np.array(self.clip_styles), clip_codes=self.clip_codes,
                      named_clips=np.array(self.named_clips), chosen_by=self.chosen_by,
-                     window_scores=np.asarray(self.window_scores, np.float32))
+                     window_scores=np.asarray(self.window_scores, np.float32),
+                     **{REFERENCE_PREFIX + k: np.asarray(v, np.float32) for k, v in self.reference.items()})
 
     @staticmethod
     def load(path: str | Path) -> "StyleLibrary":
@@ -75,7 +81,8 @@ class StyleLibrary:
                                    [str(s) for s in z["clip_styles"]], z["clip_codes"],
                                    [str(m) for m in z["medoids" if old else "named_clips"]],
                                    MEDOID if old else str(z["chosen_by"]),
-                                   np.full(len(z["clip_names"]), np.nan, np.float32) if old else z["window_scores"])
+                                   np.full(len(z["clip_names"]), np.nan, np.float32) if old else z["window_scores"],
+                                   reference_entries(z))
         except (OSError, KeyError, ValueError) as e:
             raise TransitionError(f"{path}: not a style library ({e})") from None
         if not np.isfinite(lib.features).all():

@@ -52,13 +52,19 @@ class Style:
     path: Path | None = None
 
 
+def encoder_outputs(generator: TransitionGenerator, features: list[StyleFeatures],
+                    backend: str = "torch") -> dict[str, np.ndarray]:
+    """The style encoder's outputs ("rsmt_sampler_style", each (N, ...)) for N >= 1 styles in one batched call."""
+    x = np.concatenate([generator._style_input(f) for f in features])  # noqa: SLF001 -- the sampler's own layout
+    return {k: np.array(v, np.float32) for k, v in generator.runner(backend, "rsmt_sampler_style")(features=x).items()}
+
+
 def style_codes(generator: TransitionGenerator, features: list[StyleFeatures], backend: str = "torch") -> np.ndarray:
     """(N, D) codes of N styles in one batched call of the sampler's style encoder."""
     if not features:
         return np.zeros((0, 0), np.float32)
-    x = np.concatenate([generator._style_input(f) for f in features])  # noqa: SLF001 -- the sampler's own layout
-    out = generator.runner(backend, "rsmt_sampler_style")(features=x)
-    return np.concatenate([out[k].reshape(len(features), -1) for k in CODE_FIELDS], axis=1).astype(np.float32)
+    out = encoder_outputs(generator, features, backend)
+    return np.concatenate([out[k].reshape(len(features), -1) for k in CODE_FIELDS], axis=1)
 
 
 def clip_styles(generator: TransitionGenerator, clips: dict[str, Motion], backend: str = "torch") -> tuple[list[Style], list[str]]:

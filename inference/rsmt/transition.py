@@ -60,6 +60,7 @@ from inference.rsmt.finish import FinishInputs, finish_frames
 from inference.rsmt.footlock import planted_heights
 from inference.rsmt.models import RSMTModel
 from inference.rsmt.rigs import ModelRig, feature_order, onto_source
+from inference.rsmt.style_reference import library_path, read_reference, strengthened
 from motion import features as F
 from motion.errors import MotionFileError
 from motion.files import read_json, read_npy
@@ -73,6 +74,7 @@ from motion.rotations import matrix_to_6d, quat_make_continuous, quat_mul
 
 MIN_LENGTH, MAX_LENGTH = 10, 60
 PLACEMENTS = ("follow", "world")
+STRENGTH_RANGE = (0.0, 3.0)  # style strengths a request takes (TransitionRequest.style_strength)
 STYLE_CODE_FORMAT = "motion-studio-style-code"
 NOISE_STD = 0.5  # TransitionNet: N(0, 0.5) target noise per sequence when none is given
 
@@ -176,6 +178,9 @@ class TransitionRequest:
     output_fps: the result's frame rate (None: the model's 30 fps). At a whole multiple of 30 the context frames
     are the source clip's own frames at that rate (a 120 fps source keeps all of them) and the rest is the
     30 fps result resampled (`motion.ops.resample`: rotations slerped); otherwise all of it is resampled.
+    style_strength: 1 the style as it is; another value pushes its code from the model's `normal` motion
+    (`style_reference.strengthened`: 0 is that motion's style, above 1 exaggerates), for models whose style library
+    has that reference.
     """
 
     source: Motion
@@ -194,6 +199,7 @@ class TransitionRequest:
     lock_feet: bool = True
     joint_maps: tuple[JointMap, ...] = ()
     output_fps: float | None = None
+    style_strength: float = 1.0
 
 
 @dataclass
@@ -395,6 +401,24 @@ class TransitionGenerator:
 
         return self.clips.get(("style outputs", backend, checksum(code.features)), run)
 
+    def _strengthened(self, outputs: dict[str, np.ndarray], strength: float) -> dict[str, np.ndarray]:
+        """The style's encoder outputs at `strength` (`inference.rsmt.style_reference`), from the reference the
+        model's style library holds; TransitionError when it holds none."""
+        path = library_path(self.model.folder)
+        if path is None:
+            raise TransitionError("a style strength other than 1 needs the model's style library (`styles build`); "
+                                  f"{self.model.folder} has none")
+        stat = path.stat()
+        try:
+            reference = self.clips.get(("style reference", str(path), stat.st_mtime_ns, stat.st_size),
+                                       lambda: read_reference(path))
+            if not reference:
+                raise ValueError(f"{path}: the style library has no 'normal' style to measure a style strength from")
+            pushed = strengthened(outputs, reference, strength)
+        except ValueError as e:
+            raise TransitionError(str(e)) from None
+        return {k: np.asarray(v, np.float32) for k, v in pushed.items()}
+
     def _style_input(self, code: StyleFeatures) -> np.ndarray:
         """(1, 12(J-1), T-1) film-generator input: z-scored with the sampler's statistics, root dropped,
         channel c*(J-1) + (j-1) (TransitionSampler.style_input)."""
@@ -495,6 +519,8 @@ class TransitionGenerator:
         sf, tf = src.frame(request.source_frame, "source"), tgt.frame(request.target_frame, "target")
         backend, length = request.backend, request.length
         style = self.style_outputs(backend, self._style_features(request))
+        if request.style_strength != 1.0:
+            style = self._strengthened(style, request.style_strength)
 
         # target placement (dataset units), of the two target frames the window holds
         yaw, shift = _placement(request.target_placement, src, sf, tgt, tf, length, cfg.past_frames)
@@ -621,6 +647,10 @@ def _check_request(request: TransitionRequest) -> int:
         if value is not None and value < (1 if name == "context_frames" else 0):
             raise TransitionError(f"{name} must be {'at least 1' if name == 'context_frames' else 'non-negative'}, "
                                   f"got {value}")
+    strength = request.style_strength
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.floating)) or \
+            not STRENGTH_RANGE[0] <= strength <= STRENGTH_RANGE[1]:
+        raise TransitionError(f"style strength must be {STRENGTH_RANGE[0]:g}..{STRENGTH_RANGE[1]:g}, got {strength!r}")
     fps = request.output_fps
     if fps is not None and not (isinstance(fps, (int, float, np.floating)) and FPS_RANGE[0] <= fps <= FPS_RANGE[1]):
         raise TransitionError(f"output fps must be {FPS_RANGE[0]:g}..{FPS_RANGE[1]:g}, got {fps!r}")

@@ -202,3 +202,29 @@ def test_regenerate_in_place_replaces_the_result_as_settings_change(qtbot, windo
     assert len(w.library.clips()) == count and first not in w.library.clips()
     assert w.current is panel.result_clip and panel.result_clip.name.endswith("(own style, max-mojo, seed 3)")
     assert [b - a for k, a, b in w.timeline.ranges.ranges if k == "generated"] == [25]
+
+
+def test_style_strength_is_offered_where_the_model_has_a_reference(qtbot, tmp_path, window):
+    """The Style strength box: disabled at 1 for a model whose style library has no 'normal' reference (this
+    random-weight model has no library), enabled for one that has; the request carries its value."""
+    from dataclasses import replace
+
+    from inference.rsmt.style_library import LIBRARY_FILE
+    from inference.rsmt.transition import TransitionGenerator
+    from training.datasets import embedded_dataset
+    from training.style_library import build_library
+
+    w, panel = window
+    assert not panel.strength.isEnabled() and panel.strength.value() == 1.0
+    folder = tmp_path / "with_reference"
+    model = random_rsmt_weights(folder, seed=7)
+    dataset = embedded_dataset(clips=("walk", "run"), held_out=(), augmented=False)
+    dataset.train = [replace(s, style="normal") if s.style == "humanoid3d_walk" else s for s in dataset.train]
+    build_library(TransitionGenerator(model), dataset, named_by="medoid").save(folder / LIBRARY_FILE)
+    w2, panel2 = make_window(qtbot, tmp_path / "second", folder)
+    qtbot.waitUntil(lambda: panel2.ctx.ready and panel2.strength.isEnabled(), timeout=30_000)
+    panel2.set_source("humanoid3d_walk", 20)
+    panel2.set_target("humanoid3d_run", 0)
+    panel2.strength.setValue(1.5)
+    assert panel2.request().style_strength == 1.5
+    w2.close()

@@ -417,6 +417,19 @@ def test_a_named_styles_features_give_the_transitions_of_that_clip_picked_for_ev
     assert not np.array_equal(sampler_method(sampler, data, style_features=other, pipeline="app")(
         data.windows, PAST, 10)[0], named[0])
 
+    # style_strength S pushes the code from a reference (style_reference.strengthened): at 0 every style is the
+    # reference's, so with the other clip's code as the reference any clip gives the other clip's transitions
+    f = torch.from_numpy(np.ascontiguousarray(other[None]))
+    with torch.no_grad():
+        code = sampler.encode_style(sampler.style_input(f[..., :3], f[..., 3:6], f[..., 6:]))
+    reference = {k: v.numpy() for k, v in code._asdict().items()}
+    at_zero = sampler_method(sampler, data, style_features=features, pipeline="app", style_strength=0.0,
+                             reference=reference)(data.windows, PAST, 10)
+    as_other = sampler_method(sampler, data, style_features=other, pipeline="app")(data.windows, PAST, 10)
+    np.testing.assert_allclose(at_zero[0], as_other[0], rtol=1e-5, atol=1e-4)  # the reference encoded at batch 1
+    with pytest.raises(ValueError, match="needs a style library's reference"):
+        sampler_method(sampler, data, style_features=features, style_strength=1.5)
+
 
 def test_evaluate_scores_the_transitions_of_another_seed_with_the_apps_noise(tmp_path, capsys):
     """`evaluate --transition-seed S` rolls the sampler out with the target noise the app draws for seed S
