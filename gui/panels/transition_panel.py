@@ -29,7 +29,7 @@ from inference.rsmt.transition import STRENGTH_RANGE, backend_status
 
 def generate(generator, request, job):
     """Job: (TransitionResult, its library clip) for `request`, reporting progress per sampler step and
-    stopping at the next step when cancelled. The clip is named for what it is (clips, style, backend, seed)
+    stopping at the next step when cancelled. The clip is named for what it is (clips, style and its strength, backend, seed)
     and carries its context / generated / target ranges (timeline colours, keyframe ghosts, foot contacts)."""
     def progress(done: int, total: int) -> None:
         job.check_cancelled()
@@ -37,7 +37,8 @@ def generate(generator, request, job):
 
     result = generator.generate(request, progress=progress)
     style = getattr(request.style, "name", "") or "own"  # a Motion's or a StyleFeatures' name; None: the source's
-    name = f"{result.motion.name} ({style} style, {result.backend}, seed {result.seed})"
+    strength = f" x{request.style_strength:g}" if request.style_strength != 1.0 else ""
+    name = f"{result.motion.name} ({style} style{strength}, {result.backend}, seed {result.seed})"
     g, n = result.generated, result.motion.num_frames
     ranges = [("context", 0, g.start), ("generated", g.start, g.stop), ("target", g.stop, n)]
     return result, clip_from_motion(result.motion, name, ranges=ranges)

@@ -227,4 +227,7 @@ def test_style_strength_is_offered_where_the_model_has_a_reference(qtbot, tmp_pa
     panel2.set_target("humanoid3d_run", 0)
     panel2.strength.setValue(1.5)
     assert panel2.request().style_strength == 1.5
+    panel2.generate()  # the result is named with the strength
+    qtbot.waitUntil(lambda: panel2.result_clip is not None, timeout=60_000)
+    assert "(own style x1.5, " in panel2.result_clip.name
     w2.close()
