@@ -59,7 +59,7 @@ def main() -> int:
     from training.benchmark import PAST, app_pipeline, sampler_method, style_windows
     from training.datasets import style_clips
     from training.style_classifier import train_classifier
-    from training.style_critic import fit_critic
+    from training.style_critic import fit_critic, style_log_probability
     from transition_landing import model_windows
 
     sampler, data = model_windows(args.weights, "bandai-namco", "test")
@@ -94,15 +94,10 @@ def main() -> int:
     def hits(pos: np.ndarray, name: str) -> np.ndarray:
         return classifier.predict(pos, data.roles) == classifier.styles.index(name)
 
-    def critic_score(pos: np.ndarray, name: str) -> np.ndarray:
-        with torch.no_grad():
-            logits = critic(torch.from_numpy(pos.astype(np.float32)))
-        return torch.log_softmax(logits, -1)[:, critic.styles.index(name)].numpy()
-
     def best_of(candidates: list[np.ndarray], name: str) -> tuple[np.ndarray, np.ndarray]:
         """(hits of the critic's pick per transition, hits of any candidate)."""
         h = np.stack([hits(p, name) for p in candidates])
-        pick = np.stack([critic_score(p, name) for p in candidates]).argmax(0)
+        pick = np.stack([style_log_probability(critic, p, name) for p in candidates]).argmax(0)
         return h[pick, np.arange(rows)], h.any(0)
 
     reference = {k: torch.from_numpy(v) for k, v in library.reference.items()}

@@ -103,6 +103,13 @@ def fit_critic(dataset, seed: int = 0, steps: int | None = None) -> tuple[StyleC
     return critic, report
 
 
+def style_log_probability(critic: nn.Module, pos: np.ndarray, style: str) -> np.ndarray:
+    """(N,) the critic's log-probability of `style` for each of N motions (N, T, J, 3)."""
+    with torch.no_grad():
+        logits = critic(torch.from_numpy(np.asarray(pos, np.float32)))
+    return torch.log_softmax(logits, -1)[:, critic.styles.index(style)].numpy()
+
+
 def unused_seed(training: dict) -> int:
     """The first seed >= 1 that `train sampler` fitted no critic with, from the "training" entry of the sampler's
     JSON: its critics use seeds 0..N-1 (`--critics N`; one critic when it records style_loss without a count).

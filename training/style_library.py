@@ -23,7 +23,6 @@ NAMED_BY = ("critic", "medoid")
 REFERENCE_STYLE = "normal"  # the critic's transitions start and end in windows of this label, and a style strength
 # pushes away from its mean encoder outputs (StyleLibrary.reference)
 CRITIC_WINDOWS = 48  # at most this many training windows of the reference style make each window's transitions
-CRITIC_LENGTH = 40  # frames per transition: the evaluation's style-accuracy length
 
 
 def build_library(generator, dataset, backend: str = "torch", named_by: str = "critic") -> StyleLibrary:
@@ -80,7 +79,8 @@ def critic_scores(model, dataset, feats: list[StyleFeatures], labels: list[str])
 
     from inference.networks.rsmt_networks import build_network
     from training.benchmark import PAST, dataset_benchmark, sampler_method, style_windows
-    from training.style_critic import fit_critic, unused_seed
+    from training.style_classifier import LENGTH  # the evaluation's style-accuracy transitions
+    from training.style_critic import fit_critic, style_log_probability, unused_seed
     from training.train_manifold import phase_function
 
     if REFERENCE_STYLE not in labels:
@@ -97,13 +97,10 @@ def critic_scores(model, dataset, feats: list[StyleFeatures], labels: list[str])
     critic, report = fit_critic(dataset, seed=seed)
     scores = np.empty(len(feats), np.float32)
     for i, (f, label) in enumerate(zip(feats, labels)):
-        pos, _ = sampler_method(sampler, sub, pipeline="app", style_features=f.features)(sub.windows, PAST,
-                                                                                          CRITIC_LENGTH)
-        with torch.no_grad():
-            logp = torch.log_softmax(critic(torch.from_numpy(pos.astype(np.float32))), -1)
-        scores[i] = float(logp[:, critic.styles.index(label)].mean())
+        pos, _ = sampler_method(sampler, sub, pipeline="app", style_features=f.features)(sub.windows, PAST, LENGTH)
+        scores[i] = float(style_log_probability(critic, pos, label).mean())
     held = report["heldout_accuracy"]
-    return scores, (f"critic: the window whose {CRITIC_LENGTH}-frame transitions between {sub.num_windows} "
+    return scores, (f"critic: the window whose {LENGTH}-frame transitions between {sub.num_windows} "
                     f"training '{REFERENCE_STYLE}' windows a style critic (seed {seed}"
                     + (f", held-out accuracy {held:.3f}" if held is not None else "")
                     + ") rates most as the style")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.rsmt.style_reference import LIBRARY_FILE, REFERENCE_PREFIX, reference_entries
+from inference.rsmt.style_reference import LIBRARY_FILE, REFERENCE_PREFIX, library_path, reference_entries
 from inference.rsmt.transition import StyleFeatures, TransitionError
 
 FORMAT = "motion-studio-style-library/2"
@@ -92,8 +92,8 @@ class StyleLibrary:
 
 def model_library(model) -> StyleLibrary | None:
     """The style library beside a model's weights (`RSMTModel.folder`), None when it has none."""
-    path = Path(model.folder) / LIBRARY_FILE if model.folder is not None else None
-    return StyleLibrary.load(path) if path is not None and path.is_file() else None
+    path = library_path(model.folder)
+    return StyleLibrary.load(path) if path is not None else None
 
 
 @dataclass(frozen=True)
