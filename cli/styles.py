@@ -2,7 +2,8 @@
 named style library (`inference.rsmt.style_library`: one style per style label of the training split, one of its
 120-frame windows chosen as `training.style_library` says, plus every window's code) to WEIGHTS/styles.npz;
 `styles list [--weights DIR] [--json]` lists it, with how often each style was recognised in the model's
-evaluation when WEIGHTS/evaluation.json holds one (`evaluate --style-accuracy --json`). `transition --style NAME` then takes a style by its label."""
+evaluation when WEIGHTS/evaluation.json holds one (`evaluate --style-accuracy --json`). `transition --style NAME`
+then takes a style by its label."""
 from __future__ import annotations
 
 from collections import Counter

@@ -1,8 +1,9 @@
 """`transition --source CLIP[:FRAME] --target CLIP[:FRAME] --length N [--style NAME|CLIP|CODE]
 [--style-strength S] [--seed S] [--backend torch|max|max-mojo] --out OUT.bvh [--fps source|F]
-[--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT transition from the source frame (default: the source clip's last frame) to the target
-keyframe (default: the target clip's first frame) in a named style of the model's library (`styles build`),
-the style of a clip or a saved style code (.npy/.json; default: the source clip).
+[--weights DIR | --model humanoid3d|bandai] [--json]`: an RSMT transition from the source frame (default: the
+source clip's last frame) to the target keyframe (default: the target clip's first frame) in a named style of the
+model's library (`styles build`), the style of a clip or a saved style code (.npy/.json; default: the source clip),
+at a style strength (default 1; `inference.rsmt.style_reference`).
 OUT holds the source context, the generated frames (the last one is the network's target keyframe) and the
 rest of the target clip, at 30 fps (--fps: another rate, e.g. the source's own) on the source skeleton
 (`inference.rsmt.transition`). Clips on another humanoid rig than the model's are retargeted onto it and the

@@ -29,8 +29,9 @@ from inference.rsmt.transition import STRENGTH_RANGE, backend_status
 
 def generate(generator, request, job):
     """Job: (TransitionResult, its library clip) for `request`, reporting progress per sampler step and
-    stopping at the next step when cancelled. The clip is named for what it is (clips, style and its strength, backend, seed)
-    and carries its context / generated / target ranges (timeline colours, keyframe ghosts, foot contacts)."""
+    stopping at the next step when cancelled. The clip is named for what it is (clips, style and its strength,
+    backend, seed) and carries its context / generated / target ranges (timeline colours, keyframe ghosts, foot
+    contacts)."""
     def progress(done: int, total: int) -> None:
         job.check_cancelled()
         job.report_progress(done / total, f"step {done}/{total}")
