@@ -166,6 +166,8 @@ def run(args) -> int:
         raise UserError(f"--lengths: {bad[0]} is outside 2..55 (65-frame windows hold {PAST} context frames "
                         f"and the transition, whose last frame is the target)")
     sampler_path, phase_path = _model_paths(args)
+    if args.style_strength != 1.0 and not (args.style_accuracy and sampler_path):
+        raise UserError("--style-strength scores a sampler's named styles: use it with --style-accuracy and a model")
     phase_fn, sampler, recorded = _trained(sampler_path, phase_path) if sampler_path else (None, None, None)
     if args.split is None:  # a sampler trained on every clip has no held-out clip: new performances instead
         args.split = "sim" if recorded == () and args.held_out is None else "test"
@@ -301,6 +303,8 @@ def _style_accuracy(args, dataset, data, sampler, sampler_path: str | None) -> d
             methods[named] = lambda sub, style: sampler_method(
                 sampler, sub, pipeline="app", style_features=library.style(sub.style_names[style]).features,
                 transition_seed=args.transition_seed, style_strength=args.style_strength, reference=library.reference)
+        elif args.style_strength != 1.0:
+            raise UserError(f"{library_path}: not found: --style-strength scores the named styles of a style library")
     rows = style_accuracy(data, classifier, methods)
     return {"classifier": report, "rows": rows, "chance": 1.0 / len(dataset.styles)}
 

@@ -63,3 +63,13 @@ def test_evaluate_on_the_shared_data(capsys):
     out = capsys.readouterr().out
     assert "held-out windows of bandai-namco" in out and "style classifier" in out
     assert "interpolation" in out and "angry" in out
+
+
+def test_a_style_strength_without_named_styles_to_score_is_refused(capsys):
+    """`evaluate --style-strength S` scores a sampler's named styles: without --style-accuracy, or with --no-model,
+    it is refused before any work (exit 2), not silently ignored; out of range likewise."""
+    for extra in ([], ["--style-accuracy", "--no-model"]):
+        assert cli.main(["evaluate", "--data", "bandai-namco", "--style-strength", "1.5", *extra]) == 2
+        assert "--style-strength scores a sampler's named styles" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--style-strength", "4"]) == 2
+    assert "--style-strength must be between 0 and 3, got 4" in capsys.readouterr().err
